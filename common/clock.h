@@ -1,0 +1,51 @@
+// Clock: the one source of time, injectable so tests control it (see STYLE.md, leveldb Env).
+// Also RFC 3339 and duration ("30s", "1h", "7d") helpers. Thread-safe.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace beacon {
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  // Wall-clock time, milliseconds since the Unix epoch (UTC).
+  virtual int64_t NowMs() const = 0;
+  // Monotonic time in milliseconds, for measuring intervals and deadlines.
+  virtual int64_t MonotonicMs() const = 0;
+};
+
+class SystemClock final : public Clock {
+ public:
+  int64_t NowMs() const override;
+  int64_t MonotonicMs() const override;
+  static SystemClock& Instance();
+};
+
+// A clock that only moves when told to.
+class FakeClock final : public Clock {
+ public:
+  explicit FakeClock(int64_t now_ms = 1'700'000'000'000) : now_ms_(now_ms) {}
+  int64_t NowMs() const override { return now_ms_.load(); }
+  int64_t MonotonicMs() const override { return now_ms_.load(); }
+  void AdvanceMs(int64_t ms) { now_ms_ += ms; }
+  void SetMs(int64_t ms) { now_ms_ = ms; }
+
+ private:
+  std::atomic<int64_t> now_ms_;
+};
+
+// "2026-11-26T05:56:41.123Z" (always UTC, millisecond precision).
+std::string FormatRfc3339(int64_t unix_ms);
+// Accepts "2026-11-26T05:56:41Z", fractional seconds, and "+08:00"-style offsets.
+Result<int64_t> ParseRfc3339(std::string_view text);
+// "500ms", "30s", "5m", "1h", "7d", also combined "1h30m". Returns milliseconds.
+Result<int64_t> ParseDurationMs(std::string_view text);
+
+}  // namespace beacon
