@@ -1,0 +1,71 @@
+// beacon-agent configuration: typed struct with defaults, loaded from one YAML file through
+// common/config (errors carry file:line: key.path). Every key is documented in config/agent.yaml.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "agent/inputs/builtin.h"
+#include "agent/inputs/input.h"
+#include "common/config/config.h"
+#include "common/log/log.h"
+#include "common/status.h"
+
+namespace beacon::agent {
+
+struct CollectorConfig {
+  std::string url = "http://127.0.0.1:8470";  // no trailing slash
+  config::Secret token;                       // empty when not configured; `run` requires it
+  int64_t timeout_ms = 10'000;
+  bool tls_verify = true;
+  std::string ca_file;
+};
+
+struct SpoolConfig {
+  std::string path;                        // default <data_dir>/spool.db
+  int64_t max_bytes = int64_t{256} << 20;  // at least 1MiB
+};
+
+struct UplinkConfig {
+  int batch_max_records = 1000;  // 1..10000 (the collector's batch limit)
+  int64_t batch_max_bytes = int64_t{1} << 20;
+  int64_t flush_interval_ms = 1000;
+  int64_t compress_threshold = 4096;
+  int64_t backoff_initial_ms = 500;
+  int64_t backoff_max_ms = 60'000;
+};
+
+// One input of the built-in list with the framework's keys; `input` has already been Init()ed
+// with its YAML section.
+struct InputSettings {
+  std::string name;
+  bool enabled = true;
+  int64_t interval_ms = 10'000;
+  std::shared_ptr<inputs::Input> input;
+};
+
+struct AgentConfig {
+  std::string source;  // the file it was loaded from (for messages)
+  std::string name;    // default: the host name
+  std::string data_dir = "/var/lib/beacon-agent";
+  CollectorConfig collector;
+  SpoolConfig spool;
+  UplinkConfig uplink;
+  std::vector<InputSettings> inputs;  // every built-in input, enabled or not, in list order
+  log::LogOptions log;
+};
+
+// Loads and validates; InvalidArgument lists every error ("<file>:<line>: <path>: <message>"),
+// one per line. Relative paths (data_dir, spool.path, ca_file, *_file) are relative to the
+// directory of the file.
+Result<AgentConfig> LoadAgentConfig(const std::string& path);
+// Same from text (tests, docs samples), with the built-in input list.
+Result<AgentConfig> LoadAgentConfigFromString(const std::string& text,
+                                              const std::string& display_name);
+// With an explicit input list (tests).
+Result<AgentConfig> LoadAgentConfigFromDocument(config::Document& doc,
+                                                const std::vector<inputs::InputFactory>& factories);
+
+}  // namespace beacon::agent

@@ -1,0 +1,260 @@
+// SQLite spool: seq allocation, appends with the size cap, peek/ack for the uplink.
+#include "agent/spool/spool.h"
+
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+
+namespace beacon::agent {
+namespace {
+
+// pending_* are kept by triggers so the cap check never scans the table.
+const std::vector<store::Migration> kMigrations = {
+    {1, R"sql(
+CREATE TABLE records(
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  type INTEGER NOT NULL,
+  ts_ms INTEGER NOT NULL,
+  bytes INTEGER NOT NULL,
+  payload TEXT NOT NULL);
+CREATE INDEX records_type_seq ON records(type, seq);
+CREATE TABLE meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT INTO meta(key, value) VALUES
+  ('pending_records', 0), ('pending_bytes', 0),
+  ('dropped_samples_total', 0), ('dropped_samples_reported', 0);
+CREATE TRIGGER records_after_insert AFTER INSERT ON records BEGIN
+  UPDATE meta SET value = value + 1 WHERE key = 'pending_records';
+  UPDATE meta SET value = value + NEW.bytes WHERE key = 'pending_bytes';
+END;
+CREATE TRIGGER records_after_delete AFTER DELETE ON records BEGIN
+  UPDATE meta SET value = value - 1 WHERE key = 'pending_records';
+  UPDATE meta SET value = value - OLD.bytes WHERE key = 'pending_bytes';
+END;
+)sql"},
+};
+
+constexpr int kSampleType = 0;
+constexpr int kEventType = 1;
+
+int TypeCode(wire::RecordType type) {
+  return type == wire::RecordType::kEvent ? kEventType : kSampleType;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Spool>> Spool::Open(const SpoolOptions& options, const Clock& clock) {
+  std::error_code ec;
+  std::filesystem::path dir = std::filesystem::path(options.path).parent_path();
+  if (!dir.empty()) {
+    std::filesystem::create_directories(dir, ec);
+    if (ec) {
+      return Status::IoError("cannot create spool directory " + dir.string() + ": " + ec.message());
+    }
+  }
+  store::DatabaseOptions db_options;
+  db_options.synchronous = "FULL";
+  db_options.busy_timeout_ms = options.busy_timeout_ms;
+  auto db = store::Database::Open(options.path, db_options);
+  if (!db.ok()) return db.status().WithContext("opening spool " + options.path);
+  BEACON_RETURN_IF_ERROR((*db)->Migrate(kMigrations).WithContext("spool " + options.path));
+
+  {
+    // Seed the sequence of a new spool (see spool.h). Checked inside the write transaction
+    // so two processes creating the spool at once seed it once.
+    store::Transaction tx(**db);
+    BEACON_RETURN_IF_ERROR(tx.status());
+    BEACON_ASSIGN_OR_RETURN(store::Statement get,
+                            (*db)->Prepare("SELECT seq FROM sqlite_sequence WHERE name='records'"));
+    BEACON_ASSIGN_OR_RETURN(bool has_row, get.Step());
+    get.Reset();
+    if (!has_row) {
+      BEACON_ASSIGN_OR_RETURN(
+          store::Statement seed,
+          (*db)->Prepare("INSERT INTO sqlite_sequence(name, seq) VALUES('records', ?)"));
+      seed.Bind(1, clock.NowMs() * 1000);
+      BEACON_RETURN_IF_ERROR(seed.Run());
+    }
+    BEACON_RETURN_IF_ERROR(tx.Commit());
+  }
+  return std::unique_ptr<Spool>(new Spool(options, std::move(*db)));
+}
+
+Result<int64_t> Spool::MetaLocked(const char* key) {
+  BEACON_ASSIGN_OR_RETURN(store::Statement stmt,
+                          db_->Prepare("SELECT value FROM meta WHERE key = ?"));
+  stmt.Bind(1, key);
+  BEACON_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  if (!row) return Status::Corruption(std::string("spool meta row '") + key + "' is missing");
+  int64_t value = stmt.ColumnInt(0);
+  stmt.Reset();
+  return value;
+}
+
+Result<std::vector<uint64_t>> Spool::Append(std::vector<wire::Record> records) {
+  std::vector<uint64_t> seqs;
+  if (records.empty()) return seqs;
+  std::lock_guard lock(mu_);
+  store::Transaction tx(*db_);
+  BEACON_RETURN_IF_ERROR(tx.status().WithContext("spool append"));
+  BEACON_ASSIGN_OR_RETURN(store::Statement last,
+                          db_->Prepare("SELECT seq FROM sqlite_sequence WHERE name='records'"));
+  BEACON_ASSIGN_OR_RETURN(bool has_last, last.Step());
+  uint64_t next = has_last ? static_cast<uint64_t>(last.ColumnInt(0)) + 1 : 1;
+  last.Reset();
+
+  BEACON_ASSIGN_OR_RETURN(
+      store::Statement insert,
+      db_->Prepare("INSERT INTO records(seq, type, ts_ms, bytes, payload) VALUES(?,?,?,?,?)"));
+  for (size_t i = 0; i < records.size(); ++i) {
+    wire::Record& record = records[i];
+    record.seq = next++;
+    std::string payload = wire::EncodeRecord(record);
+    // Refuse here what the collector would refuse: a poisoned record would block the uplink.
+    nlohmann::json parsed = nlohmann::json::parse(payload, nullptr, false);
+    if (parsed.is_discarded()) {
+      return Status::InvalidArgument("record " + std::to_string(i) + " does not encode as JSON");
+    }
+    if (auto check = wire::DecodeRecord(parsed); !check.ok()) {
+      return Status::InvalidArgument("record " + std::to_string(i) + ": " +
+                                     check.status().message());
+    }
+    insert.Bind(1, static_cast<int64_t>(record.seq))
+        .Bind(2, TypeCode(record.type))
+        .Bind(3, record.ts_ms)
+        .Bind(4, static_cast<int64_t>(payload.size()))
+        .Bind(5, std::string_view(payload));
+    BEACON_RETURN_IF_ERROR(insert.Run().WithContext("spool append"));
+    insert.Reset();
+    seqs.push_back(record.seq);
+  }
+  int64_t dropped = 0;
+  BEACON_RETURN_IF_ERROR(EnforceCapLocked(&dropped));
+  BEACON_RETURN_IF_ERROR(tx.Commit().WithContext("spool append"));
+  if (dropped > 0) {
+    spdlog::warn("spool over its cap ({} bytes): dropped the {} oldest samples (events are kept)",
+                 options_.max_bytes, dropped);
+  }
+  return seqs;
+}
+
+Status Spool::EnforceCapLocked(int64_t* dropped) {
+  *dropped = 0;
+  BEACON_ASSIGN_OR_RETURN(int64_t pending, MetaLocked("pending_bytes"));
+  if (pending <= options_.max_bytes) {
+    over_cap_warned_ = false;
+    return Status::Ok();
+  }
+  BEACON_ASSIGN_OR_RETURN(
+      store::Statement oldest,
+      db_->Prepare("SELECT seq, bytes FROM records WHERE type = 0 AND seq > ? ORDER BY seq "
+                   "LIMIT 512"));
+  BEACON_ASSIGN_OR_RETURN(store::Statement remove,
+                          db_->Prepare("DELETE FROM records WHERE type = 0 AND seq <= ?"));
+  int64_t excess = pending - options_.max_bytes;
+  int64_t after_seq = 0;
+  int64_t cutoff = -1;
+  int64_t count = 0;
+  while (excess > 0) {
+    oldest.Bind(1, after_seq);
+    bool any = false;
+    while (excess > 0) {
+      BEACON_ASSIGN_OR_RETURN(bool row, oldest.Step());
+      if (!row) break;
+      any = true;
+      cutoff = oldest.ColumnInt(0);
+      after_seq = cutoff;
+      excess -= oldest.ColumnInt(1);
+      ++count;
+    }
+    oldest.Reset();
+    if (!any) break;
+  }
+  if (cutoff >= 0) {
+    remove.Bind(1, cutoff);
+    BEACON_RETURN_IF_ERROR(remove.Run());
+    BEACON_ASSIGN_OR_RETURN(
+        store::Statement bump,
+        db_->Prepare("UPDATE meta SET value = value + ? WHERE key = 'dropped_samples_total'"));
+    bump.Bind(1, count);
+    BEACON_RETURN_IF_ERROR(bump.Run());
+    *dropped = count;
+  }
+  if (excess > 0 && !over_cap_warned_) {
+    over_cap_warned_ = true;
+    spdlog::warn(
+        "spool {} holds only events and is still {} bytes over spool.max_bytes ({}); "
+        "events are never dropped, so it keeps growing until the collector is back",
+        options_.path, excess, options_.max_bytes);
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<SpooledRecord>> Spool::Peek(size_t max_records, int64_t max_bytes) {
+  std::vector<SpooledRecord> out;
+  std::lock_guard lock(mu_);
+  BEACON_ASSIGN_OR_RETURN(
+      store::Statement stmt,
+      db_->Prepare("SELECT seq, type, bytes, payload FROM records ORDER BY seq LIMIT ?"));
+  stmt.Bind(1, static_cast<int64_t>(max_records));
+  int64_t total = 0;
+  while (true) {
+    BEACON_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    int64_t bytes = stmt.ColumnInt(2);
+    if (!out.empty() && total + bytes > max_bytes) break;
+    total += bytes;
+    SpooledRecord record;
+    record.seq = static_cast<uint64_t>(stmt.ColumnInt(0));
+    record.type =
+        stmt.ColumnInt(1) == kEventType ? wire::RecordType::kEvent : wire::RecordType::kSample;
+    record.payload = stmt.ColumnText(3);
+    out.push_back(std::move(record));
+  }
+  stmt.Reset();
+  return out;
+}
+
+Status Spool::Ack(uint64_t acked_through) {
+  std::lock_guard lock(mu_);
+  store::Transaction tx(*db_);
+  BEACON_RETURN_IF_ERROR(tx.status().WithContext("spool ack"));
+  BEACON_ASSIGN_OR_RETURN(store::Statement stmt,
+                          db_->Prepare("DELETE FROM records WHERE seq <= ?"));
+  stmt.Bind(1, static_cast<int64_t>(acked_through));
+  BEACON_RETURN_IF_ERROR(stmt.Run().WithContext("spool ack"));
+  return tx.Commit().WithContext("spool ack");
+}
+
+Result<SpoolStats> Spool::Stats() {
+  std::lock_guard lock(mu_);
+  BEACON_ASSIGN_OR_RETURN(store::Statement stmt, db_->Prepare("SELECT key, value FROM meta"));
+  SpoolStats stats;
+  while (true) {
+    BEACON_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    const std::string key = stmt.ColumnText(0);
+    if (key == "pending_records") stats.pending_records = stmt.ColumnInt(1);
+    if (key == "pending_bytes") stats.pending_bytes = stmt.ColumnInt(1);
+    if (key == "dropped_samples_total") stats.dropped_samples_total = stmt.ColumnInt(1);
+  }
+  stmt.Reset();
+  return stats;
+}
+
+Result<std::optional<DroppedReport>> Spool::TakeDroppedReport() {
+  std::lock_guard lock(mu_);
+  store::Transaction tx(*db_);
+  BEACON_RETURN_IF_ERROR(tx.status());
+  BEACON_ASSIGN_OR_RETURN(int64_t total, MetaLocked("dropped_samples_total"));
+  BEACON_ASSIGN_OR_RETURN(int64_t reported, MetaLocked("dropped_samples_reported"));
+  if (total <= reported) return std::optional<DroppedReport>();
+  BEACON_ASSIGN_OR_RETURN(
+      store::Statement mark,
+      db_->Prepare("UPDATE meta SET value = ? WHERE key = 'dropped_samples_reported'"));
+  mark.Bind(1, total);
+  BEACON_RETURN_IF_ERROR(mark.Run());
+  BEACON_RETURN_IF_ERROR(tx.Commit());
+  return std::optional<DroppedReport>(DroppedReport{total - reported, total});
+}
+
+}  // namespace beacon::agent

@@ -1,0 +1,158 @@
+// Agent config: defaults, a fully specified file, and one fixture per validation rule with the
+// exact operator-facing message (file:line: key.path: message).
+#include "agent/config.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace beacon::agent {
+namespace {
+
+std::string Fixture(const std::string& name) {
+  return std::string(BEACON_FIXTURES_DIR) + "/config/agent/" + name;
+}
+
+TEST(AgentConfig, DefaultsFromAnEmptyFile) {
+  auto cfg = LoadAgentConfigFromString("", "empty.yaml");
+  ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
+  char host[256] = {};
+  ASSERT_EQ(gethostname(host, sizeof(host) - 1), 0);
+  std::string short_host(host);
+  short_host = short_host.substr(0, short_host.find('.'));
+  EXPECT_EQ(cfg->name, short_host);
+  EXPECT_EQ(cfg->data_dir, "/var/lib/beacon-agent");
+  EXPECT_EQ(cfg->collector.url, "http://127.0.0.1:8470");
+  EXPECT_TRUE(cfg->collector.token.empty());
+  EXPECT_EQ(cfg->collector.timeout_ms, 10'000);
+  EXPECT_TRUE(cfg->collector.tls_verify);
+  EXPECT_EQ(cfg->spool.path, "/var/lib/beacon-agent/spool.db");
+  EXPECT_EQ(cfg->spool.max_bytes, 256 * 1024 * 1024);
+  EXPECT_EQ(cfg->uplink.batch_max_records, 1000);
+  EXPECT_EQ(cfg->uplink.batch_max_bytes, 1024 * 1024);
+  EXPECT_EQ(cfg->uplink.flush_interval_ms, 1000);
+  EXPECT_EQ(cfg->uplink.compress_threshold, 4096);
+  EXPECT_EQ(cfg->uplink.backoff_initial_ms, 500);
+  EXPECT_EQ(cfg->uplink.backoff_max_ms, 60'000);
+  ASSERT_EQ(cfg->inputs.size(), 1u);
+  EXPECT_EQ(cfg->inputs[0].name, "system");
+  EXPECT_TRUE(cfg->inputs[0].enabled);
+  EXPECT_EQ(cfg->inputs[0].interval_ms, 10'000);
+  ASSERT_NE(cfg->inputs[0].input, nullptr);
+  EXPECT_EQ(cfg->log.level, "info");
+}
+
+TEST(AgentConfig, FullySpecifiedFile) {
+  auto cfg = LoadAgentConfig(Fixture("valid.yaml"));
+  ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
+  EXPECT_EQ(cfg->name, "web-01");
+  EXPECT_EQ(cfg->collector.url, "https://collector.example.com:8470");  // trailing '/' removed
+  EXPECT_EQ(cfg->collector.token.value(), "test-token-0123456789");     // relative to the file
+  EXPECT_EQ(cfg->collector.timeout_ms, 5000);
+  EXPECT_EQ(cfg->spool.max_bytes, 64 * 1024 * 1024);
+  EXPECT_EQ(cfg->spool.path, "/var/lib/beacon-agent/spool.db");
+  EXPECT_EQ(cfg->uplink.batch_max_records, 500);
+  EXPECT_EQ(cfg->uplink.flush_interval_ms, 2000);
+  EXPECT_EQ(cfg->inputs[0].interval_ms, 30'000);
+  EXPECT_EQ(cfg->log.level, "debug");
+}
+
+TEST(AgentConfig, RelativePathsAreRelativeToTheFile) {
+  auto dir = std::filesystem::temp_directory_path() / ("agent-config-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "agent.yaml") << "agent:\n  data_dir: state\n";
+  auto cfg = LoadAgentConfig((dir / "agent.yaml").string());
+  ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
+  EXPECT_EQ(cfg->data_dir, (dir / "state").string());
+  EXPECT_EQ(cfg->spool.path, (dir / "state" / "spool.db").string());
+  std::filesystem::remove_all(dir);
+}
+
+TEST(AgentConfig, DisabledInputStaysListed) {
+  auto cfg = LoadAgentConfigFromString("inputs:\n  system:\n    enabled: false\n", "x.yaml");
+  ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
+  ASSERT_EQ(cfg->inputs.size(), 1u);
+  EXPECT_FALSE(cfg->inputs[0].enabled);
+}
+
+struct RuleCase {
+  const char* file;
+  const char* expected;  // after "<path>:"
+};
+
+class AgentConfigRule : public testing::TestWithParam<RuleCase> {};
+
+TEST_P(AgentConfigRule, ReportsExactMessage) {
+  const RuleCase& c = GetParam();
+  auto cfg = LoadAgentConfig(Fixture(c.file));
+  ASSERT_FALSE(cfg.ok()) << c.file << " was accepted";
+  EXPECT_EQ(cfg.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(cfg.status().message(), Fixture(c.file) + ":" + c.expected);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Fixtures, AgentConfigRule,
+    testing::Values(
+        RuleCase{"bad_url_scheme.yaml", "2: collector.url: must start with http:// or https://"},
+        RuleCase{"batch_max_records_range.yaml",
+                 "2: uplink.batch_max_records: must be between 1 and 10000, got 20000"},
+        RuleCase{"unknown_input.yaml", "2: inputs.sistem: unknown input 'sistem' (known: system)"},
+        RuleCase{"interval_below_min.yaml",
+                 "3: inputs.system.interval: must be at least 1s, got '500ms'"},
+        RuleCase{"spool_max_bytes_min.yaml",
+                 "2: spool.max_bytes: must be at least 1MiB, got '512KiB'"},
+        RuleCase{"bad_agent_name.yaml",
+                 "2: agent.name: 'web 01' is not a valid agent name (letters, digits, '_', '.', "
+                 "'-'; at most 128; not starting with '.' or '-')"},
+        RuleCase{"backoff_order.yaml",
+                 "2: uplink.backoff_initial: must not be greater than uplink.backoff_max"},
+        RuleCase{"inline_token.yaml",
+                 "2: collector.token: secrets are not accepted inline; use token_file or "
+                 "token_env"},
+        RuleCase{"unknown_key.yaml",
+                 "2: uplink.batch_size: unknown key (known here: backoff_initial, backoff_max, "
+                 "batch_max_bytes, batch_max_records, compress_threshold, flush_interval)"},
+        RuleCase{"token_file_missing.yaml",
+                 "2: collector.token_file: cannot read /nonexistent/beacon-token: No such file "
+                 "or directory"},
+        RuleCase{"timeout_without_unit.yaml",
+                 "2: collector.timeout: expected a duration like 30s, 5m, 1h, got '10'"}),
+    [](const testing::TestParamInfo<RuleCase>& info) {
+      std::string name = info.param.file;
+      name = name.substr(0, name.find('.'));
+      return name;
+    });
+
+// Replaces the token_file value of a shipped example so it loads on any machine.
+std::string WithTokenFile(std::string text, const std::string& token_path) {
+  size_t at = text.find("\n  token_file: ");
+  EXPECT_NE(at, std::string::npos);
+  if (at == std::string::npos) return text;
+  size_t value = at + std::string("\n  token_file: ").size();
+  size_t end = text.find('\n', value);
+  return text.replace(value, end - value, token_path);
+}
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+TEST(AgentConfig, ShippedExamplesAreValid) {
+  const std::string token = Fixture("token");
+  for (const char* rel : {"/config/agent.yaml", "/config/demo/agent.yaml"}) {
+    std::string text = ReadAll(std::string(BEACON_SOURCE_DIR) + rel);
+    ASSERT_FALSE(text.empty()) << rel;
+    auto cfg = LoadAgentConfigFromString(WithTokenFile(text, token), rel);
+    ASSERT_TRUE(cfg.ok()) << rel << ": " << cfg.status().ToString();
+    EXPECT_EQ(cfg->collector.token.value(), "test-token-0123456789");
+  }
+}
+
+}  // namespace
+}  // namespace beacon::agent
