@@ -1,0 +1,125 @@
+// Reads collector.yaml through common/config and applies the collector's own validation rules.
+#include "collector/config.h"
+
+#include <filesystem>
+#include <memory>
+#include <utility>
+
+#include "common/config/common_sections.h"
+
+namespace beacon::collector {
+namespace {
+
+std::string ResolvePath(const std::string& base_dir, const std::string& path) {
+  if (path.empty() || base_dir.empty()) return path;
+  std::filesystem::path p(path);
+  if (p.is_absolute()) return path;
+  return (std::filesystem::path(base_dir) / p).lexically_normal().string();
+}
+
+Result<CollectorConfig> Load(config::Document& doc) {
+  CollectorConfig cfg;
+  config::Node root = doc.root();
+
+  config::Node listen = root.Child("listen");
+  listen.Get("host", &cfg.listen.host);
+  if (listen.Has("host") && cfg.listen.host.empty()) listen.Error("host", "must not be empty");
+  listen.Get("port", &cfg.listen.port, 0, 65535);
+  listen.Get("tls_cert_file", &cfg.listen.tls_cert_file);
+  listen.Get("tls_key_file", &cfg.listen.tls_key_file);
+  // A certificate without its key (or the reverse) is a half-configured TLS listener: refuse it
+  // rather than silently serving plain HTTP.
+  if (!cfg.listen.tls_cert_file.empty() && cfg.listen.tls_key_file.empty()) {
+    listen.Error("tls_cert_file", "listen.tls_key_file must be set too (both or neither)");
+  } else if (cfg.listen.tls_cert_file.empty() && !cfg.listen.tls_key_file.empty()) {
+    listen.Error("tls_key_file", "listen.tls_cert_file must be set too (both or neither)");
+  }
+  listen.GetDurationMs("request_timeout", &cfg.listen.request_timeout_ms, kSecondMs);
+  listen.Get("max_threads", &cfg.listen.max_threads, 1, 1024);
+
+  config::Node store = root.Child("store");
+  store.Get("path", &cfg.store.path);
+  if (store.Has("path") && cfg.store.path.empty()) store.Error("path", "must not be empty");
+  config::Node retention = store.Child("retention");
+  retention.GetDurationMs("samples", &cfg.store.retention.samples_ms, kMinRetentionMs);
+  retention.GetDurationMs("events", &cfg.store.retention.events_ms, kMinRetentionMs);
+  store.GetDurationMs("prune_interval", &cfg.store.prune_interval_ms, kSecondMs);
+
+  config::Node api = root.Child("api");
+  if (!api.Has("admin_token_file") && !api.Has("admin_token_env") && !api.Has("admin_token")) {
+    // Reported at the api node (or at the root when the whole section is missing).
+    const std::string message =
+        "the admin token is required: set api.admin_token_file or api.admin_token_env";
+    if (api.IsNull()) {
+      root.Error("api", message);
+    } else {
+      api.Error("admin_token_file", message);
+    }
+  } else {
+    const size_t errors_before = doc.errors().size();
+    api.GetSecret("admin_token", &cfg.api.admin_token);
+    if (doc.errors().size() == errors_before && !cfg.api.admin_token.empty() &&
+        static_cast<int64_t>(cfg.api.admin_token.value().size()) < kMinAdminTokenBytes) {
+      // Never quote the value: only its source and the rule.
+      api.Error(api.Has("admin_token_file") ? "admin_token_file" : "admin_token_env",
+                "the admin token must be at least " + std::to_string(kMinAdminTokenBytes) +
+                    " characters");
+    }
+  }
+
+  config::Node ingest = root.Child("ingest");
+  ingest.GetBytes("max_body_bytes", &cfg.ingest.max_body_bytes, 1024);
+  ingest.GetBytes("max_decompressed_bytes", &cfg.ingest.max_decompressed_bytes, 1024);
+  if (cfg.ingest.max_decompressed_bytes < cfg.ingest.max_body_bytes) {
+    ingest.Error(ingest.Has("max_decompressed_bytes") ? "max_decompressed_bytes" : "max_body_bytes",
+                 "must be at least ingest.max_body_bytes");
+  }
+  ingest.Get("max_records", &cfg.ingest.max_records, 1, 100000);
+
+  config::Node hosts = root.Child("hosts");
+  hosts.GetDurationMs("stale_after", &cfg.hosts.stale_after_ms, kSecondMs);
+
+  config::ReadLogOptions(root.Child("log"), &cfg.log);
+
+  BEACON_RETURN_IF_ERROR(doc.Finish());
+
+  cfg.store.path = ResolvePath(doc.base_dir(), cfg.store.path);
+  cfg.listen.tls_cert_file = ResolvePath(doc.base_dir(), cfg.listen.tls_cert_file);
+  cfg.listen.tls_key_file = ResolvePath(doc.base_dir(), cfg.listen.tls_key_file);
+  cfg.log.file = ResolvePath(doc.base_dir(), cfg.log.file);
+  return cfg;
+}
+
+}  // namespace
+
+Result<CollectorConfig> LoadCollectorConfig(const std::string& path) {
+  BEACON_ASSIGN_OR_RETURN(std::unique_ptr<config::Document> doc, config::Document::LoadFile(path));
+  return Load(*doc);
+}
+
+Result<CollectorConfig> LoadCollectorConfigFromString(const std::string& text,
+                                                      const std::string& display_name) {
+  BEACON_ASSIGN_OR_RETURN(std::unique_ptr<config::Document> doc,
+                          config::Document::LoadString(text, display_name));
+  return Load(*doc);
+}
+
+std::string FormatDurationMs(int64_t ms) {
+  if (ms == 0) return "0s";
+  std::string out;
+  if (ms < 0) {
+    out = "-";
+    ms = -ms;
+  }
+  const std::pair<int64_t, const char*> units[] = {
+      {kDayMs, "d"}, {kHourMs, "h"}, {kMinuteMs, "m"}, {kSecondMs, "s"}, {1, "ms"}};
+  for (const auto& [size, suffix] : units) {
+    if (ms >= size) {
+      out += std::to_string(ms / size) + suffix;
+      ms %= size;
+    }
+  }
+  return out;
+}
+
+}  // namespace beacon::collector

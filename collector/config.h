@@ -1,0 +1,77 @@
+// beacon-collector configuration: the typed form of collector.yaml (config/collector.yaml
+// documents every key and its default) and its loader with collector-specific validation.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "common/config/config.h"
+#include "common/log/log.h"
+#include "common/status.h"
+
+namespace beacon::collector {
+
+inline constexpr int64_t kSecondMs = 1000;
+inline constexpr int64_t kMinuteMs = 60 * kSecondMs;
+inline constexpr int64_t kHourMs = 60 * kMinuteMs;
+inline constexpr int64_t kDayMs = 24 * kHourMs;
+
+struct ListenConfig {
+  std::string host = "127.0.0.1";
+  int port = 8470;
+  std::string tls_cert_file;  // both or neither; relative paths are resolved against the file
+  std::string tls_key_file;
+  int64_t request_timeout_ms = 30 * kSecondMs;
+  int max_threads = 16;
+};
+
+struct RetentionConfig {
+  int64_t samples_ms = 7 * kDayMs;
+  int64_t events_ms = 90 * kDayMs;
+};
+
+struct StoreConfig {
+  std::string path = "/var/lib/beacon/collector.db";
+  RetentionConfig retention;
+  int64_t prune_interval_ms = 10 * kMinuteMs;
+};
+
+struct ApiConfig {
+  config::Secret admin_token;  // required: api.admin_token_file or api.admin_token_env
+};
+
+struct IngestConfig {
+  int64_t max_body_bytes = int64_t{8} * 1024 * 1024;
+  int64_t max_decompressed_bytes = int64_t{64} * 1024 * 1024;
+  int max_records = 10000;
+};
+
+struct HostsConfig {
+  int64_t stale_after_ms = 2 * kMinuteMs;
+};
+
+struct CollectorConfig {
+  ListenConfig listen;
+  StoreConfig store;
+  ApiConfig api;
+  IngestConfig ingest;
+  HostsConfig hosts;
+  log::LogOptions log;
+};
+
+// Minimum values enforced by validation (also quoted in the error messages).
+inline constexpr int64_t kMinRetentionMs = kHourMs;
+inline constexpr int64_t kMinAdminTokenBytes = 16;
+
+// Loads and validates a collector.yaml. On failure returns InvalidArgument whose message lists
+// every problem, one per line, as "<file>:<line>: <key path>: <message>". Relative paths
+// (store.path, listen.tls_*_file) are resolved against the directory of the file.
+Result<CollectorConfig> LoadCollectorConfig(const std::string& path);
+// Same, from YAML text (tests); relative paths stay as written.
+Result<CollectorConfig> LoadCollectorConfigFromString(const std::string& text,
+                                                      const std::string& display_name);
+
+// "7d", "1h30m", "500ms": the inverse of ParseDurationMs for log lines.
+std::string FormatDurationMs(int64_t ms);
+
+}  // namespace beacon::collector

@@ -1,0 +1,47 @@
+// POST /api/v1/ingest: authenticate the agent token, bound the body (raw and after zstd),
+// decode the batch strictly, check it names the token's agent, store it idempotently and reply
+// with the Ack. Every rejection is counted by reason and logged at warn without secrets.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "collector/api/token_auth.h"
+#include "collector/metrics.h"
+#include "collector/store/event_store.h"
+#include "common/clock.h"
+#include "common/http/server.h"
+
+namespace beacon::collector {
+
+struct IngestLimits {
+  int64_t max_body_bytes = int64_t{8} * 1024 * 1024;
+  int64_t max_decompressed_bytes = int64_t{64} * 1024 * 1024;
+  int max_records = 10000;
+};
+
+class IngestHandler {
+ public:
+  IngestHandler(EventStore* store, const TokenAuth* auth, CollectorMetrics* metrics,
+                const Clock* clock, IngestLimits limits)
+      : store_(store), auth_(auth), metrics_(metrics), clock_(clock), limits_(limits) {}
+
+  // Adds the route to the server; the handler must outlive the server.
+  void Register(http::HttpServer& server);
+
+  // The route's Authenticator: the agent name, or the rejection (also counted and logged).
+  Result<std::string> Authenticate(const http::ServerRequest& request);
+  http::ServerResponse Handle(http::ServerRequest& request);
+
+ private:
+  http::ServerResponse Reject(const http::ServerRequest& request, int status,
+                              const std::string& reason, const std::string& message);
+
+  EventStore* store_;
+  const TokenAuth* auth_;
+  CollectorMetrics* metrics_;
+  const Clock* clock_;
+  IngestLimits limits_;
+};
+
+}  // namespace beacon::collector

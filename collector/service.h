@@ -1,0 +1,65 @@
+// CollectorService: wires a CollectorConfig into a running collector (store -> routes -> HTTP
+// server) plus the background retention pruner. Start/Stop are called from one thread.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "collector/api/query_api.h"
+#include "collector/api/token_auth.h"
+#include "collector/config.h"
+#include "collector/ingest/ingest_handler.h"
+#include "collector/metrics.h"
+#include "collector/store/sqlite_event_store.h"
+#include "common/clock.h"
+#include "common/http/server.h"
+
+namespace beacon::collector {
+
+class CollectorService {
+ public:
+  // The clock must outlive the service.
+  explicit CollectorService(CollectorConfig config, const Clock* clock = &SystemClock::Instance());
+  ~CollectorService();  // stops if running
+  CollectorService(const CollectorService&) = delete;
+  CollectorService& operator=(const CollectorService&) = delete;
+
+  // Opens and migrates the store, binds the listener and starts the pruner. On failure nothing
+  // keeps running.
+  Status Start();
+  // Stops accepting requests, finishes the pruner promptly and closes the store. Idempotent.
+  void Stop();
+
+  // Runs one retention pass now (the pruner calls this every store.prune_interval).
+  Result<PruneResult> PruneOnce();
+
+  int port() const;                // bound port after Start()
+  std::string listen_url() const;  // "http://127.0.0.1:8470"
+  EventStore* store() { return store_.get(); }
+  const CollectorMetrics& metrics() const { return metrics_; }
+
+ private:
+  void PruneLoop();
+
+  CollectorConfig config_;
+  const Clock* clock_;
+  CollectorMetrics metrics_;
+  std::unique_ptr<SqliteEventStore> store_;
+  std::unique_ptr<TokenAuth> auth_;
+  std::unique_ptr<IngestHandler> ingest_;
+  std::unique_ptr<QueryApi> query_;
+  std::unique_ptr<http::HttpServer> server_;
+
+  std::thread pruner_;
+  std::mutex prune_mutex_;
+  std::condition_variable prune_cv_;
+  bool stopping_ = false;  // GUARDED_BY(prune_mutex_)
+  // Also set by Stop(): a long prune pass ends after its current chunk.
+  std::atomic<bool> cancel_prune_{false};
+};
+
+}  // namespace beacon::collector
