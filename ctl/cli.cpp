@@ -1,0 +1,125 @@
+// beaconctl: command dispatch with injected dependencies.
+#include "ctl/cli.h"
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "ctl/api.h"
+#include "ctl/commands.h"
+#include "ctl/timezone.h"
+
+#ifndef BEACON_VERSION
+#define BEACON_VERSION "0.0.0"
+#endif
+
+namespace beacon::ctl {
+namespace {
+
+constexpr size_t kMaxTokenBytes = 4096;
+
+int UsageFailure(const Environment& env, const std::string& message) {
+  *env.err << "beaconctl: " << message << "\n";
+  return kExitUsage;
+}
+
+}  // namespace
+
+Result<std::string> ReadTokenFile(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) {
+    return Status::InvalidArgument("cannot read token file " + path + ": " + std::strerror(errno));
+  }
+  std::string content;
+  char buffer[1024];
+  while (file.read(buffer, sizeof(buffer)) || file.gcount() > 0) {
+    content.append(buffer, static_cast<size_t>(file.gcount()));
+    if (content.size() > kMaxTokenBytes) {
+      return Status::InvalidArgument("token file " + path +
+                                     " is larger than 4 KiB; it should "
+                                     "hold only the token");
+    }
+  }
+  const char* kSpace = " \t\r\n";
+  size_t begin = content.find_first_not_of(kSpace);
+  if (begin == std::string::npos)
+    return Status::InvalidArgument("token file " + path + " is empty");
+  size_t end = content.find_last_not_of(kSpace);
+  return content.substr(begin, end - begin + 1);
+}
+
+int Run(const std::vector<std::string>& args, const Environment& env) {
+  auto parsed = ParseArgs(args, env.getenv);
+  if (!parsed.ok()) return UsageFailure(env, parsed.status().message());
+  const Invocation& inv = *parsed;
+  if (inv.help) {
+    *env.out << HelpText(inv.command);
+    return kExitOk;
+  }
+  const std::string command = CommandName(inv.command);
+  if (command == "version") {
+    if (inv.global.json) {
+      *env.out << "{\"version\":\"" BEACON_VERSION "\"}\n";
+    } else {
+      *env.out << "beaconctl " BEACON_VERSION "\n";
+    }
+    return kExitOk;
+  }
+
+  auto tz = TimeZone::Load(inv.global.tz);
+  if (!tz.ok()) return UsageFailure(env, "--tz: " + tz.status().message());
+
+  std::string token;
+  if (!inv.global.token_file.empty()) {
+    auto read = ReadTokenFile(inv.global.token_file);
+    if (!read.ok()) {
+      return UsageFailure(env, read.status().message() +
+                                   "\n  hint: --token-file / BEACON_TOKEN_FILE must name the "
+                                   "file with the collector's admin token");
+    }
+    token = std::move(read).value();
+  } else if (!inv.global.env_token.empty()) {
+    token = inv.global.env_token;
+  } else {
+    return UsageFailure(env,
+                        "no admin token\n  hint: pass --token-file FILE, or set "
+                        "BEACON_TOKEN_FILE (or BEACON_TOKEN); the collector's token is in the "
+                        "file its api.admin_token_file names");
+  }
+
+  CollectorApi api(*env.http, inv.global.url, token, inv.global.timeout_ms);
+  CommandContext ctx{api, *tz, *env.clock, inv.global.json, *env.out, *env.err};
+  if (command == "status") {
+    return inv.args.empty() ? RunStatus(ctx) : RunHostStatus(ctx, inv.args[0]);
+  }
+  if (command == "events") return RunEvents(ctx, inv.options);
+  if (command == "token create") return RunTokenCreate(ctx, inv.args[0]);
+  if (command == "token list") return RunTokenList(ctx);
+  if (command == "token revoke") return RunTokenRevoke(ctx, inv.args[0]);
+  return UsageFailure(env, "unknown command '" + command + "'");
+}
+
+int Main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  http::CurlClientOptions options;
+  options.user_agent = "beaconctl/" BEACON_VERSION;
+  std::unique_ptr<http::HttpClient> client = http::NewCurlHttpClient(options);
+  Environment env;
+  env.http = client.get();
+  env.clock = &SystemClock::Instance();
+  env.getenv = [](const std::string& name) -> std::optional<std::string> {
+    const char* value = std::getenv(name.c_str());
+    if (value == nullptr) return std::nullopt;
+    return std::string(value);
+  };
+  env.out = &std::cout;
+  env.err = &std::cerr;
+  int code = Run(args, env);
+  std::cout.flush();
+  return code;
+}
+
+}  // namespace beacon::ctl

@@ -1,0 +1,330 @@
+// beaconctl commands: requests, JSON passthrough and table rendering.
+#include "ctl/commands.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "ctl/format.h"
+
+namespace beacon::ctl {
+namespace {
+
+using nlohmann::json;
+
+constexpr size_t kKindWidth = 40;
+constexpr size_t kSubjectWidth = 40;
+constexpr size_t kMessageWidth = 100;
+constexpr size_t kLabelsWidth = 60;
+
+// A field as display text: strings as they are, numbers and booleans printed, absent/null "-".
+std::string Text(const json& object, const char* key) {
+  if (!object.is_object()) return "-";
+  auto it = object.find(key);
+  if (it == object.end() || it->is_null()) return "-";
+  if (it->is_string()) return it->get<std::string>();
+  if (it->is_number_integer() || it->is_number_unsigned()) return it->dump();
+  if (it->is_number_float()) return FormatNumber(it->get<double>());
+  return it->dump();
+}
+
+// An RFC 3339 field in the display zone; the raw text if it does not parse; "-" if absent.
+std::string Time(const json& object, const char* key, const TimeZone& tz) {
+  std::string raw = Text(object, key);
+  if (raw == "-") return raw;
+  auto ms = ParseRfc3339(raw);
+  return ms.ok() ? tz.Format(*ms) : raw;
+}
+
+// "2026-11-26 13:56:41 CST (12s ago)". Prefers the collector's own age (no clock skew
+// between the operator's machine and the collector), else now - last_seen.
+std::string LastSeen(const json& host, const TimeZone& tz, int64_t now_ms) {
+  std::string raw = Text(host, "last_seen");
+  if (raw == "-") return "never";
+  auto seen_ms = ParseRfc3339(raw);
+  if (!seen_ms.ok()) return raw;
+  int64_t age_ms = now_ms - *seen_ms;
+  auto age = host.find("last_seen_age_seconds");
+  if (age != host.end() && age->is_number()) {
+    age_ms = static_cast<int64_t>(std::llround(age->get<double>() * 1000));
+  }
+  return tz.Format(*seen_ms) + " (" + Ago(age_ms) + ")";
+}
+
+std::string Labels(const json& metric) {
+  auto it = metric.find("labels");
+  if (it == metric.end() || !it->is_object() || it->empty()) return "-";
+  std::string text;
+  for (const auto& [key, value] : it->items()) {
+    if (!text.empty()) text += ",";
+    text += key + "=" + (value.is_string() ? value.get<std::string>() : value.dump());
+  }
+  return text;
+}
+
+Result<const json*> ArrayField(const json& reply, const char* key) {
+  if (!reply.is_object()) return Status::InvalidArgument("expected a JSON object");
+  auto it = reply.find(key);
+  if (it == reply.end() || !it->is_array()) {
+    return Status::InvalidArgument(std::string("no \"") + key + "\" array");
+  }
+  return &*it;
+}
+
+Table EventTable(bool with_host) {
+  std::vector<std::string> headers = {"TIME"};
+  if (with_host) headers.push_back("HOST");
+  for (const char* h : {"SEVERITY", "KIND", "SUBJECT", "MESSAGE"}) headers.push_back(h);
+  Table table(headers);
+  size_t first = with_host ? 3 : 2;
+  table.SetMaxWidth(first, kKindWidth);
+  table.SetMaxWidth(first + 1, kSubjectWidth);
+  table.SetMaxWidth(first + 2, kMessageWidth);
+  return table;
+}
+
+void AddEventRow(Table& table, const json& event, const TimeZone& tz, bool with_host) {
+  std::vector<std::string> row = {Time(event, "ts", tz)};
+  if (with_host) row.push_back(Text(event, "host"));
+  row.push_back(Text(event, "severity"));
+  row.push_back(Text(event, "kind"));
+  row.push_back(Text(event, "subject"));
+  row.push_back(Text(event, "message"));
+  table.AddRow(std::move(row));
+}
+
+// The outcome of one API call: the parsed body, or the exit code after printing the failure.
+struct CallResult {
+  int exit_code = kExitOk;
+  std::string raw;
+  json body;
+  bool ok() const { return exit_code == kExitOk; }
+};
+
+CallResult Call(CommandContext& ctx, std::string_view method, const std::string& path,
+                const Query& query, std::string body, std::string_view not_found_hint) {
+  CallResult result;
+  auto fail = [&](const Failure& failure) {
+    ctx.err << FormatFailure(failure);
+    result.exit_code = failure.exit_code;
+    return result;
+  };
+  auto reply = ctx.api.Send(method, path, query, std::move(body));
+  if (!reply.ok()) {
+    return fail(DescribeTransportFailure(reply.status(), ctx.api.base_url(), ctx.api.timeout_ms()));
+  }
+  if (reply->status >= 400)
+    return fail(DescribeHttpError(reply->status, reply->body, not_found_hint));
+  if (reply->status < 200 || reply->status >= 300) {
+    return fail(DescribeBadReply("HTTP " + std::to_string(reply->status) + " for " + path));
+  }
+  result.body = json::parse(reply->body, nullptr, /*allow_exceptions=*/false);
+  if (result.body.is_discarded()) return fail(DescribeBadReply("the body is not JSON"));
+  result.raw = std::move(reply->body);
+  return result;
+}
+
+// --json prints the collector's reply as it came, so scripts see every field.
+int PrintJson(CommandContext& ctx, const CallResult& call) {
+  ctx.out << call.raw;
+  if (call.raw.empty() || call.raw.back() != '\n') ctx.out << '\n';
+  return kExitOk;
+}
+
+int PrintRendered(CommandContext& ctx, const Result<std::string>& text) {
+  if (!text.ok()) {
+    ctx.err << FormatFailure(DescribeBadReply(text.status().message()));
+    return kExitCollectorError;
+  }
+  ctx.out << *text;
+  return kExitOk;
+}
+
+}  // namespace
+
+Result<std::string> RenderHostList(const json& reply, const TimeZone& tz, int64_t now_ms) {
+  BEACON_ASSIGN_OR_RETURN(const json* hosts, ArrayField(reply, "hosts"));
+  std::vector<const json*> sorted;
+  for (const auto& host : *hosts) sorted.push_back(&host);
+  std::stable_sort(sorted.begin(), sorted.end(), [](const json* a, const json* b) {
+    return Text(*a, "name") < Text(*b, "name");
+  });
+  Table table({"NAME", "STATE", "LAST SEEN", "VERSION", "EVENTS"});
+  for (const json* host : sorted) {
+    table.AddRow({Text(*host, "name"), Text(*host, "state"), LastSeen(*host, tz, now_ms),
+                  Text(*host, "agent_version"), Text(*host, "events_total")});
+  }
+  if (table.row_count() == 0) {
+    return std::string(
+        "No hosts yet. Create an agent token with 'beaconctl token create HOST' and start "
+        "beacon-agent with it.\n");
+  }
+  return table.Render();
+}
+
+Result<std::string> RenderHostDetail(const json& host, const TimeZone& tz, int64_t now_ms) {
+  if (!host.is_object()) return Status::InvalidArgument("expected a JSON object");
+  if (!host.contains("name")) return Status::InvalidArgument("no \"name\" field");
+  Table header({"", ""});
+  header.AddRow({"Host:", Text(host, "name")});
+  header.AddRow({"State:", Text(host, "state")});
+  header.AddRow({"Version:", Text(host, "agent_version")});
+  header.AddRow({"Last seen:", LastSeen(host, tz, now_ms)});
+  header.AddRow({"First seen:", Time(host, "first_seen", tz)});
+  header.AddRow({"Last seq:", Text(host, "last_seq")});
+  header.AddRow({"Received:", Text(host, "samples_total") + " samples, " +
+                                  Text(host, "events_total") + " events"});
+  std::string text = header.Render();
+  text.erase(0, text.find('\n') + 1);  // the key/value block has no header line
+
+  text += "\n";
+  auto metrics = host.find("metrics");
+  if (metrics == host.end() || !metrics->is_array() || metrics->empty()) {
+    text += "No current metrics.\n";
+  } else {
+    std::vector<const json*> sorted;
+    for (const auto& metric : *metrics) sorted.push_back(&metric);
+    std::stable_sort(sorted.begin(), sorted.end(), [](const json* a, const json* b) {
+      return std::make_pair(Text(*a, "metric"), Labels(*a)) <
+             std::make_pair(Text(*b, "metric"), Labels(*b));
+    });
+    Table table({"METRIC", "LABELS", "VALUE"});
+    table.SetMaxWidth(1, kLabelsWidth);
+    for (const json* metric : sorted) {
+      std::string name = Text(*metric, "metric");
+      std::string value = Text(*metric, "value");
+      auto v = metric->find("value");
+      if (v != metric->end() && v->is_number()) {
+        std::string unit = metric->contains("unit") && (*metric)["unit"].is_string()
+                               ? (*metric)["unit"].get<std::string>()
+                               : "";
+        value = FormatMetricValue(name, v->get<double>(), unit);
+      }
+      table.AddRow({name, Labels(*metric), value});
+    }
+    text += table.Render();
+  }
+
+  text += "\n";
+  auto events = host.find("recent_events");
+  if (events == host.end() || !events->is_array() || events->empty()) {
+    text += "No recent events.\n";
+  } else {
+    text += "Recent events:\n";
+    Table table = EventTable(/*with_host=*/false);
+    for (const auto& event : *events) AddEventRow(table, event, tz, /*with_host=*/false);
+    text += table.Render();
+  }
+  return text;
+}
+
+Result<std::string> RenderEvents(const json& reply, const TimeZone& tz) {
+  BEACON_ASSIGN_OR_RETURN(const json* events, ArrayField(reply, "events"));
+  if (events->empty()) return std::string("No events.\n");
+  Table table = EventTable(/*with_host=*/true);
+  for (const auto& event : *events) AddEventRow(table, event, tz, /*with_host=*/true);
+  return table.Render();
+}
+
+Result<std::string> RenderTokens(const json& reply, const TimeZone& tz) {
+  BEACON_ASSIGN_OR_RETURN(const json* tokens, ArrayField(reply, "tokens"));
+  if (tokens->empty()) return std::string("No tokens.\n");
+  Table table({"ID", "AGENT", "CREATED", "LAST USED", "STATE"});
+  for (const auto& token : *tokens) {
+    std::string last_used = Time(token, "last_used", tz);
+    if (last_used == "-") last_used = "never";
+    std::string state = "active";
+    auto revoked = token.find("revoked");
+    if (revoked != token.end()) {
+      if (revoked->is_string()) {
+        state = "revoked " + Time(token, "revoked", tz);
+      } else if ((revoked->is_boolean() && revoked->get<bool>()) ||
+                 (revoked->is_number() && revoked->get<double>() != 0)) {
+        state = "revoked";
+      }
+    }
+    table.AddRow(
+        {Text(token, "id"), Text(token, "agent"), Time(token, "created", tz), last_used, state});
+  }
+  return table.Render();
+}
+
+int RunStatus(CommandContext& ctx) {
+  CallResult call = Call(ctx, "GET", "/api/v1/hosts", {}, "", "");
+  if (!call.ok()) return call.exit_code;
+  if (ctx.json) return PrintJson(ctx, call);
+  return PrintRendered(ctx, RenderHostList(call.body, ctx.tz, ctx.clock.NowMs()));
+}
+
+int RunHostStatus(CommandContext& ctx, const std::string& host) {
+  CallResult call = Call(ctx, "GET", "/api/v1/hosts/" + http::UrlEncode(host), {}, "",
+                         "the collector has never heard from '" + host +
+                             "'; list known hosts with 'beaconctl status'");
+  if (!call.ok()) return call.exit_code;
+  if (ctx.json) return PrintJson(ctx, call);
+  return PrintRendered(ctx, RenderHostDetail(call.body, ctx.tz, ctx.clock.NowMs()));
+}
+
+int RunEvents(CommandContext& ctx, const std::map<std::string, std::string>& options) {
+  Query query;
+  for (const char* key : {"host", "kind", "since", "until", "limit"}) {
+    auto it = options.find(key);
+    if (it != options.end()) query.emplace_back(key, it->second);
+  }
+  CallResult call = Call(ctx, "GET", "/api/v1/events", query, "",
+                         "no such host; list known hosts with 'beaconctl status'");
+  if (!call.ok()) return call.exit_code;
+  if (ctx.json) return PrintJson(ctx, call);
+  return PrintRendered(ctx, RenderEvents(call.body, ctx.tz));
+}
+
+int RunTokenCreate(CommandContext& ctx, const std::string& agent) {
+  CallResult call =
+      Call(ctx, "POST", "/api/v1/admin/tokens", {}, json{{"agent", agent}}.dump(), "");
+  if (!call.ok()) return call.exit_code;
+  if (ctx.json) return PrintJson(ctx, call);
+  auto token = call.body.find("token");
+  if (!call.body.is_object() || token == call.body.end() || !token->is_string() ||
+      token->get<std::string>().empty()) {
+    ctx.err << FormatFailure(DescribeBadReply("no \"token\" in the reply"));
+    return kExitCollectorError;
+  }
+  // stdout carries the token alone so `beaconctl token create web-01 > agent.token` works;
+  // the advice goes to stderr.
+  ctx.out << token->get<std::string>() << '\n';
+  ctx.err << "Created token " << Text(call.body, "id") << " for agent '"
+          << SanitizeCell(Text(call.body, "agent"))
+          << "'. It is shown only this once: put it in the agent's collector.token_file "
+             "(chmod 600).\n";
+  return kExitOk;
+}
+
+int RunTokenList(CommandContext& ctx) {
+  CallResult call = Call(ctx, "GET", "/api/v1/admin/tokens", {}, "", "");
+  if (!call.ok()) return call.exit_code;
+  if (ctx.json) return PrintJson(ctx, call);
+  return PrintRendered(ctx, RenderTokens(call.body, ctx.tz));
+}
+
+int RunTokenRevoke(CommandContext& ctx, const std::string& agent) {
+  CallResult call = Call(ctx, "DELETE", "/api/v1/admin/tokens/" + http::UrlEncode(agent), {}, "",
+                         "no tokens for that agent; see 'beaconctl token list'");
+  if (!call.ok()) return call.exit_code;
+  if (ctx.json) return PrintJson(ctx, call);
+  auto revoked = call.body.find("revoked");
+  if (!call.body.is_object() || revoked == call.body.end() || !revoked->is_number_integer()) {
+    ctx.err << FormatFailure(DescribeBadReply("no \"revoked\" count in the reply"));
+    return kExitCollectorError;
+  }
+  int64_t count = revoked->get<int64_t>();
+  std::string name = SanitizeCell(agent);
+  if (count == 0) {
+    ctx.out << "Agent '" << name << "' had no active token; nothing revoked.\n";
+  } else {
+    ctx.out << "Revoked " << count << (count == 1 ? " token" : " tokens") << " of agent '" << name
+            << "'; it is refused (401) from now on.\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace beacon::ctl

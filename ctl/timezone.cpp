@@ -1,0 +1,86 @@
+// TimeZone on TZ + localtime_r (see timezone.h for why not std::chrono::zoned_time).
+#include "ctl/timezone.h"
+
+#include <cstdlib>
+#include <ctime>
+#include <fstream>
+#include <mutex>
+#include <optional>
+
+namespace beacon::ctl {
+namespace {
+
+std::mutex& TzMutex() {
+  static std::mutex mutex;
+  return mutex;
+}
+
+bool IsValidZoneName(std::string_view name) {
+  if (name.empty() || name.size() > 128 || name.front() == '/') return false;
+  for (char c : name) {
+    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '/' || c == '_' || c == '-' || c == '+';
+    if (!ok) return false;
+  }
+  return name.find("..") == std::string_view::npos;
+}
+
+// A zone file starts with the magic "TZif" (RFC 8536); anything else is not a zone.
+bool IsZoneFile(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  char magic[4] = {};
+  return file.read(magic, 4) && std::string_view(magic, 4) == "TZif";
+}
+
+std::optional<std::string> BuiltinZone(std::string_view name) {
+  if (name == "UTC" || name == "Etc/UTC" || name == "Zulu") return "UTC0";
+  if (name == "Asia/Shanghai" || name == "PRC") return "CST-8";
+  return std::nullopt;
+}
+
+}  // namespace
+
+Result<TimeZone> TimeZone::Load(std::string_view name, std::string zoneinfo_dir) {
+  if (!IsValidZoneName(name)) {
+    return Status::InvalidArgument("invalid time zone name '" + std::string(name) +
+                                   "' (expected an IANA name such as Asia/Shanghai or UTC)");
+  }
+  if (zoneinfo_dir.empty()) {
+    const char* env_dir = std::getenv("TZDIR");
+    zoneinfo_dir = env_dir != nullptr && *env_dir != '\0' ? env_dir : "/usr/share/zoneinfo";
+  }
+  std::string path = zoneinfo_dir + "/" + std::string(name);
+  if (IsZoneFile(path)) return TimeZone(std::string(name), ":" + path);
+  if (auto builtin = BuiltinZone(name)) return TimeZone(std::string(name), *builtin);
+  return Status::InvalidArgument("unknown time zone '" + std::string(name) + "' (no zone file " +
+                                 path + "; is the tzdata package installed?)");
+}
+
+std::string TimeZone::Format(int64_t unix_ms) const {
+  // Floor division so instants before 1970 still land in the right second.
+  int64_t seconds = unix_ms / 1000;
+  if (unix_ms % 1000 < 0) --seconds;
+  const time_t t = static_cast<time_t>(seconds);
+  struct tm local = {};
+  char buffer[96] = {};
+  {
+    std::lock_guard<std::mutex> lock(TzMutex());
+    const char* previous = std::getenv("TZ");
+    std::optional<std::string> saved;
+    if (previous != nullptr) saved = previous;
+    setenv("TZ", tz_value_.c_str(), 1);
+    tzset();
+    bool converted = localtime_r(&t, &local) != nullptr;
+    if (converted) std::strftime(buffer, sizeof(buffer), "%Y-%m-%d %H:%M:%S %Z", &local);
+    if (saved) {
+      setenv("TZ", saved->c_str(), 1);
+    } else {
+      unsetenv("TZ");
+    }
+    tzset();
+    if (!converted) return std::to_string(seconds);
+  }
+  return buffer;
+}
+
+}  // namespace beacon::ctl
