@@ -3,6 +3,7 @@
 #include "ctl/cli.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <deque>
 #include <fstream>
@@ -14,6 +15,11 @@
 
 namespace beacon::ctl {
 namespace {
+
+std::string UniqueTempPath(const std::string& name) {
+  return ::testing::TempDir() + "/" + std::to_string(::getpid()) + "_" +
+         ::testing::UnitTest::GetInstance()->current_test_info()->name() + "_" + name;
+}
 
 constexpr char kToken[] = "s3cr3t-admin-token-value";
 
@@ -42,10 +48,12 @@ class CliTest : public ::testing::Test {
  protected:
   // 2026-11-26T05:57:00Z
   CliTest() : clock_(1'795'672'620'000) {
-    token_file_ = ::testing::TempDir() + "/ctl_admin.token";
+    // Unique per process and test: ctest runs every test case as its own process in parallel.
+    token_file_ = UniqueTempPath("ctl_admin.token");
     std::ofstream(token_file_) << "  " << kToken << "\n";
     env_vars_["BEACON_TOKEN_FILE"] = token_file_;
   }
+  ~CliTest() override { std::remove(token_file_.c_str()); }
 
   int Run(std::vector<std::string> args) {
     out_.str("");
@@ -343,7 +351,7 @@ TEST_F(CliTest, MissingTokenIsAUsageErrorAndSendsNothing) {
 TEST_F(CliTest, UnreadableOrEmptyTokenFileIsAUsageError) {
   EXPECT_EQ(Run({"--token-file", "/nonexistent/admin.token", "status"}), kExitUsage);
   EXPECT_NE(err().find("cannot read token file /nonexistent/admin.token"), std::string::npos);
-  std::string empty = ::testing::TempDir() + "/ctl_empty.token";
+  std::string empty = UniqueTempPath("ctl_empty.token");
   std::ofstream(empty) << "\n  \n";
   EXPECT_EQ(Run({"--token-file", empty, "status"}), kExitUsage);
   EXPECT_NE(err().find("is empty"), std::string::npos);
