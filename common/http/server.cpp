@@ -264,8 +264,9 @@ class RouterFactory final : public Poco::Net::HTTPRequestHandlerFactory {
     if (options.auth) {
       Result<std::string> principal = options.auth(request);
       if (!principal.ok()) {
-        int status = principal.status().code() == StatusCode::kPermissionDenied ? 403 : 401;
-        plan->early = ServerResponse::Error(status, principal.status().message());
+        // 401/403 for credential problems; anything else (a store that cannot be read) keeps
+        // its own status so clients retry a 503 instead of giving up on their token.
+        plan->early = ErrorResponse(principal.status());
         return;
       }
       request.principal = std::move(principal).value();

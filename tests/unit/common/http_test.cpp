@@ -177,6 +177,7 @@ class HttpServerTest : public ::testing::Test {
       if (token == "Bearer agent-token") return std::string("agent-1");
       if (token == "Bearer viewer-token")
         return Status::PermissionDenied("role viewer may not ingest");
+      if (token == "Bearer store-down") return Status::Unavailable("store unavailable");
       return Status::Unauthenticated("missing or unknown token");
     };
     server_->Route("POST", "/ingest", secured, [this](ServerRequest& request) {
@@ -291,6 +292,15 @@ TEST_F(HttpServerTest, AuthFailuresAre401Or403WithoutReachingHandler) {
   HttpResponse forbidden = Post("/ingest", "payload", viewer);
   EXPECT_EQ(forbidden.status, 403);
   EXPECT_EQ(ErrorOf(forbidden.body), "role viewer may not ingest");
+  EXPECT_EQ(handler_calls_.load(), 0);
+
+  // An authenticator that cannot decide (its store is down) is a 503 the client retries,
+  // not a 401 that tells the operator the token is wrong.
+  Headers store_down;
+  store_down.Set("Authorization", "Bearer store-down");
+  HttpResponse unavailable = Post("/ingest", "payload", store_down);
+  EXPECT_EQ(unavailable.status, 503);
+  EXPECT_EQ(ErrorOf(unavailable.body), "store unavailable");
   EXPECT_EQ(handler_calls_.load(), 0);
 
   // Auth comes before the size check: an anonymous oversized body gets 401, not 413.
