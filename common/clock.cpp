@@ -182,6 +182,7 @@ Result<int64_t> ParseRfc3339(std::string_view text) {
 }
 
 Result<int64_t> ParseDurationMs(std::string_view text) {
+  if (text == "0") return 0;  // "0" needs no unit (e.g. "0 disables")
   if (text.empty()) return BadDuration(text, "empty");
   if (text[0] == '-') return BadDuration(text, "negative durations are not allowed");
   int64_t total = 0;

@@ -2,6 +2,8 @@
 // the program never asked for are reported by Finish(), and secrets come only from files/env.
 #include "common/config/config.h"
 
+#include "common/clock.h"
+
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -103,42 +105,6 @@ bool MulAdd(int64_t value, int64_t unit, int64_t* total) {
   int64_t product;
   if (__builtin_mul_overflow(value, unit, &product)) return false;
   return !__builtin_add_overflow(*total, product, total);
-}
-
-// "500ms", "30s", "5m", "1h", "7d" and combinations like "1h30m"; "0" alone needs no unit.
-std::optional<int64_t> ParseDurationMs(std::string_view text) {
-  if (text == "0") return 0;
-  if (text.empty()) return std::nullopt;
-  static const std::pair<std::string_view, int64_t> kUnits[] = {
-      {"ms", 1}, {"s", 1000}, {"m", 60'000}, {"h", 3'600'000}, {"d", 86'400'000}};
-  int64_t total = 0;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t digits_end = pos;
-    while (digits_end < text.size() && std::isdigit(static_cast<unsigned char>(text[digits_end]))) {
-      ++digits_end;
-    }
-    if (digits_end == pos) return std::nullopt;
-    int64_t value = 0;
-    auto [end, ec] = std::from_chars(text.data() + pos, text.data() + digits_end, value);
-    if (ec != std::errc()) return std::nullopt;
-    size_t unit_end = digits_end;
-    while (unit_end < text.size() && std::isalpha(static_cast<unsigned char>(text[unit_end]))) {
-      ++unit_end;
-    }
-    std::string_view unit = text.substr(digits_end, unit_end - digits_end);
-    bool matched = false;
-    for (const auto& [name, ms] : kUnits) {
-      if (unit == name) {
-        if (!MulAdd(value, ms, &total)) return std::nullopt;
-        matched = true;
-        break;
-      }
-    }
-    if (!matched) return std::nullopt;
-    pos = unit_end;
-  }
-  return total;
 }
 
 std::string FormatDurationMs(int64_t ms) {
@@ -433,7 +399,10 @@ void Node::GetDurationMs(std::string_view key, int64_t* out_ms, int64_t min_ms) 
   auto kv = Find(*node_, key);
   if (IsAbsent(kv)) return;
   std::optional<int64_t> ms;
-  if (kv->value.IsScalar()) ms = ParseDurationMs(kv->value.Scalar());
+  if (kv->value.IsScalar()) {
+    // The one duration grammar of the project lives in common/clock.
+    if (auto parsed = beacon::ParseDurationMs(kv->value.Scalar()); parsed.ok()) ms = *parsed;
+  }
   if (!ms) {
     Error(key, "expected a duration like 30s, 5m, 1h, got " + Describe(kv->value));
     return;

@@ -45,6 +45,7 @@ class Statement {
   Statement& BindBlob(int index, std::string_view bytes);
   Statement& BindNull(int index);
   Statement& Bind(int index, const std::optional<std::string>& text);
+  Statement& Bind(int index, const std::string& text) { return Bind(index, std::string_view(text)); }
 
   // true: a row is available; false: done. Errors as Status (kUnavailable when busy).
   Result<bool> Step();

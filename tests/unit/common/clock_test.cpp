@@ -90,6 +90,7 @@ TEST(DurationTest, ParsesUnitsAndCombinations) {
   EXPECT_EQ(ParseDurationMs("1h30m").value(), 5'400'000);
   EXPECT_EQ(ParseDurationMs("1d2h3m4s5ms").value(), 93'784'005);
   EXPECT_EQ(ParseDurationMs("0s").value(), 0);
+  EXPECT_EQ(ParseDurationMs("0").value(), 0);  // "0" alone needs no unit ("0 disables")
 }
 
 TEST(DurationTest, RejectsBadInput) {
