@@ -320,7 +320,9 @@ int CmdRun(const Args& args, std::ostream& err) {
 
   std::vector<inputs::ScheduledInput> scheduled;
   for (const InputSettings& in : cfg->inputs) {
-    if (in.enabled) scheduled.push_back({in.name, in.interval_ms, in.input});
+    if (in.enabled) {
+      scheduled.push_back({in.name, in.interval_ms, in.input, cfg->data_dir + "/inputs/" + in.name});
+    }
   }
   Spool* spool_ptr = spool->get();
   inputs::Scheduler scheduler(

@@ -2,6 +2,7 @@
 // gathers on demand; the Scheduler owns timing, spooling and error handling (STYLE.md, telegraf).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -48,6 +49,16 @@ class Emitter {
   std::vector<std::string> rejected_;
 };
 
+// Receives records from a gather or from a long-running input's own thread; thread-safe
+// (the agent appends them to the spool).
+using RecordSink = std::function<Status(std::vector<wire::Record> records)>;
+
+// What the framework gives an input when it starts.
+struct InputContext {
+  std::string state_dir;  // <agent.data_dir>/inputs/<name>, created; state that survives restarts
+  const Clock* clock = nullptr;
+};
+
 // A polled input. Init() runs once at config load (it reads the input's own keys from its
 // YAML node and records errors there); Gather() runs on the input's own scheduler thread, so an
 // input needs no locking. Gather() may emit records and still return an error: both count.
@@ -59,6 +70,16 @@ class Input {
   virtual std::vector<EventSpec> events() const { return {}; }
   virtual Status Init(config::Node node) = 0;
   virtual Status Gather(Emitter& emitter) = 0;
+  // Called once after Init() and before the first Gather(). Inputs with state open it here;
+  // long-running inputs (inotify watchers) start their own thread and hand records to `sink`.
+  // An error is reported like a failed gather; Gather() is still called on schedule.
+  virtual Status Start(const InputContext& context, RecordSink sink) {
+    (void)context;
+    (void)sink;
+    return Status::Ok();
+  }
+  // Stops what Start() started; called after the last Gather().
+  virtual void Stop() {}
 };
 
 }  // namespace beacon::agent::inputs

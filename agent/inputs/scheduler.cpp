@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <exception>
+#include <filesystem>
 
 namespace beacon::agent::inputs {
 
@@ -23,6 +24,28 @@ void Scheduler::Start() {
     std::lock_guard lock(mu_);
     stop_ = false;
   }
+  for (size_t i = 0; i < inputs_.size(); ++i) {
+    ScheduledInput& in = inputs_[i];
+    InputContext context{in.state_dir, &clock_};
+    Status status;
+    std::error_code ec;
+    if (!in.state_dir.empty() && !std::filesystem::create_directories(in.state_dir, ec) && ec) {
+      status = Status::IoError("cannot create state directory " + in.state_dir + ": " +
+                               ec.message());
+    } else {
+      try {
+        status = in.input->Start(context, sink_);
+      } catch (const std::exception& e) {
+        status = Status::Internal(std::string("exception in Start: ") + e.what());
+      }
+    }
+    if (!status.ok()) {
+      std::vector<wire::Record> records;
+      RecordFailure(i, status.ToString(), &records);
+      if (!records.empty()) (void)sink_(std::move(records));
+    }
+    started_.push_back(status.ok());
+  }
   for (size_t i = 0; i < inputs_.size(); ++i) threads_.emplace_back([this, i] { Loop(i); });
 }
 
@@ -36,6 +59,10 @@ void Scheduler::Stop() {
     if (t.joinable()) t.join();
   }
   threads_.clear();
+  for (size_t i = 0; i < started_.size(); ++i) {
+    if (started_[i]) inputs_[i].input->Stop();
+  }
+  started_.clear();
 }
 
 void Scheduler::Loop(size_t index) {

@@ -24,10 +24,8 @@ struct ScheduledInput {
   std::string name;
   int64_t interval_ms = 10'000;
   std::shared_ptr<Input> input;
+  std::string state_dir;  // created by Start() when not empty
 };
-
-// Receives the records of one gather; called from the input's thread.
-using RecordSink = std::function<Status(std::vector<wire::Record> records)>;
 
 class Scheduler {
  public:
@@ -35,9 +33,11 @@ class Scheduler {
             int still_failing_every = 30);
   ~Scheduler();  // Stop()s
 
-  // One thread per input; the first gather happens at once.
+  // Calls each input's Start() (creating its state_dir), then one thread per input; the first
+  // gather happens at once.
   void Start();
-  // Wakes every thread and joins them; a gather in progress is finished first.
+  // Wakes every thread and joins them (a gather in progress is finished first), then calls
+  // each input's Stop().
   void Stop();
 
   // Gathers input `index` once and sinks its records (plus an agent.input.error event when a
@@ -62,6 +62,7 @@ class Scheduler {
   std::condition_variable cv_;
   bool stop_ = false;  // guarded by mu_
   std::vector<std::thread> threads_;
+  std::vector<bool> started_;  // Start() succeeded, so Stop() is due
 };
 
 }  // namespace beacon::agent::inputs

@@ -7,8 +7,11 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <filesystem>
 #include <mutex>
 #include <stdexcept>
+
+#include <unistd.h>
 
 namespace beacon::agent::inputs {
 namespace {
@@ -80,7 +83,7 @@ TEST(Scheduler, FailingInputDoesNotStopOthersAndReportsOncePerStreak) {
   auto flaky = std::make_shared<FlakyInput>();
   Sink sink;
   Scheduler scheduler(
-      {{"counting", 1000, good}, {"flaky", 1000, flaky}},
+      {{"counting", 1000, good, ""}, {"flaky", 1000, flaky, ""}},
       [&sink](std::vector<wire::Record> r) { return sink(std::move(r)); }, clock);
 
   flaky->Set("throw");
@@ -118,7 +121,7 @@ TEST(Scheduler, ThreadsKeepGatheringHealthyInputWhileAnotherThrows) {
   flaky->Set("throw");
   Sink sink;
   Scheduler scheduler(
-      {{"flaky", 1, flaky}, {"counting", 1, good}},
+      {{"flaky", 1, flaky, ""}, {"counting", 1, good, ""}},
       [&sink](std::vector<wire::Record> r) { return sink(std::move(r)); }, clock);
   scheduler.Start();
   {
@@ -133,6 +136,58 @@ TEST(Scheduler, ThreadsKeepGatheringHealthyInputWhileAnotherThrows) {
   EXPECT_GE(gathered, 5);
   EXPECT_EQ(sink.Samples("test.gathers"), gathered);
   EXPECT_EQ(sink.Events("agent.input.error"), 1);
+}
+
+// A long-running input: Start() gets its own state dir and a sink it may push to from its
+// own thread; Stop() comes after the last gather. A Start() failure is reported, not fatal.
+class WatcherInput : public Input {
+ public:
+  explicit WatcherInput(bool fail_start) : fail_start_(fail_start) {}
+  std::string name() const override { return "watcher"; }
+  std::vector<MetricSpec> metrics() const override { return {}; }
+  Status Init(config::Node) override { return Status::Ok(); }
+  Status Gather(Emitter&) override { return Status::Ok(); }
+  Status Start(const InputContext& context, RecordSink sink) override {
+    state_dir = context.state_dir;
+    if (fail_start_) return Status::IoError("inotify_init1: too many open files");
+    wire::Record r;
+    r.type = wire::RecordType::kEvent;
+    r.event.kind = "watch.started";
+    std::vector<wire::Record> records;
+    records.push_back(std::move(r));
+    return sink(std::move(records));
+  }
+  void Stop() override { stopped = true; }
+  std::string state_dir;
+  std::atomic<bool> stopped{false};
+
+ private:
+  bool fail_start_;
+};
+
+TEST(Scheduler, StartsLongRunningInputsWithStateDirAndStopsThem) {
+  FakeClock clock;
+  auto dir = std::filesystem::temp_directory_path() /
+             ("beacon-sched-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  auto ok = std::make_shared<WatcherInput>(false);
+  auto broken = std::make_shared<WatcherInput>(true);
+  Sink sink;
+  {
+    Scheduler scheduler({{"watcher", 60'000, ok, (dir / "inputs" / "watcher").string()},
+                         {"broken", 60'000, broken, ""}},
+                        [&sink](std::vector<wire::Record> r) { return sink(std::move(r)); },
+                        clock);
+    scheduler.Start();
+    EXPECT_TRUE(std::filesystem::is_directory(dir / "inputs" / "watcher"));
+    EXPECT_EQ(ok->state_dir, (dir / "inputs" / "watcher").string());
+    EXPECT_EQ(sink.Events("watch.started"), 1);
+    EXPECT_EQ(sink.Events("agent.input.error"), 1);  // broken's Start()
+    scheduler.Stop();
+    EXPECT_TRUE(ok->stopped);
+    EXPECT_FALSE(broken->stopped) << "Stop() is only for inputs whose Start() succeeded";
+  }
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
