@@ -42,7 +42,26 @@ def tail(path, lines=40):
         return f"<no {path}>"
 
 
-class Collector:
+class Daemon:
+    """A process started with `run -c CONFIG`: SIGKILL for crash tests, SIGTERM to stop."""
+
+    proc = None
+
+    def kill(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait()
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+class Collector(Daemon):
     """A beacon-collector process on a fixed port and store, restartable after SIGKILL."""
 
     def __init__(self, workdir, port=None, extra_yaml=""):
@@ -89,18 +108,6 @@ log:
         except (urllib.error.URLError, ConnectionError, OSError):
             return False
 
-    def kill(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait()
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.kill()
 
     def request(self, method, path, body=None, token=None, headers=None):
         """Returns (status, parsed JSON or text)."""
@@ -134,7 +141,7 @@ log:
             con.close()
 
 
-class Agent:
+class Agent(Daemon):
     """A beacon-agent process with its own data dir and token file."""
 
     def __init__(self, workdir, name, collector_url, token, extra_yaml="", system=False,
@@ -183,18 +190,6 @@ log:
             raise AssertionError(f"agent exited with {self.proc.returncode}\n{tail(self.log)}")
         return self
 
-    def kill(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait()
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.kill()
 
     def emit_lines(self, lines):
         """Appends JSON-lines records to the spool through `beacon-agent emit --stdin`."""
