@@ -559,6 +559,26 @@ std::vector<std::pair<std::string, Node>> Node::Entries(std::string_view key) {
   return out;
 }
 
+std::vector<std::pair<std::string, Node>> Node::MapEntries() {
+  std::vector<std::pair<std::string, Node>> out;
+  if (IsNull()) return out;
+  if (!node_->IsMap()) {
+    Error("", "expected a mapping, got " + Describe(*node_));
+    return out;
+  }
+  for (auto it = node_->begin(); it != node_->end(); ++it) {
+    if (!it->first.IsScalar()) {
+      doc_->AddError(LineOf(it->first), path_, "keys must be plain strings");
+      continue;
+    }
+    const std::string& name = it->first.Scalar();
+    doc_->MarkRead(path_, name);
+    out.emplace_back(name, Node(doc_, std::make_shared<YAML::Node>(it->second),
+                                KeyPath(name), LineOf(it->first)));
+  }
+  return out;
+}
+
 // ---- Document ----
 
 Document::~Document() = default;

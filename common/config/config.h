@@ -83,6 +83,9 @@ class Node {
   std::vector<Node> Sequence(std::string_view key);
   // Entries of a mapping under key, for free-form maps (labels, per-port policies).
   std::vector<std::pair<std::string, Node>> Entries(std::string_view key);
+  // Entries of this node itself when it is a mapping (a list element like `- 8080: java`);
+  // records an error if it is present but not a mapping.
+  std::vector<std::pair<std::string, Node>> MapEntries();
   // Scalar text of this node itself (for sequence elements that are plain values).
   std::string Scalar() const;
   bool IsScalar() const;

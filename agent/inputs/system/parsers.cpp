@@ -1,24 +1,14 @@
 // Parsers for /proc/stat, /proc/loadavg, /proc/meminfo, /proc/uptime and /proc/self/mounts.
 #include "agent/inputs/system/parsers.h"
 
+#include "common/strings.h"
+
 #include <algorithm>
 #include <charconv>
 #include <set>
 
 namespace beacon::agent::inputs::system {
 namespace {
-
-std::vector<std::string_view> SplitWhitespace(std::string_view line) {
-  std::vector<std::string_view> out;
-  size_t i = 0;
-  while (i < line.size()) {
-    while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
-    size_t start = i;
-    while (i < line.size() && line[i] != ' ' && line[i] != '\t') ++i;
-    if (i > start) out.push_back(line.substr(start, i - start));
-  }
-  return out;
-}
 
 std::vector<std::string_view> Lines(std::string_view text) {
   std::vector<std::string_view> out;

@@ -37,7 +37,13 @@ TEST(AgentConfig, DefaultsFromAnEmptyFile) {
   EXPECT_EQ(cfg->uplink.compress_threshold, 4096);
   EXPECT_EQ(cfg->uplink.backoff_initial_ms, 500);
   EXPECT_EQ(cfg->uplink.backoff_max_ms, 60'000);
-  ASSERT_EQ(cfg->inputs.size(), 1u);
+  // Every built-in input is listed, in list order, with its own default; system comes first.
+  const auto builtin = inputs::BuiltinInputs();
+  ASSERT_EQ(cfg->inputs.size(), builtin.size());
+  for (size_t i = 0; i < builtin.size(); ++i) {
+    EXPECT_EQ(cfg->inputs[i].name, builtin[i].name);
+    EXPECT_EQ(cfg->inputs[i].enabled, builtin[i].default_enabled);
+  }
   EXPECT_EQ(cfg->inputs[0].name, "system");
   EXPECT_TRUE(cfg->inputs[0].enabled);
   EXPECT_EQ(cfg->inputs[0].interval_ms, 10'000);
@@ -74,7 +80,8 @@ TEST(AgentConfig, RelativePathsAreRelativeToTheFile) {
 TEST(AgentConfig, DisabledInputStaysListed) {
   auto cfg = LoadAgentConfigFromString("inputs:\n  system:\n    enabled: false\n", "x.yaml");
   ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
-  ASSERT_EQ(cfg->inputs.size(), 1u);
+  ASSERT_EQ(cfg->inputs.size(), inputs::BuiltinInputs().size());
+  EXPECT_EQ(cfg->inputs[0].name, "system");
   EXPECT_FALSE(cfg->inputs[0].enabled);
 }
 
@@ -99,7 +106,6 @@ INSTANTIATE_TEST_SUITE_P(
         RuleCase{"bad_url_scheme.yaml", "2: collector.url: must start with http:// or https://"},
         RuleCase{"batch_max_records_range.yaml",
                  "2: uplink.batch_max_records: must be between 1 and 10000, got 20000"},
-        RuleCase{"unknown_input.yaml", "2: inputs.sistem: unknown input 'sistem' (known: system)"},
         RuleCase{"interval_below_min.yaml",
                  "3: inputs.system.interval: must be at least 1s, got '500ms'"},
         RuleCase{"spool_max_bytes_min.yaml",
@@ -125,6 +131,17 @@ INSTANTIATE_TEST_SUITE_P(
       name = name.substr(0, name.find('.'));
       return name;
     });
+
+TEST(AgentConfig, UnknownInputNamesTheKnownOnes) {
+  std::string known;
+  for (const auto& f : inputs::BuiltinInputs()) known += (known.empty() ? "" : ", ") + f.name;
+  auto cfg = LoadAgentConfig(Fixture("unknown_input.yaml"));
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_EQ(cfg.status().message(), Fixture("unknown_input.yaml") +
+                                        ":2: inputs.sistem: unknown input 'sistem' (known: " +
+                                        known + ")");
+  EXPECT_NE(known.find("system"), std::string::npos);
+}
 
 // Replaces the token_file value of a shipped example so it loads on any machine.
 std::string WithTokenFile(std::string text, const std::string& token_path) {
