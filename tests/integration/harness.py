@@ -145,7 +145,8 @@ class Agent(Daemon):
     """A beacon-agent process with its own data dir and token file."""
 
     def __init__(self, workdir, name, collector_url, token, extra_yaml="", system=False,
-                 spool_max="64MiB"):
+                 spool_max="64MiB", inputs_yaml=""):
+        """inputs_yaml: more input sections, indented by two spaces, placed under `inputs:`."""
         self.dir = workdir
         self.name = name
         self.data_dir = os.path.join(workdir, "agent-data")
@@ -176,7 +177,7 @@ inputs:
   system:
     enabled: {"true" if system else "false"}
     interval: 1s
-log:
+{inputs_yaml}log:
   level: info
   file: {self.log}
 {extra_yaml}""")
