@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "agent/config.h"
+#include "agent/inputs/fim/command.h"
 #include "agent/inputs/scheduler.h"
 #include "agent/spool/spool.h"
 #include "agent/uplink/uplink.h"
@@ -31,6 +32,8 @@ commands:
   run -c FILE      run the agent: gather inputs, spool, ship to the collector
   check -c FILE    validate the configuration without starting (exit 0 ok, 2 invalid)
   emit -c FILE     append an event to the spool for the running agent to ship
+  fim init|check|accept -c FILE
+                   file integrity: build the baseline, compare with it, accept changes
   version          print the version
 
 Run `beacon-agent <command> --help` for the options of a command.
@@ -434,6 +437,10 @@ Result<wire::Record> ParseStdinLine(std::string_view line, const Clock& clock) {
 
 int RunCli(const std::vector<std::string>& argv, std::istream& in, std::ostream& out,
            std::ostream& err) {
+  // `fim` has its own subcommands and options (PATH... for accept).
+  if (!argv.empty() && argv[0] == "fim") {
+    return fim::RunFimCommand(std::vector<std::string>(argv.begin() + 1, argv.end()), out, err);
+  }
   auto args = ParseArgs(argv);
   if (!args.ok()) {
     err << "beacon-agent: " << args.status().message() << "\n" << kUsage;

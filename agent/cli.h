@@ -1,4 +1,4 @@
-// The beacon-agent command line: run | check | emit | version (main.cpp only calls RunCli).
+// The beacon-agent command line: run | check | emit | fim | version (main.cpp only calls RunCli).
 // Exit codes: 0 success, 1 runtime failure, 2 bad usage or invalid configuration.
 #pragma once
 

@@ -1,0 +1,813 @@
+// File integrity engine: directory walk with lstat, parallel SHA-256, SQLite baseline, compare.
+#include "agent/inputs/fim/engine.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <thread>
+
+#include "common/crypto/crypto.h"
+
+namespace beacon::agent::fim {
+namespace {
+
+constexpr size_t kReadBuffer = size_t{1} << 20;
+
+// Matches pattern[pi..] against text[ti..]; `**` may cross '/', other wildcards may not.
+bool MatchFrom(const std::string& p, size_t pi, const std::string& t, size_t ti) {
+  while (pi < p.size()) {
+    const char c = p[pi];
+    if (c == '*') {
+      if (pi + 1 < p.size() && p[pi + 1] == '*') {
+        size_t next = pi + 2;
+        // "**/" also matches zero directories.
+        if (next < p.size() && p[next] == '/' && MatchFrom(p, next + 1, t, ti)) return true;
+        for (size_t k = ti; k <= t.size(); ++k) {
+          if (MatchFrom(p, next, t, k)) return true;
+        }
+        return false;
+      }
+      for (size_t k = ti; k <= t.size(); ++k) {
+        if (MatchFrom(p, pi + 1, t, k)) return true;
+        if (k < t.size() && t[k] == '/') break;
+      }
+      return false;
+    }
+    if (ti >= t.size()) return false;
+    if (c == '?') {
+      if (t[ti] == '/') return false;
+    } else if (c == '[') {
+      size_t close = p.find(']', pi + 2);
+      if (close == std::string::npos) {
+        if (t[ti] != '[') return false;
+      } else {
+        size_t k = pi + 1;
+        bool negate = k < close && (p[k] == '!' || p[k] == '^');
+        if (negate) ++k;
+        bool hit = false;
+        for (; k < close; ++k) {
+          if (k + 2 < close && p[k + 1] == '-') {
+            hit =
+                hit || (static_cast<unsigned char>(t[ti]) >= static_cast<unsigned char>(p[k]) &&
+                        static_cast<unsigned char>(t[ti]) <= static_cast<unsigned char>(p[k + 2]));
+            k += 2;
+          } else {
+            hit = hit || t[ti] == p[k];
+          }
+        }
+        if (hit == negate || t[ti] == '/') return false;
+        pi = close + 1;
+        ++ti;
+        continue;
+      }
+    } else if (c == '\\' && pi + 1 < p.size()) {
+      ++pi;
+      if (t[ti] != p[pi]) return false;
+    } else if (t[ti] != c) {
+      return false;
+    }
+    ++pi;
+    ++ti;
+  }
+  return ti == t.size();
+}
+
+char TypeOf(mode_t mode) {
+  if (S_ISREG(mode)) return 'f';
+  if (S_ISDIR(mode)) return 'd';
+  if (S_ISLNK(mode)) return 'l';
+  if (S_ISCHR(mode)) return 'c';
+  if (S_ISBLK(mode)) return 'b';
+  if (S_ISFIFO(mode)) return 'p';
+  if (S_ISSOCK(mode)) return 's';
+  return '?';
+}
+
+const char* TypeName(char type) {
+  switch (type) {
+    case 'f':
+      return "regular";
+    case 'd':
+      return "directory";
+    case 'l':
+      return "symlink";
+    case 'c':
+      return "char_device";
+    case 'b':
+      return "block_device";
+    case 'p':
+      return "fifo";
+    case 's':
+      return "socket";
+    default:
+      return "unknown";
+  }
+}
+
+void FillFromStat(const struct stat& st, Entry* e) {
+  e->type = TypeOf(st.st_mode);
+  e->mode = static_cast<uint32_t>(st.st_mode & 07777);
+  e->uid = st.st_uid;
+  e->gid = st.st_gid;
+  e->size = static_cast<int64_t>(st.st_size);
+  e->mtime_ns = int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec;
+  e->ctime_ns = int64_t{st.st_ctim.tv_sec} * 1'000'000'000 + st.st_ctim.tv_nsec;
+  e->inode = st.st_ino;
+}
+
+std::string FormatNs(int64_t ns) {
+  time_t sec = static_cast<time_t>(ns / 1'000'000'000);
+  int64_t frac = ns % 1'000'000'000;
+  if (frac < 0) {
+    frac += 1'000'000'000;
+    --sec;
+  }
+  struct tm tm {};
+  gmtime_r(&sec, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%09lldZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<long long>(frac));
+  return buf;
+}
+
+std::string ErrnoText(int err) { return std::strerror(err); }
+
+std::string JoinPath(const std::string& dir, const char* name) {
+  if (!dir.empty() && dir.back() == '/') return dir + name;
+  return dir + "/" + name;
+}
+
+Result<std::string> ReadXattrs(const std::string& path) {
+  ssize_t size = ::llistxattr(path.c_str(), nullptr, 0);
+  if (size < 0) {
+    if (errno == ENOTSUP) return std::string();
+    return Status::IoError("listxattr: " + ErrnoText(errno));
+  }
+  std::string names(static_cast<size_t>(size), '\0');
+  size = ::llistxattr(path.c_str(), names.data(), names.size());
+  if (size < 0) return Status::IoError("listxattr: " + ErrnoText(errno));
+  names.resize(static_cast<size_t>(size));
+  std::vector<std::string> list;
+  for (size_t start = 0; start < names.size();) {
+    size_t end = names.find('\0', start);
+    if (end == std::string::npos) end = names.size();
+    if (end > start) list.push_back(names.substr(start, end - start));
+    start = end + 1;
+  }
+  std::sort(list.begin(), list.end());
+  std::string out;
+  for (const std::string& name : list) {
+    ssize_t vsize = ::lgetxattr(path.c_str(), name.c_str(), nullptr, 0);
+    if (vsize < 0) return Status::IoError("getxattr " + name + ": " + ErrnoText(errno));
+    std::string value(static_cast<size_t>(vsize), '\0');
+    vsize = ::lgetxattr(path.c_str(), name.c_str(), value.data(), value.size());
+    if (vsize < 0) return Status::IoError("getxattr " + name + ": " + ErrnoText(errno));
+    value.resize(static_cast<size_t>(vsize));
+    out += name + "=" + crypto::HexEncode(value) + "\n";
+  }
+  return out;
+}
+
+bool SameEntry(const Entry& a, const Entry& b) {
+  return a.path == b.path && a.type == b.type && a.mode == b.mode && a.uid == b.uid &&
+         a.gid == b.gid && a.size == b.size && a.mtime_ns == b.mtime_ns &&
+         a.ctime_ns == b.ctime_ns && a.inode == b.inode && a.sha256 == b.sha256 &&
+         a.link_target == b.link_target && a.xattrs == b.xattrs;
+}
+
+const Entry* Find(const std::vector<Entry>* sorted, const std::string& path) {
+  if (sorted == nullptr) return nullptr;
+  auto it = std::lower_bound(sorted->begin(), sorted->end(), path,
+                             [](const Entry& e, const std::string& p) { return e.path < p; });
+  return it != sorted->end() && it->path == path ? &*it : nullptr;
+}
+
+// Hashes one file; fills sha256 and refreshes the metadata from fstat so the entry describes
+// what was actually read. Returns the errno-style problem text, or "" on success; `vanished`
+// is set when the file no longer exists.
+std::string HashFile(const OpenForHash& open, Entry* e, std::vector<char>& buffer, bool* vanished,
+                     int64_t* bytes) {
+  int fd = open(e->path);
+  if (fd < 0) {
+    *vanished = -fd == ENOENT;
+    return *vanished ? "vanished during the scan" : "cannot open: " + ErrnoText(-fd);
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    const int err = errno;
+    ::close(fd);
+    return "fstat: " + ErrnoText(err);
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return "replaced by a non-regular file during the scan";
+  }
+  FillFromStat(st, e);
+  crypto::Sha256 sha;
+  int64_t total = 0;
+  while (true) {
+    ssize_t n = ::read(fd, buffer.data(), buffer.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int err = errno;
+      ::close(fd);
+      return "read: " + ErrnoText(err);
+    }
+    if (n == 0) break;
+    sha.Update(buffer.data(), static_cast<size_t>(n));
+    total += n;
+  }
+  ::close(fd);
+  e->sha256 = sha.FinalHex();
+  *bytes += total;
+  return "";
+}
+
+void Walk(const FimOptions& options, const std::string& root, bool root_expected, bool recursive,
+          const std::function<bool(const std::string&, bool)>& excluded, ScanResult* result) {
+  struct stat st {};
+  if (::lstat(root.c_str(), &st) != 0) {
+    if (errno != ENOENT || !root_expected) {
+      result->errors.push_back({root, "lstat: " + ErrnoText(errno)});
+    }
+    return;
+  }
+  std::vector<std::string> stack = {root};
+  bool first = true;
+  while (!stack.empty()) {
+    std::string path = std::move(stack.back());
+    stack.pop_back();
+    if (!first && ::lstat(path.c_str(), &st) != 0) {
+      // Vanished between readdir and lstat: nothing to record.
+      if (errno != ENOENT) result->errors.push_back({path, "lstat: " + ErrnoText(errno)});
+      continue;
+    }
+    first = false;
+    const bool is_dir = S_ISDIR(st.st_mode);
+    if (excluded(path, is_dir)) continue;
+    Entry e;
+    e.path = path;
+    FillFromStat(st, &e);
+    if (e.type == 'l') {
+      std::string target(static_cast<size_t>(std::max<off_t>(st.st_size, 0)) + 1, '\0');
+      ssize_t n = ::readlink(path.c_str(), target.data(), target.size());
+      if (n < 0) {
+        result->errors.push_back({path, "readlink: " + ErrnoText(errno)});
+      } else {
+        target.resize(static_cast<size_t>(n));
+        e.link_target = std::move(target);
+      }
+    }
+    if (options.xattrs) {
+      auto xattrs = ReadXattrs(path);
+      if (xattrs.ok()) {
+        e.xattrs = std::move(*xattrs);
+      } else {
+        result->errors.push_back({path, xattrs.status().message()});
+      }
+    }
+    result->entries.push_back(std::move(e));
+    if (!is_dir || !recursive) continue;
+    DIR* dir = ::opendir(path.c_str());
+    if (dir == nullptr) {
+      result->errors.push_back({path, "cannot list: " + ErrnoText(errno)});
+      continue;
+    }
+    while (struct dirent* d = ::readdir(dir)) {
+      if (std::strcmp(d->d_name, ".") == 0 || std::strcmp(d->d_name, "..") == 0) continue;
+      stack.push_back(JoinPath(path, d->d_name));
+    }
+    ::closedir(dir);
+  }
+}
+
+}  // namespace
+
+bool IsUnder(const std::string& path, const std::string& root) {
+  if (path == root) return true;
+  if (root == "/") return !path.empty() && path[0] == '/';
+  return path.size() > root.size() && path.compare(0, root.size(), root) == 0 &&
+         path[root.size()] == '/';
+}
+
+std::string EscapeGlob(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '*' || c == '?' || c == '[' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+bool GlobMatch(const std::string& pattern, const std::string& path) {
+  if (pattern.find('/') == std::string::npos) {
+    size_t slash = path.rfind('/');
+    return MatchFrom(pattern, 0, slash == std::string::npos ? path : path.substr(slash + 1), 0);
+  }
+  return MatchFrom(pattern, 0, path, 0);
+}
+
+std::string EscapePath(const std::string& raw) {
+  std::string out;
+  out.reserve(raw.size());
+  auto hex = [&out](unsigned char c) {
+    static const char kDigits[] = "0123456789abcdef";
+    out += "\\x";
+    out += kDigits[c >> 4];
+    out += kDigits[c & 15];
+  };
+  for (size_t i = 0; i < raw.size();) {
+    const unsigned char c = static_cast<unsigned char>(raw[i]);
+    if (c == '\\') {
+      out += "\\\\";
+      ++i;
+      continue;
+    }
+    if (c < 0x20 || c == 0x7f) {
+      hex(c);
+      ++i;
+      continue;
+    }
+    if (c < 0x80) {
+      out += static_cast<char>(c);
+      ++i;
+      continue;
+    }
+    // A well-formed UTF-8 sequence (no overlongs, no surrogates, at most U+10FFFF) is kept.
+    size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
+    bool ok = len > 0 && c <= 0xF4 && i + len <= raw.size();
+    for (size_t k = 1; ok && k < len; ++k) {
+      ok = (static_cast<unsigned char>(raw[i + k]) & 0xC0) == 0x80;
+    }
+    if (ok && len >= 3) {
+      const unsigned char c1 = static_cast<unsigned char>(raw[i + 1]);
+      if (c == 0xE0 && c1 < 0xA0) ok = false;
+      if (c == 0xED && c1 >= 0xA0) ok = false;
+      if (c == 0xF0 && c1 < 0x90) ok = false;
+      if (c == 0xF4 && c1 >= 0x90) ok = false;
+    }
+    if (!ok) {
+      hex(c);
+      ++i;
+      continue;
+    }
+    out.append(raw, i, len);
+    i += len;
+  }
+  return out;
+}
+
+std::map<std::string, std::string> Attributes(const Entry& e) {
+  char mode[16];
+  std::snprintf(mode, sizeof(mode), "%04o", e.mode);
+  std::map<std::string, std::string> out = {
+      {"type", TypeName(e.type)},       {"mode", mode},
+      {"uid", std::to_string(e.uid)},   {"gid", std::to_string(e.gid)},
+      {"size", std::to_string(e.size)}, {"mtime", FormatNs(e.mtime_ns)},
+      {"ctime", FormatNs(e.ctime_ns)},  {"inode", std::to_string(e.inode)},
+  };
+  if (e.type == 'f') out["sha256"] = e.sha256;
+  if (e.type == 'l') out["link_target"] = EscapePath(e.link_target);
+  if (e.xattrs) out["xattrs"] = EscapePath(*e.xattrs);
+  return out;
+}
+
+const char* ChangeKindName(ChangeKind kind) {
+  switch (kind) {
+    case ChangeKind::kAdded:
+      return "fim.added";
+    case ChangeKind::kRemoved:
+      return "fim.removed";
+    case ChangeKind::kChanged:
+      return "fim.changed";
+  }
+  return "fim.changed";
+}
+
+nlohmann::json ChangeJson(const Change& change) {
+  nlohmann::json out = {{"kind", ChangeKindName(change.kind)},
+                        {"path", EscapePath(change.path)},
+                        {"type", TypeName(change.entry.type)}};
+  if (change.kind == ChangeKind::kChanged) {
+    nlohmann::json changes = nlohmann::json::object();
+    for (const auto& [key, values] : change.attributes) {
+      changes[key] = nlohmann::json::array({values.first, values.second});
+    }
+    out["changes"] = std::move(changes);
+  } else {
+    out["attributes"] = Attributes(change.entry);
+  }
+  return out;
+}
+
+int DefaultOpenForHash(const std::string& path) {
+  // O_NONBLOCK: a file replaced by a FIFO since the lstat must not block the worker.
+  const int flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
+  int fd = ::open(path.c_str(), flags | O_NOATIME);
+  // O_NOATIME is refused (EPERM) unless we own the file or are privileged.
+  if (fd < 0 && errno == EPERM) fd = ::open(path.c_str(), flags);
+  return fd < 0 ? -errno : fd;
+}
+
+std::map<std::string, std::pair<std::string, std::string>> DiffEntries(const Entry& old_entry,
+                                                                       const Entry& new_entry) {
+  std::map<std::string, std::string> a = Attributes(old_entry);
+  std::map<std::string, std::string> b = Attributes(new_entry);
+  if (old_entry.sha256.empty() || new_entry.sha256.empty()) {
+    a.erase("sha256");
+    b.erase("sha256");
+  }
+  if (!old_entry.xattrs || !new_entry.xattrs) {
+    a.erase("xattrs");
+    b.erase("xattrs");
+  }
+  std::map<std::string, std::pair<std::string, std::string>> out;
+  for (const auto& [key, value] : a) {
+    auto it = b.find(key);
+    const std::string now = it == b.end() ? "" : it->second;
+    if (value != now) out[key] = {value, now};
+  }
+  for (const auto& [key, value] : b) {
+    if (!a.count(key)) out[key] = {"", value};
+  }
+  return out;
+}
+
+std::vector<Change> Compare(const std::vector<Entry>& baseline, const std::vector<Entry>& current) {
+  std::vector<Change> out;
+  size_t i = 0, j = 0;
+  while (i < baseline.size() || j < current.size()) {
+    if (j >= current.size() || (i < baseline.size() && baseline[i].path < current[j].path)) {
+      out.push_back({ChangeKind::kRemoved, baseline[i].path, {}, baseline[i]});
+      ++i;
+    } else if (i >= baseline.size() || current[j].path < baseline[i].path) {
+      out.push_back({ChangeKind::kAdded, current[j].path, {}, current[j]});
+      ++j;
+    } else {
+      auto diff = DiffEntries(baseline[i], current[j]);
+      if (!diff.empty()) {
+        out.push_back({ChangeKind::kChanged, current[j].path, std::move(diff), current[j]});
+      }
+      ++i;
+      ++j;
+    }
+  }
+  return out;
+}
+
+// --- Baseline ---------------------------------------------------------------------------------
+
+Result<std::unique_ptr<Baseline>> Baseline::Open(const std::string& path, bool create) {
+  std::error_code ec;
+  if (!create && !std::filesystem::exists(path, ec)) {
+    return Status::NotFound("no baseline at " + path + " (run `beacon-agent fim init` first)");
+  }
+  if (create) {
+    auto parent = std::filesystem::path(path).parent_path();
+    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  }
+  store::DatabaseOptions options;
+  options.create_if_missing = create;
+  BEACON_ASSIGN_OR_RETURN(std::unique_ptr<store::Database> db,
+                          store::Database::Open(path, options));
+  BEACON_RETURN_IF_ERROR(db->Migrate({{1,
+                                       "CREATE TABLE entries ("
+                                       " path BLOB PRIMARY KEY NOT NULL,"
+                                       " type TEXT NOT NULL,"
+                                       " mode INTEGER NOT NULL,"
+                                       " uid INTEGER NOT NULL,"
+                                       " gid INTEGER NOT NULL,"
+                                       " size INTEGER NOT NULL,"
+                                       " mtime_ns INTEGER NOT NULL,"
+                                       " ctime_ns INTEGER NOT NULL,"
+                                       " inode INTEGER NOT NULL,"
+                                       " sha256 TEXT NOT NULL,"
+                                       " link_target BLOB NOT NULL,"
+                                       " xattrs BLOB"
+                                       ") WITHOUT ROWID;"}}));
+  return std::unique_ptr<Baseline>(new Baseline(std::move(db)));
+}
+
+Result<std::vector<Entry>> Baseline::Load() {
+  BEACON_ASSIGN_OR_RETURN(
+      store::Statement stmt,
+      db_->Prepare("SELECT path, type, mode, uid, gid, size, mtime_ns, ctime_ns, inode, sha256, "
+                   "link_target, xattrs FROM entries ORDER BY path"));
+  std::vector<Entry> out;
+  while (true) {
+    BEACON_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    Entry e;
+    e.path = stmt.ColumnBlob(0);
+    const std::string type = stmt.ColumnText(1);
+    e.type = type.empty() ? '?' : type[0];
+    e.mode = static_cast<uint32_t>(stmt.ColumnInt(2));
+    e.uid = static_cast<uint32_t>(stmt.ColumnInt(3));
+    e.gid = static_cast<uint32_t>(stmt.ColumnInt(4));
+    e.size = stmt.ColumnInt(5);
+    e.mtime_ns = stmt.ColumnInt(6);
+    e.ctime_ns = stmt.ColumnInt(7);
+    e.inode = static_cast<uint64_t>(stmt.ColumnInt(8));
+    e.sha256 = stmt.ColumnText(9);
+    e.link_target = stmt.ColumnBlob(10);
+    if (!stmt.ColumnIsNull(11)) e.xattrs = stmt.ColumnBlob(11);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+Status Baseline::Insert(store::Statement& stmt, const Entry& e) {
+  stmt.Reset();
+  stmt.BindBlob(1, e.path)
+      .Bind(2, std::string(1, e.type))
+      .Bind(3, int64_t{e.mode})
+      .Bind(4, int64_t{e.uid})
+      .Bind(5, int64_t{e.gid})
+      .Bind(6, e.size)
+      .Bind(7, e.mtime_ns)
+      .Bind(8, e.ctime_ns)
+      .Bind(9, static_cast<int64_t>(e.inode))
+      .Bind(10, e.sha256)
+      .BindBlob(11, e.link_target);
+  if (e.xattrs) {
+    stmt.BindBlob(12, *e.xattrs);
+  } else {
+    stmt.BindNull(12);
+  }
+  return stmt.Run();
+}
+
+Status Baseline::ReplaceAll(const std::vector<Entry>& entries) {
+  store::Transaction tx(*db_);
+  BEACON_RETURN_IF_ERROR(tx.status());
+  BEACON_RETURN_IF_ERROR(db_->Exec("DELETE FROM entries"));
+  BEACON_ASSIGN_OR_RETURN(store::Statement stmt,
+                          db_->Prepare("INSERT INTO entries VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"));
+  for (const Entry& e : entries) BEACON_RETURN_IF_ERROR(Insert(stmt, e));
+  return tx.Commit();
+}
+
+Status Baseline::Apply(const std::vector<Entry>& upserts,
+                       const std::vector<std::string>& removals) {
+  if (upserts.empty() && removals.empty()) return Status::Ok();
+  store::Transaction tx(*db_);
+  BEACON_RETURN_IF_ERROR(tx.status());
+  BEACON_ASSIGN_OR_RETURN(
+      store::Statement insert,
+      db_->Prepare("INSERT OR REPLACE INTO entries VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"));
+  for (const Entry& e : upserts) BEACON_RETURN_IF_ERROR(Insert(insert, e));
+  BEACON_ASSIGN_OR_RETURN(store::Statement remove,
+                          db_->Prepare("DELETE FROM entries WHERE path = ?"));
+  for (const std::string& path : removals) {
+    remove.Reset();
+    remove.BindBlob(1, path);
+    BEACON_RETURN_IF_ERROR(remove.Run());
+  }
+  return tx.Commit();
+}
+
+int64_t Baseline::Count() {
+  auto stmt = db_->Prepare("SELECT COUNT(*) FROM entries");
+  if (!stmt.ok()) return -1;
+  auto row = stmt->Step();
+  return row.ok() && *row ? stmt->ColumnInt(0) : -1;
+}
+
+// --- Scanner ----------------------------------------------------------------------------------
+
+Scanner::Scanner(FimOptions options, OpenForHash open)
+    : options_(std::move(options)), open_(open ? std::move(open) : DefaultOpenForHash) {}
+
+bool Scanner::IsExcluded(const std::string& path, bool is_dir) const {
+  for (const std::string& pattern : options_.exclude) {
+    if (GlobMatch(pattern, path)) return true;
+  }
+  if (is_dir || options_.include.empty()) return false;
+  for (const std::string& pattern : options_.include) {
+    if (GlobMatch(pattern, path)) return false;
+  }
+  return true;
+}
+
+ScanResult Scanner::Scan(const std::vector<Entry>* previous, const std::vector<std::string>* roots,
+                         bool recursive, bool report_missing) const {
+  ScanResult result;
+  const std::vector<std::string>& walk_roots = roots ? *roots : options_.paths;
+  auto excluded = [this](const std::string& path, bool is_dir) { return IsExcluded(path, is_dir); };
+  for (const std::string& root : walk_roots) {
+    Walk(options_, root, !report_missing || Find(previous, root) != nullptr, recursive, excluded,
+         &result);
+  }
+  std::sort(result.entries.begin(), result.entries.end(),
+            [](const Entry& a, const Entry& b) { return a.path < b.path; });
+  // Overlapping roots (/etc and /etc/ssh) would list entries twice.
+  result.entries.erase(std::unique(result.entries.begin(), result.entries.end(),
+                                   [](const Entry& a, const Entry& b) { return a.path == b.path; }),
+                       result.entries.end());
+
+  std::vector<size_t> to_hash;
+  for (size_t i = 0; i < result.entries.size(); ++i) {
+    Entry& e = result.entries[i];
+    if (e.type != 'f') continue;
+    const Entry* old = Find(previous, e.path);
+    if (!options_.paranoid && old != nullptr && !old->sha256.empty() && old->type == e.type &&
+        old->size == e.size && old->mtime_ns == e.mtime_ns && old->ctime_ns == e.ctime_ns &&
+        old->inode == e.inode) {
+      e.sha256 = old->sha256;
+    } else {
+      to_hash.push_back(i);
+    }
+  }
+
+  // Parallel hashing: workers take the next file from a shared counter; each result slot is
+  // written by exactly one worker.
+  std::vector<std::string> problems(to_hash.size());
+  std::vector<char> vanished(to_hash.size(), 0);
+  std::atomic<size_t> next{0};
+  std::atomic<int64_t> bytes{0};
+  auto worker = [&] {
+    std::vector<char> buffer(kReadBuffer);
+    int64_t local_bytes = 0;
+    for (size_t k = next++; k < to_hash.size(); k = next++) {
+      bool gone = false;
+      problems[k] = HashFile(open_, &result.entries[to_hash[k]], buffer, &gone, &local_bytes);
+      vanished[k] = gone ? 1 : 0;
+    }
+    bytes += local_bytes;
+  };
+  size_t threads = options_.workers > 0 ? static_cast<size_t>(options_.workers)
+                                        : std::max(1u, std::thread::hardware_concurrency());
+  threads = std::min(threads, to_hash.size());
+  if (threads <= 1) {
+    if (!to_hash.empty()) worker();
+  } else {
+    std::vector<std::thread> pool;
+    for (size_t t = 0; t < threads; ++t) pool.emplace_back(worker);
+    for (std::thread& t : pool) t.join();
+  }
+  result.hashed_bytes = bytes.load();
+
+  std::vector<char> drop(result.entries.size(), 0);
+  for (size_t k = 0; k < to_hash.size(); ++k) {
+    if (problems[k].empty()) {
+      ++result.hashed_files;
+      continue;
+    }
+    Entry& e = result.entries[to_hash[k]];
+    result.errors.push_back({e.path, problems[k]});
+    if (vanished[k]) drop[to_hash[k]] = 1;
+    e.sha256.clear();
+  }
+  if (std::find(drop.begin(), drop.end(), 1) != drop.end()) {
+    std::vector<Entry> kept;
+    kept.reserve(result.entries.size());
+    for (size_t i = 0; i < result.entries.size(); ++i) {
+      if (!drop[i]) kept.push_back(std::move(result.entries[i]));
+    }
+    result.entries = std::move(kept);
+  }
+  std::sort(result.errors.begin(), result.errors.end(),
+            [](const ScanError& a, const ScanError& b) { return a.path < b.path; });
+  return result;
+}
+
+// --- Operations -------------------------------------------------------------------------------
+
+namespace {
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace
+
+Result<CheckReport> Init(const Scanner& scanner, Baseline& baseline) {
+  const auto start = std::chrono::steady_clock::now();
+  ScanResult scan = scanner.Scan(nullptr);
+  BEACON_RETURN_IF_ERROR(baseline.ReplaceAll(scan.entries));
+  CheckReport report;
+  report.errors = std::move(scan.errors);
+  report.files = static_cast<int64_t>(scan.entries.size());
+  report.duration_s = SecondsSince(start);
+  return report;
+}
+
+Result<CheckReport> Check(const Scanner& scanner, Baseline& baseline, bool update) {
+  const auto start = std::chrono::steady_clock::now();
+  BEACON_ASSIGN_OR_RETURN(std::vector<Entry> old_entries, baseline.Load());
+  ScanResult scan = scanner.Scan(&old_entries);
+  CheckReport report;
+  report.changes = Compare(old_entries, scan.entries);
+  if (update) {
+    // Write every entry whose stored form differs, including differences Compare does not
+    // report (a hash that could not be computed before), so they are not re-hashed each time.
+    std::vector<Entry> upserts;
+    std::vector<std::string> removals;
+    for (const Change& change : report.changes) {
+      if (change.kind == ChangeKind::kRemoved) removals.push_back(change.path);
+    }
+    for (const Entry& e : scan.entries) {
+      const Entry* old = Find(&old_entries, e.path);
+      if (old == nullptr || !SameEntry(*old, e)) upserts.push_back(e);
+    }
+    BEACON_RETURN_IF_ERROR(baseline.Apply(upserts, removals));
+  }
+  report.errors = std::move(scan.errors);
+  report.files = static_cast<int64_t>(scan.entries.size());
+  report.duration_s = SecondsSince(start);
+  return report;
+}
+
+Result<CheckReport> CheckPaths(const Scanner& scanner, Baseline& baseline,
+                               const std::vector<DirtyPath>& paths, bool update) {
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<std::string> single, subtrees;
+  for (const DirtyPath& dirty : paths) (dirty.recursive ? subtrees : single).push_back(dirty.path);
+  std::sort(single.begin(), single.end());
+  BEACON_ASSIGN_OR_RETURN(std::vector<Entry> old_entries, baseline.Load());
+  ScanResult scan = scanner.Scan(&old_entries, &subtrees, true, false);
+  ScanResult singles = scanner.Scan(&old_entries, &single, false, false);
+  scan.entries.insert(scan.entries.end(), std::make_move_iterator(singles.entries.begin()),
+                      std::make_move_iterator(singles.entries.end()));
+  scan.errors.insert(scan.errors.end(), singles.errors.begin(), singles.errors.end());
+  std::sort(scan.entries.begin(), scan.entries.end(),
+            [](const Entry& a, const Entry& b) { return a.path < b.path; });
+  scan.entries.erase(std::unique(scan.entries.begin(), scan.entries.end(),
+                                 [](const Entry& a, const Entry& b) { return a.path == b.path; }),
+                     scan.entries.end());
+  std::vector<Entry> old_subset;
+  for (const Entry& e : old_entries) {
+    bool wanted = std::binary_search(single.begin(), single.end(), e.path);
+    for (size_t k = 0; !wanted && k < subtrees.size(); ++k) wanted = IsUnder(e.path, subtrees[k]);
+    if (wanted) old_subset.push_back(e);
+  }
+  CheckReport report;
+  report.changes = Compare(old_subset, scan.entries);
+  if (update) {
+    std::vector<std::string> removals;
+    for (const Change& change : report.changes) {
+      if (change.kind == ChangeKind::kRemoved) removals.push_back(change.path);
+    }
+    BEACON_RETURN_IF_ERROR(baseline.Apply(scan.entries, removals));
+  }
+  report.errors = std::move(scan.errors);
+  report.files = static_cast<int64_t>(scan.entries.size());
+  report.duration_s = SecondsSince(start);
+  return report;
+}
+
+Result<CheckReport> Accept(const Scanner& scanner, Baseline& baseline,
+                           const std::vector<std::string>& paths) {
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<std::string> roots;
+  for (const std::string& raw : paths) {
+    std::string path = std::filesystem::path(raw).lexically_normal().string();
+    while (path.size() > 1 && path.back() == '/') path.pop_back();
+    if (path.empty() || path[0] != '/') {
+      return Status::InvalidArgument("'" + EscapePath(raw) + "' is not an absolute path");
+    }
+    bool covered = false;
+    for (const std::string& root : scanner.options().paths)
+      covered = covered || IsUnder(path, root);
+    if (!covered) {
+      return Status::InvalidArgument("'" + EscapePath(path) +
+                                     "' is not under any configured fim path");
+    }
+    roots.push_back(std::move(path));
+  }
+  BEACON_ASSIGN_OR_RETURN(std::vector<Entry> old_entries, baseline.Load());
+  ScanResult scan = scanner.Scan(&old_entries, &roots);
+  std::vector<Entry> old_subset;
+  for (const Entry& e : old_entries) {
+    for (const std::string& root : roots) {
+      if (IsUnder(e.path, root)) {
+        old_subset.push_back(e);
+        break;
+      }
+    }
+  }
+  CheckReport report;
+  report.changes = Compare(old_subset, scan.entries);
+  std::vector<std::string> removals;
+  for (const Change& change : report.changes) {
+    if (change.kind == ChangeKind::kRemoved) removals.push_back(change.path);
+  }
+  BEACON_RETURN_IF_ERROR(baseline.Apply(scan.entries, removals));
+  report.errors = std::move(scan.errors);
+  report.files = static_cast<int64_t>(scan.entries.size());
+  report.duration_s = SecondsSince(start);
+  return report;
+}
+
+}  // namespace beacon::agent::fim
