@@ -119,9 +119,17 @@ Result<std::string> ParseJmxProxyGet(std::string_view text) {
 
 bool JmxProxyNumber(std::string_view value_text, std::string_view composite_key, double* out) {
   if (composite_key.empty()) return ParseNumber(value_text, out);
+  // Older servlets print CompositeDataSupport(...,contents={k=v, ...}); Tomcat 10.1 prints the
+  // map alone: {committed=536870912, init=398458880, max=-1, used=105507680}.
   const size_t contents = value_text.rfind("contents={");
-  if (contents == std::string_view::npos) return false;
-  std::string_view body = value_text.substr(contents + 10);
+  std::string_view body;
+  if (contents != std::string_view::npos) {
+    body = value_text.substr(contents + 10);
+  } else if (value_text.starts_with('{')) {
+    body = value_text.substr(1);
+  } else {
+    return false;
+  }
   const size_t close = body.rfind('}');
   if (close == std::string_view::npos) return false;
   body = body.substr(0, close);

@@ -203,6 +203,25 @@ TEST(JmxProxy, ParsesQueryListingWithCompositeValues) {
   EXPECT_EQ(result.values[3].value, 0);
 }
 
+// Debian tomcat10 10.1.60 prints a composite as the bare map, without CompositeDataSupport(...).
+TEST(JmxProxy, ParsesTomcat101BareCompositeMap) {
+  auto beans = ParseJmxProxyQuery(
+      "OK - Number of results: 1\n\nName: java.lang:type=Memory\n"
+      "modelerType: sun.management.MemoryImpl\nObjectPendingFinalizationCount: 0\n"
+      "HeapMemoryUsage: {committed=536870912, init=398458880, max=6320816128, used=105507680}\n"
+      "NonHeapMemoryUsage: {committed=26017792, init=7667712, max=-1, used=22942576}\n"
+      "Verbose: false\nObjectName: java.lang:type=Memory\n\n\n");
+  ASSERT_TRUE(beans.ok()) << beans.status().ToString();
+  auto result = JmxProxyValues(*beans, {"java.lang:type=Memory",
+                                        {"HeapMemoryUsage.used", "NonHeapMemoryUsage.max",
+                                         "Verbose.used"}});
+  ASSERT_EQ(result.values.size(), 2u);
+  EXPECT_EQ(result.values[0].value, 105507680);
+  EXPECT_EQ(result.values[1].value, -1);
+  ASSERT_EQ(result.errors.size(), 1u);  // "false" is neither a number nor a map
+  EXPECT_NE(result.errors[0].find("Verbose.used"), std::string::npos);
+}
+
 TEST(JmxProxy, PatternListingJoinsContinuationLinesAndMapsConnectors) {
   auto beans = ParseJmxProxyQuery(Read("jmxproxy_threadpool.txt"));
   ASSERT_TRUE(beans.ok()) << beans.status().ToString();
