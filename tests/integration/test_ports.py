@@ -11,7 +11,7 @@ import sys
 import time
 import unittest
 
-from harness import Agent, Collector, free_port, tail, wait_for, workdir
+from harness import BEACONCTL, Agent, Collector, free_port, tail, wait_for, workdir
 
 AGENT_NAME = "itest-ports"
 INTERVAL_MS = 1000
@@ -194,6 +194,27 @@ class PortsTest(unittest.TestCase):
         self.assertEqual(closed[0]["severity"], "high")
         self.assertEqual(closed[0]["subject"], f"tcp/{required_port}")
         self.assertEqual(closed[0]["data"]["was_listening"], True)
+
+        # The operator sees the same through beaconctl (tables and --json) and the API.
+        ctl = [BEACONCTL, "--url", self.collector.url, "--token-file",
+               self.collector.admin_token_file]
+        r = subprocess.run(ctl + ["events", "--host", AGENT_NAME, "--kind", "port.*"],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("port.unexpected", r.stdout)
+        self.assertIn("port.closed", r.stdout)
+        self.assertIn(f"tcp/{required_port}", r.stdout)
+        r = subprocess.run(ctl + ["--json", "events", "--host", AGENT_NAME, "--kind", "port.*"],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        kinds = [e["kind"] for e in json.loads(r.stdout)["events"]]
+        self.assertEqual(sorted(set(kinds)), ["port.closed", "port.unexpected"])
+        self.assertEqual(kinds.count("port.closed"), 1)
+        r = subprocess.run(ctl + ["status", AGENT_NAME], capture_output=True, text=True,
+                           timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("ports.listening", r.stdout)
+        self.assertIn("ports.unexpected", r.stdout)
 
 
 if __name__ == "__main__":
