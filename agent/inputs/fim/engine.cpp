@@ -729,6 +729,30 @@ Result<CheckReport> Check(const Scanner& scanner, Baseline& baseline, bool updat
   return report;
 }
 
+namespace {
+
+// The end of a partial check or accept: compares the baseline entries under the scanned paths
+// with what the scan found, and moves the baseline forward when `update` is set.
+Result<CheckReport> CompareSubset(const std::vector<Entry>& old_subset, ScanResult scan,
+                                  Baseline& baseline, bool update,
+                                  std::chrono::steady_clock::time_point start) {
+  CheckReport report;
+  report.changes = Compare(old_subset, scan.entries);
+  if (update) {
+    std::vector<std::string> removals;
+    for (const Change& change : report.changes) {
+      if (change.kind == ChangeKind::kRemoved) removals.push_back(change.path);
+    }
+    BEACON_RETURN_IF_ERROR(baseline.Apply(scan.entries, removals));
+  }
+  report.errors = std::move(scan.errors);
+  report.files = static_cast<int64_t>(scan.entries.size());
+  report.duration_s = SecondsSince(start);
+  return report;
+}
+
+}  // namespace
+
 Result<CheckReport> CheckPaths(const Scanner& scanner, Baseline& baseline,
                                const std::vector<DirtyPath>& paths, bool update) {
   const auto start = std::chrono::steady_clock::now();
@@ -752,19 +776,7 @@ Result<CheckReport> CheckPaths(const Scanner& scanner, Baseline& baseline,
     for (size_t k = 0; !wanted && k < subtrees.size(); ++k) wanted = IsUnder(e.path, subtrees[k]);
     if (wanted) old_subset.push_back(e);
   }
-  CheckReport report;
-  report.changes = Compare(old_subset, scan.entries);
-  if (update) {
-    std::vector<std::string> removals;
-    for (const Change& change : report.changes) {
-      if (change.kind == ChangeKind::kRemoved) removals.push_back(change.path);
-    }
-    BEACON_RETURN_IF_ERROR(baseline.Apply(scan.entries, removals));
-  }
-  report.errors = std::move(scan.errors);
-  report.files = static_cast<int64_t>(scan.entries.size());
-  report.duration_s = SecondsSince(start);
-  return report;
+  return CompareSubset(old_subset, std::move(scan), baseline, update, start);
 }
 
 Result<CheckReport> Accept(const Scanner& scanner, Baseline& baseline,
@@ -797,17 +809,7 @@ Result<CheckReport> Accept(const Scanner& scanner, Baseline& baseline,
       }
     }
   }
-  CheckReport report;
-  report.changes = Compare(old_subset, scan.entries);
-  std::vector<std::string> removals;
-  for (const Change& change : report.changes) {
-    if (change.kind == ChangeKind::kRemoved) removals.push_back(change.path);
-  }
-  BEACON_RETURN_IF_ERROR(baseline.Apply(scan.entries, removals));
-  report.errors = std::move(scan.errors);
-  report.files = static_cast<int64_t>(scan.entries.size());
-  report.duration_s = SecondsSince(start);
-  return report;
+  return CompareSubset(old_subset, std::move(scan), baseline, /*update=*/true, start);
 }
 
 }  // namespace beacon::agent::fim
