@@ -30,27 +30,7 @@ WORK=$(mktemp -d /var/tmp/beacon-fim-bench.XXXXXX)
 TREE=$WORK/tree
 
 echo "generating $FILES files / ${MIB} MiB under $TREE" >&2
-python3 - "$TREE" "$FILES" "$MIB" <<'PY'
-import os, random, sys
-root, files, mib = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-rng = random.Random(42)
-total = mib * 1024 * 1024
-# Log-uniform sizes like a real /etc + /opt mix, scaled to the requested total.
-raw = [2 ** rng.uniform(6, 20) for _ in range(files)]
-scale = total / sum(raw)
-block = os.urandom(1 << 20)
-for i, r in enumerate(raw):
-    d = os.path.join(root, f"d{i % 100:02d}", f"s{(i // 100) % 20:02d}")
-    os.makedirs(d, exist_ok=True)
-    size = max(1, int(r * scale))
-    with open(os.path.join(d, f"f{i:05d}.dat"), "wb") as f:
-        off = (i * 7919) % len(block)
-        while size > 0:
-            chunk = block[off:off + size] or block[:size]
-            f.write(chunk)
-            size -= len(chunk)
-            off = 0
-PY
+python3 tests/integration/treegen.py "$TREE" "$FILES" "$MIB"
 
 cat >"$WORK/agent.yaml" <<EOY
 agent:

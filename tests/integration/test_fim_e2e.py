@@ -7,7 +7,6 @@ SIGCONT; and the one-shot `fim init` / `fim check --json` report the same attrib
 import hashlib
 import json
 import os
-import random
 import shutil
 import signal
 import subprocess
@@ -16,6 +15,7 @@ import time
 import unittest
 
 from harness import AGENT, Agent, Collector, tail, wait_for, workdir
+from treegen import generate_tree, tree_file
 
 AGENT_NAME = "itest-fim"
 FILES = 20000
@@ -24,29 +24,6 @@ ALL_ATTRIBUTES = {"type", "mode", "uid", "gid", "size", "mtime", "ctime", "inode
 # A realtime event must arrive long before the 1 h schedule; a few seconds covers the 200 ms
 # debounce, the uplink flush and a loaded 2-core machine.
 REALTIME_BOUND_MS = 5000
-
-
-def generate_tree(root, files, mib):
-    """Log-uniform file sizes (like bench/fim_vs_aide.sh) summing to `mib` MiB, in 2,000 dirs."""
-    rng = random.Random(42)
-    raw = [2 ** rng.uniform(6, 20) for _ in range(files)]
-    scale = mib * 1024 * 1024 / sum(raw)
-    block = os.urandom(1 << 20)
-    for i, r in enumerate(raw):
-        d = os.path.join(root, f"d{i % 100:02d}", f"s{(i // 100) % 20:02d}")
-        os.makedirs(d, exist_ok=True)
-        size = max(1, int(r * scale))
-        with open(os.path.join(d, f"f{i:05d}.dat"), "wb") as f:
-            off = (i * 7919) % len(block)
-            while size > 0:
-                chunk = block[off:off + size] or block[:size]
-                f.write(chunk)
-                size -= len(chunk)
-                off = 0
-
-
-def tree_file(root, i):
-    return os.path.join(root, f"d{i % 100:02d}", f"s{(i // 100) % 20:02d}", f"f{i:05d}.dat")
 
 
 def sha256_of(path):
