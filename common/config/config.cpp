@@ -216,6 +216,8 @@ std::string Node::Scalar() const { return IsScalar() ? node_->Scalar() : std::st
 
 int Node::line() const { return node_ ? LineOf(*node_) : 0; }
 
+const std::string& Node::base_dir() const { return doc_->base_dir(); }
+
 std::string Node::KeyPath(std::string_view key) const {
   if (key.empty()) return path_;
   if (path_.empty()) return std::string(key);

@@ -57,6 +57,8 @@ class Node {
   bool Has(std::string_view key) const;
   const std::string& path() const { return path_; }
   int line() const;  // 1-based line of this node, 0 if absent
+  // The directory of the document's file, for resolving relative paths (empty for strings).
+  const std::string& base_dir() const;
 
   void Get(std::string_view key, std::string* out);
   void Get(std::string_view key, bool* out);

@@ -136,6 +136,8 @@ Digest256 Sha256Digest(std::string_view data) {
 
 std::string Sha1Raw(std::string_view data) { return Digest(EVP_sha1(), data); }
 
+std::string Md5Raw(std::string_view data) { return Digest(EVP_md5(), data); }
+
 std::string HmacSha256(std::string_view key, std::string_view data) {
   return Hmac(EVP_sha256(), key, data);
 }

@@ -34,6 +34,8 @@ class Sha256 {
 std::string Sha256Hex(std::string_view data);
 Digest256 Sha256Digest(std::string_view data);
 std::string Sha1Raw(std::string_view data);
+// MD5 for protocol checksums only (Content-MD5, S3/OSS ETags), never for security.
+std::string Md5Raw(std::string_view data);
 // Raw (binary) MAC bytes.
 std::string HmacSha256(std::string_view key, std::string_view data);
 std::string HmacSha1(std::string_view key, std::string_view data);

@@ -1,0 +1,34 @@
+// Beacon's storage class names as they appear in config files, the catalog and JSON, shared by
+// every ObjectStore backend.
+#include "common/cloud/objstore/object_store.h"
+
+namespace beacon::objstore {
+
+std::string_view StorageClassName(StorageClass storage_class) {
+  switch (storage_class) {
+    case StorageClass::kStandard:
+      return "standard";
+    case StorageClass::kInfrequent:
+      return "infrequent";
+    case StorageClass::kArchive:
+      return "archive";
+    case StorageClass::kColdArchive:
+      return "cold_archive";
+  }
+  return "standard";
+}
+
+Result<StorageClass> ParseStorageClass(std::string_view name) {
+  if (name == "standard") return StorageClass::kStandard;
+  if (name == "infrequent") return StorageClass::kInfrequent;
+  if (name == "archive") return StorageClass::kArchive;
+  if (name == "cold_archive") return StorageClass::kColdArchive;
+  return Status::InvalidArgument("unknown storage class '" + std::string(name) +
+                                 "' (expected standard, infrequent, archive or cold_archive)");
+}
+
+bool IsArchiveClass(StorageClass storage_class) {
+  return storage_class == StorageClass::kArchive || storage_class == StorageClass::kColdArchive;
+}
+
+}  // namespace beacon::objstore
