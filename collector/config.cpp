@@ -1,6 +1,7 @@
 // Reads collector.yaml through common/config and applies the collector's own validation rules.
 #include "collector/config.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 #include <utility>
@@ -79,11 +80,21 @@ Result<CollectorConfig> Load(config::Document& doc) {
   config::Node hosts = root.Child("hosts");
   hosts.GetDurationMs("stale_after", &cfg.hosts.stale_after_ms, kSecondMs);
 
+  config::Node backups_node = root.Child("backups");
+  backups_node.Get("catalog_path", &cfg.backups.catalog_path);
+  if (backups_node.Has("catalog_path") && cfg.backups.catalog_path.empty()) {
+    backups_node.Error("catalog_path", "must not be empty");
+  }
+  backups_node.Get("max_waiting_polls", &cfg.backups.max_waiting_polls, 1, 100000);
+  cfg.backups.stores = objstore::ReadStoreConfigs(backups_node.Child("stores"));
+  cfg.backups.lifecycle = backups::ReadLifecycleConfig(backups_node);
+
   config::ReadLogOptions(root.Child("log"), &cfg.log);
 
   BEACON_RETURN_IF_ERROR(doc.Finish());
 
   cfg.store.path = ResolvePath(doc.base_dir(), cfg.store.path);
+  cfg.backups.catalog_path = ResolvePath(doc.base_dir(), cfg.backups.catalog_path);
   cfg.listen.tls_cert_file = ResolvePath(doc.base_dir(), cfg.listen.tls_cert_file);
   cfg.listen.tls_key_file = ResolvePath(doc.base_dir(), cfg.listen.tls_key_file);
   cfg.log.file = ResolvePath(doc.base_dir(), cfg.log.file);
@@ -102,6 +113,16 @@ Result<CollectorConfig> LoadCollectorConfigFromString(const std::string& text,
   BEACON_ASSIGN_OR_RETURN(std::unique_ptr<config::Document> doc,
                           config::Document::LoadString(text, display_name));
   return Load(*doc);
+}
+
+std::string CatalogPath(const CollectorConfig& config) {
+  if (!config.backups.catalog_path.empty()) return config.backups.catalog_path;
+  return (std::filesystem::path(config.store.path).parent_path() / "catalog.db").string();
+}
+
+int MaxWaitingPolls(const CollectorConfig& config) {
+  if (config.backups.max_waiting_polls > 0) return config.backups.max_waiting_polls;
+  return std::max(1, config.listen.max_threads / 2);
 }
 
 std::string FormatDurationMs(int64_t ms) {

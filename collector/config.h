@@ -3,8 +3,11 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 
+#include "collector/backups/lifecycle_config.h"
+#include "common/cloud/objstore/store_config.h"
 #include "common/config/config.h"
 #include "common/log/log.h"
 #include "common/status.h"
@@ -50,14 +53,32 @@ struct HostsConfig {
   int64_t stale_after_ms = 2 * kMinuteMs;
 };
 
+struct BackupsConfig {
+  // The backup catalog's SQLite file; empty: catalog.db in the directory of store.path.
+  std::string catalog_path;
+  // Object stores the lifecycle acts on, by the names the agents record (agent.yaml
+  // backup.stores); a catalog entry whose store is not listed is never transitioned or deleted.
+  std::map<std::string, objstore::StoreConfig> stores;
+  backups::LifecycleConfig lifecycle;
+  // Long-polls of GET /api/v1/agent/commands allowed to wait at once; more are answered at once.
+  // 0: half of listen.max_threads (at least 1).
+  int max_waiting_polls = 0;
+};
+
 struct CollectorConfig {
   ListenConfig listen;
   StoreConfig store;
   ApiConfig api;
   IngestConfig ingest;
   HostsConfig hosts;
+  BackupsConfig backups;
   log::LogOptions log;
 };
+
+// The catalog file: backups.catalog_path, or catalog.db beside store.path.
+std::string CatalogPath(const CollectorConfig& config);
+// backups.max_waiting_polls with its default applied.
+int MaxWaitingPolls(const CollectorConfig& config);
 
 // Minimum values enforced by validation (also quoted in the error messages).
 inline constexpr int64_t kMinRetentionMs = kHourMs;
@@ -65,7 +86,8 @@ inline constexpr int64_t kMinAdminTokenBytes = 16;
 
 // Loads and validates a collector.yaml. On failure returns InvalidArgument whose message lists
 // every problem, one per line, as "<file>:<line>: <key path>: <message>". Relative paths
-// (store.path, listen.tls_*_file) are resolved against the directory of the file.
+// (store.path, backups.catalog_path, listen.tls_*_file) are resolved against the directory of
+// the file.
 Result<CollectorConfig> LoadCollectorConfig(const std::string& path);
 // Same, from YAML text (tests); relative paths stay as written.
 Result<CollectorConfig> LoadCollectorConfigFromString(const std::string& text,

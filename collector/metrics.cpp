@@ -112,6 +112,10 @@ std::string CollectorMetrics::Render(EventStore& store, int64_t now_ms) const {
   out += "beacon_retention_pruned_total{type=\"event\"} " + std::to_string(pruned_events_.load()) +
          "\n";
 
+  Header(out, "beacon_catalog_rejected_total", "counter",
+         "backup.version events whose data was not a valid catalog record.");
+  out += "beacon_catalog_rejected_total " + std::to_string(catalog_rejected_.load()) + "\n";
+
   Result<int64_t> size = store.SizeBytes();
   if (size.ok()) {
     Header(out, "beacon_store_size_bytes", "gauge", "Bytes the store uses on disk.");

@@ -23,6 +23,9 @@ class CollectorMetrics {
   void RecordBatch(int64_t samples, int64_t events, int64_t duplicates, double seconds);
   void RecordRejected(const std::string& reason);
   void RecordPruned(int64_t samples, int64_t events);
+  // A backup.version event whose data was not a valid catalog record (stored, not catalogued).
+  void RecordCatalogRejected() { catalog_rejected_.fetch_add(1); }
+  int64_t catalog_rejected() const { return catalog_rejected_.load(); }
 
   int64_t batches() const { return batches_.load(); }
   int64_t rejected(const std::string& reason) const;
@@ -37,6 +40,7 @@ class CollectorMetrics {
   std::atomic<int64_t> duplicates_{0};
   std::atomic<int64_t> pruned_samples_{0};
   std::atomic<int64_t> pruned_events_{0};
+  std::atomic<int64_t> catalog_rejected_{0};
   mutable std::mutex mutex_;
   std::map<std::string, int64_t> rejected_;              // GUARDED_BY(mutex_)
   std::array<int64_t, kBatchBuckets.size()> buckets_{};  // GUARDED_BY(mutex_), not cumulative

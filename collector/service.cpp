@@ -1,10 +1,14 @@
-// The collector process without its CLI: store, HTTP routes and the retention pruner.
+// The collector process without its CLI: store, backup catalog, HTTP routes and the background
+// workers (retention pruner, backup lifecycle runner, archive restorer).
 #include "collector/service.h"
 
 #include <spdlog/spdlog.h>
 
 #include <chrono>
 #include <utility>
+
+#include "collector/backups/lifecycle_api.h"
+#include "common/cloud/objstore/store_config.h"
 
 namespace beacon::collector {
 
@@ -15,14 +19,44 @@ CollectorService::~CollectorService() { Stop(); }
 
 Status CollectorService::Start() {
   BEACON_ASSIGN_OR_RETURN(store_, SqliteEventStore::Open(config_.store.path));
+  const std::string catalog_path = CatalogPath(config_);
+  Result<std::unique_ptr<backups::Catalog>> catalog = backups::Catalog::Open(catalog_path);
+  if (!catalog.ok()) {
+    store_.reset();
+    return catalog.status().WithContext("opening the backup catalog " + catalog_path);
+  }
+  catalog_ = std::move(*catalog);
+  std::map<std::string, objstore::ObjectStore*> stores_by_name;
+  for (const auto& [name, store_config] : config_.backups.stores) {
+    Result<std::unique_ptr<objstore::ObjectStore>> object_store =
+        objstore::NewObjectStore(store_config);
+    if (!object_store.ok()) {
+      object_stores_.clear();
+      catalog_.reset();
+      store_.reset();
+      return object_store.status().WithContext("backups.stores." + name);
+    }
+    stores_by_name[name] = object_store->get();
+    object_stores_[name] = std::move(*object_store);
+  }
+  lifecycle_ = std::make_unique<backups::LifecycleRunner>(*catalog_, stores_by_name, *clock_,
+                                                          config_.backups.lifecycle);
+  archive_restorer_ = std::make_unique<backups::ArchiveRestorer>(*catalog_, stores_by_name, *clock_,
+                                                                 config_.backups.lifecycle);
   auth_ = std::make_unique<TokenAuth>(store_.get(), clock_, config_.api.admin_token.value());
   IngestLimits limits;
   limits.max_body_bytes = config_.ingest.max_body_bytes;
   limits.max_decompressed_bytes = config_.ingest.max_decompressed_bytes;
   limits.max_records = config_.ingest.max_records;
-  ingest_ = std::make_unique<IngestHandler>(store_.get(), auth_.get(), &metrics_, clock_, limits);
+  ingest_ = std::make_unique<IngestHandler>(store_.get(), auth_.get(), &metrics_, clock_, limits,
+                                            catalog_.get());
   query_ = std::make_unique<QueryApi>(store_.get(), auth_.get(), &metrics_, clock_,
                                       config_.hosts.stale_after_ms);
+  backups::BackupsApiOptions backups_options;
+  backups_options.max_waiting_polls = MaxWaitingPolls(config_);
+  backups_options.on_archive_restore_requested = [this] { archive_restorer_->Wake(); };
+  backups_api_ =
+      std::make_unique<backups::BackupsApi>(catalog_.get(), auth_.get(), clock_, backups_options);
 
   http::ServerOptions options;
   options.host = config_.listen.host;
@@ -34,9 +68,15 @@ Status CollectorService::Start() {
   server_ = std::make_unique<http::HttpServer>(options);
   ingest_->Register(*server_);
   query_->Register(*server_);
+  backups_api_->Register(*server_);
+  backups::RegisterLifecycleRoutes(*server_, *auth_, *lifecycle_, *catalog_);
   Status started = server_->Start();
   if (!started.ok()) {
     server_.reset();
+    archive_restorer_.reset();
+    lifecycle_.reset();
+    object_stores_.clear();
+    catalog_.reset();
     store_.reset();
     return started.WithContext("listening on " + config_.listen.host + ":" +
                                std::to_string(config_.listen.port));
@@ -48,6 +88,8 @@ Status CollectorService::Start() {
   }
   cancel_prune_ = false;
   pruner_ = std::thread([this] { PruneLoop(); });
+  lifecycle_->Start();
+  archive_restorer_->Start();
   return Status::Ok();
 }
 
@@ -59,8 +101,17 @@ void CollectorService::Stop() {
   cancel_prune_ = true;
   prune_cv_.notify_all();
   if (pruner_.joinable()) pruner_.join();
+  // Waiting command polls return at once, so the server's stop does not wait out their timeout.
+  if (catalog_) catalog_->WakeAllWaiters();
   if (server_) server_->Stop();
   server_.reset();
+  // After the server: no request can reach them any more.
+  if (archive_restorer_) archive_restorer_->Stop();
+  if (lifecycle_) lifecycle_->Stop();
+  archive_restorer_.reset();
+  lifecycle_.reset();
+  object_stores_.clear();
+  catalog_.reset();
   store_.reset();
 }
 

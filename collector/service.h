@@ -1,9 +1,11 @@
-// CollectorService: wires a CollectorConfig into a running collector (store -> routes -> HTTP
-// server) plus the background retention pruner. Start/Stop are called from one thread.
+// CollectorService: wires a CollectorConfig into a running collector (store and backup catalog
+// -> routes -> HTTP server) plus the background retention pruner, backup lifecycle runner and
+// archive restorer. Start/Stop are called from one thread.
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -11,6 +13,10 @@
 
 #include "collector/api/query_api.h"
 #include "collector/api/token_auth.h"
+#include "collector/backups/archive_restorer.h"
+#include "collector/backups/backups_api.h"
+#include "collector/backups/catalog.h"
+#include "collector/backups/lifecycle.h"
 #include "collector/config.h"
 #include "collector/ingest/ingest_handler.h"
 #include "collector/metrics.h"
@@ -40,6 +46,9 @@ class CollectorService {
   int port() const;                // bound port after Start()
   std::string listen_url() const;  // "http://127.0.0.1:8470"
   EventStore* store() { return store_.get(); }
+  backups::Catalog* catalog() { return catalog_.get(); }
+  const backups::BackupsApi* backups_api() const { return backups_api_.get(); }
+  backups::LifecycleRunner* lifecycle() { return lifecycle_.get(); }
   const CollectorMetrics& metrics() const { return metrics_; }
 
  private:
@@ -49,9 +58,15 @@ class CollectorService {
   const Clock* clock_;
   CollectorMetrics metrics_;
   std::unique_ptr<SqliteEventStore> store_;
+  std::unique_ptr<backups::Catalog> catalog_;
   std::unique_ptr<TokenAuth> auth_;
   std::unique_ptr<IngestHandler> ingest_;
   std::unique_ptr<QueryApi> query_;
+  std::unique_ptr<backups::BackupsApi> backups_api_;
+  // backups.stores by name; the lifecycle runner and archive restorer use them.
+  std::map<std::string, std::unique_ptr<objstore::ObjectStore>> object_stores_;
+  std::unique_ptr<backups::LifecycleRunner> lifecycle_;
+  std::unique_ptr<backups::ArchiveRestorer> archive_restorer_;
   std::unique_ptr<http::HttpServer> server_;
 
   std::thread pruner_;

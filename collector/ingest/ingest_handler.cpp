@@ -7,8 +7,11 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
+#include <utility>
+#include <vector>
 
 #include "common/compress/zstd.h"
+#include "common/wire/backup.h"
 #include "common/wire/wire.h"
 
 namespace beacon::collector {
@@ -135,6 +138,15 @@ http::ServerResponse IngestHandler::Handle(http::ServerRequest& request) {
                   request.principal, stored.status().ToString());
     return http::ServerResponse::Error(503, "store unavailable");
   }
+  Status catalogued = CatalogBackupVersions(*batch, clock_->NowMs());
+  if (!catalogued.ok()) {
+    // Not acknowledged: the agent re-sends the batch, the events are duplicates by then and the
+    // catalog entries are added on that pass.
+    metrics_->RecordRejected("catalog_unavailable");
+    spdlog::error("ingest from {} (agent {}) failed to update the backup catalog: {}",
+                  request.remote_addr, request.principal, catalogued.ToString());
+    return http::ServerResponse::Error(503, "backup catalog unavailable");
+  }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   metrics_->RecordBatch(stored->samples_accepted, stored->events_accepted, stored->ack.duplicates,
@@ -143,6 +155,36 @@ http::ServerResponse IngestHandler::Handle(http::ServerRequest& request) {
                 request.principal, batch->records.size(), stored->ack.accepted,
                 stored->ack.duplicates, stored->ack.acked_through);
   return http::ServerResponse::Json(200, wire::EncodeAck(stored->ack));
+}
+
+Status IngestHandler::CatalogBackupVersions(const wire::Batch& batch, int64_t now_ms) {
+  if (catalog_ == nullptr) return Status::Ok();
+  std::vector<std::pair<uint64_t, wire::BackupVersion>> versions;
+  for (const wire::Record& record : batch.records) {
+    if (record.type != wire::RecordType::kEvent || record.event.kind != wire::kBackupVersionKind) {
+      continue;
+    }
+    Result<wire::BackupVersion> version = wire::BackupVersionFromJson(record.event.data);
+    if (!version.ok()) {
+      // The event itself is kept (visible in /api/v1/events); failing the batch would block the
+      // agent's spool forever on a record it cannot change.
+      metrics_->RecordCatalogRejected();
+      spdlog::warn("backup.version seq {} from agent {} not catalogued: {}", record.seq,
+                   batch.agent, version.status().message());
+      continue;
+    }
+    versions.emplace_back(record.seq, std::move(*version));
+  }
+  // One transaction for the whole batch: a burst of 1,000 files costs one fsync, not 1,000.
+  BEACON_ASSIGN_OR_RETURN(std::vector<backups::AddVersionResult> added,
+                          catalog_->AddVersions(batch.agent, versions, now_ms));
+  for (size_t i = 0; i < added.size(); ++i) {
+    if (added[i].outcome == backups::AddOutcome::kAdded) {
+      spdlog::debug("catalog: {}:{} version {} ({})", batch.agent, versions[i].second.path,
+                    added[i].id, versions[i].second.sha256.substr(0, 12));
+    }
+  }
+  return Status::Ok();
 }
 
 }  // namespace beacon::collector

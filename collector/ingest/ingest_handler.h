@@ -1,12 +1,14 @@
 // POST /api/v1/ingest: authenticate the agent token, bound the body (raw and after zstd),
-// decode the batch strictly, check it names the token's agent, store it idempotently and reply
-// with the Ack. Every rejection is counted by reason and logged at warn without secrets.
+// decode the batch strictly, check it names the token's agent, store it idempotently, add its
+// backup.version events to the backup catalog and reply with the Ack. Every rejection is
+// counted by reason and logged at warn without secrets.
 #pragma once
 
 #include <cstdint>
 #include <string>
 
 #include "collector/api/token_auth.h"
+#include "collector/backups/catalog.h"
 #include "collector/metrics.h"
 #include "collector/store/event_store.h"
 #include "common/clock.h"
@@ -22,9 +24,15 @@ struct IngestLimits {
 
 class IngestHandler {
  public:
+  // catalog may be null (no backup catalog: backup.version events are only stored as events).
   IngestHandler(EventStore* store, const TokenAuth* auth, CollectorMetrics* metrics,
-                const Clock* clock, IngestLimits limits)
-      : store_(store), auth_(auth), metrics_(metrics), clock_(clock), limits_(limits) {}
+                const Clock* clock, IngestLimits limits, backups::Catalog* catalog = nullptr)
+      : store_(store),
+        auth_(auth),
+        metrics_(metrics),
+        clock_(clock),
+        limits_(limits),
+        catalog_(catalog) {}
 
   // Adds the route to the server; the handler must outlive the server.
   void Register(http::HttpServer& server);
@@ -36,12 +44,17 @@ class IngestHandler {
  private:
   http::ServerResponse Reject(const http::ServerRequest& request, int status,
                               const std::string& reason, const std::string& message);
+  // Adds every backup.version event of the (stored) batch to the catalog. Runs for duplicate
+  // events too, so a crash between the two writes is repaired by the agent's re-send. A
+  // malformed record is skipped and counted; a catalog error fails the whole call.
+  Status CatalogBackupVersions(const wire::Batch& batch, int64_t now_ms);
 
   EventStore* store_;
   const TokenAuth* auth_;
   CollectorMetrics* metrics_;
   const Clock* clock_;
   IngestLimits limits_;
+  backups::Catalog* catalog_;
 };
 
 }  // namespace beacon::collector

@@ -1,0 +1,731 @@
+// SQLite implementation of the backup catalog: versions, lifecycle actions, agent commands and
+// the per-agent wake-up generations the command long-poll waits on.
+#include "collector/backups/catalog.h"
+
+#include <filesystem>
+#include <system_error>
+#include <utility>
+
+namespace beacon::collector::backups {
+namespace {
+
+const char kSchemaV1[] = R"sql(
+CREATE TABLE versions(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  agent TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  set_name TEXT NOT NULL,
+  path TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  mtime_ns INTEGER NOT NULL,
+  mode INTEGER NOT NULL,
+  uid INTEGER NOT NULL,
+  gid INTEGER NOT NULL,
+  owner TEXT NOT NULL,
+  grp TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  stored_size INTEGER NOT NULL,
+  store TEXT NOT NULL,
+  key TEXT NOT NULL,
+  storage_class TEXT NOT NULL,
+  key_id TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  restore_state TEXT NOT NULL,
+  restore_expiry_ms INTEGER NOT NULL DEFAULT 0,
+  updated_ms INTEGER NOT NULL
+);
+CREATE INDEX versions_file ON versions(agent, path, created_ms);
+CREATE INDEX versions_set ON versions(set_name);
+CREATE INDEX versions_created ON versions(created_ms);
+CREATE INDEX versions_restore ON versions(restore_state);
+-- Every (agent, seq) ever offered, including the ones skipped as same-content duplicates, so a
+-- replayed event is recognised even after newer versions of the file were added.
+CREATE TABLE version_seqs(
+  agent TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  version_id INTEGER NOT NULL,
+  PRIMARY KEY(agent, seq)
+) WITHOUT ROWID;
+CREATE TABLE actions(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  version_id INTEGER NOT NULL,
+  action TEXT NOT NULL,
+  target_class TEXT NOT NULL,
+  state TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_try_ms INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT NOT NULL DEFAULT '',
+  reason TEXT NOT NULL DEFAULT '',
+  created_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL,
+  dry_run INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX actions_state ON actions(state, next_try_ms);
+CREATE INDEX actions_version ON actions(version_id);
+CREATE TABLE commands(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  agent TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  args_json TEXT NOT NULL,
+  version_id INTEGER NOT NULL DEFAULT 0,
+  state TEXT NOT NULL,
+  done_bytes INTEGER NOT NULL DEFAULT 0,
+  total_bytes INTEGER NOT NULL DEFAULT 0,
+  message TEXT NOT NULL DEFAULT '',
+  result_json TEXT NOT NULL DEFAULT '{}',
+  created_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL,
+  delivered_ms INTEGER NOT NULL DEFAULT 0,
+  deliveries INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX commands_agent_state ON commands(agent, state);
+CREATE INDEX commands_state ON commands(state);
+)sql";
+
+constexpr char kVersionColumns[] =
+    "id, agent, seq, set_name, path, size, mtime_ns, mode, uid, gid, owner, grp, sha256, "
+    "stored_size, store, key, storage_class, key_id, created_ms, state, restore_state, "
+    "restore_expiry_ms, updated_ms";
+
+constexpr char kActionColumns[] =
+    "id, version_id, action, target_class, state, attempts, next_try_ms, last_error, reason, "
+    "created_ms, updated_ms, dry_run";
+
+constexpr char kCommandColumns[] =
+    "id, agent, kind, args_json, version_id, state, done_bytes, total_bytes, message, "
+    "result_json, created_ms, updated_ms, delivered_ms, deliveries";
+
+CatalogVersion ReadVersion(const store::Statement& s) {
+  CatalogVersion v;
+  v.id = s.ColumnInt(0);
+  v.agent = s.ColumnText(1);
+  v.seq = static_cast<uint64_t>(s.ColumnInt(2));
+  v.version.set = s.ColumnText(3);
+  v.version.path = s.ColumnText(4);
+  v.version.size = static_cast<uint64_t>(s.ColumnInt(5));
+  v.version.mtime_ns = s.ColumnInt(6);
+  v.version.mode = static_cast<uint32_t>(s.ColumnInt(7));
+  v.version.uid = static_cast<uint32_t>(s.ColumnInt(8));
+  v.version.gid = static_cast<uint32_t>(s.ColumnInt(9));
+  v.version.owner = s.ColumnText(10);
+  v.version.group = s.ColumnText(11);
+  v.version.sha256 = s.ColumnText(12);
+  v.version.stored_size = static_cast<uint64_t>(s.ColumnInt(13));
+  v.version.store = s.ColumnText(14);
+  v.version.key = s.ColumnText(15);
+  v.version.storage_class = s.ColumnText(16);
+  v.version.key_id = s.ColumnText(17);
+  v.version.created_ms = s.ColumnInt(18);
+  v.state = s.ColumnText(19);
+  v.restore_state = s.ColumnText(20);
+  v.restore_expiry_ms = s.ColumnInt(21);
+  v.updated_ms = s.ColumnInt(22);
+  return v;
+}
+
+LifecycleAction ReadAction(const store::Statement& s) {
+  LifecycleAction a;
+  a.id = s.ColumnInt(0);
+  a.version_id = s.ColumnInt(1);
+  a.action = s.ColumnText(2);
+  a.target_class = s.ColumnText(3);
+  a.state = s.ColumnText(4);
+  a.attempts = static_cast<int>(s.ColumnInt(5));
+  a.next_try_ms = s.ColumnInt(6);
+  a.last_error = s.ColumnText(7);
+  a.reason = s.ColumnText(8);
+  a.created_ms = s.ColumnInt(9);
+  a.updated_ms = s.ColumnInt(10);
+  a.dry_run = s.ColumnInt(11) != 0;
+  return a;
+}
+
+nlohmann::json ParseStoredJson(const std::string& text) {
+  // Written by this file from valid JSON; an unreadable value (hand-edited DB) becomes {}.
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  return j.is_discarded() ? nlohmann::json::object() : j;
+}
+
+StoredCommand ReadCommand(const store::Statement& s) {
+  StoredCommand c;
+  c.id = s.ColumnInt(0);
+  c.agent = s.ColumnText(1);
+  c.kind = s.ColumnText(2);
+  c.args = ParseStoredJson(s.ColumnText(3));
+  c.version_id = s.ColumnInt(4);
+  c.state = s.ColumnText(5);
+  c.done_bytes = static_cast<uint64_t>(s.ColumnInt(6));
+  c.total_bytes = static_cast<uint64_t>(s.ColumnInt(7));
+  c.message = s.ColumnText(8);
+  c.result = ParseStoredJson(s.ColumnText(9));
+  c.created_ms = s.ColumnInt(10);
+  c.updated_ms = s.ColumnInt(11);
+  c.delivered_ms = s.ColumnInt(12);
+  c.deliveries = static_cast<int>(s.ColumnInt(13));
+  return c;
+}
+
+Result<std::vector<CatalogVersion>> CollectVersions(store::Statement& stmt) {
+  std::vector<CatalogVersion> out;
+  while (true) {
+    BEACON_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    out.push_back(ReadVersion(stmt));
+  }
+  return out;
+}
+
+Result<std::vector<StoredCommand>> CollectCommands(store::Statement& stmt) {
+  std::vector<StoredCommand> out;
+  while (true) {
+    BEACON_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    out.push_back(ReadCommand(stmt));
+  }
+  return out;
+}
+
+}  // namespace
+
+bool IsTerminalCommandState(const std::string& state) {
+  return state == kCommandSucceeded || state == kCommandFailed;
+}
+
+bool IsKnownCommandState(const std::string& state) {
+  return state == kCommandWaitingArchiveRestore || state == kCommandQueued ||
+         state == kCommandDelivered || state == kCommandRunning || IsTerminalCommandState(state);
+}
+
+const std::vector<store::Migration>& Catalog::Migrations() {
+  static const std::vector<store::Migration> kMigrations = {{1, kSchemaV1}};
+  return kMigrations;
+}
+
+Catalog::Catalog(std::unique_ptr<store::Database> db) : db_(std::move(db)) {}
+
+Catalog::~Catalog() { WakeAllWaiters(); }
+
+Result<std::unique_ptr<Catalog>> Catalog::Open(const std::string& path,
+                                               const store::DatabaseOptions& options) {
+  std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty() && options.create_if_missing) {
+    std::error_code ec;
+    std::filesystem::create_directories(parent, ec);
+    if (ec) {
+      return Status::IoError("cannot create directory " + parent.string() + ": " + ec.message());
+    }
+  }
+  BEACON_ASSIGN_OR_RETURN(std::unique_ptr<store::Database> db,
+                          store::Database::Open(path, options));
+  if (!options.read_only) {
+    BEACON_RETURN_IF_ERROR(db->Migrate(Migrations()).WithContext("migrating " + path));
+  }
+  return std::unique_ptr<Catalog>(new Catalog(std::move(db)));
+}
+
+// ---- Versions ----
+
+Result<AddVersionResult> Catalog::AddVersion(const std::string& agent, uint64_t seq,
+                                             const wire::BackupVersion& version, int64_t now_ms) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  store::Transaction tx(*db_);
+  BEACON_RETURN_IF_ERROR(tx.status());
+  BEACON_ASSIGN_OR_RETURN(AddVersionResult result, AddVersionLocked(agent, seq, version, now_ms));
+  BEACON_RETURN_IF_ERROR(tx.Commit());
+  return result;
+}
+
+Result<std::vector<AddVersionResult>> Catalog::AddVersions(
+    const std::string& agent, const std::vector<std::pair<uint64_t, wire::BackupVersion>>& versions,
+    int64_t now_ms) {
+  std::vector<AddVersionResult> results;
+  if (versions.empty()) return results;
+  std::lock_guard<std::mutex> lock(mutex_);
+  store::Transaction tx(*db_);
+  BEACON_RETURN_IF_ERROR(tx.status());
+  for (const auto& [seq, version] : versions) {
+    BEACON_ASSIGN_OR_RETURN(AddVersionResult result, AddVersionLocked(agent, seq, version, now_ms));
+    results.push_back(result);
+  }
+  BEACON_RETURN_IF_ERROR(tx.Commit());
+  return results;
+}
+
+Result<AddVersionResult> Catalog::AddVersionLocked(const std::string& agent, uint64_t seq,
+                                                   const wire::BackupVersion& version,
+                                                   int64_t now_ms) {
+  BEACON_ASSIGN_OR_RETURN(store::Statement seen, db_->Prepare("SELECT version_id FROM version_seqs "
+                                                              "WHERE agent = ?1 AND seq = ?2"));
+  seen.Bind(1, agent).Bind(2, static_cast<int64_t>(seq));
+  BEACON_ASSIGN_OR_RETURN(bool seen_row, seen.Step());
+  if (seen_row) return AddVersionResult{AddOutcome::kDuplicate, seen.ColumnInt(0)};
+
+  AddVersionResult result;
+  BEACON_ASSIGN_OR_RETURN(
+      store::Statement newest,
+      db_->Prepare("SELECT id, sha256 FROM versions WHERE agent = ?1 AND path = ?2 AND "
+                   "state = 'stored' ORDER BY created_ms DESC, id DESC LIMIT 1"));
+  newest.Bind(1, agent).Bind(2, version.path);
+  BEACON_ASSIGN_OR_RETURN(bool newest_row, newest.Step());
+  if (newest_row && newest.ColumnText(1) == version.sha256) {
+    result = {AddOutcome::kDuplicate, newest.ColumnInt(0)};
+  } else {
+    BEACON_ASSIGN_OR_RETURN(
+        store::Statement insert,
+        db_->Prepare("INSERT INTO versions(agent, seq, set_name, path, size, mtime_ns, mode, uid, "
+                     "gid, owner, grp, sha256, stored_size, store, key, storage_class, key_id, "
+                     "created_ms, state, restore_state, restore_expiry_ms, updated_ms) "
+                     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
+                     "?16, ?17, ?18, 'stored', 'none', 0, ?19)"));
+    insert.Bind(1, agent)
+        .Bind(2, static_cast<int64_t>(seq))
+        .Bind(3, version.set)
+        .Bind(4, version.path)
+        .Bind(5, static_cast<int64_t>(version.size))
+        .Bind(6, version.mtime_ns)
+        .Bind(7, static_cast<int64_t>(version.mode))
+        .Bind(8, static_cast<int64_t>(version.uid))
+        .Bind(9, static_cast<int64_t>(version.gid))
+        .Bind(10, version.owner)
+        .Bind(11, version.group)
+        .Bind(12, version.sha256)
+        .Bind(13, static_cast<int64_t>(version.stored_size))
+        .Bind(14, version.store)
+        .Bind(15, version.key)
+        .Bind(16, version.storage_class)
+        .Bind(17, version.key_id)
+        .Bind(18, version.created_ms)
+        .Bind(19, now_ms);
+    BEACON_RETURN_IF_ERROR(insert.Run());
+    result = {AddOutcome::kAdded, db_->LastInsertRowId()};
+  }
+  BEACON_ASSIGN_OR_RETURN(
+      store::Statement remember,
+      db_->Prepare("INSERT INTO version_seqs(agent, seq, version_id) VALUES(?1, ?2, ?3)"));
+  remember.Bind(1, agent).Bind(2, static_cast<int64_t>(seq)).Bind(3, result.id);
+  BEACON_RETURN_IF_ERROR(remember.Run());
+  return result;
+}
+
+Result<std::vector<CatalogVersion>> Catalog::ListVersions(const VersionQuery& query) {
+  std::string sql = std::string("SELECT ") + kVersionColumns + " FROM versions WHERE 1";
+  // Parameters are bound in the order the clauses are appended.
+  std::vector<std::string> texts;
+  std::vector<int64_t> ints;
+  std::vector<bool> is_text;
+  auto add_text = [&](const std::string& clause, const std::string& value) {
+    sql += clause + "?" + std::to_string(is_text.size() + 1);
+    texts.push_back(value);
+    ints.push_back(0);
+    is_text.push_back(true);
+  };
+  auto add_int = [&](const std::string& clause, int64_t value) {
+    sql += clause + "?" + std::to_string(is_text.size() + 1);
+    texts.emplace_back();
+    ints.push_back(value);
+    is_text.push_back(false);
+  };
+  if (query.agent) add_text(" AND agent = ", *query.agent);
+  if (query.path) {
+    const std::string& path = *query.path;
+    if (!path.empty() && path.back() == '*') {
+      const std::string prefix = path.substr(0, path.size() - 1);
+      if (!prefix.empty()) {
+        // substr comparison, not LIKE: paths may contain '%' and '_'.
+        add_int(" AND length(path) >= ", static_cast<int64_t>(prefix.size()));
+        add_text(" AND substr(path, 1, " + std::to_string(prefix.size()) + ") = ", prefix);
+      }
+    } else {
+      add_text(" AND path = ", path);
+    }
+  }
+  if (query.set) add_text(" AND set_name = ", *query.set);
+  if (query.since_ms) add_int(" AND created_ms >= ", *query.since_ms);
+  if (query.until_ms) add_int(" AND created_ms <= ", *query.until_ms);
+  if (!query.include_deleted) sql += " AND state = 'stored'";
+  sql += " ORDER BY created_ms DESC, id DESC LIMIT " + std::to_string(query.limit);
+
+  std::lock_guard<std::mutex> lock(mutex_);
+  BEACON_ASSIGN_OR_RETURN(store::Statement stmt, db_->Prepare(sql));
+  for (size_t i = 0; i < is_text.size(); ++i) {
+    if (is_text[i]) {
+      stmt.Bind(static_cast<int>(i + 1), texts[i]);
+    } else {
+      stmt.Bind(static_cast<int>(i + 1), ints[i]);
+    }
+  }
+  return CollectVersions(stmt);
+}
+
+Result<CatalogVersion> Catalog::GetVersion(int64_t id) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  BEACON_ASSIGN_OR_RETURN(
+      store::Statement stmt,
+      db_->Prepare(std::string("SELECT ") + kVersionColumns + " FROM versions WHERE id = ?1"));
+  stmt.Bind(1, id);
+  BEACON_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  if (!row) return Status::NotFound("no backup version " + std::to_string(id));
+  return ReadVersion(stmt);
+}
+
+Result<std::vector<CatalogVersion>> Catalog::ListVersionsOfSet(const std::string& set) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  BEACON_ASSIGN_OR_RETURN(store::Statement stmt,
+                          db_->Prepare(std::string("SELECT ") + kVersionColumns +
+                                       " FROM versions WHERE set_name = ?1 AND state = 'stored'"));
+  stmt.Bind(1, set);
+  return CollectVersions(stmt);
+}
+
+Result<std::vector<CatalogVersion>> Catalog::ListAllStoredVersions() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  BEACON_ASSIGN_OR_RETURN(store::Statement stmt,
+                          db_->Prepare(std::string("SELECT ") + kVersionColumns +
+                                       " FROM versions WHERE state = 'stored'"));
+  return CollectVersions(stmt);
+}
+
+Result<CatalogVersion> Catalog::FindVersion(const std::string& agent, const std::string& path,
+                                            std::optional<int64_t> at_ms) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  BEACON_ASSIGN_OR_RETURN(
+      store::Statement stmt,
+      db_->Prepare(std::string("SELECT ") + kVersionColumns +
+                   " FROM versions WHERE agent = ?1 AND path = ?2 AND state = 'stored' AND "
+                   "created_ms <= ?3 ORDER BY created_ms DESC, id DESC LIMIT 1"));
+  stmt.Bind(1, agent).Bind(2, path).Bind(3, at_ms.value_or(INT64_MAX));
+  BEACON_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  if (!row) {
+    return Status::NotFound("no backup of " + path + " on " + agent +
+                            (at_ms ? " at or before " + std::to_string(*at_ms) + " ms" : ""));
+  }
+  return ReadVersion(stmt);
+}
+
+Status Catalog::SetStorageClass(int64_t id, const std::string& storage_class, int64_t now_ms) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  BEACON_ASSIGN_OR_RETURN(
+      store::Statement stmt,
+      db_->Prepare("UPDATE versions SET storage_class = ?2, restore_state = 'none', "
+                   "restore_expiry_ms = 0, updated_ms = ?3 WHERE id = ?1"));
+  stmt.Bind(1, id).Bind(2, storage_class).Bind(3, now_ms);
+  BEACON_RETURN_IF_ERROR(stmt.Run());
+  if (db_->Changes() == 0) return Status::NotFound("no backup version " + std::to_string(id));
+  return Status::Ok();
+}
+
+Status Catalog::MarkDeleted(int64_t id, int64_t now_ms) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  BEACON_ASSIGN_OR_RETURN(
+      store::Statement stmt,
+      db_->Prepare("UPDATE versions SET state = 'deleted', updated_ms = ?2 WHERE id = ?1"));
+  stmt.Bind(1, id).Bind(2, now_ms);
+  BEACON_RETURN_IF_ERROR(stmt.Run());
+  if (db_->Changes() == 0) return Status::NotFound("no backup version " + std::to_string(id));
+  return Status::Ok();
+}
+
+Status Catalog::SetRestoreState(int64_t id, const std::string& restore_state, int64_t expiry_ms,
+                                int64_t now_ms) {
+  if (restore_state != kRestoreNone && restore_state != kRestoreRequested &&
+      restore_state != kRestoreInProgress && restore_state != kRestoreReady) {
+    return Status::InvalidArgument("unknown restore state '" + restore_state + "'");
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  BEACON_ASSIGN_OR_RETURN(
+      store::Statement stmt,
+      db_->Prepare("UPDATE versions SET restore_state = ?2, restore_expiry_ms = ?3, "
+                   "updated_ms = ?4 WHERE id = ?1"));
+  stmt.Bind(1, id).Bind(2, restore_state).Bind(3, expiry_ms).Bind(4, now_ms);
+  BEACON_RETURN_IF_ERROR(stmt.Run());
+  if (db_->Changes() == 0) return Status::NotFound("no backup version " + std::to_string(id));
+  return Status::Ok();
+}
+
+Result<std::vector<CatalogVersion>> Catalog::ListVersionsByRestoreState(
+    const std::string& restore_state) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  BEACON_ASSIGN_OR_RETURN(store::Statement stmt,
+                          db_->Prepare(std::string("SELECT ") + kVersionColumns +
+                                       " FROM versions WHERE restore_state = ?1 ORDER BY id"));
+  stmt.Bind(1, restore_state);
+  return CollectVersions(stmt);
+}
+
+// ---- Lifecycle actions ----
+
+Result<int64_t> Catalog::AddAction(const LifecycleAction& action, int64_t now_ms) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  BEACON_ASSIGN_OR_RETURN(
+      store::Statement stmt,
+      db_->Prepare("INSERT INTO actions(version_id, action, target_class, state, attempts, "
+                   "next_try_ms, last_error, reason, created_ms, updated_ms, dry_run) "
+                   "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10)"));
+  stmt.Bind(1, action.version_id)
+      .Bind(2, action.action)
+      .Bind(3, action.target_class)
+      .Bind(4, action.state)
+      .Bind(5, action.attempts)
+      .Bind(6, action.next_try_ms)
+      .Bind(7, action.last_error)
+      .Bind(8, action.reason)
+      .Bind(9, now_ms)
+      .Bind(10, action.dry_run ? 1 : 0);
+  BEACON_RETURN_IF_ERROR(stmt.Run());
+  return db_->LastInsertRowId();
+}
+
+Status Catalog::UpdateAction(const LifecycleAction& action, int64_t now_ms) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  BEACON_ASSIGN_OR_RETURN(
+      store::Statement stmt,
+      db_->Prepare("UPDATE actions SET state = ?2, attempts = ?3, next_try_ms = ?4, "
+                   "last_error = ?5, updated_ms = ?6 WHERE id = ?1"));
+  stmt.Bind(1, action.id)
+      .Bind(2, action.state)
+      .Bind(3, action.attempts)
+      .Bind(4, action.next_try_ms)
+      .Bind(5, action.last_error)
+      .Bind(6, now_ms);
+  BEACON_RETURN_IF_ERROR(stmt.Run());
+  if (db_->Changes() == 0)
+    return Status::NotFound("no lifecycle action " + std::to_string(action.id));
+  return Status::Ok();
+}
+
+Result<std::vector<LifecycleAction>> Catalog::ListActions(const ActionQuery& query) {
+  std::string sql = std::string("SELECT ") + kActionColumns + " FROM actions WHERE 1";
+  if (query.state) sql += " AND state = ?1";
+  if (query.due_before_ms) sql += " AND next_try_ms <= ?2";
+  if (query.version_id) sql += " AND version_id = ?3";
+  sql += " ORDER BY id LIMIT " + std::to_string(query.limit);
+  std::lock_guard<std::mutex> lock(mutex_);
+  BEACON_ASSIGN_OR_RETURN(store::Statement stmt, db_->Prepare(sql));
+  if (query.state) stmt.Bind(1, *query.state);
+  if (query.due_before_ms) stmt.Bind(2, *query.due_before_ms);
+  if (query.version_id) stmt.Bind(3, *query.version_id);
+  std::vector<LifecycleAction> out;
+  while (true) {
+    BEACON_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    out.push_back(ReadAction(stmt));
+  }
+  return out;
+}
+
+// ---- Agent commands ----
+
+Result<int64_t> Catalog::CreateCommand(const std::string& agent, const std::string& kind,
+                                       const nlohmann::json& args, const std::string& initial_state,
+                                       int64_t version_id, int64_t now_ms) {
+  if (initial_state != kCommandQueued && initial_state != kCommandWaitingArchiveRestore) {
+    return Status::InvalidArgument("a command starts queued or waiting_archive_restore, not '" +
+                                   initial_state + "'");
+  }
+  int64_t id = 0;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    BEACON_ASSIGN_OR_RETURN(
+        store::Statement stmt,
+        db_->Prepare("INSERT INTO commands(agent, kind, args_json, version_id, state, created_ms, "
+                     "updated_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?6)"));
+    stmt.Bind(1, agent)
+        .Bind(2, kind)
+        .Bind(3, args.dump())
+        .Bind(4, version_id)
+        .Bind(5, initial_state)
+        .Bind(6, now_ms);
+    BEACON_RETURN_IF_ERROR(stmt.Run());
+    id = db_->LastInsertRowId();
+  }
+  if (initial_state == kCommandQueued) NotifyAgent(agent);
+  return id;
+}
+
+Result<std::vector<StoredCommand>> Catalog::ClaimCommands(const std::string& agent, int64_t now_ms,
+                                                          int max) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  store::Transaction tx(*db_);
+  BEACON_RETURN_IF_ERROR(tx.status());
+  BEACON_ASSIGN_OR_RETURN(
+      store::Statement select,
+      db_->Prepare(std::string("SELECT ") + kCommandColumns +
+                   " FROM commands WHERE agent = ?1 AND (state = 'queued' OR "
+                   "(state = 'delivered' AND updated_ms <= ?2)) ORDER BY id LIMIT ?3"));
+  select.Bind(1, agent).Bind(2, now_ms - kCommandRedeliverAfterMs).Bind(3, max);
+  BEACON_ASSIGN_OR_RETURN(std::vector<StoredCommand> claimed, CollectCommands(select));
+  BEACON_ASSIGN_OR_RETURN(
+      store::Statement mark,
+      db_->Prepare("UPDATE commands SET state = 'delivered', delivered_ms = ?2, updated_ms = ?2, "
+                   "deliveries = deliveries + 1 WHERE id = ?1"));
+  for (StoredCommand& command : claimed) {
+    mark.Reset();
+    mark.Bind(1, command.id).Bind(2, now_ms);
+    BEACON_RETURN_IF_ERROR(mark.Run());
+    command.state = kCommandDelivered;
+    command.delivered_ms = now_ms;
+    command.updated_ms = now_ms;
+    command.deliveries += 1;
+  }
+  BEACON_RETURN_IF_ERROR(tx.Commit());
+  return claimed;
+}
+
+Result<StoredCommand> Catalog::GetCommandLocked(int64_t id) {
+  BEACON_ASSIGN_OR_RETURN(
+      store::Statement stmt,
+      db_->Prepare(std::string("SELECT ") + kCommandColumns + " FROM commands WHERE id = ?1"));
+  stmt.Bind(1, id);
+  BEACON_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  if (!row) return Status::NotFound("no command " + std::to_string(id));
+  return ReadCommand(stmt);
+}
+
+Result<StoredCommand> Catalog::UpdateCommand(const std::string& agent, int64_t id,
+                                             const wire::CommandUpdate& update, int64_t now_ms) {
+  if (update.state != kCommandRunning && update.state != kCommandSucceeded &&
+      update.state != kCommandFailed) {
+    return Status::InvalidArgument("state: expected running, succeeded or failed, got '" +
+                                   update.state + "'");
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  Result<StoredCommand> current = GetCommandLocked(id);
+  // Another agent's command is reported exactly like a missing one: no agent learns about
+  // commands that are not its own.
+  if (!current.ok() || current->agent != agent) {
+    if (!current.ok() && current.status().code() != StatusCode::kNotFound) return current.status();
+    return Status::NotFound("no command " + std::to_string(id) + " for agent " + agent);
+  }
+  if (IsTerminalCommandState(current->state)) {
+    if (current->state == update.state) return *current;  // a retried final report
+    return Status::FailedPrecondition("command " + std::to_string(id) + " already " +
+                                      current->state);
+  }
+  if (current->state != kCommandDelivered && current->state != kCommandRunning) {
+    return Status::FailedPrecondition("command " + std::to_string(id) + " is " + current->state +
+                                      ", not delivered");
+  }
+  BEACON_ASSIGN_OR_RETURN(
+      store::Statement stmt,
+      db_->Prepare("UPDATE commands SET state = ?2, done_bytes = ?3, total_bytes = ?4, "
+                   "message = ?5, result_json = ?6, updated_ms = ?7 WHERE id = ?1"));
+  stmt.Bind(1, id)
+      .Bind(2, update.state)
+      .Bind(3, static_cast<int64_t>(update.done_bytes))
+      .Bind(4, static_cast<int64_t>(update.total_bytes))
+      .Bind(5, update.message)
+      .Bind(6, update.result.dump())
+      .Bind(7, now_ms);
+  BEACON_RETURN_IF_ERROR(stmt.Run());
+  return GetCommandLocked(id);
+}
+
+Result<StoredCommand> Catalog::GetCommand(int64_t id) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return GetCommandLocked(id);
+}
+
+Result<std::vector<StoredCommand>> Catalog::ListCommands(const std::string& state, int limit) {
+  std::string sql = std::string("SELECT ") + kCommandColumns + " FROM commands";
+  if (!state.empty()) sql += " WHERE state = ?1";
+  sql += " ORDER BY id DESC LIMIT " + std::to_string(limit);
+  std::lock_guard<std::mutex> lock(mutex_);
+  BEACON_ASSIGN_OR_RETURN(store::Statement stmt, db_->Prepare(sql));
+  if (!state.empty()) stmt.Bind(1, state);
+  return CollectCommands(stmt);
+}
+
+Result<std::vector<StoredCommand>> Catalog::ListCommandsForVersion(int64_t version_id,
+                                                                   const std::string& state) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  BEACON_ASSIGN_OR_RETURN(store::Statement stmt,
+                          db_->Prepare(std::string("SELECT ") + kCommandColumns +
+                                       " FROM commands WHERE version_id = ?1 AND state = ?2 "
+                                       "ORDER BY id"));
+  stmt.Bind(1, version_id).Bind(2, state);
+  return CollectCommands(stmt);
+}
+
+Status Catalog::SetCommandState(int64_t id, const std::string& state, const std::string& message,
+                                int64_t now_ms) {
+  if (!IsKnownCommandState(state)) {
+    return Status::InvalidArgument("unknown command state '" + state + "'");
+  }
+  std::string agent;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    BEACON_ASSIGN_OR_RETURN(StoredCommand current, GetCommandLocked(id));
+    if (IsTerminalCommandState(current.state)) {
+      return Status::FailedPrecondition("command " + std::to_string(id) + " already " +
+                                        current.state);
+    }
+    BEACON_ASSIGN_OR_RETURN(
+        store::Statement stmt,
+        db_->Prepare(
+            "UPDATE commands SET state = ?2, message = ?3, updated_ms = ?4 WHERE id = ?1"));
+    stmt.Bind(1, id).Bind(2, state).Bind(3, message).Bind(4, now_ms);
+    BEACON_RETURN_IF_ERROR(stmt.Run());
+    agent = current.agent;
+  }
+  if (state == kCommandQueued) NotifyAgent(agent);
+  return Status::Ok();
+}
+
+// ---- Waiting ----
+
+void Catalog::NotifyAgent(const std::string& agent) {
+  {
+    std::lock_guard<std::mutex> lock(wait_mutex_);
+    ++generations_[agent];
+  }
+  wait_cv_.notify_all();
+}
+
+uint64_t Catalog::CommandGeneration(const std::string& agent) {
+  std::lock_guard<std::mutex> lock(wait_mutex_);
+  auto it = generations_.find(agent);
+  return it == generations_.end() ? 0 : it->second;
+}
+
+Catalog::WaitOutcome Catalog::WaitForCommands(const std::string& agent, uint64_t seen,
+                                              std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(wait_mutex_);
+  auto changed = [&] {
+    auto it = generations_.find(agent);
+    return (it == generations_.end() ? 0 : it->second) != seen;
+  };
+  wait_cv_.wait_for(lock, timeout, [&] { return shut_down_ || changed(); });
+  if (changed()) return WaitOutcome::kChanged;
+  return shut_down_ ? WaitOutcome::kShutDown : WaitOutcome::kTimedOut;
+}
+
+void Catalog::WakeAllWaiters() {
+  {
+    std::lock_guard<std::mutex> lock(wait_mutex_);
+    shut_down_ = true;
+  }
+  wait_cv_.notify_all();
+}
+
+Result<Catalog::Counts> Catalog::GetCounts() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Counts counts;
+  const std::pair<const char*, int64_t*> tables[] = {
+      {"versions", &counts.versions}, {"commands", &counts.commands}, {"actions", &counts.actions}};
+  for (const auto& [table, out] : tables) {
+    BEACON_ASSIGN_OR_RETURN(store::Statement stmt,
+                            db_->Prepare(std::string("SELECT count(*) FROM ") + table));
+    BEACON_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    *out = row ? stmt.ColumnInt(0) : 0;
+  }
+  return counts;
+}
+
+Status Catalog::Ping() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  BEACON_ASSIGN_OR_RETURN(store::Statement stmt, db_->Prepare("SELECT 1 FROM versions LIMIT 1"));
+  return stmt.Step().status();
+}
+
+}  // namespace beacon::collector::backups

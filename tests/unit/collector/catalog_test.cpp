@@ -1,0 +1,406 @@
+// The backup catalog on a real SQLite file: idempotent version ingest (by (agent, seq) and by
+// same content), queries, lifecycle actions, the command state machine with re-delivery and
+// per-agent isolation, and the wake-up a long-poll waits on.
+#include "collector/backups/catalog.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <thread>
+
+namespace beacon::collector::backups {
+namespace {
+
+constexpr int64_t kT0 = 1'764'136'000'000;  // 2025-11-26T05:46:40Z
+constexpr int64_t kDay = 24 * 3600 * 1000;
+
+std::string Sha(char c) { return std::string(64, c); }
+
+wire::BackupVersion Version(const std::string& path, char sha, int64_t created_ms,
+                            const std::string& set = "app") {
+  wire::BackupVersion v;
+  v.set = set;
+  v.path = path;
+  v.size = 100;
+  v.mtime_ns = (created_ms - 1000) * 1'000'000;
+  v.mode = 0644;
+  v.owner = "root";
+  v.group = "root";
+  v.sha256 = Sha(sha);
+  v.stored_size = 50;
+  v.store = "local";
+  v.key = "beacon/web-01" + path + "@" + std::to_string(created_ms) + ".zst";
+  v.created_ms = created_ms;
+  return v;
+}
+
+class CatalogTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("catalog_test_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    Reopen();
+  }
+  void TearDown() override {
+    catalog_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  void Reopen() {
+    catalog_.reset();
+    Result<std::unique_ptr<Catalog>> opened = Catalog::Open((dir_ / "sub" / "catalog.db").string());
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    catalog_ = std::move(*opened);
+  }
+  AddVersionResult Add(const std::string& agent, uint64_t seq, const wire::BackupVersion& v) {
+    Result<AddVersionResult> added = catalog_->AddVersion(agent, seq, v, kT0);
+    EXPECT_TRUE(added.ok()) << added.status().ToString();
+    return added.ok() ? *added : AddVersionResult{};
+  }
+  std::vector<CatalogVersion> List(const VersionQuery& query) {
+    Result<std::vector<CatalogVersion>> listed = catalog_->ListVersions(query);
+    EXPECT_TRUE(listed.ok()) << listed.status().ToString();
+    return listed.ok() ? *listed : std::vector<CatalogVersion>{};
+  }
+  int64_t Queued(const std::string& agent) {
+    Result<int64_t> id =
+        catalog_->CreateCommand(agent, "restore", {{"target", "/x"}}, kCommandQueued, 0, kT0);
+    EXPECT_TRUE(id.ok()) << id.status().ToString();
+    return id.ok() ? *id : 0;
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<Catalog> catalog_;
+};
+
+TEST_F(CatalogTest, AddIsIdempotentOnAgentAndSeqAndSurvivesReopen) {
+  AddVersionResult first = Add("web-01", 10, Version("/etc/app.yaml", 'a', kT0));
+  EXPECT_EQ(first.outcome, AddOutcome::kAdded);
+  AddVersionResult again = Add("web-01", 10, Version("/etc/app.yaml", 'a', kT0));
+  EXPECT_EQ(again.outcome, AddOutcome::kDuplicate);
+  EXPECT_EQ(again.id, first.id);
+  // The same seq from another agent is a different record.
+  EXPECT_EQ(Add("web-02", 10, Version("/etc/app.yaml", 'a', kT0)).outcome, AddOutcome::kAdded);
+  Reopen();
+  EXPECT_EQ(Add("web-01", 10, Version("/etc/app.yaml", 'a', kT0)).outcome, AddOutcome::kDuplicate);
+  Result<Catalog::Counts> counts = catalog_->GetCounts();
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ(counts->versions, 2);
+
+  Result<CatalogVersion> stored = catalog_->GetVersion(first.id);
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(stored->agent, "web-01");
+  EXPECT_EQ(stored->seq, 10u);
+  EXPECT_EQ(stored->version.sha256, Sha('a'));
+  EXPECT_EQ(stored->version.mode, 0644u);
+  EXPECT_EQ(stored->version.key, Version("/etc/app.yaml", 'a', kT0).key);
+  EXPECT_EQ(stored->state, kVersionStored);
+  EXPECT_EQ(stored->restore_state, kRestoreNone);
+  EXPECT_EQ(catalog_->GetVersion(first.id + 100).status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(CatalogTest, SameContentAsNewestVersionIsOneEntryEvenWhenReplayedLater) {
+  const AddVersionResult a = Add("web-01", 1, Version("/etc/app.yaml", 'a', kT0));
+  // A re-upload after an agent crash: new seq, same content.
+  const AddVersionResult a_again = Add("web-01", 2, Version("/etc/app.yaml", 'a', kT0 + 1000));
+  EXPECT_EQ(a_again.outcome, AddOutcome::kDuplicate);
+  EXPECT_EQ(a_again.id, a.id);
+  // New content is a new version; then going back to the old content is a version too (the
+  // newest is b, not a).
+  EXPECT_EQ(Add("web-01", 3, Version("/etc/app.yaml", 'b', kT0 + 2000)).outcome,
+            AddOutcome::kAdded);
+  EXPECT_EQ(Add("web-01", 4, Version("/etc/app.yaml", 'a', kT0 + 3000)).outcome,
+            AddOutcome::kAdded);
+  // Replaying seq 2 after newer versions exist must not add it now.
+  EXPECT_EQ(Add("web-01", 2, Version("/etc/app.yaml", 'a', kT0 + 1000)).outcome,
+            AddOutcome::kDuplicate);
+  // Same content at another path is its own file.
+  EXPECT_EQ(Add("web-01", 5, Version("/etc/other.yaml", 'a', kT0)).outcome, AddOutcome::kAdded);
+
+  VersionQuery query;
+  query.path = "/etc/app.yaml";
+  std::vector<CatalogVersion> versions = List(query);
+  ASSERT_EQ(versions.size(), 3u);
+  EXPECT_EQ(versions[0].version.sha256, Sha('a'));
+  EXPECT_EQ(versions[0].seq, 4u);
+  EXPECT_EQ(versions[1].version.sha256, Sha('b'));
+  EXPECT_EQ(versions[2].seq, 1u);
+}
+
+TEST_F(CatalogTest, ABatchOfVersionsIsAddedInOrderWithTheSameRules) {
+  Result<std::vector<AddVersionResult>> added = catalog_->AddVersions(
+      "web-01",
+      {{1, Version("/etc/app.yaml", 'a', kT0)},
+       {2, Version("/etc/app.yaml", 'a', kT0 + 1)},  // same content as the one just before
+       {3, Version("/etc/app.yaml", 'b', kT0 + 2)},
+       {1, Version("/etc/app.yaml", 'c', kT0 + 3)}},  // a seq seen earlier in the same batch
+      kT0);
+  ASSERT_TRUE(added.ok()) << added.status().ToString();
+  ASSERT_EQ(added->size(), 4u);
+  EXPECT_EQ((*added)[0].outcome, AddOutcome::kAdded);
+  EXPECT_EQ((*added)[1].outcome, AddOutcome::kDuplicate);
+  EXPECT_EQ((*added)[1].id, (*added)[0].id);
+  EXPECT_EQ((*added)[2].outcome, AddOutcome::kAdded);
+  EXPECT_EQ((*added)[3].outcome, AddOutcome::kDuplicate);
+  EXPECT_EQ((*added)[3].id, (*added)[0].id);
+  EXPECT_EQ(List(VersionQuery{}).size(), 2u);
+  EXPECT_TRUE(catalog_->AddVersions("web-01", {}, kT0)->empty());
+}
+
+TEST_F(CatalogTest, AVersionEqualToADeletedNewestIsRecordedAgain) {
+  const AddVersionResult a = Add("web-01", 1, Version("/etc/app.yaml", 'a', kT0));
+  ASSERT_TRUE(catalog_->MarkDeleted(a.id, kT0 + 1).ok());
+  // The stored copy is gone, so the re-upload is the only copy and must be catalogued.
+  EXPECT_EQ(Add("web-01", 2, Version("/etc/app.yaml", 'a', kT0 + 1000)).outcome,
+            AddOutcome::kAdded);
+}
+
+TEST_F(CatalogTest, QueriesFilterByHostPathPrefixSetTimeAndDeleted) {
+  Add("web-01", 1, Version("/etc/app/a.yaml", 'a', kT0 - 3 * kDay));
+  Add("web-01", 2, Version("/etc/app/b.yaml", 'b', kT0 - 2 * kDay));
+  Add("web-01", 3, Version("/etc/apphome/c", 'c', kT0 - kDay, "home"));
+  Add("web-01", 4, Version("/var/lib/50%_x", 'd', kT0));
+  Add("db-01", 1, Version("/etc/app/a.yaml", 'e', kT0));
+
+  VersionQuery host;
+  host.agent = "web-01";
+  std::vector<CatalogVersion> all = List(host);
+  ASSERT_EQ(all.size(), 4u);
+  EXPECT_EQ(all[0].version.path, "/var/lib/50%_x");  // newest first
+  EXPECT_EQ(all[3].version.path, "/etc/app/a.yaml");
+
+  VersionQuery prefix = host;
+  prefix.path = "/etc/app/*";
+  std::vector<CatalogVersion> under = List(prefix);
+  ASSERT_EQ(under.size(), 2u);
+  EXPECT_EQ(under[0].version.path, "/etc/app/b.yaml");
+  EXPECT_EQ(under[1].version.path, "/etc/app/a.yaml");
+
+  // '%' and '_' are literal characters, not wildcards.
+  VersionQuery literal;
+  literal.path = "/var/lib/50%*";
+  EXPECT_EQ(List(literal).size(), 1u);
+  literal.path = "/var/lib/5_%*";
+  EXPECT_EQ(List(literal).size(), 0u);
+
+  VersionQuery since = host;
+  since.since_ms = kT0 - 2 * kDay;  // inclusive
+  EXPECT_EQ(List(since).size(), 3u);
+  since.until_ms = kT0 - kDay;
+  EXPECT_EQ(List(since).size(), 2u);
+
+  VersionQuery set;
+  set.set = "home";
+  ASSERT_EQ(List(set).size(), 1u);
+  EXPECT_EQ(List(set)[0].version.path, "/etc/apphome/c");
+
+  VersionQuery limited;
+  limited.limit = 2;
+  EXPECT_EQ(List(limited).size(), 2u);
+
+  ASSERT_TRUE(catalog_->MarkDeleted(all[0].id, kT0 + 5).ok());
+  EXPECT_EQ(List(host).size(), 3u);
+  host.include_deleted = true;
+  std::vector<CatalogVersion> with_deleted = List(host);
+  ASSERT_EQ(with_deleted.size(), 4u);
+  EXPECT_EQ(with_deleted[0].state, kVersionDeleted);
+  EXPECT_EQ(with_deleted[0].updated_ms, kT0 + 5);
+
+  Result<std::vector<CatalogVersion>> app = catalog_->ListVersionsOfSet("app");
+  ASSERT_TRUE(app.ok());
+  EXPECT_EQ(app->size(), 3u);  // the deleted one and the "home" one are not in it
+}
+
+TEST_F(CatalogTest, FindVersionPicksNewestAtOrBefore) {
+  Add("web-01", 1, Version("/etc/app.yaml", 'a', kT0 - 2 * kDay));
+  Add("web-01", 2, Version("/etc/app.yaml", 'b', kT0 - kDay));
+  Add("web-01", 3, Version("/etc/app.yaml", 'c', kT0));
+  Result<CatalogVersion> newest = catalog_->FindVersion("web-01", "/etc/app.yaml", std::nullopt);
+  ASSERT_TRUE(newest.ok());
+  EXPECT_EQ(newest->version.sha256, Sha('c'));
+  Result<CatalogVersion> at = catalog_->FindVersion("web-01", "/etc/app.yaml", kT0 - kDay);
+  ASSERT_TRUE(at.ok());
+  EXPECT_EQ(at->version.sha256, Sha('b'));
+  EXPECT_EQ(catalog_->FindVersion("web-01", "/etc/app.yaml", kT0 - 3 * kDay).status().code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(catalog_->FindVersion("web-02", "/etc/app.yaml", std::nullopt).status().code(),
+            StatusCode::kNotFound);
+}
+
+TEST_F(CatalogTest, StorageClassAndRestoreStateUpdates) {
+  const int64_t id = Add("web-01", 1, Version("/etc/app.yaml", 'a', kT0)).id;
+  ASSERT_TRUE(catalog_->SetRestoreState(id, kRestoreReady, kT0 + kDay, kT0).ok());
+  ASSERT_TRUE(catalog_->SetStorageClass(id, "archive", kT0 + 10).ok());
+  Result<CatalogVersion> v = catalog_->GetVersion(id);
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v->version.storage_class, "archive");
+  EXPECT_EQ(v->restore_state, kRestoreNone);  // a class change drops an old restored copy
+  ASSERT_TRUE(catalog_->SetRestoreState(id, kRestoreRequested, 0, kT0 + 20).ok());
+  Result<std::vector<CatalogVersion>> requested =
+      catalog_->ListVersionsByRestoreState(kRestoreRequested);
+  ASSERT_TRUE(requested.ok());
+  ASSERT_EQ(requested->size(), 1u);
+  EXPECT_EQ((*requested)[0].id, id);
+  EXPECT_EQ(catalog_->SetRestoreState(id, "bogus", 0, kT0).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(catalog_->SetStorageClass(id + 9, "archive", kT0).code(), StatusCode::kNotFound);
+  EXPECT_EQ(catalog_->MarkDeleted(id + 9, kT0).code(), StatusCode::kNotFound);
+}
+
+TEST_F(CatalogTest, LifecycleActionsAreRecordedUpdatedAndFiltered) {
+  LifecycleAction transition;
+  transition.version_id = 7;
+  transition.action = kActionTransition;
+  transition.target_class = "archive";
+  transition.reason = "older than 30d";
+  Result<int64_t> t = catalog_->AddAction(transition, kT0);
+  ASSERT_TRUE(t.ok());
+  LifecycleAction deletion;
+  deletion.version_id = 8;
+  deletion.action = kActionDelete;
+  deletion.dry_run = true;
+  deletion.next_try_ms = kT0 + kDay;
+  ASSERT_TRUE(catalog_->AddAction(deletion, kT0).ok());
+
+  ActionQuery due;
+  due.state = kActionPending;
+  due.due_before_ms = kT0;
+  Result<std::vector<LifecycleAction>> pending = catalog_->ListActions(due);
+  ASSERT_TRUE(pending.ok());
+  ASSERT_EQ(pending->size(), 1u);
+  LifecycleAction failed = (*pending)[0];
+  EXPECT_EQ(failed.id, *t);
+  EXPECT_EQ(failed.reason, "older than 30d");
+  EXPECT_EQ(failed.created_ms, kT0);
+  failed.state = kActionFailed;
+  failed.attempts = 1;
+  failed.last_error = "503 from store";
+  failed.next_try_ms = kT0 + 60000;
+  ASSERT_TRUE(catalog_->UpdateAction(failed, kT0 + 5).ok());
+
+  Result<std::vector<LifecycleAction>> all = catalog_->ListActions(ActionQuery{});
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].state, kActionFailed);
+  EXPECT_EQ((*all)[0].attempts, 1);
+  EXPECT_EQ((*all)[0].last_error, "503 from store");
+  EXPECT_EQ((*all)[0].updated_ms, kT0 + 5);
+  EXPECT_TRUE((*all)[1].dry_run);
+  ActionQuery by_version;
+  by_version.version_id = 8;
+  EXPECT_EQ(catalog_->ListActions(by_version)->size(), 1u);
+  failed.id = 999;
+  EXPECT_EQ(catalog_->UpdateAction(failed, kT0).code(), StatusCode::kNotFound);
+}
+
+TEST_F(CatalogTest, CommandsAreClaimedOnceThenRedeliveredWhenTheAgentStaysSilent) {
+  const int64_t id = Queued("web-01");
+  Result<std::vector<StoredCommand>> first = catalog_->ClaimCommands("web-01", kT0, 10);
+  ASSERT_TRUE(first.ok());
+  ASSERT_EQ(first->size(), 1u);
+  EXPECT_EQ((*first)[0].id, id);
+  EXPECT_EQ((*first)[0].args["target"], "/x");
+  EXPECT_EQ((*first)[0].state, kCommandDelivered);
+  // Another agent never sees it; a second poll soon after gets nothing.
+  EXPECT_TRUE(catalog_->ClaimCommands("web-02", kT0, 10)->empty());
+  EXPECT_TRUE(catalog_->ClaimCommands("web-01", kT0 + kCommandRedeliverAfterMs - 1, 10)->empty());
+  // No update for two minutes: delivered again.
+  Result<std::vector<StoredCommand>> again =
+      catalog_->ClaimCommands("web-01", kT0 + kCommandRedeliverAfterMs, 10);
+  ASSERT_TRUE(again.ok());
+  ASSERT_EQ(again->size(), 1u);
+  EXPECT_EQ((*again)[0].deliveries, 2);
+
+  // Once the agent reports, it is no longer re-delivered.
+  wire::CommandUpdate running{"running", 10, 100, "", nlohmann::json::object()};
+  ASSERT_TRUE(catalog_->UpdateCommand("web-01", id, running, kT0 + 3 * 60000).ok());
+  EXPECT_TRUE(catalog_->ClaimCommands("web-01", kT0 + 60 * 60000, 10)->empty());
+  Result<StoredCommand> got = catalog_->GetCommand(id);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->state, kCommandRunning);
+  EXPECT_EQ(got->done_bytes, 10u);
+  EXPECT_EQ(got->total_bytes, 100u);
+}
+
+TEST_F(CatalogTest, UpdatesFromAnotherAgentOrAfterTheEndAreRefused) {
+  const int64_t id = Queued("web-01");
+  wire::CommandUpdate running{"running", 0, 100, "", nlohmann::json::object()};
+  // Not delivered yet.
+  EXPECT_EQ(catalog_->UpdateCommand("web-01", id, running, kT0).status().code(),
+            StatusCode::kFailedPrecondition);
+  ASSERT_EQ(catalog_->ClaimCommands("web-01", kT0, 10)->size(), 1u);
+  // Another agent's command looks like no command at all.
+  EXPECT_EQ(catalog_->UpdateCommand("web-02", id, running, kT0).status().code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(catalog_->UpdateCommand("web-01", id + 50, running, kT0).status().code(),
+            StatusCode::kNotFound);
+  wire::CommandUpdate bogus = running;
+  bogus.state = "delivered";
+  EXPECT_EQ(catalog_->UpdateCommand("web-01", id, bogus, kT0).status().code(),
+            StatusCode::kInvalidArgument);
+
+  wire::CommandUpdate done{"succeeded", 100, 100, "restored to /x", {{"sha256", Sha('a')}}};
+  Result<StoredCommand> finished = catalog_->UpdateCommand("web-01", id, done, kT0 + 1);
+  ASSERT_TRUE(finished.ok());
+  EXPECT_EQ(finished->state, kCommandSucceeded);
+  EXPECT_EQ(finished->result["sha256"], Sha('a'));
+  // A retried final report is harmless; a different state is refused and changes nothing.
+  EXPECT_TRUE(catalog_->UpdateCommand("web-01", id, done, kT0 + 2).ok());
+  wire::CommandUpdate failed{"failed", 0, 0, "late failure", nlohmann::json::object()};
+  EXPECT_EQ(catalog_->UpdateCommand("web-01", id, failed, kT0 + 3).status().code(),
+            StatusCode::kFailedPrecondition);
+  EXPECT_EQ(catalog_->SetCommandState(id, kCommandQueued, "", kT0 + 4).code(),
+            StatusCode::kFailedPrecondition);
+  Result<StoredCommand> final_state = catalog_->GetCommand(id);
+  ASSERT_TRUE(final_state.ok());
+  EXPECT_EQ(final_state->state, kCommandSucceeded);
+  EXPECT_EQ(final_state->message, "restored to /x");
+  EXPECT_EQ(final_state->updated_ms, kT0 + 1);
+}
+
+TEST_F(CatalogTest, WaitingArchiveRestoreCommandsAreHeldUntilQueued) {
+  Result<int64_t> id = catalog_->CreateCommand("web-01", "restore", nlohmann::json::object(),
+                                               kCommandWaitingArchiveRestore, 42, kT0);
+  ASSERT_TRUE(id.ok());
+  EXPECT_TRUE(catalog_->ClaimCommands("web-01", kT0, 10)->empty());
+  Result<std::vector<StoredCommand>> waiting =
+      catalog_->ListCommandsForVersion(42, kCommandWaitingArchiveRestore);
+  ASSERT_TRUE(waiting.ok());
+  ASSERT_EQ(waiting->size(), 1u);
+  const uint64_t generation = catalog_->CommandGeneration("web-01");
+  ASSERT_TRUE(catalog_->SetCommandState(*id, kCommandQueued, "archive copy ready", kT0 + 1).ok());
+  EXPECT_NE(catalog_->CommandGeneration("web-01"), generation);
+  ASSERT_EQ(catalog_->ClaimCommands("web-01", kT0 + 2, 10)->size(), 1u);
+  EXPECT_EQ(
+      catalog_->CreateCommand("web-01", "restore", {}, kCommandRunning, 0, kT0).status().code(),
+      StatusCode::kInvalidArgument);
+  Result<std::vector<StoredCommand>> listed = catalog_->ListCommands(kCommandDelivered);
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(listed->size(), 1u);
+}
+
+TEST_F(CatalogTest, AWaiterWakesForItsAgentAndOnShutdown) {
+  const uint64_t seen = catalog_->CommandGeneration("web-01");
+  Catalog::WaitOutcome outcome = Catalog::WaitOutcome::kTimedOut;
+  std::thread waiter(
+      [&] { outcome = catalog_->WaitForCommands("web-01", seen, std::chrono::minutes(10)); });
+  Queued("web-02");  // another agent's command does not end the wait ...
+  Queued("web-01");  // ... this one does (and would even if it came before the wait began)
+  waiter.join();
+  EXPECT_EQ(outcome, Catalog::WaitOutcome::kChanged);
+
+  const uint64_t now_seen = catalog_->CommandGeneration("web-01");
+  EXPECT_EQ(catalog_->WaitForCommands("web-01", now_seen, std::chrono::milliseconds(1)),
+            Catalog::WaitOutcome::kTimedOut);
+  std::thread shut(
+      [&] { outcome = catalog_->WaitForCommands("web-01", now_seen, std::chrono::minutes(10)); });
+  catalog_->WakeAllWaiters();
+  shut.join();
+  EXPECT_EQ(outcome, Catalog::WaitOutcome::kShutDown);
+}
+
+}  // namespace
+}  // namespace beacon::collector::backups
