@@ -14,16 +14,20 @@ struct CommandSpec {
   std::vector<std::string> value_options;  // without dashes
   size_t min_args = 0;
   size_t max_args = 0;
+  std::vector<std::string> flag_options;  // without dashes; stored as "true" when given
 };
 
 const std::vector<CommandSpec>& Commands() {
   static const std::vector<CommandSpec> kCommands = {
-      {{"version"}, {}, 0, 0},
-      {{"status"}, {}, 0, 1},
-      {{"events"}, {"host", "kind", "since", "until", "limit"}, 0, 0},
-      {{"token", "create"}, {}, 1, 1},
-      {{"token", "list"}, {}, 0, 0},
-      {{"token", "revoke"}, {}, 1, 1},
+      {{"version"}, {}, 0, 0, {}},
+      {{"status"}, {}, 0, 1, {}},
+      {{"events"}, {"host", "kind", "since", "until", "limit"}, 0, 0, {}},
+      {{"token", "create"}, {}, 1, 1, {}},
+      {{"token", "list"}, {}, 0, 0, {}},
+      {{"token", "revoke"}, {}, 1, 1, {}},
+      {{"backups", "list"}, {"host", "path", "set", "since", "until", "limit"}, 0, 0, {}},
+      {{"backups", "lifecycle"}, {}, 0, 0, {"dry-run"}},
+      {{"restore"}, {"version", "at", "to", "timeout-wait"}, 2, 2, {"no-wait"}},
   };
   return kCommands;
 }
@@ -75,7 +79,7 @@ Status ValidateCommandOptions(const Invocation& inv) {
                         inv.command);
     }
   }
-  for (const char* key : {"since", "until"}) {
+  for (const char* key : {"since", "until", "at"}) {
     it = inv.options.find(key);
     if (it == inv.options.end()) continue;
     if (!ParseDurationMs(it->second).ok() && !ParseRfc3339(it->second).ok()) {
@@ -84,6 +88,39 @@ Status ValidateCommandOptions(const Invocation& inv) {
                             it->second + "'",
                         inv.command);
     }
+  }
+  if (inv.options.count("version") != 0 && inv.options.count("at") != 0) {
+    return UsageError("--version and --at exclude each other", inv.command);
+  }
+  it = inv.options.find("version");
+  if (it != inv.options.end()) {
+    int64_t id = 0;
+    const std::string& text = it->second;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+    if (ec != std::errc() || end != text.data() + text.size() || id < 1) {
+      return UsageError(
+          "--version takes a version id from 'beaconctl backups list', got '" + text + "'",
+          inv.command);
+    }
+  }
+  it = inv.options.find("to");
+  if (it != inv.options.end() && (it->second.empty() || it->second[0] != '/')) {
+    return UsageError("--to takes an absolute directory, got '" + it->second + "'", inv.command);
+  }
+  it = inv.options.find("timeout-wait");
+  if (it != inv.options.end()) {
+    auto ms = ParseDurationMs(it->second);
+    if (!ms.ok() || *ms <= 0) {
+      return UsageError(
+          "--timeout-wait takes a duration such as 10m or 1h, got '" + it->second + "'",
+          inv.command);
+    }
+  }
+  if (CommandName(inv.command) == "restore" && !inv.args.empty() && inv.args.size() == 2 &&
+      (inv.args[1].empty() || inv.args[1][0] != '/')) {
+    return UsageError(
+        "PATH must be the absolute path of the file on the host, got '" + inv.args[1] + "'",
+        inv.command);
   }
   return Status::Ok();
 }
@@ -149,6 +186,12 @@ Result<Invocation> ParseArgs(const std::vector<std::string>& argv, const Getenv&
     if (name == "json") {
       if (inline_value) return UsageError("--json takes no value", words);
       global.json = true;
+      continue;
+    }
+    if (spec != nullptr && std::find(spec->flag_options.begin(), spec->flag_options.end(), name) !=
+                               spec->flag_options.end()) {
+      if (inline_value) return UsageError("--" + name + " takes no value", words);
+      inv.options[name] = "true";
       continue;
     }
     const bool is_global =
@@ -258,6 +301,48 @@ std::string HelpText(const std::vector<std::string>& command) {
     text =
         "Usage: beaconctl token list\n\nLists agent tokens: id, agent, created, last used, "
         "state.\n";
+  } else if (name == "backups") {
+    text =
+        "Usage: beaconctl backups list [filters] | lifecycle [--dry-run]\n\n"
+        "The backup catalog: every stored version of every backed-up file.\n"
+        "  list        versions, newest first (see 'beaconctl backups list --help')\n"
+        "  lifecycle   apply the lifecycle policies now (archive, thin, delete)\n";
+  } else if (name == "backups list") {
+    text =
+        "Usage: beaconctl backups list [--host H] [--path P] [--set S] [--since T] [--until T]\n"
+        "                              [--limit N]\n\n"
+        "Backed-up versions, newest first: created, host, path, size, stored size, storage\n"
+        "class (with its archive restore state), SHA-256 prefix and the version id that\n"
+        "'beaconctl restore --version' takes.\n"
+        "  --host H    only versions from host H\n"
+        "  --path P    only this file; '/etc/*' matches a prefix\n"
+        "  --set S     only backup set S\n"
+        "  --since T   created at or after T: a duration ago (30m, 1h, 7d) or an RFC 3339 time\n"
+        "  --until T   created at or before T, same forms\n"
+        "  --limit N   at most N versions (1..10000, collector default 100)\n";
+  } else if (name == "backups lifecycle") {
+    text =
+        "Usage: beaconctl backups lifecycle [--dry-run]\n\n"
+        "Applies the lifecycle policies of collector.yaml now: moves old versions to an\n"
+        "archive class, thins versions and deletes expired ones (never the newest K of a\n"
+        "file). Prints every action with its reason and outcome, then a summary.\n"
+        "  --dry-run   only show what would be done; change nothing\n"
+        "Exits 1 when an action failed (it is retried by the collector and stays visible).\n";
+  } else if (name == "restore") {
+    text =
+        "Usage: beaconctl restore HOST PATH [--version ID | --at TIME] [--to DIR] [--no-wait]\n"
+        "                         [--timeout-wait D]\n\n"
+        "Restores a backed-up file on HOST: the agent downloads the version, verifies its\n"
+        "SHA-256, and writes it atomically with its mode and mtime, only below the agent's\n"
+        "restore roots. An archived version is first restored from the archive class\n"
+        "(minutes to hours). Progress is printed on every change, then the result.\n"
+        "  --version ID       the version id from 'beaconctl backups list' (default: newest)\n"
+        "  --at TIME          the newest version created at or before TIME: an RFC 3339 time\n"
+        "                     or a duration ago (2h, 1d)\n"
+        "  --to DIR           write below DIR (DIR/PATH) instead of over PATH\n"
+        "  --no-wait          print the command id and return at once\n"
+        "  --timeout-wait D   stop waiting after D (default 10m); the restore goes on\n"
+        "Exits 0 when the restore succeeded, 1 when it failed (the reason on stderr).\n";
   } else if (name == "token revoke") {
     text = "Usage: beaconctl token revoke AGENT\n\nRevokes every token of AGENT.\n";
   } else {
@@ -270,6 +355,9 @@ std::string HelpText(const std::vector<std::string>& command) {
         "  token create AGENT            create an agent token (printed once)\n"
         "  token list                    list agent tokens\n"
         "  token revoke AGENT            revoke an agent's tokens\n"
+        "  backups list [--host H] ...   backed-up file versions, newest first\n"
+        "  backups lifecycle [--dry-run] apply the backup lifecycle policies now\n"
+        "  restore HOST PATH [--at T]    restore a backed-up file on a host\n"
         "  version                       print the version\n"
         "  help [COMMAND]                this help, or a command's\n";
   }

@@ -91,7 +91,7 @@ int Run(const std::vector<std::string>& args, const Environment& env) {
   }
 
   CollectorApi api(*env.http, inv.global.url, token, inv.global.timeout_ms);
-  CommandContext ctx{api, *tz, *env.clock, inv.global.json, *env.out, *env.err};
+  CommandContext ctx{api, *tz, *env.clock, inv.global.json, *env.out, *env.err, env.sleep_ms};
   if (command == "status") {
     return inv.args.empty() ? RunStatus(ctx) : RunHostStatus(ctx, inv.args[0]);
   }
@@ -99,6 +99,9 @@ int Run(const std::vector<std::string>& args, const Environment& env) {
   if (command == "token create") return RunTokenCreate(ctx, inv.args[0]);
   if (command == "token list") return RunTokenList(ctx);
   if (command == "token revoke") return RunTokenRevoke(ctx, inv.args[0]);
+  if (command == "backups list") return RunBackupsList(ctx, inv.options);
+  if (command == "backups lifecycle") return RunBackupsLifecycle(ctx, inv.options);
+  if (command == "restore") return RunRestore(ctx, inv.args[0], inv.args[1], inv.options);
   return UsageFailure(env, "unknown command '" + command + "'");
 }
 

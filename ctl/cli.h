@@ -3,6 +3,8 @@
 // environment, output streams) is injected so tests drive it end to end with a fake client.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -20,6 +22,8 @@ struct Environment {
   Getenv getenv;
   std::ostream* out = nullptr;
   std::ostream* err = nullptr;
+  // Pauses between polls (`restore` waiting for its result); empty: really sleeps.
+  std::function<void(int64_t ms)> sleep_ms;
 };
 
 // Runs beaconctl with `args` (without the program name). Returns the exit code: 0 ok,

@@ -2,7 +2,10 @@
 #include "ctl/commands.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <optional>
+#include <thread>
 #include <vector>
 
 #include "ctl/format.h"
@@ -16,6 +19,11 @@ constexpr size_t kKindWidth = 40;
 constexpr size_t kSubjectWidth = 40;
 constexpr size_t kMessageWidth = 100;
 constexpr size_t kLabelsWidth = 60;
+constexpr size_t kPathWidth = 60;
+constexpr size_t kReasonWidth = 60;
+constexpr size_t kShaPrefix = 12;
+constexpr int64_t kRestorePollMs = 1000;
+constexpr int64_t kDefaultRestoreWaitMs = 10 * 60 * 1000;
 
 // A field as display text: strings as they are, numbers and booleans printed, absent/null "-".
 std::string Text(const json& object, const char* key) {
@@ -101,15 +109,17 @@ struct CallResult {
   bool ok() const { return exit_code == kExitOk; }
 };
 
+// `received`: a reply already fetched for this request (it is then only interpreted).
 CallResult Call(CommandContext& ctx, std::string_view method, const std::string& path,
-                const Query& query, std::string body, std::string_view not_found_hint) {
+                const Query& query, std::string body, std::string_view not_found_hint,
+                std::optional<Result<ApiReply>> received = std::nullopt) {
   CallResult result;
   auto fail = [&](const Failure& failure) {
     ctx.err << FormatFailure(failure);
     result.exit_code = failure.exit_code;
     return result;
   };
-  auto reply = ctx.api.Send(method, path, query, std::move(body));
+  auto reply = received ? std::move(*received) : ctx.api.Send(method, path, query, std::move(body));
   if (!reply.ok()) {
     return fail(DescribeTransportFailure(reply.status(), ctx.api.base_url(), ctx.api.timeout_ms()));
   }
@@ -140,7 +150,146 @@ int PrintRendered(CommandContext& ctx, const Result<std::string>& text) {
   return kExitOk;
 }
 
+// An unsigned number field; nullopt when absent or not a number.
+std::optional<uint64_t> Unsigned(const json& object, const char* key) {
+  if (!object.is_object()) return std::nullopt;
+  auto it = object.find(key);
+  if (it == object.end() || !it->is_number()) return std::nullopt;
+  if (it->is_number_unsigned() || it->is_number_integer()) {
+    int64_t value = it->get<int64_t>();
+    return value < 0 ? 0 : static_cast<uint64_t>(value);
+  }
+  return static_cast<uint64_t>(std::max(0.0, it->get<double>()));
+}
+
+std::string Bytes(const json& object, const char* key) {
+  auto value = Unsigned(object, key);
+  return value ? HumanBytes(static_cast<double>(*value)) : "-";
+}
+
+// The command object of a reply: {"command": {...}} or the command itself.
+const json& CommandOf(const json& body) {
+  auto it = body.find("command");
+  if (it != body.end() && it->is_object()) return *it;
+  return body;
+}
+
+void Sleep(CommandContext& ctx, int64_t ms) {
+  if (ctx.sleep_ms) {
+    ctx.sleep_ms(ms);
+  } else {
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  }
+}
+
 }  // namespace
+
+Result<std::string> TimeOption(const std::string& text, int64_t now_ms) {
+  if (auto at = ParseRfc3339(text); at.ok()) return FormatRfc3339(*at);
+  auto ago = ParseDurationMs(text);
+  if (!ago.ok()) {
+    return Status::InvalidArgument("'" + text +
+                                   "' is neither an RFC 3339 time nor a duration (30m, 1h, 7d)");
+  }
+  return FormatRfc3339(now_ms - *ago);
+}
+
+std::string RestoreProgressText(const json& command) {
+  const std::string state = Text(command, "state");
+  const std::string message = Text(command, "message");
+  if (state == "waiting_archive_restore") return "waiting for archive restore";
+  if (state == "queued") return "queued, waiting for the agent";
+  if (state == "delivered") return "delivered to the agent";
+  if (state == "running") {
+    auto done = Unsigned(command, "done_bytes");
+    auto total = Unsigned(command, "total_bytes");
+    if (!total || *total == 0) return "running";
+    uint64_t done_bytes = done ? std::min(*done, *total) : 0;
+    return "running " + HumanBytes(static_cast<double>(done_bytes)) + " / " +
+           HumanBytes(static_cast<double>(*total)) + " (" +
+           std::to_string(done_bytes * 100 / *total) + "%)";
+  }
+  if ((state == "succeeded" || state == "failed") && message != "-" && !message.empty()) {
+    return state + ": " + SanitizeCell(message);
+  }
+  return SanitizeCell(state);
+}
+
+Result<std::string> RenderBackups(const json& reply, const TimeZone& tz) {
+  BEACON_ASSIGN_OR_RETURN(const json* versions, ArrayField(reply, "versions"));
+  if (versions->empty()) return std::string("No backed-up versions match.\n");
+  Table table({"CREATED", "HOST", "PATH", "SIZE", "STORED", "CLASS", "SHA256", "ID"});
+  table.SetMaxWidth(2, kPathWidth);
+  for (const auto& version : *versions) {
+    std::string storage_class = Text(version, "storage_class");
+    const std::string restore_state = Text(version, "restore_state");
+    if (restore_state != "-" && restore_state != "none" && !restore_state.empty()) {
+      storage_class += " (restore " + restore_state + ")";
+    }
+    const std::string state = Text(version, "state");
+    if (state == "deleted") storage_class += " deleted";
+    std::string sha = Text(version, "sha256");
+    if (sha.size() > kShaPrefix) sha.resize(kShaPrefix);
+    table.AddRow({Time(version, "created", tz), Text(version, "host"), Text(version, "path"),
+                  Bytes(version, "size"), Bytes(version, "stored_size"), storage_class, sha,
+                  Text(version, "id")});
+  }
+  return table.Render();
+}
+
+Result<std::string> RenderLifecycle(const json& reply) {
+  BEACON_ASSIGN_OR_RETURN(const json* actions, ArrayField(reply, "actions"));
+  const bool dry_run = reply.value("dry_run", false);
+  if (actions->empty()) {
+    return std::string(dry_run ? "Dry run: no lifecycle actions are due.\n"
+                               : "No lifecycle actions were due.\n");
+  }
+  bool any_error = false;
+  for (const auto& action : *actions) {
+    std::string error = Text(action, "error");
+    if (error != "-" && !error.empty()) any_error = true;
+  }
+  std::vector<std::string> headers = {"ACTION", "VERSION", "HOST",  "PATH",
+                                      "TARGET", "STATE",   "REASON"};
+  if (any_error) headers.push_back("ERROR");
+  Table table(headers);
+  table.SetMaxWidth(3, kPathWidth);
+  table.SetMaxWidth(6, kReasonWidth);
+  std::map<std::string, int> by_action;
+  std::map<std::string, int> by_state;
+  for (const auto& action : *actions) {
+    auto or_dash = [&](const char* key) {
+      std::string text = Text(action, key);
+      return text.empty() ? std::string("-") : text;
+    };
+    std::vector<std::string> row = {or_dash("action"), or_dash("version_id"),   or_dash("host"),
+                                    or_dash("path"),   or_dash("target_class"), or_dash("state"),
+                                    or_dash("reason")};
+    if (any_error) row.push_back(or_dash("error"));
+    table.AddRow(std::move(row));
+    ++by_action[Text(action, "action")];
+    ++by_state[Text(action, "state")];
+  }
+  auto counts = [](const std::map<std::string, int>& by) {
+    std::string text;
+    for (const auto& [name, count] : by) {
+      text += (text.empty() ? "" : ", ") + std::to_string(count) + " " + SanitizeCell(name);
+    }
+    return text;
+  };
+  const size_t n = actions->size();
+  const std::string total = std::to_string(n) + (n == 1 ? " action" : " actions");
+  std::string summary;
+  if (dry_run) {
+    summary =
+        "Dry run: " + total + " would be taken (" + counts(by_action) + "); nothing was changed.\n";
+  } else {
+    summary = total + " (" + counts(by_action) + "): " + counts(by_state) + ".";
+    if (by_state.count("failed") != 0) summary += " Failed actions are retried by the collector.";
+    summary += "\n";
+  }
+  return table.Render() + summary;
+}
 
 Result<std::string> RenderHostList(const json& reply, const TimeZone& tz, int64_t now_ms) {
   BEACON_ASSIGN_OR_RETURN(const json* hosts, ArrayField(reply, "hosts"));
@@ -325,6 +474,118 @@ int RunTokenRevoke(CommandContext& ctx, const std::string& agent) {
             << "'; it is refused (401) from now on.\n";
   }
   return kExitOk;
+}
+
+int RunBackupsList(CommandContext& ctx, const std::map<std::string, std::string>& options) {
+  // since/until go as typed: the collector resolves "7d" against its own clock.
+  Query query;
+  for (const char* key : {"host", "path", "set", "since", "until", "limit"}) {
+    auto it = options.find(key);
+    if (it != options.end()) query.emplace_back(key, it->second);
+  }
+  CallResult call = Call(ctx, "GET", "/api/v1/backups", query, "",
+                         "this collector has no backup catalog; is it older than beaconctl?");
+  if (!call.ok()) return call.exit_code;
+  if (ctx.json) return PrintJson(ctx, call);
+  return PrintRendered(ctx, RenderBackups(call.body, ctx.tz));
+}
+
+int RunBackupsLifecycle(CommandContext& ctx, const std::map<std::string, std::string>& options) {
+  const bool dry_run = options.count("dry-run") != 0;
+  CallResult call =
+      Call(ctx, "POST", "/api/v1/backups/lifecycle", {{"dry_run", dry_run ? "true" : "false"}}, "",
+           "this collector has no backup lifecycle; is it older than beaconctl?");
+  if (!call.ok()) return call.exit_code;
+  bool failed = false;
+  if (auto actions = call.body.find("actions"); actions != call.body.end() && actions->is_array()) {
+    for (const auto& action : *actions) failed |= Text(action, "state") == "failed";
+  }
+  int code = ctx.json ? PrintJson(ctx, call) : PrintRendered(ctx, RenderLifecycle(call.body));
+  return code == kExitOk && failed && !dry_run ? kExitCollectorError : code;
+}
+
+int RunRestore(CommandContext& ctx, const std::string& host, const std::string& path,
+               const std::map<std::string, std::string>& options) {
+  json request = {{"host", host}, {"path", path}};
+  if (auto it = options.find("version"); it != options.end()) {
+    request["version"] = std::stoll(it->second);  // validated by ParseArgs
+  }
+  if (auto it = options.find("at"); it != options.end()) {
+    auto at = TimeOption(it->second, ctx.clock.NowMs());
+    if (!at.ok()) {
+      ctx.err << "beaconctl: --at: " << at.status().message() << "\n";
+      return kExitUsage;
+    }
+    request["at"] = *at;
+  }
+  if (auto it = options.find("to"); it != options.end()) request["to"] = it->second;
+  int64_t wait_ms = kDefaultRestoreWaitMs;
+  if (auto it = options.find("timeout-wait"); it != options.end()) {
+    auto parsed = ParseDurationMs(it->second);
+    if (parsed.ok()) wait_ms = *parsed;
+  }
+
+  CallResult call = Call(ctx, "POST", "/api/v1/restores", {}, request.dump(),
+                         "no such backup; list versions with 'beaconctl backups list --host " +
+                             host + " --path " + path + "'");
+  if (!call.ok()) return call.exit_code;
+  json command = CommandOf(call.body);
+  auto id = command.find("id");
+  if (!command.is_object() || id == command.end() || !id->is_number_integer()) {
+    ctx.err << FormatFailure(DescribeBadReply("no command id in the restore reply"));
+    return kExitCollectorError;
+  }
+  const std::string id_text = std::to_string(id->get<int64_t>());
+  const std::string what =
+      "restore #" + id_text + " " + SanitizeCell(host) + ":" + SanitizeCell(path);
+  if (options.count("no-wait") != 0) {
+    if (ctx.json) return PrintJson(ctx, call);
+    ctx.out << what << ": " << RestoreProgressText(command) << "\n";
+    return kExitOk;
+  }
+
+  const int64_t deadline = ctx.clock.MonotonicMs() + wait_ms;
+  std::string last_line;
+  while (true) {
+    const std::string state = Text(command, "state");
+    const std::string line = RestoreProgressText(command);
+    if (state == "failed") {
+      if (ctx.json) ctx.out << command.dump() << "\n";
+      ctx.err << "beaconctl: " << what << " failed: " << SanitizeCell(Text(command, "message"))
+              << "\n";
+      return kExitCollectorError;
+    }
+    if (!ctx.json && line != last_line) {
+      ctx.out << what << ": " << line << "\n";
+      ctx.out.flush();
+      last_line = line;
+    }
+    if (state == "succeeded") {
+      if (ctx.json) ctx.out << command.dump() << "\n";
+      return kExitOk;
+    }
+    if (ctx.clock.MonotonicMs() >= deadline) {
+      ctx.err << "beaconctl: stopped waiting for " << what << " after " << HumanDuration(wait_ms)
+              << " (" << line << "); it goes on without beaconctl: the collector's "
+              << "GET /api/v1/commands/" << id_text << " shows its state\n";
+      return kExitCollectorError;
+    }
+    Sleep(ctx, kRestorePollMs);
+    // A collector restart or a proxy hiccup during a long wait is not the restore's failure:
+    // transient errors are retried quietly until the deadline.
+    auto reply = ctx.api.Send("GET", "/api/v1/commands/" + id_text);
+    const bool transient =
+        !reply.ok() || reply->status == 502 || reply->status == 503 || reply->status == 504;
+    if (transient && ctx.clock.MonotonicMs() < deadline) continue;
+    CallResult poll = Call(ctx, "GET", "/api/v1/commands/" + id_text, {}, "",
+                           "the collector no longer knows this command", std::move(reply));
+    if (!poll.ok()) return poll.exit_code;
+    command = CommandOf(poll.body);
+    if (!command.is_object() || !command.contains("state")) {
+      ctx.err << FormatFailure(DescribeBadReply("no command state in the reply"));
+      return kExitCollectorError;
+    }
+  }
 }
 
 }  // namespace beacon::ctl

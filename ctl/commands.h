@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <ostream>
@@ -23,6 +24,8 @@ struct CommandContext {
   bool json = false;
   std::ostream& out;
   std::ostream& err;
+  // Pauses between polls (restore); empty: really sleeps. Tests advance a FakeClock instead.
+  std::function<void(int64_t ms)> sleep_ms;
 };
 
 // Each returns the process exit code and has written the output or the failure.
@@ -33,6 +36,15 @@ int RunEvents(CommandContext& ctx, const std::map<std::string, std::string>& opt
 int RunTokenCreate(CommandContext& ctx, const std::string& agent);
 int RunTokenList(CommandContext& ctx);
 int RunTokenRevoke(CommandContext& ctx, const std::string& agent);
+// options: "host", "path", "set", "since", "until", "limit" (sent as given).
+int RunBackupsList(CommandContext& ctx, const std::map<std::string, std::string>& options);
+// options: "dry-run". Exit 1 when an applied action failed.
+int RunBackupsLifecycle(CommandContext& ctx, const std::map<std::string, std::string>& options);
+// options: "version", "at" (sent as RFC 3339), "to", "no-wait", "timeout-wait". POSTs the
+// restore, then (unless no-wait) polls the command every second printing each change; exit 0
+// succeeded, 1 failed or gave up waiting.
+int RunRestore(CommandContext& ctx, const std::string& host, const std::string& path,
+               const std::map<std::string, std::string>& options);
 
 // Pure renderers. InvalidArgument names what is missing from the reply.
 // GET /api/v1/hosts -> NAME STATE LAST SEEN VERSION EVENTS.
@@ -44,5 +56,16 @@ Result<std::string> RenderHostDetail(const nlohmann::json& host, const TimeZone&
 Result<std::string> RenderEvents(const nlohmann::json& reply, const TimeZone& tz);
 // GET /api/v1/admin/tokens -> ID AGENT CREATED LAST USED STATE.
 Result<std::string> RenderTokens(const nlohmann::json& reply, const TimeZone& tz);
+
+// GET /api/v1/backups -> CREATED HOST PATH SIZE STORED CLASS SHA256 ID.
+Result<std::string> RenderBackups(const nlohmann::json& reply, const TimeZone& tz);
+// POST /api/v1/backups/lifecycle -> ACTION VERSION HOST PATH TARGET STATE REASON (+ ERROR),
+// then a summary line.
+Result<std::string> RenderLifecycle(const nlohmann::json& reply);
+// One command's state for the operator: "waiting for archive restore",
+// "running 4.0 MiB / 12.0 MiB (33%)", "succeeded: restored ...".
+std::string RestoreProgressText(const nlohmann::json& command);
+// A time option as RFC 3339 UTC: an RFC 3339 time (normalized) or a duration before now_ms.
+Result<std::string> TimeOption(const std::string& text, int64_t now_ms);
 
 }  // namespace beacon::ctl
