@@ -50,8 +50,10 @@ Result<std::string> ZstdDecompress(std::string_view data, size_t max_output) {
                                        std::to_string(max_output) + " bytes");
     }
     out.append(chunk.data(), buf.pos);
-    // All input consumed and the output buffer not filled: the decoder has flushed everything.
-    if (in.pos == in.size && buf.pos < buf.size) break;
+    // All input consumed and either the frame is complete and flushed (0), or the output
+    // buffer was not filled: nothing more will come. Checking 0 first matters when the output
+    // is an exact multiple of the buffer: another call would read the next frame's header hint.
+    if (in.pos == in.size && (last == 0 || buf.pos < buf.size)) break;
   }
   // A non-zero hint means the current frame still expects input: the body was cut short.
   if (last != 0) return Corrupt("truncated input");

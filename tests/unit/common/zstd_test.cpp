@@ -146,5 +146,16 @@ TEST(ZstdTest, LimitIsInclusive) {
   EXPECT_EQ(over.status().code(), StatusCode::kResourceExhausted);
 }
 
+// The decoder's output buffer is ZSTD_DStreamOutSize() (128 KiB): an output that fills it
+// exactly on the last call once made the loop ask for more and report "truncated input".
+TEST(ZstdTest, RoundTripsOutputsThatAreExactMultiplesOfTheBuffer) {
+  for (size_t size : {ZSTD_DStreamOutSize(), 8 * ZSTD_DStreamOutSize()}) {
+    std::string zeros(size, '\0');
+    auto out = ZstdDecompress(ZstdCompress(zeros), size);
+    ASSERT_TRUE(out.ok()) << size << ": " << out.status().ToString();
+    EXPECT_EQ(*out, zeros);
+  }
+}
+
 }  // namespace
 }  // namespace beacon::compress
