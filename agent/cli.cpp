@@ -3,6 +3,7 @@
 #include "agent/cli.h"
 
 #include <signal.h>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -11,12 +12,19 @@
 #include <optional>
 #include <thread>
 
+#include "agent/backup/backup_service.h"
+#include "agent/backup/rate_limiter.h"
+#include "agent/backup/restore_handler.h"
+#include "agent/backup/state.h"
+#include "agent/backup/uploader.h"
 #include "agent/config.h"
 #include "agent/inputs/fim/command.h"
 #include "agent/inputs/scheduler.h"
 #include "agent/spool/spool.h"
+#include "agent/uplink/command_channel.h"
 #include "agent/uplink/uplink.h"
 #include "common/clock.h"
+#include "common/cloud/objstore/store_config.h"
 #include "common/http/client.h"
 #include "common/log/log.h"
 
@@ -34,6 +42,8 @@ commands:
   emit -c FILE     append an event to the spool for the running agent to ship
   fim init|check|accept -c FILE
                    file integrity: build the baseline, compare with it, accept changes
+  backup once -c FILE [SET]
+                   back up every changed file of the backup set(s) now and exit
   version          print the version
 
 Run `beacon-agent <command> --help` for the options of a command.
@@ -78,12 +88,26 @@ ships them. Works while `beacon-agent run` is running.
                       line number and skipped (exit 1)
 )";
 
+constexpr const char* kBackupHelp = R"(usage: beacon-agent backup once [-c FILE] [SET]
+
+Backs up the backup sets of the configuration now, without waiting for files to be closed:
+every file of the set (or of every set) that changed since its last stored version is read,
+hashed, compressed and uploaded with backup.concurrency uploads at once; files whose content
+equals their newest version are not uploaded again. The catalog records go into the spool (the
+running agent or the next `beacon-agent run` ships them). Prints one summary line per set and
+every failure. Exit 0 when every file was backed up, 1 when any failed, 2 for bad usage.
+
+  -c, --config FILE   configuration file (default /etc/beacon/agent.yaml)
+  SET                 the name of one backup set (default: all)
+)";
+
 struct Args {
   std::string command;
   std::string config = kDefaultConfig;
   bool help = false;
   bool use_stdin = false;
   std::map<std::string, std::string> values;  // --kind etc.
+  std::vector<std::string> operands;          // after the command (`backup once SET`)
 };
 
 Result<Args> ParseArgs(const std::vector<std::string>& argv) {
@@ -104,6 +128,8 @@ Result<Args> ParseArgs(const std::vector<std::string>& argv) {
       args.values[a.substr(2)] = argv[++i];
     } else if (args.command.empty() && !a.empty() && a[0] != '-') {
       args.command = a;
+    } else if (args.command == "backup" && !a.empty() && a[0] != '-') {
+      args.operands.push_back(a);
     } else {
       return Status::InvalidArgument("unexpected argument '" + a + "'");
     }
@@ -248,6 +274,58 @@ int CmdEmit(const Args& args, std::istream& in, std::ostream& out, std::ostream&
   return bad > 0 ? 1 : 0;
 }
 
+// What the backup pipeline needs at run time: the stores its sets use, the state database and
+// one Uploader per store.
+struct BackupRuntime {
+  std::unique_ptr<backup::BackupState> state;
+  std::unique_ptr<backup::RateLimiter> limiter;
+  std::map<std::string, std::unique_ptr<objstore::ObjectStore>> stores;
+  std::vector<std::unique_ptr<backup::Uploader>> owned_uploaders;
+  std::map<std::string, backup::Uploader*> uploaders;  // by store name
+};
+
+Result<std::unique_ptr<BackupRuntime>> OpenBackup(const AgentConfig& cfg, const Clock& clock) {
+  auto runtime = std::make_unique<BackupRuntime>();
+  const std::string state_path = cfg.data_dir + "/backup/state.db";
+  auto state = backup::BackupState::Open(state_path);
+  if (!state.ok()) return state.status().WithContext("opening " + state_path);
+  runtime->state = std::move(*state);
+  if (cfg.backup.bandwidth_limit > 0) {
+    runtime->limiter = std::make_unique<backup::RateLimiter>(cfg.backup.bandwidth_limit, clock);
+  }
+  // Every configured store is opened, not only those of the current sets: a restore may name
+  // a version stored under an earlier configuration.
+  for (const auto& [name, store_config] : cfg.backup.stores) {
+    auto store = objstore::NewObjectStore(store_config);
+    if (!store.ok()) return store.status().WithContext("store " + name);
+    runtime->stores[name] = std::move(*store);
+  }
+  for (const backup::BackupSetConfig& set : cfg.backup.sets) {
+    if (runtime->uploaders.count(set.store)) continue;
+    auto uploader = std::make_unique<backup::Uploader>(
+        *runtime->stores.at(set.store), *runtime->state, clock, cfg.name,
+        runtime->limiter.get(), backup::UploaderOptionsFor(cfg.backup.stores.at(set.store)));
+    runtime->uploaders[set.store] = uploader.get();
+    runtime->owned_uploaders.push_back(std::move(uploader));
+  }
+  return runtime;
+}
+
+// "57.8 MB" (decimal units, as the summary line compares sizes).
+std::string HumanBytes(uint64_t bytes) {
+  static const char* kUnits[] = {"B", "kB", "MB", "GB", "TB"};
+  double value = static_cast<double>(bytes);
+  size_t unit = 0;
+  while (value >= 1000 && unit + 1 < std::size(kUnits)) {
+    value /= 1000;
+    ++unit;
+  }
+  if (unit == 0) return std::to_string(bytes) + " B";
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.1f %s", value, kUnits[unit]);
+  return buf;
+}
+
 std::string InputsSummary(const AgentConfig& cfg) {
   std::string out;
   for (const InputSettings& in : cfg.inputs) {
@@ -337,13 +415,68 @@ int CmdRun(const Args& args, std::ostream& err) {
       },
       clock);
 
+  // Backups: a failure to open the state or a store stops the start (a silently absent backup
+  // is the failure ModuleAB had).
+  std::unique_ptr<BackupRuntime> backup_runtime;
+  std::unique_ptr<backup::BackupService> backup_service;
+  if (cfg->backup.enabled) {
+    auto runtime = OpenBackup(*cfg, clock);
+    if (!runtime.ok()) {
+      spdlog::critical("cannot start backups: {}", runtime.status().ToString());
+      return 1;
+    }
+    backup_runtime = std::move(*runtime);
+    backup_service = std::make_unique<backup::BackupService>(
+        cfg->backup, backup_runtime->uploaders, *backup_runtime->state, clock);
+  }
+
   std::thread uplink_thread([&uplink] { uplink.Run(); });
   scheduler.Start();
+  if (backup_service) {
+    Status started = backup_service->Start([spool_ptr, &uplink](std::vector<wire::Record> records) {
+      auto appended = spool_ptr->Append(std::move(records));
+      if (appended.ok()) uplink.Notify();
+      return appended.status();
+    });
+    if (!started.ok()) spdlog::error("backups not started: {}", started.ToString());
+    spdlog::info("backups: {} set(s), state {}/backup/state.db", cfg->backup.sets.size(),
+                 cfg->data_dir);
+  }
+
+  // The command channel (restores) runs whenever backups are configured.
+  std::unique_ptr<CommandChannel> command_channel;
+  std::unique_ptr<backup::RestoreHandler> restore_handler;
+  std::thread command_thread;
+  if (backup_runtime) {
+    std::map<std::string, objstore::ObjectStore*> stores;
+    for (const auto& [name, store] : backup_runtime->stores) stores[name] = store.get();
+    backup::RestoreOptions restore_options;
+    restore_options.roots = cfg->backup.restore_roots;
+    for (const backup::BackupSetConfig& set : cfg->backup.sets) {
+      if (set.encryption.enabled) {
+        restore_options.keys_by_id[set.encryption.key_id] = set.encryption.key;
+      }
+    }
+    restore_handler = std::make_unique<backup::RestoreHandler>(stores, restore_options, clock);
+    command_channel = std::make_unique<CommandChannel>(
+        cfg->collector.url, cfg->collector.token.value(),
+        std::shared_ptr<http::HttpClient>(http::NewCurlHttpClient(http_options)), clock);
+    command_channel->RegisterHandler("restore", restore_handler->AsCommandHandler());
+    command_thread = std::thread([&command_channel] { command_channel->Run(); });
+    spdlog::info("command channel: restores allowed under {}",
+                 cfg->backup.restore_roots.empty() ? std::string("(no restore_roots: none)")
+                                                   : fmt::format("{}", fmt::join(cfg->backup.restore_roots, ", ")));
+  }
 
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
   spdlog::info("received {}: stopping (finishing the send in progress)",
                signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
+  if (command_channel) {
+    command_channel->Stop();
+    command_thread.join();
+  }
+  if (backup_service) backup_service->Stop();
   scheduler.Stop();
   uplink.Stop();
   uplink_thread.join();
@@ -351,6 +484,67 @@ int CmdRun(const Args& args, std::ostream& err) {
   spdlog::info("beacon-agent stopped; {} records left in the spool for the next start",
                final_stats.ok() ? final_stats->pending_records : -1);
   return 0;
+}
+
+int CmdBackup(const Args& args, std::ostream& out, std::ostream& err) {
+  if (args.operands.empty() || args.operands[0] != "once" || args.operands.size() > 2) {
+    err << "backup: expected `backup once [SET]`\n" << kBackupHelp;
+    return 2;
+  }
+  auto cfg = LoadOrExplain(args.config, err);
+  if (!cfg.ok()) return 2;
+  if (!cfg->backup.enabled) {
+    err << "backup: no backup sets are configured in " << args.config << " (backup.sets)\n";
+    return 2;
+  }
+  std::vector<std::string> names;
+  if (args.operands.size() == 2) names.push_back(args.operands[1]);
+  for (const std::string& name : names) {
+    bool known = false;
+    std::string list;
+    for (const auto& set : cfg->backup.sets) {
+      known = known || set.name == name;
+      list += (list.empty() ? "" : ", ") + set.name;
+    }
+    if (!known) {
+      err << "backup: unknown backup set '" << name << "' (known: " << list << ")\n";
+      return 2;
+    }
+  }
+  if (Status s = log::Init(cfg->log, "agent"); !s.ok()) {
+    err << "backup: " << s.message() << "\n";
+    return 2;
+  }
+  const Clock& clock = SystemClock::Instance();
+  auto spool = Spool::Open({cfg->spool.path, cfg->spool.max_bytes}, clock);
+  if (!spool.ok()) {
+    err << "backup: " << spool.status().ToString() << "\n";
+    return 1;
+  }
+  auto runtime = OpenBackup(*cfg, clock);
+  if (!runtime.ok()) {
+    err << "backup: " << runtime.status().ToString() << "\n";
+    return 1;
+  }
+  Spool* spool_ptr = spool->get();
+  auto summaries = backup::BackupOnce(
+      cfg->backup, names, (*runtime)->uploaders, *(*runtime)->state, clock,
+      [spool_ptr](std::vector<wire::Record> records) {
+        return spool_ptr->Append(std::move(records)).status();
+      });
+  if (!summaries.ok()) {
+    err << "backup: " << summaries.status().ToString() << "\n";
+    return 1;
+  }
+  bool failed = false;
+  for (const backup::OnceSetSummary& s : *summaries) {
+    for (const std::string& failure : s.failures) err << "backup: " << failure << "\n";
+    out << "set " << s.set << ": " << s.scanned << " files scanned, " << s.stored << " stored ("
+        << HumanBytes(s.bytes_read) << " -> " << HumanBytes(s.bytes_stored) << "), "
+        << s.unchanged << " unchanged, " << s.failed << " failed\n";
+    failed = failed || s.failed > 0;
+  }
+  return failed ? 1 : 0;
 }
 
 }  // namespace
@@ -467,6 +661,10 @@ int RunCli(const std::vector<std::string>& argv, std::istream& in, std::ostream&
   if (cmd == "emit") {
     if (args->help) return (out << kEmitHelp), 0;
     return CmdEmit(*args, in, out, err);
+  }
+  if (cmd == "backup") {
+    if (args->help) return (out << kBackupHelp), 0;
+    return CmdBackup(*args, out, err);
   }
   if (cmd == "run") {
     if (args->help) return (out << kRunHelp), 0;

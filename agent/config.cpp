@@ -110,6 +110,8 @@ Result<AgentConfig> LoadAgentConfigFromDocument(
     }
   }
 
+  cfg.backup = backup::ReadBackupConfig(root.Child("backup"), doc.base_dir());
+
   config::ReadLogOptions(root.Child("log"), &cfg.log);
 
   BEACON_RETURN_IF_ERROR(doc.Finish());

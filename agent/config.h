@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/backup/backup_config.h"
 #include "agent/inputs/builtin.h"
 #include "agent/inputs/input.h"
 #include "common/config/config.h"
@@ -54,6 +55,7 @@ struct AgentConfig {
   SpoolConfig spool;
   UplinkConfig uplink;
   std::vector<InputSettings> inputs;  // every built-in input, enabled or not, in list order
+  backup::BackupConfig backup;        // `backup:`; enabled when at least one set is configured
   log::LogOptions log;
 };
 

@@ -1,0 +1,170 @@
+// BackupService: the agent's backup-on-close pipeline (DESIGN.md flow 4). The watcher pushes
+// closed files into a queue keyed by (set, path); after a debounce after the LAST close, a file
+// is backed up once two stats a debounce apart agree and no process holds it open for writing
+// (lease probe); a bounded pool of workers calls Uploader::Backup, retrying failures with
+// exponential backoff and jitter. Reconcile scans run at start-up, periodically and at once on
+// IN_Q_OVERFLOW. Stored versions become `backup.version` events, exhausted retries one
+// `backup.failed`, a set without success for max_age one `backup.stale`, all through the
+// RecordSink (the spool). Also `BackupOnce` for `beacon-agent backup once`. Thread-safe.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <set>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "agent/backup/backup_config.h"
+#include "agent/backup/globs.h"
+#include "agent/backup/reconciler.h"
+#include "agent/backup/state.h"
+#include "agent/backup/uploader.h"
+#include "agent/backup/watcher.h"
+#include "common/clock.h"
+#include "common/status.h"
+#include "common/wire/wire.h"
+
+namespace beacon::agent::backup {
+
+// Appends records durably (the spool); an error means they were not kept.
+using RecordSink = std::function<Status(std::vector<wire::Record>)>;
+
+// Counters since Start(), also sent as samples every metrics_interval_ms:
+//   backup.queue_depth               files waiting (debounce, stability, retry) or uploading
+//   backup.files_stored_total        versions stored
+//   backup.bytes_stored_total        bytes written to the store (compressed, maybe encrypted)
+//   backup.failures_total            backup.failed events raised
+//   backup.last_success_age_seconds  {set}: since the set's last stored/unchanged file
+struct BackupMetrics {
+  uint64_t queue_depth = 0;
+  uint64_t files_stored = 0;
+  uint64_t bytes_stored = 0;
+  uint64_t files_unchanged = 0;
+  uint64_t failures = 0;
+  uint64_t busy_deferrals = 0;  // stability checks that found a writer or a changing file
+  uint64_t reconciles = 0;      // reconcile scans completed
+  uint64_t overflows = 0;       // IN_Q_OVERFLOW reports
+  uint64_t stale_checks = 0;    // max_age evaluations (every 10 s and on Poke)
+};
+
+struct BackupServiceOptions {
+  int64_t metrics_interval_ms = 60'000;
+  size_t max_queued = 100'000;     // more files waiting: drop and reconcile when it drains
+  bool watch = true;               // false: reconcile scans only (tests, no inotify)
+  uint64_t jitter_seed = 0;        // 0: random
+};
+
+class BackupService {
+ public:
+  // `uploaders` maps a store name to the Uploader of that store; every set's store must be
+  // present. References must outlive the service.
+  BackupService(BackupConfig config, std::map<std::string, Uploader*> uploaders,
+                BackupState& state, const Clock& clock, BackupServiceOptions options = {});
+  ~BackupService();
+  BackupService(const BackupService&) = delete;
+  BackupService& operator=(const BackupService&) = delete;
+
+  // Starts the watcher (failure to watch is logged; reconcile scans still run), the workers
+  // and the control thread, which runs the start-up reconcile at once.
+  Status Start(RecordSink sink);
+  // Stops every thread; uploads in progress finish first. Queued files are found again by the
+  // next start's reconcile.
+  void Stop();
+
+  // Re-evaluates timers now (tests that move a FakeClock call this after AdvanceMs).
+  void Poke();
+  // Requests a reconcile scan of every set (what IN_Q_OVERFLOW does).
+  void RequestReconcile();
+  // Files closed after writing (what the watcher reports).
+  void OnFilesClosed(const std::vector<std::string>& paths);
+
+  BackupMetrics metrics();
+  // Blocks until `pred(metrics())` holds or Stop(); for tests and `backup once`.
+  bool WaitFor(const std::function<bool(const BackupMetrics&)>& pred, int64_t timeout_ms);
+
+ private:
+  struct Item {
+    size_t set = 0;
+    std::string path;
+    int64_t due_ms = 0;        // monotonic
+    FileStat last_stat;        // the stat the stability check compares with
+    int attempts = 0;          // failed Backup calls since the last close
+    bool in_flight = false;
+    bool closed_again = false;  // a close came while a worker had it
+  };
+  using Key = std::pair<size_t, std::string>;
+
+  void Enqueue(size_t set, const std::string& path, const FileStat& stat, bool from_scan);
+  void Schedule(Item* item, int64_t due_ms);  // GUARDED_BY(mu_)
+  void Worker();
+  void Control();
+  // One item through stability check and upload; the lock is not held.
+  void Process(Key key, FileStat last_stat, int attempts);
+  void Finish(const Key& key, bool done, int64_t retry_due_ms, const FileStat& stat,
+              int attempts);
+  void Reconcile();
+  void CheckStale();
+  void EmitMetrics();
+  void Emit(wire::Record record);
+  wire::Record EventRecord(std::string kind, std::string severity, std::string subject,
+                           std::string message, nlohmann::json data);
+  int64_t Backoff(int attempts);
+  // Raises backup.failed for one file of set `set_index`.
+  void Fail(size_t set_index, const std::string& path, const std::string& error, int attempts);
+
+  BackupConfig config_;
+  std::map<std::string, Uploader*> uploaders_;
+  BackupState& state_;
+  const Clock& clock_;
+  BackupServiceOptions options_;
+  std::vector<SetSelector> selectors_;
+  std::unique_ptr<BackupWatcher> watcher_;
+  RecordSink sink_;
+
+  std::mutex mu_;
+  std::condition_variable work_cv_;     // workers: an item may be due
+  std::condition_variable control_cv_;  // control thread: timers, reconcile requests
+  std::condition_variable metrics_cv_;  // WaitFor
+  std::map<Key, Item> items_;           // GUARDED_BY(mu_)
+  std::set<std::pair<int64_t, Key>> due_;  // not in flight, by due time; GUARDED_BY(mu_)
+  bool stop_ = false;                   // GUARDED_BY(mu_)
+  bool reconcile_requested_ = false;    // GUARDED_BY(mu_)
+  bool poked_ = false;                  // GUARDED_BY(mu_)
+  BackupMetrics metrics_;               // GUARDED_BY(mu_) (queue_depth computed on read)
+  std::map<std::string, bool> stale_raised_;  // set -> backup.stale sent; GUARDED_BY(mu_)
+  int64_t started_ms_ = 0;
+  std::mt19937_64 rng_;                 // GUARDED_BY(mu_)
+  std::atomic<bool> cancel_scan_{false};
+  std::vector<std::thread> workers_;
+  std::thread control_;
+};
+
+// `beacon-agent backup once`: one reconcile scan of each set and an immediate backup of every
+// changed file with `config.concurrency` workers (no debounce; a file that changes while read
+// is retried up to max_attempts), backup.version records through `sink`.
+struct OnceSetSummary {
+  std::string set;
+  uint64_t scanned = 0;
+  uint64_t stored = 0;
+  uint64_t unchanged = 0;
+  uint64_t skipped = 0;          // vanished / not regular
+  uint64_t failed = 0;
+  uint64_t bytes_read = 0;       // plaintext of stored versions
+  uint64_t bytes_stored = 0;     // in the store
+  std::vector<std::string> failures;  // "PATH: reason"
+};
+Result<std::vector<OnceSetSummary>> BackupOnce(const BackupConfig& config,
+                                               const std::vector<std::string>& set_names,
+                                               const std::map<std::string, Uploader*>& uploaders,
+                                               BackupState& state, const Clock& clock,
+                                               const RecordSink& sink);
+
+}  // namespace beacon::agent::backup

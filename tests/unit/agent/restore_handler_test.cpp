@@ -1,0 +1,281 @@
+// RestoreHandler: "restore" commands decoded and routed to the named store, progress paced by
+// the injected clock, the operator's result line, errors passed through; and end to end with
+// the real RestoreVersion from an in-memory store into a temp restore root.
+#include "agent/backup/restore_handler.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "common/compress/zstd.h"
+#include "common/crypto/crypto.h"
+
+namespace beacon::agent::backup {
+namespace {
+
+namespace fs = std::filesystem;
+constexpr uint64_t kMiB = 1024 * 1024;
+
+// Just enough of an object store for a restore: objects in memory, Get with ranges, Head.
+class MemoryStore : public objstore::ObjectStore {
+ public:
+  explicit MemoryStore(std::string name) : name_(std::move(name)) {}
+  std::string_view kind() const override { return "memory"; }
+  const std::string& name() const override { return name_; }
+
+  Result<objstore::ObjectInfo> Put(const std::string& key, std::string_view body,
+                                   const objstore::PutOptions& options) override {
+    objects_[key] = std::string(body);
+    metadata_[key] = options.metadata;
+    return Info(key);
+  }
+  Result<std::string> InitMultipart(const std::string&, const objstore::PutOptions&) override {
+    return Status::Internal("multipart is not used by restores");
+  }
+  Result<objstore::UploadedPart> UploadPart(const std::string&, const std::string&, int,
+                                            std::string_view) override {
+    return Status::Internal("multipart is not used by restores");
+  }
+  Result<objstore::ObjectInfo> CompleteMultipart(
+      const std::string&, const std::string&, const std::vector<objstore::UploadedPart>&) override {
+    return Status::Internal("multipart is not used by restores");
+  }
+  Status AbortMultipart(const std::string&, const std::string&) override { return Status::Ok(); }
+  uint64_t MinPartSize() const override { return 5 * kMiB; }
+
+  Result<std::string> Get(const std::string& key,
+                          std::optional<objstore::ByteRange> range) override {
+    auto it = objects_.find(key);
+    if (it == objects_.end()) return Status::NotFound("no such key " + key);
+    if (!range) return it->second;
+    if (range->offset >= it->second.size()) return std::string();
+    return it->second.substr(range->offset, range->length == 0 ? std::string::npos : range->length);
+  }
+  Result<objstore::ObjectInfo> Head(const std::string& key) override {
+    if (objects_.count(key) == 0) return Status::NotFound("no such key " + key);
+    return Info(key);
+  }
+  Result<objstore::ListPage> List(const std::string&, const std::string&, int) override {
+    return Status::Internal("listing is not used by restores");
+  }
+  Status Delete(const std::string& key) override {
+    objects_.erase(key);
+    return Status::Ok();
+  }
+  Result<objstore::ObjectInfo> Copy(const std::string&, const std::string&,
+                                    objstore::StorageClass) override {
+    return Status::Internal("copy is not used by restores");
+  }
+  Result<objstore::RestoreRequestResult> Restore(const std::string&, int) override {
+    return objstore::RestoreRequestResult::kAlreadyRestored;
+  }
+
+ private:
+  objstore::ObjectInfo Info(const std::string& key) {
+    objstore::ObjectInfo info;
+    info.key = key;
+    info.size = objects_[key].size();
+    info.metadata = metadata_[key];
+    return info;
+  }
+
+  std::string name_;
+  std::map<std::string, std::string> objects_;
+  std::map<std::string, std::map<std::string, std::string>> metadata_;
+};
+
+wire::Command RestoreCommand(const wire::BackupVersion& version, const std::string& target) {
+  wire::Command command;
+  command.id = 12;
+  command.kind = "restore";
+  command.args = wire::RestoreArgsToJson({version, target});
+  return command;
+}
+
+wire::BackupVersion Version(uint64_t size) {
+  wire::BackupVersion version;
+  version.set = "app";
+  version.path = "/srv/app/app.yaml";
+  version.size = size;
+  version.mtime_ns = 1'700'000'000'000'000'000;
+  version.mode = 0640;
+  version.sha256 = std::string(64, 'a');
+  version.store = "oss-main";
+  version.key = "beacon/web-01/srv/app/app.yaml@20261126T055641Z-aaaaaaaaaaaa.zst";
+  version.created_ms = 1'795'672'620'000;
+  return version;
+}
+
+class RestoreHandlerTest : public testing::Test {
+ protected:
+  // Collects what the handler reports.
+  CommandReportFn Recorder() {
+    return [this](const wire::CommandUpdate& update) {
+      reports_.push_back(update);
+      return Status::Ok();
+    };
+  }
+
+  FakeClock clock_;
+  MemoryStore store_{"oss-main"};
+  std::vector<wire::CommandUpdate> reports_;
+};
+
+TEST_F(RestoreHandlerTest, ProgressIsPacedByTheClockAndTheResultLineNamesPathSizeAndTarget) {
+  int calls = 0;
+  RestoreFn fake = [&](const wire::RestoreArgs& args, objstore::ObjectStore& store,
+                       const RestoreOptions& options, const RestoreProgressFn& progress) {
+    ++calls;
+    EXPECT_EQ(&store, &store_);
+    EXPECT_EQ(args.target, "/restore/srv/app/app.yaml");
+    EXPECT_EQ(options.roots, std::vector<std::string>{"/restore"});
+    // Ten chunks, 200 ms apart.
+    for (uint64_t i = 1; i <= 10; ++i) {
+      progress({i * kMiB, 10 * kMiB});
+      clock_.AdvanceMs(200);
+    }
+    return Status::Ok();
+  };
+  RestoreOptions options;
+  options.roots = {"/restore"};
+  RestoreHandler handler({{"oss-main", &store_}}, options, clock_, fake);
+  Status status =
+      handler.Handle(RestoreCommand(Version(10 * kMiB), "/restore/srv/app/app.yaml"), Recorder());
+  ASSERT_TRUE(status.ok()) << status.ToString();
+  EXPECT_EQ(calls, 1);
+
+  // Reports at t = 0 (the first), 600, 1200 and 1800 ms: never two within 500 ms.
+  std::vector<uint64_t> done;
+  for (const auto& r : reports_) {
+    if (r.state == "running") {
+      done.push_back(r.done_bytes / kMiB);
+      EXPECT_EQ(r.total_bytes, 10 * kMiB);
+    }
+  }
+  EXPECT_EQ(done, (std::vector<uint64_t>{1, 4, 7, 10}));
+  ASSERT_FALSE(reports_.empty());
+  const wire::CommandUpdate& last = reports_.back();
+  EXPECT_EQ(last.state, "succeeded");
+  EXPECT_EQ(last.message,
+            "restored /srv/app/app.yaml (10.0 MiB) to /restore/srv/app/app.yaml, sha256 verified");
+  EXPECT_EQ(last.done_bytes, 10 * kMiB);
+  EXPECT_EQ(last.result["target"], "/restore/srv/app/app.yaml");
+}
+
+TEST_F(RestoreHandlerTest, UnknownStoreFailsNamingItWithoutRestoring) {
+  bool called = false;
+  RestoreFn fake = [&](const wire::RestoreArgs&, objstore::ObjectStore&, const RestoreOptions&,
+                       const RestoreProgressFn&) {
+    called = true;
+    return Status::Ok();
+  };
+  RestoreHandler handler({{"oss-main", &store_}}, {}, clock_, fake);
+  wire::BackupVersion version = Version(10);
+  version.store = "s3-archive";
+  Status status = handler.Handle(RestoreCommand(version, "/srv/app/app.yaml"), Recorder());
+  EXPECT_EQ(status.code(), StatusCode::kNotFound);
+  EXPECT_NE(status.message().find("'s3-archive'"), std::string::npos) << status.message();
+  EXPECT_FALSE(called);
+  EXPECT_TRUE(reports_.empty());
+}
+
+TEST_F(RestoreHandlerTest, MalformedArgumentsAreRejected) {
+  RestoreHandler handler({{"oss-main", &store_}}, {}, clock_);
+  wire::Command command;
+  command.id = 3;
+  command.kind = "restore";
+  command.args = {{"target", "/srv/x"}};
+  Status status = handler.Handle(command, Recorder());
+  EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(status.message().find("bad restore arguments"), std::string::npos);
+  EXPECT_NE(status.message().find("version"), std::string::npos) << status.message();
+}
+
+TEST_F(RestoreHandlerTest, RestoreErrorIsPassedThroughAndNothingIsReportedAsSucceeded) {
+  RestoreFn fake = [&](const wire::RestoreArgs&, objstore::ObjectStore&, const RestoreOptions&,
+                       const RestoreProgressFn& progress) {
+    progress({4, 10});
+    return Status::Corruption("sha256 mismatch for /srv/app/app.yaml: the stored copy is damaged");
+  };
+  RestoreHandler handler({{"oss-main", &store_}}, {}, clock_, fake);
+  Status status = handler.Handle(RestoreCommand(Version(10), "/srv/app/app.yaml"), Recorder());
+  EXPECT_EQ(status.code(), StatusCode::kCorruption);
+  EXPECT_EQ(status.message(), "sha256 mismatch for /srv/app/app.yaml: the stored copy is damaged");
+  ASSERT_EQ(reports_.size(), 1u);
+  EXPECT_EQ(reports_[0].state, "running");
+}
+
+// End to end with the real RestoreVersion: compressed object in the store -> file on disk.
+class RestoreHandlerEndToEndTest : public RestoreHandlerTest {
+ protected:
+  void SetUp() override {
+    root_ =
+        fs::temp_directory_path() / ("beacon-restore-handler-" + std::to_string(getpid()) + "-" +
+                                     testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(root_);
+    fs::create_directories(root_);
+    root_ = fs::canonical(root_);
+  }
+  void TearDown() override { fs::remove_all(root_); }
+
+  wire::BackupVersion StoreContent(const std::string& content) {
+    wire::BackupVersion version = Version(content.size());
+    version.sha256 = crypto::Sha256Hex(content);
+    std::string body = compress::ZstdCompress(content);
+    version.stored_size = body.size();
+    EXPECT_TRUE(store_.Put(version.key, body, {}).ok());
+    return version;
+  }
+
+  fs::path root_;
+};
+
+TEST_F(RestoreHandlerEndToEndTest, WritesTheVerifiedFileBelowTheRoot) {
+  std::string content;
+  for (int i = 0; i < 20000; ++i) content += "line " + std::to_string(i) + " of app.yaml\n";
+  wire::BackupVersion version = StoreContent(content);
+  RestoreOptions options;
+  options.roots = {root_.string()};
+  options.chunk_bytes = 64 * 1024;
+  RestoreHandler handler({{"oss-main", &store_}}, options, clock_);
+  const std::string target = (root_ / "srv/app/app.yaml").string();
+  Status status = handler.Handle(RestoreCommand(version, target), Recorder());
+  ASSERT_TRUE(status.ok()) << status.ToString();
+
+  std::ifstream in(target, std::ios::binary);
+  std::stringstream restored;
+  restored << in.rdbuf();
+  EXPECT_EQ(restored.str(), content);
+  EXPECT_EQ(fs::status(target).permissions() & fs::perms::all, static_cast<fs::perms>(0640));
+  ASSERT_FALSE(reports_.empty());
+  EXPECT_EQ(reports_.back().state, "succeeded");
+  EXPECT_EQ(reports_.back().message, "restored /srv/app/app.yaml (" +
+                                         RestoreSizeText(content.size()) + ") to " + target +
+                                         ", sha256 verified");
+}
+
+TEST_F(RestoreHandlerEndToEndTest, TargetOutsideTheRestoreRootsIsRefusedAndNotWritten) {
+  wire::BackupVersion version = StoreContent("secret: 1\n");
+  RestoreOptions options;
+  options.roots = {(root_ / "allowed").string()};
+  fs::create_directories(root_ / "allowed");
+  RestoreHandler handler({{"oss-main", &store_}}, options, clock_);
+  const std::string target = (root_ / "elsewhere/app.yaml").string();
+  Status status = handler.Handle(RestoreCommand(version, target), Recorder());
+  EXPECT_EQ(status.code(), StatusCode::kPermissionDenied) << status.ToString();
+  EXPECT_FALSE(fs::exists(target));
+  for (const auto& r : reports_) EXPECT_NE(r.state, "succeeded");
+}
+
+TEST(RestoreSizeTextTest, UsesBinaryUnitsWithOneDecimal) {
+  EXPECT_EQ(RestoreSizeText(0), "0 B");
+  EXPECT_EQ(RestoreSizeText(1023), "1023 B");
+  EXPECT_EQ(RestoreSizeText(1536), "1.5 KiB");
+  EXPECT_EQ(RestoreSizeText(12 * kMiB), "12.0 MiB");
+}
+
+}  // namespace
+}  // namespace beacon::agent::backup
