@@ -274,5 +274,95 @@ class HoldingProxy:
         self.sock.close()
 
 
+SOURCE_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+
+class Server(Daemon):
+    """A test peer started as a child process that prints `port N` as its first line
+    (tests/fakes/*.py), or one started on a port chosen here (s3rver)."""
+
+    def __init__(self, argv, log, port=None):
+        self.argv = argv
+        self.log = log
+        self.port = port
+        self.proc = None
+
+    def start(self):
+        with open(self.log, "ab") as logf:
+            if self.port is None:
+                self.proc = subprocess.Popen(self.argv, stdout=subprocess.PIPE, stderr=logf)
+                line = self.proc.stdout.readline().decode().strip()
+                if not line.startswith("port "):
+                    raise AssertionError(f"{self.argv[1]} did not report its port: {line!r}\n"
+                                         f"{tail(self.log)}")
+                self.port = int(line.split()[1])
+                # Keep draining stdout so the peer never blocks on a full pipe.
+                threading.Thread(target=self.proc.stdout.read, daemon=True).start()
+            else:
+                self.proc = subprocess.Popen(self.argv, stdout=logf, stderr=logf)
+                wait_for(self._listening, 20, f"{self.argv[1]} listening on {self.port}")
+        return self
+
+    def _listening(self):
+        if self.proc.poll() is not None:
+            raise AssertionError(f"{self.argv} exited with {self.proc.returncode}\n{tail(self.log)}")
+        try:
+            socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+            return True
+        except OSError:
+            return False
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def control(self, **kwargs):
+        """Fault injection on the fakes (POST /__control)."""
+        req = urllib.request.Request(self.url + "/__control", data=json.dumps(kwargs).encode(),
+                                     method="POST")
+        with urllib.request.urlopen(req, timeout=5) as r:
+            return json.loads(r.read() or b"{}")
+
+    def stats(self):
+        with urllib.request.urlopen(self.url + "/__stats", timeout=5) as r:
+            return json.loads(r.read())
+
+
+def s3rver(workdir, bucket):
+    """s3rver (npm, tests/node) on a free port with one bucket; credentials S3RVER/S3RVER."""
+    data = os.path.join(workdir, "s3rver-data")
+    os.makedirs(data, exist_ok=True)
+    port = free_port()
+    script = os.path.join(SOURCE_DIR, "tests", "node", "node_modules", "s3rver", "bin", "s3rver.js")
+    return Server(["node", script, "-d", data, "-a", "127.0.0.1", "-p", str(port), "-s",
+                   "--configure-bucket", bucket], os.path.join(workdir, "s3rver.log"), port).start()
+
+
+def fake_s3(workdir, *args):
+    return Server(["python3", os.path.join(SOURCE_DIR, "tests", "fakes", "s3_server.py"),
+                   "--port", "0", *args], os.path.join(workdir, "fake-s3.log")).start()
+
+
+def fake_oss(workdir, *args):
+    return Server(["python3", os.path.join(SOURCE_DIR, "tests", "fakes", "oss_server.py"),
+                   "--port", "0", *args], os.path.join(workdir, "fake-oss.log")).start()
+
+
+def sha256_file(path):
+    import hashlib
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def beaconctl(collector, *args, timeout=120):
+    """Runs beaconctl against the collector with its admin token; returns CompletedProcess."""
+    return subprocess.run([BEACONCTL, "--url", collector.url, "--token-file",
+                           collector.admin_token_file, *args],
+                          capture_output=True, text=True, timeout=timeout)
+
+
 def workdir(prefix):
     return tempfile.mkdtemp(prefix=f"beacon-{prefix}-")
