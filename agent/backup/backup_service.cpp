@@ -312,8 +312,8 @@ void BackupService::Process(Key key, FileStat last_stat, int attempts) {
   if (outcome.ok()) {
     switch (outcome->kind) {
       case UploadOutcome::kStored: {
-        Status spooled = sink_ ? sink_({VersionRecord(clock_, outcome->version)})
-                               : Status::Ok();
+        Status spooled = uploader->SyncStore();
+        if (spooled.ok() && sink_) spooled = sink_({VersionRecord(clock_, outcome->version)});
         if (spooled.ok()) {
           {
             std::lock_guard lock(mu_);
@@ -577,15 +577,17 @@ Result<std::vector<OnceSetSummary>> BackupOnce(const BackupConfig& config,
 
     std::mutex mu;
     size_t next = 0;
-    // Catalog records are spooled in batches: one fsync'd transaction per file would dominate
-    // the run time of a tree of small files.
+    // Catalog records are spooled in batches, each after one store Sync(): an fsync'd
+    // transaction and a store flush per file would dominate the run time of small files.
     constexpr size_t kSpoolBatch = 256;
     std::vector<wire::BackupVersion> unspooled;  // GUARDED_BY(mu)
     auto spool = [&](std::vector<wire::BackupVersion> versions) {
       if (versions.empty()) return;
       std::vector<wire::Record> records;
       for (const auto& version : versions) records.push_back(VersionRecord(clock, version));
-      const Status spooled = sink ? sink(std::move(records)) : Status::Ok();
+      // One durability barrier for the whole batch, then the records.
+      Status spooled = uploader->SyncStore();
+      if (spooled.ok() && sink) spooled = sink(std::move(records));
       std::lock_guard lock(mu);
       for (const auto& version : versions) {
         if (spooled.ok()) {

@@ -14,6 +14,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <functional>
+#include <future>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -384,9 +386,17 @@ class BackupJob {
 
   Result<UploadOutcome> RunMultipart() {
     (void)posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);  // two sequential passes
-    BEACON_ASSIGN_OR_RETURN(std::string sha, HashPass());
-    if (sha.empty()) return ChangedOutcome("while it was read (size differs)");
-    if (previous_ && previous_->sha256 == sha) return RecordUnchanged(sha);
+    // The hash pass runs beside the compression of the stream pass: the content-addressed key
+    // is needed only when the first part is sent, and hashing is several times faster than
+    // zstd, so the pass costs no wall time. Encrypted bodies start with the IV, which depends
+    // on whether a pending upload of the same content can be resumed: those wait for the hash.
+    std::future<Result<std::string>> hashing =
+        std::async(std::launch::async, [this] { return HashPass(); });
+    std::optional<Result<std::string>> hashed;
+    const ShaSource sha = [&]() -> const Result<std::string>& {
+      if (!hashed) hashed = hashing.get();
+      return *hashed;
+    };
     auto is_restart = [](const Result<UploadOutcome>& r) {
       return !r.ok() && r.status().message() == kRestartMarker;
     };
@@ -458,14 +468,39 @@ class BackupJob {
     return Status::Ok();
   }
 
-  Result<UploadOutcome> StreamUpload(const std::string& sha) {
-    BEACON_ASSIGN_OR_RETURN(PendingUpload up, ResumeOrInit(sha));
+  using ShaSource = std::function<const Result<std::string>&()>;
+
+  Result<UploadOutcome> StreamUpload(const ShaSource& sha_of) {
+    std::optional<PendingUpload> pending;
     std::map<int, PartRecord> done;
-    for (const PartRecord& p : up.parts) done[p.number] = p;
+    std::optional<UploadOutcome> early;  // decided by the hash before any part was sent
+    // Waits for the hash, then skips unchanged content or resumes / starts the upload.
+    auto start = [&]() -> Status {
+      if (pending || early) return Status::Ok();
+      const Result<std::string>& sha = sha_of();
+      if (!sha.ok()) return sha.status();
+      if (sha->empty()) {
+        early = ChangedOutcome("while it was read (size differs)");
+        return Status::Ok();
+      }
+      if (previous_ && previous_->sha256 == *sha) {
+        BEACON_ASSIGN_OR_RETURN(UploadOutcome unchanged, RecordUnchanged(*sha));
+        early = std::move(unchanged);
+        return Status::Ok();
+      }
+      BEACON_ASSIGN_OR_RETURN(PendingUpload up, ResumeOrInit(*sha));
+      for (const PartRecord& p : up.parts) done[p.number] = p;
+      pending = std::move(up);
+      return Status::Ok();
+    };
+    if (plan_.encrypted) {
+      BEACON_RETURN_IF_ERROR(start());
+      if (early) return *early;
+    }
 
     BodyEncoder encoder;
-    BEACON_RETURN_IF_ERROR(
-        encoder.Init(set_.zstd_level, options_.compress_workers, plan_.key, up.iv));
+    BEACON_RETURN_IF_ERROR(encoder.Init(set_.zstd_level, options_.compress_workers, plan_.key,
+                                        pending ? pending->iv : std::string()));
     crypto::Sha256 hasher;
     std::string buf(options_.read_chunk, '\0');
     std::string out;
@@ -479,16 +514,18 @@ class BackupJob {
     const uint64_t min_for_size = identity_.size / 9000 + 1;
     const size_t part_size = std::max<uint64_t>(options_.part_size, min_for_size);
     auto flush = [&](bool all) -> Status {
-      size_t start = 0;
-      while (out.size() - start >= part_size || (all && start < out.size())) {
-        const size_t n = std::min(part_size, out.size() - start);
+      size_t from = 0;
+      while (out.size() - from >= part_size || (all && from < out.size())) {
+        BEACON_RETURN_IF_ERROR(start());
+        if (early) return Status::Ok();
+        const size_t n = std::min(part_size, out.size() - from);
         BEACON_RETURN_IF_ERROR(
-            SendPart(up, done, number, std::string_view(out).substr(start, n), &parts));
+            SendPart(*pending, done, number, std::string_view(out).substr(from, n), &parts));
         stored += n;
-        start += n;
+        from += n;
         ++number;
       }
-      out.erase(0, start);
+      out.erase(0, from);
       return Status::Ok();
     };
     while (true) {
@@ -499,8 +536,12 @@ class BackupJob {
       hasher.Update(buf.data(), got);
       BEACON_RETURN_IF_ERROR(encoder.Update(std::string_view(buf.data(), got), &out));
       BEACON_RETURN_IF_ERROR(flush(false));
+      if (early) return *early;
     }
-    if (offset != identity_.size || hasher.FinalHex() != sha) {
+    BEACON_RETURN_IF_ERROR(start());
+    if (early) return *early;
+    const PendingUpload& up = *pending;
+    if (offset != identity_.size || hasher.FinalHex() != *sha_of()) {
       return DiscardChanged(up.key, up.upload_id);
     }
     BEACON_RETURN_IF_ERROR(encoder.Finish(&out));
@@ -517,7 +558,7 @@ class BackupJob {
       (void)state_.RemoveUpload(set_.name, path_);
       return o;
     }
-    return Stored(sha, up.key, stored);
+    return Stored(*sha_of(), up.key, stored);
   }
 
   objstore::ObjectStore& store_;

@@ -61,6 +61,10 @@ class Uploader {
   // kStored and kUnchanged update the state (file record and the set's last success).
   Result<UploadOutcome> Backup(const BackupSetConfig& set, const std::string& path);
 
+  // The store's durability barrier (ObjectStore::Sync): call it after kStored and before the
+  // version is recorded; one call covers every version stored before it.
+  Status SyncStore() { return store_.Sync(); }
+
   const UploaderOptions& options() const { return options_; }
 
  private:

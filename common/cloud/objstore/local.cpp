@@ -1,5 +1,6 @@
-// Local directory backend of ObjectStore: atomic file writes (temp + fsync + rename), JSON
-// sidecars for metadata, multipart uploads assembled from part files.
+// Local directory backend of ObjectStore: atomic file writes (temp + rename; durable after
+// Sync(), one syncfs per batch), JSON sidecars for metadata, multipart uploads assembled from
+// part files.
 #include "common/cloud/objstore/local.h"
 
 #include <fcntl.h>
@@ -25,6 +26,8 @@ namespace fs = std::filesystem;
 
 constexpr uint64_t kLocalMinPartSize = 64 * 1024;
 constexpr size_t kCopyChunk = 1 << 20;
+// Temp files, also those written beside objects; never a key segment (ValidateLocalKey).
+constexpr std::string_view kTempPrefix = ".beacon-tmp-";
 
 std::string ErrnoText(int error) { return std::strerror(error); }
 
@@ -48,6 +51,35 @@ class Fd {
  private:
   int fd_;
 };
+
+// Appends `size` bytes of `in` (from its start) to `out` in the kernel (copy_file_range), with
+// a read/write fallback where the filesystem cannot.
+Status CopyFd(int in, int out, uint64_t size) {
+  loff_t offset = 0;
+  while (static_cast<uint64_t>(offset) < size) {
+    ssize_t n = ::copy_file_range(in, &offset, out, nullptr, size - offset, 0);
+    if (n > 0) continue;
+    if (n == 0) return Status::IoError("copy: unexpected end of file");
+    if (errno == EINTR) continue;
+    if (errno != EXDEV && errno != ENOSYS && errno != EOPNOTSUPP && errno != EINVAL) {
+      return Status::IoError(std::string("copy: ") + std::strerror(errno));
+    }
+    std::string buf(1 << 20, '\0');
+    while (static_cast<uint64_t>(offset) < size) {
+      ssize_t got = ::pread(in, buf.data(), buf.size(), offset);
+      if (got < 0 && errno == EINTR) continue;
+      if (got <= 0) return Status::IoError("copy: read failed");
+      for (ssize_t done = 0; done < got;) {
+        ssize_t w = ::write(out, buf.data() + done, static_cast<size_t>(got - done));
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0) return Status::IoError(std::string("copy: ") + std::strerror(errno));
+        done += w;
+      }
+      offset += got;
+    }
+  }
+  return Status::Ok();
+}
 
 Status WriteAll(int fd, std::string_view data, const std::string& path) {
   while (!data.empty()) {
@@ -154,6 +186,7 @@ class LocalStore final : public ObjectStore {
  public:
   LocalStore(std::string name, fs::path root)
       : name_(std::move(name)),
+        root_(root),
         objects_(root / "objects"),
         meta_(root / "meta"),
         uploads_(root / "uploads"),
@@ -167,6 +200,23 @@ class LocalStore final : public ObjectStore {
         return Status::IoError("local store '" + name_ + "': " + dir.string() + ": " +
                                ec.message());
     }
+    for (int i = 0; i < 256; ++i) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      const fs::path dir = meta_ / std::string{kHex[i >> 4], kHex[i & 15]};
+      if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+        return Status::IoError("local store '" + name_ + "': " + dir.string() + ": " +
+                               ErrnoText(errno));
+      }
+    }
+    return Status::Ok();
+  }
+
+  Status Sync() override {
+    Fd root(::open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (root.get() < 0 || ::syncfs(root.get()) != 0) {
+      return Status::IoError("local store '" + name_ + "': sync " + root_.string() + ": " +
+                             ErrnoText(errno));
+    }
     return Status::Ok();
   }
 
@@ -177,7 +227,7 @@ class LocalStore final : public ObjectStore {
   Result<ObjectInfo> Put(const std::string& key, std::string_view body,
                          const PutOptions& options) override {
     BEACON_RETURN_IF_ERROR(ValidateLocalKey(key));
-    BEACON_ASSIGN_OR_RETURN(std::string tmp, WriteTemp({body}));
+    BEACON_ASSIGN_OR_RETURN(std::string tmp, WriteObjectTemp(key, body));
     Sidecar s{key,
               body.size(),
               crypto::HexEncode(crypto::Md5Raw(body)),
@@ -215,15 +265,19 @@ class LocalStore final : public ObjectStore {
     }
     BEACON_ASSIGN_OR_RETURN(Sidecar upload, LoadUpload(key, upload_id));
     (void)upload;
-    BEACON_ASSIGN_OR_RETURN(std::string tmp, WriteTemp({body}));
-    fs::path part = uploads_ / upload_id / PartName(part_number);
+    const fs::path dir = uploads_ / upload_id;
+    BEACON_ASSIGN_OR_RETURN(std::string tmp, WriteTemp({body}, dir));
+    // The etag is an opaque token naming this upload of the part (S3 promises no more for
+    // multipart); hashing every part twice (here and on Complete) cost more than the copy.
+    const std::string etag = crypto::HexEncode(crypto::RandomBytes(16));
+    fs::path part = dir / (PartName(part_number) + "." + etag);
     if (::rename(tmp.c_str(), part.c_str()) != 0) {
       int error = errno;
       ::unlink(tmp.c_str());
       if (error == ENOENT) return Status::NotFound(Prefix(key) + "no such upload " + upload_id);
       return Status::IoError(Prefix(key) + "storing part: " + ErrnoText(error));
     }
-    return UploadedPart{part_number, crypto::HexEncode(crypto::Md5Raw(body))};
+    return UploadedPart{part_number, etag};
   }
 
   Result<ObjectInfo> CompleteMultipart(const std::string& key, const std::string& upload_id,
@@ -244,35 +298,36 @@ class LocalStore final : public ObjectStore {
       ::unlink(tmp.c_str());
       return status;
     };
-    std::string part_digests;  // for the S3/OSS-style multipart etag
+    std::string part_etags;  // for the S3/OSS-style multipart etag
     uint64_t size = 0;
     for (size_t i = 0; i < parts.size(); ++i) {
       const UploadedPart& part = parts[i];
-      fs::path part_path = uploads_ / upload_id / PartName(part.number);
-      Result<std::string> data = ReadFile(part_path.string(), 0, 0, true);
-      if (!data.ok()) {
-        return fail(Status::InvalidArgument(Prefix(key) + "part " + std::to_string(part.number) +
-                                            " was not uploaded"));
+      const std::string number = std::to_string(part.number);
+      const bool token = part.etag.size() == 32 && IsHex(part.etag);
+      fs::path part_path = uploads_ / upload_id / (PartName(part.number) + "." + part.etag);
+      Fd in(token ? ::open(part_path.c_str(), O_RDONLY | O_CLOEXEC) : -1);
+      struct stat st {};
+      if (in.get() < 0 || ::fstat(in.get(), &st) != 0) {
+        return fail(Status::InvalidArgument(
+            Prefix(key) + "part " + number +
+            (HasPart(upload_id, part.number) ? " etag does not match the uploaded part"
+                                             : " was not uploaded")));
       }
-      if (crypto::HexEncode(crypto::Md5Raw(*data)) != part.etag) {
-        return fail(Status::InvalidArgument(Prefix(key) + "part " + std::to_string(part.number) +
-                                            " etag does not match the uploaded part"));
-      }
-      if (i + 1 < parts.size() && data->size() < kLocalMinPartSize) {
-        return fail(Status::InvalidArgument(Prefix(key) + "part " + std::to_string(part.number) +
+      if (i + 1 < parts.size() && static_cast<uint64_t>(st.st_size) < kLocalMinPartSize) {
+        return fail(Status::InvalidArgument(Prefix(key) + "part " + number +
                                             " is smaller than the minimum part size"));
       }
-      Status written = WriteAll(out.get(), *data, tmp.string());
-      if (!written.ok()) return fail(written);
-      size += data->size();
-      part_digests += crypto::Md5Raw(*data);
+      Status copied = CopyFd(in.get(), out.get(), static_cast<uint64_t>(st.st_size));
+      if (!copied.ok()) return fail(copied.WithContext(Prefix(key) + "part " + number));
+      size += static_cast<uint64_t>(st.st_size);
+      part_etags += part.etag;
     }
-    if (::fsync(out.get()) != 0 || out.Close() != 0) {
-      return fail(Status::IoError(Prefix(key) + "sync: " + ErrnoText(errno)));
+    if (out.Close() != 0) {  // durable at the next Sync()
+      return fail(Status::IoError(Prefix(key) + "close: " + ErrnoText(errno)));
     }
     s.size = size;
     // S3/OSS style multipart etag: MD5 of the part MD5s, "-<count>".
-    s.etag = crypto::HexEncode(crypto::Md5Raw(part_digests)) + "-" + std::to_string(parts.size());
+    s.etag = crypto::HexEncode(crypto::Md5Raw(part_etags)) + "-" + std::to_string(parts.size());
     s.last_modified_ms = SystemClock::Instance().NowMs();
     BEACON_RETURN_IF_ERROR(Publish(tmp.string(), s));
     std::error_code ec;
@@ -314,6 +369,7 @@ class LocalStore final : public ObjectStore {
     for (auto it = fs::recursive_directory_iterator(objects_, ec);
          !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
       if (!it->is_regular_file()) continue;
+      if (it->path().filename().string().rfind(kTempPrefix, 0) == 0) continue;  // in flight
       std::string key = fs::relative(it->path(), objects_).generic_string();
       if (key.compare(0, prefix.size(), prefix) != 0) continue;
       if (!page_token.empty() && key <= page_token) continue;
@@ -364,12 +420,13 @@ class LocalStore final : public ObjectStore {
         BEACON_ASSIGN_OR_RETURN(data, ReadFile(ObjectPath(from), 0, 0, true));
       } else {
         s.storage_class = storage_class;
-        BEACON_ASSIGN_OR_RETURN(std::string tmp, WriteTemp({SidecarJson(s)}));
+        BEACON_ASSIGN_OR_RETURN(std::string tmp, WriteTemp({SidecarJson(s)},
+                                                           fs::path(SidecarPath(s.key)).parent_path()));
         BEACON_RETURN_IF_ERROR(RenameSidecarLocked(tmp, s.key));
         return InfoOf(s);
       }
     }
-    BEACON_ASSIGN_OR_RETURN(std::string tmp, WriteTemp({data}));
+    BEACON_ASSIGN_OR_RETURN(std::string tmp, WriteObjectTemp(to, data));
     s.key = to;
     s.storage_class = storage_class;
     s.last_modified_ms = SystemClock::Instance().NowMs();
@@ -391,18 +448,35 @@ class LocalStore final : public ObjectStore {
     return "local store '" + name_ + "': " + key + ": ";
   }
   std::string ObjectPath(const std::string& key) const { return (objects_ / key).string(); }
+  // Fanned out over 256 directories: one flat directory of every sidecar makes each create
+  // and rename contend on one directory lock and walk one huge directory.
   std::string SidecarPath(const std::string& key) const {
-    return (meta_ / (crypto::Sha256Hex(key) + ".json")).string();
+    std::string sha = crypto::Sha256Hex(key);
+    return (meta_ / sha.substr(0, 2) / (sha + ".json")).string();
   }
+  // Whether any upload of part `number` exists (to tell a wrong etag from a missing part).
+  bool HasPart(const std::string& upload_id, int number) const {
+    const std::string prefix = PartName(number) + ".";
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(uploads_ / upload_id, ec)) {
+      if (entry.path().filename().string().rfind(prefix, 0) == 0) return true;
+    }
+    return false;
+  }
+
   static std::string PartName(int number) {
     char buf[16];
     std::snprintf(buf, sizeof(buf), "part-%05d", number);
     return buf;
   }
 
-  // Writes the pieces to a new file under tmp/ and fsyncs it; returns its path.
-  Result<std::string> WriteTemp(std::initializer_list<std::string_view> pieces) {
-    std::string path = (tmp_ / ("w-" + crypto::HexEncode(crypto::RandomBytes(8)))).string();
+  // Writes the pieces to a new temp file in `dir` (default tmp/); returns its path. Objects are
+  // written beside their final name so the rename stays inside one directory.
+  Result<std::string> WriteTemp(std::initializer_list<std::string_view> pieces,
+                                const fs::path& dir = {}) {
+    std::string path = ((dir.empty() ? tmp_ : dir) /
+                        (std::string(kTempPrefix) + crypto::HexEncode(crypto::RandomBytes(8))))
+                           .string();
     Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
     if (fd.get() < 0) {
       return Status::IoError("local store '" + name_ + "': temp file: " + ErrnoText(errno));
@@ -414,19 +488,39 @@ class LocalStore final : public ObjectStore {
         return status;
       }
     }
-    if (::fsync(fd.get()) != 0 || fd.Close() != 0) {
+    // No fsync here: Sync() flushes the whole store at once (one syncfs for a batch of
+    // objects instead of two fsyncs per object), and callers record versions only after it.
+    if (fd.Close() != 0) {
       int error = errno;
       ::unlink(path.c_str());
-      return Status::IoError("local store '" + name_ + "': sync: " + ErrnoText(error));
+      return Status::IoError("local store '" + name_ + "': close: " + ErrnoText(error));
     }
     return path;
   }
 
+  // A temp file in the directory of the key's object, creating it; a concurrent Delete may
+  // remove a directory it left empty between the two steps, so that case is tried again.
+  Result<std::string> WriteObjectTemp(const std::string& key, std::string_view body) {
+    fs::path dir = fs::path(ObjectPath(key)).parent_path();
+    for (int attempt = 0;; ++attempt) {
+      std::error_code ec;
+      fs::create_directories(dir, ec);
+      if (ec) {
+        if (ec == std::errc::not_a_directory || ec == std::errc::file_exists) {
+          return Status::InvalidArgument(Prefix(key) + "key conflicts with another key's object");
+        }
+        return Status::IoError(Prefix(key) + "creating " + dir.string() + ": " + ec.message());
+      }
+      Result<std::string> tmp = WriteTemp({body}, dir);
+      if (tmp.ok() || attempt == 2) return tmp;
+    }
+  }
+
   // Moves a fully written temp file to the key and records its sidecar, as one step for
-  // readers holding mutex_. Both files are written and synced before the lock is taken, so
-  // concurrent writers overlap their fsyncs.
+  // readers holding mutex_. Both files are written before the lock is taken.
   Status Publish(const std::string& tmp, const Sidecar& s) {
-    Result<std::string> sidecar_tmp = WriteTemp({SidecarJson(s)});
+    Result<std::string> sidecar_tmp =
+        WriteTemp({SidecarJson(s)}, fs::path(SidecarPath(s.key)).parent_path());
     if (!sidecar_tmp.ok()) {
       ::unlink(tmp.c_str());
       return sidecar_tmp.status();
@@ -494,6 +588,7 @@ class LocalStore final : public ObjectStore {
   }
 
   const std::string name_;
+  const fs::path root_;
   const fs::path objects_;
   const fs::path meta_;
   const fs::path uploads_;
@@ -519,6 +614,11 @@ Status ValidateLocalKey(std::string_view key) {
     if (segment.empty() || segment == "." || segment == "..") {
       return Status::InvalidArgument("object key '" + std::string(key) +
                                      "' has an empty, '.' or '..' segment");
+    }
+    if (segment.substr(0, kTempPrefix.size()) == kTempPrefix) {
+      return Status::InvalidArgument("object key '" + std::string(key) + "' has a segment "
+                                     "starting with " + std::string(kTempPrefix) +
+                                     " (reserved for the local store's temp files)");
     }
     if (end == std::string_view::npos) break;
     start = end + 1;

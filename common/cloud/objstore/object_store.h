@@ -120,6 +120,13 @@ class ObjectStore {
                                   StorageClass storage_class) = 0;
   // RestoreObject for archived objects; `days` the restored copy stays readable.
   virtual Result<RestoreRequestResult> Restore(const std::string& key, int days) = 0;
+
+  // Durability barrier: every object written by a call that returned before Sync() was called
+  // survives a power loss once Sync() returns OK. Remote stores are durable when a write is
+  // acknowledged (default: nothing to do); the local store defers its flushes to here so a
+  // batch of small objects costs one flush, not two per object. Callers record versions in the
+  // catalog only after it.
+  virtual Status Sync() { return Status::Ok(); }
 };
 
 // How many times and how long a backend retries a retryable failure before returning it.
