@@ -3,6 +3,7 @@ the burst workload of issue 4, catalog queries and restores through the collecto
 import hashlib
 import os
 import random
+import threading
 import time
 import urllib.parse
 
@@ -124,6 +125,8 @@ class Workload:
         self.history = {}   # path -> [sha of every content it had]
         self.final = {}     # path -> sha of its content now (absent: deleted)
         self.deleted = []
+        self.lock = threading.Lock()
+        self.timers = []
 
     def _content(self, i):
         n = self.rng.randint(1, 40) * 512 + self.rng.randint(0, 511)
@@ -131,8 +134,20 @@ class Workload:
         return (line * (n // len(line) + 1))[:n]
 
     def _record(self, path, data):
-        self.history.setdefault(path, []).append(sha(data))
-        self.final[path] = sha(data)
+        with self.lock:
+            self.history.setdefault(path, []).append(sha(data))
+            self.final[path] = sha(data)
+
+    def _append(self, path, extra):
+        # Every content the file ever has is remembered; the catalog may hold any of them
+        # (each at most once) and must hold the last.
+        with self.lock, open(path, "ab") as f:
+            f.write(extra)
+            f.flush()
+            with open(path, "rb") as r:
+                data = r.read()
+            self.history.setdefault(path, []).append(sha(data))
+            self.final[path] = sha(data)
 
     def write(self, path, data):
         os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -162,13 +177,17 @@ class Workload:
                 appended.append(path)
             if i % burst == burst - 1:
                 time.sleep(pause)
-                for p in appended:  # appended to after the close, maybe mid-upload
+                for p in appended:
+                    # Appended to after the close, around the end of the debounce, when its
+                    # first version may be being read or uploaded.
                     extra = f"appended {self.rng.random()}\n".encode() * 50
-                    with open(p, "ab") as f:
-                        f.write(extra)
-                    with open(p, "rb") as f:
-                        self._record(p, f.read())
+                    t = threading.Timer(self.rng.uniform(0.15, 0.6), self._append, (p, extra))
+                    t.start()
+                    self.timers.append(t)
                 appended = []
+        for t in self.timers:
+            t.join()
+        self.timers = []
         # One file deleted before its upload can start (well inside the debounce).
         gone = os.path.join(self.root, "d0", "deleted-before-upload.log")
         with open(gone, "wb") as f:
