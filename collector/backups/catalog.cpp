@@ -552,7 +552,8 @@ Result<std::vector<StoredCommand>> Catalog::ClaimCommands(const std::string& age
       store::Statement select,
       db_->Prepare(std::string("SELECT ") + kCommandColumns +
                    " FROM commands WHERE agent = ?1 AND (state = 'queued' OR "
-                   "(state = 'delivered' AND updated_ms <= ?2)) ORDER BY id LIMIT ?3"));
+                   "(state IN ('delivered', 'running') AND updated_ms <= ?2)) "
+                   "ORDER BY id LIMIT ?3"));
   select.Bind(1, agent).Bind(2, now_ms - kCommandRedeliverAfterMs).Bind(3, max);
   BEACON_ASSIGN_OR_RETURN(std::vector<StoredCommand> claimed, CollectCommands(select));
   BEACON_ASSIGN_OR_RETURN(

@@ -43,8 +43,8 @@ inline constexpr char kCommandFailed[] = "failed";
 bool IsTerminalCommandState(const std::string& state);
 bool IsKnownCommandState(const std::string& state);
 
-// A delivered command without any update for this long is delivered again (the agent
-// restarted before it reported anything).
+// A delivered or running command without any update for this long is delivered again (the
+// agent restarted before it reported, or in the middle of the work; restores are idempotent).
 inline constexpr int64_t kCommandRedeliverAfterMs = 2 * 60 * 1000;
 
 // Lifecycle action values.
@@ -183,8 +183,8 @@ class Catalog {
   Result<int64_t> CreateCommand(const std::string& agent, const std::string& kind,
                                 const nlohmann::json& args, const std::string& initial_state,
                                 int64_t version_id, int64_t now_ms);
-  // Up to max commands for the agent, oldest first: queued ones and delivered ones without an
-  // update for kCommandRedeliverAfterMs; each becomes delivered (delivered_ms = now).
+  // Up to max commands for the agent, oldest first: queued ones and delivered or running ones
+  // without an update for kCommandRedeliverAfterMs; each becomes delivered (delivered_ms = now).
   Result<std::vector<StoredCommand>> ClaimCommands(const std::string& agent, int64_t now_ms,
                                                    int max);
   // The agent's report. NotFound when the id is not a command of this agent;

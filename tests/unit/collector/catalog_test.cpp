@@ -314,15 +314,28 @@ TEST_F(CatalogTest, CommandsAreClaimedOnceThenRedeliveredWhenTheAgentStaysSilent
   ASSERT_EQ(again->size(), 1u);
   EXPECT_EQ((*again)[0].deliveries, 2);
 
-  // Once the agent reports, it is no longer re-delivered.
+  // While the agent reports progress, it is not re-delivered.
   wire::CommandUpdate running{"running", 10, 100, "", nlohmann::json::object()};
-  ASSERT_TRUE(catalog_->UpdateCommand("web-01", id, running, kT0 + 3 * 60000).ok());
-  EXPECT_TRUE(catalog_->ClaimCommands("web-01", kT0 + 60 * 60000, 10)->empty());
+  const int64_t reported = kT0 + 3 * 60000;
+  ASSERT_TRUE(catalog_->UpdateCommand("web-01", id, running, reported).ok());
+  EXPECT_TRUE(catalog_->ClaimCommands("web-01", reported + kCommandRedeliverAfterMs - 1, 10)
+                  ->empty());
   Result<StoredCommand> got = catalog_->GetCommand(id);
   ASSERT_TRUE(got.ok());
   EXPECT_EQ(got->state, kCommandRunning);
   EXPECT_EQ(got->done_bytes, 10u);
   EXPECT_EQ(got->total_bytes, 100u);
+  // A running command that falls silent (the agent restarted mid-restore) is delivered again;
+  // restores are idempotent, and a live agent answers a repeated id with its final update.
+  Result<std::vector<StoredCommand>> resumed =
+      catalog_->ClaimCommands("web-01", reported + kCommandRedeliverAfterMs, 10);
+  ASSERT_TRUE(resumed.ok());
+  ASSERT_EQ(resumed->size(), 1u);
+  EXPECT_EQ((*resumed)[0].deliveries, 3);
+  // A final state is never delivered again.
+  wire::CommandUpdate done{"succeeded", 100, 100, "ok", nlohmann::json::object()};
+  ASSERT_TRUE(catalog_->UpdateCommand("web-01", id, done, reported + 200000).ok());
+  EXPECT_TRUE(catalog_->ClaimCommands("web-01", reported + 3600000, 10)->empty());
 }
 
 TEST_F(CatalogTest, UpdatesFromAnotherAgentOrAfterTheEndAreRefused) {
