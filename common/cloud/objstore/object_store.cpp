@@ -1,6 +1,8 @@
-// Beacon's storage class names as they appear in config files, the catalog and JSON, shared by
-// every ObjectStore backend.
+// Beacon's storage class names as they appear in config files, the catalog and JSON, and the
+// Put result the remote backends report; shared by every ObjectStore backend.
 #include "common/cloud/objstore/object_store.h"
+
+#include <utility>
 
 namespace beacon::objstore {
 
@@ -29,6 +31,20 @@ Result<StorageClass> ParseStorageClass(std::string_view name) {
 
 bool IsArchiveClass(StorageClass storage_class) {
   return storage_class == StorageClass::kArchive || storage_class == StorageClass::kColdArchive;
+}
+
+ObjectInfo PutResultInfo(const std::string& key, uint64_t size, std::string etag,
+                         int64_t now_ms, const PutOptions& options) {
+  ObjectInfo info;
+  info.key = key;
+  info.size = size;
+  info.etag = std::move(etag);
+  info.last_modified_ms = now_ms;
+  info.storage_class = options.storage_class;
+  info.restore_state = IsArchiveClass(options.storage_class) ? RestoreState::kArchived
+                                                             : RestoreState::kNotArchived;
+  info.metadata = options.metadata;
+  return info;
 }
 
 }  // namespace beacon::objstore

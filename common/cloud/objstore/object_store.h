@@ -129,6 +129,11 @@ class ObjectStore {
   virtual Status Sync() { return Status::Ok(); }
 };
 
+// The ObjectInfo of a successful Put, for backends whose reply carries only the ETag (quotes
+// already stripped).
+ObjectInfo PutResultInfo(const std::string& key, uint64_t size, std::string etag,
+                         int64_t now_ms, const PutOptions& options);
+
 // How many times and how long a backend retries a retryable failure before returning it.
 struct StoreRetry {
   int attempts = 4;                 // 1 = no retry

@@ -365,16 +365,8 @@ class OssStore final : public ObjectStore {
     call.headers["content-md5"] = ContentMd5(body);
     BEACON_ASSIGN_OR_RETURN(http::HttpResponse response, Execute(call));
     if (response.status != 200) return ErrorFor(call, response);
-    ObjectInfo info;
-    info.key = key;
-    info.size = body.size();
-    info.etag = StripQuotes(response.headers.Get("etag"));
-    info.last_modified_ms = clock_.NowMs();
-    info.storage_class = options.storage_class;
-    info.restore_state = IsArchiveClass(options.storage_class) ? RestoreState::kArchived
-                                                               : RestoreState::kNotArchived;
-    info.metadata = options.metadata;
-    return info;
+    return PutResultInfo(key, body.size(), StripQuotes(response.headers.Get("etag")),
+                         clock_.NowMs(), options);
   }
 
   Result<std::string> InitMultipart(const std::string& key, const PutOptions& options) override {

@@ -102,16 +102,8 @@ class S3Store final : public ObjectStore {
     call.headers["Content-MD5"] = Md5Base64(body);
     call.body = body;
     BEACON_ASSIGN_OR_RETURN(HttpResponse response, Execute(call));
-    ObjectInfo info;
-    info.key = key;
-    info.size = body.size();
-    info.etag = StripQuotes(response.headers.Get("etag"));
-    info.last_modified_ms = clock_.NowMs();
-    info.storage_class = options.storage_class;
-    info.restore_state = IsArchiveClass(options.storage_class) ? RestoreState::kArchived
-                                                               : RestoreState::kNotArchived;
-    info.metadata = options.metadata;
-    return info;
+    return PutResultInfo(key, body.size(), StripQuotes(response.headers.Get("etag")),
+                         clock_.NowMs(), options);
   }
 
   Result<std::string> InitMultipart(const std::string& key, const PutOptions& options) override {
