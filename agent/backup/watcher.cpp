@@ -2,8 +2,6 @@
 #include "agent/backup/watcher.h"
 
 #include <dirent.h>
-#include <poll.h>
-#include <sys/eventfd.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -34,17 +32,7 @@ BackupWatcher::BackupWatcher(std::vector<Root> roots, Callbacks callbacks)
 BackupWatcher::~BackupWatcher() { Stop(); }
 
 Status BackupWatcher::Start() {
-  inotify_fd_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-  if (inotify_fd_ < 0) {
-    return Status::IoError(std::string("inotify_init1: ") + std::strerror(errno));
-  }
-  wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (wake_fd_ < 0) {
-    const int err = errno;
-    ::close(inotify_fd_);
-    inotify_fd_ = -1;
-    return Status::IoError(std::string("eventfd: ") + std::strerror(err));
-  }
+  BEACON_RETURN_IF_ERROR(inotify_.Open());
   for (const Root& root : roots_) AddWatches(root.path, root.recursive, false, nullptr);
   stop_ = false;
   thread_ = std::thread([this] { Loop(); });
@@ -54,13 +42,10 @@ Status BackupWatcher::Start() {
 void BackupWatcher::Stop() {
   if (thread_.joinable()) {
     stop_ = true;
-    uint64_t one = 1;
-    (void)!::write(wake_fd_, &one, sizeof(one));
+    inotify_.Wake();
     thread_.join();
   }
-  if (inotify_fd_ >= 0) ::close(inotify_fd_);
-  if (wake_fd_ >= 0) ::close(wake_fd_);
-  inotify_fd_ = wake_fd_ = -1;
+  inotify_.Close();
   std::lock_guard lock(mu_);
   watches_.clear();
 }
@@ -87,7 +72,7 @@ void BackupWatcher::AddWatches(const std::string& dir, bool recursive, bool repo
     if (callbacks_.wants_dir && !callbacks_.wants_dir(path)) continue;
     // The watch comes before the listing: a file closed after this line raises an event, one
     // closed before is in the listing (both is harmless: the queue is keyed by path).
-    const int wd = ::inotify_add_watch(inotify_fd_, path.c_str(), kMask);
+    const int wd = ::inotify_add_watch(inotify_.fd(), path.c_str(), kMask);
     if (wd < 0) {
       if (errno != ENOENT && errno != ENOTDIR && callbacks_.on_error) {
         callbacks_.on_error("cannot watch " + path + ": " + std::strerror(errno));
@@ -125,7 +110,7 @@ void BackupWatcher::RemoveWatchesUnder(const std::string& path) {
   std::string relative;
   for (auto it = watches_.begin(); it != watches_.end();) {
     if (RelativeTo(path, it->second, &relative)) {
-      ::inotify_rm_watch(inotify_fd_, it->first);
+      ::inotify_rm_watch(inotify_.fd(), it->first);
       it = watches_.erase(it);
     } else {
       ++it;
@@ -137,7 +122,7 @@ bool BackupWatcher::HandleEvents(std::vector<std::string>* files) {
   alignas(struct inotify_event) char buffer[64 * 1024];
   bool overflow = false;
   while (true) {
-    const ssize_t n = ::read(inotify_fd_, buffer, sizeof(buffer));
+    const ssize_t n = ::read(inotify_.fd(), buffer, sizeof(buffer));
     if (n <= 0) return overflow;  // EAGAIN: drained
     for (char* p = buffer; p < buffer + n;) {
       auto* ev = reinterpret_cast<struct inotify_event*>(p);
@@ -178,15 +163,13 @@ bool BackupWatcher::HandleEvents(std::vector<std::string>* files) {
 
 void BackupWatcher::Loop() {
   while (!stop_) {
-    struct pollfd fds[2] = {{inotify_fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
-    const int ready = ::poll(fds, 2, -1);
+    const InotifyWait::Ready ready = inotify_.Wait(-1);
     if (stop_) break;
-    if (ready < 0) {
-      if (errno == EINTR) continue;
+    if (ready == InotifyWait::Ready::kError) {
       if (callbacks_.on_error) callbacks_.on_error(std::string("poll: ") + std::strerror(errno));
       break;
     }
-    if (!(fds[0].revents & POLLIN)) continue;
+    if (ready != InotifyWait::Ready::kEvents) continue;
     std::vector<std::string> files;
     const bool overflow = HandleEvents(&files);
     if (!files.empty() && callbacks_.on_files) callbacks_.on_files(std::move(files));

@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/inotify_wait.h"
 #include "common/status.h"
 
 namespace beacon::agent::backup {
@@ -62,8 +63,7 @@ class BackupWatcher {
 
   std::vector<Root> roots_;
   Callbacks callbacks_;
-  int inotify_fd_ = -1;
-  int wake_fd_ = -1;
+  InotifyWait inotify_;
   std::mutex mu_;
   std::map<int, std::string> watches_;  // wd -> directory; GUARDED_BY(mu_)
   std::atomic<bool> stop_{false};

@@ -2,8 +2,6 @@
 #include "agent/inputs/fim/watcher.h"
 
 #include <dirent.h>
-#include <poll.h>
-#include <sys/eventfd.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -49,16 +47,7 @@ Watcher::Watcher(const Scanner& scanner, Callbacks callbacks, int64_t quiet_ms, 
 Watcher::~Watcher() { Stop(); }
 
 Status Watcher::Start() {
-  inotify_fd_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-  if (inotify_fd_ < 0)
-    return Status::IoError(std::string("inotify_init1: ") + std::strerror(errno));
-  wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (wake_fd_ < 0) {
-    const int err = errno;
-    ::close(inotify_fd_);
-    inotify_fd_ = -1;
-    return Status::IoError(std::string("eventfd: ") + std::strerror(err));
-  }
+  BEACON_RETURN_IF_ERROR(inotify_.Open());
   for (const std::string& root : scanner_.options().paths) {
     struct stat st {};
     if (::lstat(root.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
@@ -76,13 +65,10 @@ Status Watcher::Start() {
 void Watcher::Stop() {
   if (thread_.joinable()) {
     stop_ = true;
-    uint64_t one = 1;
-    (void)!::write(wake_fd_, &one, sizeof(one));
+    inotify_.Wake();
     thread_.join();
   }
-  if (inotify_fd_ >= 0) ::close(inotify_fd_);
-  if (wake_fd_ >= 0) ::close(wake_fd_);
-  inotify_fd_ = wake_fd_ = -1;
+  inotify_.Close();
   std::lock_guard lock(mu_);
   watches_.clear();
 }
@@ -107,7 +93,7 @@ void Watcher::AddWatches(const std::string& dir) {
     // Only the roots' own subtrees are walked; a file root's parent gets a single watch.
     const bool inside = UnderRoots(path);
     if (inside && scanner_.IsExcluded(path, true)) continue;
-    int wd = ::inotify_add_watch(inotify_fd_, path.c_str(), kMask | IN_ONLYDIR);
+    int wd = ::inotify_add_watch(inotify_.fd(), path.c_str(), kMask | IN_ONLYDIR);
     if (wd < 0) {
       if (errno != ENOENT && errno != ENOTDIR && callbacks_.on_error) {
         callbacks_.on_error("cannot watch " + EscapePath(path) + ": " + std::strerror(errno));
@@ -136,7 +122,7 @@ void Watcher::RemoveWatchesUnder(const std::string& path) {
   std::lock_guard lock(mu_);
   for (auto it = watches_.begin(); it != watches_.end();) {
     if (IsUnder(it->second, path)) {
-      ::inotify_rm_watch(inotify_fd_, it->first);
+      ::inotify_rm_watch(inotify_.fd(), it->first);
       it = watches_.erase(it);
     } else {
       ++it;
@@ -147,7 +133,7 @@ void Watcher::RemoveWatchesUnder(const std::string& path) {
 void Watcher::HandleEvents(std::map<std::string, bool>* dirty, bool* overflow) {
   alignas(struct inotify_event) char buffer[64 * 1024];
   while (true) {
-    ssize_t n = ::read(inotify_fd_, buffer, sizeof(buffer));
+    ssize_t n = ::read(inotify_.fd(), buffer, sizeof(buffer));
     if (n <= 0) return;  // EAGAIN: drained
     for (char* p = buffer; p < buffer + n;) {
       auto* ev = reinterpret_cast<struct inotify_event*>(p);
@@ -202,12 +188,11 @@ void Watcher::Loop() {
       const int64_t due = std::min(last_ms + quiet_ms_, first_ms + max_wait_ms_);
       timeout = static_cast<int>(std::max<int64_t>(0, due - now));
     }
-    struct pollfd fds[2] = {{inotify_fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
-    int ready = ::poll(fds, 2, timeout);
+    const InotifyWait::Ready ready = inotify_.Wait(timeout);
     if (stop_) break;
-    if (ready < 0 && errno != EINTR) break;
+    if (ready == InotifyWait::Ready::kError) break;
     bool overflow = false;
-    if (ready > 0 && (fds[0].revents & POLLIN)) {
+    if (ready == InotifyWait::Ready::kEvents) {
       const bool was_empty = dirty.empty();
       HandleEvents(&dirty, &overflow);
       last_ms = NowMs();

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "agent/inputs/fim/engine.h"
+#include "common/inotify_wait.h"
 #include "common/status.h"
 
 namespace beacon::agent::fim {
@@ -50,8 +51,7 @@ class Watcher {
   Callbacks callbacks_;
   const int64_t quiet_ms_;
   const int64_t max_wait_ms_;
-  int inotify_fd_ = -1;
-  int wake_fd_ = -1;
+  InotifyWait inotify_;
   std::mutex mu_;
   std::map<int, std::string> watches_;  // wd -> directory; guarded by mu_
   std::atomic<bool> stop_{false};

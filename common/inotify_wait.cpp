@@ -1,0 +1,52 @@
+// InotifyWait: inotify_init1 + eventfd, polled together.
+#include "common/inotify_wait.h"
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <string>
+
+namespace beacon {
+
+Status InotifyWait::Open() {
+  Close();
+  inotify_fd_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  if (inotify_fd_ < 0) {
+    return Status::IoError(std::string("inotify_init1: ") + std::strerror(errno));
+  }
+  wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (wake_fd_ < 0) {
+    const int err = errno;
+    Close();
+    return Status::IoError(std::string("eventfd: ") + std::strerror(err));
+  }
+  return Status::Ok();
+}
+
+InotifyWait::Ready InotifyWait::Wait(int timeout_ms) {
+  struct pollfd fds[2] = {{inotify_fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
+  const int ready = ::poll(fds, 2, timeout_ms);
+  if (ready < 0) return errno == EINTR ? Ready::kTimeout : Ready::kError;
+  if (fds[1].revents & POLLIN) return Ready::kWoken;
+  if (fds[0].revents & POLLIN) return Ready::kEvents;
+  return Ready::kTimeout;
+}
+
+void InotifyWait::Wake() {
+  if (wake_fd_ < 0) return;
+  const uint64_t one = 1;
+  (void)!::write(wake_fd_, &one, sizeof(one));
+}
+
+void InotifyWait::Close() {
+  if (inotify_fd_ >= 0) ::close(inotify_fd_);
+  if (wake_fd_ >= 0) ::close(wake_fd_);
+  inotify_fd_ = wake_fd_ = -1;
+}
+
+}  // namespace beacon
