@@ -4,8 +4,11 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <system_error>
+#include <thread>
 
 namespace beacon::store {
 namespace {
@@ -233,11 +236,28 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path,
   sqlite3_busy_timeout(raw, options.busy_timeout_ms);
 
   if (!options.read_only && !in_memory) {
-    BEACON_ASSIGN_OR_RETURN(Statement wal, db->Prepare("PRAGMA journal_mode=WAL"));
-    BEACON_ASSIGN_OR_RETURN(bool has_row, wal.Step());
-    const std::string mode = has_row ? wal.ColumnText(0) : "";
-    if (mode != "wal") {
-      return Status::IoError("cannot enable WAL on " + path + " (journal_mode is '" + mode + "')");
+    // Two processes opening a new database at once (`beacon-agent emit` beside a starting
+    // agent) can both hold a shared lock when they switch it to WAL; SQLite then answers BUSY
+    // at once instead of calling the busy handler (that wait could deadlock), so the switch is
+    // retried here for up to the busy timeout.
+    auto enable_wal = [&db]() -> Result<std::string> {
+      BEACON_ASSIGN_OR_RETURN(Statement wal, db->Prepare("PRAGMA journal_mode=WAL"));
+      BEACON_ASSIGN_OR_RETURN(bool has_row, wal.Step());
+      return has_row ? wal.ColumnText(0) : std::string();
+    };
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(options.busy_timeout_ms);
+    Result<std::string> mode = enable_wal();
+    for (int attempt = 1; !mode.ok() && mode.status().code() == StatusCode::kUnavailable &&
+                          std::chrono::steady_clock::now() < deadline;
+         ++attempt) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(std::min(5 * attempt, 50)));
+      mode = enable_wal();
+    }
+    if (!mode.ok()) return mode.status();
+    if (*mode != "wal") {
+      return Status::IoError("cannot enable WAL on " + path + " (journal_mode is '" + *mode +
+                             "')");
     }
   }
   BEACON_RETURN_IF_ERROR(db->Exec("PRAGMA synchronous=" + sync));

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <thread>
+#include <vector>
 
 namespace beacon::store {
 namespace {
@@ -80,6 +82,25 @@ TEST_F(SqliteTest, OpensInWalModeWithRequestedSettings) {
 
   auto full = OpenOrDie();
   EXPECT_EQ(QueryInt(*full, "PRAGMA synchronous"), 2);  // FULL is the default
+}
+
+// Two connections creating the same new database at once both switch it to WAL; SQLite answers
+// one of them BUSY without waiting. Found when `beacon-agent emit` ran beside a starting agent
+// (the agent exited: "database is locked"). Each round uses a fresh file.
+TEST_F(SqliteTest, ConcurrentOpensOfANewDatabaseBothSucceed) {
+  for (int round = 0; round < 40; ++round) {
+    const std::string path = (dir_ / ("race-" + std::to_string(round) + ".db")).string();
+    std::vector<Status> results(3);
+    std::vector<std::thread> threads;
+    for (size_t i = 0; i < results.size(); ++i) {
+      threads.emplace_back([&, i] {
+        auto db = Database::Open(path, {});
+        results[i] = db.ok() ? (*db)->Migrate(kMigrationsV1) : db.status();
+      });
+    }
+    for (std::thread& t : threads) t.join();
+    for (const Status& status : results) ASSERT_TRUE(status.ok()) << round << ": " << status.ToString();
+  }
 }
 
 TEST_F(SqliteTest, RejectsUnknownSynchronousMode) {
