@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <utility>
 
 namespace beacon {
 
@@ -41,6 +42,20 @@ void InotifyWait::Wake() {
   if (wake_fd_ < 0) return;
   const uint64_t one = 1;
   (void)!::write(wake_fd_, &one, sizeof(one));
+}
+
+void InotifyWait::Run(std::function<void()> loop) {
+  stopping_ = false;
+  thread_ = std::thread(std::move(loop));
+}
+
+void InotifyWait::Stop() {
+  if (thread_.joinable()) {
+    stopping_ = true;
+    Wake();
+    thread_.join();
+  }
+  Close();
 }
 
 void InotifyWait::Close() {

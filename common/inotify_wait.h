@@ -1,7 +1,11 @@
-// An inotify descriptor paired with an eventfd, so the thread that waits for file events can be
-// woken at once when its owner stops. Shared by the FIM watcher and the backup watcher.
-// Wake() may be called from any thread; everything else belongs to the waiting thread's owner.
+// An inotify descriptor paired with an eventfd, and the thread that waits on them, so a watcher
+// can be stopped at once. Shared by the FIM watcher and the backup watcher. Wake() and
+// stopping() may be called from any thread; everything else belongs to the owner.
 #pragma once
+
+#include <atomic>
+#include <functional>
+#include <thread>
 
 #include "common/status.h"
 
@@ -12,7 +16,7 @@ class InotifyWait {
   enum class Ready { kEvents, kTimeout, kWoken, kError };
 
   InotifyWait() = default;
-  ~InotifyWait() { Close(); }
+  ~InotifyWait() { Stop(); }
   InotifyWait(const InotifyWait&) = delete;
   InotifyWait& operator=(const InotifyWait&) = delete;
 
@@ -25,12 +29,20 @@ class InotifyWait {
   // kTimeout; kError leaves errno set.
   Ready Wait(int timeout_ms);
   void Wake();
-  // Closes both descriptors (the waiting thread must have returned).
+  // Runs `loop` on the owned thread (after Open() and the first watches). The loop calls
+  // Wait() and returns once stopping() is true.
+  void Run(std::function<void()> loop);
+  bool stopping() const { return stopping_; }
+  // Sets stopping(), wakes and joins the loop, then closes both descriptors. Idempotent.
+  void Stop();
+  // Closes both descriptors (the loop must not be running).
   void Close();
 
  private:
   int inotify_fd_ = -1;
   int wake_fd_ = -1;
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
 };
 
 }  // namespace beacon

@@ -34,18 +34,12 @@ BackupWatcher::~BackupWatcher() { Stop(); }
 Status BackupWatcher::Start() {
   BEACON_RETURN_IF_ERROR(inotify_.Open());
   for (const Root& root : roots_) AddWatches(root.path, root.recursive, false, nullptr);
-  stop_ = false;
-  thread_ = std::thread([this] { Loop(); });
+  inotify_.Run([this] { Loop(); });
   return Status::Ok();
 }
 
 void BackupWatcher::Stop() {
-  if (thread_.joinable()) {
-    stop_ = true;
-    inotify_.Wake();
-    thread_.join();
-  }
-  inotify_.Close();
+  inotify_.Stop();
   std::lock_guard lock(mu_);
   watches_.clear();
 }
@@ -162,9 +156,9 @@ bool BackupWatcher::HandleEvents(std::vector<std::string>* files) {
 }
 
 void BackupWatcher::Loop() {
-  while (!stop_) {
+  while (!inotify_.stopping()) {
     const InotifyWait::Ready ready = inotify_.Wait(-1);
-    if (stop_) break;
+    if (inotify_.stopping()) break;
     if (ready == InotifyWait::Ready::kError) {
       if (callbacks_.on_error) callbacks_.on_error(std::string("poll: ") + std::strerror(errno));
       break;

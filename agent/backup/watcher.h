@@ -6,12 +6,10 @@
 // Owns one thread between Start() and Stop().
 #pragma once
 
-#include <atomic>
 #include <functional>
 #include <map>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "common/inotify_wait.h"
@@ -66,8 +64,6 @@ class BackupWatcher {
   InotifyWait inotify_;
   std::mutex mu_;
   std::map<int, std::string> watches_;  // wd -> directory; GUARDED_BY(mu_)
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
 };
 
 }  // namespace beacon::agent::backup

@@ -57,18 +57,12 @@ Status Watcher::Start() {
       AddWatches(Parent(root));
     }
   }
-  stop_ = false;
-  thread_ = std::thread([this] { Loop(); });
+  inotify_.Run([this] { Loop(); });
   return Status::Ok();
 }
 
 void Watcher::Stop() {
-  if (thread_.joinable()) {
-    stop_ = true;
-    inotify_.Wake();
-    thread_.join();
-  }
-  inotify_.Close();
+  inotify_.Stop();
   std::lock_guard lock(mu_);
   watches_.clear();
 }
@@ -181,7 +175,7 @@ void Watcher::HandleEvents(std::map<std::string, bool>* dirty, bool* overflow) {
 void Watcher::Loop() {
   std::map<std::string, bool> dirty;  // path -> recursive
   int64_t first_ms = 0, last_ms = 0;
-  while (!stop_) {
+  while (!inotify_.stopping()) {
     int timeout = -1;
     if (!dirty.empty()) {
       const int64_t now = NowMs();
@@ -189,7 +183,7 @@ void Watcher::Loop() {
       timeout = static_cast<int>(std::max<int64_t>(0, due - now));
     }
     const InotifyWait::Ready ready = inotify_.Wait(timeout);
-    if (stop_) break;
+    if (inotify_.stopping()) break;
     if (ready == InotifyWait::Ready::kError) break;
     bool overflow = false;
     if (ready == InotifyWait::Ready::kEvents) {

@@ -4,12 +4,10 @@
 // check because the kernel has dropped events. Owns one thread between Start() and Stop().
 #pragma once
 
-#include <atomic>
 #include <functional>
 #include <map>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "agent/inputs/fim/engine.h"
@@ -54,8 +52,6 @@ class Watcher {
   InotifyWait inotify_;
   std::mutex mu_;
   std::map<int, std::string> watches_;  // wd -> directory; guarded by mu_
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
 };
 
 }  // namespace beacon::agent::fim

@@ -6,6 +6,7 @@
 #include <sys/inotify.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -45,6 +46,26 @@ TEST(InotifyWaitTest, ReportsEventsWakesAndTimeouts) {
   wait.Close();
   EXPECT_EQ(wait.fd(), -1);
   fs::remove_all(dir);
+}
+
+// Stop() ends a loop blocked in Wait(-1) and closes the descriptors.
+TEST(InotifyWaitTest, StopEndsARunningLoop) {
+  InotifyWait wait;
+  ASSERT_TRUE(wait.Open().ok());
+  std::atomic<bool> waiting{false};
+  std::atomic<int> rounds{0};
+  wait.Run([&] {
+    while (!wait.stopping()) {
+      waiting = true;
+      (void)wait.Wait(-1);  // the wake is an eventfd count: not lost if it comes first
+      ++rounds;
+    }
+  });
+  while (!waiting) std::this_thread::yield();
+  wait.Stop();
+  EXPECT_TRUE(wait.stopping());
+  EXPECT_GE(rounds.load(), 1);
+  EXPECT_EQ(wait.fd(), -1);
 }
 
 }  // namespace
