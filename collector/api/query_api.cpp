@@ -90,15 +90,11 @@ Result<EventQuery> ParseEventQuery(const std::map<std::string, std::string>& par
 
 void QueryApi::Register(http::HttpServer& server) {
   http::RouteOptions open;
-  open.max_body_bytes = 4096;  // these routes take no body
-  http::RouteOptions admin;
-  admin.max_body_bytes = 4096;
-  admin.auth = [this](const http::ServerRequest& r) { return auth_->AuthenticateAdmin(r); };
-  http::RouteOptions admin_with_body = admin;
-  admin_with_body.max_body_bytes = kAdminMaxBodyBytes;
-
+  open.max_body_bytes = TokenAuth::kNoBody;  // these routes take no body
+  const http::RouteOptions admin = auth_->AdminRoute();
+  const http::RouteOptions admin_with_body = auth_->AdminRoute(kAdminMaxBodyBytes);
   auto bind = [this](http::ServerResponse (QueryApi::*method)(http::ServerRequest&)) {
-    return [this, method](http::ServerRequest& r) { return (this->*method)(r); };
+    return http::MemberHandler(this, method);
   };
   server.Route("GET", "/healthz", open, bind(&QueryApi::Healthz));
   server.Route("GET", "/metrics", open, bind(&QueryApi::Metrics));

@@ -57,4 +57,18 @@ Result<std::string> TokenAuth::AuthenticateAdmin(const http::ServerRequest& requ
   return Status::Unauthenticated("unknown or revoked token");
 }
 
+http::RouteOptions TokenAuth::AdminRoute(int64_t max_body_bytes) const {
+  http::RouteOptions options;
+  options.max_body_bytes = max_body_bytes;
+  options.auth = [this](const http::ServerRequest& r) { return AuthenticateAdmin(r); };
+  return options;
+}
+
+http::RouteOptions TokenAuth::AgentRoute(int64_t max_body_bytes) const {
+  http::RouteOptions options;
+  options.max_body_bytes = max_body_bytes;
+  options.auth = [this](const http::ServerRequest& r) { return AuthenticateAgent(r); };
+  return options;
+}
+
 }  // namespace beacon::collector

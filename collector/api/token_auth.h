@@ -27,6 +27,12 @@ class TokenAuth {
   // PermissionDenied (403) for a valid agent token.
   Result<std::string> AuthenticateAdmin(const http::ServerRequest& request) const;
 
+  // Route options for admin-token and agent-token routes with this body limit (the default:
+  // routes that take no body). The routes call back into this object, which must outlive them.
+  static constexpr int64_t kNoBody = 4096;
+  http::RouteOptions AdminRoute(int64_t max_body_bytes = kNoBody) const;
+  http::RouteOptions AgentRoute(int64_t max_body_bytes = kNoBody) const;
+
   // The token of "Authorization: Bearer <token>" (scheme case-insensitive); empty if none.
   static std::string BearerToken(const http::Headers& headers);
 

@@ -225,19 +225,12 @@ nlohmann::json CommandJson(const StoredCommand& c) {
 }
 
 void BackupsApi::Register(http::HttpServer& server) {
-  http::RouteOptions admin;
-  admin.max_body_bytes = 4096;  // no body
-  admin.auth = [this](const http::ServerRequest& r) { return auth_->AuthenticateAdmin(r); };
-  http::RouteOptions admin_with_body = admin;
-  admin_with_body.max_body_bytes = kAdminMaxBodyBytes;
-  http::RouteOptions agent;
-  agent.max_body_bytes = 4096;
-  agent.auth = [this](const http::ServerRequest& r) { return auth_->AuthenticateAgent(r); };
-  http::RouteOptions agent_with_body = agent;
-  agent_with_body.max_body_bytes = kAdminMaxBodyBytes;
-
+  const http::RouteOptions admin = auth_->AdminRoute();
+  const http::RouteOptions admin_with_body = auth_->AdminRoute(kAdminMaxBodyBytes);
+  const http::RouteOptions agent = auth_->AgentRoute();
+  const http::RouteOptions agent_with_body = auth_->AgentRoute(kAdminMaxBodyBytes);
   auto bind = [this](http::ServerResponse (BackupsApi::*method)(http::ServerRequest&)) {
-    return [this, method](http::ServerRequest& r) { return (this->*method)(r); };
+    return http::MemberHandler(this, method);
   };
   server.Route("GET", "/api/v1/backups", admin, bind(&BackupsApi::ListBackups));
   server.Route("POST", "/api/v1/restores", admin_with_body, bind(&BackupsApi::CreateRestore));

@@ -127,9 +127,7 @@ nlohmann::json LifecycleRunJson(const LifecycleRunReport& report) {
 
 void RegisterLifecycleRoutes(http::HttpServer& server, const TokenAuth& auth,
                              LifecycleRunner& runner, Catalog& catalog) {
-  http::RouteOptions admin;
-  admin.max_body_bytes = 4096;  // no body
-  admin.auth = [&auth](const http::ServerRequest& r) { return auth.AuthenticateAdmin(r); };
+  const http::RouteOptions admin = auth.AdminRoute();
   server.Route("POST", "/api/v1/backups/lifecycle", admin,
                [&runner](http::ServerRequest& r) { return RunLifecycle(runner, r); });
   server.Route("GET", "/api/v1/backups/actions", admin,

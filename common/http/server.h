@@ -51,6 +51,12 @@ ServerResponse ErrorResponse(const Status& status);
 using Authenticator = std::function<Result<std::string>(const ServerRequest& request)>;
 using Handler = std::function<ServerResponse(ServerRequest& request)>;
 
+// A Handler calling a member function of an object that outlives the server's routes.
+template <typename T>
+Handler MemberHandler(T* object, ServerResponse (T::*method)(ServerRequest&)) {
+  return [object, method](ServerRequest& request) { return (object->*method)(request); };
+}
+
 struct RouteOptions {
   int64_t max_body_bytes = 1 << 20;
   Authenticator auth;  // empty: no authentication
