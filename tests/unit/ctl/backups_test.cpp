@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "ctl/api.h"
+#include "tests/unit/ctl/fake_http_client.h"
 #include "ctl/cli.h"
 #include "ctl/commands.h"
 
@@ -21,27 +22,6 @@ using nlohmann::json;
 
 constexpr char kToken[] = "s3cr3t-admin-token-value";
 constexpr char kBase[] = "http://127.0.0.1:8470";
-
-class FakeHttpClient : public http::HttpClient {
- public:
-  Result<http::HttpResponse> Send(const http::HttpRequest& request) override {
-    requests.push_back(request);
-    if (replies.empty()) return Status::Internal("unexpected request " + request.url);
-    auto reply = replies.front();
-    replies.pop_front();
-    return reply;
-  }
-  void Reply(int status, std::string body) {
-    http::HttpResponse response;
-    response.status = status;
-    response.body = std::move(body);
-    replies.push_back(response);
-  }
-  void Fail(Status status) { replies.push_back(std::move(status)); }
-
-  std::vector<http::HttpRequest> requests;
-  std::deque<Result<http::HttpResponse>> replies;
-};
 
 class BackupsCliTest : public ::testing::Test {
  protected:

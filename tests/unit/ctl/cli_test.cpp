@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "ctl/api.h"
+#include "tests/unit/ctl/fake_http_client.h"
 
 namespace beacon::ctl {
 namespace {
@@ -22,27 +23,6 @@ std::string UniqueTempPath(const std::string& name) {
 }
 
 constexpr char kToken[] = "s3cr3t-admin-token-value";
-
-class FakeHttpClient : public http::HttpClient {
- public:
-  Result<http::HttpResponse> Send(const http::HttpRequest& request) override {
-    requests.push_back(request);
-    if (replies.empty()) return Status::Internal("unexpected request " + request.url);
-    auto reply = replies.front();
-    replies.pop_front();
-    return reply;
-  }
-  void Reply(int status, std::string body) {
-    http::HttpResponse response;
-    response.status = status;
-    response.body = std::move(body);
-    replies.push_back(response);
-  }
-  void Fail(Status status) { replies.push_back(std::move(status)); }
-
-  std::vector<http::HttpRequest> requests;
-  std::deque<Result<http::HttpResponse>> replies;
-};
 
 class CliTest : public ::testing::Test {
  protected:
