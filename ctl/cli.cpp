@@ -10,7 +10,7 @@
 
 #include "ctl/api.h"
 #include "ctl/commands.h"
-#include "ctl/timezone.h"
+#include "common/timezone.h"
 
 #ifndef BEACON_VERSION
 #define BEACON_VERSION "0.0.0"

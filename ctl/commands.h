@@ -13,7 +13,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "ctl/api.h"
-#include "ctl/timezone.h"
+#include "common/timezone.h"
 
 namespace beacon::ctl {
 

@@ -1,5 +1,5 @@
 // Tests for beaconctl's display time zone.
-#include "ctl/timezone.h"
+#include "common/timezone.h"
 
 #include <gtest/gtest.h>
 
@@ -9,7 +9,7 @@
 
 #include "common/clock.h"
 
-namespace beacon::ctl {
+namespace beacon {
 namespace {
 
 int64_t Ms(const char* rfc3339) { return ParseRfc3339(rfc3339).value(); }
@@ -73,4 +73,4 @@ TEST(TimeZoneTest, RestoresTheProcessTz) {
 }
 
 }  // namespace
-}  // namespace beacon::ctl
+}  // namespace beacon

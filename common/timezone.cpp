@@ -1,13 +1,14 @@
 // TimeZone on TZ + localtime_r (see timezone.h for why not std::chrono::zoned_time).
-#include "ctl/timezone.h"
+#include "common/timezone.h"
 
+#include <cstdio>
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
 #include <mutex>
 #include <optional>
 
-namespace beacon::ctl {
+namespace beacon {
 namespace {
 
 std::mutex& TzMutex() {
@@ -56,13 +57,13 @@ Result<TimeZone> TimeZone::Load(std::string_view name, std::string zoneinfo_dir)
                                  path + "; is the tzdata package installed?)");
 }
 
-std::string TimeZone::Format(int64_t unix_ms) const {
+LocalTime TimeZone::Local(int64_t unix_ms) const {
   // Floor division so instants before 1970 still land in the right second.
   int64_t seconds = unix_ms / 1000;
   if (unix_ms % 1000 < 0) --seconds;
   const time_t t = static_cast<time_t>(seconds);
   struct tm local = {};
-  char buffer[96] = {};
+  bool converted = false;
   {
     std::lock_guard<std::mutex> lock(TzMutex());
     const char* previous = std::getenv("TZ");
@@ -70,17 +71,38 @@ std::string TimeZone::Format(int64_t unix_ms) const {
     if (previous != nullptr) saved = previous;
     setenv("TZ", tz_value_.c_str(), 1);
     tzset();
-    bool converted = localtime_r(&t, &local) != nullptr;
-    if (converted) std::strftime(buffer, sizeof(buffer), "%Y-%m-%d %H:%M:%S %Z", &local);
+    converted = localtime_r(&t, &local) != nullptr;
     if (saved) {
       setenv("TZ", saved->c_str(), 1);
     } else {
       unsetenv("TZ");
     }
     tzset();
-    if (!converted) return std::to_string(seconds);
   }
+  LocalTime out;
+  out.unix_seconds = seconds;
+  if (!converted) return out;
+  out.valid = true;
+  out.year = local.tm_year + 1900;
+  out.month = local.tm_mon + 1;
+  out.day = local.tm_mday;
+  out.hour = local.tm_hour;
+  out.minute = local.tm_min;
+  out.second = local.tm_sec;
+  out.weekday = local.tm_wday;
+  out.utc_offset_seconds = local.tm_gmtoff;
+  out.abbreviation = local.tm_zone != nullptr ? local.tm_zone : "";
+  return out;
+}
+
+std::string TimeZone::Format(int64_t unix_ms) const {
+  const LocalTime local = Local(unix_ms);
+  if (!local.valid) return std::to_string(local.unix_seconds);
+  char buffer[96] = {};
+  std::snprintf(buffer, sizeof(buffer), "%04d-%02d-%02d %02d:%02d:%02d %s", local.year,
+                local.month, local.day, local.hour, local.minute, local.second,
+                local.abbreviation.c_str());
   return buffer;
 }
 
-}  // namespace beacon::ctl
+}  // namespace beacon

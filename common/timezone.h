@@ -1,4 +1,4 @@
-// The display time zone of beaconctl: formats UTC instants as "2026-11-26 13:56:41 CST".
+// A display time zone (beaconctl, alert messages, route time windows): formats UTC instants as "2026-11-26 13:56:41 CST".
 // libstdc++ 12 has no std::chrono::zoned_time, so this uses the system tz database through
 // TZ + localtime_r, serialized by a mutex and with TZ restored afterwards. Thread-safe.
 #pragma once
@@ -9,7 +9,17 @@
 
 #include "common/status.h"
 
-namespace beacon::ctl {
+namespace beacon {
+
+// A wall-clock reading of an instant in a zone.
+struct LocalTime {
+  bool valid = false;         // false only when the C library could not convert the instant
+  int64_t unix_seconds = 0;
+  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
+  int weekday = 0;            // 0 = Sunday ... 6 = Saturday
+  long utc_offset_seconds = 0;
+  std::string abbreviation;   // "CST", "CEST", "UTC"
+};
 
 class TimeZone {
  public:
@@ -22,6 +32,8 @@ class TimeZone {
   const std::string& name() const { return name_; }
   // "2026-11-26 13:56:41 CST" (seconds precision, abbreviation of the zone at that instant).
   std::string Format(int64_t unix_ms) const;
+  // The instant's local date, time, weekday and offset in this zone.
+  LocalTime Local(int64_t unix_ms) const;
 
  private:
   TimeZone(std::string name, std::string tz_value)
@@ -30,4 +42,4 @@ class TimeZone {
   std::string tz_value_;  // the TZ value: ":/usr/share/zoneinfo/Asia/Shanghai" or "CST-8"
 };
 
-}  // namespace beacon::ctl
+}  // namespace beacon

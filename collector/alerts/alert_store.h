@@ -1,0 +1,150 @@
+// AlertStore: the durable state of the alert pipeline in its own SQLite file (alerts.path):
+// alerts and their receipts, notification groups, silences, and the outbox (one row per
+// notification x receiver, grouped into deliveries that notifiers send). Every method is one
+// transaction, so a SIGKILL at any point leaves a state the pipeline resumes from.
+// Thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "collector/alerts/alert.h"
+#include "common/status.h"
+#include "common/store/sqlite.h"
+#include "notifier/notifier.h"
+
+namespace beacon::collector::alerts {
+
+enum class DeliveryState { kPending, kDelivered, kFailed };
+std::string_view DeliveryStateName(DeliveryState state);  // "pending" | "delivered" | "failed"
+
+// One delivery: what a notifier sends (or sent) as one message / numbered series.
+struct Delivery {
+  int64_t id = 0;
+  std::string receiver;
+  notifier::Notification notification;  // notification.id == id
+  DeliveryState state = DeliveryState::kPending;
+  int attempts = 0;
+  int64_t next_try_ms = 0;
+  std::string last_error;
+  int64_t created_ms = 0;
+  int64_t delivered_ms = 0;
+  int64_t rows = 0;  // outbox rows (group notifications) it covers
+};
+
+// Delivery state of one alert at one receiver, for `beaconctl alerts` and the API.
+struct AlertDelivery {
+  std::string receiver;
+  DeliveryState state = DeliveryState::kPending;
+  int attempts = 0;
+  std::string last_error;
+  int64_t delivered_ms = 0;
+  std::string status;  // the alert status that notification was about: "firing" | "resolved"
+};
+
+struct StoredAlert {
+  AlertView alert;
+  int64_t received_ms = 0;   // first received
+  int64_t updated_ms = 0;    // last report (fold, resolve)
+  std::vector<AlertDelivery> deliveries;
+};
+
+struct AlertQuery {
+  std::optional<AlertStatus> status;
+  std::optional<std::string> source;
+  std::optional<std::string> host;  // exact
+  bool undelivered_only = false;    // some delivery not (yet) delivered: pending or failed
+  std::optional<int64_t> since_ms;  // received at or after
+  int limit = 100;                  // newest first
+};
+
+struct AlertStoreStats {
+  int64_t firing = 0;
+  int64_t alerts = 0;
+  std::vector<std::pair<std::string, int64_t>> queued_by_receiver;  // rows not yet delivered
+  int64_t deliveries_pending = 0;
+  int64_t deliveries_failed = 0;
+  int64_t deliveries_delivered = 0;
+};
+
+class AlertStore {
+ public:
+  // Creates or migrates the database file (WAL).
+  static Result<std::unique_ptr<AlertStore>> Open(const std::string& path);
+  ~AlertStore();
+
+  // --- intake -------------------------------------------------------------------------------
+  // One transaction: receipt check (kDuplicate when receipt_key was seen); a firing input folds
+  // into the firing alert with the same fingerprint (kFolded: occurrences+1, message and
+  // severity updated, no new notification) or becomes a new alert that joins the group of every
+  // GroupRef (creating groups as needed; a new group flushes at now + wait, an existing one at
+  // max(now, last_flush + interval)). A resolved input resolves the firing alert of the same
+  // source and external_id, else the firing alert with its fingerprint (kResolved: ends_ms =
+  // event_ms or now; its groups are scheduled like a new member), else kUnmatched.
+  Result<RecordResult> Record(const AlertInput& input, const std::vector<GroupRef>& groups,
+                              int64_t now_ms);
+
+  // --- groups ---------------------------------------------------------------------------------
+  // Groups whose next flush is due (next_flush_ms <= now), oldest first.
+  Result<std::vector<int64_t>> DueGroups(int64_t now_ms, int limit = 256);
+  // The earliest next flush of any group, if any (so the flusher can sleep until then).
+  Result<std::optional<int64_t>> NextGroupFlushMs();
+  // One transaction. Members whose status differs from what was last notified to the group's
+  // receiver, and that `muted` does not mute (silence, inhibition), become one outbox row
+  // (kind kGroup). When nothing changed and repeat is due, every firing unmuted member becomes a
+  // kRepeat row. A resolved member whose firing was never notified is marked done silently.
+  // Notified-resolved members leave the group; an empty group is deleted. The next flush is
+  // scheduled at now + interval if muted changes remain, now + repeat if firing members remain,
+  // none otherwise. Returns the new outbox row id, or nullopt when nothing was queued.
+  Result<std::optional<int64_t>> FlushGroup(int64_t group_id, int64_t now_ms,
+                                            const std::function<bool(const AlertView&)>& muted);
+  // Every firing alert (for inhibition: the caller decides which of them mute others).
+  Result<std::vector<AlertView>> FiringAlerts();
+
+  // --- outbox ---------------------------------------------------------------------------------
+  // Receivers with outbox rows not yet in a delivery, or deliveries pending.
+  Result<std::vector<std::string>> ActiveReceivers();
+  // The receiver's oldest pending delivery (a retry of exactly the same notification), if any.
+  Result<std::optional<Delivery>> PendingDelivery(const std::string& receiver);
+  // Rows of the receiver not yet in a delivery.
+  Result<int64_t> QueuedRows(const std::string& receiver);
+  // One transaction: takes every queued row of the receiver (oldest first) into a new pending
+  // delivery. One row: its own kind (kGroup/kRepeat) with all its alerts. Several rows: a
+  // kSummary whose alerts list holds at most `max_listed` alerts (most severe first, then
+  // oldest) while total_alerts, firing/resolved and by_severity/by_host count every alert of
+  // every row. nullopt when nothing was queued.
+  Result<std::optional<Delivery>> CreateDelivery(const std::string& receiver, int64_t now_ms,
+                                                 int max_listed = 20);
+  Status MarkDelivered(int64_t delivery_id, int64_t now_ms, int parts_done);
+  Status MarkRetry(int64_t delivery_id, int64_t next_try_ms, const std::string& error,
+                   int parts_done);
+  Status MarkFailed(int64_t delivery_id, int64_t now_ms, const std::string& error);
+  // delivered_ms of the receiver's most recent delivered messages (newest first, at most n),
+  // counting each part as a message, so a restarted process keeps the rate limit.
+  Result<std::vector<int64_t>> RecentSends(const std::string& receiver, int n);
+  // Failed deliveries back to pending with next_try now (operator's "retry").
+  Result<int64_t> RetryFailed(const std::string& receiver, int64_t now_ms);
+
+  // --- queries, silences ----------------------------------------------------------------------
+  Result<std::vector<StoredAlert>> ListAlerts(const AlertQuery& query);
+  Result<StoredAlert> GetAlert(int64_t id);  // NotFound
+  Result<std::vector<Delivery>> ListDeliveries(std::optional<DeliveryState> state, int limit);
+
+  Result<Silence> CreateSilence(const Silence& silence);  // id and created_ms assigned
+  // Active and future silences; with include_expired also ended and expired ones (newest first).
+  Result<std::vector<Silence>> ListSilences(int64_t now_ms, bool include_expired);
+  Status ExpireSilence(int64_t id, int64_t now_ms);  // NotFound; already ended: OK, unchanged
+
+  Result<AlertStoreStats> Stats();
+
+ private:
+  explicit AlertStore(std::unique_ptr<store::Database> db);
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace beacon::collector::alerts

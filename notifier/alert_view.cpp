@@ -1,0 +1,43 @@
+// Severity and status names of the shared alert view.
+#include "notifier/alert_view.h"
+
+#include <array>
+#include <cctype>
+
+namespace beacon::notifier {
+namespace {
+
+constexpr std::array<std::string_view, 6> kNames = {"not_classified", "information", "warning",
+                                                     "average",        "high",        "disaster"};
+
+std::string Lower(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    out += c == ' ' ? '_' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string_view SeverityName(Severity severity) {
+  return kNames[static_cast<size_t>(severity)];
+}
+
+std::optional<Severity> ParseSeverity(std::string_view text) {
+  if (text.size() == 1 && text[0] >= '0' && text[0] <= '5') {
+    return static_cast<Severity>(text[0] - '0');
+  }
+  const std::string lower = Lower(text);
+  if (lower == "info") return Severity::kInformation;
+  for (size_t i = 0; i < kNames.size(); ++i) {
+    if (lower == kNames[i]) return static_cast<Severity>(i);
+  }
+  return std::nullopt;
+}
+
+std::string_view AlertStatusName(AlertStatus status) {
+  return status == AlertStatus::kFiring ? "firing" : "resolved";
+}
+
+}  // namespace beacon::notifier

@@ -1,0 +1,53 @@
+// Message rendering for every notifier: readable zh/en text and markdown (and WeCom textcard
+// fields) for one group of alerts, a repeat or a storm summary; byte limits kept UTF-8-safely by
+// splitting into numbered parts or truncating with a pointer to the full alert. Pure functions:
+// the same Notification and options always give the same bytes.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "notifier/notifier.h"
+
+namespace beacon::notifier::render {
+
+enum class Format { kText, kMarkdown };
+
+enum class Overflow {
+  kSplit,     // numbered parts "(1/3)", each within the limit
+  kTruncate,  // one message, cut at a character boundary, ending with a pointer to the alert
+};
+
+struct RenderOptions {
+  std::string language = "zh";             // "zh" | "en"
+  std::string timezone = "Asia/Shanghai";  // times are shown in this zone with its offset
+  Format format = Format::kText;
+  size_t max_bytes = 2048;                 // per message, UTF-8 bytes
+  Overflow overflow = Overflow::kSplit;
+  size_t max_parts = 5;                    // kSplit: beyond this, the last part is truncated
+  // Where the full alert can be read ("https://beacon.example/alerts/{id}"); "{id}" is replaced
+  // by the alert id. Empty: truncated messages say "beaconctl alerts --id N" instead.
+  std::string alert_url_template;
+  size_t summary_titles = 10;              // a summary lists at most this many titles
+};
+
+// The message bodies (one per part, in order) for the notification. Every body is valid UTF-8
+// of at most options.max_bytes bytes.
+std::vector<std::string> RenderMessage(const Notification& notification,
+                                       const RenderOptions& options);
+
+// One line for a title / textcard title: severity marker, status and the first alert's title
+// (or "N alerts" for a summary), within max_bytes.
+std::string RenderTitle(const Notification& notification, const RenderOptions& options,
+                        size_t max_bytes);
+
+// The longest prefix of text of at most max_bytes bytes that ends on a UTF-8 character
+// boundary (invalid sequences are replaced by U+FFFD first).
+std::string Utf8Truncate(std::string_view text, size_t max_bytes);
+// Splits text into chunks of at most max_bytes bytes, preferring line breaks, never inside a
+// character.
+std::vector<std::string> Utf8Split(std::string_view text, size_t max_bytes);
+
+}  // namespace beacon::notifier::render
