@@ -112,13 +112,14 @@ class AlertStore {
   Result<std::optional<Delivery>> PendingDelivery(const std::string& receiver);
   // Rows of the receiver not yet in a delivery.
   Result<int64_t> QueuedRows(const std::string& receiver);
-  // One transaction: takes every queued row of the receiver (oldest first) into a new pending
-  // delivery. One row: its own kind (kGroup/kRepeat) with all its alerts. Several rows: a
-  // kSummary whose alerts list holds at most `max_listed` alerts (most severe first, then
-  // oldest) while total_alerts, firing/resolved and by_severity/by_host count every alert of
-  // every row. nullopt when nothing was queued.
+  // One transaction: takes the receiver's queued rows (oldest first; at most max_rows, 0: all)
+  // into a new pending delivery. One row: its own kind (kGroup/kRepeat) with all its alerts.
+  // Several rows: a kSummary whose alerts list holds at most `max_listed` alerts (most severe
+  // first, then oldest) while total_alerts, firing/resolved and by_severity/by_host count every
+  // alert of every row. Alert snapshots carry the status the row was about. nullopt when nothing
+  // was queued.
   Result<std::optional<Delivery>> CreateDelivery(const std::string& receiver, int64_t now_ms,
-                                                 int max_listed = 20);
+                                                 int max_rows, int max_listed = 20);
   Status MarkDelivered(int64_t delivery_id, int64_t now_ms, int parts_done);
   Status MarkRetry(int64_t delivery_id, int64_t next_try_ms, const std::string& error,
                    int parts_done);

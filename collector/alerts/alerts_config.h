@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -97,9 +98,14 @@ struct AlertsConfig {
   std::vector<std::pair<std::string, notifier::NotifierFactory>> receivers;
 };
 
-// Reads `alerts:` (node may be absent: defaults with one console receiver). Errors are recorded
-// on the node. Routes may only name receivers that exist; severities accept every
+using ReceiverParser =
+    std::function<notifier::NotifierFactory(const std::string& name, config::Node node)>;
+
+// Reads `alerts:` (node may be absent: defaults, with one receiver "console" of type console
+// when none is configured). Each receiver section goes through parse_receiver (the collector
+// passes notifier::ParseReceiver; tests pass their own). Errors are recorded on the node. Routes
+// and default_receivers may only name receivers that exist; severities accept every
 // ParseSeverity spelling; tag matchers are written `{name: value}` or `"name=~glob"`.
-AlertsConfig ReadAlertsConfig(config::Node node);
+AlertsConfig ReadAlertsConfig(config::Node node, const ReceiverParser& parse_receiver);
 
 }  // namespace beacon::collector::alerts
