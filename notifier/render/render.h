@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -47,7 +48,23 @@ std::string RenderTitle(const Notification& notification, const RenderOptions& o
 // boundary (invalid sequences are replaced by U+FFFD first).
 std::string Utf8Truncate(std::string_view text, size_t max_bytes);
 // Splits text into chunks of at most max_bytes bytes, preferring line breaks, never inside a
-// character.
+// character. Chunks concatenate back to the (sanitized) text exactly; max_bytes below 4
+// counts as 4 so every character fits.
 std::vector<std::string> Utf8Split(std::string_view text, size_t max_bytes);
+
+// Helpers shared with the notifiers (added by the render helper; pure functions).
+// text with every invalid UTF-8 sequence replaced by U+FFFD (one per bad byte).
+std::string SanitizeUtf8(std::string_view text);
+// User text made inert in WeCom markdown: & < > become entities, \ ` * _ [ ] # ~ | are
+// backslash-escaped, so a title cannot inject <font>, links or emphasis.
+std::string EscapeMarkdown(std::string_view text);
+// "2小时5分" / "2h5m", "3天4小时" / "3d4h", "45秒" / "45s"; negative counts as 0.
+std::string FormatDuration(int64_t duration_ms, std::string_view language);
+// The marker shared by both languages: 🔴 disaster, 🟠 high, 🟡 average, 🔵 warning,
+// ⚪ information / not classified.
+std::string_view SeverityMarker(Severity severity);
+// zh: 灾难/严重/一般严重/警告/信息/未分类; en: Disaster/High/Average/Warning/Information/
+// Not classified.
+std::string_view SeverityLabel(Severity severity, std::string_view language);
 
 }  // namespace beacon::notifier::render

@@ -1,0 +1,349 @@
+// wecom_app: renders a notification into message/send requests and maps WeCom's answers onto
+// DeliveryResult (token refetch, throttling, untrusted egress IP, invalid recipients).
+#include "notifier/wecom_app/wecom_app.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <utility>
+
+#include "common/log/log.h"
+#include "notifier/wecom/checked_node.h"
+
+namespace beacon::notifier {
+namespace {
+
+using ordered_json = nlohmann::ordered_json;
+
+constexpr size_t kTextMaxBytes = 2048;
+constexpr size_t kMarkdownMaxBytes = 2048;
+constexpr size_t kCardTitleMaxBytes = 128;
+constexpr size_t kCardDescriptionMaxBytes = 512;
+constexpr size_t kCardUrlMaxBytes = 2048;
+constexpr int64_t kThrottleRetryMs = 60 * 1000;  // WeCom blocks a throttled caller for 60 s
+
+std::string EscapeHtml(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out.push_back(c);
+    }
+  }
+  return out;
+}
+
+bool IsHttpUrl(const std::string& url) {
+  return url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0;
+}
+
+std::string ReplaceId(std::string url_template, int64_t id) {
+  const std::string id_text = std::to_string(id);
+  for (size_t pos = url_template.find("{id}"); pos != std::string::npos;
+       pos = url_template.find("{id}", pos + id_text.size())) {
+    url_template.replace(pos, 4, id_text);
+  }
+  return url_template;
+}
+
+DeliveryResult Failure(DeliveryOutcome outcome, std::string error, int64_t retry_after_ms = 0) {
+  DeliveryResult result;
+  result.outcome = outcome;
+  result.error = log::Redact(error);
+  result.retry_after_ms = retry_after_ms;
+  return result;
+}
+
+}  // namespace
+
+WecomAppNotifier::WecomAppNotifier(WecomAppConfig config, const NotifierDeps& deps)
+    : config_(std::move(config)),
+      http_(deps.http),
+      api_url_(wecom::NormalizeApiUrl(config_.api_url)),
+      language_(config_.language.empty() ? deps.language : config_.language),
+      timezone_(config_.timezone.empty() ? deps.timezone : config_.timezone),
+      tokens_(wecom::SharedTokenCache(config_.api_url, config_.corp_id, config_.secret, deps.http,
+                                      deps.clock, config_.timeout_ms)) {}
+
+render::RenderOptions WecomAppNotifier::Options(render::Format format, size_t max_bytes,
+                                                render::Overflow overflow) const {
+  render::RenderOptions options;
+  options.language = language_;
+  options.timezone = timezone_;
+  options.format = format;
+  options.max_bytes = max_bytes;
+  options.overflow = overflow;
+  options.alert_url_template = config_.alert_url;
+  return options;
+}
+
+std::string WecomAppNotifier::RequestJson(const std::string& msgtype, const std::string& touser,
+                                          bool to_groups, const std::string& section_json) const {
+  // Field order and types as in doc 90236 (agentid is a JSON number).
+  ordered_json request;
+  if (!touser.empty()) request["touser"] = touser;
+  if (to_groups && !config_.to_party.empty())
+    request["toparty"] = wecom::JoinNames(config_.to_party);
+  if (to_groups && !config_.to_tag.empty()) request["totag"] = wecom::JoinNames(config_.to_tag);
+  request["msgtype"] = msgtype;
+  request["agentid"] = config_.agent_id;
+  request[msgtype] = ordered_json::parse(section_json);
+  request["safe"] = config_.safe;
+  request["enable_duplicate_check"] = config_.duplicate_check ? 1 : 0;
+  if (config_.duplicate_check) {
+    request["duplicate_check_interval"] = config_.duplicate_check_interval_s;
+  }
+  return request.dump();
+}
+
+std::vector<std::string> WecomAppNotifier::BuildRequests(const Notification& notification) const {
+  std::vector<std::string> requests;
+  if (config_.message_type == "textcard") {
+    ordered_json card;
+    card["title"] = render::RenderTitle(
+        notification,
+        Options(render::Format::kText, kCardTitleMaxBytes, render::Overflow::kTruncate),
+        kCardTitleMaxBytes);
+    // The description allows a little HTML, so the text is escaped; escaping grows it, so the
+    // budget shrinks until the escaped text fits.
+    std::string description;
+    size_t budget = kCardDescriptionMaxBytes;
+    for (int attempt = 0; attempt < 4; ++attempt) {
+      std::vector<std::string> parts = render::RenderMessage(
+          notification, Options(render::Format::kText, budget, render::Overflow::kTruncate));
+      description = EscapeHtml(parts.empty() ? std::string() : parts.front());
+      if (description.size() <= kCardDescriptionMaxBytes) break;
+      budget -= std::min(budget / 2, description.size() - kCardDescriptionMaxBytes);
+    }
+    if (description.size() > kCardDescriptionMaxBytes) {
+      description = render::Utf8Truncate(description, kCardDescriptionMaxBytes);
+    }
+    card["description"] = description;
+    std::string url;
+    if (!notification.alerts.empty()) url = notification.alerts.front().url;
+    if (url.empty() || url.size() > kCardUrlMaxBytes || !IsHttpUrl(url)) {
+      int64_t id = notification.alerts.empty() ? 0 : notification.alerts.front().id;
+      url = ReplaceId(config_.alert_url, id);
+    }
+    card["url"] = url;
+    card["btntxt"] = language_ == "en" ? "More" : "详情";
+    requests.push_back(
+        RequestJson("textcard", wecom::JoinNames(config_.to_user), true, card.dump()));
+    return requests;
+  }
+
+  const bool markdown = config_.message_type == "markdown";
+  std::vector<std::string> main_users = config_.to_user;
+  if (markdown && !config_.text_fallback_users.empty()) {
+    std::set<std::string> fallback(config_.text_fallback_users.begin(),
+                                   config_.text_fallback_users.end());
+    main_users.erase(std::remove_if(main_users.begin(), main_users.end(),
+                                    [&](const std::string& u) { return fallback.count(u) > 0; }),
+                     main_users.end());
+  }
+  const bool main_has_recipients =
+      !main_users.empty() || !config_.to_party.empty() || !config_.to_tag.empty();
+  if (main_has_recipients) {
+    const std::string msgtype = markdown ? "markdown" : "text";
+    std::vector<std::string> parts = render::RenderMessage(
+        notification,
+        Options(markdown ? render::Format::kMarkdown : render::Format::kText,
+                markdown ? kMarkdownMaxBytes : kTextMaxBytes, render::Overflow::kSplit));
+    for (const std::string& part : parts) {
+      ordered_json section;
+      section["content"] = part;
+      requests.push_back(RequestJson(msgtype, wecom::JoinNames(main_users), true, section.dump()));
+    }
+  }
+  if (markdown && !config_.text_fallback_users.empty()) {
+    std::vector<std::string> parts = render::RenderMessage(
+        notification, Options(render::Format::kText, kTextMaxBytes, render::Overflow::kSplit));
+    for (const std::string& part : parts) {
+      ordered_json section;
+      section["content"] = part;
+      requests.push_back(RequestJson("text", wecom::JoinNames(config_.text_fallback_users), false,
+                                     section.dump()));
+    }
+  }
+  return requests;
+}
+
+int WecomAppNotifier::MessageCount(const Notification& notification) const {
+  int total = static_cast<int>(BuildRequests(notification).size());
+  return std::max(1, total - std::max(0, notification.parts_done));
+}
+
+DeliveryResult WecomAppNotifier::SendOne(const std::string& body) {
+  for (int attempt = 0;; ++attempt) {
+    Result<std::string> token = tokens_->Get();
+    if (!token.ok()) {
+      return Failure(
+          token.status().IsTransient() ? DeliveryOutcome::kRetry : DeliveryOutcome::kPermanent,
+          token.status().message());
+    }
+    http::HttpRequest request;
+    request.method = "POST";
+    request.url = api_url_ + "message/send?access_token=" + http::UrlEncode(*token);
+    request.headers.Set("Content-Type", "application/json; charset=utf-8");
+    request.body = body;
+    request.timeout_ms = config_.timeout_ms;
+    Result<http::HttpResponse> response = http_->Send(request);
+    if (!response.ok()) {
+      return Failure(DeliveryOutcome::kRetry, "message/send: " + response.status().message());
+    }
+    if (response->status != 200) {
+      std::string error = "message/send: HTTP " + std::to_string(response->status);
+      if (response->status >= 500 || response->status == 429) {
+        return Failure(DeliveryOutcome::kRetry, error);
+      }
+      return Failure(DeliveryOutcome::kPermanent, error + " (check api_url)");
+    }
+    Result<wecom::ApiReply> reply = wecom::ParseApiReply(response->body);
+    if (!reply.ok()) {
+      return Failure(DeliveryOutcome::kRetry, "message/send: " + reply.status().message());
+    }
+    const std::string errmsg = log::Redact(reply->errmsg);
+    const std::string described =
+        "WeCom errcode " + std::to_string(reply->errcode) + " (" + errmsg + ")";
+    switch (reply->errcode) {
+      case 0:
+        if (!reply->invaliduser.empty() || !reply->invalidparty.empty() ||
+            !reply->invalidtag.empty()) {
+          spdlog::warn(
+              "wecom_app receiver {}: delivered, but WeCom did not know these recipients "
+              "(check to_user/to_party/to_tag and the app's visible range): invaliduser='{}' "
+              "invalidparty='{}' invalidtag='{}'",
+              config_.name, reply->invaliduser, reply->invalidparty, reply->invalidtag);
+        }
+        return DeliveryResult{};
+      case 40001:
+      case 40014:
+      case 42001:
+        // The token was revoked or expired early: evict it (only if nobody already did) and
+        // try once more with a fresh one.
+        tokens_->Invalidate(*token);
+        if (attempt == 0) continue;
+        return Failure(DeliveryOutcome::kRetry,
+                       "message/send: " + described + " again with a fresh access token");
+      case -1:
+        return Failure(DeliveryOutcome::kRetry, "message/send: " + described + ": WeCom busy");
+      case 45009:
+      case 45033:
+        return Failure(DeliveryOutcome::kRetry,
+                       "message/send: " + described + ": WeCom throttled the app",
+                       kThrottleRetryMs);
+      case 60020:
+        return Failure(DeliveryOutcome::kPermanent, wecom::UntrustedIpAdvice(errmsg));
+      case 81013:
+        return Failure(DeliveryOutcome::kPermanent,
+                       "message/send: " + described + ": no valid recipient (invaliduser='" +
+                           reply->invaliduser + "' invalidparty='" + reply->invalidparty +
+                           "' invalidtag='" + reply->invalidtag +
+                           "'); check to_user/to_party/to_tag and the app's visible range");
+      default:
+        return Failure(DeliveryOutcome::kPermanent, "message/send: " + described);
+    }
+  }
+}
+
+DeliveryResult WecomAppNotifier::Deliver(const Notification& notification) {
+  const std::vector<std::string> requests = BuildRequests(notification);
+  const int total = static_cast<int>(requests.size());
+  int done = std::clamp(notification.parts_done, 0, total);
+  for (; done < total; ++done) {
+    DeliveryResult result = SendOne(requests[static_cast<size_t>(done)]);
+    if (result.outcome != DeliveryOutcome::kDelivered) {
+      if (total > 1) {
+        result.error =
+            "part " + std::to_string(done + 1) + "/" + std::to_string(total) + ": " + result.error;
+      }
+      result.parts_done = done;
+      return result;
+    }
+  }
+  DeliveryResult delivered;
+  delivered.parts_done = total;
+  return delivered;
+}
+
+NotifierFactory ParseWecomAppReceiver(const std::string& name, config::Node node) {
+  wecom::CheckedNode section(
+      node,
+      {"type", "corp_id", "agent_id", "secret", "secret_file", "secret_env", "to_user", "to_party",
+       "to_tag", "message_type", "text_fallback_users", "safe", "duplicate_check",
+       "duplicate_check_interval", "api_url", "timeout", "language", "timezone", "alert_url"});
+  WecomAppConfig config;
+  config.name = name;
+  std::string type;
+  section.String("type", &type);
+  if (!section.Has("corp_id")) section.Error("corp_id", "required: the WeCom corp id (ww...)");
+  section.String("corp_id", &config.corp_id);
+  if (section.Has("corp_id") && config.corp_id.empty())
+    section.Error("corp_id", "must not be empty");
+  if (!section.Has("agent_id")) section.Error("agent_id", "required: the app's AgentId");
+  section.Int("agent_id", &config.agent_id, 1, INT32_MAX);
+  if (!section.Has("secret") && !section.Has("secret_file") && !section.Has("secret_env")) {
+    section.Error("secret_file", "required: the app's Secret, from secret_file or secret_env");
+  }
+  section.Secret("secret", &config.secret);
+  section.Names("to_user", &config.to_user);
+  section.Names("to_party", &config.to_party);
+  section.Names("to_tag", &config.to_tag);
+  if (config.to_user.size() > 1000) section.Error("to_user", "at most 1000 users");
+  if (config.to_party.size() > 100) section.Error("to_party", "at most 100 parties");
+  if (config.to_tag.size() > 100) section.Error("to_tag", "at most 100 tags");
+  section.Enum("message_type", &config.message_type, {"text", "markdown", "textcard"});
+  section.Names("text_fallback_users", &config.text_fallback_users);
+  if (!config.text_fallback_users.empty() && config.message_type != "markdown") {
+    section.Error("text_fallback_users", "only applies to message_type markdown");
+  }
+  if (config.to_user.empty() && config.to_party.empty() && config.to_tag.empty() &&
+      config.text_fallback_users.empty() && section.ok()) {
+    section.Error("to_user", "set at least one of to_user, to_party, to_tag");
+  }
+  int64_t safe = 0;
+  section.Int("safe", &safe, 0, 1);
+  config.safe = static_cast<int>(safe);
+  section.Bool("duplicate_check", &config.duplicate_check);
+  int64_t interval_ms = config.duplicate_check_interval_s * 1000;
+  section.DurationMs("duplicate_check_interval", &interval_ms, 1000, 4 * 3600 * 1000);
+  config.duplicate_check_interval_s = interval_ms / 1000;
+  section.String("api_url", &config.api_url);
+  if (!IsHttpUrl(config.api_url)) section.Error("api_url", "must be an http:// or https:// URL");
+  config.api_url = wecom::NormalizeApiUrl(config.api_url);
+  section.DurationMs("timeout", &config.timeout_ms, 100, 5 * 60 * 1000);
+  section.Enum("language", &config.language, {"zh", "en"});
+  section.String("timezone", &config.timezone);
+  section.String("alert_url", &config.alert_url);
+  if (!config.alert_url.empty() && !IsHttpUrl(config.alert_url)) {
+    section.Error("alert_url",
+                  "must be an http:// or https:// URL template like "
+                  "https://beacon.example/alerts/{id}");
+  }
+  if (config.message_type == "textcard" && config.alert_url.empty()) {
+    section.Error("alert_url",
+                  "required with message_type textcard (the card's link when an alert has no "
+                  "URL of its own)");
+  }
+  if (!section.ok()) return {};
+  return [config](const NotifierDeps& deps) -> std::unique_ptr<Notifier> {
+    return std::make_unique<WecomAppNotifier>(config, deps);
+  };
+}
+
+}  // namespace beacon::notifier

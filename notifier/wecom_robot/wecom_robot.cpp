@@ -1,0 +1,246 @@
+// wecom_robot: renders a notification into webhook/send requests (split at WeCom's byte limits)
+// and maps the robot's answers onto DeliveryResult.
+#include "notifier/wecom_robot/wecom_robot.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <utility>
+
+#include "common/http/http.h"
+#include "common/log/log.h"
+#include "notifier/wecom/checked_node.h"
+#include "notifier/wecom/token_cache.h"
+
+namespace beacon::notifier {
+namespace {
+
+using ordered_json = nlohmann::ordered_json;
+
+constexpr size_t kTextMaxBytes = 2048;
+constexpr size_t kMarkdownMaxBytes = 4096;
+constexpr int64_t kThrottleRetryMs = 60 * 1000;  // the robot limit is per minute
+
+bool IsHttpUrl(const std::string& url) {
+  return url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0;
+}
+
+DeliveryResult Failure(DeliveryOutcome outcome, std::string error, int64_t retry_after_ms = 0) {
+  DeliveryResult result;
+  result.outcome = outcome;
+  result.error = log::Redact(error);
+  result.retry_after_ms = retry_after_ms;
+  return result;
+}
+
+std::string WebhookUrl(const WecomRobotConfig& config) {
+  if (!config.url.empty()) return config.url.value();
+  return wecom::NormalizeApiUrl(config.api_url) +
+         "webhook/send?key=" + http::UrlEncode(config.key.value());
+}
+
+// "<@a> <@b>\n" for markdown mentions.
+std::string MarkdownMentions(const std::vector<std::string>& users) {
+  std::string out;
+  for (const std::string& user : users) {
+    if (!out.empty()) out.push_back(' ');
+    out += "<@" + user + ">";
+  }
+  if (!out.empty()) out.push_back('\n');
+  return out;
+}
+
+}  // namespace
+
+WecomRobotNotifier::WecomRobotNotifier(WecomRobotConfig config, const NotifierDeps& deps)
+    : config_(std::move(config)),
+      http_(deps.http),
+      webhook_url_(WebhookUrl(config_)),
+      language_(config_.language.empty() ? deps.language : config_.language),
+      timezone_(config_.timezone.empty() ? deps.timezone : config_.timezone) {
+  log::RegisterSecret(config_.key.value());
+  log::RegisterSecret(http::UrlEncode(config_.key.value()));
+  log::RegisterSecret(webhook_url_);
+  std::string query = webhook_url_.substr(std::min(webhook_url_.find('?'), webhook_url_.size()));
+  auto params = http::ParseQuery(query.empty() ? query : query.substr(1));
+  if (auto it = params.find("key"); it != params.end()) log::RegisterSecret(it->second);
+}
+
+std::vector<std::string> WecomRobotNotifier::BuildRequests(const Notification& notification) const {
+  const bool markdown = config_.message_type == "markdown";
+  const std::string mentions = markdown ? MarkdownMentions(config_.mentioned_list) : "";
+  render::RenderOptions options;
+  options.language = language_;
+  options.timezone = timezone_;
+  options.format = markdown ? render::Format::kMarkdown : render::Format::kText;
+  options.max_bytes = (markdown ? kMarkdownMaxBytes : kTextMaxBytes) - mentions.size();
+  options.overflow = render::Overflow::kSplit;
+  options.alert_url_template = config_.alert_url;
+  std::vector<std::string> parts = render::RenderMessage(notification, options);
+  std::vector<std::string> requests;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    ordered_json request;
+    ordered_json section;
+    if (markdown) {
+      request["msgtype"] = "markdown";
+      section["content"] = i == 0 ? mentions + parts[i] : parts[i];
+      request["markdown"] = section;
+    } else {
+      request["msgtype"] = "text";
+      section["content"] = parts[i];
+      if (i == 0 && !config_.mentioned_list.empty()) {
+        section["mentioned_list"] = config_.mentioned_list;
+      }
+      if (i == 0 && !config_.mentioned_mobile_list.empty()) {
+        section["mentioned_mobile_list"] = config_.mentioned_mobile_list;
+      }
+      request["text"] = section;
+    }
+    requests.push_back(request.dump());
+  }
+  return requests;
+}
+
+int WecomRobotNotifier::MessageCount(const Notification& notification) const {
+  int total = static_cast<int>(BuildRequests(notification).size());
+  return std::max(1, total - std::max(0, notification.parts_done));
+}
+
+DeliveryResult WecomRobotNotifier::SendOne(const std::string& body) const {
+  http::HttpRequest request;
+  request.method = "POST";
+  request.url = webhook_url_;
+  request.headers.Set("Content-Type", "application/json; charset=utf-8");
+  request.body = body;
+  request.timeout_ms = config_.timeout_ms;
+  Result<http::HttpResponse> response = http_->Send(request);
+  if (!response.ok()) {
+    return Failure(DeliveryOutcome::kRetry, "webhook/send: " + response.status().message());
+  }
+  if (response->status != 200) {
+    std::string error = "webhook/send: HTTP " + std::to_string(response->status);
+    if (response->status >= 500 || response->status == 429) {
+      return Failure(DeliveryOutcome::kRetry, error);
+    }
+    return Failure(DeliveryOutcome::kPermanent, error + " (check api_url / the webhook URL)");
+  }
+  Result<wecom::ApiReply> reply = wecom::ParseApiReply(response->body);
+  if (!reply.ok()) {
+    return Failure(DeliveryOutcome::kRetry, "webhook/send: " + reply.status().message());
+  }
+  const std::string described = "webhook/send: WeCom errcode " + std::to_string(reply->errcode) +
+                                " (" + log::Redact(reply->errmsg) + ")";
+  switch (reply->errcode) {
+    case 0:
+      return DeliveryResult{};
+    case -1:
+      return Failure(DeliveryOutcome::kRetry, described + ": WeCom busy");
+    case 45009:
+    case 45033:
+      return Failure(DeliveryOutcome::kRetry,
+                     described + ": the robot's limit of 20 messages a minute was hit",
+                     kThrottleRetryMs);
+    case 93000:
+      return Failure(DeliveryOutcome::kPermanent,
+                     described +
+                         ": the webhook key is invalid or the robot was removed; "
+                         "create a robot in the group and configure its key");
+    case 93004:
+      return Failure(DeliveryOutcome::kPermanent,
+                     described + ": the robot is disabled; enable it in the group settings");
+    case 93008:
+      return Failure(DeliveryOutcome::kPermanent,
+                     described + ": the robot is no longer in the group; add it again");
+    case 40058:
+    case 45002:
+      return Failure(DeliveryOutcome::kPermanent,
+                     described + ": the message was rejected as too long or malformed");
+    case 60020:
+      return Failure(DeliveryOutcome::kPermanent, wecom::UntrustedIpAdvice(reply->errmsg));
+    default:
+      return Failure(DeliveryOutcome::kPermanent, described);
+  }
+}
+
+DeliveryResult WecomRobotNotifier::Deliver(const Notification& notification) {
+  const std::vector<std::string> requests = BuildRequests(notification);
+  const int total = static_cast<int>(requests.size());
+  int done = std::clamp(notification.parts_done, 0, total);
+  for (; done < total; ++done) {
+    DeliveryResult result = SendOne(requests[static_cast<size_t>(done)]);
+    if (result.outcome != DeliveryOutcome::kDelivered) {
+      if (total > 1) {
+        result.error =
+            "part " + std::to_string(done + 1) + "/" + std::to_string(total) + ": " + result.error;
+      }
+      result.parts_done = done;
+      return result;
+    }
+  }
+  DeliveryResult delivered;
+  delivered.parts_done = total;
+  return delivered;
+}
+
+NotifierFactory ParseWecomRobotReceiver(const std::string& name, config::Node node) {
+  wecom::CheckedNode section(
+      node, {"type", "key", "key_file", "key_env", "url", "url_file", "url_env", "api_url",
+             "message_type", "mentioned_list", "mentioned_mobile_list", "rate_per_minute",
+             "timeout", "language", "timezone", "alert_url"});
+  WecomRobotConfig config;
+  config.name = name;
+  std::string type;
+  section.String("type", &type);
+  const bool has_key = section.Has("key") || section.Has("key_file") || section.Has("key_env");
+  const bool has_url = section.Has("url") || section.Has("url_file") || section.Has("url_env");
+  if (!has_key && !has_url) {
+    section.Error("key_file",
+                  "required: the robot's webhook key (key_file or key_env) or its full webhook "
+                  "URL (url_file or url_env)");
+  } else if (has_key && has_url) {
+    section.Error("url_file", "set either the webhook key or the webhook URL, not both");
+  }
+  section.Secret("key", &config.key);
+  section.Secret("url", &config.url);
+  if (!config.url.empty()) {
+    // The URL itself is a secret: the messages say what is wrong without echoing it.
+    if (!IsHttpUrl(config.url.value()) || config.url.value().find("key=") == std::string::npos) {
+      section.Error(section.Has("url_file") ? "url_file" : "url_env",
+                    "must hold a webhook URL like https://qyapi.weixin.qq.com/cgi-bin/webhook/"
+                    "send?key=...");
+    }
+    if (section.Has("api_url")) section.Error("api_url", "only used with key_file / key_env");
+  }
+  section.String("api_url", &config.api_url);
+  if (!IsHttpUrl(config.api_url)) section.Error("api_url", "must be an http:// or https:// URL");
+  section.Enum("message_type", &config.message_type, {"text", "markdown"});
+  section.Names("mentioned_list", &config.mentioned_list);
+  section.Names("mentioned_mobile_list", &config.mentioned_mobile_list);
+  if (config.message_type == "markdown" && !config.mentioned_mobile_list.empty()) {
+    section.Error("mentioned_mobile_list",
+                  "only works with message_type text (markdown mentions users by id: "
+                  "mentioned_list)");
+  }
+  if (config.message_type == "markdown" &&
+      std::find(config.mentioned_list.begin(), config.mentioned_list.end(), "@all") !=
+          config.mentioned_list.end()) {
+    section.Error("mentioned_list", "@all only works with message_type text");
+  }
+  int64_t rate = config.rate_per_minute;
+  section.Int("rate_per_minute", &rate, 1, 20);
+  config.rate_per_minute = static_cast<int>(rate);
+  section.DurationMs("timeout", &config.timeout_ms, 100, 5 * 60 * 1000);
+  section.Enum("language", &config.language, {"zh", "en"});
+  section.String("timezone", &config.timezone);
+  section.String("alert_url", &config.alert_url);
+  if (!config.alert_url.empty() && !IsHttpUrl(config.alert_url)) {
+    section.Error("alert_url",
+                  "must be an http:// or https:// URL template like "
+                  "https://beacon.example/alerts/{id}");
+  }
+  if (!section.ok()) return {};
+  return [config](const NotifierDeps& deps) -> std::unique_ptr<Notifier> {
+    return std::make_unique<WecomRobotNotifier>(config, deps);
+  };
+}
+
+}  // namespace beacon::notifier
