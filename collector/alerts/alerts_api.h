@@ -1,0 +1,84 @@
+// The alerts REST API: webhook intake from Zabbix (bearer token) and Splunk (?token= plus an
+// address allow list), alert and delivery queries, silences and delivery retry for operators
+// (admin token). Intake replies 2xx only after the sink persisted the alert. Thread-safe.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "collector/alerts/alert.h"
+#include "collector/alerts/alert_store.h"
+#include "collector/alerts/alerts_config.h"
+#include "collector/api/token_auth.h"
+#include "common/clock.h"
+#include "common/http/server.h"
+#include "common/timezone.h"
+
+namespace beacon::collector::alerts {
+
+inline constexpr int kDefaultAlertLimit = 100;
+inline constexpr int kMaxAlertLimit = 1000;
+inline constexpr int64_t kSilenceMaxBodyBytes = int64_t{64} * 1024;
+
+// An IPv4 or IPv6 network of an allow list ("10.0.0.0/8", "2001:db8::/32", "192.0.2.7").
+// IPv4-mapped IPv6 addresses ("::ffff:10.1.2.3") are kept as IPv4.
+struct IpNetwork {
+  bool v6 = false;
+  std::array<uint8_t, 16> bytes{};  // IPv4 uses the first 4
+  int prefix_bits = 0;
+};
+// InvalidArgument for anything but an address or address/prefix.
+Result<IpNetwork> ParseIpNetwork(std::string_view text);
+// Whether the client address as HttpServer reports it ("192.0.2.7:51234", "[::1]:51234", or a
+// bare address) lies in one of the networks. An unreadable address is not allowed.
+bool AddressAllowed(std::string_view remote_addr, const std::vector<IpNetwork>& networks);
+
+class AlertsApi {
+ public:
+  // The sink, store, auth and clock must outlive the API and the server's routes. Tokens are
+  // registered as log secrets here. The Zabbix dates are read in config.timezone.
+  AlertsApi(AlertSink* sink, AlertStore* store, TokenAuth* auth, const Clock* clock,
+            const AlertsConfig& config);
+
+  void Register(http::HttpServer& server);
+
+  http::ServerResponse ZabbixAlert(http::ServerRequest& request);
+  http::ServerResponse SplunkAlert(http::ServerRequest& request);
+  http::ServerResponse ListAlerts(http::ServerRequest& request);
+  http::ServerResponse GetAlert(http::ServerRequest& request);
+  http::ServerResponse ListSilences(http::ServerRequest& request);
+  http::ServerResponse CreateSilence(http::ServerRequest& request);
+  http::ServerResponse ExpireSilence(http::ServerRequest& request);
+  http::ServerResponse ListDeliveries(http::ServerRequest& request);
+  http::ServerResponse RetryDeliveries(http::ServerRequest& request);
+
+  // Who may post (decided from the headers and query alone, before the body is read):
+  // NotFound when the source has no token configured, Unauthenticated for a missing or wrong
+  // token, PermissionDenied for a Splunk client outside allow_from.
+  Result<std::string> AuthenticateZabbix(const http::ServerRequest& request) const;
+  Result<std::string> AuthenticateSplunk(const http::ServerRequest& request) const;
+
+ private:
+  http::ServerResponse Submit(const http::ServerRequest& request, const AlertInput& input);
+  http::ServerResponse Rejected(const http::ServerRequest& request, std::string_view source,
+                                const Status& status);
+  http::ServerResponse StoreError(const http::ServerRequest& request, const Status& status);
+
+  AlertSink* sink_;
+  AlertStore* store_;
+  TokenAuth* auth_;
+  const Clock* clock_;
+  ZabbixSourceConfig zabbix_;
+  SplunkSourceConfig splunk_;
+  std::vector<IpNetwork> splunk_networks_;
+  int64_t max_body_bytes_;
+  std::vector<std::string> receivers_;
+  TimeZone zabbix_tz_;
+};
+
+}  // namespace beacon::collector::alerts

@@ -1,0 +1,41 @@
+// Zabbix webhook media type -> AlertInput: the parameters our templates/zabbix media type posts
+// (every value a macro-expanded string; macros that do not apply arrive literally). Pure.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string_view>
+
+#include "collector/alerts/alert.h"
+#include "collector/alerts/alerts_config.h"
+#include "common/status.h"
+#include "common/timezone.h"
+
+namespace beacon::collector::alerts {
+
+// The message of the FailedPrecondition ParseZabbixAlert returns for an acknowledgement/update
+// operation (EventUpdateStatus "1"): not an alert state change, the caller answers 200
+// "ignored" and stores nothing.
+inline constexpr std::string_view kZabbixUpdateIgnored = "ignored: update";
+
+// True for a parameter value that is a Zabbix macro left unexpanded ("{EVENT.RECOVERY.DATE}",
+// "{$MACRO}", "{#LLD}", "{?expr}"): such a value counts as absent.
+bool IsUnexpandedZabbixMacro(std::string_view value);
+
+// Parses the webhook parameters (a JSON object of strings; numbers are accepted too).
+// EventValue "1" is a problem (firing), "0" its recovery (resolved, event time from
+// EventRecoveryDate/EventRecoveryTime). Dates ("2026.11.26 03:20:40", or EventDate "2026.11.26"
+// plus EventTime "03:20:40") are wall-clock times of the Zabbix server in `server_tz`; an absent
+// date leaves event_ms 0 (the time of receipt).
+// Errors: InvalidArgument naming the parameter (missing or malformed EventID, EventValue,
+// HostName, EventNSeverity, EventTags, dates; EventSource other than "0" (trigger events));
+// FailedPrecondition(kZabbixUpdateIgnored) for an update operation.
+Result<AlertInput> ParseZabbixAlert(const nlohmann::json& params, const ZabbixSourceConfig& config,
+                                    const TimeZone& server_tz);
+
+// Wall-clock fields in `tz` -> UTC milliseconds (around a DST change, the reading taken with the
+// offset in force at that instant). InvalidArgument for out-of-range fields.
+Result<int64_t> LocalToUnixMs(const TimeZone& tz, int year, int month, int day, int hour,
+                              int minute, int second);
+
+}  // namespace beacon::collector::alerts
