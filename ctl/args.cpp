@@ -28,6 +28,14 @@ const std::vector<CommandSpec>& Commands() {
       {{"backups", "list"}, {"host", "path", "set", "since", "until", "limit"}, 0, 0, {}},
       {{"backups", "lifecycle"}, {}, 0, 0, {"dry-run"}},
       {{"restore"}, {"version", "at", "to", "timeout-wait"}, 2, 2, {"no-wait"}},
+      {{"alerts"}, {"status", "source", "host", "since", "limit"}, 0, 0, {"undelivered"}},
+      {{"alerts", "show"}, {}, 1, 1, {}},
+      {{"silence", "add"}, {"for", "until", "reason", "by"}, 1, 64, {}},
+      {{"silence", "list"}, {}, 0, 0, {"all"}},
+      {{"silence", "expire"}, {}, 1, 1, {}},
+      {{"deliveries"}, {"state", "limit"}, 0, 0, {}},
+      {{"deliveries", "retry"}, {}, 1, 1, {}},
+      {{"zabbix", "alert"}, {"zabbix-token-file"}, 3, 3, {}},
   };
   return kCommands;
 }
@@ -82,6 +90,8 @@ Status ValidateCommandOptions(const Invocation& inv) {
   for (const char* key : {"since", "until", "at"}) {
     it = inv.options.find(key);
     if (it == inv.options.end()) continue;
+    // A silence's --until is a future time, checked by the command with its own message.
+    if (CommandName(inv.command) == "silence add") continue;
     if (!ParseDurationMs(it->second).ok() && !ParseRfc3339(it->second).ok()) {
       return UsageError(std::string("--") + key +
                             " takes a duration ago (30m, 1h, 7d) or an RFC 3339 time, got '" +
@@ -102,6 +112,16 @@ Status ValidateCommandOptions(const Invocation& inv) {
           "--version takes a version id from 'beaconctl backups list', got '" + text + "'",
           inv.command);
     }
+  }
+  it = inv.options.find("status");
+  if (it != inv.options.end() && it->second != "firing" && it->second != "resolved") {
+    return UsageError("--status takes firing or resolved, got '" + it->second + "'", inv.command);
+  }
+  it = inv.options.find("state");
+  if (it != inv.options.end() && it->second != "pending" && it->second != "failed" &&
+      it->second != "delivered") {
+    return UsageError("--state takes pending, failed or delivered, got '" + it->second + "'",
+                      inv.command);
   }
   it = inv.options.find("to");
   if (it != inv.options.end() && (it->second.empty() || it->second[0] != '/')) {
@@ -151,6 +171,14 @@ Result<Invocation> ParseArgs(const std::vector<std::string>& argv, const Getenv&
     const bool is_option = !only_positionals && arg.size() > 1 && arg[0] == '-';
     if (!is_option) {
       if (spec != nullptr) {
+        // "alerts show": a command that is also the start of a longer one takes the longer.
+        std::vector<std::string> longer = words;
+        longer.push_back(arg);
+        if (inv.args.empty() && IsPrefixOfSomeCommand(longer)) {
+          words = std::move(longer);
+          spec = FindCommand(words);
+          continue;
+        }
         inv.args.push_back(arg);
         continue;
       }
@@ -343,6 +371,86 @@ std::string HelpText(const std::vector<std::string>& command) {
         "  --no-wait          print the command id and return at once\n"
         "  --timeout-wait D   stop waiting after D (default 10m); the restore goes on\n"
         "Exits 0 when the restore succeeded, 1 when it failed (the reason on stderr).\n";
+  } else if (name == "alerts") {
+    text =
+        "Usage: beaconctl alerts [--status firing|resolved] [--source S] [--host H] [--since T]\n"
+        "                        [--undelivered] [--limit N]\n"
+        "       beaconctl alerts show ID\n\n"
+        "Alerts from Zabbix, Splunk and agent events, newest first: start time, severity,\n"
+        "status, id, host, title and the delivery to each receiver (\"robot:pending(3)\" =\n"
+        "3 attempts so far, then the last error).\n"
+        "  --status S      only firing or only resolved alerts\n"
+        "  --source S      only alerts from zabbix, splunk, agent or api\n"
+        "  --host H        only alerts of host H (exact name)\n"
+        "  --since T       received at or after T: a duration ago (30m, 1h, 7d) or an RFC 3339\n"
+        "                  time\n"
+        "  --undelivered   only alerts with a delivery not yet delivered (pending or failed)\n"
+        "  --limit N       at most N alerts (1..1000, collector default 100)\n"
+        "  show ID         one alert with its message, tags and every delivery attempt\n";
+  } else if (name == "alerts show") {
+    text =
+        "Usage: beaconctl alerts show ID\n\n"
+        "One alert (ID as printed by 'beaconctl alerts', with or without '#'): status, severity,\n"
+        "host, times, tags, link, message, and per receiver the delivery state, attempts,\n"
+        "delivery time and last error.\n";
+  } else if (name == "silence") {
+    text =
+        "Usage: beaconctl silence add MATCHER... (--for D | --until T) --reason TEXT [--by NAME]\n"
+        "       beaconctl silence list [--all]\n"
+        "       beaconctl silence expire ID\n\n"
+        "Silences mute notifications of the alerts they match; alerts are still recorded.\n"
+        "  add      create a silence (see 'beaconctl silence add --help')\n"
+        "  list     active and pending silences; --all adds expired ones\n"
+        "  expire   end a silence now\n";
+  } else if (name == "silence add") {
+    text =
+        "Usage: beaconctl silence add MATCHER... (--for D | --until T) --reason TEXT\n"
+        "                             [--by NAME]\n\n"
+        "Mutes notifications of every alert matching ALL matchers until the silence ends.\n"
+        "A matcher is FIELD OP VALUE:\n"
+        "  FIELD  source, host, severity, title, fingerprint, status, or tag:NAME\n"
+        "  OP     = (equal), != (not equal), =~ (glob, e.g. host=~db-*), !~ (glob does not\n"
+        "         match); for severity also >= and <= (severity<=average)\n"
+        "Quote matchers with * or ! for the shell: 'host=~db-*'.\n"
+        "  --for D        how long, e.g. 30m, 2h, 1d\n"
+        "  --until T      until an RFC 3339 time, e.g. 2026-11-26T18:00:00+08:00\n"
+        "  --reason TEXT  why (required; shown with the silence)\n"
+        "  --by NAME      who (default: the login name)\n";
+  } else if (name == "silence list") {
+    text =
+        "Usage: beaconctl silence list [--all]\n\n"
+        "Silences: id, state (active with the time left, pending, expired), matchers, start,\n"
+        "end, creator and reason.\n"
+        "  --all   include expired silences\n";
+  } else if (name == "silence expire") {
+    text =
+        "Usage: beaconctl silence expire ID\n\n"
+        "Ends silence ID now; the alerts it matched are notified again.\n";
+  } else if (name == "deliveries" || name == "deliveries retry") {
+    text =
+        "Usage: beaconctl deliveries [--state pending|failed|delivered] [--limit N]\n"
+        "       beaconctl deliveries retry RECEIVER\n\n"
+        "The outbox: one delivery per notification and receiver, newest first, with its\n"
+        "state, attempts, next try, the alerts it carries and the last error.\n"
+        "  --state S         only pending, failed (gave up) or delivered ones\n"
+        "  --limit N         at most N deliveries (1..1000, collector default 100)\n"
+        "  retry RECEIVER    put RECEIVER's failed deliveries back to pending (after fixing\n"
+        "                    its credentials or the IP allow list, for example)\n";
+  } else if (name == "zabbix" || name == "zabbix alert") {
+    text =
+        "Usage: beaconctl zabbix alert [--zabbix-token-file FILE] [--] SENDTO SUBJECT MESSAGE\n\n"
+        "The command of a Zabbix *script* media type (templates/zabbix/beacon_media_script.yaml;\n"
+        "the webhook media type beacon_media_webhook.yaml needs no beaconctl). Zabbix passes\n"
+        "{ALERT.SENDTO} {ALERT.SUBJECT} {ALERT.MESSAGE}; the message templates write the event\n"
+        "as \"Key: value\" lines (Event ID, Event value, Severity, Host, Host IP, Trigger ID,\n"
+        "Trigger status, Event tags, Event date, Recovery date, Item value, Update status,\n"
+        "Event source); other lines are the message text. SENDTO becomes the tag \"sendto\".\n"
+        "The alert is posted to POST /api/v1/alerts/zabbix.\n"
+        "  --zabbix-token-file FILE  file with the collector's Zabbix source token\n"
+        "                            (alerts.zabbix.token_file; env BEACON_ZABBIX_TOKEN_FILE).\n"
+        "                            The admin token is not used.\n"
+        "Prints one line (Zabbix shows it as the alert's error when the exit code is not 0):\n"
+        "exit 0 when the collector stored the alert, 1 otherwise.\n";
   } else if (name == "token revoke") {
     text = "Usage: beaconctl token revoke AGENT\n\nRevokes every token of AGENT.\n";
   } else {
@@ -358,6 +466,16 @@ std::string HelpText(const std::vector<std::string>& command) {
         "  backups list [--host H] ...   backed-up file versions, newest first\n"
         "  backups lifecycle [--dry-run] apply the backup lifecycle policies now\n"
         "  restore HOST PATH [--at T]    restore a backed-up file on a host\n"
+        "  alerts [--undelivered] ...    alerts with their delivery state, newest first\n"
+        "  alerts show ID                one alert with every delivery attempt\n"
+        "  silence add MATCHER... --for D --reason TEXT\n"
+        "                                mute matching alerts for a while\n"
+        "  silence list [--all]          list silences\n"
+        "  silence expire ID             end a silence now\n"
+        "  deliveries [--state failed]   notifications per receiver and their state\n"
+        "  deliveries retry RECEIVER     retry a receiver's failed deliveries\n"
+        "  zabbix alert SENDTO SUBJECT MESSAGE\n"
+        "                                send a Zabbix alert (script media type)\n"
         "  version                       print the version\n"
         "  help [COMMAND]                this help, or a command's\n";
   }

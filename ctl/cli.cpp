@@ -8,6 +8,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "ctl/alert_commands.h"
 #include "ctl/api.h"
 #include "ctl/commands.h"
 #include "common/timezone.h"
@@ -53,7 +54,14 @@ Result<std::string> ReadTokenFile(const std::string& path) {
 
 int Run(const std::vector<std::string>& args, const Environment& env) {
   auto parsed = ParseArgs(args, env.getenv);
-  if (!parsed.ok()) return UsageFailure(env, parsed.status().message());
+  if (!parsed.ok()) {
+    // Zabbix shows stdout as the reason an alert script failed and expects exit 1.
+    if (IsZabbixAlertInvocation(args)) {
+      *env.out << "beaconctl: " << parsed.status().message() << "\n";
+      return kExitCollectorError;
+    }
+    return UsageFailure(env, parsed.status().message());
+  }
   const Invocation& inv = *parsed;
   if (inv.help) {
     *env.out << HelpText(inv.command);
@@ -68,6 +76,9 @@ int Run(const std::vector<std::string>& args, const Environment& env) {
     }
     return kExitOk;
   }
+
+  // Runs with the Zabbix source token, not the admin token.
+  if (command == "zabbix alert") return RunZabbixAlert(*env.http, inv, env.getenv, *env.out);
 
   auto tz = TimeZone::Load(inv.global.tz);
   if (!tz.ok()) return UsageFailure(env, "--tz: " + tz.status().message());
@@ -102,6 +113,18 @@ int Run(const std::vector<std::string>& args, const Environment& env) {
   if (command == "backups list") return RunBackupsList(ctx, inv.options);
   if (command == "backups lifecycle") return RunBackupsLifecycle(ctx, inv.options);
   if (command == "restore") return RunRestore(ctx, inv.args[0], inv.args[1], inv.options);
+  if (command == "alerts") return RunAlerts(ctx, inv.options);
+  if (command == "alerts show") return RunAlertShow(ctx, inv.args[0]);
+  if (command == "silence add") {
+    auto user = env.getenv("USER");
+    if (!user || user->empty()) user = env.getenv("LOGNAME");
+    std::string by = user && !user->empty() ? *user : "beaconctl";
+    return RunSilenceAdd(ctx, inv.args, inv.options, by);
+  }
+  if (command == "silence list") return RunSilenceList(ctx, inv.options);
+  if (command == "silence expire") return RunSilenceExpire(ctx, inv.args[0]);
+  if (command == "deliveries") return RunDeliveries(ctx, inv.options);
+  if (command == "deliveries retry") return RunDeliveriesRetry(ctx, inv.args[0]);
   return UsageFailure(env, "unknown command '" + command + "'");
 }
 
