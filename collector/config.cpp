@@ -89,6 +89,8 @@ Result<CollectorConfig> Load(config::Document& doc) {
   cfg.backups.stores = objstore::ReadStoreConfigs(backups_node.Child("stores"));
   cfg.backups.lifecycle = backups::ReadLifecycleConfig(backups_node);
 
+  cfg.alerts = alerts::ReadAlertsConfig(root.Child("alerts"), notifier::ParseReceiver);
+
   config::ReadLogOptions(root.Child("log"), &cfg.log);
 
   BEACON_RETURN_IF_ERROR(doc.Finish());
@@ -98,6 +100,7 @@ Result<CollectorConfig> Load(config::Document& doc) {
   cfg.listen.tls_cert_file = ResolvePath(doc.base_dir(), cfg.listen.tls_cert_file);
   cfg.listen.tls_key_file = ResolvePath(doc.base_dir(), cfg.listen.tls_key_file);
   cfg.log.file = ResolvePath(doc.base_dir(), cfg.log.file);
+  cfg.alerts.path = ResolvePath(doc.base_dir(), cfg.alerts.path);
   return cfg;
 }
 
@@ -118,6 +121,11 @@ Result<CollectorConfig> LoadCollectorConfigFromString(const std::string& text,
 std::string CatalogPath(const CollectorConfig& config) {
   if (!config.backups.catalog_path.empty()) return config.backups.catalog_path;
   return (std::filesystem::path(config.store.path).parent_path() / "catalog.db").string();
+}
+
+std::string AlertsPath(const CollectorConfig& config) {
+  if (!config.alerts.path.empty()) return config.alerts.path;
+  return (std::filesystem::path(config.store.path).parent_path() / "alerts.db").string();
 }
 
 int MaxWaitingPolls(const CollectorConfig& config) {

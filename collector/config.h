@@ -6,6 +6,7 @@
 #include <map>
 #include <string>
 
+#include "collector/alerts/alerts_config.h"
 #include "collector/backups/lifecycle_config.h"
 #include "common/cloud/objstore/store_config.h"
 #include "common/config/config.h"
@@ -72,11 +73,14 @@ struct CollectorConfig {
   IngestConfig ingest;
   HostsConfig hosts;
   BackupsConfig backups;
+  alerts::AlertsConfig alerts;
   log::LogOptions log;
 };
 
 // The catalog file: backups.catalog_path, or catalog.db beside store.path.
 std::string CatalogPath(const CollectorConfig& config);
+// The alert store file: alerts.path, or alerts.db beside store.path.
+std::string AlertsPath(const CollectorConfig& config);
 // backups.max_waiting_polls with its default applied.
 int MaxWaitingPolls(const CollectorConfig& config);
 

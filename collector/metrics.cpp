@@ -130,6 +130,12 @@ std::string CollectorMetrics::Render(EventStore& store, int64_t now_ms) const {
              FormatDouble(static_cast<double>(now_ms - agent.last_seen_ms) / 1000.0) + "\n";
     }
   }
+  std::function<std::string()> section;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    section = section_;
+  }
+  if (section) out += section();
   return out;
 }
 

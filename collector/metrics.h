@@ -5,6 +5,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -30,6 +31,12 @@ class CollectorMetrics {
   int64_t batches() const { return batches_.load(); }
   int64_t rejected(const std::string& reason) const;
 
+  // Text appended to every Render (the alert pipeline's metrics); set once at start-up.
+  void SetSection(std::function<std::string()> section) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    section_ = std::move(section);
+  }
+
   // Counters plus gauges read from the store; a store error leaves the store gauges out.
   std::string Render(EventStore& store, int64_t now_ms) const;
 
@@ -46,6 +53,7 @@ class CollectorMetrics {
   std::array<int64_t, kBatchBuckets.size()> buckets_{};  // GUARDED_BY(mutex_), not cumulative
   int64_t latency_count_ = 0;                            // GUARDED_BY(mutex_)
   double latency_sum_ = 0;                               // GUARDED_BY(mutex_)
+  std::function<std::string()> section_;                 // GUARDED_BY(mutex_)
 };
 
 }  // namespace beacon::collector

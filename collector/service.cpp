@@ -5,8 +5,11 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <random>
 #include <utility>
 
+#include "collector/alerts/agent_rules.h"
+#include "collector/alerts/routing.h"
 #include "collector/backups/lifecycle_api.h"
 #include "common/cloud/objstore/store_config.h"
 
@@ -44,12 +47,17 @@ Status CollectorService::Start() {
   archive_restorer_ = std::make_unique<backups::ArchiveRestorer>(*catalog_, stores_by_name, *clock_,
                                                                  config_.backups.lifecycle);
   auth_ = std::make_unique<TokenAuth>(store_.get(), clock_, config_.api.admin_token.value());
+  if (Status alerts = SetUpAlerts(); !alerts.ok()) {
+    Stop();
+    return alerts;
+  }
   IngestLimits limits;
   limits.max_body_bytes = config_.ingest.max_body_bytes;
   limits.max_decompressed_bytes = config_.ingest.max_decompressed_bytes;
   limits.max_records = config_.ingest.max_records;
   ingest_ = std::make_unique<IngestHandler>(store_.get(), auth_.get(), &metrics_, clock_, limits,
                                             catalog_.get());
+  ingest_->SetEventHook([this](const wire::Batch& batch) { return RaiseAgentAlerts(batch); });
   query_ = std::make_unique<QueryApi>(store_.get(), auth_.get(), &metrics_, clock_,
                                       config_.hosts.stale_after_ms);
   backups::BackupsApiOptions backups_options;
@@ -70,14 +78,15 @@ Status CollectorService::Start() {
   query_->Register(*server_);
   backups_api_->Register(*server_);
   backups::RegisterLifecycleRoutes(*server_, *auth_, *lifecycle_, *catalog_);
+  alerts_api_->Register(*server_);
+  metrics_.SetSection([this] { return AlertMetrics(); });
+  // The outbox first: deliveries left over from before a restart go out while the listener
+  // starts taking new alerts.
+  dispatcher_->Start();
+  alert_pipeline_->Start();
   Status started = server_->Start();
   if (!started.ok()) {
-    server_.reset();
-    archive_restorer_.reset();
-    lifecycle_.reset();
-    object_stores_.clear();
-    catalog_.reset();
-    store_.reset();
+    Stop();
     return started.WithContext("listening on " + config_.listen.host + ":" +
                                std::to_string(config_.listen.port));
   }
@@ -105,6 +114,16 @@ void CollectorService::Stop() {
   if (catalog_) catalog_->WakeAllWaiters();
   if (server_) server_->Stop();
   server_.reset();
+  // No request can submit alerts any more: stop the flusher, then let in-flight deliveries end.
+  if (alert_pipeline_) alert_pipeline_->Stop();
+  if (dispatcher_) dispatcher_->Stop();
+  metrics_.SetSection(nullptr);
+  alerts_api_.reset();
+  alert_pipeline_.reset();
+  dispatcher_.reset();
+  notifiers_.clear();
+  notifier_http_.reset();
+  alert_store_.reset();
   // After the server: no request can reach them any more.
   if (archive_restorer_) archive_restorer_->Stop();
   if (lifecycle_) lifecycle_->Stop();
@@ -137,6 +156,126 @@ void CollectorService::PruneLoop() {
     prune_cv_.wait_for(lock, std::chrono::milliseconds(config_.store.prune_interval_ms),
                        [this] { return stopping_; });
   }
+}
+
+Status CollectorService::SetUpAlerts() {
+  const std::string path = AlertsPath(config_);
+  Result<std::unique_ptr<alerts::AlertStore>> alert_store = alerts::AlertStore::Open(path);
+  if (!alert_store.ok()) return alert_store.status().WithContext("opening the alert store " + path);
+  alert_store_ = std::move(*alert_store);
+
+  http::CurlClientOptions http_options;
+  http_options.user_agent = "beacon-collector/" BEACON_VERSION;
+  notifier_http_ = http::NewCurlHttpClient(http_options);
+  notifier::NotifierDeps deps;
+  deps.http = notifier_http_.get();
+  deps.clock = clock_;
+  deps.language = config_.alerts.language;
+  deps.timezone = config_.alerts.timezone;
+  std::map<std::string, notifier::Notifier*> receivers;
+  for (const auto& [name, factory] : config_.alerts.receivers) {
+    std::unique_ptr<notifier::Notifier> built = factory(deps);
+    receivers[name] = built.get();
+    notifiers_[name] = std::move(built);
+  }
+  Result<alerts::Router> router = alerts::Router::Create(config_.alerts);
+  if (!router.ok()) return router.status().WithContext("alerts.routes");
+
+  auto random = std::make_shared<std::mt19937_64>(std::random_device{}());
+  dispatcher_ = std::make_unique<outbox::Dispatcher>(
+      *alert_store_, receivers, *clock_, config_.alerts.outbox, [random] {
+        return std::uniform_real_distribution<double>(0.0, 1.0)(*random);
+      });
+  alert_pipeline_ = std::make_unique<alerts::AlertPipeline>(
+      *alert_store_, std::move(*router), config_.alerts.inhibit, *clock_,
+      [this] { dispatcher_->Wake(); });
+  alert_pipeline_->ResolveWhenQuiet("splunk", config_.alerts.splunk.resolve_after_ms);
+  alerts_api_ = std::make_unique<alerts::AlertsApi>(alert_pipeline_.get(), alert_store_.get(),
+                                                    auth_.get(), clock_, config_.alerts);
+  spdlog::info("alerts: store {}, {} receiver(s), {} route(s)", path, receivers.size(),
+               config_.alerts.routes.size());
+  return Status::Ok();
+}
+
+Status CollectorService::RaiseAgentAlerts(const wire::Batch& batch) {
+  if (config_.alerts.agent_rules.empty()) return Status::Ok();
+  for (const wire::Record& record : batch.records) {
+    if (record.type != wire::RecordType::kEvent) continue;
+    std::optional<alerts::AlertInput> input =
+        alerts::AgentEventToAlert(batch.agent, record, config_.alerts.agent_rules);
+    if (!input) continue;
+    BEACON_RETURN_IF_ERROR(alert_pipeline_->Submit(*input).status());
+  }
+  return Status::Ok();
+}
+
+std::string CollectorService::AlertMetrics() const {
+  std::string out;
+  auto header = [&out](const char* name, const char* type, const char* help) {
+    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
+  };
+  auto label = [](const std::string& value) {
+    std::string escaped;
+    for (char c : value) {
+      if (c == '\\' || c == '"') escaped += '\\';
+      escaped += c == '\n' ? ' ' : c;
+    }
+    return escaped;
+  };
+  const alerts::PipelineStats pipeline = alert_pipeline_->stats();
+  header("beacon_alerts_received_total", "counter", "Alert reports by source and outcome.");
+  for (const auto& [key, count] : pipeline.submitted) {
+    const size_t slash = key.find('/');
+    out += "beacon_alerts_received_total{source=\"" + label(key.substr(0, slash)) +
+           "\",outcome=\"" + label(key.substr(slash + 1)) + "\"} " + std::to_string(count) + "\n";
+  }
+  header("beacon_alerts_errors_total", "counter",
+         "Alert reports that could not be recorded, and failed group flushes.");
+  out += "beacon_alerts_errors_total{stage=\"record\"} " +
+         std::to_string(pipeline.submit_errors) + "\n";
+  out += "beacon_alerts_errors_total{stage=\"flush\"} " + std::to_string(pipeline.flush_errors) +
+         "\n";
+  header("beacon_alerts_muted_total", "counter",
+         "Group members left out of a notification by a silence or an inhibition.");
+  out += "beacon_alerts_muted_total " + std::to_string(pipeline.muted) + "\n";
+  header("beacon_alerts_resolved_quiet_total", "counter",
+         "Alerts resolved because their source (Splunk) stopped reporting them.");
+  out += "beacon_alerts_resolved_quiet_total " + std::to_string(pipeline.resolved_quiet) + "\n";
+
+  Result<alerts::AlertStoreStats> stored = alert_store_->Stats();
+  if (stored.ok()) {
+    header("beacon_alerts_firing", "gauge", "Alerts currently firing.");
+    out += "beacon_alerts_firing " + std::to_string(stored->firing) + "\n";
+    header("beacon_outbox_queued", "gauge",
+           "Notifications per receiver not delivered yet (queued or in a pending delivery).");
+    for (const auto& [receiver, count] : stored->queued_by_receiver) {
+      out += "beacon_outbox_queued{receiver=\"" + label(receiver) + "\"} " +
+             std::to_string(count) + "\n";
+    }
+    header("beacon_outbox_deliveries", "gauge", "Outbox deliveries by state.");
+    out += "beacon_outbox_deliveries{state=\"pending\"} " +
+           std::to_string(stored->deliveries_pending) + "\n";
+    out += "beacon_outbox_deliveries{state=\"failed\"} " +
+           std::to_string(stored->deliveries_failed) + "\n";
+    out += "beacon_outbox_deliveries{state=\"delivered\"} " +
+           std::to_string(stored->deliveries_delivered) + "\n";
+  }
+
+  const outbox::DispatcherStats dispatched = dispatcher_->stats();
+  header("beacon_outbox_sent_total", "counter",
+         "Since start: deliveries by receiver and result, and messages (parts) accepted.");
+  for (const auto& [receiver, r] : dispatched.receivers) {
+    const std::string name = label(receiver);
+    out += "beacon_outbox_sent_total{receiver=\"" + name + "\",result=\"delivered\"} " +
+           std::to_string(r.delivered) + "\n";
+    out += "beacon_outbox_sent_total{receiver=\"" + name + "\",result=\"retried\"} " +
+           std::to_string(r.retried) + "\n";
+    out += "beacon_outbox_sent_total{receiver=\"" + name + "\",result=\"failed\"} " +
+           std::to_string(r.failed) + "\n";
+    out += "beacon_outbox_sent_total{receiver=\"" + name + "\",result=\"message\"} " +
+           std::to_string(r.messages) + "\n";
+  }
+  return out;
 }
 
 int CollectorService::port() const { return server_ ? server_->port() : 0; }

@@ -11,6 +11,9 @@
 #include <string>
 #include <thread>
 
+#include "collector/alerts/alert_store.h"
+#include "collector/alerts/alerts_api.h"
+#include "collector/alerts/pipeline.h"
 #include "collector/api/query_api.h"
 #include "collector/api/token_auth.h"
 #include "collector/backups/archive_restorer.h"
@@ -22,7 +25,10 @@
 #include "collector/metrics.h"
 #include "collector/store/sqlite_event_store.h"
 #include "common/clock.h"
+#include "collector/outbox/dispatcher.h"
+#include "common/http/client.h"
 #include "common/http/server.h"
+#include "notifier/notifier.h"
 
 namespace beacon::collector {
 
@@ -50,9 +56,18 @@ class CollectorService {
   const backups::BackupsApi* backups_api() const { return backups_api_.get(); }
   backups::LifecycleRunner* lifecycle() { return lifecycle_.get(); }
   const CollectorMetrics& metrics() const { return metrics_; }
+  alerts::AlertStore* alert_store() { return alert_store_.get(); }
+  alerts::AlertPipeline* alert_pipeline() { return alert_pipeline_.get(); }
 
  private:
   void PruneLoop();
+  // Opens the alert store, builds the receivers' notifiers, the router, the pipeline, the outbox
+  // dispatcher and the alerts API (not started).
+  Status SetUpAlerts();
+  // Agent events of a stored batch that match alerts.agent_rules become alerts.
+  Status RaiseAgentAlerts(const wire::Batch& batch);
+  // The alert pipeline's /metrics section.
+  std::string AlertMetrics() const;
 
   CollectorConfig config_;
   const Clock* clock_;
@@ -67,6 +82,13 @@ class CollectorService {
   std::map<std::string, std::unique_ptr<objstore::ObjectStore>> object_stores_;
   std::unique_ptr<backups::LifecycleRunner> lifecycle_;
   std::unique_ptr<backups::ArchiveRestorer> archive_restorer_;
+  // Alerts: store, notifiers (by receiver name) and their HTTP client, pipeline, outbox.
+  std::unique_ptr<alerts::AlertStore> alert_store_;
+  std::unique_ptr<http::HttpClient> notifier_http_;
+  std::map<std::string, std::unique_ptr<notifier::Notifier>> notifiers_;
+  std::unique_ptr<outbox::Dispatcher> dispatcher_;
+  std::unique_ptr<alerts::AlertPipeline> alert_pipeline_;
+  std::unique_ptr<alerts::AlertsApi> alerts_api_;
   std::unique_ptr<http::HttpServer> server_;
 
   std::thread pruner_;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <mutex>
 #include <system_error>
@@ -284,6 +285,11 @@ struct AlertStore::Impl {
   }
 
   Result<std::optional<int64_t>> FindFiring(const AlertInput& input);
+  // Record's work inside the caller's transaction.
+  Result<RecordResult> RecordInTx(const AlertInput& input, const std::vector<GroupRef>& groups,
+                                  int64_t now_ms);
+  // Marks a firing alert resolved at ends_ms and schedules the groups it belongs to.
+  Status ResolveAlert(int64_t alert_id, int64_t ends_ms, int64_t now_ms);
   Status JoinGroup(int64_t alert_id, const GroupRef& ref, int64_t now_ms);
   Status Reschedule(int64_t group_id, int64_t now_ms);
   Result<std::optional<GroupRow>> LoadGroup(int64_t group_id);
@@ -295,6 +301,20 @@ struct AlertStore::Impl {
                                          std::optional<NotificationKind> kind, int64_t now_ms,
                                          int max_listed);
   Result<std::vector<AlertDelivery>> DeliveriesOf(int64_t alert_id);
+
+  struct PendingRecord {
+    const AlertInput* input;
+    const std::vector<GroupRef>* groups;
+    int64_t now_ms;
+    Result<RecordResult> result;
+    bool done;
+  };
+  // Records the batch in one transaction (the group-commit leader's work); sets each result.
+  void RecordBatch(const std::vector<PendingRecord*>& batch);
+  std::mutex queue_mu;
+  std::condition_variable queue_cv;
+  std::vector<PendingRecord*> queue;  // GUARDED_BY(queue_mu)
+  bool leader_active = false;         // GUARDED_BY(queue_mu)
   Result<Delivery> ReadDelivery(const store::Statement& s);
   Status UpdateDelivery(const char* sql, int64_t id,
                         const std::function<void(store::Statement&)>& bind);
@@ -436,13 +456,11 @@ Status AlertStore::Impl::Reschedule(int64_t group_id, int64_t now_ms) {
   return s->Run();
 }
 
-Result<RecordResult> AlertStore::Record(const AlertInput& input,
-                                        const std::vector<GroupRef>& groups, int64_t now_ms) {
+Result<RecordResult> AlertStore::Impl::RecordInTx(const AlertInput& input,
+                                                  const std::vector<GroupRef>& groups,
+                                                  int64_t now_ms) {
   if (input.receipt_key.empty()) return Status::InvalidArgument("alert without a receipt key");
-  std::lock_guard<std::mutex> lock(impl_->mu);
-  Impl& im = *impl_;
-  store::Transaction tx(*im.db);
-  BEACON_RETURN_IF_ERROR(tx.status());
+  Impl& im = *this;
   {
     BEACON_ASSIGN_OR_RETURN(store::Statement * s,
                             im.Stmt("SELECT alert_id FROM receipts WHERE receipt_key = ?1"));
@@ -498,30 +516,7 @@ Result<RecordResult> AlertStore::Record(const AlertInput& input,
   } else {
     BEACON_ASSIGN_OR_RETURN(std::optional<int64_t> firing, im.FindFiring(input));
     if (firing) {
-      {
-        BEACON_ASSIGN_OR_RETURN(
-            store::Statement * s,
-            im.Stmt("UPDATE alerts SET status = 'resolved', ends_ms = ?2, updated_ms = ?3 "
-                    "WHERE id = ?1"));
-        ResetOnExit reset(*s);
-        s->Bind(1, *firing).Bind(2, event_ms).Bind(3, now_ms);
-        BEACON_RETURN_IF_ERROR(s->Run());
-      }
-      std::vector<int64_t> group_ids;
-      {
-        BEACON_ASSIGN_OR_RETURN(store::Statement * s,
-                                im.Stmt("SELECT group_id FROM group_members WHERE alert_id = ?1"));
-        ResetOnExit reset(*s);
-        s->Bind(1, *firing);
-        while (true) {
-          BEACON_ASSIGN_OR_RETURN(bool row, s->Step());
-          if (!row) break;
-          group_ids.push_back(s->ColumnInt(0));
-        }
-      }
-      for (int64_t group_id : group_ids) {
-        BEACON_RETURN_IF_ERROR(im.Reschedule(group_id, now_ms));
-      }
+      BEACON_RETURN_IF_ERROR(im.ResolveAlert(*firing, event_ms, now_ms));
       result = {*firing, RecordOutcome::kResolved};
     } else {
       result = {0, RecordOutcome::kUnmatched};
@@ -539,8 +534,114 @@ Result<RecordResult> AlertStore::Record(const AlertInput& input,
     s->Bind(5, result.outcome == RecordOutcome::kUnmatched ? Dump(input.raw) : std::string());
     BEACON_RETURN_IF_ERROR(s->Run());
   }
-  BEACON_RETURN_IF_ERROR(tx.Commit());
   return result;
+}
+
+Status AlertStore::Impl::ResolveAlert(int64_t alert_id, int64_t ends_ms, int64_t now_ms) {
+  {
+    BEACON_ASSIGN_OR_RETURN(
+        store::Statement * s,
+        Stmt("UPDATE alerts SET status = 'resolved', ends_ms = ?2, updated_ms = ?3 "
+             "WHERE id = ?1"));
+    ResetOnExit reset(*s);
+    s->Bind(1, alert_id).Bind(2, ends_ms).Bind(3, now_ms);
+    BEACON_RETURN_IF_ERROR(s->Run());
+  }
+  std::vector<int64_t> group_ids;
+  {
+    BEACON_ASSIGN_OR_RETURN(store::Statement * s,
+                            Stmt("SELECT group_id FROM group_members WHERE alert_id = ?1"));
+    ResetOnExit reset(*s);
+    s->Bind(1, alert_id);
+    while (true) {
+      BEACON_ASSIGN_OR_RETURN(bool row, s->Step());
+      if (!row) break;
+      group_ids.push_back(s->ColumnInt(0));
+    }
+  }
+  for (int64_t group_id : group_ids) {
+    BEACON_RETURN_IF_ERROR(Reschedule(group_id, now_ms));
+  }
+  return Status::Ok();
+}
+
+// Group commit: concurrent callers queue their reports and one of them (the leader) records
+// the whole queue in a single transaction, one savepoint per report, so N webhook threads pay
+// for one fsync instead of N. Each caller still returns only after its report is durable.
+Result<RecordResult> AlertStore::Record(const AlertInput& input,
+                                        const std::vector<GroupRef>& groups, int64_t now_ms) {
+  Impl::PendingRecord me{&input, &groups, now_ms, Status::Internal("not recorded"), false};
+  std::unique_lock<std::mutex> queue_lock(impl_->queue_mu);
+  impl_->queue.push_back(&me);
+  while (!me.done) {
+    if (impl_->leader_active) {
+      impl_->queue_cv.wait(queue_lock);
+      continue;
+    }
+    impl_->leader_active = true;
+    std::vector<Impl::PendingRecord*> batch;
+    batch.swap(impl_->queue);
+    queue_lock.unlock();
+    impl_->RecordBatch(batch);
+    queue_lock.lock();
+    for (Impl::PendingRecord* pending : batch) pending->done = true;
+    impl_->leader_active = false;
+    impl_->queue_cv.notify_all();
+  }
+  return std::move(me.result);
+}
+
+void AlertStore::Impl::RecordBatch(const std::vector<PendingRecord*>& batch) {
+  std::lock_guard<std::mutex> lock(mu);
+  store::Transaction tx(*db);
+  if (!tx.status().ok()) {
+    for (PendingRecord* pending : batch) pending->result = tx.status();
+    return;
+  }
+  for (PendingRecord* pending : batch) {
+    // A report that fails leaves no trace; the others of the batch are unaffected.
+    Status savepoint = db->Exec("SAVEPOINT report");
+    if (!savepoint.ok()) {
+      pending->result = savepoint;
+      continue;
+    }
+    pending->result = RecordInTx(*pending->input, *pending->groups, pending->now_ms);
+    if (!pending->result.ok()) {
+      Status undone = db->Exec("ROLLBACK TO report");
+      if (!undone.ok()) pending->result = undone;
+    }
+    Status released = db->Exec("RELEASE report");
+    if (!released.ok() && pending->result.ok()) pending->result = released;
+  }
+  Status committed = tx.Commit();
+  if (!committed.ok()) {
+    for (PendingRecord* pending : batch) pending->result = committed;
+  }
+}
+
+Result<int64_t> AlertStore::ResolveQuiet(const std::string& source, int64_t quiet_since_ms,
+                                         int64_t now_ms) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  Impl& im = *impl_;
+  store::Transaction tx(*im.db);
+  BEACON_RETURN_IF_ERROR(tx.status());
+  std::vector<int64_t> quiet;
+  {
+    BEACON_ASSIGN_OR_RETURN(
+        store::Statement * s,
+        im.Stmt("SELECT id FROM alerts WHERE status = 'firing' AND source = ?1 AND "
+                "updated_ms < ?2"));
+    ResetOnExit reset(*s);
+    s->Bind(1, source).Bind(2, quiet_since_ms);
+    while (true) {
+      BEACON_ASSIGN_OR_RETURN(bool row, s->Step());
+      if (!row) break;
+      quiet.push_back(s->ColumnInt(0));
+    }
+  }
+  for (int64_t id : quiet) BEACON_RETURN_IF_ERROR(im.ResolveAlert(id, now_ms, now_ms));
+  BEACON_RETURN_IF_ERROR(tx.Commit());
+  return static_cast<int64_t>(quiet.size());
 }
 
 // ---- groups ------------------------------------------------------------------------------------

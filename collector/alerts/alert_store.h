@@ -85,8 +85,15 @@ class AlertStore {
   // max(now, last_flush + interval)). A resolved input resolves the firing alert of the same
   // source and external_id, else the firing alert with its fingerprint (kResolved: ends_ms =
   // event_ms or now; its groups are scheduled like a new member), else kUnmatched.
+  // Concurrent calls are committed together (group commit); each returns once its own report
+  // is durable, and a failing report does not affect the others.
   Result<RecordResult> Record(const AlertInput& input, const std::vector<GroupRef>& groups,
                               int64_t now_ms);
+  // Resolves every firing alert of `source` not reported since quiet_since_ms (ends_ms = now),
+  // scheduling its groups like a resolution. For sources without recoveries (Splunk).
+  // Returns how many were resolved.
+  Result<int64_t> ResolveQuiet(const std::string& source, int64_t quiet_since_ms,
+                               int64_t now_ms);
 
   // --- groups ---------------------------------------------------------------------------------
   // Groups whose next flush is due (next_flush_ms <= now), oldest first.

@@ -372,6 +372,7 @@ AlertsConfig ReadAlertsConfig(config::Node node, const ReceiverParser& parse_rec
   }
   cfg.splunk.default_severity =
       GetSeverity(splunk, "default_severity").value_or(cfg.splunk.default_severity);
+  splunk.GetDurationMs("resolve_after", &cfg.splunk.resolve_after_ms);
 
   for (config::Node& rule : node.Sequence("agent_rules")) {
     cfg.agent_rules.push_back(ReadAgentRule(rule));

@@ -29,6 +29,9 @@ struct SplunkSourceConfig {
   std::vector<std::string> allow_from;
   // Severity of a Splunk alert that names none (the custom action sends one).
   Severity default_severity = Severity::kAverage;
+  // Splunk sends no recoveries: a Splunk alert whose search has not triggered again (a new sid
+  // of the same search folds into it) for this long is resolved. 0: Splunk alerts stay firing.
+  int64_t resolve_after_ms = 60 * 60 * 1000;
 };
 
 // Which agent events become alerts (first matching rule wins; no rule: the event stays an event).

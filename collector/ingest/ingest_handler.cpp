@@ -147,6 +147,17 @@ http::ServerResponse IngestHandler::Handle(http::ServerRequest& request) {
                   request.remote_addr, request.principal, catalogued.ToString());
     return http::ServerResponse::Error(503, "backup catalog unavailable");
   }
+  if (event_hook_) {
+    // Same repair as the catalog: alerts are idempotent on (agent, seq), so a re-sent batch
+    // completes what a failure here left out.
+    Status alerted = event_hook_(*batch);
+    if (!alerted.ok()) {
+      metrics_->RecordRejected("alerts_unavailable");
+      spdlog::error("ingest from {} (agent {}) failed to raise alerts: {}", request.remote_addr,
+                    request.principal, alerted.ToString());
+      return http::ServerResponse::Error(503, "alert store unavailable");
+    }
+  }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   metrics_->RecordBatch(stored->samples_accepted, stored->events_accepted, stored->ack.duplicates,

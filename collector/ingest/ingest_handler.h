@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "collector/api/token_auth.h"
@@ -34,6 +35,11 @@ class IngestHandler {
         limits_(limits),
         catalog_(catalog) {}
 
+  // Called with every stored batch (duplicates included) before the agent is acknowledged; an
+  // error makes the agent re-send. The collector turns agent events into alerts here.
+  using EventHook = std::function<Status(const wire::Batch& batch)>;
+  void SetEventHook(EventHook hook) { event_hook_ = std::move(hook); }
+
   // Adds the route to the server; the handler must outlive the server.
   void Register(http::HttpServer& server);
 
@@ -55,6 +61,7 @@ class IngestHandler {
   const Clock* clock_;
   IngestLimits limits_;
   backups::Catalog* catalog_;
+  EventHook event_hook_;
 };
 
 }  // namespace beacon::collector

@@ -365,7 +365,7 @@ std::string ListPointer(const RenderOptions& options) {
 }
 
 std::string AlertPointer(const RenderOptions& options, int64_t id) {
-  if (options.alert_url_template.empty()) return "beaconctl alerts --id " + std::to_string(id);
+  if (options.alert_url_template.empty()) return "beaconctl alerts show " + std::to_string(id);
   std::string url = options.alert_url_template;
   ReplaceAll(&url, "{id}", std::to_string(id));
   return url;
@@ -491,7 +491,7 @@ std::string RenderBody(const Context& ctx, const Notification& n) {
   return out;
 }
 
-// The line a truncated message ends with: "… (full alert: <url or beaconctl alerts --id N>)".
+// The line a truncated message ends with: "… (full alert: <url or beaconctl alerts show N>)".
 std::string TruncationPointer(const Context& ctx, const Notification& n) {
   std::string where;
   if (n.kind == NotificationKind::kSummary || n.alerts.empty()) {

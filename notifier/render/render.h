@@ -29,7 +29,7 @@ struct RenderOptions {
   Overflow overflow = Overflow::kSplit;
   size_t max_parts = 5;                    // kSplit: beyond this, the last part is truncated
   // Where the full alert can be read ("https://beacon.example/alerts/{id}"); "{id}" is replaced
-  // by the alert id. Empty: truncated messages say "beaconctl alerts --id N" instead.
+  // by the alert id. Empty: truncated messages say "beaconctl alerts show N" instead.
   std::string alert_url_template;
   size_t summary_titles = 10;              // a summary lists at most this many titles
 };

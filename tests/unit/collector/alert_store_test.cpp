@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <memory>
 #include <set>
@@ -880,6 +881,62 @@ TEST_F(AlertStoreTest, ConcurrentRecordsAllPersistWithDistinctIds) {
   EXPECT_EQ(stats->alerts, kThreads * kPerThread);
   EXPECT_EQ(stats->firing, kThreads * kPerThread);
   EXPECT_EQ(Due(kT0 + kPerThread + kWait).size(), static_cast<size_t>(kThreads));
+}
+
+TEST_F(AlertStoreTest, AFailingReportInAGroupCommitLeavesTheOthersRecorded) {
+  // Threads racing into one group commit: every other report has no receipt key (refused);
+  // the valid ones must all be stored, the refused ones must leave nothing behind.
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 100;
+  std::atomic<int> refused{0};
+  std::atomic<int> stored{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        const std::string key = std::to_string(t) + "g:" + std::to_string(i);
+        AlertInput in = Firing(key, key, "host-" + std::to_string(t));
+        if (i % 2 == 1) in.receipt_key.clear();
+        Result<RecordResult> r = store_->Record(in, {Ref("ops", in.host)}, kT0 + i);
+        if (r.ok() && r->outcome == RecordOutcome::kNew) ++stored;
+        if (!r.ok() && r.status().code() == StatusCode::kInvalidArgument) ++refused;
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  EXPECT_EQ(stored.load(), kThreads * kPerThread / 2);
+  EXPECT_EQ(refused.load(), kThreads * kPerThread / 2);
+  Result<AlertStoreStats> stats = store_->Stats();
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->alerts, kThreads * kPerThread / 2);
+}
+
+TEST_F(AlertStoreTest, QuietAlertsOfASourceResolveAndNotify) {
+  AlertInput splunk = Firing("splunk:sid-1", "search", "");
+  splunk.source = "splunk";
+  AlertInput zabbix = Firing("zabbix:1:1", "cpu");
+  const RecordResult s = Record(splunk, {Ref("ops", "splunk")}, kT0);
+  const RecordResult z = Record(zabbix, {Ref("ops", "zabbix")}, kT0);
+  ASSERT_EQ(FlushDue(kT0 + kWait), 2);
+  // The same search again later folds and counts as a new report.
+  AlertInput again = splunk;
+  again.receipt_key = "splunk:sid-2";
+  EXPECT_EQ(Record(again, {Ref("ops", "splunk")}, kT0 + 20 * kSec).outcome,
+            RecordOutcome::kFolded);
+  // Not quiet since +10 s yet: nothing resolves.
+  Result<int64_t> none = store_->ResolveQuiet("splunk", kT0 + 10 * kSec, kT0 + 30 * kSec);
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(*none, 0);
+  Result<int64_t> resolved = store_->ResolveQuiet("splunk", kT0 + 25 * kSec, kT0 + 40 * kSec);
+  ASSERT_TRUE(resolved.ok());
+  EXPECT_EQ(*resolved, 1);
+  Result<StoredAlert> after = store_->GetAlert(s.alert_id);
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->alert.status, AlertStatus::kResolved);
+  EXPECT_EQ(after->alert.ends_ms, kT0 + 40 * kSec);
+  // Another source's alert is untouched, and the resolution is notified at the next interval.
+  EXPECT_EQ(store_->GetAlert(z.alert_id)->alert.status, AlertStatus::kFiring);
+  EXPECT_EQ(FlushDue(kT0 + kWait + kInterval), 1);
 }
 
 }  // namespace

@@ -427,7 +427,7 @@ TEST(RenderTest, SplitBeyondMaxPartsTruncatesTheLastPartWithAPointer) {
   ASSERT_EQ(parts.size(), 3u);
   EXPECT_EQ(parts[0].rfind("(1/3) 🔴 [灾难] 告警 #42 ", 0), 0u);
   EXPECT_EQ(parts[2].rfind("(3/3) ", 0), 0u);
-  const std::string pointer = "\n… (完整告警：beaconctl alerts --id 42)";
+  const std::string pointer = "\n… (完整告警：beaconctl alerts show 42)";
   ASSERT_GE(parts[2].size(), pointer.size());
   EXPECT_EQ(parts[2].substr(parts[2].size() - pointer.size()), pointer);
   for (const auto& part : parts) {
@@ -448,7 +448,7 @@ TEST(RenderTest, TruncateEndsWithAPointerToTheFullAlert) {
       ASSERT_EQ(parts.size(), 1u);
       ASSERT_LE(parts[0].size(), max);
       ASSERT_TRUE(ValidUtf8(parts[0]));
-      const std::string pointer = "\n… (full alert: beaconctl alerts --id 42)";
+      const std::string pointer = "\n… (full alert: beaconctl alerts show 42)";
       ASSERT_EQ(parts[0].substr(parts[0].size() - pointer.size()), pointer) << max;
     }
   }

@@ -1,0 +1,174 @@
+// AlertPipeline: route + record on submit, flush due groups into the outbox on a thread.
+#include "collector/alerts/pipeline.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <utility>
+
+namespace beacon::collector::alerts {
+namespace {
+
+// The flusher re-reads the next due time at least this often, so a group scheduled by another
+// process (or a clock jump) is never missed for long.
+constexpr int64_t kMaxFlushSleepMs = 1000;
+// How often quiet alerts are looked for (resolve_after is minutes or hours).
+constexpr int64_t kQuietPassMs = 10 * 1000;
+
+}  // namespace
+
+AlertPipeline::AlertPipeline(AlertStore& store, Router router, std::vector<InhibitRule> inhibit,
+                             const Clock& clock, std::function<void()> on_queued)
+    : store_(store),
+      router_(std::move(router)),
+      inhibit_(std::move(inhibit)),
+      clock_(clock),
+      on_queued_(std::move(on_queued)) {}
+
+AlertPipeline::~AlertPipeline() { Stop(); }
+
+Result<RecordResult> AlertPipeline::Submit(const AlertInput& input) {
+  const int64_t now = clock_.NowMs();
+  // A resolution reaches the groups its problem already belongs to; only a firing alert is
+  // routed (routes with time windows route by the time the problem arrived).
+  std::vector<GroupRef> groups;
+  if (input.status == AlertStatus::kFiring) groups = router_.Route(input, now);
+  Result<RecordResult> recorded = store_.Record(input, groups, now);
+  {
+    std::lock_guard<std::mutex> lock(stats_mutex_);
+    if (recorded.ok()) {
+      ++stats_.submitted[input.source + "/" + std::string(RecordOutcomeName(recorded->outcome))];
+    } else {
+      ++stats_.submit_errors;
+    }
+  }
+  if (!recorded.ok()) {
+    spdlog::error("alerts: could not record {} alert {} ({}): {}", input.source,
+                  input.external_id, input.title, recorded.status().ToString());
+    return recorded.status();
+  }
+  if (recorded->outcome == RecordOutcome::kNew || recorded->outcome == RecordOutcome::kResolved) {
+    WakeFlusher();
+  }
+  return recorded;
+}
+
+Result<int> AlertPipeline::FlushDue(int64_t now_ms) {
+  BEACON_ASSIGN_OR_RETURN(std::vector<int64_t> due, store_.DueGroups(now_ms));
+  if (due.empty()) return 0;
+  BEACON_ASSIGN_OR_RETURN(std::vector<Silence> silences, store_.ListSilences(now_ms, false));
+  std::vector<AlertView> firing;
+  if (!inhibit_.empty()) {
+    BEACON_ASSIGN_OR_RETURN(firing, store_.FiringAlerts());
+  }
+  int64_t muted = 0;
+  auto is_muted = [&](const AlertView& alert) {
+    const bool mute = SilencedBy(alert, silences, now_ms).has_value() ||
+                      (!inhibit_.empty() && IsInhibited(alert, firing, inhibit_));
+    if (mute) ++muted;
+    return mute;
+  };
+  int queued = 0;
+  Status first_error = Status::Ok();
+  for (int64_t group : due) {
+    Result<std::optional<int64_t>> row = store_.FlushGroup(group, now_ms, is_muted);
+    if (!row.ok()) {
+      spdlog::error("alerts: flushing notification group {} failed: {}", group,
+                    row.status().ToString());
+      if (first_error.ok()) first_error = row.status();
+      continue;
+    }
+    if (row->has_value()) ++queued;
+  }
+  {
+    std::lock_guard<std::mutex> lock(stats_mutex_);
+    stats_.rows_queued += queued;
+    stats_.muted += muted;
+    if (!first_error.ok()) ++stats_.flush_errors;
+  }
+  if (queued > 0 && on_queued_) on_queued_();
+  if (!first_error.ok() && queued == 0) return first_error;
+  return queued;
+}
+
+void AlertPipeline::ResolveWhenQuiet(const std::string& source, int64_t quiet_ms) {
+  if (quiet_ms > 0) quiet_after_[source] = quiet_ms;
+}
+
+Result<int64_t> AlertPipeline::ResolveQuietOnce(int64_t now_ms) {
+  int64_t total = 0;
+  for (const auto& [source, quiet_ms] : quiet_after_) {
+    BEACON_ASSIGN_OR_RETURN(int64_t resolved,
+                            store_.ResolveQuiet(source, now_ms - quiet_ms, now_ms));
+    if (resolved > 0) {
+      spdlog::info("alerts: resolved {} {} alert(s) not reported again for {} s", resolved,
+                   source, quiet_ms / 1000);
+    }
+    total += resolved;
+  }
+  if (total > 0) {
+    std::lock_guard<std::mutex> lock(stats_mutex_);
+    stats_.resolved_quiet += total;
+  }
+  return total;
+}
+
+void AlertPipeline::Start() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (flusher_.joinable()) return;
+  stopping_ = false;
+  flusher_ = std::thread([this] { FlushLoop(); });
+}
+
+void AlertPipeline::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (flusher_.joinable()) flusher_.join();
+}
+
+PipelineStats AlertPipeline::stats() const {
+  std::lock_guard<std::mutex> lock(stats_mutex_);
+  return stats_;
+}
+
+void AlertPipeline::WakeFlusher() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    woken_ = true;
+  }
+  cv_.notify_all();
+}
+
+void AlertPipeline::FlushLoop() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (!stopping_) {
+    woken_ = false;
+    lock.unlock();
+    const int64_t now = clock_.NowMs();
+    if (!quiet_after_.empty() && now - last_quiet_pass_ms_ >= kQuietPassMs) {
+      last_quiet_pass_ms_ = now;
+      Result<int64_t> quiet = ResolveQuietOnce(now);
+      if (!quiet.ok()) spdlog::warn("alerts: resolving quiet alerts failed: {}",
+                                    quiet.status().ToString());
+    }
+    Result<int> flushed = FlushDue(now);
+    if (!flushed.ok()) spdlog::warn("alerts: flush pass failed: {}", flushed.status().ToString());
+    int64_t sleep_ms = kMaxFlushSleepMs;
+    Result<std::optional<int64_t>> next = store_.NextGroupFlushMs();
+    // After a failure, wait the full period instead of spinning on the same due group.
+    if (flushed.ok() && next.ok() && next->has_value()) {
+      sleep_ms = std::clamp<int64_t>(**next - clock_.NowMs(), 0, kMaxFlushSleepMs);
+    }
+    lock.lock();
+    if (sleep_ms > 0) {
+      cv_.wait_for(lock, std::chrono::milliseconds(sleep_ms),
+                   [this] { return stopping_ || woken_; });
+    }
+  }
+}
+
+}  // namespace beacon::collector::alerts

@@ -1,0 +1,79 @@
+// AlertPipeline: the collector's AlertSink. Submit routes an alert and records it durably (the
+// caller replies 2xx after that); a flusher thread turns due notification groups into outbox
+// rows, leaving out silenced and inhibited alerts, and wakes the outbox dispatcher. Thread-safe.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "collector/alerts/alert.h"
+#include "collector/alerts/alert_store.h"
+#include "collector/alerts/alerts_config.h"
+#include "collector/alerts/routing.h"
+#include "common/clock.h"
+
+namespace beacon::collector::alerts {
+
+// Counters for /metrics, by source and outcome ("zabbix/new", "splunk/duplicate", ...).
+struct PipelineStats {
+  std::map<std::string, int64_t> submitted;
+  int64_t submit_errors = 0;
+  int64_t rows_queued = 0;
+  int64_t muted = 0;  // group members left out of a flush by a silence or inhibition
+  int64_t flush_errors = 0;
+  int64_t resolved_quiet = 0;  // resolved because their source stopped reporting them
+};
+
+class AlertPipeline final : public AlertSink {
+ public:
+  // on_queued is called (from the flusher thread) whenever outbox rows were queued.
+  AlertPipeline(AlertStore& store, Router router, std::vector<InhibitRule> inhibit,
+                const Clock& clock, std::function<void()> on_queued);
+  ~AlertPipeline() override;  // stops the flusher
+
+  Result<RecordResult> Submit(const AlertInput& input) override;
+
+  // Flushes every group due at now_ms once; returns how many outbox rows were queued. The
+  // flusher thread calls this; tests call it directly with a fake clock.
+  Result<int> FlushDue(int64_t now_ms);
+
+  // Firing alerts of `source` not reported again for quiet_ms are resolved by the flusher
+  // (sources without recoveries: Splunk). Call before Start().
+  void ResolveWhenQuiet(const std::string& source, int64_t quiet_ms);
+  // One pass of those resolutions at now_ms (the flusher runs it every few seconds).
+  Result<int64_t> ResolveQuietOnce(int64_t now_ms);
+
+  void Start();
+  void Stop();
+  PipelineStats stats() const;
+
+ private:
+  void FlushLoop();
+  void WakeFlusher();
+
+  AlertStore& store_;
+  const Router router_;
+  const std::vector<InhibitRule> inhibit_;
+  const Clock& clock_;
+  std::function<void()> on_queued_;
+  std::map<std::string, int64_t> quiet_after_;  // set before Start(), then read-only
+  int64_t last_quiet_pass_ms_ = 0;               // flusher thread only
+
+  std::thread flusher_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool stopping_ = false;  // GUARDED_BY(mutex_)
+  bool woken_ = false;     // GUARDED_BY(mutex_)
+
+  mutable std::mutex stats_mutex_;
+  PipelineStats stats_;  // GUARDED_BY(stats_mutex_)
+};
+
+}  // namespace beacon::collector::alerts
