@@ -2,6 +2,8 @@
 // (rows per group notification, deliveries that notifiers send) and silences.
 #include "collector/alerts/alert_store.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
@@ -272,6 +274,28 @@ std::string_view DeliveryStateName(DeliveryState state) {
   }
   return "pending";
 }
+
+// Outbox bookkeeping (group flushes, deliveries and their marks) commits without waiting for
+// the disk: synchronous=NORMAL in WAL mode survives a process crash, and the next full commit
+// (every Record) makes it durable too. A power cut can therefore lose at most a few marks,
+// which costs a repeated message, never an alert. Set outside any transaction.
+class RelaxedSync {
+ public:
+  explicit RelaxedSync(store::Database& db) : db_(db) {
+    relaxed_ = db_.Exec("PRAGMA synchronous=NORMAL").ok();
+  }
+  ~RelaxedSync() {
+    if (relaxed_ && !db_.Exec("PRAGMA synchronous=FULL").ok()) {
+      spdlog::error("alerts store: could not restore synchronous=FULL");
+    }
+  }
+  RelaxedSync(const RelaxedSync&) = delete;
+  RelaxedSync& operator=(const RelaxedSync&) = delete;
+
+ private:
+  store::Database& db_;
+  bool relaxed_ = false;
+};
 
 struct AlertStore::Impl {
   explicit Impl(std::unique_ptr<store::Database> database) : db(std::move(database)) {}
@@ -719,6 +743,7 @@ Result<std::optional<int64_t>> AlertStore::FlushGroup(
     int64_t group_id, int64_t now_ms, const std::function<bool(const AlertView&)>& muted) {
   std::lock_guard<std::mutex> lock(impl_->mu);
   Impl& im = *impl_;
+  RelaxedSync relaxed(*im.db);
   store::Transaction tx(*im.db);
   BEACON_RETURN_IF_ERROR(tx.status());
   BEACON_ASSIGN_OR_RETURN(std::optional<GroupRow> group, im.LoadGroup(group_id));
@@ -822,13 +847,14 @@ Result<std::optional<int64_t>> AlertStore::FlushGroup(
   return row_id;
 }
 
-Result<std::vector<AlertView>> AlertStore::FiringAlerts() {
+Result<std::vector<AlertView>> AlertStore::FiringAlerts(Severity min_severity) {
   std::lock_guard<std::mutex> lock(impl_->mu);
   // No ORDER BY: the partial index of firing alerts serves the scan; sorted below.
-  static const std::string sql =
-      std::string("SELECT ") + kAlertColumns + " FROM alerts a WHERE a.status = 'firing'";
+  static const std::string sql = std::string("SELECT ") + kAlertColumns +
+                                 " FROM alerts a WHERE a.status = 'firing' AND a.severity >= ?1";
   BEACON_ASSIGN_OR_RETURN(store::Statement * s, impl_->Stmt(sql.c_str()));
   ResetOnExit reset(*s);
+  s->Bind(1, static_cast<int>(min_severity));
   std::vector<AlertView> alerts;
   while (true) {
     BEACON_ASSIGN_OR_RETURN(bool row, s->Step());
@@ -998,6 +1024,7 @@ Result<std::optional<Delivery>> AlertStore::CreateDelivery(const std::string& re
                                                            int max_listed) {
   std::lock_guard<std::mutex> lock(impl_->mu);
   Impl& im = *impl_;
+  RelaxedSync relaxed(*im.db);
   store::Transaction tx(*im.db);
   BEACON_RETURN_IF_ERROR(tx.status());
   std::vector<int64_t> row_ids;
@@ -1078,6 +1105,7 @@ Status AlertStore::Impl::UpdateDelivery(const char* sql, int64_t id,
 
 Status AlertStore::MarkDelivered(int64_t delivery_id, int64_t now_ms, int parts_done) {
   std::lock_guard<std::mutex> lock(impl_->mu);
+  RelaxedSync relaxed(*impl_->db);
   return impl_->UpdateDelivery(
       "UPDATE deliveries SET state = 'delivered', attempts = attempts + 1, delivered_ms = ?2, "
       "updated_ms = ?2, parts_done = max(parts_done, ?3), last_error = '' WHERE id = ?1",
@@ -1087,6 +1115,7 @@ Status AlertStore::MarkDelivered(int64_t delivery_id, int64_t now_ms, int parts_
 Status AlertStore::MarkRetry(int64_t delivery_id, int64_t next_try_ms, const std::string& error,
                              int parts_done) {
   std::lock_guard<std::mutex> lock(impl_->mu);
+  RelaxedSync relaxed(*impl_->db);
   return impl_->UpdateDelivery(
       "UPDATE deliveries SET attempts = attempts + 1, next_try_ms = ?2, last_error = ?3, "
       "parts_done = max(parts_done, ?4) WHERE id = ?1",
@@ -1096,6 +1125,7 @@ Status AlertStore::MarkRetry(int64_t delivery_id, int64_t next_try_ms, const std
 
 Status AlertStore::MarkFailed(int64_t delivery_id, int64_t now_ms, const std::string& error) {
   std::lock_guard<std::mutex> lock(impl_->mu);
+  RelaxedSync relaxed(*impl_->db);
   return impl_->UpdateDelivery(
       "UPDATE deliveries SET state = 'failed', attempts = attempts + 1, updated_ms = ?2, "
       "last_error = ?3 WHERE id = ?1",

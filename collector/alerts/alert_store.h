@@ -109,8 +109,9 @@ class AlertStore {
   // none otherwise. Returns the new outbox row id, or nullopt when nothing was queued.
   Result<std::optional<int64_t>> FlushGroup(int64_t group_id, int64_t now_ms,
                                             const std::function<bool(const AlertView&)>& muted);
-  // Every firing alert (for inhibition: the caller decides which of them mute others).
-  Result<std::vector<AlertView>> FiringAlerts();
+  // Every firing alert of at least min_severity (for inhibition: the caller decides which of
+  // them mute others; the pipeline asks only for the severities its rules' sources can match).
+  Result<std::vector<AlertView>> FiringAlerts(Severity min_severity = Severity::kNotClassified);
 
   // --- outbox ---------------------------------------------------------------------------------
   // Receivers with outbox rows not yet in a delivery, or deliveries pending.

@@ -18,11 +18,29 @@ constexpr int64_t kQuietPassMs = 10 * 1000;
 
 }  // namespace
 
+// The lowest severity a firing alert needs to match the source side of any rule: a rule whose
+// source matchers bound the severity from below ("severity>=disaster", "severity=high") lets the
+// flusher load only those alerts instead of every firing one.
+Severity MinInhibitingSeverity(const std::vector<InhibitRule>& rules) {
+  Severity lowest = Severity::kDisaster;
+  for (const InhibitRule& rule : rules) {
+    Severity bound = Severity::kNotClassified;
+    for (const Matcher& m : rule.source) {
+      if (m.field != "severity" || (m.op != ">=" && m.op != "=")) continue;
+      std::optional<Severity> level = notifier::ParseSeverity(m.value);
+      if (level && *level > bound) bound = *level;
+    }
+    if (bound < lowest) lowest = bound;
+  }
+  return lowest;
+}
+
 AlertPipeline::AlertPipeline(AlertStore& store, Router router, std::vector<InhibitRule> inhibit,
                              const Clock& clock, std::function<void()> on_queued)
     : store_(store),
       router_(std::move(router)),
       inhibit_(std::move(inhibit)),
+      inhibiting_severity_(MinInhibitingSeverity(inhibit_)),
       clock_(clock),
       on_queued_(std::move(on_queued)) {}
 
@@ -60,7 +78,7 @@ Result<int> AlertPipeline::FlushDue(int64_t now_ms) {
   BEACON_ASSIGN_OR_RETURN(std::vector<Silence> silences, store_.ListSilences(now_ms, false));
   std::vector<AlertView> firing;
   if (!inhibit_.empty()) {
-    BEACON_ASSIGN_OR_RETURN(firing, store_.FiringAlerts());
+    BEACON_ASSIGN_OR_RETURN(firing, store_.FiringAlerts(inhibiting_severity_));
   }
   int64_t muted = 0;
   auto is_muted = [&](const AlertView& alert) {

@@ -31,6 +31,9 @@ struct PipelineStats {
   int64_t resolved_quiet = 0;  // resolved because their source stopped reporting them
 };
 
+// The lowest severity a firing alert must have to match the source side of any of the rules.
+Severity MinInhibitingSeverity(const std::vector<InhibitRule>& rules);
+
 class AlertPipeline final : public AlertSink {
  public:
   // on_queued is called (from the flusher thread) whenever outbox rows were queued.
@@ -61,6 +64,7 @@ class AlertPipeline final : public AlertSink {
   AlertStore& store_;
   const Router router_;
   const std::vector<InhibitRule> inhibit_;
+  const Severity inhibiting_severity_;  // firing alerts below it cannot inhibit anything
   const Clock& clock_;
   std::function<void()> on_queued_;
   std::map<std::string, int64_t> quiet_after_;  // set before Start(), then read-only

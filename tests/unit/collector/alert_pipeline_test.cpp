@@ -288,5 +288,20 @@ TEST_F(AlertPipelineTest, SplunkAlertsResolveWhenTheirSearchGoesQuiet) {
   EXPECT_EQ(pipeline_->stats().resolved_quiet, 1);
 }
 
+TEST(MinInhibitingSeverityTest, OnlyAlertsThatCanMatchARuleSourceAreLoaded) {
+  auto rule = [](std::vector<std::string> source) {
+    InhibitRule r;
+    for (const std::string& text : source) r.source.push_back(*ParseMatcher(text));
+    return r;
+  };
+  EXPECT_EQ(MinInhibitingSeverity({rule({"severity>=disaster"})}), Severity::kDisaster);
+  EXPECT_EQ(MinInhibitingSeverity({rule({"severity>=disaster"}), rule({"severity=high"})}),
+            Severity::kHigh);
+  // A rule whose source does not bound the severity needs every firing alert.
+  EXPECT_EQ(MinInhibitingSeverity({rule({"severity>=disaster"}), rule({"host=~db-*"})}),
+            Severity::kNotClassified);
+  EXPECT_EQ(MinInhibitingSeverity({rule({"severity<=high"})}), Severity::kNotClassified);
+}
+
 }  // namespace
 }  // namespace beacon::collector::alerts
