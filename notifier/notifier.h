@@ -78,6 +78,12 @@ class Notifier {
   virtual std::string type() const = 0;
 };
 
+// Sends requests[parts_done..] in order with `send`, stopping at the first that is not
+// delivered; that result comes back with parts_done set and "part i/n: " before its error.
+// The shared loop of the notifiers whose messages may be split into numbered parts.
+DeliveryResult SendParts(const std::vector<std::string>& requests, int parts_done,
+                         const std::function<DeliveryResult(const std::string& request)>& send);
+
 // What notifiers may use; owned by the caller and outliving every notifier.
 struct NotifierDeps {
   http::HttpClient* http = nullptr;

@@ -262,23 +262,8 @@ DeliveryResult WecomAppNotifier::SendOne(const std::string& body) {
 }
 
 DeliveryResult WecomAppNotifier::Deliver(const Notification& notification) {
-  const std::vector<std::string> requests = BuildRequests(notification);
-  const int total = static_cast<int>(requests.size());
-  int done = std::clamp(notification.parts_done, 0, total);
-  for (; done < total; ++done) {
-    DeliveryResult result = SendOne(requests[static_cast<size_t>(done)]);
-    if (result.outcome != DeliveryOutcome::kDelivered) {
-      if (total > 1) {
-        result.error =
-            "part " + std::to_string(done + 1) + "/" + std::to_string(total) + ": " + result.error;
-      }
-      result.parts_done = done;
-      return result;
-    }
-  }
-  DeliveryResult delivered;
-  delivered.parts_done = total;
-  return delivered;
+  return SendParts(BuildRequests(notification), notification.parts_done,
+                   [this](const std::string& request) { return SendOne(request); });
 }
 
 NotifierFactory ParseWecomAppReceiver(const std::string& name, config::Node node) {
