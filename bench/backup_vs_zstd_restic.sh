@@ -52,6 +52,10 @@ median() {
   for _ in $(seq "$RUNS"); do
     RUN_DIR=$(mktemp -d "$WORK/run.XXXXXX")
     eval "$prep"
+    # Flush what earlier runs and tools left dirty, outside the timed part: the local store's
+    # durability barrier is a syncfs, which would otherwise also write out (and bill beacon
+    # for) the previous tool's output still in the page cache.
+    sync
     read -r t m < <(eval timed "$@")
     times+=("$t"); [ "$m" -gt "$rss" ] && rss=$m
   done

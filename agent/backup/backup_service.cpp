@@ -7,8 +7,10 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
 
 #include "common/wire/backup.h"
 
@@ -569,63 +571,129 @@ Result<std::vector<OnceSetSummary>> BackupOnce(const BackupConfig& config,
     OnceSetSummary summary;
     summary.set = set->name;
     Reconciler reconciler(*set, state);
-    BEACON_ASSIGN_OR_RETURN(ScanResult scan, reconciler.Scan());
-    summary.scanned = scan.files_scanned;
-    summary.unchanged = scan.files_scanned - scan.changed.size();
-    for (const std::string& error : scan.errors) summary.failures.push_back(error);
-    summary.failed += scan.errors.size();
+    // Paths with a multipart upload in flight; every other path the scan finds without a
+    // record is new, and its worker need not look the state up again.
+    std::set<std::string> uploading;
+    {
+      BEACON_ASSIGN_OR_RETURN(std::vector<PendingUpload> uploads, state.ListUploads());
+      for (PendingUpload& upload : uploads) {
+        if (upload.set == set->name) uploading.insert(std::move(upload.path));
+      }
+    }
 
     std::mutex mu;
-    size_t next = 0;
+    // The scan feeds the workers as it walks, so backups start with the first changed file.
+    std::condition_variable work_cv;
+    struct Pending {
+      std::string path;
+      bool known_new = false;
+    };
+    std::deque<Pending> pending;  // GUARDED_BY(mu)
+    bool scan_done = false;       // GUARDED_BY(mu)
     // Catalog records are spooled in batches, each after one store Sync(): an fsync'd
-    // transaction and a store flush per file would dominate the run time of small files.
-    constexpr size_t kSpoolBatch = 256;
-    std::vector<wire::BackupVersion> unspooled;  // GUARDED_BY(mu)
-    auto spool = [&](std::vector<wire::BackupVersion> versions) {
+    // transaction and a store flush per file would dominate the run time of small files. A
+    // committer thread syncs, spools and records the state of each batch while the workers
+    // go on reading and compressing; the state row of a version is written only after its
+    // catalog record is spooled (a crash in between costs a re-upload, never a lost version).
+    constexpr size_t kSpoolBatch = 1024;
+    constexpr size_t kMaxQueuedBatches = 4;  // workers wait beyond this (slow store or disk)
+    struct StoredVersion {
+      wire::BackupVersion version;
+      FileRecord record;
+    };
+    std::condition_variable batches_cv;
+    std::deque<std::vector<StoredVersion>> batches;  // GUARDED_BY(mu)
+    bool no_more_batches = false;                    // GUARDED_BY(mu)
+    std::vector<StoredVersion> unspooled;            // GUARDED_BY(mu)
+    auto commit = [&](std::vector<StoredVersion> versions) {
       if (versions.empty()) return;
       std::vector<wire::Record> records;
-      for (const auto& version : versions) records.push_back(VersionRecord(clock, version));
+      for (const auto& stored : versions) records.push_back(VersionRecord(clock, stored.version));
       // One durability barrier for the whole batch, then the records.
       Status spooled = uploader->SyncStore();
       if (spooled.ok() && sink) spooled = sink(std::move(records));
+      Status recorded;
+      if (spooled.ok()) {
+        std::vector<BackupState::StoredFile> files;
+        files.reserve(versions.size());
+        for (auto& stored : versions) {
+          files.push_back({stored.version.path, std::move(stored.record)});
+        }
+        recorded = state.RecordStoredBatch(set->name, files, clock.NowMs());
+      }
       std::lock_guard lock(mu);
-      for (const auto& version : versions) {
+      if (!recorded.ok()) {
+        // Catalogued but not in the state: the next run stores (and catalogues) them again.
+        summary.failures.push_back(
+            recorded.WithContext("recording " + std::to_string(versions.size()) +
+                                 " stored versions in the backup state")
+                .ToString());
+      }
+      for (const auto& stored : versions) {
         if (spooled.ok()) {
           ++summary.stored;
-          summary.bytes_read += version.size;
-          summary.bytes_stored += version.stored_size;
+          summary.bytes_read += stored.version.size;
+          summary.bytes_stored += stored.version.stored_size;
           continue;
         }
-        // Stored but not in the catalog: forget it locally so the next run stores it again.
-        (void)state.RemoveFile(set->name, version.path);
+        // Stored but not in the catalog nor in the state: the next run stores it again.
         ++summary.failed;
         summary.failures.push_back(
-            version.path + ": " +
+            stored.version.path + ": " +
             spooled.WithContext("cannot spool the catalog record").ToString());
       }
     };
-    auto work = [&] {
+    std::thread committer([&] {
       while (true) {
-        size_t index;
+        std::vector<StoredVersion> batch;
         {
-          std::lock_guard lock(mu);
-          if (next >= scan.changed.size()) return;
-          index = next++;
+          std::unique_lock lock(mu);
+          batches_cv.wait(lock, [&] { return !batches.empty() || no_more_batches; });
+          if (batches.empty()) return;
+          batch = std::move(batches.front());
+          batches.pop_front();
         }
-        const std::string& path = scan.changed[index].path;
+        batches_cv.notify_all();  // room for a waiting worker
+        commit(std::move(batch));
+      }
+    });
+    // Odd workers take files from the back of the queue: the scan queues a directory's files
+    // together, and workers creating objects in one directory queue on its lock.
+    auto work = [&](bool from_back) {
+      while (true) {
+        std::string path;
+        bool known_new = false;
+        {
+          std::unique_lock lock(mu);
+          work_cv.wait(lock, [&] { return !pending.empty() || scan_done; });
+          if (pending.empty()) return;
+          Pending& next = from_back ? pending.back() : pending.front();
+          path = std::move(next.path);
+          known_new = next.known_new;
+          if (from_back) {
+            pending.pop_back();
+          } else {
+            pending.pop_front();
+          }
+        }
         std::string failure;
         int attempt = 0;
         while (true) {
           ++attempt;
-          Result<UploadOutcome> outcome = uploader->Backup(*set, path);
+          // A retry looks the state up: the first attempt may have left an upload behind.
+          Result<UploadOutcome> outcome =
+              uploader->BackupDeferRecord(*set, path, known_new && attempt == 1);
           if (outcome.ok() && outcome->kind == UploadOutcome::kStored) {
-            std::vector<wire::BackupVersion> batch;
-            {
-              std::lock_guard lock(mu);
-              unspooled.push_back(outcome->version);
-              if (unspooled.size() >= kSpoolBatch) batch.swap(unspooled);
+            std::unique_lock lock(mu);
+            unspooled.push_back({std::move(outcome->version), std::move(outcome->record)});
+            if (unspooled.size() >= kSpoolBatch) {
+              batches_cv.wait(lock, [&] { return batches.size() < kMaxQueuedBatches; });
+              if (!unspooled.empty()) {  // another worker may have queued it meanwhile
+                batches.push_back(std::move(unspooled));
+                unspooled.clear();
+                batches_cv.notify_all();
+              }
             }
-            spool(std::move(batch));
             break;
           }
           if (outcome.ok()) {
@@ -659,12 +727,36 @@ Result<std::vector<OnceSetSummary>> BackupOnce(const BackupConfig& config,
       }
     };
     std::vector<std::thread> threads;
-    const int workers = std::max(1, std::min<int>(config.concurrency,
-                                                  static_cast<int>(scan.changed.size())));
-    for (int i = 1; i < workers; ++i) threads.emplace_back(work);
-    work();
+    for (int i = 0; i < std::max(1, config.concurrency); ++i) threads.emplace_back(work, i % 2);
+    uint64_t changed = 0;
+    Result<ScanResult> scan = reconciler.Scan(nullptr, [&](ScanResult::Changed file) {
+      ++changed;
+      {
+        std::lock_guard lock(mu);
+        const bool known_new = !file.recorded && uploading.count(file.path) == 0;
+        pending.push_back({std::move(file.path), known_new});
+      }
+      work_cv.notify_one();
+    });
+    {
+      std::lock_guard lock(mu);
+      scan_done = true;
+      if (!scan.ok()) pending.clear();  // the state database failed: stop after the uploads
+    }
+    work_cv.notify_all();
     for (std::thread& t : threads) t.join();
-    spool(std::move(unspooled));
+    {
+      std::lock_guard lock(mu);
+      if (!unspooled.empty()) batches.push_back(std::move(unspooled));
+      no_more_batches = true;
+    }
+    batches_cv.notify_all();
+    committer.join();
+    if (!scan.ok()) return scan.status();
+    summary.scanned = scan->files_scanned;
+    summary.unchanged += scan->files_scanned - changed;
+    for (const std::string& error : scan->errors) summary.failures.push_back(error);
+    summary.failed += scan->errors.size();
     summaries.push_back(std::move(summary));
   }
   return summaries;

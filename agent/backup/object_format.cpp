@@ -1,6 +1,9 @@
 // Object keys, metadata and the body codecs of stored backup versions (see object_format.h).
 #include "agent/backup/object_format.h"
 
+#include <zstd.h>
+
+#include <algorithm>
 #include <charconv>
 #include <ctime>
 
@@ -156,8 +159,54 @@ Result<wire::BackupVersion> VersionFromObject(const objstore::ObjectInfo& info,
 
 // ---- BodyEncoder ----
 
+namespace {
+
+// One zstd context per thread for whole small bodies: creating a context (and its tables) per
+// file cost as much as compressing a few-KiB file. A reset keeps the allocation.
+class ThreadCompressor {
+ public:
+  ThreadCompressor() : ctx_(ZSTD_createCCtx()) {}
+  ~ThreadCompressor() { ZSTD_freeCCtx(ctx_); }
+  ThreadCompressor(const ThreadCompressor&) = delete;
+  ThreadCompressor& operator=(const ThreadCompressor&) = delete;
+
+  // The same frame ZstdStreamCompressor::CompressAndFinish writes: content size and checksum.
+  Status Compress(int level, std::string_view data, std::string* out) {
+    if (ctx_ == nullptr) return Status::ResourceExhausted("cannot allocate zstd context");
+    ZSTD_CCtx_reset(ctx_, ZSTD_reset_session_and_parameters);
+    level = std::clamp(level, ZSTD_minCLevel(), ZSTD_maxCLevel());
+    size_t rc = ZSTD_CCtx_setParameter(ctx_, ZSTD_c_compressionLevel, level);
+    if (!ZSTD_isError(rc)) rc = ZSTD_CCtx_setParameter(ctx_, ZSTD_c_checksumFlag, 1);
+    if (ZSTD_isError(rc)) return Status::Internal(std::string("zstd: ") + ZSTD_getErrorName(rc));
+    const size_t base = out->size();
+    out->resize(base + ZSTD_compressBound(data.size()));
+    const size_t n = ZSTD_compress2(ctx_, out->data() + base, out->size() - base, data.data(),
+                                    data.size());
+    if (ZSTD_isError(n)) {
+      out->resize(base);
+      return Status::Internal(std::string("zstd compression failed: ") + ZSTD_getErrorName(n));
+    }
+    out->resize(base + n);
+    return Status::Ok();
+  }
+
+ private:
+  ZSTD_CCtx* ctx_;
+};
+
+ThreadCompressor& CompressorOfThisThread() {
+  thread_local ThreadCompressor compressor;
+  return compressor;
+}
+
+}  // namespace
+
 struct BodyEncoder::Impl {
+  // Created by the first Update(): EncodeAll never needs it.
   compress::ZstdStreamCompressor zstd;
+  bool streaming = false;
+  int level = 3;
+  int workers = 0;
   std::unique_ptr<crypto::AesGcmEncryptor> aead;  // null: not encrypted
   std::string header;  // magic + IV, written before the first ciphertext byte
   std::string scratch;
@@ -185,7 +234,8 @@ BodyEncoder::~BodyEncoder() = default;
 
 Status BodyEncoder::Init(int zstd_level, int workers, std::string_view key, std::string_view iv) {
   if (impl_->initialised) return Status::FailedPrecondition("body encoder already initialised");
-  BEACON_RETURN_IF_ERROR(impl_->zstd.Init(zstd_level, workers));
+  impl_->level = zstd_level;
+  impl_->workers = workers;
   impl_->initialised = true;
   if (!key.empty()) {
     impl_->aead = std::make_unique<crypto::AesGcmEncryptor>();
@@ -199,6 +249,10 @@ Status BodyEncoder::Init(int zstd_level, int workers, std::string_view key, std:
 Status BodyEncoder::Update(std::string_view plaintext, std::string* out) {
   Impl& e = *impl_;
   if (!e.initialised || e.finished) return Status::FailedPrecondition("encoder not active");
+  if (!e.streaming) {
+    BEACON_RETURN_IF_ERROR(e.zstd.Init(e.level, e.workers));
+    e.streaming = true;
+  }
   e.EmitHeader(out);
   BEACON_RETURN_IF_ERROR(e.zstd.Compress(plaintext, &e.scratch));
   return e.Emit(out);
@@ -208,6 +262,10 @@ Status BodyEncoder::Finish(std::string* out) {
   Impl& e = *impl_;
   if (!e.initialised || e.finished) return Status::FailedPrecondition("encoder not active");
   e.finished = true;
+  if (!e.streaming) {  // Finish() without Update(): an empty body
+    BEACON_RETURN_IF_ERROR(e.zstd.Init(e.level, e.workers));
+    e.streaming = true;
+  }
   e.EmitHeader(out);
   BEACON_RETURN_IF_ERROR(e.zstd.Finish(&e.scratch));
   BEACON_RETURN_IF_ERROR(e.Emit(out));
@@ -222,8 +280,14 @@ Status BodyEncoder::EncodeAll(std::string_view plaintext, std::string* out) {
   Impl& e = *impl_;
   if (!e.initialised || e.finished) return Status::FailedPrecondition("encoder not active");
   e.finished = true;
+  if (e.streaming) return Status::FailedPrecondition("EncodeAll after Update");
   e.EmitHeader(out);
-  BEACON_RETURN_IF_ERROR(e.zstd.CompressAndFinish(plaintext, &e.scratch));
+  if (e.aead) {
+    BEACON_RETURN_IF_ERROR(CompressorOfThisThread().Compress(e.level, plaintext, &e.scratch));
+  } else {
+    // Straight into the output: no copy of the compressed body.
+    return CompressorOfThisThread().Compress(e.level, plaintext, out);
+  }
   BEACON_RETURN_IF_ERROR(e.Emit(out));
   if (e.aead) {
     BEACON_ASSIGN_OR_RETURN(std::string tag, e.aead->Final());

@@ -6,7 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
-#include <unordered_set>
+#include <unordered_map>
 
 namespace beacon::agent::backup {
 namespace {
@@ -33,18 +33,43 @@ Reconciler::Reconciler(const BackupSetConfig& set, BackupState& state)
     : set_(set), state_(state), selector_(set) {}
 
 Result<ScanResult> Reconciler::Scan(const std::atomic<bool>* cancel) {
+  return Scan(cancel, nullptr);
+}
+
+Result<ScanResult> Reconciler::Scan(const std::atomic<bool>* cancel,
+                                    const ChangedSink& on_changed) {
   ScanResult result;
-  std::unordered_set<std::string> seen;
+  // The set's records, loaded with one query (a lookup per file cost more than the walk);
+  // each is marked seen when the walk finds its file.
+  struct Known {
+    uint64_t size = 0;
+    int64_t mtime_ns = 0;
+    uint64_t inode = 0;
+    bool seen = false;
+  };
+  std::unordered_map<std::string, Known> known;
+  {
+    BEACON_ASSIGN_OR_RETURN(auto records, state_.ListFiles(set_.name));
+    known.reserve(records.size());
+    for (auto& [path, record] : records) {
+      known.emplace(std::move(path), Known{record.size, record.mtime_ns, record.inode, false});
+    }
+  }
   auto consider = [&](const std::string& path, const struct stat& st) -> Status {
     if (!S_ISREG(st.st_mode) || !selector_.SelectsFile(path)) return Status::Ok();
     const FileStat stat = FromStat(st);
     ++result.files_scanned;
     result.bytes_scanned += stat.size;
-    seen.insert(path);
-    BEACON_ASSIGN_OR_RETURN(std::optional<FileRecord> record, state_.GetFile(set_.name, path));
-    if (!record || record->size != stat.size || record->mtime_ns != stat.mtime_ns ||
-        record->inode != stat.inode) {
-      result.changed.push_back({path, stat});
+    auto it = known.find(path);
+    if (it != known.end()) it->second.seen = true;
+    if (it == known.end() || it->second.size != stat.size ||
+        it->second.mtime_ns != stat.mtime_ns || it->second.inode != stat.inode) {
+      const bool recorded = it != known.end();
+      if (on_changed) {
+        on_changed({path, stat, recorded});
+      } else {
+        result.changed.push_back({path, stat, recorded});
+      }
     }
     return Status::Ok();
   };
@@ -84,9 +109,8 @@ Result<ScanResult> Reconciler::Scan(const std::atomic<bool>* cancel) {
   }
 
   // Records of files that are gone: forget them so the state does not grow with rotated logs.
-  BEACON_ASSIGN_OR_RETURN(std::vector<std::string> known, state_.ListPaths(set_.name));
-  for (const std::string& path : known) {
-    if (seen.count(path)) continue;
+  for (const auto& [path, record] : known) {
+    if (record.seen) continue;
     const FileStat stat = StatFile(path);
     if (stat.exists && stat.regular && selector_.SelectsFile(path)) continue;  // walk raced
     BEACON_RETURN_IF_ERROR(state_.RemoveFile(set_.name, path));

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,7 @@ struct ScanResult {
   struct Changed {
     std::string path;
     FileStat stat;
+    bool recorded = false;  // the state has a (different) record of the file
   };
   std::vector<Changed> changed;  // in walk order
   uint64_t files_scanned = 0;    // selected regular files seen
@@ -48,6 +50,10 @@ class Reconciler {
   // forgotten. `cancel` (may be null) stops the walk early with what was found so far.
   // Errors: only the state database's.
   Result<ScanResult> Scan(const std::atomic<bool>* cancel = nullptr);
+  // As above, handing each changed file to `on_changed` as soon as it is found (so backups can
+  // start while the walk goes on) instead of listing it in ScanResult::changed.
+  using ChangedSink = std::function<void(ScanResult::Changed)>;
+  Result<ScanResult> Scan(const std::atomic<bool>* cancel, const ChangedSink& on_changed);
 
  private:
   const BackupSetConfig& set_;

@@ -1,5 +1,6 @@
 // BackupState on SQLite: files (newest stored version per set+path), uploads/upload_parts
-// (multipart uploads in flight) and sets (last success). One connection behind a mutex.
+// (multipart uploads in flight) and sets (last success). One connection behind a mutex, its
+// statements cached (preparing them was a large share of each small write).
 #include "agent/backup/state.h"
 
 #include <filesystem>
@@ -87,20 +88,45 @@ Result<std::optional<FileRecord>> BackupState::GetFile(const std::string& set,
   std::lock_guard lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(
       auto stmt,
-      db_->Prepare(
+      db_->Cached(
           "SELECT sha256, size, mtime_ns, ctime_ns, inode, object_key, stored_ms FROM files "
           "WHERE set_name = ? AND path = ?"));
-  stmt.Bind(1, set).Bind(2, path);
-  BEACON_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  stmt->Bind(1, set).Bind(2, path);
+  BEACON_ASSIGN_OR_RETURN(bool row, stmt->Step());
   if (!row) return std::optional<FileRecord>();
   FileRecord r;
-  r.sha256 = stmt.ColumnText(0);
-  r.size = static_cast<uint64_t>(stmt.ColumnInt(1));
-  r.mtime_ns = stmt.ColumnInt(2);
-  r.ctime_ns = stmt.ColumnInt(3);
-  r.inode = static_cast<uint64_t>(stmt.ColumnInt(4));
-  r.key = stmt.ColumnText(5);
-  r.stored_ms = stmt.ColumnInt(6);
+  r.sha256 = stmt->ColumnText(0);
+  r.size = static_cast<uint64_t>(stmt->ColumnInt(1));
+  r.mtime_ns = stmt->ColumnInt(2);
+  r.ctime_ns = stmt->ColumnInt(3);
+  r.inode = static_cast<uint64_t>(stmt->ColumnInt(4));
+  r.key = stmt->ColumnText(5);
+  r.stored_ms = stmt->ColumnInt(6);
+  return std::optional<FileRecord>(std::move(r));
+}
+
+Result<std::optional<FileRecord>> BackupState::GetFile(const std::string& set,
+                                                       const std::string& path,
+                                                       bool* has_upload) {
+  std::lock_guard lock(mutex_);
+  BEACON_ASSIGN_OR_RETURN(
+      auto stmt,
+      db_->Cached("SELECT f.sha256, f.size, f.mtime_ns, f.ctime_ns, f.inode, f.object_key, "
+                  "f.stored_ms, EXISTS (SELECT 1 FROM uploads WHERE set_name = ?1 AND path = ?2) "
+                  "FROM (SELECT 1) LEFT JOIN files f ON f.set_name = ?1 AND f.path = ?2"));
+  stmt->Bind(1, set).Bind(2, path);
+  BEACON_ASSIGN_OR_RETURN(bool row, stmt->Step());
+  if (!row) return Status::Internal("backup state: lookup of " + path + " returned no row");
+  *has_upload = stmt->ColumnInt(7) != 0;
+  if (stmt->ColumnIsNull(0)) return std::optional<FileRecord>();
+  FileRecord r;
+  r.sha256 = stmt->ColumnText(0);
+  r.size = static_cast<uint64_t>(stmt->ColumnInt(1));
+  r.mtime_ns = stmt->ColumnInt(2);
+  r.ctime_ns = stmt->ColumnInt(3);
+  r.inode = static_cast<uint64_t>(stmt->ColumnInt(4));
+  r.key = stmt->ColumnText(5);
+  r.stored_ms = stmt->ColumnInt(6);
   return std::optional<FileRecord>(std::move(r));
 }
 
@@ -109,19 +135,37 @@ Status BackupState::RecordStored(const std::string& set, const std::string& path
   std::lock_guard lock(mutex_);
   store::Transaction tx(*db_);
   BEACON_RETURN_IF_ERROR(Context(tx.status(), "begin"));
+  BEACON_RETURN_IF_ERROR(RecordStoredLocked(set, path, record));
+  BEACON_RETURN_IF_ERROR(RecordSuccessLocked(set, now_ms));
+  return Context(tx.Commit(), "commit");
+}
+
+Status BackupState::RecordStoredBatch(const std::string& set, const std::vector<StoredFile>& files,
+                                      int64_t now_ms) {
+  if (files.empty()) return Status::Ok();
+  std::lock_guard lock(mutex_);
+  store::Transaction tx(*db_);
+  BEACON_RETURN_IF_ERROR(Context(tx.status(), "begin"));
+  for (const StoredFile& file : files) {
+    BEACON_RETURN_IF_ERROR(RecordStoredLocked(set, file.path, file.record));
+  }
+  BEACON_RETURN_IF_ERROR(RecordSuccessLocked(set, now_ms));
+  return Context(tx.Commit(), "commit");
+}
+
+Status BackupState::RecordStoredLocked(const std::string& set, const std::string& path,
+                                       const FileRecord& record) {
   {
     BEACON_ASSIGN_OR_RETURN(
         auto stmt,
-        db_->Prepare(
+        db_->Cached(
             "INSERT INTO files (set_name, path, sha256, size, mtime_ns, ctime_ns, inode, "
-            "object_key, "
-            "stored_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (set_name, path) DO UPDATE "
-            "SET "
+            "object_key, stored_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (set_name, path) DO UPDATE SET "
             "sha256 = excluded.sha256, size = excluded.size, mtime_ns = excluded.mtime_ns, "
-            "ctime_ns = excluded.ctime_ns, inode = excluded.inode, object_key = "
-            "excluded.object_key, "
-            "stored_ms = excluded.stored_ms"));
-    stmt.Bind(1, set)
+            "ctime_ns = excluded.ctime_ns, inode = excluded.inode, "
+            "object_key = excluded.object_key, stored_ms = excluded.stored_ms"));
+    stmt->Bind(1, set)
         .Bind(2, path)
         .Bind(3, record.sha256)
         .Bind(4, static_cast<int64_t>(record.size))
@@ -130,44 +174,69 @@ Status BackupState::RecordStored(const std::string& set, const std::string& path
         .Bind(7, static_cast<int64_t>(record.inode))
         .Bind(8, record.key)
         .Bind(9, record.stored_ms);
-    BEACON_RETURN_IF_ERROR(Context(stmt.Run(), "recording file"));
+    BEACON_RETURN_IF_ERROR(Context(stmt->Run(), "recording file"));
   }
   for (const char* sql : {"DELETE FROM upload_parts WHERE set_name = ? AND path = ?",
                           "DELETE FROM uploads WHERE set_name = ? AND path = ?"}) {
-    BEACON_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(sql));
-    stmt.Bind(1, set).Bind(2, path);
-    BEACON_RETURN_IF_ERROR(Context(stmt.Run(), "dropping upload"));
+    BEACON_ASSIGN_OR_RETURN(auto stmt, db_->Cached(sql));
+    stmt->Bind(1, set).Bind(2, path);
+    BEACON_RETURN_IF_ERROR(Context(stmt->Run(), "dropping upload"));
   }
-  {
-    BEACON_ASSIGN_OR_RETURN(
-        auto stmt,
-        db_->Prepare(
-            "INSERT INTO sets (set_name, last_success_ms) VALUES (?, ?) ON CONFLICT (set_name) "
-            "DO UPDATE SET last_success_ms = max(last_success_ms, excluded.last_success_ms)"));
-    stmt.Bind(1, set).Bind(2, now_ms);
-    BEACON_RETURN_IF_ERROR(Context(stmt.Run(), "recording success"));
-  }
-  return Context(tx.Commit(), "commit");
+  return Status::Ok();
+}
+
+Status BackupState::RecordSuccessLocked(const std::string& set, int64_t now_ms) {
+  BEACON_ASSIGN_OR_RETURN(
+      auto stmt,
+      db_->Cached(
+          "INSERT INTO sets (set_name, last_success_ms) VALUES (?, ?) ON CONFLICT (set_name) "
+          "DO UPDATE SET last_success_ms = max(last_success_ms, excluded.last_success_ms)"));
+  stmt->Bind(1, set).Bind(2, now_ms);
+  return Context(stmt->Run(), "recording success");
 }
 
 Status BackupState::RemoveFile(const std::string& set, const std::string& path) {
   std::lock_guard lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(auto stmt,
-                          db_->Prepare("DELETE FROM files WHERE set_name = ? AND path = ?"));
-  stmt.Bind(1, set).Bind(2, path);
-  return Context(stmt.Run(), "removing file");
+                          db_->Cached("DELETE FROM files WHERE set_name = ? AND path = ?"));
+  stmt->Bind(1, set).Bind(2, path);
+  return Context(stmt->Run(), "removing file");
 }
 
 Result<std::vector<std::string>> BackupState::ListPaths(const std::string& set) {
   std::lock_guard lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(auto stmt,
-                          db_->Prepare("SELECT path FROM files WHERE set_name = ? ORDER BY path"));
-  stmt.Bind(1, set);
+                          db_->Cached("SELECT path FROM files WHERE set_name = ? ORDER BY path"));
+  stmt->Bind(1, set);
   std::vector<std::string> out;
   while (true) {
-    BEACON_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    BEACON_ASSIGN_OR_RETURN(bool row, stmt->Step());
     if (!row) break;
-    out.push_back(stmt.ColumnText(0));
+    out.push_back(stmt->ColumnText(0));
+  }
+  return out;
+}
+
+Result<std::vector<std::pair<std::string, FileRecord>>> BackupState::ListFiles(
+    const std::string& set) {
+  std::lock_guard lock(mutex_);
+  BEACON_ASSIGN_OR_RETURN(
+      auto stmt, db_->Cached("SELECT path, sha256, size, mtime_ns, ctime_ns, inode, object_key, "
+                             "stored_ms FROM files WHERE set_name = ? ORDER BY path"));
+  stmt->Bind(1, set);
+  std::vector<std::pair<std::string, FileRecord>> out;
+  while (true) {
+    BEACON_ASSIGN_OR_RETURN(bool row, stmt->Step());
+    if (!row) break;
+    FileRecord r;
+    r.sha256 = stmt->ColumnText(1);
+    r.size = static_cast<uint64_t>(stmt->ColumnInt(2));
+    r.mtime_ns = stmt->ColumnInt(3);
+    r.ctime_ns = stmt->ColumnInt(4);
+    r.inode = static_cast<uint64_t>(stmt->ColumnInt(5));
+    r.key = stmt->ColumnText(6);
+    r.stored_ms = stmt->ColumnInt(7);
+    out.emplace_back(stmt->ColumnText(0), std::move(r));
   }
   return out;
 }
@@ -176,19 +245,19 @@ Result<std::vector<PartRecord>> BackupState::PartsLocked(const std::string& set,
                                                          const std::string& path) {
   BEACON_ASSIGN_OR_RETURN(
       auto stmt,
-      db_->Prepare(
+      db_->Cached(
           "SELECT number, etag, digest, size FROM upload_parts WHERE set_name = ? AND path = ? "
           "ORDER BY number"));
-  stmt.Bind(1, set).Bind(2, path);
+  stmt->Bind(1, set).Bind(2, path);
   std::vector<PartRecord> parts;
   while (true) {
-    BEACON_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    BEACON_ASSIGN_OR_RETURN(bool row, stmt->Step());
     if (!row) break;
     PartRecord p;
-    p.number = static_cast<int>(stmt.ColumnInt(0));
-    p.etag = stmt.ColumnText(1);
-    p.digest = stmt.ColumnText(2);
-    p.size = static_cast<uint64_t>(stmt.ColumnInt(3));
+    p.number = static_cast<int>(stmt->ColumnInt(0));
+    p.etag = stmt->ColumnText(1);
+    p.digest = stmt->ColumnText(2);
+    p.size = static_cast<uint64_t>(stmt->ColumnInt(3));
     parts.push_back(std::move(p));
   }
   return parts;
@@ -217,12 +286,12 @@ PendingUpload ReadUpload(const store::Statement& stmt) {
 Result<std::optional<PendingUpload>> BackupState::GetUpload(const std::string& set,
                                                             const std::string& path) {
   std::lock_guard lock(mutex_);
-  BEACON_ASSIGN_OR_RETURN(auto stmt, db_->Prepare("SELECT " + std::string(kUploadColumns) +
+  BEACON_ASSIGN_OR_RETURN(auto stmt, db_->Cached("SELECT " + std::string(kUploadColumns) +
                                                   " FROM uploads WHERE set_name = ? AND path = ?"));
-  stmt.Bind(1, set).Bind(2, path);
-  BEACON_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  stmt->Bind(1, set).Bind(2, path);
+  BEACON_ASSIGN_OR_RETURN(bool row, stmt->Step());
   if (!row) return std::optional<PendingUpload>();
-  PendingUpload u = ReadUpload(stmt);
+  PendingUpload u = ReadUpload(*stmt);
   BEACON_ASSIGN_OR_RETURN(u.parts, PartsLocked(set, path));
   return std::optional<PendingUpload>(std::move(u));
 }
@@ -233,15 +302,15 @@ Status BackupState::BeginUpload(const PendingUpload& upload) {
   BEACON_RETURN_IF_ERROR(Context(tx.status(), "begin"));
   for (const char* sql : {"DELETE FROM upload_parts WHERE set_name = ? AND path = ?",
                           "DELETE FROM uploads WHERE set_name = ? AND path = ?"}) {
-    BEACON_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(sql));
-    stmt.Bind(1, upload.set).Bind(2, upload.path);
-    BEACON_RETURN_IF_ERROR(Context(stmt.Run(), "replacing upload"));
+    BEACON_ASSIGN_OR_RETURN(auto stmt, db_->Cached(sql));
+    stmt->Bind(1, upload.set).Bind(2, upload.path);
+    BEACON_RETURN_IF_ERROR(Context(stmt->Run(), "replacing upload"));
   }
   {
     BEACON_ASSIGN_OR_RETURN(auto stmt,
-                            db_->Prepare("INSERT INTO uploads (" + std::string(kUploadColumns) +
+                            db_->Cached("INSERT INTO uploads (" + std::string(kUploadColumns) +
                                          ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
-    stmt.Bind(1, upload.set)
+    stmt->Bind(1, upload.set)
         .Bind(2, upload.path)
         .Bind(3, upload.key)
         .Bind(4, upload.upload_id)
@@ -251,20 +320,20 @@ Status BackupState::BeginUpload(const PendingUpload& upload) {
         .Bind(8, upload.mtime_ns)
         .Bind(9, static_cast<int64_t>(upload.inode))
         .Bind(10, upload.started_ms);
-    BEACON_RETURN_IF_ERROR(Context(stmt.Run(), "recording upload"));
+    BEACON_RETURN_IF_ERROR(Context(stmt->Run(), "recording upload"));
   }
   for (const PartRecord& part : upload.parts) {
     BEACON_ASSIGN_OR_RETURN(
         auto stmt,
-        db_->Prepare("INSERT INTO upload_parts (set_name, path, number, etag, digest, size) "
+        db_->Cached("INSERT INTO upload_parts (set_name, path, number, etag, digest, size) "
                      "VALUES (?, ?, ?, ?, ?, ?)"));
-    stmt.Bind(1, upload.set)
+    stmt->Bind(1, upload.set)
         .Bind(2, upload.path)
         .Bind(3, part.number)
         .Bind(4, part.etag)
         .Bind(5, part.digest)
         .Bind(6, static_cast<int64_t>(part.size));
-    BEACON_RETURN_IF_ERROR(Context(stmt.Run(), "recording part"));
+    BEACON_RETURN_IF_ERROR(Context(stmt->Run(), "recording part"));
   }
   return Context(tx.Commit(), "commit");
 }
@@ -274,16 +343,16 @@ Status BackupState::AddPart(const std::string& set, const std::string& path,
   std::lock_guard lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(
       auto stmt,
-      db_->Prepare("INSERT INTO upload_parts (set_name, path, number, etag, digest, size) "
+      db_->Cached("INSERT INTO upload_parts (set_name, path, number, etag, digest, size) "
                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (set_name, path, number) DO UPDATE SET "
                    "etag = excluded.etag, digest = excluded.digest, size = excluded.size"));
-  stmt.Bind(1, set)
+  stmt->Bind(1, set)
       .Bind(2, path)
       .Bind(3, part.number)
       .Bind(4, part.etag)
       .Bind(5, part.digest)
       .Bind(6, static_cast<int64_t>(part.size));
-  return Context(stmt.Run(), "recording part");
+  return Context(stmt->Run(), "recording part");
 }
 
 Status BackupState::RemoveUpload(const std::string& set, const std::string& path) {
@@ -292,22 +361,22 @@ Status BackupState::RemoveUpload(const std::string& set, const std::string& path
   BEACON_RETURN_IF_ERROR(Context(tx.status(), "begin"));
   for (const char* sql : {"DELETE FROM upload_parts WHERE set_name = ? AND path = ?",
                           "DELETE FROM uploads WHERE set_name = ? AND path = ?"}) {
-    BEACON_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(sql));
-    stmt.Bind(1, set).Bind(2, path);
-    BEACON_RETURN_IF_ERROR(Context(stmt.Run(), "removing upload"));
+    BEACON_ASSIGN_OR_RETURN(auto stmt, db_->Cached(sql));
+    stmt->Bind(1, set).Bind(2, path);
+    BEACON_RETURN_IF_ERROR(Context(stmt->Run(), "removing upload"));
   }
   return Context(tx.Commit(), "commit");
 }
 
 Result<std::vector<PendingUpload>> BackupState::ListUploads() {
   std::lock_guard lock(mutex_);
-  BEACON_ASSIGN_OR_RETURN(auto stmt, db_->Prepare("SELECT " + std::string(kUploadColumns) +
+  BEACON_ASSIGN_OR_RETURN(auto stmt, db_->Cached("SELECT " + std::string(kUploadColumns) +
                                                   " FROM uploads ORDER BY set_name, path"));
   std::vector<PendingUpload> out;
   while (true) {
-    BEACON_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    BEACON_ASSIGN_OR_RETURN(bool row, stmt->Step());
     if (!row) break;
-    out.push_back(ReadUpload(stmt));
+    out.push_back(ReadUpload(*stmt));
   }
   for (PendingUpload& u : out) {
     BEACON_ASSIGN_OR_RETURN(u.parts, PartsLocked(u.set, u.path));
@@ -318,22 +387,22 @@ Result<std::vector<PendingUpload>> BackupState::ListUploads() {
 Result<std::optional<int64_t>> BackupState::LastSuccessMs(const std::string& set) {
   std::lock_guard lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(auto stmt,
-                          db_->Prepare("SELECT last_success_ms FROM sets WHERE set_name = ?"));
-  stmt.Bind(1, set);
-  BEACON_ASSIGN_OR_RETURN(bool row, stmt.Step());
+                          db_->Cached("SELECT last_success_ms FROM sets WHERE set_name = ?"));
+  stmt->Bind(1, set);
+  BEACON_ASSIGN_OR_RETURN(bool row, stmt->Step());
   if (!row) return std::optional<int64_t>();
-  return std::optional<int64_t>(stmt.ColumnInt(0));
+  return std::optional<int64_t>(stmt->ColumnInt(0));
 }
 
 Status BackupState::SetLastSuccessMs(const std::string& set, int64_t now_ms) {
   std::lock_guard lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(
       auto stmt,
-      db_->Prepare(
+      db_->Cached(
           "INSERT INTO sets (set_name, last_success_ms) VALUES (?, ?) ON CONFLICT (set_name) "
           "DO UPDATE SET last_success_ms = excluded.last_success_ms"));
-  stmt.Bind(1, set).Bind(2, now_ms);
-  return Context(stmt.Run(), "recording success");
+  stmt->Bind(1, set).Bind(2, now_ms);
+  return Context(stmt->Run(), "recording success");
 }
 
 }  // namespace beacon::agent::backup

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
@@ -57,14 +58,28 @@ class BackupState {
 
   // NotFound is never returned: a missing row is std::nullopt.
   Result<std::optional<FileRecord>> GetFile(const std::string& set, const std::string& path);
+  // GetFile, and whether a pending upload of (set, path) exists, in one query.
+  Result<std::optional<FileRecord>> GetFile(const std::string& set, const std::string& path,
+                                            bool* has_upload);
   // Records a stored (or verified unchanged) version in one transaction: upserts the file
   // record, drops any pending upload of (set, path) and sets the set's last success time.
   Status RecordStored(const std::string& set, const std::string& path, const FileRecord& record,
                       int64_t now_ms);
+  // RecordStored for many files of one set in one transaction: one commit (WAL write) for a
+  // whole batch instead of one per file.
+  struct StoredFile {
+    std::string path;
+    FileRecord record;
+  };
+  Status RecordStoredBatch(const std::string& set, const std::vector<StoredFile>& files,
+                           int64_t now_ms);
   // Forgets a file (it was deleted from the backup set).
   Status RemoveFile(const std::string& set, const std::string& path);
   // Paths with a file record in the set, sorted.
   Result<std::vector<std::string>> ListPaths(const std::string& set);
+  // Every file record of the set with its path, sorted by path: one query for a reconcile
+  // scan instead of one per file.
+  Result<std::vector<std::pair<std::string, FileRecord>>> ListFiles(const std::string& set);
 
   Result<std::optional<PendingUpload>> GetUpload(const std::string& set, const std::string& path);
   // Replaces any pending upload of (upload.set, upload.path), parts included.
@@ -82,6 +97,10 @@ class BackupState {
  private:
   explicit BackupState(std::unique_ptr<store::Database> db) : db_(std::move(db)) {}
   Result<std::vector<PartRecord>> PartsLocked(const std::string& set, const std::string& path);
+  // RecordStored's statements, inside the caller's transaction.
+  Status RecordStoredLocked(const std::string& set, const std::string& path,
+                            const FileRecord& record);
+  Status RecordSuccessLocked(const std::string& set, int64_t now_ms);
 
   std::mutex mutex_;
   std::unique_ptr<store::Database> db_;  // GUARDED_BY(mutex_)

@@ -209,7 +209,7 @@ class BackupJob {
   BackupJob(objstore::ObjectStore& store, BackupState& state, const Clock& clock,
             const std::string& host, RateLimiter* limiter, const UploaderOptions& options,
             const BackupSetConfig& set, const std::string& path, const SetPlan& plan, int fd,
-            const struct stat& st)
+            const struct stat& st, bool defer_record, bool known_new)
       : store_(store),
         state_(state),
         clock_(clock),
@@ -221,10 +221,16 @@ class BackupJob {
         plan_(plan),
         fd_(fd),
         st_(st),
-        identity_(IdentityOf(st)) {}
+        identity_(IdentityOf(st)),
+        defer_record_(defer_record),
+        known_new_(known_new) {}
 
   Result<UploadOutcome> Run() {
-    BEACON_ASSIGN_OR_RETURN(previous_, state_.GetFile(set_.name, path_));
+    if (known_new_) {
+      had_pending_ = false;  // and previous_ stays empty
+    } else {
+      BEACON_ASSIGN_OR_RETURN(previous_, state_.GetFile(set_.name, path_, &had_pending_));
+    }
     if (identity_.size <= options_.multipart_threshold) return RunSmall();
     return RunMultipart();
   }
@@ -265,12 +271,16 @@ class BackupJob {
   Result<UploadOutcome> RecordUnchanged(const std::string& sha) {
     BEACON_ASSIGN_OR_RETURN(bool same, Unchanged());
     if (!same) return ChangedOutcome("while it was read");
-    BEACON_RETURN_IF_ERROR(DropPending());
+    BEACON_RETURN_IF_ERROR(DropPendingSeenAtStart());
     BEACON_RETURN_IF_ERROR(state_.RecordStored(
         set_.name, path_, RecordFor(sha, previous_->key, previous_->stored_ms), clock_.NowMs()));
     return Outcome(UploadOutcome::kUnchanged,
                    path_ + " is unchanged (sha256 " + sha.substr(0, 12) + ")");
   }
+
+  // DropPending where this job has not begun an upload itself: the lookup at the start said
+  // whether there is one (saves a query per small file).
+  Status DropPendingSeenAtStart() { return had_pending_ ? DropPending() : Status::Ok(); }
 
   // Aborts a multipart upload left from an earlier attempt whose content is not this one.
   Status DropPending() {
@@ -312,8 +322,11 @@ class BackupJob {
   Result<UploadOutcome> Stored(const std::string& sha, const std::string& key,
                                uint64_t stored_size) {
     const int64_t now = clock_.NowMs();
-    BEACON_RETURN_IF_ERROR(state_.RecordStored(set_.name, path_, RecordFor(sha, key, now), now));
     UploadOutcome o = Outcome(UploadOutcome::kStored, "stored " + path_ + " as " + key);
+    o.record = RecordFor(sha, key, now);
+    if (!defer_record_) {
+      BEACON_RETURN_IF_ERROR(state_.RecordStored(set_.name, path_, o.record, now));
+    }
     o.version = VersionFor(sha, key, stored_size);
     o.version.created_ms = now;
     return o;
@@ -336,7 +349,7 @@ class BackupJob {
     data.resize(got);
     const std::string sha = crypto::Sha256Hex(data);
     if (previous_ && previous_->sha256 == sha) return RecordUnchanged(sha);
-    BEACON_RETURN_IF_ERROR(DropPending());
+    BEACON_RETURN_IF_ERROR(DropPendingSeenAtStart());
 
     const std::string key =
         MakeObjectKey(set_.key_prefix, host_, path_, clock_.NowMs(), sha, plan_.encrypted);
@@ -573,12 +586,25 @@ class BackupJob {
   const int fd_;
   const struct stat st_;
   const FileIdentity identity_;
+  const bool defer_record_;
+  const bool known_new_;
   std::optional<FileRecord> previous_;
+  bool had_pending_ = true;  // a pending upload of (set, path) existed when the job started
 };
 
 }  // namespace
 
 Result<UploadOutcome> Uploader::Backup(const BackupSetConfig& set, const std::string& path) {
+  return Run(set, path, false, false);
+}
+
+Result<UploadOutcome> Uploader::BackupDeferRecord(const BackupSetConfig& set,
+                                                  const std::string& path, bool known_new) {
+  return Run(set, path, true, known_new);
+}
+
+Result<UploadOutcome> Uploader::Run(const BackupSetConfig& set, const std::string& path,
+                                    bool defer_record, bool known_new) {
   BEACON_ASSIGN_OR_RETURN(SetPlan plan, PlanFor(set));
   if (path.empty() || path.front() != '/') {
     return Status::InvalidArgument("backup path must be absolute: " + path);
@@ -607,7 +633,8 @@ Result<UploadOutcome> Uploader::Backup(const BackupSetConfig& set, const std::st
                                                  " bytes, above max_file_size " +
                                                  std::to_string(set.max_file_size));
   }
-  BackupJob job(store_, state_, clock_, host_, limiter_, options_, set, path, plan, fd.get(), st);
+  BackupJob job(store_, state_, clock_, host_, limiter_, options_, set, path, plan, fd.get(), st,
+                defer_record, known_new);
   return job.Run();
 }
 

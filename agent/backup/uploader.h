@@ -43,6 +43,7 @@ struct UploadOutcome {
   };
   Kind kind = kStored;
   wire::BackupVersion version;  // when kStored
+  FileRecord record;            // when kStored: the state record of this version
   std::string detail;           // human explanation for the non-stored kinds
 };
 std::string_view UploadOutcomeKindName(UploadOutcome::Kind kind);
@@ -60,6 +61,14 @@ class Uploader {
   // InvalidArgument for a bad set config (storage class, key length).
   // kStored and kUnchanged update the state (file record and the set's last success).
   Result<UploadOutcome> Backup(const BackupSetConfig& set, const std::string& path);
+  // As Backup, except that kStored leaves the state's file record alone: the caller records
+  // outcome.record (BackupState::RecordStored / RecordStoredBatch) once the version is in the
+  // catalog, so a crash in between never leaves a file marked stored but not catalogued, and a
+  // batch of files costs one state commit. kUnchanged still updates the state.
+  // known_new: the caller has just seen that the state holds neither a file record nor a
+  // pending upload for the path (a reconcile scan), which saves looking it up again.
+  Result<UploadOutcome> BackupDeferRecord(const BackupSetConfig& set, const std::string& path,
+                                          bool known_new = false);
 
   // The store's durability barrier (ObjectStore::Sync): call it after kStored and before the
   // version is recorded; one call covers every version stored before it.
@@ -68,6 +77,9 @@ class Uploader {
   const UploaderOptions& options() const { return options_; }
 
  private:
+  Result<UploadOutcome> Run(const BackupSetConfig& set, const std::string& path,
+                            bool defer_record, bool known_new);
+
   objstore::ObjectStore& store_;
   BackupState& state_;
   const Clock& clock_;

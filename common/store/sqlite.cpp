@@ -194,6 +194,26 @@ std::string Statement::ColumnName(int col) const {
   return name != nullptr ? name : "";
 }
 
+// ---- CachedStatement ----------------------------------------------------------------------
+
+CachedStatement::CachedStatement(Slot* slot, Statement* stmt, std::unique_ptr<Statement> owned)
+    : slot_(slot), stmt_(stmt), owned_(std::move(owned)) {
+  if (slot_ != nullptr) slot_->lent = true;
+}
+
+CachedStatement::CachedStatement(CachedStatement&& other) noexcept
+    : slot_(other.slot_), stmt_(other.stmt_), owned_(std::move(other.owned_)) {
+  other.slot_ = nullptr;
+  other.stmt_ = nullptr;
+}
+
+CachedStatement::~CachedStatement() {
+  if (slot_ == nullptr) return;  // moved from, or a one-off that finalizes itself
+  // A SELECT left mid-result would keep its read transaction (and the WAL) pinned.
+  stmt_->Reset();
+  slot_->lent = false;
+}
+
 // ---- Database -----------------------------------------------------------------------------
 
 Result<std::unique_ptr<Database>> Database::Open(const std::string& path,
@@ -266,6 +286,7 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path,
 }
 
 Database::~Database() {
+  cache_.clear();  // finalize cached statements first
   // close_v2 defers the close until every outstanding Statement is finalized.
   sqlite3_close_v2(db_);
 }
@@ -297,6 +318,25 @@ Result<Statement> Database::Prepare(std::string_view sql) {
                                    "': more than one statement (use Exec)");
   }
   return result;
+}
+
+Result<CachedStatement> Database::Cached(std::string_view sql) {
+  auto it = cache_.find(std::string(sql));
+  if (it != cache_.end() && it->second->lent) {
+    BEACON_ASSIGN_OR_RETURN(Statement one_off, Prepare(sql));
+    auto owned = std::make_unique<Statement>(std::move(one_off));
+    Statement* raw = owned.get();
+    return CachedStatement(nullptr, raw, std::move(owned));
+  }
+  if (it == cache_.end()) {
+    BEACON_ASSIGN_OR_RETURN(Statement prepared, Prepare(sql));
+    auto slot = std::make_unique<CachedStatement::Slot>();
+    slot->stmt = std::move(prepared);
+    it = cache_.emplace(std::string(sql), std::move(slot)).first;
+  } else {
+    it->second->stmt.Reset();  // the last lease reset it; cheap insurance
+  }
+  return CachedStatement(it->second.get(), &it->second->stmt, nullptr);
 }
 
 Result<int> Database::SchemaVersion() {
@@ -353,11 +393,21 @@ Status Database::Migrate(const std::vector<Migration>& migrations) {
   return Status::Ok();
 }
 
-Status Database::Begin(bool immediate) { return Exec(immediate ? "BEGIN IMMEDIATE" : "BEGIN"); }
+// Cached: a transaction around one small write otherwise parses three extra statements.
+Status Database::Begin(bool immediate) {
+  BEACON_ASSIGN_OR_RETURN(CachedStatement stmt, Cached(immediate ? "BEGIN IMMEDIATE" : "BEGIN"));
+  return stmt->Run();
+}
 
-Status Database::Commit() { return Exec("COMMIT"); }
+Status Database::Commit() {
+  BEACON_ASSIGN_OR_RETURN(CachedStatement stmt, Cached("COMMIT"));
+  return stmt->Run();
+}
 
-Status Database::Rollback() { return Exec("ROLLBACK"); }
+Status Database::Rollback() {
+  BEACON_ASSIGN_OR_RETURN(CachedStatement stmt, Cached("ROLLBACK"));
+  return stmt->Run();
+}
 
 int64_t Database::LastInsertRowId() const { return sqlite3_last_insert_rowid(db_); }
 

@@ -1,13 +1,15 @@
 // Local directory backend of ObjectStore: atomic file writes (temp + rename; durable after
-// Sync(), one syncfs per batch), JSON sidecars for metadata, multipart uploads assembled from
-// part files.
+// Sync(), one syncfs per batch), metadata as a JSON xattr on the object file (a JSON sidecar
+// file where the filesystem has no user xattrs), multipart uploads assembled from part files.
 #include "common/cloud/objstore/local.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -28,6 +30,9 @@ constexpr uint64_t kLocalMinPartSize = 64 * 1024;
 constexpr size_t kCopyChunk = 1 << 20;
 // Temp files, also those written beside objects; never a key segment (ValidateLocalKey).
 constexpr std::string_view kTempPrefix = ".beacon-tmp-";
+// The object's metadata (the sidecar JSON) as an extended attribute of the object file: one
+// inode per object instead of two, and the metadata is renamed into place with the bytes.
+constexpr char kMetaXattr[] = "user.beacon";
 
 std::string ErrnoText(int error) { return std::strerror(error); }
 
@@ -135,15 +140,54 @@ struct Sidecar {
   std::map<std::string, std::string> metadata;
 };
 
+// Appends `text` as a JSON string. Bytes >= 0x80 pass through: keys and values are UTF-8.
+void AppendJsonString(std::string_view text, std::string* out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out->push_back('"');
+  for (char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out->push_back('\\');
+      out->push_back(c);
+    } else if (u < 0x20) {
+      out->append("\\u00");
+      out->push_back(kHex[u >> 4]);
+      out->push_back(kHex[u & 15]);
+    } else {
+      out->push_back(c);
+    }
+  }
+  out->push_back('"');
+}
+
+// The same JSON nlohmann writes for these fields (ParseSidecar reads it), written directly:
+// building a json tree per stored object was a visible share of backing up small files.
 std::string SidecarJson(const Sidecar& s) {
-  nlohmann::json j = {{"key", s.key},
-                      {"size", s.size},
-                      {"etag", s.etag},
-                      {"last_modified_ms", s.last_modified_ms},
-                      {"storage_class", std::string(StorageClassName(s.storage_class))},
-                      {"content_type", s.content_type},
-                      {"metadata", s.metadata}};
-  return j.dump();
+  std::string out;
+  out.reserve(160 + s.key.size() + s.metadata.size() * 48);
+  out.append("{\"content_type\":");
+  AppendJsonString(s.content_type, &out);
+  out.append(",\"etag\":");
+  AppendJsonString(s.etag, &out);
+  out.append(",\"key\":");
+  AppendJsonString(s.key, &out);
+  out.append(",\"last_modified_ms\":");
+  out.append(std::to_string(s.last_modified_ms));
+  out.append(",\"metadata\":{");
+  bool first = true;
+  for (const auto& [name, value] : s.metadata) {
+    if (!first) out.push_back(',');
+    first = false;
+    AppendJsonString(name, &out);
+    out.push_back(':');
+    AppendJsonString(value, &out);
+  }
+  out.append("},\"size\":");
+  out.append(std::to_string(s.size));
+  out.append(",\"storage_class\":");
+  AppendJsonString(StorageClassName(s.storage_class), &out);
+  out.push_back('}');
+  return out;
 }
 
 Result<Sidecar> ParseSidecar(const std::string& text) {
@@ -176,6 +220,9 @@ ObjectInfo InfoOf(const Sidecar& s) {
   return info;
 }
 
+// Where an object's metadata was found.
+enum class MetaSource { kNone, kXattr, kSidecar };
+
 bool IsHex(std::string_view text) {
   return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
@@ -184,13 +231,14 @@ bool IsHex(std::string_view text) {
 
 class LocalStore final : public ObjectStore {
  public:
-  LocalStore(std::string name, fs::path root)
+  LocalStore(std::string name, fs::path root, bool use_xattrs)
       : name_(std::move(name)),
         root_(root),
         objects_(root / "objects"),
         meta_(root / "meta"),
         uploads_(root / "uploads"),
-        tmp_(root / "tmp") {}
+        tmp_(root / "tmp"),
+        xattrs_(use_xattrs) {}
 
   Status Init() {
     for (const fs::path& dir : {objects_, meta_, uploads_, tmp_}) {
@@ -227,7 +275,6 @@ class LocalStore final : public ObjectStore {
   Result<ObjectInfo> Put(const std::string& key, std::string_view body,
                          const PutOptions& options) override {
     BEACON_RETURN_IF_ERROR(ValidateLocalKey(key));
-    BEACON_ASSIGN_OR_RETURN(std::string tmp, WriteObjectTemp(key, body));
     Sidecar s{key,
               body.size(),
               crypto::HexEncode(crypto::Md5Raw(body)),
@@ -235,6 +282,7 @@ class LocalStore final : public ObjectStore {
               options.storage_class,
               options.content_type,
               options.metadata};
+    BEACON_ASSIGN_OR_RETURN(TempObject tmp, WriteObjectTemp(key, body, s));
     BEACON_RETURN_IF_ERROR(Publish(tmp, s));
     return InfoOf(s);
   }
@@ -322,14 +370,16 @@ class LocalStore final : public ObjectStore {
       size += static_cast<uint64_t>(st.st_size);
       part_etags += part.etag;
     }
-    if (out.Close() != 0) {  // durable at the next Sync()
-      return fail(Status::IoError(Prefix(key) + "close: " + ErrnoText(errno)));
-    }
     s.size = size;
     // S3/OSS style multipart etag: MD5 of the part MD5s, "-<count>".
     s.etag = crypto::HexEncode(crypto::Md5Raw(part_etags)) + "-" + std::to_string(parts.size());
     s.last_modified_ms = SystemClock::Instance().NowMs();
-    BEACON_RETURN_IF_ERROR(Publish(tmp.string(), s));
+    Result<bool> in_xattr = SetMetaXattr(out.get(), s);
+    if (!in_xattr.ok()) return fail(in_xattr.status());
+    if (out.Close() != 0) {  // durable at the next Sync()
+      return fail(Status::IoError(Prefix(key) + "close: " + ErrnoText(errno)));
+    }
+    BEACON_RETURN_IF_ERROR(Publish(TempObject{tmp.string(), *in_xattr}, s));
     std::error_code ec;
     fs::remove_all(uploads_ / upload_id, ec);
     return InfoOf(s);
@@ -413,23 +463,21 @@ class LocalStore final : public ObjectStore {
     Sidecar s;
     std::string data;
     {
-      // Sidecar and bytes read under one lock, so a concurrent Put cannot pair them wrongly.
+      // Metadata and bytes read under one lock, so a concurrent Put cannot pair them wrongly.
       std::lock_guard<std::mutex> lock(mutex_);
-      BEACON_ASSIGN_OR_RETURN(s, LoadSidecarLocked(from));
+      MetaSource source = MetaSource::kNone;
+      BEACON_ASSIGN_OR_RETURN(s, LoadSidecarLocked(from, &source));
       if (from != to) {
         BEACON_ASSIGN_OR_RETURN(data, ReadFile(ObjectPath(from), 0, 0, true));
       } else {
-        s.storage_class = storage_class;
-        BEACON_ASSIGN_OR_RETURN(std::string tmp, WriteTemp({SidecarJson(s)},
-                                                           fs::path(SidecarPath(s.key)).parent_path()));
-        BEACON_RETURN_IF_ERROR(RenameSidecarLocked(tmp, s.key));
+        BEACON_RETURN_IF_ERROR(RewriteClassLocked(&s, source, storage_class));
         return InfoOf(s);
       }
     }
-    BEACON_ASSIGN_OR_RETURN(std::string tmp, WriteObjectTemp(to, data));
     s.key = to;
     s.storage_class = storage_class;
     s.last_modified_ms = SystemClock::Instance().NowMs();
+    BEACON_ASSIGN_OR_RETURN(TempObject tmp, WriteObjectTemp(to, data, s));
     BEACON_RETURN_IF_ERROR(Publish(tmp, s));
     return InfoOf(s);
   }
@@ -498,48 +546,162 @@ class LocalStore final : public ObjectStore {
     return path;
   }
 
-  // A temp file in the directory of the key's object, creating it; a concurrent Delete may
-  // remove a directory it left empty between the two steps, so that case is tried again.
-  Result<std::string> WriteObjectTemp(const std::string& key, std::string_view body) {
-    fs::path dir = fs::path(ObjectPath(key)).parent_path();
+  // A fully written object temp file, and whether its metadata is in its xattr (false: a
+  // sidecar must be written with it).
+  struct TempObject {
+    std::string path;
+    bool meta_in_xattr = false;
+  };
+
+  // Stores the metadata as the fd's xattr. false (nothing set) when the filesystem has no user
+  // xattrs or the metadata does not fit in one; the caller writes a sidecar instead.
+  Result<bool> SetMetaXattr(int fd, const Sidecar& s) {
+    if (!xattrs_.load(std::memory_order_relaxed)) return false;
+    const std::string json = SidecarJson(s);
+    if (::fsetxattr(fd, kMetaXattr, json.data(), json.size(), 0) == 0) return true;
+    const int error = errno;
+    if (error == ENOTSUP || error == EOPNOTSUPP) {
+      xattrs_.store(false, std::memory_order_relaxed);  // the whole store is on this filesystem
+      return false;
+    }
+    // Too big for the filesystem's xattr space (ext4: one block): this object gets a sidecar.
+    if (error == E2BIG || error == ERANGE || error == ENOSPC) return false;
+    return Status::IoError(Prefix(s.key) + "storing metadata: " + ErrnoText(error));
+  }
+
+  // A temp file holding `body` (and, where it can, the metadata xattr) in the directory of the
+  // key's object. The directory is created only when the first open says it is missing; a
+  // concurrent Delete may remove a directory it left empty in between, so that is retried.
+  Result<TempObject> WriteObjectTemp(const std::string& key, std::string_view body,
+                                     const Sidecar& s) {
+    const fs::path dir = fs::path(ObjectPath(key)).parent_path();
     for (int attempt = 0;; ++attempt) {
-      std::error_code ec;
-      fs::create_directories(dir, ec);
-      if (ec) {
-        if (ec == std::errc::not_a_directory || ec == std::errc::file_exists) {
+      const std::string path =
+          (dir / (std::string(kTempPrefix) + crypto::HexEncode(crypto::RandomBytes(8)))).string();
+      Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+      if (fd.get() < 0) {
+        const int error = errno;
+        if (error == ENOTDIR) {
           return Status::InvalidArgument(Prefix(key) + "key conflicts with another key's object");
         }
-        return Status::IoError(Prefix(key) + "creating " + dir.string() + ": " + ec.message());
+        if (error != ENOENT || attempt == 2) {
+          return Status::IoError(Prefix(key) + "temp file: " + ErrnoText(error));
+        }
+        std::error_code ec;
+        fs::create_directories(dir, ec);
+        if (ec) {
+          if (ec == std::errc::not_a_directory || ec == std::errc::file_exists) {
+            return Status::InvalidArgument(Prefix(key) +
+                                           "key conflicts with another key's object");
+          }
+          return Status::IoError(Prefix(key) + "creating " + dir.string() + ": " + ec.message());
+        }
+        continue;
       }
-      Result<std::string> tmp = WriteTemp({body}, dir);
-      if (tmp.ok() || attempt == 2) return tmp;
+      auto fail = [&](Status status) {
+        ::unlink(path.c_str());
+        return status;
+      };
+      if (Status written = WriteAll(fd.get(), body, path); !written.ok()) return fail(written);
+      Result<bool> in_xattr = SetMetaXattr(fd.get(), s);
+      if (!in_xattr.ok()) return fail(in_xattr.status());
+      // No fsync here: Sync() flushes the whole store at once, and callers record versions
+      // only after it.
+      if (fd.Close() != 0) {
+        return fail(Status::IoError(Prefix(key) + "close: " + ErrnoText(errno)));
+      }
+      return TempObject{path, *in_xattr};
     }
   }
 
-  // Moves a fully written temp file to the key and records its sidecar, as one step for
-  // readers holding mutex_. Both files are written before the lock is taken.
-  Status Publish(const std::string& tmp, const Sidecar& s) {
-    Result<std::string> sidecar_tmp =
-        WriteTemp({SidecarJson(s)}, fs::path(SidecarPath(s.key)).parent_path());
-    if (!sidecar_tmp.ok()) {
-      ::unlink(tmp.c_str());
-      return sidecar_tmp.status();
+  // Moves a fully written temp file to the key (with its sidecar when the metadata is not in
+  // its xattr), as one step for readers holding mutex_. Files are written before the lock.
+  Status Publish(const TempObject& tmp, const Sidecar& s) {
+    std::optional<std::string> sidecar_tmp;
+    if (!tmp.meta_in_xattr) {
+      Result<std::string> written =
+          WriteTemp({SidecarJson(s)}, fs::path(SidecarPath(s.key)).parent_path());
+      if (!written.ok()) {
+        ::unlink(tmp.path.c_str());
+        return written.status();
+      }
+      sidecar_tmp = std::move(written).value();
     }
-    std::lock_guard<std::mutex> lock(mutex_);
-    fs::path target = ObjectPath(s.key);
-    std::error_code ec;
-    fs::create_directories(target.parent_path(), ec);
-    if (ec || ::rename(tmp.c_str(), target.c_str()) != 0) {
-      int error = ec ? ec.value() : errno;
-      ::unlink(tmp.c_str());
-      ::unlink(sidecar_tmp->c_str());
+    // An object carrying its metadata is published by one rename, atomic for readers without
+    // the lock; taking it anyway made concurrent Puts wait for each other's renames (which
+    // wait for directory blocks under writeback).
+    std::unique_lock<std::mutex> lock(mutex_, std::defer_lock);
+    if (sidecar_tmp) lock.lock();
+    const fs::path target = ObjectPath(s.key);
+    int error = ::rename(tmp.path.c_str(), target.c_str()) == 0 ? 0 : errno;
+    if (error == ENOENT) {
+      // A temp file outside the key's directory (multipart) and the directory is missing.
+      std::error_code ec;
+      fs::create_directories(target.parent_path(), ec);
+      error = ec ? ec.value()
+                 : (::rename(tmp.path.c_str(), target.c_str()) == 0 ? 0 : errno);
+    }
+    if (error != 0) {
+      ::unlink(tmp.path.c_str());
+      if (sidecar_tmp) ::unlink(sidecar_tmp->c_str());
       if (error == EISDIR || error == ENOTDIR || error == EEXIST || error == ENOTEMPTY) {
         return Status::InvalidArgument(Prefix(s.key) +
                                        "key conflicts with another key's directory");
       }
       return Status::IoError(Prefix(s.key) + "storing: " + ErrnoText(error));
     }
+    if (!sidecar_tmp) return Status::Ok();
     return RenameSidecarLocked(*sidecar_tmp, s.key);
+  }
+
+  // Replaces an existing object's storage class where its metadata lives now; *s is the
+  // metadata read before, updated to what was written.
+  Status RewriteClassLocked(Sidecar* s, MetaSource source, StorageClass storage_class) {
+    if (source == MetaSource::kXattr) {
+      // Read and written through one fd: a Put renaming a new object over the key meanwhile
+      // (xattr Puts take no lock) keeps its own metadata, as if it came after this change.
+      Fd fd(::open(ObjectPath(s->key).c_str(), O_RDONLY | O_CLOEXEC));
+      if (fd.get() < 0) return Status::NotFound(Prefix(s->key) + "no such object");
+      const std::string current = ReadMetaXattr(
+          [&](char* buf, size_t size) { return ::fgetxattr(fd.get(), kMetaXattr, buf, size); });
+      if (!current.empty()) {
+        BEACON_ASSIGN_OR_RETURN(*s, ParseSidecar(current));
+        s->storage_class = storage_class;
+        const std::string json = SidecarJson(*s);
+        if (::fsetxattr(fd.get(), kMetaXattr, json.data(), json.size(), 0) == 0) {
+          return Status::Ok();
+        }
+        if (errno != E2BIG && errno != ERANGE && errno != ENOSPC) {
+          return Status::IoError(Prefix(s->key) + "storing metadata: " + ErrnoText(errno));
+        }
+        // Grew too big for an xattr: drop it so the sidecar below is what readers see.
+        ::fremovexattr(fd.get(), kMetaXattr);
+      }
+    }
+    s->storage_class = storage_class;
+    const fs::path sidecar_dir = fs::path(SidecarPath(s->key)).parent_path();
+    BEACON_ASSIGN_OR_RETURN(std::string tmp, WriteTemp({SidecarJson(*s)}, sidecar_dir));
+    return RenameSidecarLocked(tmp, s->key);
+  }
+
+  // The metadata xattr through `get` (getxattr or fgetxattr semantics); "" when there is none.
+  template <typename Get>
+  static std::string ReadMetaXattr(const Get& get) {
+    char buf[2048];
+    ssize_t n = get(buf, sizeof(buf));
+    if (n > 0) return std::string(buf, static_cast<size_t>(n));
+    // Bigger than the buffer: ask for the size (a concurrent rename may change it; retry).
+    for (int attempt = 0; n < 0 && errno == ERANGE && attempt < 3; ++attempt) {
+      const ssize_t size = get(nullptr, 0);
+      if (size <= 0) return std::string();
+      std::string value(static_cast<size_t>(size), '\0');
+      n = get(value.data(), value.size());
+      if (n > 0) {
+        value.resize(static_cast<size_t>(n));
+        return value;
+      }
+    }
+    return std::string();
   }
 
   Status RenameSidecarLocked(const std::string& tmp, const std::string& key) {
@@ -551,11 +713,31 @@ class LocalStore final : public ObjectStore {
     return Status::Ok();
   }
 
-  Result<Sidecar> LoadSidecarLocked(const std::string& key) {
-    struct stat st {};
-    if (::stat(ObjectPath(key).c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+  // The object's metadata: its xattr, else its sidecar (objects written where xattrs failed,
+  // or by an older version), else described from the bytes (a crash between the two renames
+  // of a sidecar'd object). *source says which.
+  Result<Sidecar> LoadSidecarLocked(const std::string& key, MetaSource* source = nullptr) {
+    const std::string path = ObjectPath(key);
+    if (source != nullptr) *source = MetaSource::kNone;
+    // One getxattr answers the common case; only our objects carry the attribute.
+    errno = 0;
+    const std::string json = ReadMetaXattr([&](char* buf, size_t size) {
+      return ::getxattr(path.c_str(), kMetaXattr, buf, size);
+    });
+    if (json.empty() && (errno == ENOENT || errno == ENOTDIR)) {
       return Status::NotFound(Prefix(key) + "no such object");
     }
+    if (!json.empty()) {
+      BEACON_ASSIGN_OR_RETURN(Sidecar s, ParseSidecar(json));
+      if (s.key != key) return Status::Corruption(Prefix(key) + "metadata names another key");
+      if (source != nullptr) *source = MetaSource::kXattr;
+      return s;
+    }
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+      return Status::NotFound(Prefix(key) + "no such object");
+    }
+    if (source != nullptr) *source = MetaSource::kSidecar;
     Result<std::string> text = ReadFile(SidecarPath(key), 0, 0, true);
     if (!text.ok()) {
       // An object without a sidecar (crash between the two renames): describe it from the file.
@@ -593,7 +775,11 @@ class LocalStore final : public ObjectStore {
   const fs::path meta_;
   const fs::path uploads_;
   const fs::path tmp_;
-  // Serialises renames and sidecar updates so an object and its sidecar change together.
+  // Cleared at the first ENOTSUP: the store then writes sidecars only.
+  std::atomic<bool> xattrs_;
+  // Serialises sidecar updates with the renames of their objects (so an object and its sidecar
+  // change together for readers), Delete, and Copy's read-modify-write of metadata. Objects
+  // whose metadata is in their xattr are published without it.
   std::mutex mutex_;
 };
 
@@ -627,10 +813,16 @@ Status ValidateLocalKey(std::string_view key) {
 }
 
 Result<std::unique_ptr<ObjectStore>> NewLocalStore(const StoreConfig& config) {
+  return NewLocalStore(config, LocalStoreOptions{});
+}
+
+Result<std::unique_ptr<ObjectStore>> NewLocalStore(const StoreConfig& config,
+                                                   const LocalStoreOptions& options) {
   if (config.path.empty()) {
     return Status::InvalidArgument("local store '" + config.name + "': no path configured");
   }
-  auto store = std::make_unique<LocalStore>(config.name, fs::path(config.path));
+  auto store =
+      std::make_unique<LocalStore>(config.name, fs::path(config.path), options.use_xattrs);
   BEACON_RETURN_IF_ERROR(store->Init());
   return std::unique_ptr<ObjectStore>(std::move(store));
 }

@@ -109,6 +109,45 @@ TEST(BackupStateTest, PendingUploadWithPartsSurvivesRestartAndIsClearedByRecordS
   EXPECT_TRUE(state->ListUploads()->empty());
 }
 
+TEST(BackupStateTest, RecordStoredBatchRecordsEveryFileAndClearsTheirUploads) {
+  TempDir dir;
+  const std::string db = dir / "state.db";
+  {
+    auto state = OpenState(db);
+    ASSERT_NE(state, nullptr);
+    PendingUpload up;
+    up.set = "logs";
+    up.path = "/var/log/big.log";
+    up.key = "k-big";
+    up.upload_id = "u1";
+    up.sha256 = "ff";
+    ASSERT_TRUE(state->BeginUpload(up).ok());
+    ASSERT_TRUE(state->RecordStored("logs", "/var/log/old.log", Record("00", "k0"), 500).ok());
+    std::vector<BackupState::StoredFile> files;
+    for (int i = 0; i < 300; ++i) {
+      files.push_back({"/var/log/f" + std::to_string(i), Record(std::to_string(i), "k")});
+    }
+    files.push_back({"/var/log/big.log", Record("ff", "k-big")});
+    ASSERT_TRUE(state->RecordStoredBatch("logs", files, 2000).ok());
+    ASSERT_TRUE(state->RecordStoredBatch("logs", {}, 9000).ok()) << "an empty batch is a no-op";
+  }
+  auto state = OpenState(db);  // committed: survives a reopen
+  ASSERT_NE(state, nullptr);
+  EXPECT_EQ(state->ListPaths("logs")->size(), 302u);
+  EXPECT_EQ((*state->GetFile("logs", "/var/log/f299"))->sha256, "299");
+  EXPECT_EQ((*state->GetFile("logs", "/var/log/old.log"))->sha256, "00");
+  EXPECT_FALSE(state->GetUpload("logs", "/var/log/big.log")->has_value());
+  EXPECT_EQ(**state->LastSuccessMs("logs"), 2000);
+  auto files = state->ListFiles("logs");
+  ASSERT_TRUE(files.ok()) << files.status().ToString();
+  ASSERT_EQ(files->size(), 302u);
+  EXPECT_EQ(files->front().first, "/var/log/big.log");  // sorted by path
+  EXPECT_EQ(files->front().second.key, "k-big");
+  EXPECT_EQ(files->back().first, "/var/log/old.log");
+  EXPECT_EQ(files->back().second.inode, 1ULL << 40);
+  EXPECT_TRUE(state->ListFiles("other")->empty());
+}
+
 TEST(BackupStateTest, ConcurrentWritersFromManyThreads) {
   TempDir dir;
   auto state = OpenState(dir / "state.db");

@@ -177,6 +177,35 @@ TEST_F(UploaderTest, UnchangedContentIsNotUploadedAgain) {
   EXPECT_EQ((*state_->GetFile("app", path))->key, two.version.key);
 }
 
+TEST_F(UploaderTest, DeferredRecordLeavesTheStateToTheCaller) {
+  const std::string small = Src("small.txt");
+  const std::string big = Src("big.log");
+  WriteFile(small, "small content\n");
+  WriteFile(big, NoiseBytes(600 * kKiB, 7));  // multipart
+  for (const std::string& path : {small, big}) {
+    auto stored = uploader_->BackupDeferRecord(set_, path);
+    ASSERT_TRUE(stored.ok()) << stored.status().ToString();
+    ASSERT_EQ(stored->kind, UploadOutcome::kStored) << path;
+    // Stored, but until the caller records it the state does not know: a crash before the
+    // catalog record is spooled makes the next run store the file again.
+    EXPECT_FALSE((*state_->GetFile("app", path)).has_value()) << path;
+    EXPECT_EQ(stored->record.key, stored->version.key);
+    EXPECT_EQ(stored->record.sha256, stored->version.sha256);
+    EXPECT_EQ(stored->record.size, stored->version.size);
+    EXPECT_EQ(stored->record.mtime_ns, stored->version.mtime_ns);
+    ASSERT_TRUE(state_->RecordStoredBatch("app", {{path, stored->record}}, clock_.NowMs()).ok());
+    auto again = uploader_->BackupDeferRecord(set_, path);
+    ASSERT_TRUE(again.ok());
+    EXPECT_EQ(again->kind, UploadOutcome::kUnchanged) << path;
+  }
+  EXPECT_FALSE(state_->GetUpload("app", big)->has_value()) << "the recorded upload is done";
+  EXPECT_EQ(store_.Calls(Op::kPut), 1);
+  // Backup() still records at once.
+  WriteFile(small, "small content, version two\n");
+  ASSERT_EQ(MustBackup(small).kind, UploadOutcome::kStored);
+  EXPECT_EQ((*state_->GetFile("app", small))->size, 27u);
+}
+
 TEST_F(UploaderTest, MultipartFileRoundTripsAndIsNotReuploadedWhenUnchanged) {
   const std::string path = Src("data/big.bin");
   const std::string content = NoiseBytes(1500 * kKiB) + LogText(300 * kKiB);

@@ -1,6 +1,8 @@
-// Tests for the local ObjectStore backend: every operation, the on-disk layout, hostile keys,
-// multipart integrity checks and concurrent writers.
+// Tests for the local ObjectStore backend: every operation, the on-disk layout (metadata in
+// the user.beacon xattr, or a sidecar where xattrs are off), hostile keys, multipart integrity
+// checks and concurrent writers.
 #include <gtest/gtest.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -30,14 +32,33 @@ class LocalStoreTest : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(root_); }
 
-  std::unique_ptr<ObjectStore> Open() {
+  std::unique_ptr<ObjectStore> Open(bool use_xattrs = true) {
     StoreConfig config;
     config.name = "local-test";
     config.type = "local";
     config.path = root_.string();
-    auto store = NewLocalStore(config);
+    LocalStoreOptions options;
+    options.use_xattrs = use_xattrs;
+    auto store = NewLocalStore(config, options);
     EXPECT_TRUE(store.ok()) << store.status().ToString();
     return store.ok() ? std::move(store).value() : nullptr;
+  }
+
+  // Whether the filesystem under root_ keeps user xattrs (the sidecar layout otherwise).
+  bool XattrsWork() {
+    const fs::path probe = root_ / "xattr-probe";
+    std::ofstream(probe) << "x";
+    const bool ok = ::setxattr(probe.c_str(), "user.probe", "1", 1, 0) == 0;
+    fs::remove(probe);
+    return ok;
+  }
+
+  // The JSON metadata in an object file's user.beacon xattr ("" when there is none).
+  std::string MetaXattr(const std::string& key) {
+    char buf[8192];
+    const ssize_t n =
+        ::getxattr((root_ / "objects" / key).c_str(), "user.beacon", buf, sizeof(buf));
+    return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
   }
 
   // Every regular file under root, relative paths.
@@ -72,7 +93,14 @@ TEST_F(LocalStoreTest, PutHeadGetAndLayout) {
 
   EXPECT_TRUE(fs::is_regular_file(root_ / "objects" / key));
   EXPECT_TRUE(FilesUnder(root_ / "tmp").empty()) << "no temp file is left behind";
-  EXPECT_EQ(FilesUnder(root_ / "meta").size(), 1u);
+  if (XattrsWork()) {
+    // One file per object: the metadata travels in the object's xattr, no sidecar.
+    EXPECT_TRUE(FilesUnder(root_ / "meta").empty());
+    EXPECT_NE(MetaXattr(key).find("\"sha256\":\"abcd\""), std::string::npos) << MetaXattr(key);
+  } else {
+    EXPECT_EQ(FilesUnder(root_ / "meta").size(), 1u);
+  }
+  EXPECT_EQ(FilesUnder(root_ / "objects").size(), 1u) << "temp files are renamed into place";
 
   auto head = store_->Head(key);
   ASSERT_TRUE(head.ok()) << head.status().ToString();
@@ -174,7 +202,7 @@ TEST_F(LocalStoreTest, DeleteRemovesObjectSidecarAndEmptyDirectories) {
   EXPECT_EQ(store_->Head("x/y/z").status().code(), StatusCode::kNotFound);
   EXPECT_FALSE(fs::exists(root_ / "objects" / "x" / "y"));
   EXPECT_TRUE(fs::exists(root_ / "objects" / "x" / "keep"));
-  EXPECT_EQ(FilesUnder(root_ / "meta").size(), 1u);
+  EXPECT_EQ(FilesUnder(root_ / "meta").size(), XattrsWork() ? 0u : 1u);
   EXPECT_TRUE(store_->Delete("x/y/z").ok()) << "deleting a missing key succeeds";
   EXPECT_TRUE(store_->Delete("never/was").ok());
 }
@@ -354,6 +382,110 @@ TEST_F(LocalStoreTest, ConcurrentPutsKeepObjectAndSidecarConsistent) {
   EXPECT_EQ(head->size, data->size());
   EXPECT_EQ(head->metadata.at("writer"), data->substr(7, data->find(' ', 7) - 7));
   EXPECT_TRUE(FilesUnder(root_ / "tmp").empty());
+}
+
+TEST_F(LocalStoreTest, SidecarAndXattrObjectsReadTheSameFromEitherStore) {
+  // A store on a filesystem without user xattrs (or an older version) writes sidecars; a
+  // store with xattrs reads those and writes xattrs; both read both.
+  auto sidecar_store = Open(/*use_xattrs=*/false);
+  ASSERT_NE(sidecar_store, nullptr);
+  PutOptions old_options;
+  old_options.storage_class = StorageClass::kInfrequent;
+  old_options.metadata = {{"beacon-sha256", "aa"}, {"beacon-path", "/etc/old"}};
+  auto old_put = sidecar_store->Put("h/etc/old@1.zst", "old body", old_options);
+  ASSERT_TRUE(old_put.ok()) << old_put.status().ToString();
+  EXPECT_EQ(FilesUnder(root_ / "meta").size(), 1u);
+  EXPECT_EQ(MetaXattr("h/etc/old@1.zst"), "");
+
+  PutOptions new_options;
+  new_options.metadata = {{"beacon-sha256", "bb"}, {"beacon-path", "/etc/new"}};
+  ASSERT_TRUE(store_->Put("h/etc/new@2.zst", "newer body", new_options).ok());
+  EXPECT_EQ(FilesUnder(root_ / "meta").size(), XattrsWork() ? 1u : 2u);
+
+  for (ObjectStore* store : {store_.get(), sidecar_store.get()}) {
+    auto old_head = store->Head("h/etc/old@1.zst");
+    ASSERT_TRUE(old_head.ok()) << old_head.status().ToString();
+    EXPECT_EQ(old_head->metadata, old_options.metadata);
+    EXPECT_EQ(old_head->storage_class, StorageClass::kInfrequent);
+    EXPECT_EQ(old_head->etag, Md5Hex("old body"));
+    auto new_head = store->Head("h/etc/new@2.zst");
+    ASSERT_TRUE(new_head.ok()) << new_head.status().ToString();
+    EXPECT_EQ(new_head->metadata, new_options.metadata);
+    EXPECT_EQ(new_head->size, 10u);
+    auto list = store->List("h/", "", 10);
+    ASSERT_TRUE(list.ok());
+    ASSERT_EQ(list->objects.size(), 2u);
+    EXPECT_EQ(list->objects[0].key, "h/etc/new@2.zst");
+    EXPECT_EQ(list->objects[0].etag, Md5Hex("newer body"));
+    EXPECT_EQ(list->objects[1].key, "h/etc/old@1.zst");
+    EXPECT_EQ(list->objects[1].storage_class, StorageClass::kInfrequent);
+  }
+
+  // Changing the class in place rewrites the metadata where it lives, for either kind.
+  ASSERT_TRUE(store_->Copy("h/etc/old@1.zst", "h/etc/old@1.zst", StorageClass::kArchive).ok());
+  ASSERT_TRUE(
+      sidecar_store->Copy("h/etc/new@2.zst", "h/etc/new@2.zst", StorageClass::kArchive).ok());
+  for (const char* key : {"h/etc/old@1.zst", "h/etc/new@2.zst"}) {
+    auto head = sidecar_store->Head(key);
+    ASSERT_TRUE(head.ok());
+    EXPECT_EQ(head->storage_class, StorageClass::kArchive) << key;
+    EXPECT_FALSE(head->metadata.empty()) << key;
+  }
+  // Overwriting a sidecar'd object with an xattr'd one: the new metadata wins.
+  PutOptions replaced;
+  replaced.metadata = {{"beacon-sha256", "cc"}};
+  ASSERT_TRUE(store_->Put("h/etc/old@1.zst", "replaced", replaced).ok());
+  EXPECT_EQ(sidecar_store->Head("h/etc/old@1.zst")->metadata, replaced.metadata);
+  // Deleting removes the object and any sidecar.
+  ASSERT_TRUE(store_->Delete("h/etc/old@1.zst").ok());
+  ASSERT_TRUE(store_->Delete("h/etc/new@2.zst").ok());
+  EXPECT_TRUE(FilesUnder(root_ / "meta").empty());
+  EXPECT_TRUE(FilesUnder(root_ / "objects").empty());
+}
+
+TEST_F(LocalStoreTest, KeysAndMetadataNeedingJsonEscapesRoundTrip) {
+  const std::string key = "dir \"q\"/back\\slash/tab\there/ü.zst";
+  PutOptions options;
+  options.metadata = {{"quote", "say \"hi\""}, {"ctl", std::string("a\x01b\nc", 5)},
+                      {"empty", ""}, {"utf8", "数据"}};
+  options.content_type = "text/plain; charset=\"utf-8\"";
+  ASSERT_TRUE(store_->Put(key, "x", options).ok());
+  for (bool xattrs : {true, false}) {
+    auto store = Open(xattrs);
+    auto head = store->Head(key);
+    ASSERT_TRUE(head.ok()) << head.status().ToString();
+    EXPECT_EQ(head->key, key);
+    EXPECT_EQ(head->metadata, options.metadata);
+  }
+  auto sidecar_store = Open(false);
+  ASSERT_TRUE(sidecar_store->Put(key + "2", "y", options).ok());
+  auto head = store_->Head(key + "2");
+  ASSERT_TRUE(head.ok()) << head.status().ToString();
+  EXPECT_EQ(head->metadata, options.metadata);
+}
+
+TEST_F(LocalStoreTest, MetadataTooBigForAnXattrRoundTrips) {
+  PutOptions options;
+  options.metadata = {{"big", std::string(6000, 'm')}, {"small", "s"}};
+  auto put = store_->Put("big/meta", "body", options);
+  ASSERT_TRUE(put.ok()) << put.status().ToString();
+  auto head = store_->Head("big/meta");
+  ASSERT_TRUE(head.ok()) << head.status().ToString();
+  EXPECT_EQ(head->metadata, options.metadata);
+  auto list = store_->List("big/", "", 10);
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->objects.size(), 1u);
+  EXPECT_EQ(list->objects[0].etag, Md5Hex("body"));
+  // A multipart object's metadata is stored the same way.
+  auto id = store_->InitMultipart("mp/object", options);
+  ASSERT_TRUE(id.ok());
+  auto part = store_->UploadPart("mp/object", *id, 1, "only part");
+  ASSERT_TRUE(part.ok());
+  ASSERT_TRUE(store_->CompleteMultipart("mp/object", *id, {*part}).ok());
+  auto mp = store_->Head("mp/object");
+  ASSERT_TRUE(mp.ok()) << mp.status().ToString();
+  EXPECT_EQ(mp->metadata, options.metadata);
+  EXPECT_EQ(mp->size, 9u);
 }
 
 TEST(LocalStoreConfigTest, MissingPathIsInvalidArgument) {

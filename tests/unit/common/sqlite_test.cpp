@@ -254,6 +254,85 @@ TEST_F(SqliteTest, StatementIsReusableAfterReset) {
   EXPECT_EQ(QueryInt(*db, "SELECT COUNT(*) FROM t WHERE v IS NULL"), 1);
 }
 
+TEST_F(SqliteTest, CachedStatementIsPreparedOnceAndStartsEachLeaseReset) {
+  auto db = OpenOrDie();
+  ASSERT_TRUE(db->Exec("CREATE TABLE t(v INTEGER); INSERT INTO t VALUES(1), (2), (3)").ok());
+  const std::string sql = "SELECT v FROM t WHERE v >= ? ORDER BY v";
+  {
+    Result<CachedStatement> q = db->Cached(sql);
+    ASSERT_TRUE(q.ok()) << q.status().ToString();
+    (*q)->Bind(1, 2);
+    Result<bool> row = (*q)->Step();
+    ASSERT_TRUE(row.ok() && *row);
+    EXPECT_EQ((*q)->ColumnInt(0), 2);  // the lease ends with a row left unread
+  }
+  {
+    Result<CachedStatement> q = db->Cached(sql);
+    ASSERT_TRUE(q.ok());
+    // The binding of the last lease is gone (v >= NULL matches nothing) and the statement
+    // starts from its first row again.
+    Result<bool> row = (*q)->Step();
+    ASSERT_TRUE(row.ok());
+    EXPECT_FALSE(*row);
+    (*q)->Reset();
+    (*q)->Bind(1, 1);
+    row = (*q)->Step();
+    ASSERT_TRUE(row.ok() && *row);
+    EXPECT_EQ((*q)->ColumnInt(0), 1);
+  }
+  EXPECT_EQ(db->cached_statements(), 1u);
+  ASSERT_TRUE(db->Cached("SELECT COUNT(*) FROM t").ok());
+  EXPECT_EQ(db->cached_statements(), 2u);
+  // Transactions go through cached BEGIN/COMMIT/ROLLBACK statements and still work.
+  {
+    Transaction tx(*db);
+    ASSERT_TRUE(tx.status().ok());
+    ASSERT_TRUE(db->Exec("INSERT INTO t VALUES(4)").ok());
+    ASSERT_TRUE(tx.Commit().ok());
+  }
+  {
+    Transaction tx(*db);
+    ASSERT_TRUE(db->Exec("INSERT INTO t VALUES(5)").ok());
+  }  // rolled back
+  EXPECT_EQ(QueryInt(*db, "SELECT SUM(v) FROM t"), 10);
+}
+
+TEST_F(SqliteTest, EndedLeaseReleasesTheStatementsLock) {
+  auto db = OpenOrDie();
+  ASSERT_TRUE(db->Exec("CREATE TABLE t(v INTEGER); INSERT INTO t VALUES(1), (2)").ok());
+  {
+    Result<CachedStatement> q = db->Cached("SELECT v FROM t");
+    ASSERT_TRUE(q.ok());
+    ASSERT_TRUE(*(*q)->Step());
+    // While a statement is reading t, t cannot be dropped on this connection.
+    EXPECT_FALSE(db->Exec("DROP TABLE t").ok());
+  }
+  EXPECT_TRUE(db->Exec("DROP TABLE t").ok()) << "the ended lease reset its statement";
+}
+
+TEST_F(SqliteTest, NestedUseOfTheSameSqlGetsItsOwnStatement) {
+  auto db = OpenOrDie();
+  ASSERT_TRUE(db->Exec("CREATE TABLE t(v INTEGER); INSERT INTO t VALUES(1), (2), (3)").ok());
+  const std::string sql = "SELECT v FROM t WHERE v >= ? ORDER BY v";
+  Result<CachedStatement> outer = db->Cached(sql);
+  ASSERT_TRUE(outer.ok());
+  (*outer)->Bind(1, 1);
+  ASSERT_TRUE(*(*outer)->Step());
+  EXPECT_EQ((*outer)->ColumnInt(0), 1);
+  {
+    Result<CachedStatement> inner = db->Cached(sql);
+    ASSERT_TRUE(inner.ok());
+    (*inner)->Bind(1, 3);
+    ASSERT_TRUE(*(*inner)->Step());
+    EXPECT_EQ((*inner)->ColumnInt(0), 3);
+  }
+  // The outer lease's cursor was not disturbed by the inner one.
+  ASSERT_TRUE(*(*outer)->Step());
+  EXPECT_EQ((*outer)->ColumnInt(0), 2);
+  EXPECT_EQ(db->cached_statements(), 1u);
+  EXPECT_FALSE(db->Cached("SELECT nope FROM missing").ok());
+}
+
 TEST_F(SqliteTest, BindErrorSurfacesAtStep) {
   auto db = OpenOrDie();
   ASSERT_TRUE(db->Exec("CREATE TABLE t(v INTEGER)").ok());
