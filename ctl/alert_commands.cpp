@@ -10,6 +10,7 @@
 
 #include "common/clock.h"
 #include "ctl/api.h"
+#include "ctl/call.h"
 #include "ctl/cli.h"
 #include "ctl/format.h"
 
@@ -52,31 +53,18 @@ constexpr ZabbixLine kZabbixLines[] = {
     {"Event source", "EventSource"},
 };
 
-// A field as display text: strings as they are, numbers printed, absent/null/empty "-".
-std::string Text(const json& object, const char* key) {
-  if (!object.is_object()) return "-";
-  auto it = object.find(key);
-  if (it == object.end() || it->is_null()) return "-";
-  if (it->is_string()) return it->get<std::string>().empty() ? "-" : it->get<std::string>();
-  if (it->is_number_integer() || it->is_number_unsigned()) return it->dump();
-  if (it->is_number_float()) return FormatNumber(it->get<double>());
-  return it->dump();
+// ctl::Text, with an empty string shown as "-" too (alert fields are often empty strings).
+std::string Field(const json& object, const char* key) {
+  std::string text = ctl::Text(object, key);
+  return text.empty() ? "-" : text;
 }
 
 std::optional<int64_t> TimeMs(const json& object, const char* key) {
-  std::string raw = Text(object, key);
+  std::string raw = Field(object, key);
   if (raw == "-") return std::nullopt;
   auto ms = ParseRfc3339(raw);
   if (!ms.ok()) return std::nullopt;
   return *ms;
-}
-
-// An RFC 3339 field in the display zone; the raw text if it does not parse; "-" if absent.
-std::string Time(const json& object, const char* key, const TimeZone& tz) {
-  std::string raw = Text(object, key);
-  if (raw == "-") return raw;
-  auto ms = ParseRfc3339(raw);
-  return ms.ok() ? tz.Format(*ms) : raw;
 }
 
 std::optional<int64_t> Integer(const json& object, const char* key) {
@@ -86,15 +74,6 @@ std::optional<int64_t> Integer(const json& object, const char* key) {
     return std::nullopt;
   }
   return it->get<int64_t>();
-}
-
-Result<const json*> ArrayField(const json& reply, const char* key) {
-  if (!reply.is_object()) return Status::InvalidArgument("expected a JSON object");
-  auto it = reply.find(key);
-  if (it == reply.end() || !it->is_array()) {
-    return Status::InvalidArgument(std::string("no \"") + key + "\" array");
-  }
-  return &*it;
 }
 
 // {"alert": {...}} or the object itself (the API returns the bare object; accept both).
@@ -131,59 +110,6 @@ std::optional<int64_t> ParseId(std::string_view text) {
   return id;
 }
 
-// The parsed reply of one API call, or the exit code after printing the failure. Unlike the
-// other commands, an empty 2xx body (204 of DELETE) is a valid reply.
-struct Reply {
-  int exit_code = kExitOk;
-  std::string raw;
-  json body;
-  bool ok() const { return exit_code == kExitOk; }
-};
-
-Reply Call(CommandContext& ctx, std::string_view method, const std::string& path,
-           const Query& query, std::string body, std::string_view not_found_hint) {
-  Reply result;
-  auto fail = [&](const Failure& failure) {
-    ctx.err << FormatFailure(failure);
-    result.exit_code = failure.exit_code;
-    return result;
-  };
-  auto reply = ctx.api.Send(method, path, query, std::move(body));
-  if (!reply.ok()) {
-    return fail(DescribeTransportFailure(reply.status(), ctx.api.base_url(), ctx.api.timeout_ms()));
-  }
-  if (reply->status >= 400) {
-    return fail(DescribeHttpError(reply->status, reply->body, not_found_hint));
-  }
-  if (reply->status < 200 || reply->status >= 300) {
-    return fail(DescribeBadReply("HTTP " + std::to_string(reply->status) + " for " + path));
-  }
-  if (Trim(reply->body).empty()) {
-    result.body = json::object();
-    return result;
-  }
-  result.body = json::parse(reply->body, nullptr, /*allow_exceptions=*/false);
-  if (result.body.is_discarded()) return fail(DescribeBadReply("the body is not JSON"));
-  result.raw = std::move(reply->body);
-  return result;
-}
-
-int PrintJson(CommandContext& ctx, const Reply& reply) {
-  std::string raw = reply.raw.empty() ? reply.body.dump() : reply.raw;
-  ctx.out << raw;
-  if (raw.empty() || raw.back() != '\n') ctx.out << '\n';
-  return kExitOk;
-}
-
-int PrintRendered(CommandContext& ctx, const Result<std::string>& text) {
-  if (!text.ok()) {
-    ctx.err << FormatFailure(DescribeBadReply(text.status().message()));
-    return kExitCollectorError;
-  }
-  ctx.out << *text;
-  return kExitOk;
-}
-
 int Usage(CommandContext& ctx, const std::string& message, const std::string& command) {
   ctx.err << "beaconctl: " << message << " (see 'beaconctl " << command << " --help')\n";
   return kExitUsage;
@@ -205,9 +131,9 @@ std::string Matchers(const json& silence) {
 std::string SilenceState(const json& silence, int64_t now_ms) {
   auto starts = TimeMs(silence, "starts_at");
   auto ends = TimeMs(silence, "ends_at");
-  std::string state = Text(silence, "state");
+  std::string state = Field(silence, "state");
   if (state == "-") {
-    if (Text(silence, "expired_at") != "-" || (ends && now_ms >= *ends)) {
+    if (Field(silence, "expired_at") != "-" || (ends && now_ms >= *ends)) {
       state = "expired";
     } else if (starts && now_ms < *starts) {
       state = "pending";
@@ -235,14 +161,14 @@ std::string DeliverySummary(const json& alert) {
   std::string text;
   std::string last_error;
   for (const auto& delivery : *it) {
-    const std::string state = Text(delivery, "state");
-    std::string part = Text(delivery, "receiver") + ":" + state;
+    const std::string state = Field(delivery, "state");
+    std::string part = Field(delivery, "receiver") + ":" + state;
     auto attempts = Integer(delivery, "attempts");
     if (state != "delivered" && attempts && *attempts > 0) {
       part += "(" + std::to_string(*attempts) + ")";
     }
     text += (text.empty() ? "" : " ") + part;
-    const std::string error = Text(delivery, "last_error");
+    const std::string error = Field(delivery, "last_error");
     if (state != "delivered" && error != "-" && last_error.empty()) last_error = error;
   }
   if (!last_error.empty()) text += " last error: " + last_error;
@@ -282,9 +208,9 @@ Result<std::string> RenderAlerts(const json& reply, const TimeZone& tz) {
   table.SetMaxWidth(5, kTitleWidth);
   table.SetMaxWidth(6, kDeliveryWidth);
   for (const auto& alert : *alerts) {
-    std::string id = Text(alert, "id");
-    table.AddRow({Time(alert, "starts_at", tz), Text(alert, "severity"), Text(alert, "status"),
-                  id == "-" ? id : "#" + id, Text(alert, "host"), Text(alert, "title"),
+    std::string id = Field(alert, "id");
+    table.AddRow({Time(alert, "starts_at", tz), Field(alert, "severity"), Field(alert, "status"),
+                  id == "-" ? id : "#" + id, Field(alert, "host"), Field(alert, "title"),
                   DeliverySummary(alert)});
   }
   return table.Render();
@@ -295,7 +221,7 @@ Result<std::string> RenderAlertDetail(const json& body, const TimeZone& tz, int6
   if (!alert.is_object()) return Status::InvalidArgument("expected a JSON object");
   if (!Integer(alert, "id")) return Status::InvalidArgument("no alert \"id\"");
   Table header({"", ""});
-  std::string status = Text(alert, "status");
+  std::string status = Field(alert, "status");
   auto occurrences = Integer(alert, "occurrences");
   if (occurrences && *occurrences > 1) {
     status += " (" + std::to_string(*occurrences) + " occurrences)";
@@ -315,23 +241,23 @@ Result<std::string> RenderAlertDetail(const json& body, const TimeZone& tz, int6
               (value.is_string() ? value.get<std::string>() : value.dump());
     }
   }
-  header.AddRow({"Alert:", "#" + Text(alert, "id")});
+  header.AddRow({"Alert:", "#" + Field(alert, "id")});
   header.AddRow({"Status:", status});
-  header.AddRow({"Severity:", Text(alert, "severity")});
-  header.AddRow({"Source:", Text(alert, "source")});
-  header.AddRow({"Host:", Text(alert, "host")});
-  header.AddRow({"Title:", Text(alert, "title")});
+  header.AddRow({"Severity:", Field(alert, "severity")});
+  header.AddRow({"Source:", Field(alert, "source")});
+  header.AddRow({"Host:", Field(alert, "host")});
+  header.AddRow({"Title:", Field(alert, "title")});
   header.AddRow({"Started:", Time(alert, "starts_at", tz)});
   header.AddRow({"Resolved:", resolved});
   header.AddRow({"Received:", Time(alert, "received_at", tz)});
   header.AddRow({"Tags:", tags.empty() ? "-" : tags});
-  header.AddRow({"URL:", Text(alert, "url")});
-  header.AddRow({"External ID:", Text(alert, "external_id")});
-  header.AddRow({"Fingerprint:", Text(alert, "fingerprint")});
+  header.AddRow({"URL:", Field(alert, "url")});
+  header.AddRow({"External ID:", Field(alert, "external_id")});
+  header.AddRow({"Fingerprint:", Field(alert, "fingerprint")});
   std::string text = header.Render();
   text.erase(0, text.find('\n') + 1);  // the key/value block has no header line
 
-  std::string message = Text(alert, "message");
+  std::string message = Field(alert, "message");
   while (!message.empty() && (message.back() == '\n' || message.back() == '\r')) {
     message.pop_back();
   }
@@ -357,9 +283,9 @@ Result<std::string> RenderAlertDetail(const json& body, const TimeZone& tz, int6
   Table table({"RECEIVER", "STATE", "ATTEMPTS", "DELIVERED", "FOR", "LAST ERROR"});
   table.SetMaxWidth(5, kErrorWidth);
   for (const auto& delivery : *deliveries) {
-    table.AddRow({Text(delivery, "receiver"), Text(delivery, "state"), Text(delivery, "attempts"),
-                  Time(delivery, "delivered_at", tz), Text(delivery, "status"),
-                  Text(delivery, "last_error")});
+    table.AddRow({Field(delivery, "receiver"), Field(delivery, "state"), Field(delivery, "attempts"),
+                  Time(delivery, "delivered_at", tz), Field(delivery, "status"),
+                  Field(delivery, "last_error")});
   }
   return text + table.Render();
 }
@@ -386,11 +312,11 @@ Result<std::string> RenderDeliveries(const json& reply, const TimeZone& tz) {
       alerts += (alerts.empty() ? "" : " ") + std::string("+") +
                 std::to_string(*total - static_cast<int64_t>(listed));
     }
-    const std::string state = Text(delivery, "state");
-    table.AddRow({Text(delivery, "id"), Text(delivery, "receiver"), state, Text(delivery, "kind"),
-                  Text(delivery, "attempts"), Time(delivery, "created_at", tz),
+    const std::string state = Field(delivery, "state");
+    table.AddRow({Field(delivery, "id"), Field(delivery, "receiver"), state, Field(delivery, "kind"),
+                  Field(delivery, "attempts"), Time(delivery, "created_at", tz),
                   state == "pending" ? Time(delivery, "next_try_at", tz) : "-",
-                  alerts.empty() ? "-" : alerts, Text(delivery, "last_error")});
+                  alerts.empty() ? "-" : alerts, Field(delivery, "last_error")});
   }
   return table.Render();
 }
@@ -402,9 +328,9 @@ Result<std::string> RenderSilences(const json& reply, const TimeZone& tz, int64_
   table.SetMaxWidth(2, kMatchersWidth);
   table.SetMaxWidth(6, kReasonWidth);
   for (const auto& silence : *silences) {
-    table.AddRow({Text(silence, "id"), SilenceState(silence, now_ms), Matchers(silence),
+    table.AddRow({Field(silence, "id"), SilenceState(silence, now_ms), Matchers(silence),
                   Time(silence, "starts_at", tz), Time(silence, "ends_at", tz),
-                  Text(silence, "created_by"), Text(silence, "reason")});
+                  Field(silence, "created_by"), Field(silence, "reason")});
   }
   return table.Render();
 }
@@ -505,7 +431,7 @@ int RunAlerts(CommandContext& ctx, const std::map<std::string, std::string>& opt
     }
     query.emplace_back(key, value);
   }
-  Reply call = Call(ctx, "GET", "/api/v1/alerts", query, "",
+  CallResult call = Call(ctx, "GET", "/api/v1/alerts", query, "",
                     "this collector has no alert API; is it older than beaconctl?");
   if (!call.ok()) return call.exit_code;
   if (ctx.json) return PrintJson(ctx, call);
@@ -519,7 +445,7 @@ int RunAlertShow(CommandContext& ctx, const std::string& id_text) {
                  "alerts show");
   }
   const std::string id_str = std::to_string(*id);
-  Reply call = Call(ctx, "GET", "/api/v1/alerts/" + id_str, {}, "",
+  CallResult call = Call(ctx, "GET", "/api/v1/alerts/" + id_str, {}, "",
                     "no alert #" + id_str + "; list alerts with 'beaconctl alerts'");
   if (!call.ok()) return call.exit_code;
   if (ctx.json) return PrintJson(ctx, call);
@@ -572,7 +498,7 @@ int RunSilenceAdd(CommandContext& ctx, const std::vector<std::string>& matchers,
   auto by = options.find("by");
   request["created_by"] = by != options.end() && !by->second.empty() ? by->second : default_by;
 
-  Reply call = Call(ctx, "POST", "/api/v1/silences", {}, request.dump(),
+  CallResult call = Call(ctx, "POST", "/api/v1/silences", {}, request.dump(),
                     "this collector has no silence API; is it older than beaconctl?");
   if (!call.ok()) return call.exit_code;
   if (ctx.json) return PrintJson(ctx, call);
@@ -581,7 +507,7 @@ int RunSilenceAdd(CommandContext& ctx, const std::vector<std::string>& matchers,
     ctx.err << FormatFailure(DescribeBadReply("no silence \"id\" in the reply"));
     return kExitCollectorError;
   }
-  ctx.out << "Created silence #" << Text(silence, "id") << " until "
+  ctx.out << "Created silence #" << Field(silence, "id") << " until "
           << Time(silence, "ends_at", ctx.tz) << ": " << SanitizeCell(Matchers(silence)) << "\n";
   return kExitOk;
 }
@@ -589,7 +515,7 @@ int RunSilenceAdd(CommandContext& ctx, const std::vector<std::string>& matchers,
 int RunSilenceList(CommandContext& ctx, const std::map<std::string, std::string>& options) {
   Query query;
   if (options.count("all") != 0) query.emplace_back("all", "true");
-  Reply call = Call(ctx, "GET", "/api/v1/silences", query, "",
+  CallResult call = Call(ctx, "GET", "/api/v1/silences", query, "",
                     "this collector has no silence API; is it older than beaconctl?");
   if (!call.ok()) return call.exit_code;
   if (ctx.json) return PrintJson(ctx, call);
@@ -602,7 +528,7 @@ int RunSilenceExpire(CommandContext& ctx, const std::string& id_text) {
     return Usage(ctx, "ID must be a silence id such as 5, got '" + id_text + "'", "silence expire");
   }
   const std::string id_str = std::to_string(*id);
-  Reply call = Call(ctx, "DELETE", "/api/v1/silences/" + id_str, {}, "",
+  CallResult call = Call(ctx, "DELETE", "/api/v1/silences/" + id_str, {}, "",
                     "no silence #" + id_str + "; list them with 'beaconctl silence list --all'");
   if (!call.ok()) return call.exit_code;
   if (ctx.json) return PrintJson(ctx, call);
@@ -616,7 +542,7 @@ int RunDeliveries(CommandContext& ctx, const std::map<std::string, std::string>&
     auto it = options.find(key);
     if (it != options.end()) query.emplace_back(key, it->second);
   }
-  Reply call = Call(ctx, "GET", "/api/v1/deliveries", query, "",
+  CallResult call = Call(ctx, "GET", "/api/v1/deliveries", query, "",
                     "this collector has no delivery API; is it older than beaconctl?");
   if (!call.ok()) return call.exit_code;
   if (ctx.json) return PrintJson(ctx, call);
@@ -624,7 +550,7 @@ int RunDeliveries(CommandContext& ctx, const std::map<std::string, std::string>&
 }
 
 int RunDeliveriesRetry(CommandContext& ctx, const std::string& receiver) {
-  Reply call = Call(ctx, "POST", "/api/v1/deliveries/retry", {{"receiver", receiver}}, "",
+  CallResult call = Call(ctx, "POST", "/api/v1/deliveries/retry", {{"receiver", receiver}}, "",
                     "no receiver '" + receiver +
                         "'; receivers are named in collector.yaml "
                         "(alerts.receivers)");
@@ -689,11 +615,11 @@ int RunZabbixAlert(http::HttpClient& http, const Invocation& inv, const Getenv& 
   if (!body.is_object() || Integer(body, "alert_id").value_or(0) <= 0) {
     // An update (acknowledgement) is taken but changes no alert: {"outcome":"ignored"}.
     out << "beaconctl: event " << SanitizeCell(event) << ": "
-        << SanitizeCell(Text(body, "outcome") == "-" ? "accepted" : Text(body, "outcome")) << "\n";
+        << SanitizeCell(Field(body, "outcome") == "-" ? "accepted" : Field(body, "outcome")) << "\n";
     return kExitOk;
   }
-  out << "beaconctl: event " << SanitizeCell(event) << " -> alert #" << Text(body, "alert_id")
-      << " " << SanitizeCell(Text(body, "outcome")) << "\n";
+  out << "beaconctl: event " << SanitizeCell(event) << " -> alert #" << Field(body, "alert_id")
+      << " " << SanitizeCell(Field(body, "outcome")) << "\n";
   return kExitOk;
 }
 

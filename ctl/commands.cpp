@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "ctl/call.h"
 #include "ctl/format.h"
 
 namespace beacon::ctl {
@@ -24,25 +25,6 @@ constexpr size_t kReasonWidth = 60;
 constexpr size_t kShaPrefix = 12;
 constexpr int64_t kRestorePollMs = 1000;
 constexpr int64_t kDefaultRestoreWaitMs = 10 * 60 * 1000;
-
-// A field as display text: strings as they are, numbers and booleans printed, absent/null "-".
-std::string Text(const json& object, const char* key) {
-  if (!object.is_object()) return "-";
-  auto it = object.find(key);
-  if (it == object.end() || it->is_null()) return "-";
-  if (it->is_string()) return it->get<std::string>();
-  if (it->is_number_integer() || it->is_number_unsigned()) return it->dump();
-  if (it->is_number_float()) return FormatNumber(it->get<double>());
-  return it->dump();
-}
-
-// An RFC 3339 field in the display zone; the raw text if it does not parse; "-" if absent.
-std::string Time(const json& object, const char* key, const TimeZone& tz) {
-  std::string raw = Text(object, key);
-  if (raw == "-") return raw;
-  auto ms = ParseRfc3339(raw);
-  return ms.ok() ? tz.Format(*ms) : raw;
-}
 
 // "2026-11-26 13:56:41 CST (12s ago)". Prefers the collector's own age (no clock skew
 // between the operator's machine and the collector), else now - last_seen.
@@ -70,15 +52,6 @@ std::string Labels(const json& metric) {
   return text;
 }
 
-Result<const json*> ArrayField(const json& reply, const char* key) {
-  if (!reply.is_object()) return Status::InvalidArgument("expected a JSON object");
-  auto it = reply.find(key);
-  if (it == reply.end() || !it->is_array()) {
-    return Status::InvalidArgument(std::string("no \"") + key + "\" array");
-  }
-  return &*it;
-}
-
 Table EventTable(bool with_host) {
   std::vector<std::string> headers = {"TIME"};
   if (with_host) headers.push_back("HOST");
@@ -101,56 +74,6 @@ void AddEventRow(Table& table, const json& event, const TimeZone& tz, bool with_
   table.AddRow(std::move(row));
 }
 
-// The outcome of one API call: the parsed body, or the exit code after printing the failure.
-struct CallResult {
-  int exit_code = kExitOk;
-  std::string raw;
-  json body;
-  bool ok() const { return exit_code == kExitOk; }
-};
-
-// `received`: a reply already fetched for this request (it is then only interpreted).
-CallResult Call(CommandContext& ctx, std::string_view method, const std::string& path,
-                const Query& query, std::string body, std::string_view not_found_hint,
-                std::optional<Result<ApiReply>> received = std::nullopt) {
-  CallResult result;
-  auto fail = [&](const Failure& failure) {
-    ctx.err << FormatFailure(failure);
-    result.exit_code = failure.exit_code;
-    return result;
-  };
-  auto reply = received ? std::move(*received) : ctx.api.Send(method, path, query, std::move(body));
-  if (!reply.ok()) {
-    return fail(DescribeTransportFailure(reply.status(), ctx.api.base_url(), ctx.api.timeout_ms()));
-  }
-  if (reply->status >= 400)
-    return fail(DescribeHttpError(reply->status, reply->body, not_found_hint));
-  if (reply->status < 200 || reply->status >= 300) {
-    return fail(DescribeBadReply("HTTP " + std::to_string(reply->status) + " for " + path));
-  }
-  result.body = json::parse(reply->body, nullptr, /*allow_exceptions=*/false);
-  if (result.body.is_discarded()) return fail(DescribeBadReply("the body is not JSON"));
-  result.raw = std::move(reply->body);
-  return result;
-}
-
-// --json prints the collector's reply as it came, so scripts see every field.
-int PrintJson(CommandContext& ctx, const CallResult& call) {
-  ctx.out << call.raw;
-  if (call.raw.empty() || call.raw.back() != '\n') ctx.out << '\n';
-  return kExitOk;
-}
-
-int PrintRendered(CommandContext& ctx, const Result<std::string>& text) {
-  if (!text.ok()) {
-    ctx.err << FormatFailure(DescribeBadReply(text.status().message()));
-    return kExitCollectorError;
-  }
-  ctx.out << *text;
-  return kExitOk;
-}
-
-// An unsigned number field; nullopt when absent or not a number.
 std::optional<uint64_t> Unsigned(const json& object, const char* key) {
   if (!object.is_object()) return std::nullopt;
   auto it = object.find(key);
