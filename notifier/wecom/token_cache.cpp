@@ -204,4 +204,44 @@ std::shared_ptr<TokenCache> SharedTokenCache(const std::string& api_url, const s
   return cache;
 }
 
+notifier::DeliveryResult SendFailure(notifier::DeliveryOutcome outcome, std::string error,
+                                     int64_t retry_after_ms) {
+  notifier::DeliveryResult result;
+  result.outcome = outcome;
+  result.error = log::Redact(error);
+  result.retry_after_ms = retry_after_ms;
+  return result;
+}
+
+PostOutcome PostJson(http::HttpClient& http, const std::string& url, const std::string& body,
+                     int64_t timeout_ms, const std::string& what, const std::string& hint) {
+  using notifier::DeliveryOutcome;
+  PostOutcome outcome;
+  http::HttpRequest request;
+  request.method = "POST";
+  request.url = url;
+  request.headers.Set("Content-Type", "application/json; charset=utf-8");
+  request.body = body;
+  request.timeout_ms = timeout_ms;
+  Result<http::HttpResponse> response = http.Send(request);
+  if (!response.ok()) {
+    outcome.failure = SendFailure(DeliveryOutcome::kRetry, what + ": " + response.status().message());
+    return outcome;
+  }
+  if (response->status != 200) {
+    std::string error = what + ": HTTP " + std::to_string(response->status);
+    outcome.failure = response->status >= 500 || response->status == 429
+                          ? SendFailure(DeliveryOutcome::kRetry, error)
+                          : SendFailure(DeliveryOutcome::kPermanent, error + " (" + hint + ")");
+    return outcome;
+  }
+  Result<ApiReply> reply = ParseApiReply(response->body);
+  if (!reply.ok()) {
+    outcome.failure = SendFailure(DeliveryOutcome::kRetry, what + ": " + reply.status().message());
+    return outcome;
+  }
+  outcome.reply = std::move(*reply);
+  return outcome;
+}
+
 }  // namespace beacon::notifier::wecom

@@ -7,12 +7,14 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "common/clock.h"
 #include "common/config/config.h"
 #include "common/http/client.h"
 #include "common/status.h"
+#include "notifier/notifier.h"
 
 namespace beacon::notifier::wecom {
 
@@ -92,6 +94,20 @@ struct ApiReply {
   int64_t expires_in = 0;
 };
 Result<ApiReply> ParseApiReply(const std::string& body);
+
+// A DeliveryResult for a failed send; the error goes through log::Redact.
+notifier::DeliveryResult SendFailure(notifier::DeliveryOutcome outcome, std::string error,
+                                     int64_t retry_after_ms = 0);
+
+// What a POST of a JSON body to a WeCom API endpoint came to: WeCom's reply (any errcode), or
+// the failure before WeCom gave one. Transport errors, HTTP 5xx/429 and unreadable replies are
+// retried; other HTTP statuses are permanent ("<what>: HTTP 404 (<hint>)").
+struct PostOutcome {
+  std::optional<ApiReply> reply;
+  notifier::DeliveryResult failure;  // when reply is empty
+};
+PostOutcome PostJson(http::HttpClient& http, const std::string& url, const std::string& body,
+                     int64_t timeout_ms, const std::string& what, const std::string& hint);
 
 // The operator's fix for errcode 60020, naming the egress IP that WeCom reported in errmsg
 // ("..., from ip: 1.2.3.4, ...").

@@ -61,13 +61,6 @@ std::string ReplaceId(std::string url_template, int64_t id) {
   return url_template;
 }
 
-DeliveryResult Failure(DeliveryOutcome outcome, std::string error, int64_t retry_after_ms = 0) {
-  DeliveryResult result;
-  result.outcome = outcome;
-  result.error = log::Redact(error);
-  result.retry_after_ms = retry_after_ms;
-  return result;
-}
 
 }  // namespace
 
@@ -192,31 +185,15 @@ DeliveryResult WecomAppNotifier::SendOne(const std::string& body) {
   for (int attempt = 0;; ++attempt) {
     Result<std::string> token = tokens_->Get();
     if (!token.ok()) {
-      return Failure(
+      return wecom::SendFailure(
           token.status().IsTransient() ? DeliveryOutcome::kRetry : DeliveryOutcome::kPermanent,
           token.status().message());
     }
-    http::HttpRequest request;
-    request.method = "POST";
-    request.url = api_url_ + "message/send?access_token=" + http::UrlEncode(*token);
-    request.headers.Set("Content-Type", "application/json; charset=utf-8");
-    request.body = body;
-    request.timeout_ms = config_.timeout_ms;
-    Result<http::HttpResponse> response = http_->Send(request);
-    if (!response.ok()) {
-      return Failure(DeliveryOutcome::kRetry, "message/send: " + response.status().message());
-    }
-    if (response->status != 200) {
-      std::string error = "message/send: HTTP " + std::to_string(response->status);
-      if (response->status >= 500 || response->status == 429) {
-        return Failure(DeliveryOutcome::kRetry, error);
-      }
-      return Failure(DeliveryOutcome::kPermanent, error + " (check api_url)");
-    }
-    Result<wecom::ApiReply> reply = wecom::ParseApiReply(response->body);
-    if (!reply.ok()) {
-      return Failure(DeliveryOutcome::kRetry, "message/send: " + reply.status().message());
-    }
+    wecom::PostOutcome posted =
+        wecom::PostJson(*http_, api_url_ + "message/send?access_token=" + http::UrlEncode(*token),
+                        body, config_.timeout_ms, "message/send", "check api_url");
+    if (!posted.reply) return posted.failure;
+    const wecom::ApiReply* reply = &*posted.reply;
     const std::string errmsg = log::Redact(reply->errmsg);
     const std::string described =
         "WeCom errcode " + std::to_string(reply->errcode) + " (" + errmsg + ")";
@@ -238,25 +215,25 @@ DeliveryResult WecomAppNotifier::SendOne(const std::string& body) {
         // try once more with a fresh one.
         tokens_->Invalidate(*token);
         if (attempt == 0) continue;
-        return Failure(DeliveryOutcome::kRetry,
+        return wecom::SendFailure(DeliveryOutcome::kRetry,
                        "message/send: " + described + " again with a fresh access token");
       case -1:
-        return Failure(DeliveryOutcome::kRetry, "message/send: " + described + ": WeCom busy");
+        return wecom::SendFailure(DeliveryOutcome::kRetry, "message/send: " + described + ": WeCom busy");
       case 45009:
       case 45033:
-        return Failure(DeliveryOutcome::kRetry,
+        return wecom::SendFailure(DeliveryOutcome::kRetry,
                        "message/send: " + described + ": WeCom throttled the app",
                        kThrottleRetryMs);
       case 60020:
-        return Failure(DeliveryOutcome::kPermanent, wecom::UntrustedIpAdvice(errmsg));
+        return wecom::SendFailure(DeliveryOutcome::kPermanent, wecom::UntrustedIpAdvice(errmsg));
       case 81013:
-        return Failure(DeliveryOutcome::kPermanent,
+        return wecom::SendFailure(DeliveryOutcome::kPermanent,
                        "message/send: " + described + ": no valid recipient (invaliduser='" +
                            reply->invaliduser + "' invalidparty='" + reply->invalidparty +
                            "' invalidtag='" + reply->invalidtag +
                            "'); check to_user/to_party/to_tag and the app's visible range");
       default:
-        return Failure(DeliveryOutcome::kPermanent, "message/send: " + described);
+        return wecom::SendFailure(DeliveryOutcome::kPermanent, "message/send: " + described);
     }
   }
 }

@@ -24,13 +24,6 @@ bool IsHttpUrl(const std::string& url) {
   return url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0;
 }
 
-DeliveryResult Failure(DeliveryOutcome outcome, std::string error, int64_t retry_after_ms = 0) {
-  DeliveryResult result;
-  result.outcome = outcome;
-  result.error = log::Redact(error);
-  result.retry_after_ms = retry_after_ms;
-  return result;
-}
 
 std::string WebhookUrl(const WecomRobotConfig& config) {
   if (!config.url.empty()) return config.url.value();
@@ -106,58 +99,42 @@ int WecomRobotNotifier::MessageCount(const Notification& notification) const {
 }
 
 DeliveryResult WecomRobotNotifier::SendOne(const std::string& body) const {
-  http::HttpRequest request;
-  request.method = "POST";
-  request.url = webhook_url_;
-  request.headers.Set("Content-Type", "application/json; charset=utf-8");
-  request.body = body;
-  request.timeout_ms = config_.timeout_ms;
-  Result<http::HttpResponse> response = http_->Send(request);
-  if (!response.ok()) {
-    return Failure(DeliveryOutcome::kRetry, "webhook/send: " + response.status().message());
-  }
-  if (response->status != 200) {
-    std::string error = "webhook/send: HTTP " + std::to_string(response->status);
-    if (response->status >= 500 || response->status == 429) {
-      return Failure(DeliveryOutcome::kRetry, error);
-    }
-    return Failure(DeliveryOutcome::kPermanent, error + " (check api_url / the webhook URL)");
-  }
-  Result<wecom::ApiReply> reply = wecom::ParseApiReply(response->body);
-  if (!reply.ok()) {
-    return Failure(DeliveryOutcome::kRetry, "webhook/send: " + reply.status().message());
-  }
+  wecom::PostOutcome posted =
+      wecom::PostJson(*http_, webhook_url_, body, config_.timeout_ms, "webhook/send",
+                      "check api_url / the webhook URL");
+  if (!posted.reply) return posted.failure;
+  const wecom::ApiReply* reply = &*posted.reply;
   const std::string described = "webhook/send: WeCom errcode " + std::to_string(reply->errcode) +
                                 " (" + log::Redact(reply->errmsg) + ")";
   switch (reply->errcode) {
     case 0:
       return DeliveryResult{};
     case -1:
-      return Failure(DeliveryOutcome::kRetry, described + ": WeCom busy");
+      return wecom::SendFailure(DeliveryOutcome::kRetry, described + ": WeCom busy");
     case 45009:
     case 45033:
-      return Failure(DeliveryOutcome::kRetry,
+      return wecom::SendFailure(DeliveryOutcome::kRetry,
                      described + ": the robot's limit of 20 messages a minute was hit",
                      kThrottleRetryMs);
     case 93000:
-      return Failure(DeliveryOutcome::kPermanent,
+      return wecom::SendFailure(DeliveryOutcome::kPermanent,
                      described +
                          ": the webhook key is invalid or the robot was removed; "
                          "create a robot in the group and configure its key");
     case 93004:
-      return Failure(DeliveryOutcome::kPermanent,
+      return wecom::SendFailure(DeliveryOutcome::kPermanent,
                      described + ": the robot is disabled; enable it in the group settings");
     case 93008:
-      return Failure(DeliveryOutcome::kPermanent,
+      return wecom::SendFailure(DeliveryOutcome::kPermanent,
                      described + ": the robot is no longer in the group; add it again");
     case 40058:
     case 45002:
-      return Failure(DeliveryOutcome::kPermanent,
+      return wecom::SendFailure(DeliveryOutcome::kPermanent,
                      described + ": the message was rejected as too long or malformed");
     case 60020:
-      return Failure(DeliveryOutcome::kPermanent, wecom::UntrustedIpAdvice(reply->errmsg));
+      return wecom::SendFailure(DeliveryOutcome::kPermanent, wecom::UntrustedIpAdvice(reply->errmsg));
     default:
-      return Failure(DeliveryOutcome::kPermanent, described);
+      return wecom::SendFailure(DeliveryOutcome::kPermanent, described);
   }
 }
 
