@@ -61,7 +61,6 @@ std::string ReplaceId(std::string url_template, int64_t id) {
   return url_template;
 }
 
-
 }  // namespace
 
 WecomAppNotifier::WecomAppNotifier(WecomAppConfig config, const NotifierDeps& deps)
