@@ -140,6 +140,28 @@ class AlertSourcesTest(unittest.TestCase):
         self.assertEqual(alerts[0]["severity"], "disaster")
         self.assertEqual(alerts[0]["title"], "Problem: payment gateway down")
 
+    def test_silence_through_beaconctl_holds_and_releases_an_alert(self):
+        c = self.collector
+        run = harness.beaconctl(c, "silence", "add", "host=silenced-host", "--for", "1h",
+                                "--reason", "maintenance window", "--json")
+        self.assertEqual(run.returncode, 0, run.stderr)
+        silence_id = json.loads(run.stdout)["id"]
+        listed = harness.beaconctl(c, "silence", "list")
+        self.assertIn("maintenance window", listed.stdout)
+        status, reply = c.post_zabbix(ac.zabbix_params(7200, host="silenced-host",
+                                                       trigger_id="31200"))
+        self.assertEqual(status, 200, reply)
+        alert_id = reply["alert_id"]
+        time.sleep(2.5)  # two group intervals: a muted alert is looked at again each interval
+        self.assertFalse([t for t in self.robot_texts() if f"#{alert_id}" in t])
+        shown = harness.beaconctl(c, "alerts", "show", str(alert_id))
+        self.assertEqual(shown.returncode, 0, shown.stderr)
+        self.assertIn("Trap too high on silenced-host", shown.stdout)
+        expired = harness.beaconctl(c, "silence", "expire", str(silence_id))
+        self.assertEqual(expired.returncode, 0, expired.stderr)
+        harness.wait_for(lambda: [t for t in self.robot_texts() if f"#{alert_id}" in t], 10,
+                         "the alert delivered once its silence ended")
+
     def test_splunk_webhook_and_custom_action(self):
         c = self.collector
         url = f"{c.url}/api/v1/alerts/splunk?token={c.splunk_token}"
