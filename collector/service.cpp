@@ -142,6 +142,15 @@ Result<PruneResult> CollectorService::PruneOnce() {
   if (pruned.samples > 0 || pruned.events > 0) {
     spdlog::info("retention: pruned {} samples and {} events", pruned.samples, pruned.events);
   }
+  if (alert_store_) {
+    Result<alerts::AlertPruneResult> alerts_pruned = alert_store_->Prune(
+        clock_->NowMs() - config_.alerts.retention_ms, &cancel_prune_);
+    if (!alerts_pruned.ok()) return alerts_pruned.status().WithContext("alerts retention");
+    if (alerts_pruned->alerts + alerts_pruned->deliveries + alerts_pruned->silences > 0) {
+      spdlog::info("retention: pruned {} resolved alerts, {} deliveries, {} silences",
+                   alerts_pruned->alerts, alerts_pruned->deliveries, alerts_pruned->silences);
+    }
+  }
   return pruned;
 }
 

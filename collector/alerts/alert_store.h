@@ -5,6 +5,7 @@
 // Thread-safe.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -69,6 +70,14 @@ struct AlertStoreStats {
   int64_t deliveries_pending = 0;
   int64_t deliveries_failed = 0;
   int64_t deliveries_delivered = 0;
+};
+
+// What one retention pass deleted.
+struct AlertPruneResult {
+  int64_t alerts = 0;      // resolved alerts (with their receipts)
+  int64_t receipts = 0;
+  int64_t deliveries = 0;  // delivered or failed deliveries (with their outbox rows)
+  int64_t silences = 0;
 };
 
 class AlertStore {
@@ -149,6 +158,13 @@ class AlertStore {
   Status ExpireSilence(int64_t id, int64_t now_ms);  // NotFound; already ended: OK, unchanged
 
   Result<AlertStoreStats> Stats();
+
+  // Retention: deletes deliveries finished (delivered or failed) before cutoff_ms with their
+  // outbox rows; then resolved alerts last updated before it that no group or pending
+  // notification refers to, with their receipts (a replay of such an old report would count as
+  // new); receipts of unmatched resolutions and silences that ended before it. Firing alerts and
+  // pending deliveries are never deleted. Works in chunks; stops early when *cancel is set.
+  Result<AlertPruneResult> Prune(int64_t cutoff_ms, const std::atomic<bool>* cancel = nullptr);
 
  private:
   explicit AlertStore(std::unique_ptr<store::Database> db);

@@ -355,6 +355,7 @@ AlertsConfig ReadAlertsConfig(config::Node node, const ReceiverParser& parse_rec
   node.Get("timezone", &cfg.timezone);
   if (node.Has("timezone")) CheckTimeZone(node, "timezone", cfg.timezone);
   node.GetBytes("max_body_bytes", &cfg.max_body_bytes, 1024);
+  node.GetDurationMs("retention", &cfg.retention_ms, 60 * 60 * 1000);
 
   config::Node zabbix = node.Child("zabbix");
   zabbix.GetSecret("token", &cfg.zabbix.token);

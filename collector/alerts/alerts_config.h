@@ -97,6 +97,9 @@ struct AlertsConfig {
   std::vector<InhibitRule> inhibit;
   OutboxConfig outbox;
   int64_t max_body_bytes = 256 * 1024;    // webhook bodies above this: 413
+  // Resolved alerts, finished deliveries and ended silences older than this are deleted by the
+  // collector's retention pass (store.prune_interval). At least 1h.
+  int64_t retention_ms = int64_t{90} * 24 * 3600 * 1000;
   // Receivers by name, parsed by notifier::ParseReceiver (sorted by name).
   std::vector<std::pair<std::string, notifier::NotifierFactory>> receivers;
 };

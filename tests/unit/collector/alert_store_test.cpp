@@ -939,5 +939,56 @@ TEST_F(AlertStoreTest, QuietAlertsOfASourceResolveAndNotify) {
   EXPECT_EQ(FlushDue(kT0 + kWait + kInterval), 1);
 }
 
+TEST_F(AlertStoreTest, RetentionDeletesOnlyWhatIsOldAndFinished) {
+  constexpr int64_t kDay = 24 * 3600 * kSec;
+  // An old alert fired and resolved, both notified and delivered.
+  const RecordResult old = Record(Firing("old:1", "disk", "db-01"), {Ref("ops", "db-01")}, kT0);
+  ASSERT_EQ(FlushDue(kT0 + kWait), 1);
+  auto first = store_->CreateDelivery("ops", kT0 + kWait, 1);
+  ASSERT_TRUE(first.ok() && first->has_value());
+  ASSERT_TRUE(store_->MarkDelivered((*first)->id, kT0 + kWait, 1).ok());
+  Record(Resolution("old:0", "disk", "db-01"), {}, kT0 + 60 * kSec);
+  ASSERT_EQ(FlushDue(kT0 + kWait + kInterval), 1);
+  auto second = store_->CreateDelivery("ops", kT0 + kWait + kInterval, 1);
+  ASSERT_TRUE(second.ok() && second->has_value());
+  ASSERT_TRUE(store_->MarkDelivered((*second)->id, kT0 + kWait + kInterval, 1).ok());
+  // An old alert still firing, and an old resolved one whose notification is still pending.
+  const RecordResult firing = Record(Firing("fire:1", "cpu", "db-02"), {Ref("ops", "db-02")}, kT0);
+  const RecordResult pending = Record(Firing("pend:1", "mem", "db-03"), {Ref("ops", "db-03")}, kT0);
+  ASSERT_EQ(FlushDue(kT0 + kWait), 2);
+  Record(Resolution("pend:0", "mem", "db-03"), {}, kT0 + 60 * kSec);
+  // An old unmatched resolution, and a silence that ended long ago.
+  Record(Resolution("nobody:0", "none", "db-09"), {}, kT0);
+  Silence silence;
+  silence.matchers = {Matcher{"host", "=", "db-01"}};
+  silence.starts_ms = kT0;
+  silence.ends_ms = kT0 + 3600 * kSec;
+  silence.created_by = "ops";
+  silence.reason = "maintenance";
+  silence.created_ms = kT0;
+  ASSERT_TRUE(store_->CreateSilence(silence).ok());
+
+  // Nothing is older than a cutoff before it all happened.
+  Result<AlertPruneResult> none = store_->Prune(kT0 - kDay);
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_EQ(none->alerts + none->deliveries + none->silences + none->receipts, 0);
+
+  Result<AlertPruneResult> pruned = store_->Prune(kT0 + 90 * kDay);
+  ASSERT_TRUE(pruned.ok()) << pruned.status().ToString();
+  EXPECT_EQ(pruned->alerts, 1);
+  EXPECT_EQ(pruned->deliveries, 2);
+  EXPECT_EQ(pruned->silences, 1);
+  EXPECT_EQ(pruned->receipts, 3);  // old:1, old:0 and the unmatched nobody:0
+  EXPECT_EQ(store_->GetAlert(old.alert_id).status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(store_->GetAlert(firing.alert_id).ok());
+  EXPECT_TRUE(store_->GetAlert(pending.alert_id).ok());
+  // Receipts of kept alerts still make replays duplicates.
+  EXPECT_EQ(Record(Firing("fire:1", "cpu", "db-02"), {}, kT0 + 90 * kDay).outcome,
+            RecordOutcome::kDuplicate);
+  Result<std::vector<Silence>> silences = store_->ListSilences(kT0 + 90 * kDay, true);
+  ASSERT_TRUE(silences.ok());
+  EXPECT_TRUE(silences->empty());
+}
+
 }  // namespace
 }  // namespace beacon::collector::alerts
