@@ -10,7 +10,6 @@
 #include <filesystem>
 #include <mutex>
 #include <system_error>
-#include <unordered_map>
 #include <utility>
 
 #include "collector/alerts/notification_json.h"
@@ -241,17 +240,16 @@ Silence ReadSilence(const store::Statement& s) {
   return silence;
 }
 
-// Resets a cached statement whatever path leaves the scope.
-class ResetOnExit {
- public:
-  explicit ResetOnExit(store::Statement& stmt) : stmt_(stmt) {}
-  ~ResetOnExit() { stmt_.Reset(); }
-  ResetOnExit(const ResetOnExit&) = delete;
-  ResetOnExit& operator=(const ResetOnExit&) = delete;
-
- private:
-  store::Statement& stmt_;
-};
+// Steps the bound statement to its end and returns its first column (ids).
+Result<std::vector<int64_t>> FirstColumnIds(store::Statement& s) {
+  std::vector<int64_t> ids;
+  while (true) {
+    BEACON_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    ids.push_back(s.ColumnInt(0));
+  }
+  return ids;
+}
 
 struct GroupRow {
   int64_t id = 0;
@@ -307,13 +305,8 @@ class RelaxedSync {
 struct AlertStore::Impl {
   explicit Impl(std::unique_ptr<store::Database> database) : db(std::move(database)) {}
 
-  // Prepared once per SQL text and reused; callers hold `mu` and reset it with ResetOnExit.
-  Result<store::Statement*> Stmt(const char* sql) {
-    auto it = cache.find(sql);
-    if (it != cache.end()) return &it->second;
-    BEACON_ASSIGN_OR_RETURN(store::Statement stmt, db->Prepare(sql));
-    return &cache.emplace(sql, std::move(stmt)).first->second;
-  }
+  // The connection's cached statement for sql (callers hold `mu`); reset when the lease ends.
+  Result<store::CachedStatement> Stmt(const char* sql) { return db->Cached(sql); }
 
   Result<std::optional<int64_t>> FindFiring(const AlertInput& input);
   // Record's work inside the caller's transaction.
@@ -352,7 +345,6 @@ struct AlertStore::Impl {
 
   std::unique_ptr<store::Database> db;  // destroyed after the cached statements
   std::mutex mu;
-  std::unordered_map<std::string, store::Statement> cache;
 };
 
 AlertStore::AlertStore(std::unique_ptr<store::Database> db)
@@ -382,20 +374,18 @@ Result<std::unique_ptr<AlertStore>> AlertStore::Open(const std::string& path) {
 Result<std::optional<int64_t>> AlertStore::Impl::FindFiring(const AlertInput& input) {
   if (!input.external_id.empty()) {
     BEACON_ASSIGN_OR_RETURN(
-        store::Statement * s,
+        store::CachedStatement s,
         Stmt("SELECT id FROM alerts WHERE source = ?1 AND external_id = ?2 AND status = 'firing' "
              "ORDER BY id DESC LIMIT 1"));
-    ResetOnExit reset(*s);
     s->Bind(1, input.source).Bind(2, input.external_id);
     BEACON_ASSIGN_OR_RETURN(bool row, s->Step());
     if (row) return std::optional<int64_t>(s->ColumnInt(0));
   }
   if (!input.fingerprint.empty()) {
     BEACON_ASSIGN_OR_RETURN(
-        store::Statement * s,
+        store::CachedStatement s,
         Stmt("SELECT id FROM alerts WHERE fingerprint = ?1 AND status = 'firing' "
              "ORDER BY id DESC LIMIT 1"));
-    ResetOnExit reset(*s);
     s->Bind(1, input.fingerprint);
     BEACON_ASSIGN_OR_RETURN(bool row, s->Step());
     if (row) return std::optional<int64_t>(s->ColumnInt(0));
@@ -407,19 +397,17 @@ Status AlertStore::Impl::JoinGroup(int64_t alert_id, const GroupRef& ref, int64_
   int64_t group_id = 0;
   {
     BEACON_ASSIGN_OR_RETURN(
-        store::Statement * s,
+        store::CachedStatement s,
         Stmt("SELECT id FROM alert_groups WHERE receiver = ?1 AND route = ?2 AND group_key = ?3"));
-    ResetOnExit reset(*s);
     s->Bind(1, ref.receiver).Bind(2, ref.route).Bind(3, ref.group_key);
     BEACON_ASSIGN_OR_RETURN(bool row, s->Step());
     if (row) group_id = s->ColumnInt(0);
   }
   if (group_id == 0) {
     BEACON_ASSIGN_OR_RETURN(
-        store::Statement * s,
+        store::CachedStatement s,
         Stmt("INSERT INTO alert_groups(route, receiver, group_key, wait_ms, interval_ms, "
              "repeat_ms, created_ms, next_flush_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
-    ResetOnExit reset(*s);
     s->Bind(1, ref.route).Bind(2, ref.receiver).Bind(3, ref.group_key);
     s->Bind(4, ref.timing.wait_ms).Bind(5, ref.timing.interval_ms).Bind(6, ref.timing.repeat_ms);
     s->Bind(7, now_ms).Bind(8, now_ms + ref.timing.wait_ms);
@@ -428,19 +416,17 @@ Status AlertStore::Impl::JoinGroup(int64_t alert_id, const GroupRef& ref, int64_
   } else {
     // A reloaded configuration's timing applies from now on.
     BEACON_ASSIGN_OR_RETURN(
-        store::Statement * s,
+        store::CachedStatement s,
         Stmt("UPDATE alert_groups SET wait_ms = ?2, interval_ms = ?3, repeat_ms = ?4 "
              "WHERE id = ?1"));
-    ResetOnExit reset(*s);
     s->Bind(1, group_id).Bind(2, ref.timing.wait_ms).Bind(3, ref.timing.interval_ms);
     s->Bind(4, ref.timing.repeat_ms);
     BEACON_RETURN_IF_ERROR(s->Run());
   }
   {
     BEACON_ASSIGN_OR_RETURN(
-        store::Statement * s,
+        store::CachedStatement s,
         Stmt("INSERT OR IGNORE INTO group_members(group_id, alert_id) VALUES(?1, ?2)"));
-    ResetOnExit reset(*s);
     s->Bind(1, group_id).Bind(2, alert_id);
     BEACON_RETURN_IF_ERROR(s->Run());
   }
@@ -449,10 +435,9 @@ Status AlertStore::Impl::JoinGroup(int64_t alert_id, const GroupRef& ref, int64_
 
 Result<std::optional<GroupRow>> AlertStore::Impl::LoadGroup(int64_t group_id) {
   BEACON_ASSIGN_OR_RETURN(
-      store::Statement * s,
+      store::CachedStatement s,
       Stmt("SELECT id, receiver, interval_ms, repeat_ms, last_flush_ms, last_notified_ms, "
            "next_flush_ms, wait_ms FROM alert_groups WHERE id = ?1"));
-  ResetOnExit reset(*s);
   s->Bind(1, group_id);
   BEACON_ASSIGN_OR_RETURN(bool row, s->Step());
   if (!row) return std::optional<GroupRow>();
@@ -480,9 +465,8 @@ Status AlertStore::Impl::Reschedule(int64_t group_id, int64_t now_ms) {
     next = std::max(now_ms, *group->last_flush_ms + group->interval_ms);
     if (group->next_flush_ms) next = std::min(next, *group->next_flush_ms);
   }
-  BEACON_ASSIGN_OR_RETURN(store::Statement * s,
+  BEACON_ASSIGN_OR_RETURN(store::CachedStatement s,
                           Stmt("UPDATE alert_groups SET next_flush_ms = ?2 WHERE id = ?1"));
-  ResetOnExit reset(*s);
   s->Bind(1, group_id).Bind(2, next);
   return s->Run();
 }
@@ -493,9 +477,8 @@ Result<RecordResult> AlertStore::Impl::RecordInTx(const AlertInput& input,
   if (input.receipt_key.empty()) return Status::InvalidArgument("alert without a receipt key");
   Impl& im = *this;
   {
-    BEACON_ASSIGN_OR_RETURN(store::Statement * s,
+    BEACON_ASSIGN_OR_RETURN(store::CachedStatement s,
                             im.Stmt("SELECT alert_id FROM receipts WHERE receipt_key = ?1"));
-    ResetOnExit reset(*s);
     s->Bind(1, input.receipt_key);
     BEACON_ASSIGN_OR_RETURN(bool row, s->Step());
     if (row) return RecordResult{s->ColumnInt(0), RecordOutcome::kDuplicate};
@@ -506,20 +489,18 @@ Result<RecordResult> AlertStore::Impl::RecordInTx(const AlertInput& input,
     std::optional<int64_t> firing;
     if (!input.fingerprint.empty()) {
       BEACON_ASSIGN_OR_RETURN(
-          store::Statement * s,
+          store::CachedStatement s,
           im.Stmt("SELECT id FROM alerts WHERE fingerprint = ?1 AND status = 'firing' "
                   "ORDER BY id DESC LIMIT 1"));
-      ResetOnExit reset(*s);
       s->Bind(1, input.fingerprint);
       BEACON_ASSIGN_OR_RETURN(bool row, s->Step());
       if (row) firing = s->ColumnInt(0);
     }
     if (firing) {
       BEACON_ASSIGN_OR_RETURN(
-          store::Statement * s,
+          store::CachedStatement s,
           im.Stmt("UPDATE alerts SET occurrences = occurrences + 1, message = ?2, severity = ?3, "
                   "updated_ms = ?4 WHERE id = ?1"));
-      ResetOnExit reset(*s);
       s->Bind(1, *firing).Bind(2, input.message).Bind(3, static_cast<int>(input.severity));
       s->Bind(4, now_ms);
       BEACON_RETURN_IF_ERROR(s->Run());
@@ -527,12 +508,11 @@ Result<RecordResult> AlertStore::Impl::RecordInTx(const AlertInput& input,
     } else {
       {
         BEACON_ASSIGN_OR_RETURN(
-            store::Statement * s,
+            store::CachedStatement s,
             im.Stmt("INSERT INTO alerts(source, fingerprint, external_id, status, severity, host, "
                     "title, message, tags_json, url, starts_ms, ends_ms, occurrences, "
                     "received_ms, updated_ms, raw_json) VALUES(?1, ?2, ?3, 'firing', ?4, ?5, ?6, "
                     "?7, ?8, ?9, ?10, 0, 1, ?11, ?11, ?12)"));
-        ResetOnExit reset(*s);
         s->Bind(1, input.source).Bind(2, input.fingerprint).Bind(3, input.external_id);
         s->Bind(4, static_cast<int>(input.severity)).Bind(5, input.host).Bind(6, input.title);
         s->Bind(7, input.message).Bind(8, Dump(nlohmann::json(input.tags))).Bind(9, input.url);
@@ -555,10 +535,9 @@ Result<RecordResult> AlertStore::Impl::RecordInTx(const AlertInput& input,
   }
   {
     BEACON_ASSIGN_OR_RETURN(
-        store::Statement * s,
+        store::CachedStatement s,
         im.Stmt("INSERT INTO receipts(receipt_key, alert_id, outcome, received_ms, raw_json) "
                 "VALUES(?1, ?2, ?3, ?4, ?5)"));
-    ResetOnExit reset(*s);
     s->Bind(1, input.receipt_key).Bind(2, result.alert_id);
     s->Bind(3, RecordOutcomeName(result.outcome)).Bind(4, now_ms);
     // An unmatched resolution exists only here, so its payload is kept for the record.
@@ -571,24 +550,18 @@ Result<RecordResult> AlertStore::Impl::RecordInTx(const AlertInput& input,
 Status AlertStore::Impl::ResolveAlert(int64_t alert_id, int64_t ends_ms, int64_t now_ms) {
   {
     BEACON_ASSIGN_OR_RETURN(
-        store::Statement * s,
+        store::CachedStatement s,
         Stmt("UPDATE alerts SET status = 'resolved', ends_ms = ?2, updated_ms = ?3 "
              "WHERE id = ?1"));
-    ResetOnExit reset(*s);
     s->Bind(1, alert_id).Bind(2, ends_ms).Bind(3, now_ms);
     BEACON_RETURN_IF_ERROR(s->Run());
   }
   std::vector<int64_t> group_ids;
   {
-    BEACON_ASSIGN_OR_RETURN(store::Statement * s,
+    BEACON_ASSIGN_OR_RETURN(store::CachedStatement s,
                             Stmt("SELECT group_id FROM group_members WHERE alert_id = ?1"));
-    ResetOnExit reset(*s);
     s->Bind(1, alert_id);
-    while (true) {
-      BEACON_ASSIGN_OR_RETURN(bool row, s->Step());
-      if (!row) break;
-      group_ids.push_back(s->ColumnInt(0));
-    }
+    BEACON_ASSIGN_OR_RETURN(group_ids, FirstColumnIds(*s));
   }
   for (int64_t group_id : group_ids) {
     BEACON_RETURN_IF_ERROR(Reschedule(group_id, now_ms));
@@ -659,16 +632,11 @@ Result<int64_t> AlertStore::ResolveQuiet(const std::string& source, int64_t quie
   std::vector<int64_t> quiet;
   {
     BEACON_ASSIGN_OR_RETURN(
-        store::Statement * s,
+        store::CachedStatement s,
         im.Stmt("SELECT id FROM alerts WHERE status = 'firing' AND source = ?1 AND "
                 "updated_ms < ?2"));
-    ResetOnExit reset(*s);
     s->Bind(1, source).Bind(2, quiet_since_ms);
-    while (true) {
-      BEACON_ASSIGN_OR_RETURN(bool row, s->Step());
-      if (!row) break;
-      quiet.push_back(s->ColumnInt(0));
-    }
+    BEACON_ASSIGN_OR_RETURN(quiet, FirstColumnIds(*s));
   }
   for (int64_t id : quiet) BEACON_RETURN_IF_ERROR(im.ResolveAlert(id, now_ms, now_ms));
   BEACON_RETURN_IF_ERROR(tx.Commit());
@@ -680,27 +648,19 @@ Result<int64_t> AlertStore::ResolveQuiet(const std::string& source, int64_t quie
 Result<std::vector<int64_t>> AlertStore::DueGroups(int64_t now_ms, int limit) {
   std::lock_guard<std::mutex> lock(impl_->mu);
   BEACON_ASSIGN_OR_RETURN(
-      store::Statement * s,
+      store::CachedStatement s,
       impl_->Stmt("SELECT id FROM alert_groups WHERE next_flush_ms IS NOT NULL AND "
                   "next_flush_ms <= ?1 ORDER BY next_flush_ms, id LIMIT ?2"));
-  ResetOnExit reset(*s);
   s->Bind(1, now_ms).Bind(2, limit);
-  std::vector<int64_t> ids;
-  while (true) {
-    BEACON_ASSIGN_OR_RETURN(bool row, s->Step());
-    if (!row) break;
-    ids.push_back(s->ColumnInt(0));
-  }
-  return ids;
+  return FirstColumnIds(*s);
 }
 
 Result<std::optional<int64_t>> AlertStore::NextGroupFlushMs() {
   std::lock_guard<std::mutex> lock(impl_->mu);
   BEACON_ASSIGN_OR_RETURN(
-      store::Statement * s,
+      store::CachedStatement s,
       impl_->Stmt("SELECT next_flush_ms FROM alert_groups WHERE next_flush_ms IS NOT NULL "
                   "ORDER BY next_flush_ms LIMIT 1"));
-  ResetOnExit reset(*s);
   BEACON_ASSIGN_OR_RETURN(bool row, s->Step());
   if (!row) return std::optional<int64_t>();
   return std::optional<int64_t>(s->ColumnInt(0));
@@ -710,8 +670,7 @@ Result<std::vector<Member>> AlertStore::Impl::LoadMembers(int64_t group_id) {
   static const std::string sql = std::string("SELECT ") + kAlertColumns +
                                  ", m.notified_status FROM group_members m JOIN alerts a ON "
                                  "a.id = m.alert_id WHERE m.group_id = ?1 ORDER BY a.id";
-  BEACON_ASSIGN_OR_RETURN(store::Statement * s, Stmt(sql.c_str()));
-  ResetOnExit reset(*s);
+  BEACON_ASSIGN_OR_RETURN(store::CachedStatement s, Stmt(sql.c_str()));
   s->Bind(1, group_id);
   std::vector<Member> members;
   while (true) {
@@ -726,20 +685,18 @@ Result<int64_t> AlertStore::Impl::AddRow(
     const GroupRow& group, NotificationKind kind,
     const std::vector<std::pair<int64_t, AlertStatus>>& entries, int64_t now_ms) {
   {
-    BEACON_ASSIGN_OR_RETURN(store::Statement * s,
+    BEACON_ASSIGN_OR_RETURN(store::CachedStatement s,
                             Stmt("INSERT INTO outbox_rows(receiver, group_id, kind, created_ms) "
                                  "VALUES(?1, ?2, ?3, ?4)"));
-    ResetOnExit reset(*s);
     s->Bind(1, group.receiver).Bind(2, group.id).Bind(3, NotificationKindName(kind));
     s->Bind(4, now_ms);
     BEACON_RETURN_IF_ERROR(s->Run());
   }
   const int64_t row_id = db->LastInsertRowId();
   BEACON_ASSIGN_OR_RETURN(
-      store::Statement * s,
+      store::CachedStatement s,
       Stmt("INSERT INTO outbox_entries(row_id, alert_id, status) VALUES(?1, ?2, ?3)"));
   for (const auto& [alert_id, status] : entries) {
-    ResetOnExit reset(*s);
     s->Bind(1, row_id).Bind(2, alert_id).Bind(3, StatusName(status));
     BEACON_RETURN_IF_ERROR(s->Run());
   }
@@ -796,11 +753,10 @@ Result<std::optional<int64_t>> AlertStore::FlushGroup(
                             im.AddRow(*group, NotificationKind::kGroup, changed, now_ms));
     row_id = id;
     BEACON_ASSIGN_OR_RETURN(
-        store::Statement * s,
+        store::CachedStatement s,
         im.Stmt("UPDATE group_members SET notified_status = ?3 WHERE group_id = ?1 AND "
                 "alert_id = ?2"));
     for (const auto& [alert_id, status] : changed) {
-      ResetOnExit reset(*s);
       s->Bind(1, group_id).Bind(2, alert_id).Bind(3, StatusName(status));
       BEACON_RETURN_IF_ERROR(s->Run());
     }
@@ -816,18 +772,16 @@ Result<std::optional<int64_t>> AlertStore::FlushGroup(
 
   {
     BEACON_ASSIGN_OR_RETURN(
-        store::Statement * s,
+        store::CachedStatement s,
         im.Stmt("DELETE FROM group_members WHERE group_id = ?1 AND alert_id = ?2"));
     for (int64_t alert_id : leaving) {
-      ResetOnExit reset(*s);
       s->Bind(1, group_id).Bind(2, alert_id);
       BEACON_RETURN_IF_ERROR(s->Run());
     }
   }
   if (leaving.size() == members.size()) {
-    BEACON_ASSIGN_OR_RETURN(store::Statement * s,
+    BEACON_ASSIGN_OR_RETURN(store::CachedStatement s,
                             im.Stmt("DELETE FROM alert_groups WHERE id = ?1"));
-    ResetOnExit reset(*s);
     s->Bind(1, group_id);
     BEACON_RETURN_IF_ERROR(s->Run());
   } else {
@@ -838,10 +792,9 @@ Result<std::optional<int64_t>> AlertStore::FlushGroup(
       next = std::max(now_ms, last_notified_ms + group->repeat_ms);
     }
     BEACON_ASSIGN_OR_RETURN(
-        store::Statement * s,
+        store::CachedStatement s,
         im.Stmt("UPDATE alert_groups SET last_flush_ms = ?2, last_notified_ms = ?3, "
                 "next_flush_ms = ?4 WHERE id = ?1"));
-    ResetOnExit reset(*s);
     s->Bind(1, group_id).Bind(2, now_ms).Bind(3, last_notified_ms);
     if (next) {
       s->Bind(4, *next);
@@ -859,8 +812,7 @@ Result<std::vector<AlertView>> AlertStore::FiringAlerts(Severity min_severity) {
   // No ORDER BY: the partial index of firing alerts serves the scan; sorted below.
   static const std::string sql = std::string("SELECT ") + kAlertColumns +
                                  " FROM alerts a WHERE a.status = 'firing' AND a.severity >= ?1";
-  BEACON_ASSIGN_OR_RETURN(store::Statement * s, impl_->Stmt(sql.c_str()));
-  ResetOnExit reset(*s);
+  BEACON_ASSIGN_OR_RETURN(store::CachedStatement s, impl_->Stmt(sql.c_str()));
   s->Bind(1, static_cast<int>(min_severity));
   std::vector<AlertView> alerts;
   while (true) {
@@ -878,11 +830,10 @@ Result<std::vector<AlertView>> AlertStore::FiringAlerts(Severity min_severity) {
 Result<std::vector<std::string>> AlertStore::ActiveReceivers() {
   std::lock_guard<std::mutex> lock(impl_->mu);
   BEACON_ASSIGN_OR_RETURN(
-      store::Statement * s,
+      store::CachedStatement s,
       impl_->Stmt("SELECT DISTINCT receiver FROM outbox_rows WHERE delivery_id IS NULL UNION "
                   "SELECT DISTINCT receiver FROM deliveries WHERE state = 'pending' "
                   "ORDER BY 1"));
-  ResetOnExit reset(*s);
   std::vector<std::string> receivers;
   while (true) {
     BEACON_ASSIGN_OR_RETURN(bool row, s->Step());
@@ -921,8 +872,7 @@ Result<std::optional<Delivery>> AlertStore::PendingDelivery(const std::string& r
   static const std::string sql = std::string("SELECT ") + kDeliveryColumns +
                                  " FROM deliveries WHERE receiver = ?1 AND state = 'pending' "
                                  "ORDER BY id LIMIT 1";
-  BEACON_ASSIGN_OR_RETURN(store::Statement * s, impl_->Stmt(sql.c_str()));
-  ResetOnExit reset(*s);
+  BEACON_ASSIGN_OR_RETURN(store::CachedStatement s, impl_->Stmt(sql.c_str()));
   s->Bind(1, receiver);
   BEACON_ASSIGN_OR_RETURN(bool row, s->Step());
   if (!row) return std::optional<Delivery>();
@@ -933,9 +883,8 @@ Result<std::optional<Delivery>> AlertStore::PendingDelivery(const std::string& r
 Result<int64_t> AlertStore::QueuedRows(const std::string& receiver) {
   std::lock_guard<std::mutex> lock(impl_->mu);
   BEACON_ASSIGN_OR_RETURN(
-      store::Statement * s,
+      store::CachedStatement s,
       impl_->Stmt("SELECT count(*) FROM outbox_rows WHERE receiver = ?1 AND delivery_id IS NULL"));
-  ResetOnExit reset(*s);
   s->Bind(1, receiver);
   BEACON_ASSIGN_OR_RETURN(bool row, s->Step());
   return row ? s->ColumnInt(0) : 0;
@@ -965,9 +914,8 @@ Result<Notification> AlertStore::Impl::BuildNotification(int64_t delivery_id,
                                         ", l.status FROM latest l JOIN alerts a ON a.id = "
                                         "l.alert_id ORDER BY a.id";
   {
-    BEACON_ASSIGN_OR_RETURN(store::Statement * s,
+    BEACON_ASSIGN_OR_RETURN(store::CachedStatement s,
                             Stmt(kind ? kSingleSql.c_str() : kListSql.c_str()));
-    ResetOnExit reset(*s);
     s->Bind(1, delivery_id);
     if (!kind) s->Bind(2, std::max(max_listed, 0));
     while (true) {
@@ -986,8 +934,7 @@ Result<Notification> AlertStore::Impl::BuildNotification(int64_t delivery_id,
   {
     static const std::string sql =
         kLatest + "SELECT count(*), coalesce(sum(status = 'firing'), 0) FROM latest";
-    BEACON_ASSIGN_OR_RETURN(store::Statement * s, Stmt(sql.c_str()));
-    ResetOnExit reset(*s);
+    BEACON_ASSIGN_OR_RETURN(store::CachedStatement s, Stmt(sql.c_str()));
     s->Bind(1, delivery_id);
     BEACON_ASSIGN_OR_RETURN(bool row, s->Step());
     if (row) {
@@ -1000,8 +947,7 @@ Result<Notification> AlertStore::Impl::BuildNotification(int64_t delivery_id,
     static const std::string sql = kLatest +
                                    "SELECT a.severity, count(*) FROM latest l JOIN alerts a ON "
                                    "a.id = l.alert_id GROUP BY a.severity ORDER BY a.severity DESC";
-    BEACON_ASSIGN_OR_RETURN(store::Statement * s, Stmt(sql.c_str()));
-    ResetOnExit reset(*s);
+    BEACON_ASSIGN_OR_RETURN(store::CachedStatement s, Stmt(sql.c_str()));
     s->Bind(1, delivery_id);
     while (true) {
       BEACON_ASSIGN_OR_RETURN(bool row, s->Step());
@@ -1014,8 +960,7 @@ Result<Notification> AlertStore::Impl::BuildNotification(int64_t delivery_id,
     static const std::string sql = kLatest +
                                    "SELECT a.host, count(*) AS c FROM latest l JOIN alerts a ON "
                                    "a.id = l.alert_id GROUP BY a.host ORDER BY c DESC, a.host";
-    BEACON_ASSIGN_OR_RETURN(store::Statement * s, Stmt(sql.c_str()));
-    ResetOnExit reset(*s);
+    BEACON_ASSIGN_OR_RETURN(store::CachedStatement s, Stmt(sql.c_str()));
     s->Bind(1, delivery_id);
     while (true) {
       BEACON_ASSIGN_OR_RETURN(bool row, s->Step());
@@ -1038,10 +983,9 @@ Result<std::optional<Delivery>> AlertStore::CreateDelivery(const std::string& re
   std::string first_kind;
   {
     BEACON_ASSIGN_OR_RETURN(
-        store::Statement * s,
+        store::CachedStatement s,
         im.Stmt("SELECT id, kind FROM outbox_rows WHERE receiver = ?1 AND delivery_id IS NULL "
                 "ORDER BY id LIMIT ?2"));
-    ResetOnExit reset(*s);
     s->Bind(1, receiver).Bind(2, max_rows > 0 ? static_cast<int64_t>(max_rows) : int64_t{-1});
     while (true) {
       BEACON_ASSIGN_OR_RETURN(bool row, s->Step());
@@ -1059,21 +1003,19 @@ Result<std::optional<Delivery>> AlertStore::CreateDelivery(const std::string& re
   {
     // The notification is written once it is built (it names the delivery id).
     BEACON_ASSIGN_OR_RETURN(
-        store::Statement * s,
+        store::CachedStatement s,
         im.Stmt(
             "INSERT INTO deliveries(receiver, kind, notification_json, state, next_try_ms, "
             "created_ms, updated_ms, row_count) VALUES(?1, ?2, '{}', 'pending', ?3, ?3, ?3, ?4)"));
-    ResetOnExit reset(*s);
     s->Bind(1, receiver).Bind(2, NotificationKindName(delivery_kind)).Bind(3, now_ms);
     s->Bind(4, static_cast<int64_t>(row_ids.size()));
     BEACON_RETURN_IF_ERROR(s->Run());
   }
   const int64_t delivery_id = im.db->LastInsertRowId();
   {
-    BEACON_ASSIGN_OR_RETURN(store::Statement * s,
+    BEACON_ASSIGN_OR_RETURN(store::CachedStatement s,
                             im.Stmt("UPDATE outbox_rows SET delivery_id = ?2 WHERE id = ?1"));
     for (int64_t id : row_ids) {
-      ResetOnExit reset(*s);
       s->Bind(1, id).Bind(2, delivery_id);
       BEACON_RETURN_IF_ERROR(s->Run());
     }
@@ -1081,9 +1023,8 @@ Result<std::optional<Delivery>> AlertStore::CreateDelivery(const std::string& re
   BEACON_ASSIGN_OR_RETURN(Notification n,
                           im.BuildNotification(delivery_id, receiver, kind, now_ms, max_listed));
   {
-    BEACON_ASSIGN_OR_RETURN(store::Statement * s,
+    BEACON_ASSIGN_OR_RETURN(store::CachedStatement s,
                             im.Stmt("UPDATE deliveries SET notification_json = ?2 WHERE id = ?1"));
-    ResetOnExit reset(*s);
     s->Bind(1, delivery_id).Bind(2, Dump(NotificationToJson(n)));
     BEACON_RETURN_IF_ERROR(s->Run());
   }
@@ -1101,8 +1042,7 @@ Result<std::optional<Delivery>> AlertStore::CreateDelivery(const std::string& re
 
 Status AlertStore::Impl::UpdateDelivery(const char* sql, int64_t id,
                                         const std::function<void(store::Statement&)>& bind) {
-  BEACON_ASSIGN_OR_RETURN(store::Statement * s, Stmt(sql));
-  ResetOnExit reset(*s);
+  BEACON_ASSIGN_OR_RETURN(store::CachedStatement s, Stmt(sql));
   s->Bind(1, id);
   bind(*s);
   BEACON_RETURN_IF_ERROR(s->Run());
@@ -1145,10 +1085,9 @@ Result<std::vector<int64_t>> AlertStore::RecentSends(const std::string& receiver
   if (n <= 0) return sends;
   // Each delivery counts at least one message; at most n deliveries can be needed.
   BEACON_ASSIGN_OR_RETURN(
-      store::Statement * s,
+      store::CachedStatement s,
       impl_->Stmt("SELECT delivered_ms, parts_done FROM deliveries WHERE receiver = ?1 AND "
                   "state = 'delivered' ORDER BY delivered_ms DESC, id DESC LIMIT ?2"));
-  ResetOnExit reset(*s);
   s->Bind(1, receiver).Bind(2, n);
   while (static_cast<int>(sends.size()) < n) {
     BEACON_ASSIGN_OR_RETURN(bool row, s->Step());
@@ -1165,10 +1104,9 @@ Result<int64_t> AlertStore::RetryFailed(const std::string& receiver, int64_t now
   std::lock_guard<std::mutex> lock(impl_->mu);
   // An empty receiver retries the failed deliveries of every receiver.
   BEACON_ASSIGN_OR_RETURN(
-      store::Statement * s,
+      store::CachedStatement s,
       impl_->Stmt("UPDATE deliveries SET state = 'pending', next_try_ms = ?2, updated_ms = ?2 "
                   "WHERE state = 'failed' AND (?1 = '' OR receiver = ?1)"));
-  ResetOnExit reset(*s);
   s->Bind(1, receiver).Bind(2, now_ms);
   BEACON_RETURN_IF_ERROR(s->Run());
   return static_cast<int64_t>(impl_->db->Changes());
@@ -1179,12 +1117,11 @@ Result<int64_t> AlertStore::RetryFailed(const std::string& receiver, int64_t now
 Result<std::vector<AlertDelivery>> AlertStore::Impl::DeliveriesOf(int64_t alert_id) {
   // Per receiver, the latest row that covered the alert (bare columns come from max(row_id)).
   BEACON_ASSIGN_OR_RETURN(
-      store::Statement * s,
+      store::CachedStatement s,
       Stmt("SELECT r.receiver, e.status, d.state, d.attempts, d.last_error, d.delivered_ms, "
            "max(e.row_id) FROM outbox_entries e JOIN outbox_rows r ON r.id = e.row_id "
            "LEFT JOIN deliveries d ON d.id = r.delivery_id WHERE e.alert_id = ?1 "
            "GROUP BY r.receiver ORDER BY r.receiver"));
-  ResetOnExit reset(*s);
   s->Bind(1, alert_id);
   std::vector<AlertDelivery> out;
   while (true) {
@@ -1216,10 +1153,9 @@ Result<std::vector<StoredAlert>> AlertStore::ListAlerts(const AlertQuery& query)
       "(d.id IS NULL OR d.state != 'delivered') AND NOT EXISTS (SELECT 1 FROM outbox_entries e2 "
       "JOIN outbox_rows r2 ON r2.id = e2.row_id WHERE e2.alert_id = a.id AND "
       "r2.receiver = r.receiver AND e2.row_id > e.row_id))) ORDER BY a.id DESC LIMIT ?6";
-  BEACON_ASSIGN_OR_RETURN(store::Statement * s, impl_->Stmt(sql.c_str()));
+  BEACON_ASSIGN_OR_RETURN(store::CachedStatement s, impl_->Stmt(sql.c_str()));
   std::vector<StoredAlert> alerts;
   {
-    ResetOnExit reset(*s);
     if (query.status) {
       s->Bind(1, StatusName(*query.status));
     } else {
@@ -1255,8 +1191,7 @@ Result<StoredAlert> AlertStore::GetAlert(int64_t id) {
       std::string("SELECT ") + kAlertColumns + " FROM alerts a WHERE a.id = ?1";
   StoredAlert a;
   {
-    BEACON_ASSIGN_OR_RETURN(store::Statement * s, impl_->Stmt(sql.c_str()));
-    ResetOnExit reset(*s);
+    BEACON_ASSIGN_OR_RETURN(store::CachedStatement s, impl_->Stmt(sql.c_str()));
     s->Bind(1, id);
     BEACON_ASSIGN_OR_RETURN(bool row, s->Step());
     if (!row) return Status::NotFound("no alert #" + std::to_string(id));
@@ -1274,8 +1209,7 @@ Result<std::vector<Delivery>> AlertStore::ListDeliveries(std::optional<DeliveryS
   static const std::string sql = std::string("SELECT ") + kDeliveryColumns +
                                  " FROM deliveries WHERE (?1 IS NULL OR state = ?1) "
                                  "ORDER BY id DESC LIMIT ?2";
-  BEACON_ASSIGN_OR_RETURN(store::Statement * s, impl_->Stmt(sql.c_str()));
-  ResetOnExit reset(*s);
+  BEACON_ASSIGN_OR_RETURN(store::CachedStatement s, impl_->Stmt(sql.c_str()));
   if (state) {
     s->Bind(1, DeliveryStateName(*state));
   } else {
@@ -1311,10 +1245,9 @@ Result<Silence> AlertStore::CreateSilence(const Silence& silence) {
                              .count();
   }
   BEACON_ASSIGN_OR_RETURN(
-      store::Statement * s,
+      store::CachedStatement s,
       impl_->Stmt("INSERT INTO silences(matchers_json, starts_ms, ends_ms, created_by, reason, "
                   "created_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6)"));
-  ResetOnExit reset(*s);
   s->Bind(1, Dump(MatchersToJson(created.matchers))).Bind(2, created.starts_ms);
   s->Bind(3, created.ends_ms).Bind(4, created.created_by).Bind(5, created.reason);
   s->Bind(6, created.created_ms);
@@ -1328,8 +1261,7 @@ Result<std::vector<Silence>> AlertStore::ListSilences(int64_t now_ms, bool inclu
   static const std::string sql = std::string("SELECT ") + kSilenceColumns +
                                  " FROM silences WHERE ?2 != 0 OR (ends_ms > ?1 AND "
                                  "expired_ms = 0) ORDER BY id DESC";
-  BEACON_ASSIGN_OR_RETURN(store::Statement * s, impl_->Stmt(sql.c_str()));
-  ResetOnExit reset(*s);
+  BEACON_ASSIGN_OR_RETURN(store::CachedStatement s, impl_->Stmt(sql.c_str()));
   s->Bind(1, now_ms).Bind(2, include_expired ? 1 : 0);
   std::vector<Silence> out;
   while (true) {
@@ -1345,9 +1277,8 @@ Status AlertStore::ExpireSilence(int64_t id, int64_t now_ms) {
   store::Transaction tx(*impl_->db);
   BEACON_RETURN_IF_ERROR(tx.status());
   {
-    BEACON_ASSIGN_OR_RETURN(store::Statement * s,
+    BEACON_ASSIGN_OR_RETURN(store::CachedStatement s,
                             impl_->Stmt("SELECT ends_ms, expired_ms FROM silences WHERE id = ?1"));
-    ResetOnExit reset(*s);
     s->Bind(1, id);
     BEACON_ASSIGN_OR_RETURN(bool row, s->Step());
     if (!row) return Status::NotFound("no silence " + std::to_string(id));
@@ -1356,9 +1287,8 @@ Status AlertStore::ExpireSilence(int64_t id, int64_t now_ms) {
   {
     // ends_ms moves to now so every "starts <= now < ends" check sees it ended.
     BEACON_ASSIGN_OR_RETURN(
-        store::Statement * s,
+        store::CachedStatement s,
         impl_->Stmt("UPDATE silences SET expired_ms = ?2, ends_ms = ?2 WHERE id = ?1"));
-    ResetOnExit reset(*s);
     s->Bind(1, id).Bind(2, now_ms);
     BEACON_RETURN_IF_ERROR(s->Run());
   }
@@ -1370,10 +1300,9 @@ Result<AlertStoreStats> AlertStore::Stats() {
   AlertStoreStats stats;
   {
     BEACON_ASSIGN_OR_RETURN(
-        store::Statement * s,
+        store::CachedStatement s,
         impl_->Stmt("SELECT (SELECT count(*) FROM alerts WHERE status = 'firing'), "
                     "(SELECT count(*) FROM alerts)"));
-    ResetOnExit reset(*s);
     BEACON_ASSIGN_OR_RETURN(bool row, s->Step());
     if (row) {
       stats.firing = s->ColumnInt(0);
@@ -1381,9 +1310,8 @@ Result<AlertStoreStats> AlertStore::Stats() {
     }
   }
   {
-    BEACON_ASSIGN_OR_RETURN(store::Statement * s,
+    BEACON_ASSIGN_OR_RETURN(store::CachedStatement s,
                             impl_->Stmt("SELECT state, count(*) FROM deliveries GROUP BY state"));
-    ResetOnExit reset(*s);
     while (true) {
       BEACON_ASSIGN_OR_RETURN(bool row, s->Step());
       if (!row) break;
@@ -1397,12 +1325,11 @@ Result<AlertStoreStats> AlertStore::Stats() {
   {
     // Rows not yet delivered: queued outside a delivery, or inside a pending one.
     BEACON_ASSIGN_OR_RETURN(
-        store::Statement * s,
+        store::CachedStatement s,
         impl_->Stmt("SELECT receiver, sum(n) FROM (SELECT receiver, count(*) AS n FROM "
                     "outbox_rows WHERE delivery_id IS NULL GROUP BY receiver UNION ALL "
                     "SELECT receiver, sum(row_count) AS n FROM deliveries WHERE state = 'pending' "
                     "GROUP BY receiver) GROUP BY receiver ORDER BY receiver"));
-    ResetOnExit reset(*s);
     while (true) {
       BEACON_ASSIGN_OR_RETURN(bool row, s->Step());
       if (!row) break;
@@ -1421,20 +1348,12 @@ Result<AlertPruneResult> AlertStore::Prune(int64_t cutoff_ms, const std::atomic<
   constexpr int kChunk = 500;
   Impl& im = *impl_;
   auto select_ids = [&](const char* sql) -> Result<std::vector<int64_t>> {
-    BEACON_ASSIGN_OR_RETURN(store::Statement * s, im.Stmt(sql));
-    ResetOnExit reset(*s);
+    BEACON_ASSIGN_OR_RETURN(store::CachedStatement s, im.Stmt(sql));
     s->Bind(1, cutoff_ms).Bind(2, kChunk);
-    std::vector<int64_t> ids;
-    while (true) {
-      BEACON_ASSIGN_OR_RETURN(bool row, s->Step());
-      if (!row) break;
-      ids.push_back(s->ColumnInt(0));
-    }
-    return ids;
+    return FirstColumnIds(*s);
   };
   auto run_for = [&](const char* sql, int64_t id) -> Status {
-    BEACON_ASSIGN_OR_RETURN(store::Statement * s, im.Stmt(sql));
-    ResetOnExit reset(*s);
+    BEACON_ASSIGN_OR_RETURN(store::CachedStatement s, im.Stmt(sql));
     s->Bind(1, id);
     return s->Run();
   };
