@@ -2,9 +2,6 @@
 // signatures independently: every operation in both signature versions and both addressing
 // styles, wrong secrets, retried 503s, and the archive restore cycle.
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
@@ -16,6 +13,7 @@
 #include "common/cloud/objstore/oss.h"
 #include "common/crypto/crypto.h"
 #include "common/http/client.h"
+#include "tests/unit/peer_process.h"
 
 namespace beacon::objstore {
 namespace {
@@ -27,40 +25,15 @@ constexpr char kBucket[] = "beacon-test";
 // Runs tests/fakes/oss_server.py; kills it (by pid) on destruction.
 class FakeOssServer {
  public:
-  explicit FakeOssServer(int restore_heads = 1) {
-    int out[2];
-    if (::pipe(out) != 0) return;
-    std::string script = std::string(BEACON_SOURCE_DIR) + "/tests/fakes/oss_server.py";
-    std::string heads = std::to_string(restore_heads);
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::dup2(out[1], STDOUT_FILENO);
-      ::close(out[0]);
-      ::close(out[1]);
-      ::execlp("python3", "python3", script.c_str(), "--port", "0", "--access-key", kAccessKey,
-               "--secret-key", kSecret, "--bucket", kBucket, "--region", "cn-hangzhou",
-               "--restore-heads", heads.c_str(), static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    ::close(out[1]);
-    FILE* stream = ::fdopen(out[0], "r");
-    char line[128] = {0};
-    if (stream != nullptr && std::fgets(line, sizeof(line), stream) != nullptr) {
-      std::sscanf(line, "port %d", &port_);
-    }
-    if (stream != nullptr) std::fclose(stream);
-  }
-  ~FakeOssServer() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
-  int port() const { return port_; }
+  explicit FakeOssServer(int restore_heads = 1)
+      : peer_({"python3", std::string(BEACON_SOURCE_DIR) + "/tests/fakes/oss_server.py", "--port",
+               "0", "--access-key", kAccessKey, "--secret-key", kSecret, "--bucket", kBucket,
+               "--region", "cn-hangzhou", "--restore-heads", std::to_string(restore_heads)}) {}
+  int port() const { return peer_.port(); }
 
   nlohmann::json Stats() {
     http::HttpRequest request;
-    request.url = "http://127.0.0.1:" + std::to_string(port_) + "/__stats";
+    request.url = "http://127.0.0.1:" + std::to_string(port()) + "/__stats";
     auto response = client_->Send(request);
     if (!response.ok() || response->status != 200) return nlohmann::json::object();
     return nlohmann::json::parse(response->body);
@@ -68,7 +41,7 @@ class FakeOssServer {
   void Control(const nlohmann::json& settings) {
     http::HttpRequest request;
     request.method = "POST";
-    request.url = "http://127.0.0.1:" + std::to_string(port_) + "/__control";
+    request.url = "http://127.0.0.1:" + std::to_string(port()) + "/__control";
     request.headers.Set("Content-Type", "application/json");
     request.body = settings.dump();
     auto response = client_->Send(request);
@@ -76,8 +49,7 @@ class FakeOssServer {
   }
 
  private:
-  pid_t pid_ = -1;
-  int port_ = 0;
+  beacon::testing::PeerProcess peer_;
   std::unique_ptr<http::HttpClient> client_ = http::NewCurlHttpClient();
 };
 

@@ -20,6 +20,7 @@
 #include "common/cloud/objstore/s3.h"
 #include "common/crypto/crypto.h"
 #include "common/http/client.h"
+#include "tests/unit/peer_process.h"
 
 namespace beacon::objstore {
 namespace {
@@ -29,59 +30,7 @@ namespace fs = std::filesystem;
 
 constexpr uint64_t kMiB = 1024 * 1024;
 
-// A child process whose stdout is read until a line gives its port; killed in the destructor.
-class Peer {
- public:
-  Peer(std::vector<std::string> argv, const std::string& port_pattern) {
-    int fds[2];
-    if (pipe(fds) != 0) return;
-    pid_ = fork();
-    if (pid_ == 0) {
-      dup2(fds[1], STDOUT_FILENO);
-      int null_fd = open("/dev/null", O_WRONLY);
-      dup2(null_fd, STDERR_FILENO);
-      close(fds[0]);
-      close(fds[1]);
-      std::vector<char*> args;
-      for (std::string& arg : argv) args.push_back(arg.data());
-      args.push_back(nullptr);
-      execvp(args[0], args.data());
-      _exit(127);
-    }
-    close(fds[1]);
-    out_fd_ = fds[0];
-    std::regex pattern(port_pattern);
-    std::string buffer;
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
-    while (std::chrono::steady_clock::now() < deadline) {
-      pollfd poll_fd{out_fd_, POLLIN, 0};
-      if (poll(&poll_fd, 1, 200) <= 0) continue;
-      char chunk[512];
-      ssize_t n = read(out_fd_, chunk, sizeof(chunk));
-      if (n <= 0) break;
-      buffer.append(chunk, static_cast<size_t>(n));
-      std::smatch match;
-      if (std::regex_search(buffer, match, pattern)) {
-        port_ = std::stoi(match[1].str());
-        break;
-      }
-    }
-  }
-  ~Peer() {
-    if (pid_ > 0) {
-      kill(pid_, SIGTERM);
-      int status = 0;
-      waitpid(pid_, &status, 0);
-    }
-    if (out_fd_ >= 0) close(out_fd_);
-  }
-  int port() const { return port_; }
-
- private:
-  pid_t pid_ = -1;
-  int out_fd_ = -1;
-  int port_ = 0;
-};
+using Peer = beacon::testing::PeerProcess;
 
 std::string RandomBytes(size_t size, uint32_t seed) {
   std::mt19937 random(seed);

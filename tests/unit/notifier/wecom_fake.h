@@ -2,77 +2,26 @@
 // first stdout line) and talks to its /__control and /__stats endpoints.
 #pragma once
 
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <chrono>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <regex>
 #include <string>
 #include <vector>
 
 #include "common/http/client.h"
+#include "tests/unit/peer_process.h"
 
 namespace beacon::notifier::testing {
 
 class FakeWecom {
  public:
-  explicit FakeWecom(std::vector<std::string> extra = {}) {
-    std::vector<std::string> argv = {
-        BEACON_PYTHON, BEACON_SOURCE_DIR "/tests/fakes/wecom_server.py", "--port", "0"};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    int fds[2];
-    if (pipe(fds) != 0) return;
-    pid_ = fork();
-    if (pid_ == 0) {
-      dup2(fds[1], STDOUT_FILENO);
-      int null_fd = open("/dev/null", O_WRONLY);
-      dup2(null_fd, STDERR_FILENO);
-      close(fds[0]);
-      close(fds[1]);
-      std::vector<char*> args;
-      for (std::string& arg : argv) args.push_back(arg.data());
-      args.push_back(nullptr);
-      execvp(args[0], args.data());
-      _exit(127);
-    }
-    close(fds[1]);
-    out_fd_ = fds[0];
-    std::regex pattern("port (\\d+)");
-    std::string buffer;
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
-    while (std::chrono::steady_clock::now() < deadline) {
-      pollfd poll_fd{out_fd_, POLLIN, 0};
-      if (poll(&poll_fd, 1, 200) <= 0) continue;
-      char chunk[256];
-      ssize_t n = read(out_fd_, chunk, sizeof(chunk));
-      if (n <= 0) break;
-      buffer.append(chunk, static_cast<size_t>(n));
-      std::smatch match;
-      if (std::regex_search(buffer, match, pattern)) {
-        port_ = std::stoi(match[1].str());
-        break;
-      }
-    }
-  }
-  ~FakeWecom() {
-    if (pid_ > 0) {
-      kill(pid_, SIGTERM);
-      int status = 0;
-      waitpid(pid_, &status, 0);
-    }
-    if (out_fd_ >= 0) close(out_fd_);
-  }
+  explicit FakeWecom(std::vector<std::string> extra = {}) : peer_(Argv(std::move(extra))) {}
   FakeWecom(const FakeWecom&) = delete;
   FakeWecom& operator=(const FakeWecom&) = delete;
 
-  int port() const { return port_; }
-  std::string base() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  int port() const { return peer_.port(); }
+  std::string base() const { return "http://127.0.0.1:" + std::to_string(port()); }
   std::string api_url() const { return base() + "/cgi-bin/"; }
 
   nlohmann::json Control(const nlohmann::json& request) {
@@ -99,10 +48,15 @@ class FakeWecom {
   }
 
  private:
+  static std::vector<std::string> Argv(std::vector<std::string> extra) {
+    std::vector<std::string> argv = {
+        BEACON_PYTHON, BEACON_SOURCE_DIR "/tests/fakes/wecom_server.py", "--port", "0"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return argv;
+  }
+
   std::unique_ptr<http::HttpClient> http_ = http::NewCurlHttpClient();
-  pid_t pid_ = -1;
-  int out_fd_ = -1;
-  int port_ = 0;
+  beacon::testing::PeerProcess peer_;
 };
 
 }  // namespace beacon::notifier::testing
