@@ -60,6 +60,20 @@ Status Context(Status s, std::string_view what) {
   return s.ok() ? s : s.WithContext("backup state: " + std::string(what));
 }
 
+// The files-table columns sha256, size, mtime_ns, ctime_ns, inode, object_key, stored_ms,
+// starting at column `first`.
+FileRecord ReadFileRecord(store::Statement& s, int first) {
+  FileRecord r;
+  r.sha256 = s.ColumnText(first);
+  r.size = static_cast<uint64_t>(s.ColumnInt(first + 1));
+  r.mtime_ns = s.ColumnInt(first + 2);
+  r.ctime_ns = s.ColumnInt(first + 3);
+  r.inode = static_cast<uint64_t>(s.ColumnInt(first + 4));
+  r.key = s.ColumnText(first + 5);
+  r.stored_ms = s.ColumnInt(first + 6);
+  return r;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<BackupState>> BackupState::Open(const std::string& path) {
@@ -94,15 +108,7 @@ Result<std::optional<FileRecord>> BackupState::GetFile(const std::string& set,
   stmt->Bind(1, set).Bind(2, path);
   BEACON_ASSIGN_OR_RETURN(bool row, stmt->Step());
   if (!row) return std::optional<FileRecord>();
-  FileRecord r;
-  r.sha256 = stmt->ColumnText(0);
-  r.size = static_cast<uint64_t>(stmt->ColumnInt(1));
-  r.mtime_ns = stmt->ColumnInt(2);
-  r.ctime_ns = stmt->ColumnInt(3);
-  r.inode = static_cast<uint64_t>(stmt->ColumnInt(4));
-  r.key = stmt->ColumnText(5);
-  r.stored_ms = stmt->ColumnInt(6);
-  return std::optional<FileRecord>(std::move(r));
+  return std::optional<FileRecord>(ReadFileRecord(*stmt, 0));
 }
 
 Result<std::optional<FileRecord>> BackupState::GetFile(const std::string& set,
@@ -119,15 +125,7 @@ Result<std::optional<FileRecord>> BackupState::GetFile(const std::string& set,
   if (!row) return Status::Internal("backup state: lookup of " + path + " returned no row");
   *has_upload = stmt->ColumnInt(7) != 0;
   if (stmt->ColumnIsNull(0)) return std::optional<FileRecord>();
-  FileRecord r;
-  r.sha256 = stmt->ColumnText(0);
-  r.size = static_cast<uint64_t>(stmt->ColumnInt(1));
-  r.mtime_ns = stmt->ColumnInt(2);
-  r.ctime_ns = stmt->ColumnInt(3);
-  r.inode = static_cast<uint64_t>(stmt->ColumnInt(4));
-  r.key = stmt->ColumnText(5);
-  r.stored_ms = stmt->ColumnInt(6);
-  return std::optional<FileRecord>(std::move(r));
+  return std::optional<FileRecord>(ReadFileRecord(*stmt, 0));
 }
 
 Status BackupState::RecordStored(const std::string& set, const std::string& path,
@@ -228,15 +226,7 @@ Result<std::vector<std::pair<std::string, FileRecord>>> BackupState::ListFiles(
   while (true) {
     BEACON_ASSIGN_OR_RETURN(bool row, stmt->Step());
     if (!row) break;
-    FileRecord r;
-    r.sha256 = stmt->ColumnText(1);
-    r.size = static_cast<uint64_t>(stmt->ColumnInt(2));
-    r.mtime_ns = stmt->ColumnInt(3);
-    r.ctime_ns = stmt->ColumnInt(4);
-    r.inode = static_cast<uint64_t>(stmt->ColumnInt(5));
-    r.key = stmt->ColumnText(6);
-    r.stored_ms = stmt->ColumnInt(7);
-    out.emplace_back(stmt->ColumnText(0), std::move(r));
+    out.emplace_back(stmt->ColumnText(0), ReadFileRecord(*stmt, 1));
   }
   return out;
 }
