@@ -48,4 +48,7 @@ Result<int64_t> ParseRfc3339(std::string_view text);
 // "500ms", "30s", "5m", "1h", "7d", also combined "1h30m". Returns milliseconds.
 Result<int64_t> ParseDurationMs(std::string_view text);
 
+// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
+int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d);
+
 }  // namespace beacon

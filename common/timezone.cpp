@@ -8,6 +8,8 @@
 #include <mutex>
 #include <optional>
 
+#include "common/clock.h"
+
 namespace beacon {
 namespace {
 
@@ -103,6 +105,29 @@ std::string TimeZone::Format(int64_t unix_ms) const {
                 local.month, local.day, local.hour, local.minute, local.second,
                 local.abbreviation.c_str());
   return buffer;
+}
+
+Result<int64_t> TimeZone::FromLocal(int year, int month, int day, int hour, int minute,
+                                    int second) const {
+  static constexpr int kDaysInMonth[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (year < 1970 || year > 9999 || month < 1 || month > 12 || day < 1 ||
+      day > kDaysInMonth[month - 1] || hour > 23 || minute > 59 || second > 60) {
+    return Status::InvalidArgument("date or time out of range");
+  }
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  if (month == 2 && day == 29 && !leap) return Status::InvalidArgument("date out of range");
+  const int64_t as_utc_ms =
+      ((DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day)) * 24 + hour) * 60 + minute) * 60000 + second * 1000LL;
+  // The offset at the wall-clock reading taken as UTC is off by at most one DST change; the
+  // second lookup uses the offset in force at the candidate instant.
+  const LocalTime first = Local(as_utc_ms);
+  if (!first.valid) return Status::InvalidArgument("time zone conversion failed");
+  int64_t guess = as_utc_ms - first.utc_offset_seconds * 1000LL;
+  const LocalTime second_look = Local(guess);
+  if (second_look.valid && second_look.utc_offset_seconds != first.utc_offset_seconds) {
+    guess = as_utc_ms - second_look.utc_offset_seconds * 1000LL;
+  }
+  return guess;
 }
 
 }  // namespace beacon

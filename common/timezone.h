@@ -34,6 +34,10 @@ class TimeZone {
   std::string Format(int64_t unix_ms) const;
   // The instant's local date, time, weekday and offset in this zone.
   LocalTime Local(int64_t unix_ms) const;
+  // The inverse: a wall-clock reading in this zone as UTC milliseconds (around a DST change,
+  // read with the offset in force at that instant). InvalidArgument for out-of-range fields.
+  Result<int64_t> FromLocal(int year, int month, int day, int hour, int minute,
+                            int second) const;
 
  private:
   TimeZone(std::string name, std::string tz_value)

@@ -69,7 +69,7 @@ Result<int64_t> ParseZabbixTime(const char* name, std::string_view date,
     return Status::InvalidArgument(
         std::string(name) + ": expected a date like 2026.11.26 03:20:40, got '" + text + "'");
   }
-  Result<int64_t> ms = LocalToUnixMs(tz, year, month, day, hour, minute, second);
+  Result<int64_t> ms = tz.FromLocal(year, month, day, hour, minute, second);
   if (!ms.ok()) return Status::InvalidArgument(std::string(name) + ": " + ms.status().message());
   return ms;
 }
@@ -125,15 +125,6 @@ void ReplaceAll(std::string* text, std::string_view from, std::string_view to) {
   }
 }
 
-int64_t DaysFromCivil(int64_t y, int64_t m, int64_t d) {
-  // Howard Hinnant's days_from_civil: days since 1970-01-01 of a proleptic Gregorian date.
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const int64_t yoe = y - era * 400;
-  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
 
 }  // namespace
 
@@ -146,29 +137,6 @@ bool IsUnexpandedZabbixMacro(std::string_view value) {
   }
   // A JSON object ({"a":1}) starts with a quote; a macro name with an upper-case letter.
   return i < value.size() && std::isupper(static_cast<unsigned char>(value[i]));
-}
-
-Result<int64_t> LocalToUnixMs(const TimeZone& tz, int year, int month, int day, int hour,
-                              int minute, int second) {
-  static constexpr int kDaysInMonth[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (year < 1970 || year > 9999 || month < 1 || month > 12 || day < 1 ||
-      day > kDaysInMonth[month - 1] || hour > 23 || minute > 59 || second > 60) {
-    return Status::InvalidArgument("date or time out of range");
-  }
-  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-  if (month == 2 && day == 29 && !leap) return Status::InvalidArgument("date out of range");
-  const int64_t as_utc_ms =
-      ((DaysFromCivil(year, month, day) * 24 + hour) * 60 + minute) * 60000 + second * 1000LL;
-  // The offset at the wall-clock reading taken as UTC is off by at most one DST change; the
-  // second lookup uses the offset in force at the candidate instant.
-  const LocalTime first = tz.Local(as_utc_ms);
-  if (!first.valid) return Status::InvalidArgument("time zone conversion failed");
-  int64_t guess = as_utc_ms - first.utc_offset_seconds * 1000LL;
-  const LocalTime second_look = tz.Local(guess);
-  if (second_look.valid && second_look.utc_offset_seconds != first.utc_offset_seconds) {
-    guess = as_utc_ms - second_look.utc_offset_seconds * 1000LL;
-  }
-  return guess;
 }
 
 Result<AlertInput> ParseZabbixAlert(const nlohmann::json& params, const ZabbixSourceConfig& config,

@@ -33,9 +33,4 @@ bool IsUnexpandedZabbixMacro(std::string_view value);
 Result<AlertInput> ParseZabbixAlert(const nlohmann::json& params, const ZabbixSourceConfig& config,
                                     const TimeZone& server_tz);
 
-// Wall-clock fields in `tz` -> UTC milliseconds (around a DST change, the reading taken with the
-// offset in force at that instant). InvalidArgument for out-of-range fields.
-Result<int64_t> LocalToUnixMs(const TimeZone& tz, int year, int month, int day, int hour,
-                              int minute, int second);
-
 }  // namespace beacon::collector::alerts

@@ -72,5 +72,19 @@ TEST(TimeZoneTest, RestoresTheProcessTz) {
   EXPECT_EQ(std::getenv("TZ"), nullptr);
 }
 
+TEST(TimeZoneTest, FromLocalIsTheInverseOfLocalAcrossDaylightSaving) {
+  auto shanghai = TimeZone::Load("Asia/Shanghai");
+  ASSERT_TRUE(shanghai.ok());
+  // 2026.11.26 03:20:40 in Shanghai is 19:20:40 UTC the day before.
+  EXPECT_EQ(*shanghai->FromLocal(2026, 11, 26, 3, 20, 40), 1795634440000);
+  auto berlin = TimeZone::Load("Europe/Berlin");
+  ASSERT_TRUE(berlin.ok());
+  // Summer (UTC+2) and winter (UTC+1) readings of the same wall-clock time.
+  EXPECT_EQ(*berlin->FromLocal(2026, 7, 1, 12, 0, 0), 1782900000000);
+  EXPECT_EQ(*berlin->FromLocal(2026, 1, 1, 12, 0, 0), 1767265200000);
+  EXPECT_FALSE(berlin->FromLocal(2026, 2, 29, 0, 0, 0).ok());
+  EXPECT_FALSE(berlin->FromLocal(2026, 13, 1, 0, 0, 0).ok());
+}
+
 }  // namespace
 }  // namespace beacon
