@@ -16,6 +16,7 @@
 #include "collector/alerts/alerts_config.h"
 #include "collector/api/token_auth.h"
 #include "common/clock.h"
+#include "common/http/ip_network.h"
 #include "common/http/server.h"
 #include "common/timezone.h"
 
@@ -25,18 +26,9 @@ inline constexpr int kDefaultAlertLimit = 100;
 inline constexpr int kMaxAlertLimit = 1000;
 inline constexpr int64_t kSilenceMaxBodyBytes = int64_t{64} * 1024;
 
-// An IPv4 or IPv6 network of an allow list ("10.0.0.0/8", "2001:db8::/32", "192.0.2.7").
-// IPv4-mapped IPv6 addresses ("::ffff:10.1.2.3") are kept as IPv4.
-struct IpNetwork {
-  bool v6 = false;
-  std::array<uint8_t, 16> bytes{};  // IPv4 uses the first 4
-  int prefix_bits = 0;
-};
-// InvalidArgument for anything but an address or address/prefix.
-Result<IpNetwork> ParseIpNetwork(std::string_view text);
-// Whether the client address as HttpServer reports it ("192.0.2.7:51234", "[::1]:51234", or a
-// bare address) lies in one of the networks. An unreadable address is not allowed.
-bool AddressAllowed(std::string_view remote_addr, const std::vector<IpNetwork>& networks);
+using http::AddressAllowed;
+using http::IpNetwork;
+using http::ParseIpNetwork;
 
 class AlertsApi {
  public:

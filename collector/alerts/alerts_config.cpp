@@ -2,8 +2,6 @@
 // documents every key). Every error is recorded on the node with its key path and line.
 #include "collector/alerts/alerts_config.h"
 
-#include <arpa/inet.h>
-
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -13,6 +11,7 @@
 #include <utility>
 
 #include "collector/alerts/routing.h"
+#include "common/http/ip_network.h"
 #include "common/timezone.h"
 
 namespace beacon::collector::alerts {
@@ -293,27 +292,6 @@ AgentEventRule ReadAgentRule(config::Node& node) {
   return rule;
 }
 
-bool IsAddressOrCidr(const std::string& text) {
-  const size_t slash = text.find('/');
-  const std::string address = text.substr(0, slash);
-  unsigned char buffer[16];
-  int max_prefix;
-  if (inet_pton(AF_INET, address.c_str(), buffer) == 1) {
-    max_prefix = 32;
-  } else if (inet_pton(AF_INET6, address.c_str(), buffer) == 1) {
-    max_prefix = 128;
-  } else {
-    return false;
-  }
-  if (slash == std::string::npos) return true;
-  const std::string prefix = text.substr(slash + 1);
-  if (prefix.empty() || prefix.size() > 3 ||
-      !std::all_of(prefix.begin(), prefix.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    return false;
-  }
-  return std::stoi(prefix) <= max_prefix;
-}
-
 void ReadOutbox(config::Node node, OutboxConfig* outbox) {
   node.Get("workers", &outbox->workers, 1, 256);
   node.GetDurationMs("retry_initial", &outbox->retry_initial_ms, 1);
@@ -365,7 +343,7 @@ AlertsConfig ReadAlertsConfig(config::Node node, const ReceiverParser& parse_rec
   splunk.GetSecret("token", &cfg.splunk.token);
   for (config::Node& element : splunk.Sequence("allow_from")) {
     const std::string text = element.Scalar();
-    if (!element.IsScalar() || !IsAddressOrCidr(text)) {
+    if (!element.IsScalar() || !http::ParseIpNetwork(text).ok()) {
       element.Error("", "expected an IP address or CIDR block like 10.0.0.0/8");
       continue;
     }
