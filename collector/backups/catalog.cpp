@@ -548,12 +548,11 @@ Result<std::vector<StoredCommand>> Catalog::ClaimCommands(const std::string& age
   std::lock_guard<std::mutex> lock(mutex_);
   store::Transaction tx(*db_);
   BEACON_RETURN_IF_ERROR(tx.status());
-  BEACON_ASSIGN_OR_RETURN(
-      store::Statement select,
-      db_->Prepare(std::string("SELECT ") + kCommandColumns +
-                   " FROM commands WHERE agent = ?1 AND (state = 'queued' OR "
-                   "(state IN ('delivered', 'running') AND updated_ms <= ?2)) "
-                   "ORDER BY id LIMIT ?3"));
+  BEACON_ASSIGN_OR_RETURN(store::Statement select,
+                          db_->Prepare(std::string("SELECT ") + kCommandColumns +
+                                       " FROM commands WHERE agent = ?1 AND (state = 'queued' OR "
+                                       "(state IN ('delivered', 'running') AND updated_ms <= ?2)) "
+                                       "ORDER BY id LIMIT ?3"));
   select.Bind(1, agent).Bind(2, now_ms - kCommandRedeliverAfterMs).Bind(3, max);
   BEACON_ASSIGN_OR_RETURN(std::vector<StoredCommand> claimed, CollectCommands(select));
   BEACON_ASSIGN_OR_RETURN(
@@ -676,11 +675,19 @@ Status Catalog::SetCommandState(int64_t id, const std::string& state, const std:
 // ---- Waiting ----
 
 void Catalog::NotifyAgent(const std::string& agent) {
+  std::function<void()> listener;
   {
     std::lock_guard<std::mutex> lock(wait_mutex_);
     ++generations_[agent];
+    listener = listener_;
   }
   wait_cv_.notify_all();
+  if (listener) listener();
+}
+
+void Catalog::SetCommandListener(std::function<void()> listener) {
+  std::lock_guard<std::mutex> lock(wait_mutex_);
+  listener_ = std::move(listener);
 }
 
 uint64_t Catalog::CommandGeneration(const std::string& agent) {
@@ -702,11 +709,14 @@ Catalog::WaitOutcome Catalog::WaitForCommands(const std::string& agent, uint64_t
 }
 
 void Catalog::WakeAllWaiters() {
+  std::function<void()> listener;
   {
     std::lock_guard<std::mutex> lock(wait_mutex_);
     shut_down_ = true;
+    listener = listener_;
   }
   wait_cv_.notify_all();
+  if (listener) listener();
 }
 
 Result<Catalog::Counts> Catalog::GetCounts() {

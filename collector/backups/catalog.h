@@ -7,6 +7,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -219,6 +220,10 @@ class Catalog {
                               std::chrono::milliseconds timeout);
   // Ends every current and future wait at once (collector shutdown).
   void WakeAllWaiters();
+  // Called (outside every lock of the catalog) whenever a generation changes or the waiters
+  // are woken for shutdown, so a waiter without a thread of its own (BackupsApi's parked polls)
+  // can look again. Empty: none. Set it before, and clear it after, any concurrent use.
+  void SetCommandListener(std::function<void()> listener);
 
   struct Counts {
     int64_t versions = 0;  // stored and deleted
@@ -243,6 +248,7 @@ class Catalog {
   std::condition_variable wait_cv_;
   std::map<std::string, uint64_t> generations_;  // GUARDED_BY(wait_mutex_)
   bool shut_down_ = false;                       // GUARDED_BY(wait_mutex_)
+  std::function<void()> listener_;               // GUARDED_BY(wait_mutex_)
 };
 
 }  // namespace beacon::collector::backups

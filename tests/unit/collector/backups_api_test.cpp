@@ -552,7 +552,8 @@ TEST(BackupsConfigTest, TheBackupsSectionIsReadWithItsDefaults) {
   Result<CollectorConfig> defaults = LoadCollectorConfigFromString(head, "collector.yaml");
   ASSERT_TRUE(defaults.ok()) << defaults.status().ToString();
   EXPECT_EQ(CatalogPath(*defaults), "/data/catalog.db");
-  EXPECT_EQ(MaxWaitingPolls(*defaults), 8);  // half of the 16 default threads
+  // Half of the 4096 default connections: a waiting poll holds a connection, not a thread.
+  EXPECT_EQ(MaxWaitingPolls(*defaults), 2048);
   EXPECT_TRUE(defaults->backups.stores.empty());
   EXPECT_TRUE(defaults->backups.lifecycle.policies.empty());
 
