@@ -134,6 +134,14 @@ Result<json> ParseJson(std::string_view text, const JsonLimits& limits) {
                                  recorder.Reason());
 }
 
+Result<json> ParseJsonBody(std::string_view body, const JsonLimits& limits) {
+  Result<json> parsed = ParseJson(body, limits);
+  if (!parsed.ok() && parsed.status().code() == StatusCode::kInvalidArgument) {
+    return parsed.status().WithContext("malformed JSON body");
+  }
+  return parsed;
+}
+
 size_t JsonDepth(const json& value) {
   size_t deepest = 0;
   std::vector<std::pair<const json*, size_t>> pending = {{&value, 0}};

@@ -16,10 +16,12 @@
 
 namespace beacon {
 
+inline constexpr size_t kDefaultJsonMaxDepth = 64;
+
 struct JsonLimits {
   // Most arrays/objects open at once: "[]" is depth 1, "[[]]" depth 2. Deeper is
   // InvalidArgument "JSON nested deeper than 64 levels at byte N" (N: offset of the bracket).
-  size_t max_depth = 64;
+  size_t max_depth = kDefaultJsonMaxDepth;
   // Longest text; more is ResourceExhausted. Callers usually bound bodies earlier (the HTTP
   // server's per-route limit, the client's max_response_bytes); this is the last guard.
   size_t max_bytes = size_t{64} * 1024 * 1024;
@@ -34,6 +36,11 @@ struct JsonLimits {
 // echoing the input) or too deep; ResourceExhausted for too many bytes or values. Invalid
 // UTF-8 inside strings is InvalidArgument, so every parsed tree can be dumped safely.
 Result<nlohmann::json> ParseJson(std::string_view text, const JsonLimits& limits = {});
+
+// ParseJson for a request body: syntax and depth errors read "malformed JSON body: <ParseJson's
+// message>", one wording for every endpoint; the codes stay ParseJson's, so
+// http::ErrorResponse answers 400 (InvalidArgument) or 413 (ResourceExhausted).
+Result<nlohmann::json> ParseJsonBody(std::string_view body, const JsonLimits& limits = {});
 
 // Nesting depth of a tree (0 for a scalar, 1 for "[]"), computed without recursion: for trees
 // built in code rather than by ParseJson, before a recursive reader walks them.
