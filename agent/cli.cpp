@@ -26,6 +26,7 @@
 #include "common/clock.h"
 #include "common/cloud/objstore/store_config.h"
 #include "common/http/client.h"
+#include "common/json/parse.h"
 #include "common/log/log.h"
 
 namespace beacon::agent {
@@ -195,11 +196,12 @@ int CmdEmit(const Args& args, std::istream& in, std::ostream& out, std::ostream&
     if (args.values.count("subject")) event.subject = args.values.at("subject");
     if (args.values.count("message")) event.message = args.values.at("message");
     if (args.values.count("data")) {
-      event.data = nlohmann::json::parse(args.values.at("data"), nullptr, false);
-      if (event.data.is_discarded()) {
-        err << "emit: --data is not valid JSON\n";
+      Result<nlohmann::json> data = ParseJson(args.values.at("data"));
+      if (!data.ok()) {
+        err << "emit: --data is not valid JSON: " << data.status().message() << "\n";
         return 2;
       }
+      event.data = std::move(*data);
     }
     if (Status s = ValidateEvent(event); !s.ok()) {
       err << "emit: " << s.message() << "\n";
@@ -550,8 +552,9 @@ int CmdBackup(const Args& args, std::ostream& out, std::ostream& err) {
 }  // namespace
 
 Result<wire::Event> ParseEventLine(std::string_view line) {
-  nlohmann::json json = nlohmann::json::parse(line, nullptr, false);
-  if (json.is_discarded()) return Status::InvalidArgument("not valid JSON");
+  Result<nlohmann::json> parsed = ParseJson(line);
+  if (!parsed.ok()) return parsed.status().WithContext("not valid JSON");
+  nlohmann::json& json = *parsed;
   if (!json.is_object()) return Status::InvalidArgument("expected a JSON object");
   wire::Event event;
   bool has_kind = false;
@@ -582,8 +585,9 @@ Result<wire::Event> ParseEventLine(std::string_view line) {
 }
 
 Result<wire::Sample> ParseSampleLine(std::string_view line) {
-  nlohmann::json json = nlohmann::json::parse(line, nullptr, false);
-  if (json.is_discarded()) return Status::InvalidArgument("not valid JSON");
+  Result<nlohmann::json> parsed = ParseJson(line);
+  if (!parsed.ok()) return parsed.status().WithContext("not valid JSON");
+  nlohmann::json& json = *parsed;
   if (!json.is_object()) return Status::InvalidArgument("expected a JSON object");
   wire::Sample sample;
   for (auto it = json.begin(); it != json.end(); ++it) {
@@ -616,8 +620,8 @@ Result<wire::Sample> ParseSampleLine(std::string_view line) {
 
 Result<wire::Record> ParseStdinLine(std::string_view line, const Clock& clock) {
   // An object with a "metric" key is a sample; anything else must be an event.
-  nlohmann::json probe = nlohmann::json::parse(line, nullptr, false);
-  if (probe.is_object() && probe.contains("metric")) {
+  Result<nlohmann::json> probe = ParseJson(line);
+  if (probe.ok() && probe->is_object() && probe->contains("metric")) {
     BEACON_ASSIGN_OR_RETURN(wire::Sample sample, ParseSampleLine(line));
     wire::Record record;
     record.type = wire::RecordType::kSample;

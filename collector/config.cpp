@@ -101,6 +101,7 @@ Result<CollectorConfig> Load(config::Document& doc) {
                  "must be at least ingest.max_body_bytes");
   }
   ingest.Get("max_records", &cfg.ingest.max_records, 1, 100000);
+  ingest.Get("max_json_values", &cfg.ingest.max_json_values, int64_t{1000}, int64_t{100000000});
 
   config::Node hosts = root.Child("hosts");
   hosts.GetDurationMs("stale_after", &cfg.hosts.stale_after_ms, kSecondMs);

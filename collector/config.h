@@ -59,6 +59,7 @@ struct IngestConfig {
   int64_t max_body_bytes = int64_t{8} * 1024 * 1024;
   int64_t max_decompressed_bytes = int64_t{64} * 1024 * 1024;
   int max_records = 10000;
+  int64_t max_json_values = 1000000;  // values in one batch's JSON (bounds its parsed tree)
 };
 
 struct HostsConfig {

@@ -5,6 +5,8 @@
 
 #include <filesystem>
 
+#include "common/json/parse.h"
+
 namespace beacon::agent {
 namespace {
 
@@ -110,11 +112,13 @@ Result<std::vector<uint64_t>> Spool::Append(std::vector<wire::Record> records) {
     record.seq = next++;
     std::string payload = wire::EncodeRecord(record);
     // Refuse here what the collector would refuse: a poisoned record would block the uplink.
-    nlohmann::json parsed = nlohmann::json::parse(payload, nullptr, false);
-    if (parsed.is_discarded()) {
-      return Status::InvalidArgument("record " + std::to_string(i) + " does not encode as JSON");
+    // ParseJson also refuses nesting the collector would refuse (common/json/parse.h).
+    Result<nlohmann::json> parsed = ParseJson(payload);
+    if (!parsed.ok()) {
+      return Status::InvalidArgument("record " + std::to_string(i) +
+                                     " does not encode as JSON: " + parsed.status().message());
     }
-    if (auto check = wire::DecodeRecord(parsed); !check.ok()) {
+    if (auto check = wire::DecodeRecord(*parsed); !check.ok()) {
       return Status::InvalidArgument("record " + std::to_string(i) + ": " +
                                      check.status().message());
     }

@@ -8,6 +8,7 @@
 #include <random>
 
 #include "common/compress/zstd.h"
+#include "common/json/parse.h"
 #include "common/wire/wire.h"
 
 namespace beacon::agent {
@@ -18,10 +19,10 @@ constexpr int kRepeatLogEvery = 20;
 constexpr size_t kMaxErrorBodyInLog = 300;
 
 std::string ErrorFromBody(const std::string& body) {
-  auto json = nlohmann::json::parse(body, nullptr, false);
+  Result<nlohmann::json> json = ParseJson(body);
   std::string text;
-  if (json.is_object() && json.contains("error") && json["error"].is_string()) {
-    text = json["error"].get<std::string>();
+  if (json.ok() && json->is_object() && json->contains("error") && (*json)["error"].is_string()) {
+    text = (*json)["error"].get<std::string>();
   } else {
     text = body;
   }

@@ -12,6 +12,7 @@
 
 #include "collector/api/query_api.h"
 #include "common/cloud/objstore/object_store.h"
+#include "common/json/parse.h"
 #include "common/wire/backup.h"
 #include "common/wire/wire.h"
 
@@ -63,8 +64,7 @@ struct RestoreRequest {
 };
 
 Result<RestoreRequest> ParseRestoreRequest(const std::string& body, int64_t now_ms) {
-  nlohmann::json j = nlohmann::json::parse(body, nullptr, false);
-  if (j.is_discarded()) return Status::InvalidArgument("malformed JSON body");
+  BEACON_ASSIGN_OR_RETURN(nlohmann::json j, ParseJsonBody(body));
   if (!j.is_object()) return Status::InvalidArgument("body: expected an object");
   for (const auto& [key, value] : j.items()) {
     if (key != "host" && key != "path" && key != "version" && key != "at" && key != "to") {
@@ -509,9 +509,10 @@ http::ServerResponse BackupsApi::UpdateCommand(http::ServerRequest& request) {
   const std::string& text = request.path_params["id"];
   std::optional<int64_t> id = ParseId(text);
   if (!id) return http::ServerResponse::Error(400, "invalid command id '" + text + "'");
-  nlohmann::json body = nlohmann::json::parse(request.body, nullptr, false);
-  if (body.is_discarded()) return http::ServerResponse::Error(400, "malformed JSON body");
-  Result<wire::CommandUpdate> update = wire::CommandUpdateFromJson(body);
+  // Bounded parsing matters here: the update's result is copied and dumped recursively.
+  Result<nlohmann::json> body = ParseJsonBody(request.body);
+  if (!body.ok()) return http::ErrorResponse(body.status());
+  Result<wire::CommandUpdate> update = wire::CommandUpdateFromJson(*body);
   if (!update.ok()) return http::ServerResponse::Error(400, update.status().message());
   Result<StoredCommand> updated =
       catalog_->UpdateCommand(request.principal, *id, *update, clock_->NowMs());

@@ -110,6 +110,7 @@ http::ServerResponse IngestHandler::Handle(http::ServerRequest& request) {
 
   wire::DecodeLimits decode_limits;
   decode_limits.max_records = static_cast<size_t>(limits_.max_records);
+  decode_limits.max_json_values = static_cast<size_t>(limits_.max_json_values);
   Result<wire::Batch> batch = wire::DecodeBatch(*body, decode_limits);
   if (!batch.ok()) {
     const int status = http::HttpStatusFor(batch.status());

@@ -21,6 +21,8 @@ struct IngestLimits {
   int64_t max_body_bytes = int64_t{8} * 1024 * 1024;
   int64_t max_decompressed_bytes = int64_t{64} * 1024 * 1024;
   int max_records = 10000;
+  // Values in the (decompressed) batch text; more is 413. See wire::DecodeLimits.
+  int64_t max_json_values = 1000000;
 };
 
 class IngestHandler {

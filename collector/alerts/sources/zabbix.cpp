@@ -8,6 +8,7 @@
 #include <string>
 #include <utility>
 
+#include "common/json/parse.h"
 #include "common/strings.h"
 
 namespace beacon::collector::alerts {
@@ -85,10 +86,13 @@ void AddTag(std::map<std::string, std::string>* tags, std::string name, std::str
 // ("svc:demo, env:prod", a tag without value written alone).
 Status ParseTags(const std::string& text, std::map<std::string, std::string>* tags) {
   if (text.front() == '[') {
-    nlohmann::json list = nlohmann::json::parse(text, nullptr, false);
-    if (list.is_discarded() || !list.is_array()) {
-      return Status::InvalidArgument("EventTags: malformed JSON tag list");
+    Result<nlohmann::json> parsed = ParseJson(text);
+    if (!parsed.ok()) {
+      return Status::InvalidArgument("EventTags: malformed JSON tag list: " +
+                                     parsed.status().message());
     }
+    const nlohmann::json& list = *parsed;
+    if (!list.is_array()) return Status::InvalidArgument("EventTags: malformed JSON tag list");
     for (const nlohmann::json& item : list) {
       auto tag = item.is_object() ? item.find("tag") : item.end();
       if (!item.is_object() || tag == item.end() || !tag->is_string()) {
@@ -124,7 +128,6 @@ void ReplaceAll(std::string* text, std::string_view from, std::string_view to) {
     text->replace(pos, from.size(), to);
   }
 }
-
 
 }  // namespace
 

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -96,6 +97,12 @@ TEST_F(CliTest, EmitOneEvent) {
   EXPECT_EQ(Run({"emit", "-c", config_, "--kind", "x", "--severity", "urgent"}), 2);
   EXPECT_NE(err_.str().find("severity 'urgent' is not one of"), std::string::npos);
   EXPECT_EQ(Run({"emit", "-c", config_, "--kind", "x", "--data", "[1]"}), 2);
+  // Deep nesting is refused while parsing (common/json/parse.h), before anything dumps it.
+  const std::string deep = "{\"x\":" + std::string(100000, '[') + std::string(100000, ']') + "}";
+  err_.str("");
+  EXPECT_EQ(Run({"emit", "-c", config_, "--kind", "x", "--data", deep}), 2);
+  EXPECT_EQ(err_.str(),
+            "emit: --data is not valid JSON: JSON nested deeper than 64 levels at byte 68\n");
   EXPECT_EQ(Spooled().size(), 1u);
 }
 
@@ -107,7 +114,9 @@ TEST_F(CliTest, EmitStdinAppendsEveryGoodLineAndNamesBadOnes) {
     if (i == 1200) input += "{not json}\n";
   }
   EXPECT_EQ(Run({"emit", "-c", config_, "--stdin"}, input), 1);
-  EXPECT_EQ(err_.str(), "stdin:1202: not valid JSON\n");
+  const std::string errors = err_.str();
+  EXPECT_EQ(errors.rfind("stdin:1202: not valid JSON: invalid JSON at byte 2: ", 0), 0u) << errors;
+  EXPECT_EQ(std::count(errors.begin(), errors.end(), '\n'), 1);
   EXPECT_NE(out_.str().find("spooled 2500 records"), std::string::npos);
   auto records = Spooled();
   ASSERT_EQ(records.size(), 2500u);
@@ -138,6 +147,11 @@ TEST(ParseEventLine, AcceptsTheDocumentedShapeOnly) {
   EXPECT_EQ(ParseEventLine(R"({"kind":"a","data":[1]})").status().message(),
             "data must be a JSON object");
   EXPECT_EQ(ParseEventLine("[]").status().message(), "expected a JSON object");
+  EXPECT_EQ(ParseEventLine(R"({"kind":"a","data":{"x":)" + std::string(100000, '[') +
+                           std::string(100000, ']') + "}}")
+                .status()
+                .message(),
+            "not valid JSON: JSON nested deeper than 64 levels at byte 86");
 }
 
 }  // namespace

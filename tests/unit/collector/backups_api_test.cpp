@@ -496,6 +496,33 @@ TEST_F(BackupsApiTest, ALongPollGetsACommandCreatedWhileItWaitsAndReportsProgres
   EXPECT_EQ(status["created"], FormatRfc3339(kT0));
 }
 
+TEST_F(BackupsApiTest, ADeeplyNestedCommandUpdateIsRefusedAndChangesNothing) {
+  IngestVersions({Version("/etc/app.yaml", 'a', kT0)});
+  http::HttpResponse created = Restore({{"host", "web-01"}, {"path", "/etc/app.yaml"}});
+  ASSERT_EQ(created.status, 202) << created.body;
+  const std::string id = std::to_string(Json(created)["command"]["id"].get<int64_t>());
+  ASSERT_EQ(Json(Send("GET", "/api/v1/agent/commands?wait=0", web01_))["commands"].size(), 1u);
+
+  // As deep as the agent routes' 64 KiB allow; the result was copied and dumped recursively.
+  const std::string deep = R"({"state":"running","done_bytes":1,"total_bytes":2,"message":"",)"
+                           R"("result":{"x":)" +
+                           std::string(32000, '[') + std::string(32000, ']') + "}}";
+  http::HttpResponse refused = Send("POST", "/api/v1/agent/commands/" + id, web01_, deep);
+  EXPECT_EQ(refused.status, 400) << refused.body.substr(0, 200);
+  EXPECT_EQ(Json(refused)["error"],
+            "malformed JSON body: JSON nested deeper than 64 levels at byte 139");
+  nlohmann::json command = Json(Send("GET", "/api/v1/commands/" + id, kAdminToken));
+  EXPECT_EQ(command["state"], "delivered");
+  EXPECT_EQ(command["done_bytes"], 0);
+  EXPECT_EQ(command["result"], nlohmann::json::object());
+
+  wire::CommandUpdate running{"running", 1, 2, "", {{"x", {{{1}}}}}};
+  EXPECT_EQ(Send("POST", "/api/v1/agent/commands/" + id, web01_,
+                 wire::CommandUpdateToJson(running).dump())
+                .status,
+            200);
+}
+
 TEST_F(BackupsApiTest, PollsOverTheCapAndAtShutdownAreAnsweredAtOnce) {
   std::unique_ptr<http::HttpClient> poll_client = PollClient();
   http::HttpResponse first;

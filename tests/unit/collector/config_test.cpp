@@ -38,6 +38,7 @@ TEST(CollectorConfigTest, MinimalFileGetsEveryDefault) {
   EXPECT_EQ(cfg->ingest.max_body_bytes, 8 * 1024 * 1024);
   EXPECT_EQ(cfg->ingest.max_decompressed_bytes, 64 * 1024 * 1024);
   EXPECT_EQ(cfg->ingest.max_records, 10000);
+  EXPECT_EQ(cfg->ingest.max_json_values, 1000000);
   EXPECT_EQ(cfg->hosts.stale_after_ms, 2 * kMinuteMs);
   EXPECT_EQ(cfg->log.level, "info");
   EXPECT_FALSE(cfg->log.json);
@@ -59,6 +60,7 @@ TEST(CollectorConfigTest, EveryKeyIsReadAndRelativePathsFollowTheFile) {
   EXPECT_EQ(cfg->ingest.max_body_bytes, 1024 * 1024);
   EXPECT_EQ(cfg->ingest.max_decompressed_bytes, 16 * 1024 * 1024);
   EXPECT_EQ(cfg->ingest.max_records, 500);
+  EXPECT_EQ(cfg->ingest.max_json_values, 200000);
   EXPECT_EQ(cfg->hosts.stale_after_ms, 90'000);
   EXPECT_EQ(cfg->log.level, "debug");
   EXPECT_TRUE(cfg->log.json);
@@ -84,6 +86,7 @@ TEST(CollectorConfigTest, ShippedExampleAndDemoConfigsPassCheck) {
   EXPECT_EQ(example->ingest.max_body_bytes, defaults->ingest.max_body_bytes);
   EXPECT_EQ(example->ingest.max_decompressed_bytes, defaults->ingest.max_decompressed_bytes);
   EXPECT_EQ(example->ingest.max_records, defaults->ingest.max_records);
+  EXPECT_EQ(example->ingest.max_json_values, defaults->ingest.max_json_values);
   EXPECT_EQ(example->hosts.stale_after_ms, defaults->hosts.stale_after_ms);
   EXPECT_EQ(example->log.level, defaults->log.level);
   EXPECT_EQ(example->log.json, defaults->log.json);
@@ -153,6 +156,8 @@ INSTANTIATE_TEST_SUITE_P(
                  "5: ingest.max_decompressed_bytes: must be at least ingest.max_body_bytes"},
         RuleCase{"max_records_out_of_range.yaml",
                  "4: ingest.max_records: must be between 1 and 100000, got 0"},
+        RuleCase{"max_json_values_out_of_range.yaml",
+                 "4: ingest.max_json_values: must be between 1000 and 100000000, got 10"},
         RuleCase{"stale_after_too_short.yaml",
                  "4: hosts.stale_after: must be at least 1s, got '100ms'"},
         RuleCase{"unknown_key.yaml",
