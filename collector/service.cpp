@@ -56,6 +56,8 @@ Status CollectorService::Start() {
   limits.max_decompressed_bytes = config_.ingest.max_decompressed_bytes;
   limits.max_records = config_.ingest.max_records;
   limits.max_json_values = config_.ingest.max_json_values;
+  limits.samples_retention_ms = config_.store.retention.samples_ms;
+  limits.events_retention_ms = config_.store.retention.events_ms;
   ingest_ = std::make_unique<IngestHandler>(store_.get(), auth_.get(), &metrics_, clock_, limits,
                                             catalog_.get());
   ingest_->SetEventHook([this](const wire::Batch& batch) { return RaiseAgentAlerts(batch); });

@@ -154,16 +154,26 @@ Uplink::StepResult Uplink::Send(std::vector<SpooledRecord> batch) {
                   "the collector answered 200 with an unreadable ack: " + ack.status().message(),
                   false);
     }
-    if (Status s = spool_->Ack(ack->acked_through); !s.ok()) {
+    // Only what this batch carried can have been stored: an ack beyond it (a buggy or hostile
+    // collector) must not delete records that were never sent.
+    uint64_t acked_through = ack->acked_through;
+    if (acked_through > last_seq) {
+      spdlog::warn(
+          "uplink: collector acknowledged through seq {} but the batch ended at {}; only the "
+          "records sent are deleted",
+          acked_through, last_seq);
+      acked_through = last_seq;
+    }
+    if (Status s = spool_->Ack(acked_through); !s.ok()) {
       // The collector has the records; re-sending them later is harmless (idempotent).
       return fail("spool-ack", "cannot delete acknowledged records from the spool: " + s.ToString(),
                   false);
     }
-    if (ack->acked_through < last_seq) {
+    if (acked_through < last_seq) {
       spdlog::warn(
           "uplink: collector acknowledged through seq {} of a batch ending at {}; "
           "the rest will be sent again",
-          ack->acked_through, last_seq);
+          acked_through, last_seq);
     }
     if (failures_ > 0) {
       spdlog::info("uplink: collector at {} accepts data again after {} failed attempts",
@@ -174,7 +184,7 @@ Uplink::StepResult Uplink::Send(std::vector<SpooledRecord> batch) {
     last_failure_key_.clear();
     repeated_failures_ = 0;
     spdlog::debug("uplink: sent {} records through seq {} ({} new, {} duplicates)", count,
-                  ack->acked_through, ack->accepted, ack->duplicates);
+                  acked_through, ack->accepted, ack->duplicates);
     ReportDroppedSamples();
     return {Outcome::kSent, 0, count};
   }

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <deque>
 #include <filesystem>
 
@@ -192,6 +193,30 @@ TEST_F(UplinkTest, DeletesOnlyWhatWasAcknowledged) {
   EXPECT_EQ(uplink->Step().outcome, Uplink::Outcome::kSent);
   EXPECT_EQ(Pending(), 5);
   EXPECT_EQ(spool_->Peek(10, 1 << 20)->front().seq, seqs[5]);
+}
+
+TEST_F(UplinkTest, AnAckBeyondTheBatchDeletesOnlyTheRecordsSent) {
+  auto uplink = NewUplink();
+  auto seqs = AppendSamples(25);  // batches of 10
+  wire::Ack too_far;
+  too_far.acked_through = seqs[24];  // records the collector has never seen
+  http_.script.push_back({200, {}, wire::EncodeAck(too_far)});
+  wire::Ack everything;
+  everything.acked_through = UINT64_MAX;
+  http_.script.push_back({200, {}, wire::EncodeAck(everything)});
+
+  EXPECT_EQ(uplink->Step().outcome, Uplink::Outcome::kSent);
+  EXPECT_EQ(Pending(), 15);
+  EXPECT_EQ(spool_->Peek(10, 1 << 20)->front().seq, seqs[10]);
+  EXPECT_EQ(uplink->Step().outcome, Uplink::Outcome::kSent);
+  EXPECT_EQ(Pending(), 5);
+  EXPECT_EQ(spool_->Peek(10, 1 << 20)->front().seq, seqs[20]);
+  // The unsent five still go out.
+  EXPECT_EQ(uplink->Step().outcome, Uplink::Outcome::kWaiting);
+  clock_.AdvanceMs(1000);
+  EXPECT_EQ(uplink->Step().outcome, Uplink::Outcome::kSent);
+  EXPECT_EQ(http_.Seqs(2), std::vector<uint64_t>(seqs.begin() + 20, seqs.end()));
+  EXPECT_EQ(Pending(), 0);
 }
 
 TEST_F(UplinkTest, ServerErrorRetriesSameRecordsAfterBackoff) {

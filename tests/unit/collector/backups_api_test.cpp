@@ -49,8 +49,7 @@ wire::BackupVersion Version(const std::string& path, char sha, int64_t created_m
   v.sha256 = Sha(sha);
   v.stored_size = 321;
   v.store = "local";
-  v.key = "beacon/web-01" + path + "@" + std::to_string(created_ms) + "-" + Sha(sha).substr(0, 8) +
-          ".zst";
+  v.key = wire::MakeObjectKey("beacon", "web-01", path, created_ms, v.sha256, false);
   v.storage_class = storage_class;
   v.created_ms = created_ms;
   return v;
