@@ -452,6 +452,7 @@ int CmdRun(const Args& args, std::ostream& err) {
     for (const auto& [name, store] : backup_runtime->stores) stores[name] = store.get();
     backup::RestoreOptions restore_options;
     restore_options.roots = cfg->backup.restore_roots;
+    restore_options.allow_setid = cfg->restore.allow_setid;
     for (const backup::BackupSetConfig& set : cfg->backup.sets) {
       if (set.encryption.enabled) {
         restore_options.keys_by_id[set.encryption.key_id] = set.encryption.key;

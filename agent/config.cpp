@@ -111,6 +111,7 @@ Result<AgentConfig> LoadAgentConfigFromDocument(
   }
 
   cfg.backup = backup::ReadBackupConfig(root.Child("backup"), doc.base_dir());
+  root.Child("restore").Get("allow_setid", &cfg.restore.allow_setid);
 
   config::ReadLogOptions(root.Child("log"), &cfg.log);
 

@@ -29,6 +29,10 @@ struct SpoolConfig {
   int64_t max_bytes = int64_t{256} << 20;  // at least 1MiB
 };
 
+struct RestoreConfig {
+  bool allow_setid = false;  // keep set-user-ID / set-group-ID bits on restored files
+};
+
 struct UplinkConfig {
   int batch_max_records = 1000;  // 1..10000 (the collector's batch limit)
   int64_t batch_max_bytes = int64_t{1} << 20;
@@ -56,6 +60,7 @@ struct AgentConfig {
   UplinkConfig uplink;
   std::vector<InputSettings> inputs;  // every built-in input, enabled or not, in list order
   backup::BackupConfig backup;        // `backup:`; enabled when at least one set is configured
+  RestoreConfig restore;
   log::LogOptions log;
 };
 

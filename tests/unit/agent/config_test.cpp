@@ -85,6 +85,19 @@ TEST(AgentConfig, DisabledInputStaysListed) {
   EXPECT_FALSE(cfg->inputs[0].enabled);
 }
 
+TEST(AgentConfig, RestoreAllowSetIdIsOffUnlessSet) {
+  auto defaults = LoadAgentConfigFromString("", "x.yaml");
+  ASSERT_TRUE(defaults.ok()) << defaults.status().ToString();
+  EXPECT_FALSE(defaults->restore.allow_setid);
+  auto set = LoadAgentConfigFromString("restore:\n  allow_setid: true\n", "x.yaml");
+  ASSERT_TRUE(set.ok()) << set.status().ToString();
+  EXPECT_TRUE(set->restore.allow_setid);
+  auto unknown = LoadAgentConfigFromString("restore:\n  allow_suid: true\n", "x.yaml");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.status().message(),
+            "x.yaml:2: restore.allow_suid: unknown key (known here: allow_setid)");
+}
+
 struct RuleCase {
   const char* file;
   const char* expected;  // after "<path>:"
