@@ -166,10 +166,20 @@ Result<AgentConfig> LoadOrExplain(const std::string& path, std::ostream& err) {
   return cfg;
 }
 
+// Empty when collector.insecure is not what lets the agent talk to the collector.
+std::string InsecureWarning(const AgentConfig& cfg) {
+  if (!cfg.collector.insecure || !SendsInClearOverTheNetwork(cfg.collector.url)) return "";
+  return "warning: collector.insecure is true: the agent token and every record go to " +
+         cfg.collector.url +
+         " unencrypted; anyone on the path can read them and act as this "
+         "agent. Use https:// in collector.url";
+}
+
 int CmdCheck(const Args& args, std::ostream& out, std::ostream& err) {
   auto cfg = LoadOrExplain(args.config, err);
   if (!cfg.ok()) return 2;
   out << "config OK: " << args.config << "\n";
+  if (std::string warning = InsecureWarning(*cfg); !warning.empty()) err << warning << "\n";
   if (cfg->collector.token.empty()) {
     err << "note: collector.token_file / collector.token_env is not set; `beacon-agent run` "
            "needs a token (create one with `beaconctl token create "
@@ -376,6 +386,9 @@ int CmdRun(const Args& args, std::ostream& err) {
       stats.ok() ? stats->pending_records : -1, InputsSummary(*cfg));
   if (!cfg->collector.tls_verify) {
     spdlog::warn("collector.tls_verify is false: the collector's certificate is NOT checked");
+  }
+  if (std::string warning = InsecureWarning(*cfg); !warning.empty()) {
+    spdlog::warn("{}", warning.substr(std::string("warning: ").size()));
   }
 
   http::CurlClientOptions http_options;

@@ -22,6 +22,9 @@ struct CollectorConfig {
   int64_t timeout_ms = 10'000;
   bool tls_verify = true;
   std::string ca_file;
+  // Allows an http:// url whose host is not loopback (the token and every record then cross
+  // the network in clear); `check` warns when it is used.
+  bool insecure = false;
 };
 
 struct SpoolConfig {
@@ -63,6 +66,10 @@ struct AgentConfig {
   RestoreConfig restore;
   log::LogOptions log;
 };
+
+// Whether the url is http:// to a host that is not loopback (127.0.0.0/8, ::1, localhost):
+// what collector.insecure must allow.
+bool SendsInClearOverTheNetwork(const std::string& url);
 
 // Loads and validates; InvalidArgument lists every error ("<file>:<line>: <path>: <message>"),
 // one per line. Relative paths (data_dir, spool.path, ca_file, *_file) are relative to the

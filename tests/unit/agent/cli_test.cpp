@@ -119,6 +119,21 @@ TEST_F(CliTest, EmitStdinAppendsEveryGoodLineAndNamesBadOnes) {
   }
 }
 
+TEST_F(CliTest, CheckWarnsWhenCollectorInsecureIsUsed) {
+  std::ofstream(config_) << "agent:\n  name: cli-test\ncollector:\n  url: http://10.1.2.3:8470\n"
+                            "  insecure: true\n";
+  EXPECT_EQ(Run({"check", "-c", config_}), 0);
+  EXPECT_NE(err_.str().find("warning: collector.insecure is true: the agent token and every "
+                            "record go to http://10.1.2.3:8470 unencrypted"),
+            std::string::npos)
+      << err_.str();
+  // Where it changes nothing, nothing is said.
+  std::ofstream(config_) << "agent:\n  name: cli-test\ncollector:\n  url: https://10.1.2.3:8470\n"
+                            "  insecure: true\n";
+  EXPECT_EQ(Run({"check", "-c", config_}), 0);
+  EXPECT_EQ(err_.str().find("warning"), std::string::npos) << err_.str();
+}
+
 TEST(ParseEventLine, AcceptsTheDocumentedShapeOnly) {
   auto e = ParseEventLine(R"({"kind":"a.b","severity":"high","message":"m","data":{"k":1}})");
   ASSERT_TRUE(e.ok()) << e.status().ToString();
