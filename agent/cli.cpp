@@ -166,6 +166,14 @@ Result<AgentConfig> LoadOrExplain(const std::string& path, std::ostream& err) {
   return cfg;
 }
 
+SpoolOptions SpoolOptionsOf(const AgentConfig& cfg) {
+  SpoolOptions options;
+  options.path = cfg.spool.path;
+  options.max_bytes = cfg.spool.max_bytes;
+  options.max_event_bytes = cfg.spool.max_event_bytes;
+  return options;
+}
+
 // Empty when collector.insecure is not what lets the agent talk to the collector.
 std::string InsecureWarning(const AgentConfig& cfg) {
   if (!cfg.collector.insecure || !SendsInClearOverTheNetwork(cfg.collector.url)) return "";
@@ -186,6 +194,11 @@ int CmdCheck(const Args& args, std::ostream& out, std::ostream& err) {
         << cfg->name << "`)\n";
   }
   return 0;
+}
+
+// A full spool is a state the operator acts on, not a fault: its message alone says it all.
+std::string AppendError(const Status& status) {
+  return status.code() == StatusCode::kResourceExhausted ? status.message() : status.ToString();
 }
 
 int CmdEmit(const Args& args, std::istream& in, std::ostream& out, std::ostream& err) {
@@ -225,7 +238,7 @@ int CmdEmit(const Args& args, std::istream& in, std::ostream& out, std::ostream&
     return 2;
   }
   const Clock& clock = SystemClock::Instance();
-  auto spool = Spool::Open({cfg->spool.path, cfg->spool.max_bytes}, clock);
+  auto spool = Spool::Open(SpoolOptionsOf(*cfg), clock);
   if (!spool.ok()) {
     err << "emit: " << spool.status().ToString() << "\n";
     return 1;
@@ -236,7 +249,7 @@ int CmdEmit(const Args& args, std::istream& in, std::ostream& out, std::ostream&
     records.push_back(EventRecord(std::move(*single), clock));
     auto seqs = (*spool)->Append(std::move(records));
     if (!seqs.ok()) {
-      err << "emit: " << seqs.status().ToString() << "\n";
+      err << "emit: " << AppendError(seqs.status()) << "\n";
       return 1;
     }
     out << "spooled 1 event (seq " << seqs->front() << ") into " << cfg->spool.path << "\n";
@@ -253,7 +266,7 @@ int CmdEmit(const Args& args, std::istream& in, std::ostream& out, std::ostream&
     auto seqs = (*spool)->Append(std::move(pending));
     pending.clear();
     if (!seqs.ok()) {
-      err << "emit: " << seqs.status().ToString() << " (" << spooled
+      err << "emit: " << AppendError(seqs.status()) << " (" << spooled
           << " records were spooled before this)\n";
       return false;
     }
@@ -373,7 +386,7 @@ int CmdRun(const Args& args, std::ostream& err) {
   signal(SIGPIPE, SIG_IGN);
 
   const Clock& clock = SystemClock::Instance();
-  auto spool = Spool::Open({cfg->spool.path, cfg->spool.max_bytes}, clock);
+  auto spool = Spool::Open(SpoolOptionsOf(*cfg), clock);
   if (!spool.ok()) {
     spdlog::critical("cannot open the spool: {}", spool.status().ToString());
     return 1;
@@ -422,7 +435,9 @@ int CmdRun(const Args& args, std::ostream& err) {
   inputs::Scheduler scheduler(
       std::move(scheduled),
       [spool_ptr, &uplink](std::vector<wire::Record> records) {
-        auto appended = spool_ptr->Append(std::move(records));
+        // An input gathers again next interval and has no one to tell: at spool.max_event_bytes
+        // its events are dropped and counted, its samples still kept.
+        auto appended = spool_ptr->Append(std::move(records), EventCapPolicy::kDropEvents);
         if (appended.ok()) uplink.Notify();
         return appended.status();
       },
@@ -530,7 +545,7 @@ int CmdBackup(const Args& args, std::ostream& out, std::ostream& err) {
     return 2;
   }
   const Clock& clock = SystemClock::Instance();
-  auto spool = Spool::Open({cfg->spool.path, cfg->spool.max_bytes}, clock);
+  auto spool = Spool::Open(SpoolOptionsOf(*cfg), clock);
   if (!spool.ok()) {
     err << "backup: " << spool.status().ToString() << "\n";
     return 1;

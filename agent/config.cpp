@@ -106,6 +106,7 @@ Result<AgentConfig> LoadAgentConfigFromDocument(
                        ? (std::filesystem::path(cfg.data_dir) / "spool.db").string()
                        : Resolve(doc.base_dir(), cfg.spool.path);
   spool.GetBytes("max_bytes", &cfg.spool.max_bytes, int64_t{1} << 20);
+  spool.GetBytes("max_event_bytes", &cfg.spool.max_event_bytes, int64_t{1} << 20);
 
   config::Node uplink = root.Child("uplink");
   uplink.Get("batch_max_records", &cfg.uplink.batch_max_records, 1, 10000);

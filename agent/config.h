@@ -30,6 +30,8 @@ struct CollectorConfig {
 struct SpoolConfig {
   std::string path;                        // default <data_dir>/spool.db
   int64_t max_bytes = int64_t{256} << 20;  // at least 1MiB
+  // Hard cap on events waiting for the collector (events are never dropped by max_bytes).
+  int64_t max_event_bytes = int64_t{1} << 30;  // at least 1MiB
 };
 
 struct RestoreConfig {

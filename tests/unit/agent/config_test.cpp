@@ -123,6 +123,15 @@ TEST(AgentConfig, RestoreAllowSetIdIsOffUnlessSet) {
             "x.yaml:2: restore.allow_suid: unknown key (known here: allow_setid)");
 }
 
+TEST(AgentConfig, SpoolEventCapDefaultsTo1GiB) {
+  auto defaults = LoadAgentConfigFromString("", "x.yaml");
+  ASSERT_TRUE(defaults.ok()) << defaults.status().ToString();
+  EXPECT_EQ(defaults->spool.max_event_bytes, int64_t{1} << 30);
+  auto set = LoadAgentConfigFromString("spool:\n  max_event_bytes: 64MiB\n", "x.yaml");
+  ASSERT_TRUE(set.ok()) << set.status().ToString();
+  EXPECT_EQ(set->spool.max_event_bytes, int64_t{64} << 20);
+}
+
 struct RuleCase {
   const char* file;
   const char* expected;  // after "<path>:"
@@ -148,6 +157,8 @@ INSTANTIATE_TEST_SUITE_P(
                  "3: inputs.system.interval: must be at least 1s, got '500ms'"},
         RuleCase{"spool_max_bytes_min.yaml",
                  "2: spool.max_bytes: must be at least 1MiB, got '512KiB'"},
+        RuleCase{"spool_max_event_bytes_min.yaml",
+                 "2: spool.max_event_bytes: must be at least 1MiB, got '64KiB'"},
         RuleCase{"insecure_url.yaml",
                  "2: collector.url: 'http://collector.example.com:8470' would send the agent "
                  "token and every record unencrypted to a host that is not loopback; use "
