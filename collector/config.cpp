@@ -112,6 +112,7 @@ Result<CollectorConfig> Load(config::Document& doc) {
     backups_node.Error("catalog_path", "must not be empty");
   }
   backups_node.Get("max_waiting_polls", &cfg.backups.max_waiting_polls, 1, 100000);
+  backups_node.GetDurationMs("retention", &cfg.backups.retention_ms, kMinRetentionMs);
   cfg.backups.stores = objstore::ReadStoreConfigs(backups_node.Child("stores"));
   cfg.backups.lifecycle = backups::ReadLifecycleConfig(backups_node);
 

@@ -76,6 +76,9 @@ struct BackupsConfig {
   // Long-polls of GET /api/v1/agent/commands allowed to wait at once (each holds a connection,
   // no thread); more are answered at once. 0: half of listen.max_connections.
   int max_waiting_polls = 0;
+  // Finished commands and lifecycle actions, and versions deleted by the lifecycle, older than
+  // this are deleted from the catalog by the retention pass (store.prune_interval). At least 1h.
+  int64_t retention_ms = 90 * kDayMs;
 };
 
 struct CollectorConfig {

@@ -170,6 +170,17 @@ Result<PruneResult> CollectorService::PruneOnce() {
   if (pruned.samples > 0 || pruned.events > 0) {
     spdlog::info("retention: pruned {} samples and {} events", pruned.samples, pruned.events);
   }
+  if (catalog_) {
+    Result<backups::CatalogPruneResult> catalog_pruned =
+        catalog_->Prune(clock_->NowMs() - config_.backups.retention_ms, &cancel_prune_);
+    if (!catalog_pruned.ok()) return catalog_pruned.status().WithContext("catalog retention");
+    if (catalog_pruned->commands + catalog_pruned->actions + catalog_pruned->versions > 0) {
+      spdlog::info(
+          "retention: pruned {} finished commands, {} lifecycle actions, {} deleted "
+          "backup versions",
+          catalog_pruned->commands, catalog_pruned->actions, catalog_pruned->versions);
+    }
+  }
   if (alert_store_) {
     Result<alerts::AlertPruneResult> alerts_pruned =
         alert_store_->Prune(clock_->NowMs() - config_.alerts.retention_ms, &cancel_prune_);

@@ -185,7 +185,7 @@ Uplink::StepResult Uplink::Send(std::vector<SpooledRecord> batch) {
     repeated_failures_ = 0;
     spdlog::debug("uplink: sent {} records through seq {} ({} new, {} duplicates)", count,
                   acked_through, ack->accepted, ack->duplicates);
-    ReportDroppedSamples();
+    ReportDropped();
     return {Outcome::kSent, 0, count};
   }
   const std::string detail = ErrorFromBody(response->body);
@@ -229,32 +229,54 @@ Uplink::StepResult Uplink::Send(std::vector<SpooledRecord> batch) {
               true);
 }
 
-void Uplink::ReportDroppedSamples() {
-  auto report = spool_->TakeDroppedReport();
+void Uplink::ReportDropped() {
+  auto report = spool_->PendingDroppedReport();
   if (!report.ok()) {
-    spdlog::warn("uplink: cannot read the spool's dropped-sample count: {}",
+    spdlog::warn("uplink: cannot read the spool's dropped-record counts: {}",
                  report.status().ToString());
     return;
   }
   if (!report->has_value()) return;
   const DroppedReport& r = **report;
-  std::vector<wire::Record> records(2);
+  std::vector<wire::Record> records(3);
   records[0].type = wire::RecordType::kEvent;
   records[0].ts_ms = clock_->NowMs();
   records[0].event.kind = "agent.spool.dropped";
   records[0].event.severity = "warning";
   records[0].event.subject = "spool";
-  records[0].event.message = "spool reached spool.max_bytes while the collector was away: " +
-                             std::to_string(r.newly_dropped) + " oldest samples dropped (" +
-                             std::to_string(r.total) + " in total); no event was dropped";
-  records[0].event.data = {{"dropped_samples", r.newly_dropped}, {"total", r.total}};
+  std::string message = "while the collector was away the spool dropped ";
+  if (r.newly_dropped > 0) {
+    message += std::to_string(r.newly_dropped) + " oldest samples at spool.max_bytes (" +
+               std::to_string(r.total) + " in total)";
+  }
+  if (r.newly_dropped_events > 0) {
+    if (r.newly_dropped > 0) message += " and ";
+    message += std::to_string(r.newly_dropped_events) +
+               " new events from inputs at spool.max_event_bytes (" +
+               std::to_string(r.events_total) + " in total)";
+  }
+  records[0].event.message = message;
+  records[0].event.data = {{"dropped_samples", r.newly_dropped},
+                           {"total", r.total},
+                           {"dropped_events", r.newly_dropped_events},
+                           {"events_total", r.events_total}};
   records[1].type = wire::RecordType::kSample;
   records[1].ts_ms = records[0].ts_ms;
   records[1].sample.metric = "agent.spool.dropped_samples_total";
   records[1].sample.value = static_cast<double>(r.total);
+  records[2].type = wire::RecordType::kSample;
+  records[2].ts_ms = records[0].ts_ms;
+  records[2].sample.metric = "agent.spool.dropped_events_total";
+  records[2].sample.value = static_cast<double>(r.events_total);
+  // Marked reported only once spooled: with the event cap still reached, the next successful
+  // send tries again.
   if (auto appended = spool_->Append(std::move(records)); !appended.ok()) {
-    spdlog::warn("uplink: cannot spool the agent.spool.dropped event: {}",
+    spdlog::warn("uplink: cannot spool the agent.spool.dropped event yet: {}",
                  appended.status().ToString());
+    return;
+  }
+  if (Status marked = spool_->MarkDroppedReported(r); !marked.ok()) {
+    spdlog::warn("uplink: cannot mark the dropped-record counts reported: {}", marked.ToString());
   }
 }
 
@@ -273,6 +295,7 @@ Status Uplink::EmitSelfMetrics() {
   add("agent.spool.pending_records", stats.pending_records);
   add("agent.spool.pending_bytes", stats.pending_bytes);
   add("agent.spool.dropped_samples_total", stats.dropped_samples_total);
+  add("agent.spool.dropped_events_total", stats.dropped_events_total);
   auto appended = spool_->Append(std::move(records));
   return appended.status();
 }

@@ -128,6 +128,61 @@ TEST_F(CliTest, EmitStdinAppendsEveryGoodLineAndNamesBadOnes) {
   }
 }
 
+TEST_F(CliTest, EmitIntoASpoolFullOfEventsFailsSayingWhy) {
+  std::ofstream(config_) << "agent:\n  name: cli-test\n  data_dir: data\nlog:\n  level: warn\n"
+                            "spool:\n  max_event_bytes: 1MiB\n";
+  const std::string message(4000, 'm');
+  // 50 events of about 4KB per run: the runs succeed until about 1MiB of events is waiting.
+  int runs = 0;
+  int code = 0;
+  for (; runs < 20; ++runs) {
+    std::string input;
+    for (int i = 0; i < 50; ++i) {
+      input += R"({"kind":"load.test","subject":"n)" + std::to_string(runs * 50 + i) +
+               R"(","message":")" + message + "\"}\n";
+    }
+    code = Run({"emit", "-c", config_, "--stdin"}, input);
+    if (code != 0) break;
+  }
+  EXPECT_EQ(code, 1);
+  EXPECT_EQ(runs, 5);  // 250 events fit in 1MiB, 300 do not
+  const size_t spooled = Spooled().size();
+  EXPECT_EQ(spooled, 250u);
+  EXPECT_EQ(
+      err_.str().rfind("emit: spool " + (dir_ / "data" / "spool.db").string() + " is full: ", 0),
+      0u)
+      << err_.str();
+  EXPECT_NE(err_.str().find(" bytes of events are waiting for the collector and "
+                            "spool.max_event_bytes is 1048576"),
+            std::string::npos)
+      << err_.str();
+  EXPECT_NE(err_.str().find("(0 records were spooled before this)"), std::string::npos)
+      << err_.str();
+
+  // About 23KB are left: an event with 40KB of data does not fit.
+  const std::string data = R"({"blob":")" + std::string(40000, 'b') + "\"}";
+  EXPECT_EQ(Run({"emit", "-c", config_, "--kind", "deploy.finished", "--data", data}), 1);
+  EXPECT_EQ(out_.str(), "");
+  EXPECT_NE(err_.str().find("emit: spool "), std::string::npos) << err_.str();
+  EXPECT_NE(err_.str().find("nothing was stored"), std::string::npos) << err_.str();
+  EXPECT_EQ(Spooled().size(), spooled);
+}
+
+TEST_F(CliTest, CheckWarnsWhenCollectorInsecureIsUsed) {
+  std::ofstream(config_) << "agent:\n  name: cli-test\ncollector:\n  url: http://10.1.2.3:8470\n"
+                            "  insecure: true\n";
+  EXPECT_EQ(Run({"check", "-c", config_}), 0);
+  EXPECT_NE(err_.str().find("warning: collector.insecure is true: the agent token and every "
+                            "record go to http://10.1.2.3:8470 unencrypted"),
+            std::string::npos)
+      << err_.str();
+  // Where it changes nothing, nothing is said.
+  std::ofstream(config_) << "agent:\n  name: cli-test\ncollector:\n  url: https://10.1.2.3:8470\n"
+                            "  insecure: true\n";
+  EXPECT_EQ(Run({"check", "-c", config_}), 0);
+  EXPECT_EQ(err_.str().find("warning"), std::string::npos) << err_.str();
+}
+
 TEST(ParseEventLine, AcceptsTheDocumentedShapeOnly) {
   auto e = ParseEventLine(R"({"kind":"a.b","severity":"high","message":"m","data":{"k":1}})");
   ASSERT_TRUE(e.ok()) << e.status().ToString();

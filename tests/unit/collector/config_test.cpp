@@ -247,6 +247,24 @@ TEST(CollectorConfigTest, InlineOrShortTokenIsNeverQuoted) {
   EXPECT_EQ(short_cfg.status().message().find("'short'"), std::string::npos);
 }
 
+TEST(CollectorConfigTest, BackupsRetentionDefaultsTo90DaysAndIsAtLeastAnHour) {
+  ::setenv("BEACON_RETENTION_TEST_TOKEN", "retention-test-token-0123456789", 1);
+  const std::string head = "api: {admin_token_env: BEACON_RETENTION_TEST_TOKEN}\n";
+  Result<CollectorConfig> defaults = LoadCollectorConfigFromString(head, "collector.yaml");
+  ASSERT_TRUE(defaults.ok()) << defaults.status().ToString();
+  EXPECT_EQ(defaults->backups.retention_ms, 90 * kDayMs);
+  Result<CollectorConfig> set =
+      LoadCollectorConfigFromString(head + "backups:\n  retention: 30d\n", "collector.yaml");
+  ASSERT_TRUE(set.ok()) << set.status().ToString();
+  EXPECT_EQ(set->backups.retention_ms, 30 * kDayMs);
+  Result<CollectorConfig> short_one =
+      LoadCollectorConfigFromString(head + "backups:\n  retention: 30m\n", "collector.yaml");
+  ASSERT_FALSE(short_one.ok());
+  EXPECT_EQ(short_one.status().message(),
+            "collector.yaml:3: backups.retention: must be at least 1h, got '30m'");
+  ::unsetenv("BEACON_RETENTION_TEST_TOKEN");
+}
+
 TEST(CollectorConfigTest, FormatDurationIsTheInverseOfParsing) {
   EXPECT_EQ(FormatDurationMs(7 * kDayMs), "7d");
   EXPECT_EQ(FormatDurationMs(90 * kMinuteMs), "1h30m");
