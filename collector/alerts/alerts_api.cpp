@@ -218,7 +218,8 @@ AlertsApi::AlertsApi(AlertSink* sink, AlertStore* store, TokenAuth* auth, const 
       zabbix_(config.zabbix),
       splunk_(config.splunk),
       max_body_bytes_(config.max_body_bytes),
-      zabbix_tz_(LoadZoneOrUtc(config.timezone)) {
+      zabbix_tz_(LoadZoneOrUtc(config.zabbix.timezone.empty() ? config.timezone
+                                                              : config.zabbix.timezone)) {
   log::RegisterSecret(zabbix_.token.value());
   log::RegisterSecret(splunk_.token.value());
   for (const std::string& entry : splunk_.allow_from) {

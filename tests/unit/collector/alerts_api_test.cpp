@@ -328,6 +328,19 @@ TEST_F(AlertsApiTest, ZabbixProblemAndRecovery) {
   EXPECT_EQ(error.find("disk"), std::string::npos);  // internals stay in the log
 }
 
+// A report without EventTimestamp (script media type) is read in alerts.zabbix.timezone, not
+// in alerts.timezone (the display zone, Asia/Shanghai by default).
+TEST_F(AlertsApiTest, ZabbixDatesWithoutTimestampAreReadInTheZabbixZone) {
+  AlertsConfig config = Config();
+  config.zabbix.timezone = "UTC";
+  Start(config);
+  http::HttpResponse problem = PostZabbix(kProblem);
+  ASSERT_EQ(problem.status, 200) << problem.body;
+  nlohmann::json alerts = Alerts();
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0]["starts_at"], "2026-11-26T03:20:40.000Z");
+}
+
 TEST_F(AlertsApiTest, SplunkAuthenticatesWithTheQueryToken) {
   Start();
   ErrorOf(PostSplunk(kSplunkWebhook, ""), 401);
