@@ -108,7 +108,9 @@ class HostileJsonTest(unittest.TestCase):
         """A restore command delivered to the agent, so an update reaches the catalog."""
         version = {"set": "etc", "path": "/etc/app.conf", "size": 3, "mtime_ns": 1, "mode": 420,
                    "uid": 0, "gid": 0, "owner": "root", "group": "root", "sha256": "ab" * 32,
-                   "stored_size": 3, "store": "local", "key": "k/1", "storage_class": "",
+                   "stored_size": 3, "store": "local",
+                   "key": f"beacon/{AGENT_NAME}/etc/app.conf@19700101T000000Z-{'ab' * 6}.zst",
+                   "storage_class": "",
                    "key_id": "", "created_ms": 1}
         record = (f'{{"seq":1,"ts":"{now_rfc3339()}","type":"event","kind":"backup.version",'
                   f'"severity":"information","subject":"/etc/app.conf","message":"",'
