@@ -2,8 +2,8 @@
 // signal handling, and the `emit` path that lets operators' scripts raise events.
 #include "agent/cli.h"
 
-#include <signal.h>
 #include <fmt/ranges.h>
+#include <signal.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -328,8 +328,8 @@ Result<std::unique_ptr<BackupRuntime>> OpenBackup(const AgentConfig& cfg, const 
   for (const backup::BackupSetConfig& set : cfg.backup.sets) {
     if (runtime->uploaders.count(set.store)) continue;
     auto uploader = std::make_unique<backup::Uploader>(
-        *runtime->stores.at(set.store), *runtime->state, clock, cfg.name,
-        runtime->limiter.get(), backup::UploaderOptionsFor(cfg.backup.stores.at(set.store)));
+        *runtime->stores.at(set.store), *runtime->state, clock, cfg.name, runtime->limiter.get(),
+        backup::UploaderOptionsFor(cfg.backup.stores.at(set.store)));
     runtime->uploaders[set.store] = uploader.get();
     runtime->owned_uploaders.push_back(std::move(uploader));
   }
@@ -411,6 +411,8 @@ int CmdRun(const Args& args, std::ostream& err) {
   http_options.connect_timeout_ms = std::min<int64_t>(cfg->collector.timeout_ms, 5000);
   http_options.verify_tls = cfg->collector.tls_verify;
   http_options.ca_file = cfg->collector.ca_file;
+  http_options.client_cert_file = cfg->collector.tls_cert_file;
+  http_options.client_key_file = cfg->collector.tls_key_file;
   http_options.user_agent = std::string("beacon-agent/") + BEACON_VERSION;
   auto client = http::NewCurlHttpClient(http_options);
 
@@ -430,7 +432,8 @@ int CmdRun(const Args& args, std::ostream& err) {
   std::vector<inputs::ScheduledInput> scheduled;
   for (const InputSettings& in : cfg->inputs) {
     if (in.enabled) {
-      scheduled.push_back({in.name, in.interval_ms, in.input, cfg->data_dir + "/inputs/" + in.name});
+      scheduled.push_back(
+          {in.name, in.interval_ms, in.input, cfg->data_dir + "/inputs/" + in.name});
     }
   }
   Spool* spool_ptr = spool->get();
@@ -456,8 +459,8 @@ int CmdRun(const Args& args, std::ostream& err) {
       return 1;
     }
     backup_runtime = std::move(*runtime);
-    backup_service = std::make_unique<backup::BackupService>(
-        cfg->backup, backup_runtime->uploaders, *backup_runtime->state, clock);
+    backup_service = std::make_unique<backup::BackupService>(cfg->backup, backup_runtime->uploaders,
+                                                             *backup_runtime->state, clock);
   }
 
   std::thread uplink_thread([&uplink] { uplink.Run(); });
@@ -495,8 +498,9 @@ int CmdRun(const Args& args, std::ostream& err) {
     command_channel->RegisterHandler("restore", restore_handler->AsCommandHandler());
     command_thread = std::thread([&command_channel] { command_channel->Run(); });
     spdlog::info("command channel: restores allowed under {}",
-                 cfg->backup.restore_roots.empty() ? std::string("(no restore_roots: none)")
-                                                   : fmt::format("{}", fmt::join(cfg->backup.restore_roots, ", ")));
+                 cfg->backup.restore_roots.empty()
+                     ? std::string("(no restore_roots: none)")
+                     : fmt::format("{}", fmt::join(cfg->backup.restore_roots, ", ")));
   }
 
   int signal_number = 0;
@@ -558,11 +562,10 @@ int CmdBackup(const Args& args, std::ostream& out, std::ostream& err) {
     return 1;
   }
   Spool* spool_ptr = spool->get();
-  auto summaries = backup::BackupOnce(
-      cfg->backup, names, (*runtime)->uploaders, *(*runtime)->state, clock,
-      [spool_ptr](std::vector<wire::Record> records) {
-        return spool_ptr->Append(std::move(records)).status();
-      });
+  auto summaries = backup::BackupOnce(cfg->backup, names, (*runtime)->uploaders, *(*runtime)->state,
+                                      clock, [spool_ptr](std::vector<wire::Record> records) {
+                                        return spool_ptr->Append(std::move(records)).status();
+                                      });
   if (!summaries.ok()) {
     err << "backup: " << summaries.status().ToString() << "\n";
     return 1;
@@ -571,8 +574,8 @@ int CmdBackup(const Args& args, std::ostream& out, std::ostream& err) {
   for (const backup::OnceSetSummary& s : *summaries) {
     for (const std::string& failure : s.failures) err << "backup: " << failure << "\n";
     out << "set " << s.set << ": " << s.scanned << " files scanned, " << s.stored << " stored ("
-        << HumanBytes(s.bytes_read) << " -> " << HumanBytes(s.bytes_stored) << "), "
-        << s.unchanged << " unchanged, " << s.failed << " failed\n";
+        << HumanBytes(s.bytes_read) << " -> " << HumanBytes(s.bytes_stored) << "), " << s.unchanged
+        << " unchanged, " << s.failed << " failed\n";
     failed = failed || s.failed > 0;
   }
   return failed ? 1 : 0;
@@ -622,13 +625,15 @@ Result<wire::Sample> ParseSampleLine(std::string_view line) {
   for (auto it = json.begin(); it != json.end(); ++it) {
     const std::string& key = it.key();
     if (key == "metric") {
-      if (!it.value().is_string()) return Status::InvalidArgument("field 'metric' must be a string");
+      if (!it.value().is_string())
+        return Status::InvalidArgument("field 'metric' must be a string");
       sample.metric = it.value().get<std::string>();
     } else if (key == "value") {
       if (!it.value().is_number()) return Status::InvalidArgument("field 'value' must be a number");
       sample.value = it.value().get<double>();
     } else if (key == "labels") {
-      if (!it.value().is_object()) return Status::InvalidArgument("field 'labels' must be an object");
+      if (!it.value().is_object())
+        return Status::InvalidArgument("field 'labels' must be an object");
       for (auto l = it.value().begin(); l != it.value().end(); ++l) {
         if (!wire::IsValidMetricName(l.key()) || !l.value().is_string()) {
           return Status::InvalidArgument("label '" + l.key() +
@@ -641,7 +646,8 @@ Result<wire::Sample> ParseSampleLine(std::string_view line) {
     }
   }
   if (!wire::IsValidMetricName(sample.metric)) {
-    return Status::InvalidArgument("field 'metric' is required ([A-Za-z0-9_.:-], 1 to 200 characters)");
+    return Status::InvalidArgument(
+        "field 'metric' is required ([A-Za-z0-9_.:-], 1 to 200 characters)");
   }
   if (!json.contains("value")) return Status::InvalidArgument("field 'value' is required");
   return sample;

@@ -92,6 +92,15 @@ Result<AgentConfig> LoadAgentConfigFromDocument(
   collector.Get("tls_verify", &cfg.collector.tls_verify);
   collector.Get("ca_file", &cfg.collector.ca_file);
   cfg.collector.ca_file = Resolve(doc.base_dir(), cfg.collector.ca_file);
+  collector.Get("tls_cert_file", &cfg.collector.tls_cert_file);
+  collector.Get("tls_key_file", &cfg.collector.tls_key_file);
+  if (cfg.collector.tls_cert_file.empty() != cfg.collector.tls_key_file.empty()) {
+    collector.Error(cfg.collector.tls_cert_file.empty() ? "tls_key_file" : "tls_cert_file",
+                    "collector.tls_cert_file and collector.tls_key_file go together (both or "
+                    "neither)");
+  }
+  cfg.collector.tls_cert_file = Resolve(doc.base_dir(), cfg.collector.tls_cert_file);
+  cfg.collector.tls_key_file = Resolve(doc.base_dir(), cfg.collector.tls_key_file);
   collector.Get("insecure", &cfg.collector.insecure);
   if (!cfg.collector.insecure && SendsInClearOverTheNetwork(cfg.collector.url)) {
     collector.Error("url", "'" + cfg.collector.url +

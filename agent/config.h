@@ -22,6 +22,10 @@ struct CollectorConfig {
   int64_t timeout_ms = 10'000;
   bool tls_verify = true;
   std::string ca_file;
+  // Client certificate and key presented to a collector with listen.tls_client_auth (its CN
+  // must be the agent name); both or neither.
+  std::string tls_cert_file;
+  std::string tls_key_file;
   // Allows an http:// url whose host is not loopback (the token and every record then cross
   // the network in clear); `check` warns when it is used.
   bool insecure = false;

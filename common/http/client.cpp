@@ -172,6 +172,10 @@ class CurlHttpClient final : public HttpClient {
     curl_easy_setopt(handle, CURLOPT_SSL_VERIFYHOST, options_.verify_tls ? 2L : 0L);
     if (!options_.ca_file.empty())
       curl_easy_setopt(handle, CURLOPT_CAINFO, options_.ca_file.c_str());
+    if (!options_.client_cert_file.empty()) {
+      curl_easy_setopt(handle, CURLOPT_SSLCERT, options_.client_cert_file.c_str());
+      curl_easy_setopt(handle, CURLOPT_SSLKEY, options_.client_key_file.c_str());
+    }
     curl_easy_setopt(handle, CURLOPT_USERAGENT, options_.user_agent.c_str());
     curl_easy_setopt(handle, CURLOPT_MAXFILESIZE_LARGE,
                      static_cast<curl_off_t>(options_.max_response_bytes));

@@ -37,8 +37,12 @@ class HttpClient {
 struct CurlClientOptions {
   int64_t connect_timeout_ms = 5000;
   int64_t timeout_ms = 30000;
-  bool verify_tls = true;      // never switched off silently: config must say so
-  std::string ca_file;         // empty: system bundle
+  bool verify_tls = true;  // never switched off silently: config must say so
+  std::string ca_file;     // empty: system bundle
+  // A PEM client certificate (chain) and its key for servers that ask for one (mutual TLS);
+  // both or neither.
+  std::string client_cert_file;
+  std::string client_key_file;
   std::string user_agent = "beacon";
   int64_t max_response_bytes = 64 * 1024 * 1024;
 };

@@ -110,6 +110,24 @@ TEST(AgentConfig, PlainHttpIsForLoopbackUnlessInsecureIsSet) {
   }
 }
 
+TEST(AgentConfig, ClientCertificateAndKeyGoTogether) {
+  auto both = LoadAgentConfigFromString(
+      "collector:\n  url: https://c:8470\n  tls_cert_file: /etc/beacon/a.crt\n"
+      "  tls_key_file: a.key\n",
+      "/etc/beacon/agent.yaml");
+  ASSERT_TRUE(both.ok()) << both.status().ToString();
+  EXPECT_EQ(both->collector.tls_cert_file, "/etc/beacon/a.crt");
+  EXPECT_EQ(both->collector.tls_key_file, "a.key");  // relative to a file only when loaded from one
+  auto cert_only = LoadAgentConfigFromString(
+      "collector:\n  url: https://c:8470\n  tls_cert_file: /etc/beacon/a.crt\n", "x.yaml");
+  ASSERT_FALSE(cert_only.ok());
+  EXPECT_NE(cert_only.status().message().find(
+                "x.yaml:3: collector.tls_cert_file: collector.tls_cert_file and "
+                "collector.tls_key_file go together (both or neither)"),
+            std::string::npos)
+      << cert_only.status().message();
+}
+
 TEST(AgentConfig, RestoreAllowSetIdIsOffUnlessSet) {
   auto defaults = LoadAgentConfigFromString("", "x.yaml");
   ASSERT_TRUE(defaults.ok()) << defaults.status().ToString();
@@ -190,9 +208,9 @@ TEST(AgentConfig, UnknownInputNamesTheKnownOnes) {
   for (const auto& f : inputs::BuiltinInputs()) known += (known.empty() ? "" : ", ") + f.name;
   auto cfg = LoadAgentConfig(Fixture("unknown_input.yaml"));
   ASSERT_FALSE(cfg.ok());
-  EXPECT_EQ(cfg.status().message(), Fixture("unknown_input.yaml") +
-                                        ":2: inputs.sistem: unknown input 'sistem' (known: " +
-                                        known + ")");
+  EXPECT_EQ(cfg.status().message(),
+            Fixture("unknown_input.yaml") +
+                ":2: inputs.sistem: unknown input 'sistem' (known: " + known + ")");
   EXPECT_NE(known.find("system"), std::string::npos);
 }
 

@@ -462,6 +462,25 @@ TEST_F(TlsLimitsTest, RequiredClientCertificatesAreVerifiedAndNamed) {
   EXPECT_EQ(out.find("cn="), std::string::npos) << out;
 }
 
+TEST_F(TlsLimitsTest, TheCurlClientPresentsItsCertificate) {
+  ServerOptions options;
+  options.tls_client_ca_file = Path("ca.pem");
+  options.tls_client_auth = TlsClientAuth::kRequired;
+  Start(options);
+  HttpRequest request;
+  request.method = "GET";
+  request.url = "https://localhost:" + std::to_string(server_->port()) + "/hello";
+  CurlClientOptions client;
+  client.ca_file = Path("ca.pem");
+  Result<HttpResponse> anonymous = NewCurlHttpClient(client)->Send(request);
+  EXPECT_FALSE(anonymous.ok());
+  client.client_cert_file = Path("web-01.pem");
+  client.client_key_file = Path("web-01.key");
+  Result<HttpResponse> named = NewCurlHttpClient(client)->Send(request);
+  ASSERT_TRUE(named.ok()) << named.status().ToString();
+  EXPECT_EQ(named->body, "cn=web-01");
+}
+
 TEST_F(TlsLimitsTest, OptionalClientCertificatesLetOthersIn) {
   ServerOptions options;
   options.tls_client_ca_file = Path("ca.pem");
