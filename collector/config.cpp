@@ -7,7 +7,6 @@
 #include <utility>
 
 #include "common/config/common_sections.h"
-#include "common/http/ip_network.h"
 
 namespace beacon::collector {
 namespace {
@@ -54,14 +53,7 @@ Result<CollectorConfig> Load(config::Document& doc) {
   listen.Get("max_connections_per_address", &cfg.listen.max_connections_per_address, 0, 1000000);
   listen.GetBytes("max_header_bytes", &cfg.listen.max_header_bytes, 1024);
   listen.Get("max_header_count", &cfg.listen.max_header_count, 8, 10000);
-  for (config::Node& element : listen.Sequence("trusted_proxies")) {
-    const std::string text = element.Scalar();
-    if (!element.IsScalar() || !http::ParseIpNetwork(text).ok()) {
-      element.Error("", "expected an IP address or CIDR block like 10.0.0.0/8");
-      continue;
-    }
-    cfg.listen.trusted_proxies.push_back(text);
-  }
+  cfg.listen.trusted_proxies = config::ReadIpNetworkList(listen, "trusted_proxies");
 
   config::Node store = root.Child("store");
   store.Get("path", &cfg.store.path);

@@ -12,6 +12,7 @@
 #include "collector/alerts/routing.h"
 #include "collector/backups/lifecycle_api.h"
 #include "common/cloud/objstore/store_config.h"
+#include "common/http/ip_network.h"
 
 namespace beacon::collector {
 
@@ -87,12 +88,8 @@ Status CollectorService::Start() {
   options.max_connections_per_address = config_.listen.max_connections_per_address;
   options.max_header_bytes = config_.listen.max_header_bytes;
   options.max_header_count = config_.listen.max_header_count;
-  for (const std::string& proxy : config_.listen.trusted_proxies) {
-    // Validated when the configuration was loaded.
-    if (Result<http::IpNetwork> network = http::ParseIpNetwork(proxy); network.ok()) {
-      options.trusted_proxies.push_back(*network);
-    }
-  }
+  options.trusted_proxies =
+      http::ParseIpNetworks(config_.listen.trusted_proxies, "listen.trusted_proxies");
   server_ = std::make_unique<http::HttpServer>(options);
   ingest_->Register(*server_);
   query_->Register(*server_);

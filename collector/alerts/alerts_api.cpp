@@ -222,15 +222,7 @@ AlertsApi::AlertsApi(AlertSink* sink, AlertStore* store, TokenAuth* auth, const 
                                                               : config.zabbix.timezone)) {
   log::RegisterSecret(zabbix_.token.value());
   log::RegisterSecret(splunk_.token.value());
-  for (const std::string& entry : splunk_.allow_from) {
-    Result<IpNetwork> network = ParseIpNetwork(entry);
-    // A bad entry matches nothing: a typo must not open the endpoint to everyone.
-    if (!network.ok()) {
-      spdlog::error("alerts.splunk.allow_from: {}", network.status().message());
-      continue;
-    }
-    splunk_networks_.push_back(*network);
-  }
+  splunk_networks_ = http::ParseIpNetworks(splunk_.allow_from, "alerts.splunk.allow_from");
   for (const auto& [name, factory] : config.receivers) receivers_.push_back(name);
 }
 

@@ -11,7 +11,7 @@
 #include <utility>
 
 #include "collector/alerts/routing.h"
-#include "common/http/ip_network.h"
+#include "common/config/common_sections.h"
 #include "common/timezone.h"
 
 namespace beacon::collector::alerts {
@@ -343,14 +343,7 @@ AlertsConfig ReadAlertsConfig(config::Node node, const ReceiverParser& parse_rec
 
   config::Node splunk = node.Child("splunk");
   splunk.GetSecret("token", &cfg.splunk.token);
-  for (config::Node& element : splunk.Sequence("allow_from")) {
-    const std::string text = element.Scalar();
-    if (!element.IsScalar() || !http::ParseIpNetwork(text).ok()) {
-      element.Error("", "expected an IP address or CIDR block like 10.0.0.0/8");
-      continue;
-    }
-    cfg.splunk.allow_from.push_back(text);
-  }
+  cfg.splunk.allow_from = config::ReadIpNetworkList(splunk, "allow_from");
   cfg.splunk.default_severity =
       GetSeverity(splunk, "default_severity").value_or(cfg.splunk.default_severity);
   splunk.GetDurationMs("resolve_after", &cfg.splunk.resolve_after_ms);

@@ -2,6 +2,7 @@
 #include "common/http/ip_network.h"
 
 #include <arpa/inet.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <charconv>
@@ -100,6 +101,20 @@ bool AddressAllowed(std::string_view remote_addr, const std::vector<IpNetwork>& 
   if (!ParseAddress(HostOfRemote(remote_addr), &address)) return false;
   return std::any_of(networks.begin(), networks.end(),
                      [&](const IpNetwork& network) { return InNetwork(address, network); });
+}
+
+std::vector<IpNetwork> ParseIpNetworks(const std::vector<std::string>& entries,
+                                       std::string_view what) {
+  std::vector<IpNetwork> networks;
+  for (const std::string& entry : entries) {
+    Result<IpNetwork> network = ParseIpNetwork(entry);
+    if (!network.ok()) {
+      spdlog::error("{}: {}", what, network.status().message());
+      continue;
+    }
+    networks.push_back(*network);
+  }
+  return networks;
 }
 
 }  // namespace beacon::http

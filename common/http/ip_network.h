@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -19,6 +20,10 @@ struct IpNetwork {
 };
 // InvalidArgument for anything but an address or address/prefix.
 Result<IpNetwork> ParseIpNetwork(std::string_view text);
+// The entries of a validated list (config::ReadIpNetworkList). An entry that does not parse is
+// logged naming `what` and matches nothing: a typo must not open anything to everyone.
+std::vector<IpNetwork> ParseIpNetworks(const std::vector<std::string>& entries,
+                                       std::string_view what);
 // Whether the client address as HttpServer reports it ("192.0.2.7:51234", "[::1]:51234", or a
 // bare address) lies in one of the networks. An unreadable address is not allowed.
 bool AddressAllowed(std::string_view remote_addr, const std::vector<IpNetwork>& networks);
