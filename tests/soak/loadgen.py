@@ -31,9 +31,10 @@ class HttpConnection:
     libcurl, a request on a reused connection that dies before any byte of the response is
     retried once on a fresh connection (the server had closed the idle connection)."""
 
-    def __init__(self, port, timeout):
+    def __init__(self, port, timeout, source=None):
         self.port = port
         self.timeout = timeout
+        self.source = source  # local address to connect from (127.x.y.z), default any
         self.reader = None
         self.writer = None
 
@@ -49,7 +50,10 @@ class HttpConnection:
             try:
                 if not reused:
                     self.reader, self.writer = await asyncio.wait_for(
-                        asyncio.open_connection("127.0.0.1", self.port), self.timeout)
+                        asyncio.open_connection(
+                            "127.0.0.1", self.port,
+                            local_addr=(self.source, 0) if self.source else None),
+                        self.timeout)
                 head = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{self.port}",
                         f"Content-Length: {len(body)}"]
                 head += [f"{k}: {v}" for k, v in headers.items()]
@@ -119,13 +123,15 @@ class IngestStats:
 class SimAgent:
     """One agent: its token, its seq, its pending records, and what it produced."""
 
-    def __init__(self, name, token, port, cfg, stats, rng):
+    def __init__(self, name, token, port, cfg, stats, rng, source=None):
+        """source: the loopback address this agent connects from; like real hosts, each agent
+        gets its own, so the collector's per-address connection cap applies as it would."""
         self.name = name
         self.token = token
         self.cfg = cfg
         self.stats = stats
         self.rng = rng
-        self.conn = HttpConnection(port, cfg["timeout"])
+        self.conn = HttpConnection(port, cfg["timeout"], source)
         # As a new spool: the current time in microseconds, never reused afterwards.
         self.next_seq = int(time.time() * 1e6)
         self.pending = collections.deque()  # (seq, record), oldest first

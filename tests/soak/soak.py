@@ -152,7 +152,9 @@ async def drive(args, collector, tokens, supervisor, t0, deadline, rng):
            "samples_per_batch": args.samples_per_batch, "batch_max_records": 1000,
            "backoff_initial": 0.5, "backoff_max": 60.0}
     agents = [loadgen.SimAgent(name, token, collector.port, cfg, stats,
-                               random.Random(rng.random())) for name, token in tokens]
+                               random.Random(rng.random()),
+                               f"127.0.{1 + i // 250}.{1 + i % 250}")
+              for i, (name, token) in enumerate(tokens)]
     zabbix = loadgen.ZabbixSource(collector.port, collector.zabbix_token, {
         "timeout": 10.0, "rate": args.webhook_rate, "hosts": args.hosts,
         "resolve_fraction": args.resolve_fraction, "resolve_after": args.resolve_after,
