@@ -13,7 +13,6 @@ import asyncio
 import collections
 import datetime
 import json
-import random
 import time
 
 
