@@ -26,6 +26,7 @@
 #include "common/clock.h"
 #include "common/cloud/objstore/store_config.h"
 #include "common/http/client.h"
+#include "common/json/parse.h"
 #include "common/log/log.h"
 
 namespace beacon::agent {
@@ -166,16 +167,39 @@ Result<AgentConfig> LoadOrExplain(const std::string& path, std::ostream& err) {
   return cfg;
 }
 
+SpoolOptions SpoolOptionsOf(const AgentConfig& cfg) {
+  SpoolOptions options;
+  options.path = cfg.spool.path;
+  options.max_bytes = cfg.spool.max_bytes;
+  options.max_event_bytes = cfg.spool.max_event_bytes;
+  return options;
+}
+
+// Empty when collector.insecure is not what lets the agent talk to the collector.
+std::string InsecureWarning(const AgentConfig& cfg) {
+  if (!cfg.collector.insecure || !SendsInClearOverTheNetwork(cfg.collector.url)) return "";
+  return "warning: collector.insecure is true: the agent token and every record go to " +
+         cfg.collector.url +
+         " unencrypted; anyone on the path can read them and act as this "
+         "agent. Use https:// in collector.url";
+}
+
 int CmdCheck(const Args& args, std::ostream& out, std::ostream& err) {
   auto cfg = LoadOrExplain(args.config, err);
   if (!cfg.ok()) return 2;
   out << "config OK: " << args.config << "\n";
+  if (std::string warning = InsecureWarning(*cfg); !warning.empty()) err << warning << "\n";
   if (cfg->collector.token.empty()) {
     err << "note: collector.token_file / collector.token_env is not set; `beacon-agent run` "
            "needs a token (create one with `beaconctl token create "
         << cfg->name << "`)\n";
   }
   return 0;
+}
+
+// A full spool is a state the operator acts on, not a fault: its message alone says it all.
+std::string AppendError(const Status& status) {
+  return status.code() == StatusCode::kResourceExhausted ? status.message() : status.ToString();
 }
 
 int CmdEmit(const Args& args, std::istream& in, std::ostream& out, std::ostream& err) {
@@ -195,11 +219,12 @@ int CmdEmit(const Args& args, std::istream& in, std::ostream& out, std::ostream&
     if (args.values.count("subject")) event.subject = args.values.at("subject");
     if (args.values.count("message")) event.message = args.values.at("message");
     if (args.values.count("data")) {
-      event.data = nlohmann::json::parse(args.values.at("data"), nullptr, false);
-      if (event.data.is_discarded()) {
-        err << "emit: --data is not valid JSON\n";
+      Result<nlohmann::json> data = ParseJson(args.values.at("data"));
+      if (!data.ok()) {
+        err << "emit: --data is not valid JSON: " << data.status().message() << "\n";
         return 2;
       }
+      event.data = std::move(*data);
     }
     if (Status s = ValidateEvent(event); !s.ok()) {
       err << "emit: " << s.message() << "\n";
@@ -215,7 +240,7 @@ int CmdEmit(const Args& args, std::istream& in, std::ostream& out, std::ostream&
     return 2;
   }
   const Clock& clock = SystemClock::Instance();
-  auto spool = Spool::Open({cfg->spool.path, cfg->spool.max_bytes}, clock);
+  auto spool = Spool::Open(SpoolOptionsOf(*cfg), clock);
   if (!spool.ok()) {
     err << "emit: " << spool.status().ToString() << "\n";
     return 1;
@@ -226,7 +251,7 @@ int CmdEmit(const Args& args, std::istream& in, std::ostream& out, std::ostream&
     records.push_back(EventRecord(std::move(*single), clock));
     auto seqs = (*spool)->Append(std::move(records));
     if (!seqs.ok()) {
-      err << "emit: " << seqs.status().ToString() << "\n";
+      err << "emit: " << AppendError(seqs.status()) << "\n";
       return 1;
     }
     out << "spooled 1 event (seq " << seqs->front() << ") into " << cfg->spool.path << "\n";
@@ -243,7 +268,7 @@ int CmdEmit(const Args& args, std::istream& in, std::ostream& out, std::ostream&
     auto seqs = (*spool)->Append(std::move(pending));
     pending.clear();
     if (!seqs.ok()) {
-      err << "emit: " << seqs.status().ToString() << " (" << spooled
+      err << "emit: " << AppendError(seqs.status()) << " (" << spooled
           << " records were spooled before this)\n";
       return false;
     }
@@ -363,7 +388,7 @@ int CmdRun(const Args& args, std::ostream& err) {
   signal(SIGPIPE, SIG_IGN);
 
   const Clock& clock = SystemClock::Instance();
-  auto spool = Spool::Open({cfg->spool.path, cfg->spool.max_bytes}, clock);
+  auto spool = Spool::Open(SpoolOptionsOf(*cfg), clock);
   if (!spool.ok()) {
     spdlog::critical("cannot open the spool: {}", spool.status().ToString());
     return 1;
@@ -376,6 +401,9 @@ int CmdRun(const Args& args, std::ostream& err) {
       stats.ok() ? stats->pending_records : -1, InputsSummary(*cfg));
   if (!cfg->collector.tls_verify) {
     spdlog::warn("collector.tls_verify is false: the collector's certificate is NOT checked");
+  }
+  if (std::string warning = InsecureWarning(*cfg); !warning.empty()) {
+    spdlog::warn("{}", warning.substr(std::string("warning: ").size()));
   }
 
   http::CurlClientOptions http_options;
@@ -409,7 +437,9 @@ int CmdRun(const Args& args, std::ostream& err) {
   inputs::Scheduler scheduler(
       std::move(scheduled),
       [spool_ptr, &uplink](std::vector<wire::Record> records) {
-        auto appended = spool_ptr->Append(std::move(records));
+        // An input gathers again next interval and has no one to tell: at spool.max_event_bytes
+        // its events are dropped and counted, its samples still kept.
+        auto appended = spool_ptr->Append(std::move(records), EventCapPolicy::kDropEvents);
         if (appended.ok()) uplink.Notify();
         return appended.status();
       },
@@ -452,6 +482,7 @@ int CmdRun(const Args& args, std::ostream& err) {
     for (const auto& [name, store] : backup_runtime->stores) stores[name] = store.get();
     backup::RestoreOptions restore_options;
     restore_options.roots = cfg->backup.restore_roots;
+    restore_options.allow_setid = cfg->restore.allow_setid;
     for (const backup::BackupSetConfig& set : cfg->backup.sets) {
       if (set.encryption.enabled) {
         restore_options.keys_by_id[set.encryption.key_id] = set.encryption.key;
@@ -516,7 +547,7 @@ int CmdBackup(const Args& args, std::ostream& out, std::ostream& err) {
     return 2;
   }
   const Clock& clock = SystemClock::Instance();
-  auto spool = Spool::Open({cfg->spool.path, cfg->spool.max_bytes}, clock);
+  auto spool = Spool::Open(SpoolOptionsOf(*cfg), clock);
   if (!spool.ok()) {
     err << "backup: " << spool.status().ToString() << "\n";
     return 1;
@@ -550,8 +581,9 @@ int CmdBackup(const Args& args, std::ostream& out, std::ostream& err) {
 }  // namespace
 
 Result<wire::Event> ParseEventLine(std::string_view line) {
-  nlohmann::json json = nlohmann::json::parse(line, nullptr, false);
-  if (json.is_discarded()) return Status::InvalidArgument("not valid JSON");
+  Result<nlohmann::json> parsed = ParseJson(line);
+  if (!parsed.ok()) return parsed.status().WithContext("not valid JSON");
+  nlohmann::json& json = *parsed;
   if (!json.is_object()) return Status::InvalidArgument("expected a JSON object");
   wire::Event event;
   bool has_kind = false;
@@ -582,8 +614,9 @@ Result<wire::Event> ParseEventLine(std::string_view line) {
 }
 
 Result<wire::Sample> ParseSampleLine(std::string_view line) {
-  nlohmann::json json = nlohmann::json::parse(line, nullptr, false);
-  if (json.is_discarded()) return Status::InvalidArgument("not valid JSON");
+  Result<nlohmann::json> parsed = ParseJson(line);
+  if (!parsed.ok()) return parsed.status().WithContext("not valid JSON");
+  nlohmann::json& json = *parsed;
   if (!json.is_object()) return Status::InvalidArgument("expected a JSON object");
   wire::Sample sample;
   for (auto it = json.begin(); it != json.end(); ++it) {
@@ -616,8 +649,8 @@ Result<wire::Sample> ParseSampleLine(std::string_view line) {
 
 Result<wire::Record> ParseStdinLine(std::string_view line, const Clock& clock) {
   // An object with a "metric" key is a sample; anything else must be an event.
-  nlohmann::json probe = nlohmann::json::parse(line, nullptr, false);
-  if (probe.is_object() && probe.contains("metric")) {
+  Result<nlohmann::json> probe = ParseJson(line);
+  if (probe.ok() && probe->is_object() && probe->contains("metric")) {
     BEACON_ASSIGN_OR_RETURN(wire::Sample sample, ParseSampleLine(line));
     wire::Record record;
     record.type = wire::RecordType::kSample;

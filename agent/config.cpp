@@ -4,10 +4,12 @@
 
 #include <unistd.h>
 
+#include <cctype>
 #include <climits>
 #include <filesystem>
 
 #include "common/config/common_sections.h"
+#include "common/http/ip_network.h"
 #include "common/wire/wire.h"
 
 namespace beacon::agent {
@@ -27,6 +29,20 @@ std::string Resolve(const std::string& base_dir, const std::string& path) {
   return (std::filesystem::path(base_dir) / path).lexically_normal().string();
 }
 
+// The host of an http(s) URL: between "//" (and any "user@") and the port or path; without
+// the brackets of an IPv6 literal.
+std::string UrlHost(const std::string& url) {
+  size_t start = url.find("://");
+  start = start == std::string::npos ? 0 : start + 3;
+  std::string authority = url.substr(start, url.find_first_of("/?#", start) - start);
+  if (size_t at = authority.rfind('@'); at != std::string::npos) authority.erase(0, at + 1);
+  if (!authority.empty() && authority.front() == '[') {
+    size_t close = authority.find(']');
+    return close == std::string::npos ? authority : authority.substr(1, close - 1);
+  }
+  return authority.substr(0, authority.find(':'));
+}
+
 std::string KnownNames(const std::vector<inputs::InputFactory>& factories) {
   std::string out;
   for (const auto& f : factories) out += (out.empty() ? "" : ", ") + f.name;
@@ -34,6 +50,16 @@ std::string KnownNames(const std::vector<inputs::InputFactory>& factories) {
 }
 
 }  // namespace
+
+bool SendsInClearOverTheNetwork(const std::string& url) {
+  if (url.rfind("http://", 0) != 0) return false;
+  std::string host = UrlHost(url);
+  for (char& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (host == "localhost") return false;
+  static const std::vector<http::IpNetwork> kLoopback = {*http::ParseIpNetwork("127.0.0.0/8"),
+                                                         *http::ParseIpNetwork("::1")};
+  return !http::AddressAllowed(host, kLoopback);
+}
 
 Result<AgentConfig> LoadAgentConfigFromDocument(
     config::Document& doc, const std::vector<inputs::InputFactory>& factories) {
@@ -66,6 +92,13 @@ Result<AgentConfig> LoadAgentConfigFromDocument(
   collector.Get("tls_verify", &cfg.collector.tls_verify);
   collector.Get("ca_file", &cfg.collector.ca_file);
   cfg.collector.ca_file = Resolve(doc.base_dir(), cfg.collector.ca_file);
+  collector.Get("insecure", &cfg.collector.insecure);
+  if (!cfg.collector.insecure && SendsInClearOverTheNetwork(cfg.collector.url)) {
+    collector.Error("url", "'" + cfg.collector.url +
+                               "' would send the agent token and every record unencrypted to a "
+                               "host that is not loopback; use https://, or set "
+                               "collector.insecure: true to allow it");
+  }
 
   config::Node spool = root.Child("spool");
   spool.Get("path", &cfg.spool.path);
@@ -73,6 +106,7 @@ Result<AgentConfig> LoadAgentConfigFromDocument(
                        ? (std::filesystem::path(cfg.data_dir) / "spool.db").string()
                        : Resolve(doc.base_dir(), cfg.spool.path);
   spool.GetBytes("max_bytes", &cfg.spool.max_bytes, int64_t{1} << 20);
+  spool.GetBytes("max_event_bytes", &cfg.spool.max_event_bytes, int64_t{1} << 20);
 
   config::Node uplink = root.Child("uplink");
   uplink.Get("batch_max_records", &cfg.uplink.batch_max_records, 1, 10000);
@@ -111,6 +145,7 @@ Result<AgentConfig> LoadAgentConfigFromDocument(
   }
 
   cfg.backup = backup::ReadBackupConfig(root.Child("backup"), doc.base_dir());
+  root.Child("restore").Get("allow_setid", &cfg.restore.allow_setid);
 
   config::ReadLogOptions(root.Child("log"), &cfg.log);
 

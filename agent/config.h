@@ -22,11 +22,20 @@ struct CollectorConfig {
   int64_t timeout_ms = 10'000;
   bool tls_verify = true;
   std::string ca_file;
+  // Allows an http:// url whose host is not loopback (the token and every record then cross
+  // the network in clear); `check` warns when it is used.
+  bool insecure = false;
 };
 
 struct SpoolConfig {
   std::string path;                        // default <data_dir>/spool.db
   int64_t max_bytes = int64_t{256} << 20;  // at least 1MiB
+  // Hard cap on events waiting for the collector (events are never dropped by max_bytes).
+  int64_t max_event_bytes = int64_t{1} << 30;  // at least 1MiB
+};
+
+struct RestoreConfig {
+  bool allow_setid = false;  // keep set-user-ID / set-group-ID bits on restored files
 };
 
 struct UplinkConfig {
@@ -56,8 +65,13 @@ struct AgentConfig {
   UplinkConfig uplink;
   std::vector<InputSettings> inputs;  // every built-in input, enabled or not, in list order
   backup::BackupConfig backup;        // `backup:`; enabled when at least one set is configured
+  RestoreConfig restore;
   log::LogOptions log;
 };
+
+// Whether the url is http:// to a host that is not loopback (127.0.0.0/8, ::1, localhost):
+// what collector.insecure must allow.
+bool SendsInClearOverTheNetwork(const std::string& url);
 
 // Loads and validates; InvalidArgument lists every error ("<file>:<line>: <path>: <message>"),
 // one per line. Relative paths (data_dir, spool.path, ca_file, *_file) are relative to the

@@ -25,7 +25,8 @@ constexpr char kUsage[] =
     "usage: beacon-collector <command> [-c FILE]\n"
     "\n"
     "commands:\n"
-    "  run -c FILE      run the collector until SIGTERM or SIGINT\n"
+    "  run -c FILE      run the collector until SIGTERM or SIGINT (SIGHUP reloads the TLS\n"
+    "                   certificate and key)\n"
     "  check -c FILE    validate the configuration file and exit\n"
     "  migrate -c FILE  create or upgrade the store schema and print its version\n"
     "  version          print the version\n"
@@ -108,6 +109,7 @@ int Run(const Args& args) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGHUP);  // reloads the TLS certificate
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   const RetentionConfig& retention = config->store.retention;
@@ -125,7 +127,14 @@ int Run(const Args& args) {
   spdlog::info("listening on {}", service.listen_url());
 
   int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
+  while (sigwait(&stop_signals, &signal_number) == 0 && signal_number == SIGHUP) {
+    Status reloaded = service.ReloadTls();
+    if (reloaded.ok()) {
+      spdlog::info("SIGHUP: TLS certificate, key and client CA reloaded for new connections");
+    } else {
+      spdlog::error("SIGHUP: {}", reloaded.ToString());
+    }
+  }
   spdlog::info("received {}, stopping", signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
   service.Stop();
   spdlog::info("stopped");

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "common/config/common_sections.h"
+#include "common/http/ip_network.h"
 
 namespace beacon::collector {
 namespace {
@@ -35,8 +36,32 @@ Result<CollectorConfig> Load(config::Document& doc) {
   } else if (cfg.listen.tls_cert_file.empty() && !cfg.listen.tls_key_file.empty()) {
     listen.Error("tls_key_file", "listen.tls_cert_file must be set too (both or neither)");
   }
+  listen.Get("tls_client_ca_file", &cfg.listen.tls_client_ca_file);
+  listen.GetEnum("tls_client_auth", &cfg.listen.tls_client_auth, {"none", "optional", "required"});
+  if (cfg.listen.tls_client_auth != "none") {
+    if (cfg.listen.tls_cert_file.empty()) {
+      listen.Error("tls_client_auth", "client certificates need TLS: set listen.tls_cert_file");
+    }
+    if (cfg.listen.tls_client_ca_file.empty()) {
+      listen.Error("tls_client_auth", "set listen.tls_client_ca_file to check client certificates");
+    }
+  }
   listen.GetDurationMs("request_timeout", &cfg.listen.request_timeout_ms, kSecondMs);
+  listen.GetDurationMs("idle_timeout", &cfg.listen.idle_timeout_ms, kSecondMs);
   listen.Get("max_threads", &cfg.listen.max_threads, 1, 1024);
+  listen.Get("max_queued", &cfg.listen.max_queued, 1, 1000000);
+  listen.Get("max_connections", &cfg.listen.max_connections, 16, 1000000);
+  listen.Get("max_connections_per_address", &cfg.listen.max_connections_per_address, 0, 1000000);
+  listen.GetBytes("max_header_bytes", &cfg.listen.max_header_bytes, 1024);
+  listen.Get("max_header_count", &cfg.listen.max_header_count, 8, 10000);
+  for (config::Node& element : listen.Sequence("trusted_proxies")) {
+    const std::string text = element.Scalar();
+    if (!element.IsScalar() || !http::ParseIpNetwork(text).ok()) {
+      element.Error("", "expected an IP address or CIDR block like 10.0.0.0/8");
+      continue;
+    }
+    cfg.listen.trusted_proxies.push_back(text);
+  }
 
   config::Node store = root.Child("store");
   store.Get("path", &cfg.store.path);
@@ -76,6 +101,7 @@ Result<CollectorConfig> Load(config::Document& doc) {
                  "must be at least ingest.max_body_bytes");
   }
   ingest.Get("max_records", &cfg.ingest.max_records, 1, 100000);
+  ingest.Get("max_json_values", &cfg.ingest.max_json_values, int64_t{1000}, int64_t{100000000});
 
   config::Node hosts = root.Child("hosts");
   hosts.GetDurationMs("stale_after", &cfg.hosts.stale_after_ms, kSecondMs);
@@ -86,6 +112,7 @@ Result<CollectorConfig> Load(config::Document& doc) {
     backups_node.Error("catalog_path", "must not be empty");
   }
   backups_node.Get("max_waiting_polls", &cfg.backups.max_waiting_polls, 1, 100000);
+  backups_node.GetDurationMs("retention", &cfg.backups.retention_ms, kMinRetentionMs);
   cfg.backups.stores = objstore::ReadStoreConfigs(backups_node.Child("stores"));
   cfg.backups.lifecycle = backups::ReadLifecycleConfig(backups_node);
 
@@ -99,6 +126,7 @@ Result<CollectorConfig> Load(config::Document& doc) {
   cfg.backups.catalog_path = ResolvePath(doc.base_dir(), cfg.backups.catalog_path);
   cfg.listen.tls_cert_file = ResolvePath(doc.base_dir(), cfg.listen.tls_cert_file);
   cfg.listen.tls_key_file = ResolvePath(doc.base_dir(), cfg.listen.tls_key_file);
+  cfg.listen.tls_client_ca_file = ResolvePath(doc.base_dir(), cfg.listen.tls_client_ca_file);
   cfg.log.file = ResolvePath(doc.base_dir(), cfg.log.file);
   cfg.alerts.path = ResolvePath(doc.base_dir(), cfg.alerts.path);
   return cfg;
@@ -130,7 +158,8 @@ std::string AlertsPath(const CollectorConfig& config) {
 
 int MaxWaitingPolls(const CollectorConfig& config) {
   if (config.backups.max_waiting_polls > 0) return config.backups.max_waiting_polls;
-  return std::max(1, config.listen.max_threads / 2);
+  // Each waiting poll holds a connection: half of them stay for everything else.
+  return std::max(1, config.listen.max_connections / 2);
 }
 
 std::string FormatDurationMs(int64_t ms) {

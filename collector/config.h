@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "collector/alerts/alerts_config.h"
 #include "collector/backups/lifecycle_config.h"
@@ -20,13 +21,23 @@ inline constexpr int64_t kMinuteMs = 60 * kSecondMs;
 inline constexpr int64_t kHourMs = 60 * kMinuteMs;
 inline constexpr int64_t kDayMs = 24 * kHourMs;
 
+// The API listener (common/http/server.h ServerOptions says what each limit bounds).
 struct ListenConfig {
   std::string host = "127.0.0.1";
   int port = 8470;
   std::string tls_cert_file;  // both or neither; relative paths are resolved against the file
   std::string tls_key_file;
-  int64_t request_timeout_ms = 30 * kSecondMs;
+  std::string tls_client_ca_file;               // client certificates are checked against it
+  std::string tls_client_auth = "none";         // none | optional | required
+  int64_t request_timeout_ms = 30 * kSecondMs;  // total per request, headers and body
+  int64_t idle_timeout_ms = 60 * kSecondMs;     // keep-alive wait for the next request
   int max_threads = 16;
+  int max_queued = 256;
+  int max_connections = 4096;
+  int max_connections_per_address = 64;
+  int64_t max_header_bytes = 16 * 1024;
+  int max_header_count = 64;
+  std::vector<std::string> trusted_proxies;  // addresses/CIDRs whose X-Forwarded-For counts
 };
 
 struct RetentionConfig {
@@ -48,6 +59,7 @@ struct IngestConfig {
   int64_t max_body_bytes = int64_t{8} * 1024 * 1024;
   int64_t max_decompressed_bytes = int64_t{64} * 1024 * 1024;
   int max_records = 10000;
+  int64_t max_json_values = 1000000;  // values in one batch's JSON (bounds its parsed tree)
 };
 
 struct HostsConfig {
@@ -61,9 +73,12 @@ struct BackupsConfig {
   // backup.stores); a catalog entry whose store is not listed is never transitioned or deleted.
   std::map<std::string, objstore::StoreConfig> stores;
   backups::LifecycleConfig lifecycle;
-  // Long-polls of GET /api/v1/agent/commands allowed to wait at once; more are answered at once.
-  // 0: half of listen.max_threads (at least 1).
+  // Long-polls of GET /api/v1/agent/commands allowed to wait at once (each holds a connection,
+  // no thread); more are answered at once. 0: half of listen.max_connections.
   int max_waiting_polls = 0;
+  // Finished commands and lifecycle actions, and versions deleted by the lifecycle, older than
+  // this are deleted from the catalog by the retention pass (store.prune_interval). At least 1h.
+  int64_t retention_ms = 90 * kDayMs;
 };
 
 struct CollectorConfig {

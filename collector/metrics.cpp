@@ -106,6 +106,13 @@ std::string CollectorMetrics::Render(EventStore& store, int64_t now_ms) const {
     out += "beacon_ingest_batch_seconds_sum " + FormatDouble(latency_sum_) + "\n";
     out += "beacon_ingest_batch_seconds_count " + std::to_string(latency_count_) + "\n";
   }
+  Header(out, "beacon_ingest_clamped_timestamps_total", "counter",
+         "Agent timestamps outside [now - retention, now + 1d] (created_ms: [now - event "
+         "retention, now]) stored as the receive time, by field.");
+  out += "beacon_ingest_clamped_timestamps_total{field=\"ts\"} " +
+         std::to_string(clamped_ts_.load()) + "\n";
+  out += "beacon_ingest_clamped_timestamps_total{field=\"created_ms\"} " +
+         std::to_string(clamped_created_ms_.load()) + "\n";
   Header(out, "beacon_retention_pruned_total", "counter", "Rows deleted by retention, by type.");
   out += "beacon_retention_pruned_total{type=\"sample\"} " +
          std::to_string(pruned_samples_.load()) + "\n";

@@ -28,6 +28,15 @@ class CollectorMetrics {
   void RecordCatalogRejected() { catalog_rejected_.fetch_add(1); }
   int64_t catalog_rejected() const { return catalog_rejected_.load(); }
 
+  // Agent timestamps outside the accepted window, stored with the receive time instead: record
+  // ts of samples and events, and created_ms of backup versions (collector/ingest/).
+  void RecordClampedTimestamps(int64_t record_ts, int64_t created_ms) {
+    clamped_ts_ += record_ts;
+    clamped_created_ms_ += created_ms;
+  }
+  int64_t clamped_ts() const { return clamped_ts_.load(); }
+  int64_t clamped_created_ms() const { return clamped_created_ms_.load(); }
+
   int64_t batches() const { return batches_.load(); }
   int64_t rejected(const std::string& reason) const;
 
@@ -48,6 +57,8 @@ class CollectorMetrics {
   std::atomic<int64_t> pruned_samples_{0};
   std::atomic<int64_t> pruned_events_{0};
   std::atomic<int64_t> catalog_rejected_{0};
+  std::atomic<int64_t> clamped_ts_{0};
+  std::atomic<int64_t> clamped_created_ms_{0};
   mutable std::mutex mutex_;
   std::map<std::string, int64_t> rejected_;              // GUARDED_BY(mutex_)
   std::array<int64_t, kBatchBuckets.size()> buckets_{};  // GUARDED_BY(mutex_), not cumulative

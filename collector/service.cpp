@@ -55,6 +55,9 @@ Status CollectorService::Start() {
   limits.max_body_bytes = config_.ingest.max_body_bytes;
   limits.max_decompressed_bytes = config_.ingest.max_decompressed_bytes;
   limits.max_records = config_.ingest.max_records;
+  limits.max_json_values = config_.ingest.max_json_values;
+  limits.samples_retention_ms = config_.store.retention.samples_ms;
+  limits.events_retention_ms = config_.store.retention.events_ms;
   ingest_ = std::make_unique<IngestHandler>(store_.get(), auth_.get(), &metrics_, clock_, limits,
                                             catalog_.get());
   ingest_->SetEventHook([this](const wire::Batch& batch) { return RaiseAgentAlerts(batch); });
@@ -71,8 +74,25 @@ Status CollectorService::Start() {
   options.port = config_.listen.port;
   options.tls_cert_file = config_.listen.tls_cert_file;
   options.tls_key_file = config_.listen.tls_key_file;
+  options.tls_client_ca_file = config_.listen.tls_client_ca_file;
+  options.tls_client_auth =
+      config_.listen.tls_client_auth == "required"   ? http::TlsClientAuth::kRequired
+      : config_.listen.tls_client_auth == "optional" ? http::TlsClientAuth::kOptional
+                                                     : http::TlsClientAuth::kNone;
   options.request_timeout_ms = config_.listen.request_timeout_ms;
+  options.idle_timeout_ms = config_.listen.idle_timeout_ms;
   options.max_threads = config_.listen.max_threads;
+  options.max_queued = config_.listen.max_queued;
+  options.max_connections = config_.listen.max_connections;
+  options.max_connections_per_address = config_.listen.max_connections_per_address;
+  options.max_header_bytes = config_.listen.max_header_bytes;
+  options.max_header_count = config_.listen.max_header_count;
+  for (const std::string& proxy : config_.listen.trusted_proxies) {
+    // Validated when the configuration was loaded.
+    if (Result<http::IpNetwork> network = http::ParseIpNetwork(proxy); network.ok()) {
+      options.trusted_proxies.push_back(*network);
+    }
+  }
   server_ = std::make_unique<http::HttpServer>(options);
   ingest_->Register(*server_);
   query_->Register(*server_);
@@ -114,6 +134,8 @@ void CollectorService::Stop() {
   if (catalog_) catalog_->WakeAllWaiters();
   if (server_) server_->Stop();
   server_.reset();
+  // Parked command polls were answered above; the api goes before the catalog it listens to.
+  backups_api_.reset();
   // No request can submit alerts any more: stop the flusher, then let in-flight deliveries end.
   if (alert_pipeline_) alert_pipeline_->Stop();
   if (dispatcher_) dispatcher_->Stop();
@@ -134,6 +156,12 @@ void CollectorService::Stop() {
   store_.reset();
 }
 
+Status CollectorService::ReloadTls() {
+  if (!server_) return Status::FailedPrecondition("the collector is not running");
+  if (config_.listen.tls_cert_file.empty()) return Status::Ok();
+  return server_->ReloadTls();
+}
+
 Result<PruneResult> CollectorService::PruneOnce() {
   RetentionPolicy retention{config_.store.retention.samples_ms, config_.store.retention.events_ms};
   BEACON_ASSIGN_OR_RETURN(PruneResult pruned,
@@ -142,9 +170,20 @@ Result<PruneResult> CollectorService::PruneOnce() {
   if (pruned.samples > 0 || pruned.events > 0) {
     spdlog::info("retention: pruned {} samples and {} events", pruned.samples, pruned.events);
   }
+  if (catalog_) {
+    Result<backups::CatalogPruneResult> catalog_pruned =
+        catalog_->Prune(clock_->NowMs() - config_.backups.retention_ms, &cancel_prune_);
+    if (!catalog_pruned.ok()) return catalog_pruned.status().WithContext("catalog retention");
+    if (catalog_pruned->commands + catalog_pruned->actions + catalog_pruned->versions > 0) {
+      spdlog::info(
+          "retention: pruned {} finished commands, {} lifecycle actions, {} deleted "
+          "backup versions",
+          catalog_pruned->commands, catalog_pruned->actions, catalog_pruned->versions);
+    }
+  }
   if (alert_store_) {
-    Result<alerts::AlertPruneResult> alerts_pruned = alert_store_->Prune(
-        clock_->NowMs() - config_.alerts.retention_ms, &cancel_prune_);
+    Result<alerts::AlertPruneResult> alerts_pruned =
+        alert_store_->Prune(clock_->NowMs() - config_.alerts.retention_ms, &cancel_prune_);
     if (!alerts_pruned.ok()) return alerts_pruned.status().WithContext("alerts retention");
     if (alerts_pruned->alerts + alerts_pruned->deliveries + alerts_pruned->silences > 0) {
       spdlog::info("retention: pruned {} resolved alerts, {} deliveries, {} silences",
@@ -192,12 +231,11 @@ Status CollectorService::SetUpAlerts() {
 
   auto random = std::make_shared<std::mt19937_64>(std::random_device{}());
   dispatcher_ = std::make_unique<outbox::Dispatcher>(
-      *alert_store_, receivers, *clock_, config_.alerts.outbox, [random] {
-        return std::uniform_real_distribution<double>(0.0, 1.0)(*random);
-      });
-  alert_pipeline_ = std::make_unique<alerts::AlertPipeline>(
-      *alert_store_, std::move(*router), config_.alerts.inhibit, *clock_,
-      [this] { dispatcher_->Wake(); });
+      *alert_store_, receivers, *clock_, config_.alerts.outbox,
+      [random] { return std::uniform_real_distribution<double>(0.0, 1.0)(*random); });
+  alert_pipeline_ = std::make_unique<alerts::AlertPipeline>(*alert_store_, std::move(*router),
+                                                            config_.alerts.inhibit, *clock_,
+                                                            [this] { dispatcher_->Wake(); });
   alert_pipeline_->ResolveWhenQuiet("splunk", config_.alerts.splunk.resolve_after_ms);
   alerts_api_ = std::make_unique<alerts::AlertsApi>(alert_pipeline_.get(), alert_store_.get(),
                                                     auth_.get(), clock_, config_.alerts);
@@ -240,10 +278,10 @@ std::string CollectorService::AlertMetrics() const {
   }
   header("beacon_alerts_errors_total", "counter",
          "Alert reports that could not be recorded, and failed group flushes.");
-  out += "beacon_alerts_errors_total{stage=\"record\"} " +
-         std::to_string(pipeline.submit_errors) + "\n";
-  out += "beacon_alerts_errors_total{stage=\"flush\"} " + std::to_string(pipeline.flush_errors) +
+  out += "beacon_alerts_errors_total{stage=\"record\"} " + std::to_string(pipeline.submit_errors) +
          "\n";
+  out +=
+      "beacon_alerts_errors_total{stage=\"flush\"} " + std::to_string(pipeline.flush_errors) + "\n";
   header("beacon_alerts_muted_total", "counter",
          "Group members left out of a notification by a silence or an inhibition.");
   out += "beacon_alerts_muted_total " + std::to_string(pipeline.muted) + "\n";
@@ -258,8 +296,8 @@ std::string CollectorService::AlertMetrics() const {
     header("beacon_outbox_queued", "gauge",
            "Notifications per receiver not delivered yet (queued or in a pending delivery).");
     for (const auto& [receiver, count] : stored->queued_by_receiver) {
-      out += "beacon_outbox_queued{receiver=\"" + label(receiver) + "\"} " +
-             std::to_string(count) + "\n";
+      out += "beacon_outbox_queued{receiver=\"" + label(receiver) + "\"} " + std::to_string(count) +
+             "\n";
     }
     header("beacon_outbox_deliveries", "gauge", "Outbox deliveries by state.");
     out += "beacon_outbox_deliveries{state=\"pending\"} " +

@@ -23,9 +23,9 @@
 #include "collector/config.h"
 #include "collector/ingest/ingest_handler.h"
 #include "collector/metrics.h"
+#include "collector/outbox/dispatcher.h"
 #include "collector/store/sqlite_event_store.h"
 #include "common/clock.h"
-#include "collector/outbox/dispatcher.h"
 #include "common/http/client.h"
 #include "common/http/server.h"
 #include "notifier/notifier.h"
@@ -43,6 +43,8 @@ class CollectorService {
   // Opens and migrates the store, binds the listener and starts the pruner. On failure nothing
   // keeps running.
   Status Start();
+  // Re-reads listen.tls_* files for new connections; the old ones stay on failure.
+  Status ReloadTls();
   // Stops accepting requests, finishes the pruner promptly and closes the store. Idempotent.
   void Stop();
 

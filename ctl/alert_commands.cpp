@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/json/parse.h"
 #include "ctl/api.h"
 #include "ctl/call.h"
 #include "ctl/cli.h"
@@ -385,9 +386,9 @@ Result<json> ZabbixAlertParams(std::string_view sendto, std::string_view subject
   if (!params.contains("EventSource")) params["EventSource"] = "0";
 
   if (!sendto.empty()) {
-    json tags = json::parse(params.value("EventTags", std::string()), nullptr,
-                            /*allow_exceptions=*/false);
-    if (!tags.is_array()) tags = json::array();  // absent, or the macro left literal
+    Result<json> parsed = ParseJson(params.value("EventTags", std::string()));
+    // Absent, or the macro left literal: start a new list.
+    json tags = parsed.ok() && parsed->is_array() ? std::move(*parsed) : json::array();
     tags.push_back({{"tag", "sendto"}, {"value", std::string(sendto)}});
     params["EventTags"] = tags.dump();
   }
@@ -606,7 +607,8 @@ int RunZabbixAlert(http::HttpClient& http, const Invocation& inv, const Getenv& 
     }
     return ZabbixFailure(out, message);
   }
-  json body = json::parse(reply->body, nullptr, /*allow_exceptions=*/false);
+  Result<json> parsed = ParseJson(reply->body);
+  const json body = parsed.ok() ? std::move(*parsed) : json();
   if (inv.global.json) {
     out << reply->body << (reply->body.empty() || reply->body.back() != '\n' ? "\n" : "");
     return kExitOk;

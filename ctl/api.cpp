@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/json/parse.h"
 #include "ctl/format.h"
 
 namespace beacon::ctl {
@@ -44,9 +45,9 @@ std::string ReasonPhrase(int status) {
 // The collector's {"error": "..."}; for anything else (a proxy's HTML page) a short,
 // single-line excerpt of the body.
 std::string ErrorText(std::string_view body) {
-  auto json = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (json.is_object() && json.contains("error") && json["error"].is_string()) {
-    return SanitizeCell(json["error"].get<std::string>());
+  Result<nlohmann::json> json = ParseJson(body);
+  if (json.ok() && json->is_object() && json->contains("error") && (*json)["error"].is_string()) {
+    return SanitizeCell((*json)["error"].get<std::string>());
   }
   std::string excerpt = SanitizeCell(body);
   while (!excerpt.empty() && excerpt.back() == ' ') excerpt.pop_back();

@@ -3,6 +3,7 @@
 
 #include <utility>
 
+#include "common/json/parse.h"
 #include "ctl/format.h"
 
 namespace beacon::ctl {
@@ -32,8 +33,11 @@ CallResult Call(CommandContext& ctx, std::string_view method, const std::string&
     result.body = json::object();
     return result;
   }
-  result.body = json::parse(reply->body, nullptr, /*allow_exceptions=*/false);
-  if (result.body.is_discarded()) return fail(DescribeBadReply("the body is not JSON"));
+  Result<json> parsed = ParseJson(reply->body);
+  if (!parsed.ok()) {
+    return fail(DescribeBadReply("the body is not JSON (" + parsed.status().message() + ")"));
+  }
+  result.body = std::move(*parsed);
   result.raw = std::move(reply->body);
   return result;
 }

@@ -13,6 +13,7 @@
 
 #include "common/cloud/objstore/object_store.h"
 #include "common/crypto/crypto.h"
+#include "common/wire/backup.h"
 
 namespace beacon::agent::backup {
 namespace {
@@ -132,6 +133,11 @@ BackupSetConfig ReadSet(config::Node node, const BackupConfig& config,
   while (!set.key_prefix.empty() && set.key_prefix.front() == '/') set.key_prefix.erase(0, 1);
   if (set.key_prefix.empty() && node.Has("key_prefix")) {
     node.Error("key_prefix", "must not be empty");
+  } else if (!wire::IsValidKeyPrefix(set.key_prefix)) {
+    // The collector tells whose object a key is by its second segment (docs/backup.md, Objects).
+    node.Error(
+        "key_prefix",
+        "'" + set.key_prefix + "' must be one segment of letters, digits, '_', '.', '-' (no '/')");
   }
   node.Get("zstd_level", &set.zstd_level, 1, 19);
   node.GetDurationMs("debounce", &set.debounce_ms, 0);

@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <charconv>
-#include <ctime>
 
 #include "common/compress/zstd_stream.h"
 #include "common/crypto/aead.h"
@@ -31,36 +30,6 @@ Status Malformed(std::string_view key, std::string_view why) {
 }
 
 }  // namespace
-
-std::string FormatKeyTimestamp(int64_t unix_ms) {
-  time_t secs = static_cast<time_t>(unix_ms / 1000);
-  if (unix_ms < 0 && unix_ms % 1000 != 0) --secs;
-  struct tm tm {};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  strftime(buf, sizeof(buf), "%Y%m%dT%H%M%SZ", &tm);
-  return buf;
-}
-
-std::string MakeObjectKey(std::string_view prefix, std::string_view host, std::string_view path,
-                          int64_t unix_ms, std::string_view sha256_hex, bool encrypted) {
-  while (!path.empty() && path.front() == '/') path.remove_prefix(1);
-  while (!prefix.empty() && prefix.back() == '/') prefix.remove_suffix(1);
-  std::string key;
-  if (!prefix.empty()) {
-    key += prefix;
-    key += '/';
-  }
-  key += host;
-  key += '/';
-  key += path;
-  key += '@';
-  key += FormatKeyTimestamp(unix_ms);
-  key += '-';
-  key += sha256_hex.substr(0, 12);
-  key += encrypted ? ".zst.enc" : ".zst";
-  return key;
-}
 
 std::string EncryptionKeyId(std::string_view key) { return crypto::Sha256Hex(key).substr(0, 16); }
 

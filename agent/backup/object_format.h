@@ -30,13 +30,10 @@ inline constexpr std::string_view kEncryptedMagic = "BCE1";
 inline constexpr size_t kEncryptedHeaderBytes = 4 + 12;  // magic + IV
 inline constexpr size_t kEncryptedTrailerBytes = 16;     // GCM tag
 
-// "20261126T052501Z" for a Unix time in ms (UTC, seconds precision).
-std::string FormatKeyTimestamp(int64_t unix_ms);
-
-// <prefix>/<host>/<path>@<timestamp>-<sha12>.zst[.enc]. A leading '/' of path is dropped;
-// an empty prefix gives <host>/... . sha256_hex must be at least 12 characters.
-std::string MakeObjectKey(std::string_view prefix, std::string_view host, std::string_view path,
-                          int64_t unix_ms, std::string_view sha256_hex, bool encrypted);
+// The key layout is shared with the collector, which checks that an agent only records keys
+// of its own (common/wire/backup.h).
+using wire::FormatKeyTimestamp;
+using wire::MakeObjectKey;
 
 // Key id recorded with encrypted versions: first 16 hex digits of SHA-256(key).
 std::string EncryptionKeyId(std::string_view key);

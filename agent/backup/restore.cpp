@@ -149,6 +149,12 @@ Result<Fd> OpenParent(const std::vector<std::string>& target, size_t root_len,
 
 }  // namespace
 
+mode_t RestoredMode(uint32_t recorded_mode, bool allow_setid) {
+  mode_t mode = static_cast<mode_t>(recorded_mode & 07777);
+  if (!allow_setid) mode &= ~static_cast<mode_t>(S_ISUID | S_ISGID);
+  return mode;
+}
+
 Status CheckRestoreTarget(const std::string& target, const std::vector<std::string>& roots) {
   if (target.empty() || target.front() != '/') {
     return Status::PermissionDenied("restore target " + target + " is not an absolute path");
@@ -299,7 +305,7 @@ Status RestoreVersion(const wire::RestoreArgs& args, objstore::ObjectStore& stor
       return Status::IoError("chown " + temp_path + ": " + Errno(errno));
     }
     // After chown, which clears set-id bits.
-    if (fchmod(out.get(), static_cast<mode_t>(v.mode & 07777)) != 0) {
+    if (fchmod(out.get(), RestoredMode(v.mode, options.allow_setid)) != 0) {
       return Status::IoError("chmod " + temp_path + ": " + Errno(errno));
     }
     struct timespec times[2];

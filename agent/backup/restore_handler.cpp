@@ -74,6 +74,9 @@ Status RestoreHandler::Handle(const wire::Command& command, const CommandReportF
   done.total_bytes = version.size;
   done.message = "restored " + version.path + " (" + RestoreSizeText(version.size) + ") to " +
                  args->target + ", sha256 verified";
+  if (RestoredMode(version.mode, options_.allow_setid) != (version.mode & 07777)) {
+    done.message += "; set-user-ID/set-group-ID bits removed (restore.allow_setid is off)";
+  }
   done.result = {{"target", args->target}, {"sha256", version.sha256}, {"size", version.size}};
   return report(done);
 }

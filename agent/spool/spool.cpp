@@ -5,6 +5,8 @@
 
 #include <filesystem>
 
+#include "common/json/parse.h"
+
 namespace beacon::agent {
 namespace {
 
@@ -29,6 +31,18 @@ END;
 CREATE TRIGGER records_after_delete AFTER DELETE ON records BEGIN
   UPDATE meta SET value = value - 1 WHERE key = 'pending_records';
   UPDATE meta SET value = value - OLD.bytes WHERE key = 'pending_bytes';
+END;
+)sql"},
+    // spool.max_event_bytes: the events' share of pending_bytes, and the events refused by it.
+    {2, R"sql(
+INSERT INTO meta(key, value) VALUES
+  ('pending_event_bytes', (SELECT COALESCE(SUM(bytes), 0) FROM records WHERE type = 1)),
+  ('dropped_events_total', 0), ('dropped_events_reported', 0);
+CREATE TRIGGER records_event_after_insert AFTER INSERT ON records WHEN NEW.type = 1 BEGIN
+  UPDATE meta SET value = value + NEW.bytes WHERE key = 'pending_event_bytes';
+END;
+CREATE TRIGGER records_event_after_delete AFTER DELETE ON records WHEN OLD.type = 1 BEGIN
+  UPDATE meta SET value = value - OLD.bytes WHERE key = 'pending_event_bytes';
 END;
 )sql"},
 };
@@ -90,7 +104,8 @@ Result<int64_t> Spool::MetaLocked(const char* key) {
   return value;
 }
 
-Result<std::vector<uint64_t>> Spool::Append(std::vector<wire::Record> records) {
+Result<std::vector<uint64_t>> Spool::Append(std::vector<wire::Record> records,
+                                            EventCapPolicy policy) {
   std::vector<uint64_t> seqs;
   if (records.empty()) return seqs;
   std::lock_guard lock(mu_);
@@ -101,23 +116,46 @@ Result<std::vector<uint64_t>> Spool::Append(std::vector<wire::Record> records) {
   BEACON_ASSIGN_OR_RETURN(bool has_last, last.Step());
   uint64_t next = has_last ? static_cast<uint64_t>(last.ColumnInt(0)) + 1 : 1;
   last.Reset();
+  // Read inside the write transaction: another process appending events waits for it.
+  BEACON_ASSIGN_OR_RETURN(int64_t event_bytes, MetaLocked("pending_event_bytes"));
+  int64_t refused_events = 0;
 
   BEACON_ASSIGN_OR_RETURN(
       store::Statement insert,
       db_->Prepare("INSERT INTO records(seq, type, ts_ms, bytes, payload) VALUES(?,?,?,?,?)"));
   for (size_t i = 0; i < records.size(); ++i) {
     wire::Record& record = records[i];
-    record.seq = next++;
+    record.seq = next;
     std::string payload = wire::EncodeRecord(record);
     // Refuse here what the collector would refuse: a poisoned record would block the uplink.
-    nlohmann::json parsed = nlohmann::json::parse(payload, nullptr, false);
-    if (parsed.is_discarded()) {
-      return Status::InvalidArgument("record " + std::to_string(i) + " does not encode as JSON");
+    // ParseJson also refuses nesting the collector would refuse (common/json/parse.h).
+    Result<nlohmann::json> parsed = ParseJson(payload);
+    if (!parsed.ok()) {
+      return Status::InvalidArgument("record " + std::to_string(i) +
+                                     " does not encode as JSON: " + parsed.status().message());
     }
-    if (auto check = wire::DecodeRecord(parsed); !check.ok()) {
+    if (auto check = wire::DecodeRecord(*parsed); !check.ok()) {
       return Status::InvalidArgument("record " + std::to_string(i) + ": " +
                                      check.status().message());
     }
+    if (record.type == wire::RecordType::kEvent) {
+      const auto bytes = static_cast<int64_t>(payload.size());
+      if (event_bytes + bytes > options_.max_event_bytes) {
+        if (policy == EventCapPolicy::kRefuse) {
+          return Status::ResourceExhausted(
+              "spool " + options_.path + " is full: " + std::to_string(event_bytes) +
+              " bytes of events are waiting for the collector and spool.max_event_bytes is " +
+              std::to_string(options_.max_event_bytes) + ", so the " + std::to_string(bytes) +
+              "-byte event " + std::to_string(i) + " was refused and nothing was stored. Events " +
+              "leave the spool only when the collector acknowledges them: check that " +
+              "`beacon-agent run` is running and can reach collector.url");
+        }
+        ++refused_events;
+        continue;  // its seq goes to the next record
+      }
+      event_bytes += bytes;
+    }
+    ++next;
     insert.Bind(1, static_cast<int64_t>(record.seq))
         .Bind(2, TypeCode(record.type))
         .Bind(3, record.ts_ms)
@@ -127,12 +165,31 @@ Result<std::vector<uint64_t>> Spool::Append(std::vector<wire::Record> records) {
     insert.Reset();
     seqs.push_back(record.seq);
   }
+  if (refused_events > 0) {
+    BEACON_ASSIGN_OR_RETURN(
+        store::Statement bump,
+        db_->Prepare("UPDATE meta SET value = value + ? WHERE key = 'dropped_events_total'"));
+    bump.Bind(1, refused_events);
+    BEACON_RETURN_IF_ERROR(bump.Run().WithContext("spool append"));
+  }
   int64_t dropped = 0;
   BEACON_RETURN_IF_ERROR(EnforceCapLocked(&dropped));
   BEACON_RETURN_IF_ERROR(tx.Commit().WithContext("spool append"));
   if (dropped > 0) {
     spdlog::warn("spool over its cap ({} bytes): dropped the {} oldest samples (events are kept)",
                  options_.max_bytes, dropped);
+  }
+  if (refused_events > 0) {
+    // Once per episode: an input keeps gathering every interval while the collector is away.
+    if (!event_cap_warned_) {
+      spdlog::warn(
+          "spool {} holds spool.max_event_bytes ({}) of events: new events from inputs "
+          "are dropped and counted until the collector takes some",
+          options_.path, options_.max_event_bytes);
+    }
+    event_cap_warned_ = true;
+  } else if (event_bytes < options_.max_event_bytes / 2) {
+    event_cap_warned_ = false;
   }
   return seqs;
 }
@@ -183,8 +240,9 @@ Status Spool::EnforceCapLocked(int64_t* dropped) {
     over_cap_warned_ = true;
     spdlog::warn(
         "spool {} holds only events and is still {} bytes over spool.max_bytes ({}); "
-        "events are never dropped, so it keeps growing until the collector is back",
-        options_.path, excess, options_.max_bytes);
+        "events are never deleted, so it keeps growing until the collector is back, up to "
+        "spool.max_event_bytes ({}) of events",
+        options_.path, excess, options_.max_bytes, options_.max_event_bytes);
   }
   return Status::Ok();
 }
@@ -235,26 +293,42 @@ Result<SpoolStats> Spool::Stats() {
     const std::string key = stmt.ColumnText(0);
     if (key == "pending_records") stats.pending_records = stmt.ColumnInt(1);
     if (key == "pending_bytes") stats.pending_bytes = stmt.ColumnInt(1);
+    if (key == "pending_event_bytes") stats.pending_event_bytes = stmt.ColumnInt(1);
     if (key == "dropped_samples_total") stats.dropped_samples_total = stmt.ColumnInt(1);
+    if (key == "dropped_events_total") stats.dropped_events_total = stmt.ColumnInt(1);
   }
   stmt.Reset();
   return stats;
 }
 
-Result<std::optional<DroppedReport>> Spool::TakeDroppedReport() {
+Result<std::optional<DroppedReport>> Spool::PendingDroppedReport() {
+  std::lock_guard lock(mu_);
+  store::Transaction tx(*db_);  // one snapshot of the four counters
+  BEACON_RETURN_IF_ERROR(tx.status());
+  BEACON_ASSIGN_OR_RETURN(int64_t samples, MetaLocked("dropped_samples_total"));
+  BEACON_ASSIGN_OR_RETURN(int64_t samples_reported, MetaLocked("dropped_samples_reported"));
+  BEACON_ASSIGN_OR_RETURN(int64_t events, MetaLocked("dropped_events_total"));
+  BEACON_ASSIGN_OR_RETURN(int64_t events_reported, MetaLocked("dropped_events_reported"));
+  BEACON_RETURN_IF_ERROR(tx.Commit());
+  if (samples <= samples_reported && events <= events_reported) {
+    return std::optional<DroppedReport>();
+  }
+  return std::optional<DroppedReport>(
+      DroppedReport{samples - samples_reported, samples, events - events_reported, events});
+}
+
+Status Spool::MarkDroppedReported(const DroppedReport& report) {
   std::lock_guard lock(mu_);
   store::Transaction tx(*db_);
   BEACON_RETURN_IF_ERROR(tx.status());
-  BEACON_ASSIGN_OR_RETURN(int64_t total, MetaLocked("dropped_samples_total"));
-  BEACON_ASSIGN_OR_RETURN(int64_t reported, MetaLocked("dropped_samples_reported"));
-  if (total <= reported) return std::optional<DroppedReport>();
-  BEACON_ASSIGN_OR_RETURN(
-      store::Statement mark,
-      db_->Prepare("UPDATE meta SET value = ? WHERE key = 'dropped_samples_reported'"));
-  mark.Bind(1, total);
+  BEACON_ASSIGN_OR_RETURN(store::Statement mark,
+                          db_->Prepare("UPDATE meta SET value = max(value, ?) WHERE key = ?"));
+  mark.Bind(1, report.total).Bind(2, "dropped_samples_reported");
   BEACON_RETURN_IF_ERROR(mark.Run());
-  BEACON_RETURN_IF_ERROR(tx.Commit());
-  return std::optional<DroppedReport>(DroppedReport{total - reported, total});
+  mark.Reset();
+  mark.Bind(1, report.events_total).Bind(2, "dropped_events_reported");
+  BEACON_RETURN_IF_ERROR(mark.Run());
+  return tx.Commit();
 }
 
 }  // namespace beacon::agent

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "agent/uplink/uplink.h"
+#include "common/json/parse.h"
 
 namespace beacon::agent {
 namespace {
@@ -21,10 +22,11 @@ constexpr int kRepeatLogEvery = 20;
 constexpr size_t kMaxErrorInLog = 300;
 
 std::string ErrorText(const std::string& body) {
-  auto json = nlohmann::json::parse(body, nullptr, false);
-  std::string text = json.is_object() && json.contains("error") && json["error"].is_string()
-                         ? json["error"].get<std::string>()
-                         : body;
+  Result<nlohmann::json> json = ParseJson(body);
+  std::string text =
+      json.ok() && json->is_object() && json->contains("error") && (*json)["error"].is_string()
+          ? (*json)["error"].get<std::string>()
+          : body;
   if (text.size() > kMaxErrorInLog) text = text.substr(0, kMaxErrorInLog) + "...";
   return text;
 }
@@ -205,7 +207,15 @@ CommandChannel::PollResult CommandChannel::PollOnce() {
                       ErrorText(response->body),
                   false);
   }
-  auto body = nlohmann::json::parse(response->body, nullptr, false);
+  // Commands are copied and their args dumped recursively: only a bounded tree gets that far.
+  Result<nlohmann::json> parsed = ParseJson(response->body);
+  if (!parsed.ok()) {
+    return Failed(
+        "bad-reply",
+        "the collector's command poll reply is not usable JSON: " + parsed.status().message(),
+        false);
+  }
+  nlohmann::json& body = *parsed;
   if (!body.is_object() || !body.contains("commands") || !body["commands"].is_array()) {
     return Failed("bad-reply",
                   "the collector's command poll reply has no \"commands\" array (is collector.url "

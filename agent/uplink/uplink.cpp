@@ -8,6 +8,7 @@
 #include <random>
 
 #include "common/compress/zstd.h"
+#include "common/json/parse.h"
 #include "common/wire/wire.h"
 
 namespace beacon::agent {
@@ -18,10 +19,10 @@ constexpr int kRepeatLogEvery = 20;
 constexpr size_t kMaxErrorBodyInLog = 300;
 
 std::string ErrorFromBody(const std::string& body) {
-  auto json = nlohmann::json::parse(body, nullptr, false);
+  Result<nlohmann::json> json = ParseJson(body);
   std::string text;
-  if (json.is_object() && json.contains("error") && json["error"].is_string()) {
-    text = json["error"].get<std::string>();
+  if (json.ok() && json->is_object() && json->contains("error") && (*json)["error"].is_string()) {
+    text = (*json)["error"].get<std::string>();
   } else {
     text = body;
   }
@@ -153,16 +154,26 @@ Uplink::StepResult Uplink::Send(std::vector<SpooledRecord> batch) {
                   "the collector answered 200 with an unreadable ack: " + ack.status().message(),
                   false);
     }
-    if (Status s = spool_->Ack(ack->acked_through); !s.ok()) {
+    // Only what this batch carried can have been stored: an ack beyond it (a buggy or hostile
+    // collector) must not delete records that were never sent.
+    uint64_t acked_through = ack->acked_through;
+    if (acked_through > last_seq) {
+      spdlog::warn(
+          "uplink: collector acknowledged through seq {} but the batch ended at {}; only the "
+          "records sent are deleted",
+          acked_through, last_seq);
+      acked_through = last_seq;
+    }
+    if (Status s = spool_->Ack(acked_through); !s.ok()) {
       // The collector has the records; re-sending them later is harmless (idempotent).
       return fail("spool-ack", "cannot delete acknowledged records from the spool: " + s.ToString(),
                   false);
     }
-    if (ack->acked_through < last_seq) {
+    if (acked_through < last_seq) {
       spdlog::warn(
           "uplink: collector acknowledged through seq {} of a batch ending at {}; "
           "the rest will be sent again",
-          ack->acked_through, last_seq);
+          acked_through, last_seq);
     }
     if (failures_ > 0) {
       spdlog::info("uplink: collector at {} accepts data again after {} failed attempts",
@@ -173,8 +184,8 @@ Uplink::StepResult Uplink::Send(std::vector<SpooledRecord> batch) {
     last_failure_key_.clear();
     repeated_failures_ = 0;
     spdlog::debug("uplink: sent {} records through seq {} ({} new, {} duplicates)", count,
-                  ack->acked_through, ack->accepted, ack->duplicates);
-    ReportDroppedSamples();
+                  acked_through, ack->accepted, ack->duplicates);
+    ReportDropped();
     return {Outcome::kSent, 0, count};
   }
   const std::string detail = ErrorFromBody(response->body);
@@ -218,32 +229,54 @@ Uplink::StepResult Uplink::Send(std::vector<SpooledRecord> batch) {
               true);
 }
 
-void Uplink::ReportDroppedSamples() {
-  auto report = spool_->TakeDroppedReport();
+void Uplink::ReportDropped() {
+  auto report = spool_->PendingDroppedReport();
   if (!report.ok()) {
-    spdlog::warn("uplink: cannot read the spool's dropped-sample count: {}",
+    spdlog::warn("uplink: cannot read the spool's dropped-record counts: {}",
                  report.status().ToString());
     return;
   }
   if (!report->has_value()) return;
   const DroppedReport& r = **report;
-  std::vector<wire::Record> records(2);
+  std::vector<wire::Record> records(3);
   records[0].type = wire::RecordType::kEvent;
   records[0].ts_ms = clock_->NowMs();
   records[0].event.kind = "agent.spool.dropped";
   records[0].event.severity = "warning";
   records[0].event.subject = "spool";
-  records[0].event.message = "spool reached spool.max_bytes while the collector was away: " +
-                             std::to_string(r.newly_dropped) + " oldest samples dropped (" +
-                             std::to_string(r.total) + " in total); no event was dropped";
-  records[0].event.data = {{"dropped_samples", r.newly_dropped}, {"total", r.total}};
+  std::string message = "while the collector was away the spool dropped ";
+  if (r.newly_dropped > 0) {
+    message += std::to_string(r.newly_dropped) + " oldest samples at spool.max_bytes (" +
+               std::to_string(r.total) + " in total)";
+  }
+  if (r.newly_dropped_events > 0) {
+    if (r.newly_dropped > 0) message += " and ";
+    message += std::to_string(r.newly_dropped_events) +
+               " new events from inputs at spool.max_event_bytes (" +
+               std::to_string(r.events_total) + " in total)";
+  }
+  records[0].event.message = message;
+  records[0].event.data = {{"dropped_samples", r.newly_dropped},
+                           {"total", r.total},
+                           {"dropped_events", r.newly_dropped_events},
+                           {"events_total", r.events_total}};
   records[1].type = wire::RecordType::kSample;
   records[1].ts_ms = records[0].ts_ms;
   records[1].sample.metric = "agent.spool.dropped_samples_total";
   records[1].sample.value = static_cast<double>(r.total);
+  records[2].type = wire::RecordType::kSample;
+  records[2].ts_ms = records[0].ts_ms;
+  records[2].sample.metric = "agent.spool.dropped_events_total";
+  records[2].sample.value = static_cast<double>(r.events_total);
+  // Marked reported only once spooled: with the event cap still reached, the next successful
+  // send tries again.
   if (auto appended = spool_->Append(std::move(records)); !appended.ok()) {
-    spdlog::warn("uplink: cannot spool the agent.spool.dropped event: {}",
+    spdlog::warn("uplink: cannot spool the agent.spool.dropped event yet: {}",
                  appended.status().ToString());
+    return;
+  }
+  if (Status marked = spool_->MarkDroppedReported(r); !marked.ok()) {
+    spdlog::warn("uplink: cannot mark the dropped-record counts reported: {}", marked.ToString());
   }
 }
 
@@ -262,6 +295,7 @@ Status Uplink::EmitSelfMetrics() {
   add("agent.spool.pending_records", stats.pending_records);
   add("agent.spool.pending_bytes", stats.pending_bytes);
   add("agent.spool.dropped_samples_total", stats.dropped_samples_total);
+  add("agent.spool.dropped_events_total", stats.dropped_events_total);
   auto appended = spool_->Append(std::move(records));
   return appended.status();
 }

@@ -67,7 +67,8 @@ class Uplink {
 
  private:
   StepResult Send(std::vector<SpooledRecord> batch);
-  void ReportDroppedSamples();
+  // After a successful send: the agent.spool.dropped event when samples or events were dropped.
+  void ReportDropped();
   void LogFailure(const std::string& key, const std::string& message);
 
   const UplinkOptions options_;

@@ -13,6 +13,7 @@
 #include "collector/alerts/sources/zabbix.h"
 #include "common/crypto/crypto.h"
 #include "common/http/ip_network.h"
+#include "common/json/parse.h"
 #include "common/log/log.h"
 
 namespace beacon::collector::alerts {
@@ -40,8 +41,7 @@ TimeZone LoadZoneOrUtc(const std::string& name) {
 // The body as a JSON object, or a 400 message.
 Result<nlohmann::json> ParseObjectBody(const std::string& body) {
   if (body.empty()) return Status::InvalidArgument("empty body: expected a JSON object");
-  nlohmann::json json = nlohmann::json::parse(body, nullptr, false);
-  if (json.is_discarded()) return Status::InvalidArgument("malformed JSON body");
+  BEACON_ASSIGN_OR_RETURN(nlohmann::json json, ParseJsonBody(body));
   if (!json.is_object()) return Status::InvalidArgument("body: expected a JSON object");
   return json;
 }
@@ -218,7 +218,8 @@ AlertsApi::AlertsApi(AlertSink* sink, AlertStore* store, TokenAuth* auth, const 
       zabbix_(config.zabbix),
       splunk_(config.splunk),
       max_body_bytes_(config.max_body_bytes),
-      zabbix_tz_(LoadZoneOrUtc(config.timezone)) {
+      zabbix_tz_(LoadZoneOrUtc(config.zabbix.timezone.empty() ? config.timezone
+                                                              : config.zabbix.timezone)) {
   log::RegisterSecret(zabbix_.token.value());
   log::RegisterSecret(splunk_.token.value());
   for (const std::string& entry : splunk_.allow_from) {
@@ -298,7 +299,8 @@ ServerResponse AlertsApi::Rejected(const http::ServerRequest& request, std::stri
   // collector's log is where a misconfigured template gets noticed.
   spdlog::warn("alerts: rejected {} webhook from {}: {}", source, request.remote_addr,
                status.message());
-  return ServerResponse::Error(400, status.message());
+  return ServerResponse::Error(status.code() == StatusCode::kResourceExhausted ? 413 : 400,
+                               status.message());
 }
 
 ServerResponse AlertsApi::Submit(const http::ServerRequest& request, const AlertInput& input) {

@@ -338,6 +338,8 @@ AlertsConfig ReadAlertsConfig(config::Node node, const ReceiverParser& parse_rec
   config::Node zabbix = node.Child("zabbix");
   zabbix.GetSecret("token", &cfg.zabbix.token);
   zabbix.Get("event_url", &cfg.zabbix.event_url);
+  zabbix.Get("timezone", &cfg.zabbix.timezone);
+  if (zabbix.Has("timezone")) CheckTimeZone(zabbix, "timezone", cfg.zabbix.timezone);
 
   config::Node splunk = node.Child("splunk");
   splunk.GetSecret("token", &cfg.splunk.token);

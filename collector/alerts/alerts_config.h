@@ -20,6 +20,9 @@ struct ZabbixSourceConfig {
   config::Secret token;
   // Link added to Zabbix alerts; "{event_id}" and "{trigger_id}" are replaced. Empty: none.
   std::string event_url;
+  // IANA zone of the Zabbix server's wall-clock dates, read only when a report carries no
+  // EventTimestamp (script media type, webhook scripts before it). Empty: alerts.timezone.
+  std::string timezone;
 };
 
 struct SplunkSourceConfig {

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "common/crypto/crypto.h"
+#include "common/json/parse.h"
 #include "common/wire/wire.h"
 
 namespace beacon::collector {
@@ -194,8 +195,9 @@ http::ServerResponse QueryApi::Events(http::ServerRequest& request) {
 }
 
 http::ServerResponse QueryApi::CreateToken(http::ServerRequest& request) {
-  nlohmann::json body = nlohmann::json::parse(request.body, nullptr, false);
-  if (body.is_discarded()) return http::ServerResponse::Error(400, "malformed JSON body");
+  Result<nlohmann::json> parsed = ParseJsonBody(request.body);
+  if (!parsed.ok()) return http::ErrorResponse(parsed.status());
+  const nlohmann::json& body = *parsed;
   if (!body.is_object()) return http::ServerResponse::Error(400, "body: expected an object");
   auto it = body.find("agent");
   if (it == body.end()) return http::ServerResponse::Error(400, "agent: required");

@@ -39,6 +39,12 @@ Result<std::string> TokenAuth::AuthenticateAgent(const http::ServerRequest& requ
     return Status::Unavailable("store unavailable");
   }
   if (info->revoked_ms) return Status::Unauthenticated("unknown or revoked token");
+  // With listen.tls_client_auth, an agent that presents a certificate must present its own:
+  // a stolen token is useless without the matching host's key.
+  if (!request.client_cert_subject.empty() && request.client_cert_subject != info->agent) {
+    return Status::PermissionDenied("the client certificate (CN " + request.client_cert_subject +
+                                    ") does not belong to agent " + info->agent);
+  }
   return info->agent;
 }
 

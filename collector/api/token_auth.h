@@ -21,7 +21,8 @@ class TokenAuth {
       : store_(store), clock_(clock), admin_token_(std::move(admin_token)) {}
 
   // The agent name the bearer token belongs to. Unauthenticated (401) when the header is missing
-  // or the token is unknown or revoked; PermissionDenied (403) for the admin token.
+  // or the token is unknown or revoked; PermissionDenied (403) for the admin token, or when a
+  // verified TLS client certificate names another agent (its CN must be the agent name).
   Result<std::string> AuthenticateAgent(const http::ServerRequest& request) const;
   // kAdminPrincipal for the admin token. Unauthenticated (401) when missing or unknown;
   // PermissionDenied (403) for a valid agent token.

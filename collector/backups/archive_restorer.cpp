@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "collector/config.h"
+#include "common/wire/backup.h"
 
 namespace beacon::collector::backups {
 namespace {
@@ -93,6 +94,10 @@ ArchiveRestorer::VersionOutcome ArchiveRestorer::Advance(int64_t version_id, int
   if (version.state == kVersionDeleted) {
     return {Outcome::kFailed,
             "version " + std::to_string(version_id) + " was deleted before it could be restored"};
+  }
+  if (Status own = wire::CheckObjectKeyOwner(version.agent, version.version.key); !own.ok()) {
+    // The restore request would use the collector's credentials on another agent's object.
+    return {Outcome::kFailed, "archive restore refused: " + own.message()};
   }
   Result<objstore::StorageClass> storage_class =
       objstore::ParseStorageClass(version.version.storage_class);

@@ -8,9 +8,11 @@
 #include <filesystem>
 #include <optional>
 #include <utility>
+#include <vector>
 
 #include "collector/api/query_api.h"
 #include "common/cloud/objstore/object_store.h"
+#include "common/json/parse.h"
 #include "common/wire/backup.h"
 #include "common/wire/wire.h"
 
@@ -62,8 +64,7 @@ struct RestoreRequest {
 };
 
 Result<RestoreRequest> ParseRestoreRequest(const std::string& body, int64_t now_ms) {
-  nlohmann::json j = nlohmann::json::parse(body, nullptr, false);
-  if (j.is_discarded()) return Status::InvalidArgument("malformed JSON body");
+  BEACON_ASSIGN_OR_RETURN(nlohmann::json j, ParseJsonBody(body));
   if (!j.is_object()) return Status::InvalidArgument("body: expected an object");
   for (const auto& [key, value] : j.items()) {
     if (key != "host" && key != "path" && key != "version" && key != "at" && key != "to") {
@@ -236,7 +237,10 @@ void BackupsApi::Register(http::HttpServer& server) {
   server.Route("POST", "/api/v1/restores", admin_with_body, bind(&BackupsApi::CreateRestore));
   server.Route("GET", "/api/v1/commands", admin, bind(&BackupsApi::ListCommands));
   server.Route("GET", "/api/v1/commands/{id}", admin, bind(&BackupsApi::GetCommand));
-  server.Route("GET", "/api/v1/agent/commands", agent, bind(&BackupsApi::PollCommands));
+  server.RouteAsync("GET", "/api/v1/agent/commands", agent,
+                    [this](http::ServerRequest& request, http::Responder respond) {
+                      PollCommands(request, std::move(respond));
+                    });
   server.Route("POST", "/api/v1/agent/commands/{id}", agent_with_body,
                bind(&BackupsApi::UpdateCommand));
 }
@@ -357,60 +361,146 @@ http::ServerResponse BackupsApi::ListCommands(http::ServerRequest& request) {
   return JsonOk({{"commands", std::move(list)}});
 }
 
-http::ServerResponse BackupsApi::PollCommands(http::ServerRequest& request) {
+namespace {
+
+http::ServerResponse PollReply(const std::vector<StoredCommand>& commands, bool come_back_later) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const StoredCommand& c : commands) list.push_back(wire::CommandToJson(c.ToWire()));
+  http::ServerResponse response = JsonOk({{"commands", std::move(list)}});
+  // The server closes the connection of a Retry-After reply: the agent holds no slot meanwhile.
+  if (come_back_later) response.headers.Set("Retry-After", std::to_string(kPollRetryAfterSeconds));
+  return response;
+}
+
+}  // namespace
+
+BackupsApi::BackupsApi(Catalog* catalog, const TokenAuth* auth, const Clock* clock,
+                       BackupsApiOptions options)
+    : catalog_(catalog), auth_(auth), clock_(clock), options_(std::move(options)) {
+  catalog_->SetCommandListener([this] {
+    {
+      std::lock_guard<std::mutex> lock(park_mutex_);
+      commands_changed_ = true;
+    }
+    park_cv_.notify_one();
+  });
+  park_thread_ = std::thread([this] { ServeParkedPolls(); });
+}
+
+BackupsApi::~BackupsApi() {
+  catalog_->SetCommandListener(nullptr);
+  {
+    std::lock_guard<std::mutex> lock(park_mutex_);
+    stopping_ = true;
+  }
+  park_cv_.notify_one();
+  if (park_thread_.joinable()) park_thread_.join();
+}
+
+void BackupsApi::PollCommands(http::ServerRequest& request, http::Responder respond) {
   auto it = request.query.find("wait");
   Result<int64_t> wait_ms = ParsePollWait(it == request.query.end() ? "" : it->second);
-  if (!wait_ms.ok()) return http::ServerResponse::Error(400, wait_ms.status().message());
-  const std::string& agent = request.principal;
-  // The wait is measured on the steady clock: it bounds how long a worker thread is held, which
-  // must not depend on wall-clock jumps (or on a test's fake clock).
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(*wait_ms);
+  if (!wait_ms.ok()) {
+    respond(http::ServerResponse::Error(400, wait_ms.status().message()));
+    return;
+  }
+  // The wait is measured on the steady clock: it must not depend on wall-clock jumps (or on a
+  // test's fake clock).
+  ClaimOrPark(request.principal,
+              std::chrono::steady_clock::now() + std::chrono::milliseconds(*wait_ms),
+              std::move(respond));
+}
 
-  auto reply = [](const std::vector<StoredCommand>& commands, bool early) {
-    nlohmann::json list = nlohmann::json::array();
-    for (const StoredCommand& c : commands) list.push_back(wire::CommandToJson(c.ToWire()));
-    http::ServerResponse response = JsonOk({{"commands", std::move(list)}});
-    if (early) response.headers.Set("Retry-After", std::to_string(kPollRetryAfterSeconds));
-    return response;
-  };
-
-  bool counted = false;
-  struct Release {
-    std::atomic<int>* waiting;
-    bool* counted;
-    ~Release() {
-      if (*counted) waiting->fetch_sub(1);
+void BackupsApi::ClaimOrPark(const std::string& agent,
+                             std::chrono::steady_clock::time_point deadline,
+                             http::Responder respond) {
+  // Read the generation before claiming: a command created after the claim changes it, so the
+  // parked poll is looked at again instead of missing it.
+  const uint64_t generation = catalog_->CommandGeneration(agent);
+  Result<std::vector<StoredCommand>> claimed =
+      catalog_->ClaimCommands(agent, clock_->NowMs(), kCommandsPerPoll);
+  if (!claimed.ok()) {
+    spdlog::error("GET /api/v1/agent/commands of agent {}: catalog error: {}", agent,
+                  claimed.status().ToString());
+    respond(http::ServerResponse::Error(503, "backup catalog unavailable"));
+    return;
+  }
+  if (!claimed->empty()) {
+    spdlog::info("{} command(s) delivered to agent {}", claimed->size(), agent);
+    respond(PollReply(*claimed, false));
+    return;
+  }
+  if (std::chrono::steady_clock::now() >= deadline) {
+    respond(PollReply({}, false));
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(park_mutex_);
+    if (!stopping_ && static_cast<int>(parked_.size()) < options_.max_waiting_polls) {
+      parked_.push_back(ParkedPoll{agent, generation, deadline, respond});
+      waiting_polls_ = static_cast<int>(parked_.size());
+      park_cv_.notify_one();
+      return;
     }
-  } release{&waiting_polls_, &counted};
+  }
+  spdlog::debug("command poll of agent {} answered at once: {} polls already waiting", agent,
+                options_.max_waiting_polls);
+  respond(PollReply({}, true));
+}
 
+void BackupsApi::ServeParkedPolls() {
+  std::unique_lock<std::mutex> lock(park_mutex_);
   while (true) {
-    // Read the generation before claiming: a command created after the claim changes it, so
-    // the wait below returns at once instead of missing it.
-    const uint64_t generation = catalog_->CommandGeneration(agent);
-    Result<std::vector<StoredCommand>> claimed =
-        catalog_->ClaimCommands(agent, clock_->NowMs(), kCommandsPerPoll);
-    if (!claimed.ok()) return CatalogError(request, claimed.status());
-    if (!claimed->empty()) {
-      spdlog::info("{} command(s) delivered to agent {}", claimed->size(), agent);
-      return reply(*claimed, false);
-    }
-    const auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (remaining.count() <= 0) return reply({}, false);
-    if (!counted) {
-      // Each waiting poll holds a server worker thread; past the cap the agent is told to come
-      // back later rather than starving every other route.
-      if (waiting_polls_.fetch_add(1) >= options_.max_waiting_polls) {
-        waiting_polls_.fetch_sub(1);
-        spdlog::debug("command poll of agent {} answered at once: {} polls already waiting", agent,
-                      options_.max_waiting_polls);
-        return reply({}, true);
+    const bool stopping = stopping_;
+    commands_changed_ = false;
+    // Decide each parked poll's fate under the lock, answer outside it (answering may claim).
+    std::vector<std::pair<ParkedPoll, PollEnd>> due;
+    auto next_deadline = std::chrono::steady_clock::time_point::max();
+    const auto now = std::chrono::steady_clock::now();
+    for (auto it = parked_.begin(); it != parked_.end();) {
+      Catalog::WaitOutcome outcome =
+          catalog_->WaitForCommands(it->agent, it->generation, std::chrono::milliseconds(0));
+      std::optional<PollEnd> end;
+      if (stopping || outcome == Catalog::WaitOutcome::kShutDown) {
+        end = PollEnd::kShutDown;
+      } else if (outcome == Catalog::WaitOutcome::kChanged) {
+        end = PollEnd::kCommands;
+      } else if (now >= it->deadline) {
+        end = PollEnd::kTimedOut;
       }
-      counted = true;
+      if (end) {
+        due.emplace_back(std::move(*it), *end);
+        it = parked_.erase(it);
+      } else {
+        next_deadline = std::min(next_deadline, it->deadline);
+        ++it;
+      }
     }
-    if (catalog_->WaitForCommands(agent, generation, remaining) ==
-        Catalog::WaitOutcome::kShutDown) {
-      return reply({}, true);
+    waiting_polls_ = static_cast<int>(parked_.size());
+    if (!due.empty()) {
+      lock.unlock();
+      for (auto& [poll, end] : due) {
+        switch (end) {
+          case PollEnd::kCommands:
+            ClaimOrPark(poll.agent, poll.deadline, std::move(poll.respond));
+            break;
+          case PollEnd::kTimedOut:
+            poll.respond(PollReply({}, false));
+            break;
+          case PollEnd::kShutDown:
+            poll.respond(PollReply({}, true));
+            break;
+        }
+      }
+      lock.lock();
+      continue;
+    }
+    if (stopping) return;
+    auto wake = [this] { return stopping_ || commands_changed_; };
+    if (next_deadline == std::chrono::steady_clock::time_point::max()) {
+      park_cv_.wait(lock, wake);
+    } else {
+      park_cv_.wait_until(lock, next_deadline, wake);
     }
   }
 }
@@ -419,9 +509,10 @@ http::ServerResponse BackupsApi::UpdateCommand(http::ServerRequest& request) {
   const std::string& text = request.path_params["id"];
   std::optional<int64_t> id = ParseId(text);
   if (!id) return http::ServerResponse::Error(400, "invalid command id '" + text + "'");
-  nlohmann::json body = nlohmann::json::parse(request.body, nullptr, false);
-  if (body.is_discarded()) return http::ServerResponse::Error(400, "malformed JSON body");
-  Result<wire::CommandUpdate> update = wire::CommandUpdateFromJson(body);
+  // Bounded parsing matters here: the update's result is copied and dumped recursively.
+  Result<nlohmann::json> body = ParseJsonBody(request.body);
+  if (!body.ok()) return http::ErrorResponse(body.status());
+  Result<wire::CommandUpdate> update = wire::CommandUpdateFromJson(*body);
   if (!update.ok()) return http::ServerResponse::Error(400, update.status().message());
   Result<StoredCommand> updated =
       catalog_->UpdateCommand(request.principal, *id, *update, clock_->NowMs());

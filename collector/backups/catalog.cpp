@@ -83,6 +83,17 @@ CREATE INDEX commands_agent_state ON commands(agent, state);
 CREATE INDEX commands_state ON commands(state);
 )sql";
 
+// Retention (Catalog::Prune) finds finished commands and actions and deleted versions by age,
+// and a version's commands and seqs by version.
+const char kSchemaV2[] = R"sql(
+CREATE INDEX commands_finished_updated ON commands(updated_ms)
+  WHERE state IN ('succeeded', 'failed');
+CREATE INDEX commands_version ON commands(version_id, state);
+CREATE INDEX actions_finished_updated ON actions(updated_ms) WHERE state != 'pending';
+CREATE INDEX versions_deleted_updated ON versions(updated_ms) WHERE state = 'deleted';
+CREATE INDEX version_seqs_version ON version_seqs(version_id);
+)sql";
+
 constexpr char kVersionColumns[] =
     "id, agent, seq, set_name, path, size, mtime_ns, mode, uid, gid, owner, grp, sha256, "
     "stored_size, store, key, storage_class, key_id, created_ms, state, restore_state, "
@@ -198,7 +209,7 @@ bool IsKnownCommandState(const std::string& state) {
 }
 
 const std::vector<store::Migration>& Catalog::Migrations() {
-  static const std::vector<store::Migration> kMigrations = {{1, kSchemaV1}};
+  static const std::vector<store::Migration> kMigrations = {{1, kSchemaV1}, {2, kSchemaV2}};
   return kMigrations;
 }
 
@@ -548,12 +559,11 @@ Result<std::vector<StoredCommand>> Catalog::ClaimCommands(const std::string& age
   std::lock_guard<std::mutex> lock(mutex_);
   store::Transaction tx(*db_);
   BEACON_RETURN_IF_ERROR(tx.status());
-  BEACON_ASSIGN_OR_RETURN(
-      store::Statement select,
-      db_->Prepare(std::string("SELECT ") + kCommandColumns +
-                   " FROM commands WHERE agent = ?1 AND (state = 'queued' OR "
-                   "(state IN ('delivered', 'running') AND updated_ms <= ?2)) "
-                   "ORDER BY id LIMIT ?3"));
+  BEACON_ASSIGN_OR_RETURN(store::Statement select,
+                          db_->Prepare(std::string("SELECT ") + kCommandColumns +
+                                       " FROM commands WHERE agent = ?1 AND (state = 'queued' OR "
+                                       "(state IN ('delivered', 'running') AND updated_ms <= ?2)) "
+                                       "ORDER BY id LIMIT ?3"));
   select.Bind(1, agent).Bind(2, now_ms - kCommandRedeliverAfterMs).Bind(3, max);
   BEACON_ASSIGN_OR_RETURN(std::vector<StoredCommand> claimed, CollectCommands(select));
   BEACON_ASSIGN_OR_RETURN(
@@ -676,11 +686,19 @@ Status Catalog::SetCommandState(int64_t id, const std::string& state, const std:
 // ---- Waiting ----
 
 void Catalog::NotifyAgent(const std::string& agent) {
+  std::function<void()> listener;
   {
     std::lock_guard<std::mutex> lock(wait_mutex_);
     ++generations_[agent];
+    listener = listener_;
   }
   wait_cv_.notify_all();
+  if (listener) listener();
+}
+
+void Catalog::SetCommandListener(std::function<void()> listener) {
+  std::lock_guard<std::mutex> lock(wait_mutex_);
+  listener_ = std::move(listener);
 }
 
 uint64_t Catalog::CommandGeneration(const std::string& agent) {
@@ -702,11 +720,14 @@ Catalog::WaitOutcome Catalog::WaitForCommands(const std::string& agent, uint64_t
 }
 
 void Catalog::WakeAllWaiters() {
+  std::function<void()> listener;
   {
     std::lock_guard<std::mutex> lock(wait_mutex_);
     shut_down_ = true;
+    listener = listener_;
   }
   wait_cv_.notify_all();
+  if (listener) listener();
 }
 
 Result<Catalog::Counts> Catalog::GetCounts() {
@@ -721,6 +742,70 @@ Result<Catalog::Counts> Catalog::GetCounts() {
     *out = row ? stmt.ColumnInt(0) : 0;
   }
   return counts;
+}
+
+// ---- Retention ----
+
+Result<CatalogPruneResult> Catalog::Prune(int64_t cutoff_ms, const std::atomic<bool>* cancel) {
+  CatalogPruneResult pruned;
+  auto cancelled = [cancel] { return cancel != nullptr && cancel->load(); };
+  // Chunks of kChunk rows per transaction, so ingest and command polls wait at most one chunk.
+  constexpr int kChunk = 500;
+  auto select_ids = [&](const char* sql) -> Result<std::vector<int64_t>> {
+    BEACON_ASSIGN_OR_RETURN(store::Statement s, db_->Prepare(sql));
+    s.Bind(1, cutoff_ms).Bind(2, kChunk);
+    std::vector<int64_t> ids;
+    while (true) {
+      BEACON_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      ids.push_back(s.ColumnInt(0));
+    }
+    return ids;
+  };
+  auto delete_by = [&](const char* sql, const std::vector<int64_t>& ids) -> Result<int64_t> {
+    BEACON_ASSIGN_OR_RETURN(store::Statement s, db_->Prepare(sql));
+    int64_t changes = 0;
+    for (int64_t id : ids) {
+      s.Reset();
+      s.Bind(1, id);
+      BEACON_RETURN_IF_ERROR(s.Run());
+      changes += db_->Changes();
+    }
+    return changes;
+  };
+  // Deletes chunk after chunk of the rows `select` finds until fewer than a chunk are left.
+  auto prune = [&](const char* select, const std::vector<const char*>& deletes,
+                   int64_t* count) -> Status {
+    while (!cancelled()) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      store::Transaction tx(*db_);
+      BEACON_RETURN_IF_ERROR(tx.status());
+      BEACON_ASSIGN_OR_RETURN(std::vector<int64_t> ids, select_ids(select));
+      for (const char* sql : deletes) {
+        BEACON_RETURN_IF_ERROR(delete_by(sql, ids).status());
+      }
+      BEACON_RETURN_IF_ERROR(tx.Commit());
+      *count += static_cast<int64_t>(ids.size());
+      if (ids.size() < static_cast<size_t>(kChunk)) break;
+    }
+    return Status::Ok();
+  };
+  BEACON_RETURN_IF_ERROR(
+      prune("SELECT id FROM commands WHERE state IN ('succeeded', 'failed') AND updated_ms < ?1 "
+            "LIMIT ?2",
+            {"DELETE FROM commands WHERE id = ?1"}, &pruned.commands));
+  BEACON_RETURN_IF_ERROR(
+      prune("SELECT id FROM actions WHERE state != 'pending' AND updated_ms < ?1 LIMIT ?2",
+            {"DELETE FROM actions WHERE id = ?1"}, &pruned.actions));
+  // A deleted version goes with whatever still names it, except a command still to run.
+  BEACON_RETURN_IF_ERROR(prune(
+      "SELECT v.id FROM versions v WHERE v.state = 'deleted' AND v.updated_ms < ?1 AND "
+      "NOT EXISTS (SELECT 1 FROM commands c WHERE c.version_id = v.id AND "
+      "c.state NOT IN ('succeeded', 'failed')) LIMIT ?2",
+      {"DELETE FROM actions WHERE version_id = ?1", "DELETE FROM commands WHERE version_id = ?1",
+       "DELETE FROM version_seqs WHERE version_id = ?1", "DELETE FROM versions WHERE id = ?1"},
+      &pruned.versions));
+  return pruned;
 }
 
 Status Catalog::Ping() {

@@ -4,9 +4,11 @@
 // separate mutex so a long-poll never holds the database lock while it waits.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -129,6 +131,13 @@ struct StoredCommand {
   wire::Command ToWire() const { return wire::Command{id, kind, args}; }
 };
 
+// What one retention pass deleted.
+struct CatalogPruneResult {
+  int64_t commands = 0;  // succeeded or failed commands
+  int64_t actions = 0;   // done or failed lifecycle actions
+  int64_t versions = 0;  // deleted versions (with the actions, commands and seqs naming them)
+};
+
 class Catalog {
  public:
   // Opens (creating the file and its directory if needed) and applies the schema migrations.
@@ -219,6 +228,20 @@ class Catalog {
                               std::chrono::milliseconds timeout);
   // Ends every current and future wait at once (collector shutdown).
   void WakeAllWaiters();
+  // Called (outside every lock of the catalog) whenever a generation changes or the waiters
+  // are woken for shutdown, so a waiter without a thread of its own (BackupsApi's parked polls)
+  // can look again. Empty: none. Set it before, and clear it after, any concurrent use.
+  void SetCommandListener(std::function<void()> listener);
+
+  // ---- Retention ----
+  // Deletes commands that succeeded or failed, and lifecycle actions that are done or failed,
+  // last updated before cutoff_ms (a failed action still being retried is updated at every
+  // attempt); then versions marked deleted before it, with every action, finished command and
+  // (agent, seq) naming them (a replay of such an old backup.version event would count as new).
+  // Queued, delivered and running commands, pending actions, stored versions and deleted
+  // versions a command still to run names are never deleted. Works in chunks; stops early when
+  // *cancel is set.
+  Result<CatalogPruneResult> Prune(int64_t cutoff_ms, const std::atomic<bool>* cancel = nullptr);
 
   struct Counts {
     int64_t versions = 0;  // stored and deleted
@@ -243,6 +266,7 @@ class Catalog {
   std::condition_variable wait_cv_;
   std::map<std::string, uint64_t> generations_;  // GUARDED_BY(wait_mutex_)
   bool shut_down_ = false;                       // GUARDED_BY(wait_mutex_)
+  std::function<void()> listener_;               // GUARDED_BY(wait_mutex_)
 };
 
 }  // namespace beacon::collector::backups

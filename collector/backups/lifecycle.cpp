@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "collector/config.h"
+#include "common/wire/backup.h"
 
 namespace beacon::collector::backups {
 namespace {
@@ -205,6 +206,13 @@ Result<LifecycleRunReport> LifecycleRunner::RunOnce(bool dry_run) {
       // Not planned: acting on a class we cannot read could archive twice or not at all.
       spdlog::warn("lifecycle: version {} ({}:{}) has unknown storage class '{}', skipped", v.id,
                    v.agent, v.version.path, v.version.storage_class);
+      continue;
+    }
+    if (Status own = wire::CheckObjectKeyOwner(v.agent, v.version.key); !own.ok()) {
+      // Never plan with the collector's credentials on an object the agent does not own: such
+      // an entry predates the ingest check (collector/ingest/) or was edited by hand.
+      spdlog::warn("lifecycle: version {} ({}:{}) skipped: {}", v.id, v.agent, v.version.path,
+                   own.message());
       continue;
     }
     by_id[v.id] = &v;

@@ -7,9 +7,11 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
+#include <limits>
 #include <utility>
 #include <vector>
 
+#include "collector/config.h"
 #include "common/compress/zstd.h"
 #include "common/wire/backup.h"
 #include "common/wire/wire.h"
@@ -110,6 +112,7 @@ http::ServerResponse IngestHandler::Handle(http::ServerRequest& request) {
 
   wire::DecodeLimits decode_limits;
   decode_limits.max_records = static_cast<size_t>(limits_.max_records);
+  decode_limits.max_json_values = static_cast<size_t>(limits_.max_json_values);
   Result<wire::Batch> batch = wire::DecodeBatch(*body, decode_limits);
   if (!batch.ok()) {
     const int status = http::HttpStatusFor(batch.status());
@@ -130,7 +133,17 @@ http::ServerResponse IngestHandler::Handle(http::ServerRequest& request) {
         "token belongs to agent '" + request.principal + "', batch claims '" + batch->agent + "'");
   }
 
-  Result<IngestResult> stored = store_->IngestBatch(*batch, clock_->NowMs());
+  // Everything the batch asks of the catalog is checked before anything is stored: one record
+  // naming another agent's object refuses the whole batch (the agent cannot have made it).
+  const int64_t now_ms = clock_->NowMs();
+  int64_t clamped_created = 0;
+  Result<Versions> versions = ReadBackupVersions(*batch, now_ms, &clamped_created);
+  if (!versions.ok()) {
+    return Reject(request, 403, "foreign_object", versions.status().message());
+  }
+  const int64_t clamped_ts = ClampRecordTimestamps(&*batch, now_ms);
+
+  Result<IngestResult> stored = store_->IngestBatch(*batch, now_ms);
   if (!stored.ok()) {
     // The agent keeps the batch in its spool and retries; the store error is ours to log.
     metrics_->RecordRejected("store_unavailable");
@@ -138,7 +151,7 @@ http::ServerResponse IngestHandler::Handle(http::ServerRequest& request) {
                   request.principal, stored.status().ToString());
     return http::ServerResponse::Error(503, "store unavailable");
   }
-  Status catalogued = CatalogBackupVersions(*batch, clock_->NowMs());
+  Status catalogued = CatalogBackupVersions(batch->agent, *versions, now_ms);
   if (!catalogued.ok()) {
     // Not acknowledged: the agent re-sends the batch, the events are duplicates by then and the
     // catalog entries are added on that pass.
@@ -158,6 +171,7 @@ http::ServerResponse IngestHandler::Handle(http::ServerRequest& request) {
       return http::ServerResponse::Error(503, "alert store unavailable");
     }
   }
+  ReportClockSkew(*batch, clamped_ts, clamped_created, now_ms);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   metrics_->RecordBatch(stored->samples_accepted, stored->events_accepted, stored->ack.duplicates,
@@ -168,10 +182,15 @@ http::ServerResponse IngestHandler::Handle(http::ServerRequest& request) {
   return http::ServerResponse::Json(200, wire::EncodeAck(stored->ack));
 }
 
-Status IngestHandler::CatalogBackupVersions(const wire::Batch& batch, int64_t now_ms) {
-  if (catalog_ == nullptr) return Status::Ok();
-  std::vector<std::pair<uint64_t, wire::BackupVersion>> versions;
-  for (const wire::Record& record : batch.records) {
+Result<IngestHandler::Versions> IngestHandler::ReadBackupVersions(const wire::Batch& batch,
+                                                                  int64_t now_ms,
+                                                                  int64_t* clamped) {
+  Versions versions;
+  if (catalog_ == nullptr) return versions;
+  const int64_t oldest_ms = limits_.events_retention_ms > 0 ? now_ms - limits_.events_retention_ms
+                                                            : std::numeric_limits<int64_t>::min();
+  for (size_t i = 0; i < batch.records.size(); ++i) {
+    const wire::Record& record = batch.records[i];
     if (record.type != wire::RecordType::kEvent || record.event.kind != wire::kBackupVersionKind) {
       continue;
     }
@@ -184,15 +203,84 @@ Status IngestHandler::CatalogBackupVersions(const wire::Batch& batch, int64_t no
                    batch.agent, version.status().message());
       continue;
     }
+    // The lifecycle and archive restores act on this key with the collector's credentials.
+    if (Status own = wire::CheckVersionKey(batch.agent, *version); !own.ok()) {
+      return Status::PermissionDenied("records[" + std::to_string(i) +
+                                      "] (backup.version): " + own.message());
+    }
+    // A created_ms of 0 would have the lifecycle delete the version at once, one in the future
+    // would keep it the newest forever; the receive time is what the collector knows for sure.
+    if (version->created_ms > now_ms || version->created_ms < oldest_ms) {
+      version->created_ms = now_ms;
+      ++*clamped;
+    }
     versions.emplace_back(record.seq, std::move(*version));
   }
+  return versions;
+}
+
+int64_t IngestHandler::ClampRecordTimestamps(wire::Batch* batch, int64_t now_ms) const {
+  int64_t clamped = 0;
+  for (wire::Record& record : batch->records) {
+    const int64_t retention = record.type == wire::RecordType::kSample
+                                  ? limits_.samples_retention_ms
+                                  : limits_.events_retention_ms;
+    const bool too_old = retention > 0 && record.ts_ms < now_ms - retention;
+    if (too_old || record.ts_ms > now_ms + kMaxFutureSkewMs) {
+      record.ts_ms = now_ms;
+      ++clamped;
+    }
+  }
+  return clamped;
+}
+
+void IngestHandler::ReportClockSkew(const wire::Batch& batch, int64_t clamped_ts,
+                                    int64_t clamped_created, int64_t now_ms) {
+  metrics_->RecordClampedTimestamps(clamped_ts, clamped_created);
+  {
+    std::lock_guard<std::mutex> lock(skew_mutex_);
+    if (clamped_ts + clamped_created == 0) {
+      skew_reported_.erase(batch.agent);  // a clean batch ends the streak
+      return;
+    }
+    if (!skew_reported_.insert(batch.agent).second) return;
+  }
+  // sent_at is the agent's clock at the moment of sending: the best measure of its offset.
+  const int64_t offset_ms = batch.sent_at_ms > 0 ? batch.sent_at_ms - now_ms : 0;
+  const std::string offset = batch.sent_at_ms > 0
+                                 ? (offset_ms < 0 ? "" : "+") + FormatDurationMs(offset_ms)
+                                 : "unknown (no sent_at)";
+  wire::Event event;
+  event.kind = std::string(kClockSkewEventKind);
+  event.severity = "warning";
+  event.subject = batch.agent;
+  event.message = "agent " + batch.agent + " sent " + std::to_string(clamped_ts + clamped_created) +
+                  " timestamps outside the accepted window, stored with the receive time; its "
+                  "clock is off by " +
+                  offset;
+  event.data = {{"clamped_ts", clamped_ts},
+                {"clamped_created_ms", clamped_created},
+                {"offset_ms", offset_ms},
+                {"sent_at", batch.sent_at_ms > 0 ? FormatRfc3339(batch.sent_at_ms) : ""},
+                {"received", FormatRfc3339(now_ms)}};
+  spdlog::warn("{}", event.message);
+  if (Status added = store_->AddCollectorEvent(batch.agent, now_ms, event); !added.ok()) {
+    spdlog::error("cannot store the clock event of agent {}: {}", batch.agent, added.ToString());
+    std::lock_guard<std::mutex> lock(skew_mutex_);
+    skew_reported_.erase(batch.agent);  // try again with the next batch
+  }
+}
+
+Status IngestHandler::CatalogBackupVersions(const std::string& agent, const Versions& versions,
+                                            int64_t now_ms) {
+  if (catalog_ == nullptr || versions.empty()) return Status::Ok();
   // One transaction for the whole batch: a burst of 1,000 files costs one fsync, not 1,000.
   BEACON_ASSIGN_OR_RETURN(std::vector<backups::AddVersionResult> added,
-                          catalog_->AddVersions(batch.agent, versions, now_ms));
+                          catalog_->AddVersions(agent, versions, now_ms));
   for (size_t i = 0; i < added.size(); ++i) {
     if (added[i].outcome == backups::AddOutcome::kAdded) {
-      spdlog::debug("catalog: {}:{} version {} ({})", batch.agent, versions[i].second.path,
-                    added[i].id, versions[i].second.sha256.substr(0, 12));
+      spdlog::debug("catalog: {}:{} version {} ({})", agent, versions[i].second.path, added[i].id,
+                    versions[i].second.sha256.substr(0, 12));
     }
   }
   return Status::Ok();

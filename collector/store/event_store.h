@@ -99,6 +99,14 @@ class EventStore {
   // accepted == samples_accepted + events_accepted.
   virtual Result<IngestResult> IngestBatch(const wire::Batch& batch, int64_t now_ms) = 0;
 
+  // Stores an event the collector itself observed about an agent (e.g. its clock is off) among
+  // that agent's events. Its seq is taken below every seq the agent has: -1, -2, ... in the
+  // database, which the API shows as 2^64 - 1, 2^64 - 2, ... (the range above 2^63 that ingest
+  // refuses), so it can never collide with an agent's record. The agent's last seq and totals
+  // are unchanged.
+  virtual Status AddCollectorEvent(const std::string& agent, int64_t ts_ms,
+                                   const wire::Event& event) = 0;
+
   virtual Result<std::vector<AgentInfo>> ListAgents() = 0;
   // NotFound for an agent that never sent a batch.
   virtual Result<AgentInfo> GetAgent(const std::string& name) = 0;

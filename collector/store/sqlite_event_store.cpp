@@ -247,6 +247,20 @@ Result<IngestResult> SqliteEventStore::IngestLocked(const wire::Batch& batch, in
   return result;
 }
 
+Status SqliteEventStore::AddCollectorEvent(const std::string& agent, int64_t ts_ms,
+                                           const wire::Event& event) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  BEACON_ASSIGN_OR_RETURN(
+      store::Statement insert,
+      db_->Prepare("INSERT INTO events(agent, seq, ts_ms, kind, severity, subject, message, "
+                   "data_json) VALUES(?1, (SELECT min(coalesce(min(seq), 0), 0) - 1 FROM events "
+                   "WHERE agent = ?1), ?2, ?3, ?4, ?5, ?6, ?7)"));
+  insert.Bind(1, Text(agent)).Bind(2, ts_ms).Bind(3, Text(event.kind));
+  insert.Bind(4, Text(event.severity)).Bind(5, Text(event.subject)).Bind(6, Text(event.message));
+  insert.Bind(7, Text(event.data.dump()));
+  return insert.Run();
+}
+
 Result<std::vector<AgentInfo>> SqliteEventStore::ListAgents() {
   std::lock_guard<std::mutex> lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(

@@ -25,6 +25,8 @@ class SqliteEventStore final : public EventStore {
   static constexpr int kPruneChunkRows = 2000;
 
   Result<IngestResult> IngestBatch(const wire::Batch& batch, int64_t now_ms) override;
+  Status AddCollectorEvent(const std::string& agent, int64_t ts_ms,
+                           const wire::Event& event) override;
   Result<std::vector<AgentInfo>> ListAgents() override;
   Result<AgentInfo> GetAgent(const std::string& name) override;
   Result<std::vector<LatestValue>> LatestValues(const std::string& agent) override;

@@ -1,7 +1,10 @@
 // JSON forms of the backup catalog record and command-channel messages, strictly decoded.
 #include "common/wire/backup.h"
 
+#include <ctime>
 #include <limits>
+
+#include "common/wire/wire.h"
 
 namespace beacon::wire {
 namespace {
@@ -44,7 +47,116 @@ Status RequireObject(const json& value, const char* what) {
   return Status::Ok();
 }
 
+// Every '/'-separated segment non-empty and neither "." nor "..".
+bool HasOnlyPlainSegments(std::string_view key) {
+  size_t start = 0;
+  while (true) {
+    const size_t end = key.find('/', start);
+    const std::string_view segment =
+        key.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+    if (segment.empty() || segment == "." || segment == "..") return false;
+    if (end == std::string_view::npos) return true;
+    start = end + 1;
+  }
+}
+
+Status NotOwned(std::string_view agent, std::string_view key, const std::string& why) {
+  return Status::PermissionDenied("key '" + std::string(key) + "' is not an object of agent '" +
+                                  std::string(agent) + "' (expected <key_prefix>/" +
+                                  std::string(agent) +
+                                  "/<path>@<time>-<sha256[0:12]>.zst): " + why);
+}
+
+bool IsKeyTimestamp(std::string_view text) {
+  if (text.size() != 16 || text[8] != 'T' || text[15] != 'Z') return false;
+  for (size_t i = 0; i < 15; ++i) {
+    if (i != 8 && (text[i] < '0' || text[i] > '9')) return false;
+  }
+  return true;
+}
+
 }  // namespace
+
+std::string FormatKeyTimestamp(int64_t unix_ms) {
+  time_t secs = static_cast<time_t>(unix_ms / 1000);
+  if (unix_ms < 0 && unix_ms % 1000 != 0) --secs;
+  struct tm tm {};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  strftime(buf, sizeof(buf), "%Y%m%dT%H%M%SZ", &tm);
+  return buf;
+}
+
+std::string MakeObjectKey(std::string_view prefix, std::string_view host, std::string_view path,
+                          int64_t unix_ms, std::string_view sha256_hex, bool encrypted) {
+  while (!path.empty() && path.front() == '/') path.remove_prefix(1);
+  while (!prefix.empty() && prefix.back() == '/') prefix.remove_suffix(1);
+  std::string key;
+  if (!prefix.empty()) {
+    key += prefix;
+    key += '/';
+  }
+  key += host;
+  key += '/';
+  key += path;
+  key += '@';
+  key += FormatKeyTimestamp(unix_ms);
+  key += '-';
+  key += sha256_hex.substr(0, 12);
+  key += encrypted ? ".zst.enc" : ".zst";
+  return key;
+}
+
+bool IsValidKeyPrefix(std::string_view prefix) { return IsValidAgentName(prefix); }
+
+Status CheckObjectKeyOwner(std::string_view agent, std::string_view key) {
+  const size_t first = key.find('/');
+  if (first == std::string_view::npos) return NotOwned(agent, key, "no key_prefix segment");
+  if (!IsValidKeyPrefix(key.substr(0, first))) {
+    return NotOwned(agent, key,
+                    "the key_prefix is not one segment of letters, digits, '_', '.', '-'");
+  }
+  const std::string_view after_prefix = key.substr(first + 1);
+  if (after_prefix.size() <= agent.size() + 1 || after_prefix.substr(0, agent.size()) != agent ||
+      after_prefix[agent.size()] != '/') {
+    return NotOwned(agent, key, "the segment after the key_prefix is not the agent's name");
+  }
+  if (!HasOnlyPlainSegments(key)) {
+    return NotOwned(agent, key, "it has an empty, '.' or '..' segment");
+  }
+  return Status::Ok();
+}
+
+Status CheckVersionKey(std::string_view agent, const BackupVersion& version) {
+  const std::string_view key = version.key;
+  BEACON_RETURN_IF_ERROR(CheckObjectKeyOwner(agent, key));
+  // <prefix>/<agent>/ is followed by the path, '@', 16 timestamp characters, '-', 12 hex digits
+  // and the extension; the path may itself contain '@', so the tail is taken from the end.
+  const std::string_view extension = version.key_id.empty() ? ".zst" : ".zst.enc";
+  const size_t tail = 1 + 16 + 1 + 12 + extension.size();
+  const size_t path_start = key.find('/') + 1 + agent.size() + 1;
+  std::string_view path = version.path;
+  while (!path.empty() && path.front() == '/') path.remove_prefix(1);
+  if (key.size() != path_start + path.size() + tail) {
+    return NotOwned(agent, key, "it does not end in the version's path, time, hash and extension");
+  }
+  if (key.substr(path_start, path.size()) != path) {
+    return NotOwned(agent, key, "it does not name the version's path " + version.path);
+  }
+  const std::string_view suffix = key.substr(path_start + path.size());
+  if (suffix[0] != '@' || !IsKeyTimestamp(suffix.substr(1, 16)) || suffix[17] != '-') {
+    return NotOwned(agent, key, "no @<yyyymmddTHHMMSSZ>- after the path");
+  }
+  if (suffix.substr(18, 12) != std::string_view(version.sha256).substr(0, 12)) {
+    return NotOwned(agent, key, "its hash is not the version's sha256");
+  }
+  if (suffix.substr(30) != extension) {
+    return NotOwned(agent, key,
+                    "it does not end in " + std::string(extension) +
+                        (version.key_id.empty() ? " (not encrypted)" : " (encrypted)"));
+  }
+  return Status::Ok();
+}
 
 json BackupVersionToJson(const BackupVersion& v) {
   return json{{"set", v.set},

@@ -35,6 +35,34 @@ struct BackupVersion {
   int64_t created_ms = 0; // when the upload completed
 };
 
+// ---- Object keys ----
+// An agent's objects are <key_prefix>/<agent>/<path without leading '/'>@<yyyymmddTHHMMSSZ>-
+// <first 12 hex of sha256>.zst (".zst.enc" when encrypted): the second segment names the owner,
+// so the collector can tell whose object a key is without knowing the agent's configuration.
+
+// "20261126T052501Z" for a Unix time in ms (UTC, seconds precision).
+std::string FormatKeyTimestamp(int64_t unix_ms);
+
+// <prefix>/<host>/<path>@<timestamp>-<sha12>.zst[.enc]. Leading '/' of path and trailing '/' of
+// prefix are dropped; an empty prefix gives <host>/... . sha256_hex must be at least 12 long.
+std::string MakeObjectKey(std::string_view prefix, std::string_view host, std::string_view path,
+                          int64_t unix_ms, std::string_view sha256_hex, bool encrypted);
+
+// A key_prefix the collector can attribute: one segment of [A-Za-z0-9_.-], 1 to 128 characters,
+// not starting with '.' or '-' (the rule for agent names).
+bool IsValidKeyPrefix(std::string_view prefix);
+
+// OK when `key` is in `agent`'s part of a store: <one valid prefix segment>/<agent>/<rest> with
+// a non-empty rest and no empty, "." or ".." segment anywhere. PermissionDenied otherwise,
+// naming the key and the expected form. This is what lets the collector act on a key with its
+// own credentials (lifecycle, archive restores).
+Status CheckObjectKeyOwner(std::string_view agent, std::string_view key);
+
+// CheckObjectKeyOwner, and the key is exactly the one the agent forms for this version:
+// <prefix>/<agent>/<version.path>@<timestamp>-<sha256[0:12]>.zst, ".zst.enc" when key_id is set.
+// PermissionDenied naming the mismatch otherwise.
+Status CheckVersionKey(std::string_view agent, const BackupVersion& version);
+
 nlohmann::json BackupVersionToJson(const BackupVersion& version);
 // Strict: every field present with its type; InvalidArgument names the field.
 Result<BackupVersion> BackupVersionFromJson(const nlohmann::json& json);

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "common/clock.h"
+#include "common/json/parse.h"
 
 namespace beacon::wire {
 namespace {
@@ -208,8 +209,11 @@ std::string EncodeBatch(const Batch& batch) {
 }
 
 Result<Batch> DecodeBatch(std::string_view body, const DecodeLimits& limits) {
-  json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return Status::InvalidArgument("body is not valid JSON");
+  // The body was already bounded in bytes by the caller (the collector's ingest limits).
+  JsonLimits json_limits;
+  json_limits.max_bytes = body.size();
+  json_limits.max_values = limits.max_json_values;
+  BEACON_ASSIGN_OR_RETURN(json j, ParseJsonBody(body, json_limits));
   if (!j.is_object()) return FieldError("batch", "expected an object, got " + TypeName(j));
   auto v = j.find("v");
   if (v != j.end() && !(v->is_number_integer() && v->get<int64_t>() == kProtocolVersion)) {
@@ -253,8 +257,10 @@ std::string EncodeAck(const Ack& ack) {
 }
 
 Result<Ack> DecodeAck(std::string_view body) {
-  json j = json::parse(body, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return Status::InvalidArgument("ack is not a JSON object");
+  Result<json> parsed = ParseJson(body);
+  if (!parsed.ok()) return parsed.status().WithContext("ack");
+  json j = std::move(*parsed);
+  if (!j.is_object()) return Status::InvalidArgument("ack is not a JSON object");
   auto at = j.find("acked_through");
   if (at == j.end() || !at->is_number_unsigned()) {
     if (!(at != j.end() && at->is_number_integer() && at->get<int64_t>() >= 0)) {

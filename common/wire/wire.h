@@ -70,6 +70,10 @@ struct DecodeLimits {
   size_t max_string_bytes = 4096;   // metric, kind, subject, label values, message
   size_t max_labels = 32;
   size_t max_data_bytes = 65536;    // serialized event.data
+  // Values in the whole batch text (common/json/parse.h JsonLimits::max_values): bounds the
+  // memory of the parsed tree, which can be ~30 times the text. Nesting is limited to
+  // kDefaultJsonMaxDepth levels, the batch's own three (batch, records, record) included.
+  size_t max_json_values = 1000000;
 };
 
 // Names: metrics, kinds and label keys match [A-Za-z0-9_.:-]{1,200}; agent names match

@@ -10,6 +10,7 @@
 #include <optional>
 #include <utility>
 
+#include "common/json/parse.h"
 #include "common/log/log.h"
 #include "notifier/wecom/checked_node.h"
 
@@ -84,7 +85,8 @@ Reply Classify(const Result<http::HttpResponse>& response) {
   const int status = response->status;
   std::optional<int64_t> code;
   std::string text;
-  const nlohmann::json body = nlohmann::json::parse(response->body, nullptr, false);
+  Result<nlohmann::json> parsed = ParseJson(response->body);
+  const nlohmann::json body = parsed.ok() ? std::move(*parsed) : nlohmann::json();
   if (body.is_object()) {
     if (body.contains("code") && body["code"].is_number_integer()) {
       code = body["code"].get<int64_t>();

@@ -12,6 +12,7 @@
 
 #include "common/crypto/crypto.h"
 #include "common/http/http.h"
+#include "common/json/parse.h"
 #include "common/log/log.h"
 
 namespace beacon::notifier::wecom {
@@ -28,7 +29,8 @@ std::string NormalizeApiUrl(std::string api_url) {
 }
 
 Result<ApiReply> ParseApiReply(const std::string& body) {
-  nlohmann::json parsed = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  Result<nlohmann::json> read = ParseJson(body);
+  nlohmann::json parsed = read.ok() ? std::move(*read) : nlohmann::json();
   if (!parsed.is_object() || !parsed.contains("errcode") ||
       !parsed["errcode"].is_number_integer()) {
     return Status::Unavailable("WeCom reply is not a JSON object with an errcode (" +

@@ -1,9 +1,48 @@
 // Beacon webhook media type (Zabbix 6.0, Duktape ES5): posts the event to beacon-collector's
 // POST /api/v1/alerts/zabbix. BeaconURL and BeaconToken configure it; every other parameter is
-// an event field and is sent as it arrives. The token is never logged or sent in the body.
+// an event field and is sent as it arrives, plus EventTimestamp / EventRecoveryTimestamp (Unix
+// seconds of EventDate / EventRecoveryDate). The token is never logged or sent in the body.
 var Beacon = {
     url: null,
     token: null,
+
+    // Unix seconds of a date as Zabbix writes {EVENT.DATE} {EVENT.TIME} ("2026.11.26 03:20:40",
+    // or a date alone completed by time), or null for anything else (a macro left literal).
+    // Zabbix writes these in the recipient user's time zone, by default the server's own; this
+    // script runs inside the server, so Date reads them in the same zone.
+    timestamp: function (date, time) {
+        var text = typeof date === 'string' ? date.replace(/^\s+|\s+$/g, '') : '',
+            match,
+            local;
+
+        if (/^\d{4}[.-]\d{2}[.-]\d{2}$/.test(text) && typeof time === 'string') {
+            text += ' ' + time.replace(/^\s+|\s+$/g, '');
+        }
+        match = /^(\d{4})[.-](\d{2})[.-](\d{2})[ T](\d{2}):(\d{2}):(\d{2})$/.exec(text);
+        if (match === null || +match[4] > 23 || +match[5] > 59 || +match[6] > 59) {
+            return null;
+        }
+        local = new Date(+match[1], +match[2] - 1, +match[3], +match[4], +match[5], +match[6]);
+        // Date rolls 2026.02.30 over to March: such a date is left to the collector to refuse.
+        if (local.getFullYear() !== +match[1] || local.getMonth() !== +match[2] - 1 ||
+                local.getDate() !== +match[3]) {
+            return null;
+        }
+        return String(Math.floor(local.getTime() / 1000));
+    },
+
+    // Sets event[name] (Unix seconds) from the date parameters unless the event already has one.
+    addTimestamp: function (event, name, date, time) {
+        var seconds;
+
+        if (/^\d+$/.test(String(event[name]))) {
+            return;
+        }
+        seconds = Beacon.timestamp(event[date], event[time]);
+        if (seconds !== null) {
+            event[name] = seconds;
+        }
+    },
 
     // Keeps error texts short enough for the Zabbix alert list.
     excerpt: function (text) {
@@ -53,6 +92,9 @@ try {
             event[name] = params[name];
         }
     }
+    // The collector cannot know the Zabbix server's zone: send the instants as well.
+    Beacon.addTimestamp(event, 'EventTimestamp', 'EventDate', 'EventTime');
+    Beacon.addTimestamp(event, 'EventRecoveryTimestamp', 'EventRecoveryDate', 'EventRecoveryTime');
 
     Beacon.send(event);
     return 'OK';

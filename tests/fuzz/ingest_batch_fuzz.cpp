@@ -8,6 +8,7 @@
 #include <string>
 
 #include "collector/backups/catalog.h"
+#include "collector/config.h"
 #include "collector/ingest/ingest_handler.h"
 #include "collector/metrics.h"
 #include "collector/store/sqlite_event_store.h"
@@ -20,6 +21,9 @@ namespace {
 using beacon::collector::IngestHandler;
 
 constexpr int kRunsPerStore = 2000;  // fresh in-memory stores this often, so memory stays flat
+// 2026-11-26T06:00:00Z, minutes after the seeds' timestamps, so a seed's records fall inside the
+// accepted window and mutations of them fall on either side of it.
+constexpr int64_t kNowMs = 1764136800000;
 
 struct Stores {
   std::unique_ptr<beacon::collector::SqliteEventStore> events;
@@ -42,13 +46,24 @@ Stores OpenStores() {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   beacon::fuzz::QuietLogs();
   if (size < 1) return 0;
-  static beacon::FakeClock clock;
+  static beacon::FakeClock clock(kNowMs);
   static beacon::collector::CollectorMetrics metrics;
   static Stores stores = OpenStores();
   static int runs = 0;
   if (++runs % kRunsPerStore == 0) stores = OpenStores();
 
-  const beacon::collector::IngestLimits limits;  // the collector's defaults
+  // The limits collector/service.cpp builds from a default configuration.
+  static const beacon::collector::IngestLimits limits = [] {
+    const beacon::collector::CollectorConfig config;
+    beacon::collector::IngestLimits l;
+    l.max_body_bytes = config.ingest.max_body_bytes;
+    l.max_decompressed_bytes = config.ingest.max_decompressed_bytes;
+    l.max_records = config.ingest.max_records;
+    l.max_json_values = config.ingest.max_json_values;
+    l.samples_retention_ms = config.store.retention.samples_ms;
+    l.events_retention_ms = config.store.retention.events_ms;
+    return l;
+  }();
   IngestHandler handler(stores.events.get(), /*auth=*/nullptr, &metrics, &clock, limits,
                         stores.catalog.get());
   beacon::http::ServerRequest request;

@@ -29,6 +29,10 @@ class CheckingAlertSink final : public collector::alerts::AlertSink {
     for (const auto& [name, value] : input.tags) {
       FUZZ_CHECK(IsValidUtf8(name) && IsValidUtf8(value));
     }
+    if (source_ == "zabbix") {
+      // zabbix.h: Message is stored with LF line ends only (CRLF and CR become LF).
+      FUZZ_CHECK(input.message.find('\r') == std::string::npos);
+    }
     if (source_ == "splunk") {
       // splunk.h: the stored payload never carries the session key or a configuration value
       // whose name says token, password or secret.

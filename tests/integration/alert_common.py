@@ -50,7 +50,7 @@ def robot_receiver(name, wecom, key_file=None, extra=""):
 class AlertCollector(harness.Collector):
     """A collector with alerts: the Zabbix and Splunk sources on, the given receivers/routes."""
 
-    def __init__(self, workdir, receivers, routes_yaml="", alerts_extra=""):
+    def __init__(self, workdir, receivers, routes_yaml="", alerts_extra="", zabbix_extra=""):
         self.zabbix_token = "zbx-" + os.urandom(12).hex()
         self.splunk_token = "spl-" + os.urandom(12).hex()
         files = {}
@@ -69,7 +69,7 @@ class AlertCollector(harness.Collector):
   zabbix:
     token_file: {files['zabbix.token']}
     event_url: "https://zabbix.example.test/tr_events.php?triggerid={{trigger_id}}&eventid={{event_id}}"
-  splunk:
+{zabbix_extra}  splunk:
     token_file: {files['splunk.token']}
   receivers:
 {receivers}

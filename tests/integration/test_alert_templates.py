@@ -4,6 +4,7 @@ under the real zabbix_js and posts every event parameter to a recording HTTP ser
 media type's templates + beaconctl post the same event, and the Splunk alert action posts its
 stdin payload and exits with Splunk's codes. stdlib + /usr/bin/python3's yaml."""
 import configparser
+import datetime
 import http.server
 import json
 import os
@@ -15,6 +16,7 @@ import tempfile
 import threading
 import unittest
 import urllib.parse
+import zoneinfo
 
 import yaml
 
@@ -300,10 +302,12 @@ class WebhookScriptTest(unittest.TestCase):
         self.server = Recorder()
         self.addCleanup(self.server.close)
 
-    def run_js(self, params):
-        # -l 4: the script's own debug lines (Zabbix.log(4, ...)) are shown too.
+    def run_js(self, params, server_zone="UTC"):
+        # -l 4: the script's own debug lines (Zabbix.log(4, ...)) are shown too. TZ is the
+        # Zabbix server's zone: the script runs inside the server process.
         return subprocess.run([ZABBIX_JS, "-s", WEBHOOK_JS, "-p", json.dumps(params), "-l", "4",
-                               "-t", "10"], capture_output=True, text=True, timeout=30)
+                               "-t", "10"], capture_output=True, text=True, timeout=30,
+                              env=dict(os.environ, TZ=server_zone))
 
     def assert_token_not_logged(self, output):
         # At debug level 4 Zabbix's engine itself logs the whole parameter object (stock
@@ -312,7 +316,7 @@ class WebhookScriptTest(unittest.TestCase):
         self.assertTrue(all("In zbx_es_execute() param:" in line for line in lines), lines)
         self.assertIn("[ Beacon webhook ]", output)
 
-    def check_forwarded(self, captured):
+    def check_forwarded(self, captured, added):
         params = dict(captured, BeaconURL=self.server.url + "/", BeaconToken=TOKEN)
         r = self.run_js(params)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
@@ -324,14 +328,46 @@ class WebhookScriptTest(unittest.TestCase):
         self.assertEqual(request["headers"]["authorization"], "Bearer " + TOKEN)
         self.assertEqual(request["headers"]["content-type"], "application/json")
         self.assertNotIn(TOKEN.encode(), request["body"])
-        self.assertEqual(json.loads(request["body"]), captured)
+        # Every parameter as it arrived, plus the instants of the dates (server in UTC here).
+        self.assertEqual(json.loads(request["body"]), dict(captured, **added))
         self.assert_token_not_logged(r.stdout + r.stderr)
 
     def test_problem_posts_every_captured_parameter(self):
-        self.check_forwarded(CAPTURED_PROBLEM)
+        # 2026-11-26T03:20:40Z; the recovery date is a literal macro: no recovery timestamp.
+        self.check_forwarded(CAPTURED_PROBLEM, {"EventTimestamp": "1795663240"})
 
     def test_recovery_posts_every_captured_parameter(self):
-        self.check_forwarded(CAPTURED_RECOVERY)
+        self.check_forwarded(CAPTURED_RECOVERY, {"EventTimestamp": "1795663240",
+                                                 "EventRecoveryTimestamp": "1795663510"})
+
+    def posted_times(self, params, server_zone):
+        """The EventTimestamp / EventRecoveryTimestamp the script posted (None when absent)."""
+        self.server.requests.clear()
+        r = self.run_js(dict(params, BeaconURL=self.server.url, BeaconToken=TOKEN), server_zone)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        body = json.loads(self.server.requests[-1]["body"])
+        return body.get("EventTimestamp"), body.get("EventRecoveryTimestamp")
+
+    def test_timestamps_are_the_dates_read_in_the_server_zone(self):
+        dates = ["2026.11.26 03:20:40", "2026.07.01 12:00:00", "2026-03-29 01:59:59"]
+        for zone in ("UTC", "Asia/Shanghai", "Europe/Berlin", "America/New_York"):
+            for date in dates:
+                wall = datetime.datetime.strptime(date.replace("-", "."), "%Y.%m.%d %H:%M:%S")
+                expected = str(int(wall.replace(tzinfo=zoneinfo.ZoneInfo(zone)).timestamp()))
+                params = dict(CAPTURED_RECOVERY, EventDate=date, EventRecoveryDate=date)
+                self.assertEqual(self.posted_times(params, zone), (expected, expected),
+                                 (zone, date))
+        # {EVENT.DATE} and {EVENT.TIME} in separate parameters.
+        params = dict(CAPTURED_PROBLEM, EventDate="2026.11.26", EventTime="03:20:40")
+        self.assertEqual(self.posted_times(params, "Asia/Shanghai"), ("1795634440", None))
+        # A timestamp the media type already sends is kept.
+        params = dict(CAPTURED_PROBLEM, EventTimestamp="1700000000")
+        self.assertEqual(self.posted_times(params, "UTC"), ("1700000000", None))
+        # Nothing that is not a real date becomes a time: the collector judges the date itself.
+        for bad in ("{EVENT.DATE} {EVENT.TIME}", "2026.02.30 00:00:00", "2026.11.26 24:00:00",
+                    "26.11.2026 03:20:40", ""):
+            self.assertEqual(self.posted_times(dict(CAPTURED_PROBLEM, EventDate=bad), "UTC"),
+                             (None, None), bad)
 
     def test_collector_error_fails_the_alert_with_status_and_body(self):
         self.server.replies.append((500, '{"error":"alert store unavailable"}'))

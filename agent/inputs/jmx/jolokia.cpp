@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "common/json/parse.h"
+
 namespace beacon::agent::inputs::jmx {
 namespace {
 
@@ -139,10 +141,12 @@ std::string BuildJolokiaBulkRead(const std::vector<MBeanQuery>& queries) {
 
 Result<std::vector<QueryResult>> ParseJolokiaBulkResponse(std::string_view body,
                                                           const std::vector<MBeanQuery>& queries) {
-  json parsed = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (parsed.is_discarded()) {
-    return Status::InvalidArgument("Jolokia response is not JSON: '" + Snippet(body) + "'");
+  Result<json> read = ParseJson(body);
+  if (!read.ok()) {
+    return Status::InvalidArgument("Jolokia response is not JSON (" + read.status().message() +
+                                   "): '" + Snippet(body) + "'");
   }
+  json parsed = std::move(*read);
   if (parsed.is_object() && queries.size() == 1) parsed = json::array({parsed});
   if (!parsed.is_array()) {
     return Status::InvalidArgument("Jolokia bulk response is not a JSON array");
@@ -158,12 +162,12 @@ Result<std::vector<QueryResult>> ParseJolokiaBulkResponse(std::string_view body,
 }
 
 Result<QueryResult> ParseJolokiaReadResponse(std::string_view body, const MBeanQuery& query) {
-  json parsed = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (parsed.is_discarded() || !parsed.is_object()) {
+  Result<json> parsed = ParseJson(body);
+  if (!parsed.ok() || !parsed->is_object()) {
     return Status::InvalidArgument("Jolokia response is not a JSON object: '" + Snippet(body) +
                                    "'");
   }
-  return FromReadObject(parsed, query);
+  return FromReadObject(*parsed, query);
 }
 
 }  // namespace beacon::agent::inputs::jmx

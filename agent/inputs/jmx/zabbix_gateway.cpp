@@ -5,6 +5,8 @@
 #include <cctype>
 #include <nlohmann/json.hpp>
 
+#include "common/json/parse.h"
+
 namespace beacon::agent::inputs::jmx {
 namespace {
 
@@ -62,11 +64,12 @@ std::string BuildGatewayRequest(const std::string& jmx_endpoint, const std::stri
 }
 
 Result<std::vector<GatewayItem>> ParseGatewayResponse(std::string_view body, size_t expected_keys) {
-  json parsed = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (parsed.is_discarded() || !parsed.is_object()) {
+  Result<json> read = ParseJson(body);
+  if (!read.ok() || !read->is_object()) {
     return Status::InvalidArgument("Java gateway response is not a JSON object: '" + Snippet(body) +
                                    "'");
   }
+  const json& parsed = *read;
   auto response = parsed.find("response");
   if (response == parsed.end() || !response->is_string()) {
     return Status::InvalidArgument("Java gateway response has no \"response\" field");
@@ -102,10 +105,12 @@ Result<std::vector<GatewayItem>> ParseGatewayResponse(std::string_view body, siz
 }
 
 Result<std::vector<std::string>> ParseBeansDiscovery(std::string_view value) {
-  json parsed = json::parse(value, nullptr, /*allow_exceptions=*/false);
-  if (parsed.is_discarded()) {
-    return Status::InvalidArgument("discovery value is not JSON: '" + Snippet(value) + "'");
+  Result<json> read = ParseJson(value);
+  if (!read.ok()) {
+    return Status::InvalidArgument("discovery value is not JSON (" + read.status().message() +
+                                   "): '" + Snippet(value) + "'");
   }
+  json& parsed = *read;
   // 6.0 wraps rows in {"data":[...]}; jmx.get returns the bare array.
   const json* rows = &parsed;
   if (parsed.is_object() && parsed.contains("data")) rows = &parsed["data"];

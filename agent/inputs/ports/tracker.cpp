@@ -5,6 +5,8 @@
 #include <charconv>
 #include <nlohmann/json.hpp>
 
+#include "common/json/parse.h"
+
 namespace beacon::agent::inputs::ports {
 namespace {
 
@@ -167,10 +169,11 @@ std::string PortTracker::SaveState() const {
 }
 
 Status PortTracker::RestoreState(std::string_view json_text) {
-  nlohmann::json state = nlohmann::json::parse(json_text, nullptr, /*allow_exceptions=*/false);
-  if (state.is_discarded() || !state.is_object()) {
+  Result<nlohmann::json> parsed = ParseJson(json_text);
+  if (!parsed.ok() || !parsed->is_object()) {
     return Status::Corruption("ports state is not a JSON object");
   }
+  const nlohmann::json& state = *parsed;
   if (state.value("version", 0) != kStateVersion) {
     return Status::Corruption("ports state has an unknown version");
   }

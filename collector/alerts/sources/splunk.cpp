@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "common/clock.h"
+#include "common/json/parse.h"
 #include "common/strings.h"
 
 namespace beacon::collector::alerts {
@@ -29,7 +30,8 @@ std::string TruncateUtf8(std::string_view text, size_t max_bytes) {
   return std::string(text.substr(0, cut)) + "\xE2\x80\xA6";
 }
 
-// A result field as text: strings as they are, multi-value fields joined with ",".
+// A result field as text: strings as they are, multi-value fields joined with ",". Recurses
+// per nesting level: ParseSplunkAlert refuses bodies deeper than kDefaultJsonMaxDepth first.
 std::string FieldText(const nlohmann::json& value) {
   if (value.is_string()) return value.get<std::string>();
   if (value.is_null()) return "";
@@ -169,6 +171,12 @@ std::optional<Severity> SplunkSeverity(int level) {
 
 Result<AlertInput> ParseSplunkAlert(const nlohmann::json& body, const SplunkSourceConfig& config) {
   if (!body.is_object()) return Status::InvalidArgument("body: expected a JSON object");
+  // FieldText, dump() and the copy into input.raw recurse per level. ParseJson already bounds
+  // bodies from the API; a tree built any other way is checked here, without recursion.
+  if (JsonDepth(body) > kDefaultJsonMaxDepth) {
+    return Status::InvalidArgument("body: JSON nested deeper than " +
+                                   std::to_string(kDefaultJsonMaxDepth) + " levels");
+  }
   BEACON_ASSIGN_OR_RETURN(std::optional<std::string> sid, StringMember(body, "sid"));
   if (!sid) return Status::InvalidArgument("missing sid");
   if (sid->size() > kMaxSidBytes) return Status::InvalidArgument("sid: longer than 512 bytes");

@@ -8,6 +8,7 @@
 #include <string>
 #include <utility>
 
+#include "common/json/parse.h"
 #include "common/strings.h"
 
 namespace beacon::collector::alerts {
@@ -85,10 +86,13 @@ void AddTag(std::map<std::string, std::string>* tags, std::string name, std::str
 // ("svc:demo, env:prod", a tag without value written alone).
 Status ParseTags(const std::string& text, std::map<std::string, std::string>* tags) {
   if (text.front() == '[') {
-    nlohmann::json list = nlohmann::json::parse(text, nullptr, false);
-    if (list.is_discarded() || !list.is_array()) {
-      return Status::InvalidArgument("EventTags: malformed JSON tag list");
+    Result<nlohmann::json> parsed = ParseJson(text);
+    if (!parsed.ok()) {
+      return Status::InvalidArgument("EventTags: malformed JSON tag list: " +
+                                     parsed.status().message());
     }
+    const nlohmann::json& list = *parsed;
+    if (!list.is_array()) return Status::InvalidArgument("EventTags: malformed JSON tag list");
     for (const nlohmann::json& item : list) {
       auto tag = item.is_object() ? item.find("tag") : item.end();
       if (!item.is_object() || tag == item.end() || !tag->is_string()) {
@@ -118,13 +122,43 @@ Status ParseTags(const std::string& text, std::map<std::string, std::string>* ta
   return Status::Ok();
 }
 
+// Unix seconds as the webhook script computes them (EventTimestamp, EventRecoveryTimestamp).
+Result<int64_t> ParseZabbixTimestamp(const char* name, const std::string& text) {
+  // Up to year 9999: a larger number is not a time a Zabbix server can have written.
+  constexpr int64_t kMaxSeconds = 253402300799;
+  int64_t seconds = -1;
+  if (AllDigits(text)) {
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
+    if (ec != std::errc() || end != text.data() + text.size()) seconds = -1;
+  }
+  if (seconds <= 0 || seconds > kMaxSeconds) {
+    return Status::InvalidArgument(std::string(name) + ": expected Unix seconds, got '" + text +
+                                   "'");
+  }
+  return seconds * 1000;
+}
+
+// Media types imported from YAML send their message templates with CRLF line ends; the alert
+// keeps LF only (a lone CR, which no renderer shows as a break, becomes LF too).
+std::string NormalizeLineEnds(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '\r') {
+      out += text[i];
+    } else if (i + 1 >= text.size() || text[i + 1] != '\n') {
+      out += '\n';
+    }
+  }
+  return out;
+}
+
 void ReplaceAll(std::string* text, std::string_view from, std::string_view to) {
   for (size_t pos = text->find(from); pos != std::string::npos;
        pos = text->find(from, pos + to.size())) {
     text->replace(pos, from.size(), to);
   }
 }
-
 
 }  // namespace
 
@@ -200,16 +234,23 @@ Result<AlertInput> ParseZabbixAlert(const nlohmann::json& params, const ZabbixSo
   if (trigger_id) input.tags.emplace("trigger_id", *trigger_id);
 
   BEACON_ASSIGN_OR_RETURN(std::optional<std::string> subject, Param(params, "Subject"));
-  input.title = subject ? *subject : "Zabbix event " + event_id + " on " + input.host;
+  input.title =
+      subject ? NormalizeLineEnds(*subject) : "Zabbix event " + event_id + " on " + input.host;
   BEACON_ASSIGN_OR_RETURN(std::optional<std::string> message, Param(params, "Message"));
-  if (message) input.message = *message;
+  if (message) input.message = NormalizeLineEnds(*message);
 
+  // The instant the webhook script computed inside the Zabbix server wins; the wall-clock date
+  // (old scripts, the script media type) is read in server_tz.
   const bool recovery = input.status == AlertStatus::kResolved;
+  const char* timestamp_name = recovery ? "EventRecoveryTimestamp" : "EventTimestamp";
   const char* date_name = recovery ? "EventRecoveryDate" : "EventDate";
+  BEACON_ASSIGN_OR_RETURN(std::optional<std::string> timestamp, Param(params, timestamp_name));
   BEACON_ASSIGN_OR_RETURN(std::optional<std::string> date, Param(params, date_name));
   BEACON_ASSIGN_OR_RETURN(std::optional<std::string> time,
                           Param(params, recovery ? "EventRecoveryTime" : "EventTime"));
-  if (date) {
+  if (timestamp) {
+    BEACON_ASSIGN_OR_RETURN(input.event_ms, ParseZabbixTimestamp(timestamp_name, *timestamp));
+  } else if (date) {
     BEACON_ASSIGN_OR_RETURN(input.event_ms, ParseZabbixTime(date_name, *date, time, server_tz));
   }
 

@@ -24,11 +24,14 @@ bool IsUnexpandedZabbixMacro(std::string_view value);
 
 // Parses the webhook parameters (a JSON object of strings; numbers are accepted too).
 // EventValue "1" is a problem (firing), "0" its recovery (resolved, event time from
-// EventRecoveryDate/EventRecoveryTime). Dates ("2026.11.26 03:20:40", or EventDate "2026.11.26"
-// plus EventTime "03:20:40") are wall-clock times of the Zabbix server in `server_tz`; an absent
-// date leaves event_ms 0 (the time of receipt).
+// EventRecoveryDate/EventRecoveryTime). The event time is EventTimestamp (recovery:
+// EventRecoveryTimestamp), Unix seconds that templates/zabbix/beacon_webhook.js computes inside
+// the Zabbix server; without it, dates ("2026.11.26 03:20:40", or EventDate "2026.11.26" plus
+// EventTime "03:20:40") are wall-clock times read in `server_tz` (alerts.zabbix.timezone). No
+// time at all leaves event_ms 0 (the time of receipt). Subject and Message keep LF line ends
+// only (CRLF and CR become LF); `raw` is the parameters as received.
 // Errors: InvalidArgument naming the parameter (missing or malformed EventID, EventValue,
-// HostName, EventNSeverity, EventTags, dates; EventSource other than "0" (trigger events));
+// HostName, EventNSeverity, EventTags, timestamps, dates; EventSource other than "0");
 // FailedPrecondition(kZabbixUpdateIgnored) for an update operation.
 Result<AlertInput> ParseZabbixAlert(const nlohmann::json& params, const ZabbixSourceConfig& config,
                                     const TimeZone& server_tz);

@@ -168,6 +168,17 @@ TEST_F(BackupConfigTest, ZstdLevelRange) {
               "8: backup.sets[0].zstd_level: must be between 1 and 19, got 20");
 }
 
+TEST_F(BackupConfigTest, KeyPrefixIsOneSegmentSoTheCollectorCanTellTheOwner) {
+  // With "backups/web-01" as a prefix, agent db-01's keys would look like web-01's objects.
+  ExpectError(Load("      key_prefix: backups/web-01\n"),
+              "8: backup.sets[0].key_prefix: 'backups/web-01' must be one segment of letters, "
+              "digits, '_', '.', '-' (no '/')");
+  ExpectError(Load("      key_prefix: ..\n"),
+              "8: backup.sets[0].key_prefix: '..' must be one segment of letters, digits, '_', "
+              "'.', '-' (no '/')");
+  EXPECT_TRUE(Load("      key_prefix: beacon-prod_2\n").ok());
+}
+
 TEST_F(BackupConfigTest, UnreadableKeyFile) {
   ExpectError(Load("      encryption:\n        key_file: missing.key\n"),
               "9: backup.sets[0].encryption.key_file: cannot read " +

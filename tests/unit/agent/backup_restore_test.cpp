@@ -107,13 +107,14 @@ class RestoreTest : public ::testing::Test {
   }
 
   Status Restore(const wire::BackupVersion& v, const std::string& target, uint64_t chunk = 8 * 1024,
-                 RestoreProgressFn progress = nullptr) {
+                 RestoreProgressFn progress = nullptr, bool allow_setid = false) {
     wire::RestoreArgs args;
     args.version = v;
     args.target = target;
     RestoreOptions options;
     options.roots = {root_};
     options.chunk_bytes = chunk;
+    options.allow_setid = allow_setid;
     return RestoreVersion(args, store_, options, progress);
   }
 
@@ -150,6 +151,25 @@ TEST_F(RestoreTest, RangedDownloadCreatesParentsAndReportsProgress) {
   ASSERT_EQ(stat(target.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 0604u);
   EXPECT_EQ(st.st_mtim.tv_sec, 1'600'000'000);
+}
+
+TEST_F(RestoreTest, SetIdBitsAreRemovedUnlessAllowed) {
+  wire::BackupVersion v = Store("#!/bin/sh\necho hi\n");
+  v.mode = 06755;
+  const std::string stripped = root_ + "/stripped";
+  ASSERT_TRUE(Restore(v, stripped).ok());
+  struct stat st {};
+  ASSERT_EQ(stat(stripped.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0755u);
+
+  const std::string kept = root_ + "/kept";
+  ASSERT_TRUE(Restore(v, kept, 8 * 1024, nullptr, /*allow_setid=*/true).ok());
+  ASSERT_EQ(stat(kept.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 06755u);
+
+  EXPECT_EQ(RestoredMode(0104755, false), 0755u);   // file type bits never pass either
+  EXPECT_EQ(RestoredMode(0101755, false), 01755u);  // sticky is not a set-id bit
+  EXPECT_EQ(RestoredMode(0102750, true), 02750u);
 }
 
 TEST_F(RestoreTest, ReplacesAnExistingFileAtomically) {

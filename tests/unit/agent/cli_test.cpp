@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -96,6 +97,12 @@ TEST_F(CliTest, EmitOneEvent) {
   EXPECT_EQ(Run({"emit", "-c", config_, "--kind", "x", "--severity", "urgent"}), 2);
   EXPECT_NE(err_.str().find("severity 'urgent' is not one of"), std::string::npos);
   EXPECT_EQ(Run({"emit", "-c", config_, "--kind", "x", "--data", "[1]"}), 2);
+  // Deep nesting is refused while parsing (common/json/parse.h), before anything dumps it.
+  const std::string deep = "{\"x\":" + std::string(100000, '[') + std::string(100000, ']') + "}";
+  err_.str("");
+  EXPECT_EQ(Run({"emit", "-c", config_, "--kind", "x", "--data", deep}), 2);
+  EXPECT_EQ(err_.str(),
+            "emit: --data is not valid JSON: JSON nested deeper than 64 levels at byte 68\n");
   EXPECT_EQ(Spooled().size(), 1u);
 }
 
@@ -107,7 +114,9 @@ TEST_F(CliTest, EmitStdinAppendsEveryGoodLineAndNamesBadOnes) {
     if (i == 1200) input += "{not json}\n";
   }
   EXPECT_EQ(Run({"emit", "-c", config_, "--stdin"}, input), 1);
-  EXPECT_EQ(err_.str(), "stdin:1202: not valid JSON\n");
+  const std::string errors = err_.str();
+  EXPECT_EQ(errors.rfind("stdin:1202: not valid JSON: invalid JSON at byte 2: ", 0), 0u) << errors;
+  EXPECT_EQ(std::count(errors.begin(), errors.end(), '\n'), 1);
   EXPECT_NE(out_.str().find("spooled 2500 records"), std::string::npos);
   auto records = Spooled();
   ASSERT_EQ(records.size(), 2500u);
@@ -117,6 +126,61 @@ TEST_F(CliTest, EmitStdinAppendsEveryGoodLineAndNamesBadOnes) {
       EXPECT_EQ(records[i].seq, records[i - 1].seq + 1);
     }
   }
+}
+
+TEST_F(CliTest, EmitIntoASpoolFullOfEventsFailsSayingWhy) {
+  std::ofstream(config_) << "agent:\n  name: cli-test\n  data_dir: data\nlog:\n  level: warn\n"
+                            "spool:\n  max_event_bytes: 1MiB\n";
+  const std::string message(4000, 'm');
+  // 50 events of about 4KB per run: the runs succeed until about 1MiB of events is waiting.
+  int runs = 0;
+  int code = 0;
+  for (; runs < 20; ++runs) {
+    std::string input;
+    for (int i = 0; i < 50; ++i) {
+      input += R"({"kind":"load.test","subject":"n)" + std::to_string(runs * 50 + i) +
+               R"(","message":")" + message + "\"}\n";
+    }
+    code = Run({"emit", "-c", config_, "--stdin"}, input);
+    if (code != 0) break;
+  }
+  EXPECT_EQ(code, 1);
+  EXPECT_EQ(runs, 5);  // 250 events fit in 1MiB, 300 do not
+  const size_t spooled = Spooled().size();
+  EXPECT_EQ(spooled, 250u);
+  EXPECT_EQ(
+      err_.str().rfind("emit: spool " + (dir_ / "data" / "spool.db").string() + " is full: ", 0),
+      0u)
+      << err_.str();
+  EXPECT_NE(err_.str().find(" bytes of events are waiting for the collector and "
+                            "spool.max_event_bytes is 1048576"),
+            std::string::npos)
+      << err_.str();
+  EXPECT_NE(err_.str().find("(0 records were spooled before this)"), std::string::npos)
+      << err_.str();
+
+  // About 23KB are left: an event with 40KB of data does not fit.
+  const std::string data = R"({"blob":")" + std::string(40000, 'b') + "\"}";
+  EXPECT_EQ(Run({"emit", "-c", config_, "--kind", "deploy.finished", "--data", data}), 1);
+  EXPECT_EQ(out_.str(), "");
+  EXPECT_NE(err_.str().find("emit: spool "), std::string::npos) << err_.str();
+  EXPECT_NE(err_.str().find("nothing was stored"), std::string::npos) << err_.str();
+  EXPECT_EQ(Spooled().size(), spooled);
+}
+
+TEST_F(CliTest, CheckWarnsWhenCollectorInsecureIsUsed) {
+  std::ofstream(config_) << "agent:\n  name: cli-test\ncollector:\n  url: http://10.1.2.3:8470\n"
+                            "  insecure: true\n";
+  EXPECT_EQ(Run({"check", "-c", config_}), 0);
+  EXPECT_NE(err_.str().find("warning: collector.insecure is true: the agent token and every "
+                            "record go to http://10.1.2.3:8470 unencrypted"),
+            std::string::npos)
+      << err_.str();
+  // Where it changes nothing, nothing is said.
+  std::ofstream(config_) << "agent:\n  name: cli-test\ncollector:\n  url: https://10.1.2.3:8470\n"
+                            "  insecure: true\n";
+  EXPECT_EQ(Run({"check", "-c", config_}), 0);
+  EXPECT_EQ(err_.str().find("warning"), std::string::npos) << err_.str();
 }
 
 TEST(ParseEventLine, AcceptsTheDocumentedShapeOnly) {
@@ -138,6 +202,11 @@ TEST(ParseEventLine, AcceptsTheDocumentedShapeOnly) {
   EXPECT_EQ(ParseEventLine(R"({"kind":"a","data":[1]})").status().message(),
             "data must be a JSON object");
   EXPECT_EQ(ParseEventLine("[]").status().message(), "expected a JSON object");
+  EXPECT_EQ(ParseEventLine(R"({"kind":"a","data":{"x":)" + std::string(100000, '[') +
+                           std::string(100000, ']') + "}}")
+                .status()
+                .message(),
+            "not valid JSON: JSON nested deeper than 64 levels at byte 86");
 }
 
 }  // namespace

@@ -382,6 +382,14 @@ TEST_F(CommandChannelTest, MalformedReplyIsAFailureNotACrash) {
             std::string::npos);
 }
 
+TEST_F(CommandChannelTest, DeeplyNestedReplyIsAFailureNotACrash) {
+  collector_.Script(200, R"({"commands":[{"id":12,"kind":"restore","args":{"x":)" +
+                             std::string(100000, '[') + std::string(100000, ']') + "}}]}");
+  auto channel = NewChannel();
+  EXPECT_EQ(channel->PollOnce().outcome, CommandChannel::PollResult::Outcome::kFailed);
+  EXPECT_TRUE(collector_.updates().empty());
+}
+
 TEST_F(CommandChannelTest, StopDuringALongPollReturnsWithoutWaitingForTheCollector) {
   auto channel = NewChannel();
   std::thread runner([&] { channel->Run(); });

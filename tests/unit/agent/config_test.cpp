@@ -85,6 +85,53 @@ TEST(AgentConfig, DisabledInputStaysListed) {
   EXPECT_FALSE(cfg->inputs[0].enabled);
 }
 
+TEST(AgentConfig, PlainHttpIsForLoopbackUnlessInsecureIsSet) {
+  auto defaults = LoadAgentConfigFromString("", "x.yaml");
+  ASSERT_TRUE(defaults.ok()) << defaults.status().ToString();
+  EXPECT_FALSE(defaults->collector.insecure);
+  for (const char* url : {"http://127.0.0.1:8470", "http://127.3.4.5", "http://localhost:8470/",
+                          "http://LOCALHOST", "http://[::1]:8470", "http://u@127.0.0.1:1/x",
+                          "https://collector.example.com", "https://10.0.0.5:8470"}) {
+    auto cfg = LoadAgentConfigFromString(std::string("collector:\n  url: ") + url + "\n", "x.yaml");
+    EXPECT_TRUE(cfg.ok()) << url << ": " << cfg.status().ToString();
+    EXPECT_FALSE(SendsInClearOverTheNetwork(url)) << url;
+  }
+  for (const char* url :
+       {"http://10.0.0.5:8470", "http://collector.example.com", "http://[2001:db8::1]:8470",
+        "http://128.0.0.1", "http://127.0.0.1.nip.io", "http://localhost.example.com",
+        "http://127.0.0.1@evil.example/"}) {
+    auto cfg = LoadAgentConfigFromString(std::string("collector:\n  url: ") + url + "\n", "x.yaml");
+    EXPECT_FALSE(cfg.ok()) << url << " was accepted";
+    EXPECT_TRUE(SendsInClearOverTheNetwork(url)) << url;
+    auto allowed = LoadAgentConfigFromString(
+        std::string("collector:\n  url: ") + url + "\n  insecure: true\n", "x.yaml");
+    ASSERT_TRUE(allowed.ok()) << url << ": " << allowed.status().ToString();
+    EXPECT_TRUE(allowed->collector.insecure);
+  }
+}
+
+TEST(AgentConfig, RestoreAllowSetIdIsOffUnlessSet) {
+  auto defaults = LoadAgentConfigFromString("", "x.yaml");
+  ASSERT_TRUE(defaults.ok()) << defaults.status().ToString();
+  EXPECT_FALSE(defaults->restore.allow_setid);
+  auto set = LoadAgentConfigFromString("restore:\n  allow_setid: true\n", "x.yaml");
+  ASSERT_TRUE(set.ok()) << set.status().ToString();
+  EXPECT_TRUE(set->restore.allow_setid);
+  auto unknown = LoadAgentConfigFromString("restore:\n  allow_suid: true\n", "x.yaml");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.status().message(),
+            "x.yaml:2: restore.allow_suid: unknown key (known here: allow_setid)");
+}
+
+TEST(AgentConfig, SpoolEventCapDefaultsTo1GiB) {
+  auto defaults = LoadAgentConfigFromString("", "x.yaml");
+  ASSERT_TRUE(defaults.ok()) << defaults.status().ToString();
+  EXPECT_EQ(defaults->spool.max_event_bytes, int64_t{1} << 30);
+  auto set = LoadAgentConfigFromString("spool:\n  max_event_bytes: 64MiB\n", "x.yaml");
+  ASSERT_TRUE(set.ok()) << set.status().ToString();
+  EXPECT_EQ(set->spool.max_event_bytes, int64_t{64} << 20);
+}
+
 struct RuleCase {
   const char* file;
   const char* expected;  // after "<path>:"
@@ -110,6 +157,12 @@ INSTANTIATE_TEST_SUITE_P(
                  "3: inputs.system.interval: must be at least 1s, got '500ms'"},
         RuleCase{"spool_max_bytes_min.yaml",
                  "2: spool.max_bytes: must be at least 1MiB, got '512KiB'"},
+        RuleCase{"spool_max_event_bytes_min.yaml",
+                 "2: spool.max_event_bytes: must be at least 1MiB, got '64KiB'"},
+        RuleCase{"insecure_url.yaml",
+                 "2: collector.url: 'http://collector.example.com:8470' would send the agent "
+                 "token and every record unencrypted to a host that is not loopback; use "
+                 "https://, or set collector.insecure: true to allow it"},
         RuleCase{"bad_agent_name.yaml",
                  "2: agent.name: 'web 01' is not a valid agent name (letters, digits, '_', '.', "
                  "'-'; at most 128; not starting with '.' or '-')"},

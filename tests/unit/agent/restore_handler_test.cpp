@@ -257,6 +257,22 @@ TEST_F(RestoreHandlerEndToEndTest, WritesTheVerifiedFileBelowTheRoot) {
                                          ", sha256 verified");
 }
 
+TEST_F(RestoreHandlerEndToEndTest, ASetIdFileIsRestoredWithoutItsSetIdBitsAndSaysSo) {
+  wire::BackupVersion version = StoreContent("#!/bin/sh\nexec id\n");
+  version.mode = 04755;
+  RestoreOptions options;
+  options.roots = {root_.string()};
+  RestoreHandler handler({{"oss-main", &store_}}, options, clock_);
+  const std::string target = (root_ / "bin/tool").string();
+  ASSERT_TRUE(handler.Handle(RestoreCommand(version, target), Recorder()).ok());
+  EXPECT_EQ(fs::status(target).permissions() & fs::perms::mask, static_cast<fs::perms>(0755));
+  ASSERT_FALSE(reports_.empty());
+  EXPECT_NE(reports_.back().message.find(
+                "; set-user-ID/set-group-ID bits removed (restore.allow_setid is off)"),
+            std::string::npos)
+      << reports_.back().message;
+}
+
 TEST_F(RestoreHandlerEndToEndTest, TargetOutsideTheRestoreRootsIsRefusedAndNotWritten) {
   wire::BackupVersion version = StoreContent("secret: 1\n");
   RestoreOptions options;

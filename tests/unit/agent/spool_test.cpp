@@ -1,5 +1,6 @@
 // Spool: seq allocation and payloads, peek/ack, the cap (oldest samples dropped, events
-// never), persistence across reopen, seeding of new spools, and concurrent appenders.
+// never), the event cap (refused or dropped and counted), persistence across reopen, seeding of
+// new spools, and concurrent appenders.
 #include "agent/spool/spool.h"
 
 #include <gtest/gtest.h>
@@ -176,6 +177,107 @@ TEST_F(SpoolTest, EventsAreKeptEvenAboveTheCap) {
   EXPECT_EQ(spool->Stats()->dropped_samples_total, 1);
 }
 
+TEST_F(SpoolTest, EventCapRefusesTheWholeAppendWithAClearError) {
+  options_.max_event_bytes = 1000;
+  auto spool = Open();
+  int stored = 0;
+  while (true) {
+    auto r = spool->Append({Event("deploy.done", std::to_string(stored))});
+    if (!r.ok()) {
+      EXPECT_EQ(r.status().code(), StatusCode::kResourceExhausted);
+      const std::string& m = r.status().message();
+      EXPECT_NE(m.find("spool " + options_.path + " is full: "), std::string::npos) << m;
+      EXPECT_NE(m.find("bytes of events are waiting for the collector and "
+                       "spool.max_event_bytes is 1000"),
+                std::string::npos)
+          << m;
+      EXPECT_NE(m.find("nothing was stored"), std::string::npos) << m;
+      break;
+    }
+    ++stored;
+    ASSERT_LT(stored, 100) << "the cap never refused";
+  }
+  auto stats = spool->Stats();
+  EXPECT_EQ(stats->pending_records, stored);
+  EXPECT_LE(stats->pending_event_bytes, 1000);
+  EXPECT_EQ(stats->pending_event_bytes, stats->pending_bytes);
+  // Refused, not dropped: the caller was told, so nothing is counted.
+  EXPECT_EQ(stats->dropped_events_total, 0);
+  // A mixed append is refused whole: its sample is not stored either.
+  EXPECT_FALSE(spool->Append({Sample("x", 1), Event("one.more")}).ok());
+  EXPECT_EQ(spool->Stats()->pending_records, stored);
+  // Samples alone are still taken, and events again once the collector acknowledged some.
+  EXPECT_TRUE(spool->Append({Sample("x", 1)}).ok());
+  auto peeked = spool->Peek(2, 1 << 20);
+  ASSERT_TRUE(spool->Ack(peeked->back().seq).ok());
+  EXPECT_TRUE(spool->Append({Event("after.ack")}).ok());
+}
+
+TEST_F(SpoolTest, EventCapDropsAndCountsInputEventsButKeepsTheirSamples) {
+  options_.max_event_bytes = 1000;
+  auto spool = Open();
+  int64_t seqs_returned = 0;
+  for (int i = 0; i < 30; ++i) {
+    auto r = spool->Append({Event("port.unexpected", std::to_string(i)), Sample("s", i)},
+                           EventCapPolicy::kDropEvents);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    seqs_returned += static_cast<int64_t>(r->size());
+  }
+  auto stats = spool->Stats();
+  EXPECT_LE(stats->pending_event_bytes, 1000);
+  EXPECT_GT(stats->dropped_events_total, 0);
+  EXPECT_EQ(stats->pending_records + stats->dropped_events_total, 60);
+  EXPECT_EQ(seqs_returned, stats->pending_records);
+  int samples = 0;
+  uint64_t previous = 0;
+  auto all = spool->Peek(1000, 1 << 30);
+  ASSERT_TRUE(all.ok());
+  for (const auto& r : *all) {
+    EXPECT_EQ(r.seq, previous == 0 ? r.seq : previous + 1);  // no gap left by a dropped event
+    previous = r.seq;
+    if (r.type == wire::RecordType::kSample) ++samples;
+  }
+  EXPECT_EQ(samples, 30);
+
+  // The count survives a restart and is reported until marked.
+  const int64_t dropped = stats->dropped_events_total;
+  spool.reset();
+  spool = Open();
+  EXPECT_EQ(spool->Stats()->dropped_events_total, dropped);
+  auto report = spool->PendingDroppedReport();
+  ASSERT_TRUE(report.ok() && report->has_value());
+  EXPECT_EQ((*report)->newly_dropped_events, dropped);
+  EXPECT_EQ((*report)->events_total, dropped);
+  EXPECT_EQ((*report)->newly_dropped, 0);
+  EXPECT_TRUE(spool->PendingDroppedReport()->has_value());  // not marked yet
+  ASSERT_TRUE(spool->MarkDroppedReported(**report).ok());
+  EXPECT_FALSE(spool->PendingDroppedReport()->has_value());
+}
+
+TEST_F(SpoolTest, ASpoolFromBeforeTheEventCapCountsItsEventsOnOpen) {
+  {
+    auto spool = Open();
+    ASSERT_TRUE(spool->Append({Event("old.one"), Sample("s", 1), Event("old.two")}).ok());
+  }
+  const int64_t event_bytes = Open()->Stats()->pending_event_bytes;
+  ASSERT_GT(event_bytes, 0);
+  {
+    // Back to schema 1, as an agent before spool.max_event_bytes left it.
+    auto db = store::Database::Open(options_.path);
+    ASSERT_TRUE(db.ok());
+    for (const char* sql :
+         {"DROP TRIGGER records_event_after_insert", "DROP TRIGGER records_event_after_delete",
+          "DELETE FROM meta WHERE key IN ('pending_event_bytes', 'dropped_events_total', "
+          "'dropped_events_reported')",
+          "UPDATE schema_version SET version = 1"}) {
+      ASSERT_TRUE((*db)->Exec(sql).ok()) << sql;
+    }
+  }
+  auto spool = Open();
+  EXPECT_EQ(spool->Stats()->pending_event_bytes, event_bytes);
+  EXPECT_EQ(spool->Stats()->dropped_events_total, 0);
+}
+
 TEST_F(SpoolTest, ReopenKeepsRecordsAndSeqsIncreasing) {
   uint64_t last = 0;
   {
@@ -194,17 +296,19 @@ TEST_F(SpoolTest, ReopenKeepsRecordsAndSeqsIncreasing) {
 TEST_F(SpoolTest, DroppedReportOncePerGrowth) {
   options_.max_bytes = 300;
   auto spool = Open();
-  EXPECT_FALSE(spool->TakeDroppedReport()->has_value());
+  EXPECT_FALSE(spool->PendingDroppedReport()->has_value());
   for (int i = 0; i < 10; ++i) ASSERT_TRUE(spool->Append({Sample("metric.name", i)}).ok());
   const int64_t total = spool->Stats()->dropped_samples_total;
   ASSERT_GT(total, 0);
-  auto report = spool->TakeDroppedReport();
+  auto report = spool->PendingDroppedReport();
   ASSERT_TRUE(report.ok() && report->has_value());
   EXPECT_EQ((*report)->newly_dropped, total);
   EXPECT_EQ((*report)->total, total);
-  EXPECT_FALSE(spool->TakeDroppedReport()->has_value());
+  EXPECT_EQ((*report)->newly_dropped_events, 0);
+  ASSERT_TRUE(spool->MarkDroppedReported(**report).ok());
+  EXPECT_FALSE(spool->PendingDroppedReport()->has_value());
   ASSERT_TRUE(spool->Append({Sample("metric.name", 1)}).ok());
-  auto again = spool->TakeDroppedReport();
+  auto again = spool->PendingDroppedReport();
   ASSERT_TRUE(again->has_value());
   EXPECT_EQ((*again)->newly_dropped, 1);
   EXPECT_EQ((*again)->total, total + 1);

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <deque>
 #include <filesystem>
 
@@ -194,6 +195,30 @@ TEST_F(UplinkTest, DeletesOnlyWhatWasAcknowledged) {
   EXPECT_EQ(spool_->Peek(10, 1 << 20)->front().seq, seqs[5]);
 }
 
+TEST_F(UplinkTest, AnAckBeyondTheBatchDeletesOnlyTheRecordsSent) {
+  auto uplink = NewUplink();
+  auto seqs = AppendSamples(25);  // batches of 10
+  wire::Ack too_far;
+  too_far.acked_through = seqs[24];  // records the collector has never seen
+  http_.script.push_back({200, {}, wire::EncodeAck(too_far)});
+  wire::Ack everything;
+  everything.acked_through = UINT64_MAX;
+  http_.script.push_back({200, {}, wire::EncodeAck(everything)});
+
+  EXPECT_EQ(uplink->Step().outcome, Uplink::Outcome::kSent);
+  EXPECT_EQ(Pending(), 15);
+  EXPECT_EQ(spool_->Peek(10, 1 << 20)->front().seq, seqs[10]);
+  EXPECT_EQ(uplink->Step().outcome, Uplink::Outcome::kSent);
+  EXPECT_EQ(Pending(), 5);
+  EXPECT_EQ(spool_->Peek(10, 1 << 20)->front().seq, seqs[20]);
+  // The unsent five still go out.
+  EXPECT_EQ(uplink->Step().outcome, Uplink::Outcome::kWaiting);
+  clock_.AdvanceMs(1000);
+  EXPECT_EQ(uplink->Step().outcome, Uplink::Outcome::kSent);
+  EXPECT_EQ(http_.Seqs(2), std::vector<uint64_t>(seqs.begin() + 20, seqs.end()));
+  EXPECT_EQ(Pending(), 0);
+}
+
 TEST_F(UplinkTest, ServerErrorRetriesSameRecordsAfterBackoff) {
   auto uplink = NewUplink();
   auto seqs = AppendSamples(10);
@@ -292,6 +317,55 @@ TEST_F(UplinkTest, ReportsDroppedSamplesOnceAfterRecovery) {
   EXPECT_EQ(events, 1);
 }
 
+TEST_F(UplinkTest, ReportsDroppedEventsOnceTheEventCapHasRoomAgain) {
+  spool_options_.max_event_bytes = 2000;
+  auto uplink = NewUplink();
+  AppendSamples(10);  // the oldest: the first batch frees no event room
+  int64_t appended_events = 0;
+  while (spool_->Stats()->dropped_events_total < 5) {
+    wire::Record r;
+    r.type = wire::RecordType::kEvent;
+    r.ts_ms = clock_.NowMs();
+    r.event.kind = "port.unexpected";
+    r.event.subject = "tcp/" + std::to_string(appended_events++);
+    ASSERT_TRUE(spool_->Append({r}, EventCapPolicy::kDropEvents).ok());
+    ASSERT_LT(appended_events, 1000);
+  }
+  const int64_t dropped = spool_->Stats()->dropped_events_total;
+  // The first batch holds only samples: after it the event cap is still reached, so the
+  // report waits (it is not lost) ...
+  EXPECT_EQ(uplink->Step().outcome, Uplink::Outcome::kSent);
+  EXPECT_TRUE(spool_->PendingDroppedReport()->has_value());
+  // ... until sending events made room for it.
+  for (int i = 0; i < 5; ++i) {
+    clock_.AdvanceMs(1000);  // lets each partial tail (incl. the report) flush
+    while (uplink->Step().outcome == Uplink::Outcome::kSent) {
+    }
+  }
+  EXPECT_EQ(Pending(), 0);
+  EXPECT_FALSE(spool_->PendingDroppedReport()->has_value());
+  int reports = 0;
+  for (const auto& request : http_.requests) {
+    for (const auto& r : FakeHttpClient::DecodeBody(request).records) {
+      if (r.type == wire::RecordType::kEvent && r.event.kind == "agent.spool.dropped") {
+        ++reports;
+        EXPECT_EQ(r.event.data["dropped_events"], dropped);
+        EXPECT_EQ(r.event.data["events_total"], dropped);
+        EXPECT_EQ(r.event.data["dropped_samples"], 0);
+        EXPECT_NE(r.event.message.find(std::to_string(dropped) +
+                                       " new events from inputs at spool.max_event_bytes"),
+                  std::string::npos)
+            << r.event.message;
+      }
+      if (r.type == wire::RecordType::kSample &&
+          r.sample.metric == "agent.spool.dropped_events_total") {
+        EXPECT_EQ(r.sample.value, dropped);
+      }
+    }
+  }
+  EXPECT_EQ(reports, 1);
+}
+
 TEST_F(UplinkTest, SelfMetricsDescribeTheSpool) {
   auto uplink = NewUplink();
   AppendSamples(4);
@@ -307,6 +381,8 @@ TEST_F(UplinkTest, SelfMetricsDescribeTheSpool) {
   EXPECT_EQ(values["agent.spool.pending_records"], 4);
   EXPECT_EQ(values["agent.spool.pending_bytes"], bytes);
   EXPECT_EQ(values["agent.spool.dropped_samples_total"], 0);
+  EXPECT_EQ(values["agent.spool.dropped_events_total"], 0);
+  EXPECT_EQ(values.count("agent.spool.dropped_events_total"), 1u);
 }
 
 }  // namespace

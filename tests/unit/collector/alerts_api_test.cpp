@@ -259,6 +259,17 @@ TEST_F(AlertsApiTest, MalformedBodiesAre400AndNothingIsSubmitted) {
   const std::string token = std::string("?token=") + kSplunkToken;
   EXPECT_NE(ErrorOf(PostSplunk("{oops", token), 400).find("malformed JSON"), std::string::npos);
   EXPECT_NE(ErrorOf(PostSplunk("{\"result\":{}}", token), 400).find("sid"), std::string::npos);
+  // Nesting as deep as the test's 4 KiB bodies allow, in a result field and in Zabbix's
+  // EventTags text (tests/integration/test_hostile_json.py sends 200 KB).
+  const std::string deep = std::string(1900, '[') + std::string(1900, ']');
+  EXPECT_EQ(ErrorOf(PostSplunk(R"({"sid":"s1","result":{"f":)" + deep + "}}", token), 400),
+            "malformed JSON body: JSON nested deeper than 64 levels at byte 88");
+  nlohmann::json deep_tags = nlohmann::json::parse(kProblem);
+  deep_tags["EventTags"] = std::string(100, '[') + std::string(100, ']');
+  EXPECT_EQ(ErrorOf(PostZabbix(deep_tags.dump()), 400)
+                .find("EventTags: malformed JSON tag list: "
+                      "JSON nested deeper than 64 levels"),
+            0u);
   EXPECT_EQ(sink_->calls(), 0u);
   EXPECT_TRUE(Alerts().empty());
   // The operator finds why a template's posts are refused in the collector's log.
@@ -315,6 +326,19 @@ TEST_F(AlertsApiTest, ZabbixProblemAndRecovery) {
   other["EventID"] = "25";
   const std::string error = ErrorOf(PostZabbix(other.dump()), 503);
   EXPECT_EQ(error.find("disk"), std::string::npos);  // internals stay in the log
+}
+
+// A report without EventTimestamp (script media type) is read in alerts.zabbix.timezone, not
+// in alerts.timezone (the display zone, Asia/Shanghai by default).
+TEST_F(AlertsApiTest, ZabbixDatesWithoutTimestampAreReadInTheZabbixZone) {
+  AlertsConfig config = Config();
+  config.zabbix.timezone = "UTC";
+  Start(config);
+  http::HttpResponse problem = PostZabbix(kProblem);
+  ASSERT_EQ(problem.status, 200) << problem.body;
+  nlohmann::json alerts = Alerts();
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0]["starts_at"], "2026-11-26T03:20:40.000Z");
 }
 
 TEST_F(AlertsApiTest, SplunkAuthenticatesWithTheQueryToken) {

@@ -85,6 +85,7 @@ TEST(AlertsConfigTest, AbsentSectionGivesDefaultsAndAConsoleReceiver) {
   EXPECT_EQ(cfg.path, "");
   EXPECT_EQ(cfg.max_body_bytes, 256 * 1024);
   EXPECT_TRUE(cfg.zabbix.token.empty());
+  EXPECT_TRUE(cfg.zabbix.timezone.empty());  // alerts.timezone
   EXPECT_TRUE(cfg.splunk.token.empty());
   EXPECT_EQ(cfg.splunk.default_severity, Severity::kAverage);
   EXPECT_TRUE(cfg.routes.empty());
@@ -112,6 +113,7 @@ TEST(AlertsConfigTest, EveryKeyIsRead) {
   zabbix:
     token_env: BEACON_TEST_ZABBIX_TOKEN
     event_url: https://zabbix.example.com/tr_events.php?triggerid={trigger_id}&eventid={event_id}
+    timezone: UTC
   splunk:
     token_env: BEACON_TEST_SPLUNK_TOKEN
     allow_from: [10.0.0.0/8, 192.0.2.7, "2001:db8::/32"]
@@ -166,6 +168,7 @@ TEST(AlertsConfigTest, EveryKeyIsRead) {
   EXPECT_EQ(cfg.zabbix.token.value(), "zabbix-token-0123456789");
   EXPECT_EQ(cfg.zabbix.event_url,
             "https://zabbix.example.com/tr_events.php?triggerid={trigger_id}&eventid={event_id}");
+  EXPECT_EQ(cfg.zabbix.timezone, "UTC");
   EXPECT_EQ(cfg.splunk.token.value(), "splunk-token-0123456789");
   EXPECT_EQ(cfg.splunk.allow_from,
             (std::vector<std::string>{"10.0.0.0/8", "192.0.2.7", "2001:db8::/32"}));
@@ -296,6 +299,8 @@ TEST(AlertsConfigTest, EachRuleReportsItsKeyPathAndLine) {
       {"alerts:\n  routes:\n    - receivers: [console]\n      tags:\n        - \"team\"\n",
        "collector.yaml:5: alerts.routes[0].tags[0]: matcher 'tag:team' has no operator"},
       {"alerts:\n  timezone: Mars/Olympus\n", "collector.yaml:2: alerts.timezone: "},
+      {"alerts:\n  zabbix:\n    timezone: Zabbix/Server\n",
+       "collector.yaml:3: alerts.zabbix.timezone: "},
       {"alerts:\n  routes:\n    - receivers: [console]\n      active:\n"
        "        - days: mon-fri\n          timezone: Nowhere/City\n",
        "collector.yaml:6: alerts.routes[0].active[0].timezone: "},

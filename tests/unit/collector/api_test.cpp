@@ -73,6 +73,7 @@ class CollectorApiTest : public ::testing::Test {
     config.ingest.max_body_bytes = 64 * 1024;
     config.ingest.max_decompressed_bytes = 256 * 1024;
     config.ingest.max_records = 100;
+    config.ingest.max_json_values = 5000;
     service_ = std::make_unique<CollectorService>(config, &clock_);
     Status started = service_->Start();
     ASSERT_TRUE(started.ok()) << started.ToString();
@@ -278,6 +279,21 @@ TEST_F(CollectorApiTest, EveryBadIngestIsRejectedAndChangesNothing) {
   bomb_body.insert(bomb_body.size() - 1, ",\"pad\":\"" + std::string(300 * 1024, ' ') + "\"");
   const std::string bomb = compress::ZstdCompress(bomb_body);
   ASSERT_LT(bomb.size(), 64u * 1024);
+  // ~200 KB of nested arrays in an event's data (compressed to pass max_body_bytes): before
+  // common/json/parse.h the recursive dump() of event.data overflowed the worker's stack.
+  std::string deep_body = wire::EncodeBatch(SampleBatch("web-01", 120));
+  const std::string deep_data =
+      "{\"x\":" + std::string(100000, '[') + std::string(100000, ']') + "}";
+  deep_body.replace(deep_body.find("{\"port\":8081"),
+                    std::string("{\"port\":8081,\"process\":\"nc\"}").size(), deep_data);
+  ASSERT_GT(deep_body.size(), 200u * 1000);
+  const std::string deep = compress::ZstdCompress(deep_body);
+  // 6,000 values in 12 KB: over the test's max_json_values of 5,000.
+  std::string wide_body = wire::EncodeBatch(SampleBatch("web-01", 130));
+  std::string zeros = "[0";
+  for (int i = 1; i < 6000; ++i) zeros += ",0";
+  zeros += "]";
+  wide_body.replace(wide_body.find("8081,"), 4, zeros);
   std::string corrupt = compress::ZstdCompress(wire::EncodeBatch(SampleBatch("web-01", 40)));
   for (size_t i = 8; i < corrupt.size(); ++i) corrupt[i] = static_cast<char>(corrupt[i] ^ 0x5a);
   wire::Batch too_many = SampleBatch("web-01", 50);
@@ -294,7 +310,7 @@ TEST_F(CollectorApiTest, EveryBadIngestIsRejectedAndChangesNothing) {
     std::string encoding;
   };
   const std::vector<Case> cases = {
-      {{"malformed JSON", 400, "body is not valid JSON", "invalid_batch"},
+      {{"malformed JSON", 400, "malformed JSON body: invalid JSON at byte 32", "invalid_batch"},
        token,
        "{\"agent\": \"web-01\", \"records\": [",
        ""},
@@ -303,6 +319,15 @@ TEST_F(CollectorApiTest, EveryBadIngestIsRejectedAndChangesNothing) {
       {{"too many records", 413, "more than the limit of 100", "too_large"},
        token,
        wire::EncodeBatch(too_many),
+       ""},
+      {{"deep nesting", 400, "malformed JSON body: JSON nested deeper than 64 levels at byte",
+        "invalid_batch"},
+       token,
+       deep,
+       "zstd"},
+      {{"too many JSON values", 413, "JSON has more than 5000 values", "too_large"},
+       token,
+       wide_body,
        ""},
       {{"oversized body", 413, "request body too large", "too_large"}, token, oversized, ""},
       {{"corrupt zstd", 400, "corrupt zstd stream", "corrupt_zstd"}, token, corrupt, "zstd"},
@@ -427,7 +452,9 @@ TEST_F(CollectorApiTest, BadQueriesAreClientErrors) {
   EXPECT_EQ(Json(bad_agent)["error"], "agent: expected a string");
   http::HttpResponse bad_json = Send("POST", "/api/v1/admin/tokens", kAdminToken, "{agent");
   EXPECT_EQ(bad_json.status, 400);
-  EXPECT_EQ(Json(bad_json)["error"], "malformed JSON body");
+  EXPECT_EQ(
+      Json(bad_json)["error"].get<std::string>().rfind("malformed JSON body: invalid JSON", 0), 0u)
+      << bad_json.body;
   http::HttpResponse bad_name =
       Send("POST", "/api/v1/admin/tokens", kAdminToken, "{\"agent\": \"-rm -rf\"}");
   EXPECT_EQ(bad_name.status, 400);

@@ -126,6 +126,29 @@ class ArchiveRestorerTest : public ::testing::Test {
   uint64_t seq_ = 0;
 };
 
+TEST_F(ArchiveRestorerTest, AVersionNamingAnotherAgentsObjectIsNeverRestoredWithOurCredentials) {
+  // A catalog entry of db-01 naming web-01's object (catalogued before ingest checked keys).
+  wire::BackupVersion v = Version().version;
+  v.key = "backups/web-01/srv/db/dump.sql@20240101T000000Z-0123abcd.zst";
+  v.sha256 = std::string(64, 'f');  // not a same-content duplicate of db-01's own version
+  store_.AddObject(v.key, "compressed", StorageClass::kArchive);
+  Result<AddVersionResult> added = catalog_->AddVersion("db-01", 99, v, clock_.NowMs());
+  ASSERT_TRUE(added.ok()) << added.status().ToString();
+  version_ = added->id;
+  int64_t command = RequestRestore();
+
+  RestoreTickReport report = Tick();
+  EXPECT_EQ(report.failed, 1);
+  EXPECT_EQ(store_.restores(), 0);
+  EXPECT_EQ(store_.heads(), 0);
+  EXPECT_EQ(Command(command).state, kCommandFailed);
+  EXPECT_NE(Command(command).message.find("archive restore refused: key "
+                                          "'backups/web-01/srv/db/dump.sql@20240101T000000Z-"
+                                          "0123abcd.zst' is not an object of agent 'db-01'"),
+            std::string::npos)
+      << Command(command).message;
+}
+
 TEST_F(ArchiveRestorerTest, CommandWaitsThroughTheRestoreAndIsThenQueuedForTheAgent) {
   int64_t command = RequestRestore();
   EXPECT_EQ(Version().restore_state, kRestoreRequested);

@@ -49,8 +49,7 @@ wire::BackupVersion Version(const std::string& path, char sha, int64_t created_m
   v.sha256 = Sha(sha);
   v.stored_size = 321;
   v.store = "local";
-  v.key = "beacon/web-01" + path + "@" + std::to_string(created_ms) + "-" + Sha(sha).substr(0, 8) +
-          ".zst";
+  v.key = wire::MakeObjectKey("beacon", "web-01", path, created_ms, v.sha256, false);
   v.storage_class = storage_class;
   v.created_ms = created_ms;
   return v;
@@ -496,6 +495,33 @@ TEST_F(BackupsApiTest, ALongPollGetsACommandCreatedWhileItWaitsAndReportsProgres
   EXPECT_EQ(status["created"], FormatRfc3339(kT0));
 }
 
+TEST_F(BackupsApiTest, ADeeplyNestedCommandUpdateIsRefusedAndChangesNothing) {
+  IngestVersions({Version("/etc/app.yaml", 'a', kT0)});
+  http::HttpResponse created = Restore({{"host", "web-01"}, {"path", "/etc/app.yaml"}});
+  ASSERT_EQ(created.status, 202) << created.body;
+  const std::string id = std::to_string(Json(created)["command"]["id"].get<int64_t>());
+  ASSERT_EQ(Json(Send("GET", "/api/v1/agent/commands?wait=0", web01_))["commands"].size(), 1u);
+
+  // As deep as the agent routes' 64 KiB allow; the result was copied and dumped recursively.
+  const std::string deep = R"({"state":"running","done_bytes":1,"total_bytes":2,"message":"",)"
+                           R"("result":{"x":)" +
+                           std::string(32000, '[') + std::string(32000, ']') + "}}";
+  http::HttpResponse refused = Send("POST", "/api/v1/agent/commands/" + id, web01_, deep);
+  EXPECT_EQ(refused.status, 400) << refused.body.substr(0, 200);
+  EXPECT_EQ(Json(refused)["error"],
+            "malformed JSON body: JSON nested deeper than 64 levels at byte 139");
+  nlohmann::json command = Json(Send("GET", "/api/v1/commands/" + id, kAdminToken));
+  EXPECT_EQ(command["state"], "delivered");
+  EXPECT_EQ(command["done_bytes"], 0);
+  EXPECT_EQ(command["result"], nlohmann::json::object());
+
+  wire::CommandUpdate running{"running", 1, 2, "", {{"x", {{{1}}}}}};
+  EXPECT_EQ(Send("POST", "/api/v1/agent/commands/" + id, web01_,
+                 wire::CommandUpdateToJson(running).dump())
+                .status,
+            200);
+}
+
 TEST_F(BackupsApiTest, PollsOverTheCapAndAtShutdownAreAnsweredAtOnce) {
   std::unique_ptr<http::HttpClient> poll_client = PollClient();
   http::HttpResponse first;
@@ -552,7 +578,8 @@ TEST(BackupsConfigTest, TheBackupsSectionIsReadWithItsDefaults) {
   Result<CollectorConfig> defaults = LoadCollectorConfigFromString(head, "collector.yaml");
   ASSERT_TRUE(defaults.ok()) << defaults.status().ToString();
   EXPECT_EQ(CatalogPath(*defaults), "/data/catalog.db");
-  EXPECT_EQ(MaxWaitingPolls(*defaults), 8);  // half of the 16 default threads
+  // Half of the 4096 default connections: a waiting poll holds a connection, not a thread.
+  EXPECT_EQ(MaxWaitingPolls(*defaults), 2048);
   EXPECT_TRUE(defaults->backups.stores.empty());
   EXPECT_TRUE(defaults->backups.lifecycle.policies.empty());
 

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <string>
@@ -393,6 +394,127 @@ TEST_F(CatalogTest, WaitingArchiveRestoreCommandsAreHeldUntilQueued) {
   Result<std::vector<StoredCommand>> listed = catalog_->ListCommands(kCommandDelivered);
   ASSERT_TRUE(listed.ok());
   EXPECT_EQ(listed->size(), 1u);
+}
+
+TEST_F(CatalogTest, RetentionDropsOldFinishedRowsAndKeepsWhatIsOpenOrRecent) {
+  const int64_t cutoff = kT0 + 10 * kDay;
+  const int64_t old_time = kT0 + kDay;
+  const int64_t recent = kT0 + 20 * kDay;
+  auto finish = [&](int64_t id, const std::string& state, int64_t at) {
+    ASSERT_TRUE(catalog_->ClaimCommands("web-01", at, 100).ok());
+    wire::CommandUpdate update;
+    update.state = state;
+    ASSERT_TRUE(catalog_->UpdateCommand("web-01", id, update, at).ok());
+  };
+  // Commands: old finished ones go; a recent finished one and old unfinished ones stay.
+  const int64_t old_ok = Queued("web-01");
+  finish(old_ok, kCommandSucceeded, old_time);
+  const int64_t old_failed = Queued("web-01");
+  finish(old_failed, kCommandFailed, old_time);
+  const int64_t recent_ok = Queued("web-01");
+  finish(recent_ok, kCommandSucceeded, recent);
+  const int64_t old_queued = Queued("web-02");  // created at kT0, never claimed
+  Result<int64_t> old_waiting = catalog_->CreateCommand("web-03", "restore", {{"target", "/x"}},
+                                                        kCommandWaitingArchiveRestore, 0, kT0);
+  ASSERT_TRUE(old_waiting.ok());
+  const int64_t old_running = Queued("web-04");
+  ASSERT_TRUE(catalog_->ClaimCommands("web-04", old_time, 10).ok());
+  wire::CommandUpdate running;
+  running.state = kCommandRunning;
+  ASSERT_TRUE(catalog_->UpdateCommand("web-04", old_running, running, old_time).ok());
+
+  // Actions: old done and failed ones go; a pending one (however old) and a recent one stay.
+  auto action = [&](int64_t version_id, const std::string& state, int64_t at) {
+    LifecycleAction a;
+    a.version_id = version_id;
+    a.action = kActionTransition;
+    a.target_class = "archive";
+    a.state = state;
+    Result<int64_t> id = catalog_->AddAction(a, at);
+    EXPECT_TRUE(id.ok());
+    return id.ok() ? *id : 0;
+  };
+  const AddVersionResult stored = Add("web-01", 1, Version("/etc/a", 'a', kT0));
+  const int64_t done_old = action(stored.id, kActionDone, old_time);
+  const int64_t failed_old = action(stored.id, kActionFailed, old_time);
+  const int64_t pending_old = action(stored.id, kActionPending, old_time);
+  const int64_t done_recent = action(stored.id, kActionDone, recent);
+
+  // Versions: an old deleted one goes with its seqs, actions and finished commands; a recent
+  // deleted one, a stored one and an old deleted one a queued command still names stay.
+  const AddVersionResult gone = Add("web-01", 2, Version("/etc/b", 'b', kT0));
+  ASSERT_EQ(Add("web-01", 3, Version("/etc/b", 'b', kT0 + 1)).id, gone.id);  // a duplicate seq
+  ASSERT_TRUE(catalog_->MarkDeleted(gone.id, old_time).ok());
+  const int64_t gone_pending = action(gone.id, kActionPending, old_time);
+  Result<int64_t> gone_command = catalog_->CreateCommand("web-01", "restore", {{"target", "/b"}},
+                                                         kCommandQueued, gone.id, old_time);
+  ASSERT_TRUE(gone_command.ok());
+  finish(*gone_command, kCommandFailed, recent);  // recent, but goes with its version
+  const AddVersionResult deleted_recently = Add("web-01", 4, Version("/etc/c", 'c', kT0));
+  ASSERT_TRUE(catalog_->MarkDeleted(deleted_recently.id, recent).ok());
+  const AddVersionResult still_wanted = Add("web-01", 5, Version("/etc/d", 'd', kT0));
+  ASSERT_TRUE(catalog_->MarkDeleted(still_wanted.id, old_time).ok());
+  Result<int64_t> wanting = catalog_->CreateCommand("web-05", "restore", {{"target", "/d"}},
+                                                    kCommandQueued, still_wanted.id, old_time);
+  ASSERT_TRUE(wanting.ok());
+
+  Result<CatalogPruneResult> pruned = catalog_->Prune(cutoff);
+  ASSERT_TRUE(pruned.ok()) << pruned.status().ToString();
+  EXPECT_EQ(pruned->commands, 2);
+  EXPECT_EQ(pruned->actions, 2);
+  EXPECT_EQ(pruned->versions, 1);
+
+  auto command_exists = [&](int64_t id) { return catalog_->GetCommand(id).ok(); };
+  EXPECT_FALSE(command_exists(old_ok));
+  EXPECT_FALSE(command_exists(old_failed));
+  EXPECT_FALSE(command_exists(*gone_command));
+  EXPECT_TRUE(command_exists(recent_ok));
+  EXPECT_TRUE(command_exists(old_queued));
+  EXPECT_TRUE(command_exists(*old_waiting));
+  EXPECT_TRUE(command_exists(old_running));
+  EXPECT_TRUE(command_exists(*wanting));
+
+  Result<std::vector<LifecycleAction>> actions = catalog_->ListActions({});
+  ASSERT_TRUE(actions.ok());
+  std::vector<int64_t> action_ids;
+  for (const LifecycleAction& a : *actions) action_ids.push_back(a.id);
+  EXPECT_EQ(action_ids, (std::vector<int64_t>{pending_old, done_recent}));
+  (void)done_old;
+  (void)failed_old;
+  (void)gone_pending;
+
+  EXPECT_EQ(catalog_->GetVersion(gone.id).status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(catalog_->GetVersion(stored.id).ok());
+  EXPECT_TRUE(catalog_->GetVersion(deleted_recently.id).ok());
+  EXPECT_TRUE(catalog_->GetVersion(still_wanted.id).ok());
+  // The pruned version's seqs are forgotten with it; the others' still resolve.
+  EXPECT_EQ(Add("web-01", 1, Version("/etc/a", 'a', kT0)).outcome, AddOutcome::kDuplicate);
+  EXPECT_EQ(Add("web-01", 3, Version("/etc/b", 'b', kT0 + 1)).outcome, AddOutcome::kAdded);
+
+  // A second pass finds nothing more.
+  pruned = catalog_->Prune(cutoff);
+  ASSERT_TRUE(pruned.ok());
+  EXPECT_EQ(pruned->commands + pruned->actions + pruned->versions, 0);
+}
+
+TEST_F(CatalogTest, RetentionWorksInChunksAndStopsWhenCancelled) {
+  for (int i = 0; i < 600; ++i) {  // more than one chunk of 500
+    LifecycleAction a;
+    a.version_id = 1;
+    a.action = kActionDelete;
+    a.state = kActionDone;
+    ASSERT_TRUE(catalog_->AddAction(a, kT0).ok());
+  }
+  std::atomic<bool> cancel{true};
+  Result<CatalogPruneResult> pruned = catalog_->Prune(kT0 + kDay, &cancel);
+  ASSERT_TRUE(pruned.ok());
+  EXPECT_EQ(pruned->actions, 0);
+  pruned = catalog_->Prune(kT0 + kDay);
+  ASSERT_TRUE(pruned.ok());
+  EXPECT_EQ(pruned->actions, 600);
+  Result<Catalog::Counts> counts = catalog_->GetCounts();
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ(counts->actions, 0);
 }
 
 TEST_F(CatalogTest, AWaiterWakesForItsAgentAndOnShutdown) {

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include <string>
+#include <vector>
 
 namespace beacon::collector {
 namespace {
@@ -21,6 +22,14 @@ TEST(CollectorConfigTest, MinimalFileGetsEveryDefault) {
   EXPECT_EQ(cfg->listen.tls_key_file, "");
   EXPECT_EQ(cfg->listen.request_timeout_ms, 30'000);
   EXPECT_EQ(cfg->listen.max_threads, 16);
+  EXPECT_EQ(cfg->listen.idle_timeout_ms, 60'000);
+  EXPECT_EQ(cfg->listen.max_queued, 256);
+  EXPECT_EQ(cfg->listen.max_connections, 4096);
+  EXPECT_EQ(cfg->listen.max_connections_per_address, 64);
+  EXPECT_EQ(cfg->listen.max_header_bytes, 16 * 1024);
+  EXPECT_EQ(cfg->listen.max_header_count, 64);
+  EXPECT_EQ(cfg->listen.tls_client_auth, "none");
+  EXPECT_TRUE(cfg->listen.trusted_proxies.empty());
   EXPECT_EQ(cfg->store.path, "/var/lib/beacon/collector.db");
   EXPECT_EQ(cfg->store.retention.samples_ms, 7 * kDayMs);
   EXPECT_EQ(cfg->store.retention.events_ms, 90 * kDayMs);
@@ -29,6 +38,7 @@ TEST(CollectorConfigTest, MinimalFileGetsEveryDefault) {
   EXPECT_EQ(cfg->ingest.max_body_bytes, 8 * 1024 * 1024);
   EXPECT_EQ(cfg->ingest.max_decompressed_bytes, 64 * 1024 * 1024);
   EXPECT_EQ(cfg->ingest.max_records, 10000);
+  EXPECT_EQ(cfg->ingest.max_json_values, 1000000);
   EXPECT_EQ(cfg->hosts.stale_after_ms, 2 * kMinuteMs);
   EXPECT_EQ(cfg->log.level, "info");
   EXPECT_FALSE(cfg->log.json);
@@ -50,6 +60,7 @@ TEST(CollectorConfigTest, EveryKeyIsReadAndRelativePathsFollowTheFile) {
   EXPECT_EQ(cfg->ingest.max_body_bytes, 1024 * 1024);
   EXPECT_EQ(cfg->ingest.max_decompressed_bytes, 16 * 1024 * 1024);
   EXPECT_EQ(cfg->ingest.max_records, 500);
+  EXPECT_EQ(cfg->ingest.max_json_values, 200000);
   EXPECT_EQ(cfg->hosts.stale_after_ms, 90'000);
   EXPECT_EQ(cfg->log.level, "debug");
   EXPECT_TRUE(cfg->log.json);
@@ -75,6 +86,7 @@ TEST(CollectorConfigTest, ShippedExampleAndDemoConfigsPassCheck) {
   EXPECT_EQ(example->ingest.max_body_bytes, defaults->ingest.max_body_bytes);
   EXPECT_EQ(example->ingest.max_decompressed_bytes, defaults->ingest.max_decompressed_bytes);
   EXPECT_EQ(example->ingest.max_records, defaults->ingest.max_records);
+  EXPECT_EQ(example->ingest.max_json_values, defaults->ingest.max_json_values);
   EXPECT_EQ(example->hosts.stale_after_ms, defaults->hosts.stale_after_ms);
   EXPECT_EQ(example->log.level, defaults->log.level);
   EXPECT_EQ(example->log.json, defaults->log.json);
@@ -144,11 +156,15 @@ INSTANTIATE_TEST_SUITE_P(
                  "5: ingest.max_decompressed_bytes: must be at least ingest.max_body_bytes"},
         RuleCase{"max_records_out_of_range.yaml",
                  "4: ingest.max_records: must be between 1 and 100000, got 0"},
+        RuleCase{"max_json_values_out_of_range.yaml",
+                 "4: ingest.max_json_values: must be between 1000 and 100000000, got 10"},
         RuleCase{"stale_after_too_short.yaml",
                  "4: hosts.stale_after: must be at least 1s, got '100ms'"},
         RuleCase{"unknown_key.yaml",
-                 "4: listen.prot: unknown key (known here: host, max_threads, port, "
-                 "request_timeout, tls_cert_file, tls_key_file)"},
+                 "4: listen.prot: unknown key (known here: host, idle_timeout, max_connections, "
+                 "max_connections_per_address, max_header_bytes, max_header_count, max_queued, "
+                 "max_threads, port, request_timeout, tls_cert_file, tls_client_auth, "
+                 "tls_client_ca_file, tls_key_file, trusted_proxies)"},
         RuleCase{"bad_log_level.yaml",
                  "4: log.level: expected one of: trace, debug, info, warn, error, critical, off, "
                  "got 'verbose'"}),
@@ -157,6 +173,55 @@ INSTANTIATE_TEST_SUITE_P(
       name = name.substr(0, name.find('.'));
       return name;
     });
+
+TEST(CollectorConfigTest, ListenLimitsTlsClientAuthAndTrustedProxiesAreReadAndChecked) {
+  ::setenv("LISTEN_TEST_TOKEN", "listen-test-token-0123456789", 1);
+  const std::string head = "api: {admin_token_env: LISTEN_TEST_TOKEN}\n";
+  Result<CollectorConfig> cfg = LoadCollectorConfigFromString(head + R"(listen:
+  tls_cert_file: /etc/beacon/c.pem
+  tls_key_file: /etc/beacon/k.pem
+  tls_client_ca_file: agents-ca.pem
+  tls_client_auth: required
+  idle_timeout: 5s
+  max_queued: 10
+  max_connections: 100
+  max_connections_per_address: 0
+  max_header_bytes: 4KiB
+  max_header_count: 20
+  trusted_proxies: [10.0.0.0/8, "2001:db8::1"]
+)",
+                                                              "collector.yaml");
+  ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
+  EXPECT_EQ(cfg->listen.tls_client_auth, "required");
+  EXPECT_EQ(cfg->listen.idle_timeout_ms, 5000);
+  EXPECT_EQ(cfg->listen.max_queued, 10);
+  EXPECT_EQ(cfg->listen.max_connections, 100);
+  EXPECT_EQ(cfg->listen.max_connections_per_address, 0);
+  EXPECT_EQ(cfg->listen.max_header_bytes, 4096);
+  EXPECT_EQ(cfg->listen.max_header_count, 20);
+  EXPECT_EQ(cfg->listen.trusted_proxies, (std::vector<std::string>{"10.0.0.0/8", "2001:db8::1"}));
+
+  Result<CollectorConfig> bad = LoadCollectorConfigFromString(head + R"(listen:
+  tls_client_auth: optional
+  trusted_proxies: [lb.example.com]
+)",
+                                                              "collector.yaml");
+  ASSERT_FALSE(bad.ok());
+  const std::string& message = bad.status().message();
+  EXPECT_NE(message.find("collector.yaml:3: listen.tls_client_auth: client certificates need "
+                         "TLS: set listen.tls_cert_file"),
+            std::string::npos)
+      << message;
+  EXPECT_NE(message.find("listen.tls_client_auth: set listen.tls_client_ca_file to check client "
+                         "certificates"),
+            std::string::npos)
+      << message;
+  EXPECT_NE(message.find("collector.yaml:4: listen.trusted_proxies[0]: expected an IP address or "
+                         "CIDR block like 10.0.0.0/8"),
+            std::string::npos)
+      << message;
+  ::unsetenv("LISTEN_TEST_TOKEN");
+}
 
 TEST(CollectorConfigTest, EveryProblemIsReportedInDocumentOrder) {
   const std::string path = kDir + "several_errors.yaml";
@@ -180,6 +245,24 @@ TEST(CollectorConfigTest, InlineOrShortTokenIsNeverQuoted) {
   ASSERT_FALSE(short_cfg.ok());
   EXPECT_EQ(short_cfg.status().message().find("short\n"), std::string::npos);
   EXPECT_EQ(short_cfg.status().message().find("'short'"), std::string::npos);
+}
+
+TEST(CollectorConfigTest, BackupsRetentionDefaultsTo90DaysAndIsAtLeastAnHour) {
+  ::setenv("BEACON_RETENTION_TEST_TOKEN", "retention-test-token-0123456789", 1);
+  const std::string head = "api: {admin_token_env: BEACON_RETENTION_TEST_TOKEN}\n";
+  Result<CollectorConfig> defaults = LoadCollectorConfigFromString(head, "collector.yaml");
+  ASSERT_TRUE(defaults.ok()) << defaults.status().ToString();
+  EXPECT_EQ(defaults->backups.retention_ms, 90 * kDayMs);
+  Result<CollectorConfig> set =
+      LoadCollectorConfigFromString(head + "backups:\n  retention: 30d\n", "collector.yaml");
+  ASSERT_TRUE(set.ok()) << set.status().ToString();
+  EXPECT_EQ(set->backups.retention_ms, 30 * kDayMs);
+  Result<CollectorConfig> short_one =
+      LoadCollectorConfigFromString(head + "backups:\n  retention: 30m\n", "collector.yaml");
+  ASSERT_FALSE(short_one.ok());
+  EXPECT_EQ(short_one.status().message(),
+            "collector.yaml:3: backups.retention: must be at least 1h, got '30m'");
+  ::unsetenv("BEACON_RETENTION_TEST_TOKEN");
 }
 
 TEST(CollectorConfigTest, FormatDurationIsTheInverseOfParsing) {

@@ -132,6 +132,53 @@ TEST_F(LifecycleRunnerTest, DryRunReportsThePlanAndChangesNothing) {
   EXPECT_TRUE(Actions().empty());
 }
 
+TEST_F(LifecycleRunnerTest, ARunTouchesOnlyObjectsOfTheAgentThatCataloguedThem) {
+  // db-01 catalogued web-01's keys (entries from before ingest checked keys): an old version
+  // with created_ms 0 and three newer ones, so its policy would delete and archive them.
+  const int64_t forged[] = {0, kNow - 40 * kDay, kNow - 2 * kDay, kNow - kDay};
+  const char* shas[] = {"cc", "bb", "aa", "aa"};
+  std::vector<int64_t> forged_ids;
+  for (int i = 0; i < 4; ++i) {
+    wire::BackupVersion v;
+    v.set = "app-logs";
+    v.path = "/var/log/app.log";
+    v.sha256 = std::string(62, '1') + std::to_string(i) + "0";
+    v.store = "oss-backup";
+    v.key = KeyOf(shas[i]);
+    v.storage_class = "standard";
+    v.created_ms = forged[i];
+    Result<AddVersionResult> added = catalog_->AddVersion("db-01", 100 + i, v, kNow);
+    ASSERT_TRUE(added.ok()) << added.status().ToString();
+    forged_ids.push_back(added->id);
+  }
+  // And a key of its own that climbs out of its part of the store.
+  wire::BackupVersion escape;
+  escape.set = "app-logs";
+  escape.path = "/var/log/app.log";
+  escape.sha256 = std::string(64, '2');
+  escape.store = "oss-backup";
+  escape.key = "backups/db-01/../web-01/var/log/app.log@aa";
+  escape.created_ms = 0;
+  ASSERT_TRUE(catalog_->AddVersion("db-01", 200, escape, kNow).ok());
+
+  Result<LifecycleRunReport> dry = Runner()->RunOnce(/*dry_run=*/true);
+  ASSERT_TRUE(dry.ok()) << dry.status().ToString();
+  for (const LifecycleActionReport& action : dry->actions) EXPECT_EQ(action.host, "web-01");
+
+  Result<LifecycleRunReport> report = Runner()->RunOnce(false);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  // Exactly web-01's own plan: bb archived, cc deleted, aa kept; nothing for db-01.
+  EXPECT_EQ(report->executed, 2);
+  EXPECT_EQ(store_.copies(), 1);
+  EXPECT_EQ(store_.deletes(), 1);
+  EXPECT_TRUE(store_.Has(KeyOf("aa")));
+  for (int64_t id : forged_ids) {
+    EXPECT_EQ(Version(id).state, kVersionStored);
+    EXPECT_EQ(Version(id).version.storage_class, "standard");
+    EXPECT_TRUE(Actions(id).empty());
+  }
+}
+
 TEST_F(LifecycleRunnerTest, RunArchivesAndDeletesAndRecordsEachAction) {
   std::unique_ptr<LifecycleRunner> runner = Runner();
   Result<LifecycleRunReport> report = runner->RunOnce(false);

@@ -200,5 +200,23 @@ TEST_F(SplunkSourceTest, LongResultsGiveABoundedMessage) {
   EXPECT_EQ(cut.substr(cut.size() - 3), "\xE2\x80\xA6");
 }
 
+TEST_F(SplunkSourceTest, DeeplyNestedResultsAreRefusedWithoutRecursing) {
+  // The body object and "result" are two levels: a field may nest 62 more.
+  nlohmann::json body = nlohmann::json::parse(kDocumentedWebhook);
+  body["result"]["deep"] = nlohmann::json::parse(std::string(62, '[') + std::string(62, ']'));
+  ASSERT_TRUE(ParseSplunkAlert(body, config_).ok());
+  body["result"]["deep"] = nlohmann::json::parse(std::string(63, '[') + std::string(63, ']'));
+  Result<AlertInput> one_more = ParseSplunkAlert(body, config_);
+  ASSERT_FALSE(one_more.ok());
+  EXPECT_EQ(one_more.status().message(), "body: JSON nested deeper than 64 levels");
+  // nlohmann's parser builds this tree iteratively; the field reader used to recurse into it
+  // until the stack overflowed.
+  body["result"]["deep"] =
+      nlohmann::json::parse(std::string(200000, '[') + std::string(200000, ']'));
+  Result<AlertInput> deep = ParseSplunkAlert(body, config_);
+  ASSERT_FALSE(deep.ok());
+  EXPECT_EQ(deep.status().code(), StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace beacon::collector::alerts

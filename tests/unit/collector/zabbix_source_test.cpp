@@ -6,9 +6,11 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "collector/alerts/routing.h"
 #include "collector/alerts/sources/zabbix.h"
 #include "common/clock.h"
 #include "common/timezone.h"
+#include "notifier/render/render.h"
 
 namespace beacon::collector::alerts {
 namespace {
@@ -214,6 +216,79 @@ TEST_F(ZabbixSourceTest, DateAndTimeInSeparateParametersAndInOtherZones) {
     input = Parse(params);
     ASSERT_FALSE(input.ok()) << bad;
     EXPECT_NE(input.status().message().find("EventDate"), std::string::npos) << bad;
+  }
+}
+
+// The defect seen with a real server: Zabbix in UTC, the collector's zone Asia/Shanghai. The
+// webhook script's EventTimestamp is the instant, whatever zone the wall-clock date was in.
+TEST_F(ZabbixSourceTest, TimestampFromTheWebhookScriptWinsOverTheWallClockDate) {
+  nlohmann::json params = Problem();
+  params["EventDate"] = "2026.11.26 03:20:40";  // written by a Zabbix server in UTC
+  params["EventTimestamp"] = "1795663240";      // what beacon_webhook.js computed there
+  Result<AlertInput> input = Parse(params);     // read in Asia/Shanghai
+  ASSERT_TRUE(input.ok()) << input.status().ToString();
+  EXPECT_EQ(input->event_ms, Utc("2026-11-26T03:20:40Z"));
+  params["EventTimestamp"] = 1795663240;  // a number works as well
+  EXPECT_EQ(Parse(params)->event_ms, Utc("2026-11-26T03:20:40Z"));
+
+  // The recovery takes EventRecoveryTimestamp, not the problem's EventTimestamp.
+  nlohmann::json recovery = CapturedRecovery();
+  recovery["EventRecoveryDate"] = "2026.11.26 03:25:40";
+  recovery["EventTimestamp"] = "1795663240";
+  recovery["EventRecoveryTimestamp"] = "1795663540";
+  input = Parse(recovery);
+  ASSERT_TRUE(input.ok()) << input.status().ToString();
+  EXPECT_EQ(input->event_ms, Utc("2026-11-26T03:25:40Z"));
+
+  // Old payloads (and a timestamp macro left literal) fall back to the date in server_tz.
+  params["EventTimestamp"] = "{EVENT.TIMESTAMP}";
+  EXPECT_EQ(Parse(params)->event_ms, Utc("2026-11-25T19:20:40Z"));
+  params.erase("EventTimestamp");
+  EXPECT_EQ(Parse(params)->event_ms, Utc("2026-11-25T19:20:40Z"));
+  TimeZone utc = *TimeZone::Load("UTC");
+  EXPECT_EQ(ParseZabbixAlert(params, config_, utc)->event_ms, Utc("2026-11-26T03:20:40Z"));
+
+  for (const char* bad : {"0", "-1795663240", "1795663240.5", "1.79e9", "now", "99999999999999"}) {
+    params["EventTimestamp"] = bad;
+    input = Parse(params);
+    ASSERT_FALSE(input.ok()) << bad;
+    EXPECT_EQ(input.status().code(), StatusCode::kInvalidArgument) << bad;
+    EXPECT_NE(input.status().message().find("EventTimestamp"), std::string::npos)
+        << input.status().message();
+  }
+  recovery["EventRecoveryTimestamp"] = "soon";
+  input = Parse(recovery);
+  ASSERT_FALSE(input.ok());
+  EXPECT_NE(input.status().message().find("EventRecoveryTimestamp"), std::string::npos);
+}
+
+// Media types imported from YAML send CRLF; the alert is stored and rendered with LF only.
+TEST_F(ZabbixSourceTest, CrlfMessagesAreStoredAndRenderedWithLf) {
+  nlohmann::json params = Problem();
+  params["Subject"] = "Problem: Trap too high\r\non testhost";
+  params["Message"] =
+      "Problem started at 03:20:40 on 2026.11.26\r\nHost: testhost\r\n\r\nOld\rMac line\r\n";
+  Result<AlertInput> input = Parse(params);
+  ASSERT_TRUE(input.ok()) << input.status().ToString();
+  EXPECT_EQ(input->message,
+            "Problem started at 03:20:40 on 2026.11.26\nHost: testhost\n\nOld\nMac line");
+  EXPECT_EQ(input->title, "Problem: Trap too high\non testhost");
+  EXPECT_EQ(input->raw["Message"], params["Message"]);  // the payload as received
+
+  notifier::Notification notification;
+  notification.alerts.push_back(ViewOf(*input));
+  notification.alerts.back().id = 7;
+  notification.total_alerts = 1;
+  notification.created_ms = input->event_ms + 5000;
+  for (auto format : {notifier::render::Format::kText, notifier::render::Format::kMarkdown}) {
+    notifier::render::RenderOptions options;
+    options.language = "en";
+    options.format = format;
+    for (const std::string& body : notifier::render::RenderMessage(notification, options)) {
+      EXPECT_EQ(body.find('\r'), std::string::npos) << body;
+      EXPECT_NE(body.find("Host: testhost"), std::string::npos) << body;
+      EXPECT_NE(body.find("Mac line"), std::string::npos) << body;
+    }
   }
 }
 

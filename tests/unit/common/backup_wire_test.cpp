@@ -1,8 +1,11 @@
 // Backup catalog records and command-channel messages: what the agent encodes is what the
 // collector decodes, and a record missing a field or with a bad hash or path is refused by name.
-#include "common/wire/backup.h"
-
 #include <gtest/gtest.h>
+
+#include <functional>
+#include <utility>
+
+#include "common/wire/backup.h"
 
 namespace beacon::wire {
 namespace {
@@ -106,6 +109,92 @@ TEST(BackupWireTest, BadCommandsAndUpdatesAreRefused) {
   args["version"].erase("store");
   EXPECT_EQ(RestoreArgsFromJson(args).status().message(),
             "version: store: missing or not a string");
+}
+
+}  // namespace
+}  // namespace beacon::wire
+
+namespace beacon::wire {
+namespace {
+
+TEST(BackupKeyOwnerTest, AKeyBelongsToTheAgentNamedInItsSecondSegment) {
+  EXPECT_TRUE(CheckObjectKeyOwner("web-01", "beacon/web-01/srv/a@x").ok());
+  EXPECT_TRUE(CheckObjectKeyOwner("web-01", "other_prefix/web-01/a").ok());
+  const std::pair<const char*, const char*> refused[] = {
+      {"beacon/web-02/srv/a@x", "the segment after the key_prefix is not the agent's name"},
+      {"beacon/web-011/srv/a", "the segment after the key_prefix is not the agent's name"},
+      {"beacon/web-0/srv/a", "the segment after the key_prefix is not the agent's name"},
+      {"beacon/web-01", "the segment after the key_prefix is not the agent's name"},
+      {"beacon/web-01/", "the segment after the key_prefix is not the agent's name"},
+      {"web-01/srv/a", "the segment after the key_prefix is not the agent's name"},
+      {"web-01", "no key_prefix segment"},
+      {"beacon/web-02/web-01/a", "the segment after the key_prefix is not the agent's name"},
+      {"a/b/web-01/x", "the segment after the key_prefix is not the agent's name"},
+      {"/web-01/a", "the key_prefix is not one segment"},
+      {"../web-01/a", "the key_prefix is not one segment"},
+      {"beacon/web-01/../web-02/a", "it has an empty, '.' or '..' segment"},
+      {"beacon/web-01//a", "it has an empty, '.' or '..' segment"},
+      {"beacon/web-01/./a", "it has an empty, '.' or '..' segment"},
+      {"beacon/web-01/a/", "it has an empty, '.' or '..' segment"},
+  };
+  for (const auto& [key, why] : refused) {
+    Status s = CheckObjectKeyOwner("web-01", key);
+    EXPECT_EQ(s.code(), StatusCode::kPermissionDenied) << key;
+    EXPECT_NE(s.message().find(why), std::string::npos) << key << ": " << s.message();
+    EXPECT_NE(s.message().find(std::string("key '") + key + "'"), std::string::npos) << s.message();
+  }
+}
+
+BackupVersion OwnVersion(bool encrypted) {
+  BackupVersion v;
+  v.set = "app";
+  v.path = "/srv/app/v@2/app.yaml";  // an '@' in the path is allowed
+  v.sha256 = "0123456789ab" + std::string(52, 'f');
+  v.store = "oss";
+  v.key_id = encrypted ? "0123456789abcdef" : "";
+  v.key = MakeObjectKey("beacon", "web-01", v.path, 1764136602000, v.sha256, encrypted);
+  v.created_ms = 1764136602000;
+  return v;
+}
+
+TEST(BackupKeyOwnerTest, TheVersionKeyIsExactlyTheOneTheAgentForms) {
+  for (bool encrypted : {false, true}) {
+    BackupVersion v = OwnVersion(encrypted);
+    EXPECT_TRUE(CheckVersionKey("web-01", v).ok()) << CheckVersionKey("web-01", v).ToString();
+    EXPECT_EQ(CheckVersionKey("web-02", v).code(), StatusCode::kPermissionDenied);
+  }
+  struct Case {
+    std::function<void(BackupVersion&)> change;
+    const char* why;
+  };
+  const Case cases[] = {
+      {[](BackupVersion& v) { v.path = "/srv/app/v@2/other.yaml"; },
+       "does not end in the version's path"},
+      {[](BackupVersion& v) { v.path = "/srv/app/v@2/app.yamx"; },
+       "does not name the version's path"},
+      {[](BackupVersion& v) { v.sha256 = std::string(64, 'e'); }, "its hash is not the version's"},
+      {[](BackupVersion& v) { v.key_id = "0123456789abcdef"; }, "does not end in"},
+      {[](BackupVersion& v) { v.key[v.key.rfind('@') + 9] = 'X'; }, "no @<yyyymmddTHHMMSSZ>-"},
+      {[](BackupVersion& v) {
+         v.key = "beacon/web-02/srv/app/v@2/app.yaml" + v.key.substr(v.key.rfind('@'));
+       },
+       "the segment after the key_prefix is not the agent's name"},
+  };
+  for (const Case& c : cases) {
+    BackupVersion v = OwnVersion(false);
+    c.change(v);
+    Status s = CheckVersionKey("web-01", v);
+    EXPECT_EQ(s.code(), StatusCode::kPermissionDenied) << c.why;
+    EXPECT_NE(s.message().find(c.why), std::string::npos) << s.message();
+  }
+}
+
+TEST(BackupKeyOwnerTest, KeyPrefixesAreSingleSegments) {
+  EXPECT_TRUE(IsValidKeyPrefix("beacon"));
+  EXPECT_TRUE(IsValidKeyPrefix("Backups_2024.prod-x"));
+  for (const char* bad : {"", "a/b", ".", "..", ".hidden", "-x", "a b"}) {
+    EXPECT_FALSE(IsValidKeyPrefix(bad)) << bad;
+  }
 }
 
 }  // namespace

@@ -100,7 +100,12 @@ TEST_P(WireRejectTest, RejectsWithFieldNamed) {
 INSTANTIATE_TEST_SUITE_P(
     Cases, WireRejectTest,
     ::testing::Values(
-        BadCase{"NotJson", "{\"agent\":", "not valid JSON"},
+        BadCase{"NotJson", "{\"agent\":", "malformed JSON body: invalid JSON at byte 9"},
+        // The batch's own three levels count: 62 more in a record reach 65.
+        BadCase{"TooDeep",
+                "{\"agent\":\"a\",\"records\":[{\"data\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+                "[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}]}",
+                "malformed JSON body: JSON nested deeper than 64 levels at byte 93"},
         BadCase{"NotObject", "[1,2]", "batch: expected an object, got an array"},
         BadCase{"MissingAgent", "{\"records\":[]}", "batch.agent: required field is missing"},
         BadCase{"AgentWrongType", "{\"agent\":5,\"records\":[]}", "batch.agent: expected a string, got a number"},

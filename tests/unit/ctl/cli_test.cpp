@@ -310,6 +310,13 @@ TEST_F(CliTest, NonJsonSuccessIsAnUnexpectedReply) {
   http_.Reply(200, R"({"nothosts":[]})");
   EXPECT_EQ(Run({"status"}), kExitCollectorError);
   EXPECT_NE(err().find("no \"hosts\" array"), std::string::npos);
+  // A reply nested too deep to print safely is refused while parsing.
+  http_.Reply(
+      200, R"({"hosts":[{"agent":)" + std::string(100000, '[') + std::string(100000, ']') + "}]}");
+  EXPECT_EQ(Run({"--json", "status"}), kExitCollectorError);
+  EXPECT_NE(err().find("the body is not JSON (JSON nested deeper than 64 levels at byte"),
+            std::string::npos)
+      << err();
 }
 
 TEST_F(CliTest, TokenFromEnvironmentWhenNoFileIsNamed) {
