@@ -241,8 +241,12 @@ CommandChannel::PollResult CommandChannel::PollOnce() {
     auto [end, ec] =
         std::from_chars(retry_after.data(), retry_after.data() + retry_after.size(), seconds);
     if (!retry_after.empty() && ec == std::errc() &&
-        end == retry_after.data() + retry_after.size()) {
-      delay = std::max(delay, std::min(seconds * 1000, options_.backoff_max_ms));
+        end == retry_after.data() + retry_after.size() && seconds > 0) {
+      // Capped in seconds first: seconds * 1000 overflows for absurd values.
+      const int64_t wait_ms = seconds > options_.backoff_max_ms / 1000
+                                  ? options_.backoff_max_ms
+                                  : std::min(seconds * 1000, options_.backoff_max_ms);
+      delay = std::max(delay, wait_ms);
     }
     return {Outcome::kEmpty, 0, delay};
   }

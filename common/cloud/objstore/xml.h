@@ -1,6 +1,7 @@
 // A small element tree for the XML that S3 and OSS exchange (ListBucketResult, Error,
 // InitiateMultipartUploadResult, CompleteMultipartUpload, RestoreRequest). Parsing is on Poco
-// XML with external entities off; names are kept without namespace prefixes. Pure functions.
+// XML (SAX) with external entities off; names are kept without namespace prefixes. Pure
+// functions.
 #pragma once
 
 #include <string>
@@ -24,7 +25,12 @@ struct XmlElement {
   std::vector<const XmlElement*> Children(std::string_view child_name) const;
 };
 
-// The document element. InvalidArgument (with the parser's message) for malformed XML.
+// Object-store replies are at most four elements deep; anything nested deeper than this is
+// refused, so a hostile reply cannot exhaust the stack (XmlElement's destructor recurses).
+inline constexpr int kMaxXmlDepth = 64;
+
+// The document element. InvalidArgument (with the parser's message) for malformed XML and for
+// elements nested deeper than kMaxXmlDepth.
 Result<XmlElement> ParseXml(std::string_view text);
 
 // Escapes & < > " ' for element text and attribute values.

@@ -348,6 +348,18 @@ TEST_F(CommandChannelTest, EarlyEmptyReplyWithRetryAfterIsHonoured) {
   EXPECT_EQ(result.delay_ms, 5000);
 }
 
+// Found while writing tests/fuzz/command_reply_fuzz.cpp: seconds * 1000 overflowed int64 (UB),
+// and a huge Retry-After wrapped around to a short pause (here 384 ms) instead of the longest.
+TEST_F(CommandChannelTest, HugeRetryAfterWaitsTheMaximumBackoffWithoutOverflow) {
+  collector_.Script(200, R"({"commands":[]})", "18446744073709552");
+  collector_.Script(200, R"({"commands":[]})", "9223372036854775807");
+  collector_.Script(200, R"({"commands":[]})", "-9223372036854775807");
+  auto channel = NewChannel();
+  EXPECT_EQ(channel->PollOnce().delay_ms, 60'000);
+  EXPECT_EQ(channel->PollOnce().delay_ms, 60'000);
+  EXPECT_EQ(channel->PollOnce().delay_ms, 0);  // a negative value asks for no pause
+}
+
 TEST_F(CommandChannelTest, EmptyPollThatReturnsAtOnceStillPausesTheMinimumInterval) {
   options_.min_poll_interval_ms = 1000;
   collector_.Script(200, R"({"commands":[]})");

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
 namespace beacon::objstore {
 namespace {
 
@@ -37,6 +39,24 @@ TEST(XmlTest, MalformedInputIsAnError) {
   EXPECT_EQ(ParseXml("<a><b></a>").status().code(), StatusCode::kInvalidArgument);
   EXPECT_FALSE(ParseXml("").ok());
   EXPECT_FALSE(ParseXml("not xml at all").ok());
+}
+
+// Found by tests/fuzz/objstore_xml_fuzz.cpp: 50,000 nested elements (350 KB, well below a reply's
+// size limit) overflowed the stack of the recursive conversion and killed the process.
+TEST(XmlTest, DeeplyNestedReplyIsAnErrorNotACrash) {
+  auto nested = [](int depth) {
+    std::string text;
+    for (int i = 0; i < depth; ++i) text += "<a>";
+    for (int i = 0; i < depth; ++i) text += "</a>";
+    return text;
+  };
+  Result<XmlElement> deep = ParseXml(nested(200000));
+  ASSERT_FALSE(deep.ok());
+  EXPECT_EQ(deep.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(deep.status().message().find("nested deeper than 64"), std::string::npos);
+
+  EXPECT_TRUE(ParseXml(nested(kMaxXmlDepth)).ok());
+  EXPECT_FALSE(ParseXml(nested(kMaxXmlDepth + 1)).ok());
 }
 
 TEST(XmlTest, ExternalEntitiesAreNotRead) {
