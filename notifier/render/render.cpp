@@ -429,7 +429,9 @@ void AppendSummary(const Context& ctx, const Notification& given, std::string* o
     }
     *out += quote + ctx.Label("主要主机", "Top hosts") + line + "\n";
   }
-  const size_t listed = std::min(n.alerts.size(), ctx.options->summary_titles);
+  // Every alert the summary carries is listed: the outbox already capped them at
+  // alerts.outbox.summary_titles.
+  const size_t listed = n.alerts.size();
   for (size_t i = 0; i < listed; ++i) {
     const AlertView& alert = n.alerts[i];
     std::string line = std::string(Marker(alert)) + " #" + std::to_string(alert.id) + " " +

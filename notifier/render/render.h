@@ -25,13 +25,12 @@ struct RenderOptions {
   std::string language = "zh";             // "zh" | "en"
   std::string timezone = "Asia/Shanghai";  // times are shown in this zone with its offset
   Format format = Format::kText;
-  size_t max_bytes = 2048;                 // per message, UTF-8 bytes
+  size_t max_bytes = 2048;  // per message, UTF-8 bytes
   Overflow overflow = Overflow::kSplit;
-  size_t max_parts = 5;                    // kSplit: beyond this, the last part is truncated
+  size_t max_parts = 5;  // kSplit: beyond this, the last part is truncated
   // Where the full alert can be read ("https://beacon.example/alerts/{id}"); "{id}" is replaced
   // by the alert id. Empty: truncated messages say "beaconctl alerts show N" instead.
   std::string alert_url_template;
-  size_t summary_titles = 10;              // a summary lists at most this many titles
 };
 
 // The message bodies (one per part, in order) for the notification. Every body is valid UTF-8

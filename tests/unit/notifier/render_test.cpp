@@ -232,8 +232,8 @@ Notification Storm() {
   n.by_severity = {{"disaster", 100}, {"high", 300}, {"warning", 600}};
   n.by_host = {{"db1", 400},  {"db2", 300}, {"web1", 100},
                {"web2", 100}, {"web3", 50}, {"web4", 50}};
-  // The outbox caps the listed alerts; the renderer lists at most summary_titles of them.
-  for (int i = 0; i < 100; ++i) {
+  // The outbox caps the listed alerts (alerts.outbox.summary_titles, default 10).
+  for (int i = 0; i < 10; ++i) {
     AlertView alert = DiskAlert();
     alert.id = 1000 + i;
     alert.title = "Port 8080 down " + std::to_string(i);
@@ -277,6 +277,22 @@ TEST(RenderTest, SummaryOfAThousandAlerts) {
             "…另有 990 条，详见 https://beacon.example/alerts");
   EXPECT_EQ(RenderTitle(Storm(), zh, 128), "📊 告警汇总：共 1000 条");
   EXPECT_EQ(RenderTitle(Storm(), Options("en"), 128), "📊 Alert summary: 1000 alerts");
+}
+
+TEST(RenderTest, ASummaryListsEveryAlertTheOutboxGaveIt) {
+  // alerts.outbox.summary_titles: 30 puts 30 alerts in the summary; all 30 are listed.
+  Notification n = Storm();
+  for (int i = 10; i < 30; ++i) {
+    AlertView alert = DiskAlert();
+    alert.id = 1000 + i;
+    alert.title = "Port 8080 down " + std::to_string(i);
+    n.alerts.push_back(alert);
+  }
+  RenderOptions options = Options("en");
+  options.max_bytes = 8192;
+  const std::string text = RenderMessage(n, options)[0];
+  EXPECT_NE(text.find("#1029 Port 8080 down 29"), std::string::npos) << text;
+  EXPECT_EQ(text.substr(text.rfind('\n') + 1), "… and 970 more: beaconctl alerts");
 }
 
 TEST(RenderTest, SummaryWithoutCountsCountsItsAlerts) {
