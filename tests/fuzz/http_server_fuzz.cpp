@@ -81,6 +81,10 @@ std::string Exchange(int port, std::string_view request) {
   char buffer[8192];
   ssize_t n;
   while ((n = ::recv(fd, buffer, sizeof(buffer), 0)) > 0) reply.append(buffer, n);
+  // The server has closed; close with a reset so this side keeps no TIME_WAIT socket: a
+  // million executions would otherwise use up the ephemeral ports and fail connect().
+  linger reset{1, 0};
+  setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
   ::close(fd);
   return reply;
 }
