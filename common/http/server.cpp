@@ -657,7 +657,16 @@ class Session final : public SessionBase {
     const bool send_continue =
         expect != header.end() && beast::iequals(expect->value(), "100-continue");
     Arm(request_start_ + RequestTimeout(), Phase::kReading);
-    body_parser_.emplace(std::move(*header_parser_));
+    try {
+      body_parser_.emplace(std::move(*header_parser_));
+    } catch (const std::exception& e) {
+      // Beast refuses to convert a header parser that already started on the body; the request
+      // cannot be read safely any more.
+      spdlog::debug("http: body of {} {} from {}: {}", request_.method, request_.path, peer_,
+                    e.what());
+      Reject(400, "malformed request");
+      return;
+    }
     body_parser_->body_limit(static_cast<std::uint64_t>(std::max<int64_t>(0, limit)));
     if (send_continue) {
       static const char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
@@ -1059,13 +1068,18 @@ Status HttpServer::Start() {
   impl_->core = std::move(core);
   asio::io_context* io = impl_->core->io.get();
   impl_->io_thread = std::thread([io] {
-    // Handlers of the I/O thread do not throw (every error is an error_code); a throw here is
-    // a bug, and the log says so before the thread ends.
-    try {
-      auto work = asio::make_work_guard(*io);
-      io->run();
-    } catch (const std::exception& e) {
-      spdlog::critical("http: I/O thread stopped: {}", e.what());
+    // Handlers of the I/O thread report errors as error_codes; should one throw all the same,
+    // the loop goes on (the connection concerned is abandoned) rather than the whole server
+    // going deaf, and the log says so.
+    auto work = asio::make_work_guard(*io);
+    while (true) {
+      try {
+        io->run();
+        return;
+      } catch (const std::exception& e) {
+        spdlog::critical("http: a handler of the I/O thread threw (the server goes on): {}",
+                         e.what());
+      }
     }
   });
   spdlog::debug("http: listening on {}:{}{}", options.host, impl_->port, tls ? " (TLS)" : "");
