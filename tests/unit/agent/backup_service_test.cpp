@@ -135,12 +135,14 @@ class BackupServiceTest : public ::testing::Test {
     fs::remove_all(dir_);
   }
 
-  void Start(objstore::ObjectStore& store, const Clock& clock, BackupServiceOptions options = {}) {
+  // sink: what the service spools into; by default sink_.
+  void Start(objstore::ObjectStore& store, const Clock& clock, BackupServiceOptions options = {},
+             RecordSink sink = nullptr) {
     uploader_ = std::make_unique<Uploader>(store, *state_, clock, "host-1", nullptr);
     service_ = std::make_unique<BackupService>(config_, std::map<std::string, Uploader*>{
                                                             {"mem", uploader_.get()}},
                                                *state_, clock, options);
-    ASSERT_TRUE(service_->Start(sink_.Fn()).ok());
+    ASSERT_TRUE(service_->Start(sink ? std::move(sink) : sink_.Fn()).ok());
   }
 
   static void Write(const fs::path& path, const std::string& content) {
@@ -241,13 +243,8 @@ TEST_F(BackupServiceTest, StateRecordsAFileOnlyAfterItsVersionIsSpooled) {
     }
     return sink_.Fn()(std::move(records));
   };
-  uploader_ = std::make_unique<Uploader>(store_, *state_, SystemClock::Instance(), "host-1",
-                                         nullptr);
-  service_ = std::make_unique<BackupService>(
-      config_, std::map<std::string, Uploader*>{{"mem", uploader_.get()}}, *state_,
-      SystemClock::Instance());
   Write(fs::path(root_) / "before-start.txt", "found by the start-up reconcile");
-  ASSERT_TRUE(service_->Start(inspecting).ok());
+  Start(store_, SystemClock::Instance(), {}, inspecting);
   ASSERT_TRUE(WaitStored(1));
   Write(fs::path(root_) / "after-start.txt", "found by inotify");
   ASSERT_TRUE(WaitStored(2));
@@ -274,14 +271,9 @@ TEST_F(BackupServiceTest, UnspooledVersionIsStoredAgainAndCataloguedOnce) {
     if (version && refusals.fetch_sub(1) > 0) return Status::IoError("disk full");
     return sink_.Fn()(std::move(records));
   };
-  uploader_ = std::make_unique<Uploader>(store_, *state_, SystemClock::Instance(), "host-1",
-                                         nullptr);
-  service_ = std::make_unique<BackupService>(
-      config_, std::map<std::string, Uploader*>{{"mem", uploader_.get()}}, *state_,
-      SystemClock::Instance());
   const std::string path = root_ + "/refused.txt";
   Write(path, "content");
-  ASSERT_TRUE(service_->Start(refusing).ok());
+  Start(store_, SystemClock::Instance(), {}, refusing);
   ASSERT_TRUE(WaitStored(1));
   auto versions = Versions();
   ASSERT_EQ(versions[path].size(), 1u);
