@@ -507,15 +507,10 @@ void Node::GetSecret(std::string_view key, Secret* out) {
 }
 
 void Node::GetTimeZone(std::string_view key, std::string* out) {
-  Touch(key);
-  if (!node_) return;
-  auto kv = Find(*node_, key);
-  if (IsAbsent(kv)) return;
-  if (!kv->value.IsScalar()) {
-    Error(key, "expected a time zone name, got " + Describe(kv->value));
-    return;
-  }
-  const std::string& name = kv->value.Scalar();
+  std::string name;
+  const size_t errors_before = error_count();
+  Get(key, &name);
+  if (error_count() != errors_before || !Has(key)) return;
   if (Result<TimeZone> zone = TimeZone::Load(name); !zone.ok()) {
     Error(key, zone.status().message());  // "unknown time zone 'Mars/Base' (...)"
     return;

@@ -7,7 +7,6 @@
 
 #include <cctype>
 #include <cstdlib>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <regex>
@@ -19,18 +18,12 @@
 #include "common/clock.h"
 #include "common/config/config.h"
 #include "notifier/builtin.h"
+#include "tests/unit/docs_page.h"
 
 namespace beacon::notifier {
 namespace {
 
 constexpr char kChapter[] = "## Receivers";
-
-std::string ReadSourceFile(const std::string& relative) {
-  std::ifstream in(std::string(BEACON_SOURCE_DIR) + "/" + relative);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // The anchor GitHub gives a heading: lower case, spaces as '-', other punctuation but '-' and
 // '_' dropped.
@@ -55,7 +48,7 @@ struct Chapter {
 
 Chapter ReadChapter(const std::string& page) {
   Chapter chapter;
-  std::istringstream in(ReadSourceFile(page));
+  std::istringstream in(testing::ReadSourceFile(page));
   bool inside = false;
   std::string* text = nullptr;
   for (std::string line; std::getline(in, line);) {
@@ -72,15 +65,6 @@ Chapter ReadChapter(const std::string& page) {
     *text += line + "\n";
   }
   return chapter;
-}
-
-std::string YamlBlock(const std::string& markdown) {
-  const std::string open = "```yaml\n";
-  size_t start = markdown.find(open);
-  if (start == std::string::npos) return "";
-  start += open.size();
-  size_t end = markdown.find("```", start);
-  return end == std::string::npos ? "" : markdown.substr(start, end - start);
 }
 
 // Sets every `<key>_env: NAME` variable of a sample, so its secrets resolve.
@@ -141,7 +125,7 @@ TEST(NotifierConventions, EveryNotifierHasADocumentedSectionWithAWorkingSample) 
     ASSERT_NE(section, chapter.sections.end())
         << "no ### section '" << n.docs << "' under " << kChapter;
 
-    const std::string sample = YamlBlock(section->second);
+    const std::string sample = testing::FirstYamlBlock(section->second);
     ASSERT_FALSE(sample.empty()) << "no ```yaml sample in " << n.docs;
     SetSampleEnvironment(sample);
     const Parsed parsed = ParseSample(sample, n.docs);
@@ -187,7 +171,7 @@ TEST(NotifierConventions, EveryNotifierRefusesABadTimezoneNamingTheKey) {
     const Chapter chapter = ReadChapter(n.docs.substr(0, hash));
     auto section = chapter.sections.find(n.docs.substr(hash + 1));
     ASSERT_NE(section, chapter.sections.end());
-    const std::string sample = YamlBlock(section->second);
+    const std::string sample = testing::FirstYamlBlock(section->second);
     SetSampleEnvironment(sample);
     const Parsed good = ParseSample(sample, "collector.yaml");
     ASSERT_TRUE(good.factory) << good.errors;
