@@ -18,7 +18,7 @@
 #include "agent/inputs/jmx/jolokia.h"
 #include "agent/inputs/jmx/zabbix_gateway.h"
 #include "common/crypto/crypto.h"
-#include "common/zabbix/zbxd.h"
+#include "agent/zabbix/zbxd.h"
 
 namespace beacon::agent::inputs::jmx {
 namespace {

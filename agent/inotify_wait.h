@@ -9,7 +9,7 @@
 
 #include "common/status.h"
 
-namespace beacon {
+namespace beacon::agent {
 
 class InotifyWait {
  public:
@@ -45,4 +45,4 @@ class InotifyWait {
   std::thread thread_;
 };
 
-}  // namespace beacon
+}  // namespace beacon::agent

@@ -1,5 +1,5 @@
 // InotifyWait: inotify_init1 + eventfd, polled together.
-#include "common/inotify_wait.h"
+#include "agent/inotify_wait.h"
 
 #include <poll.h>
 #include <sys/eventfd.h>
@@ -12,7 +12,7 @@
 #include <string>
 #include <utility>
 
-namespace beacon {
+namespace beacon::agent {
 
 Status InotifyWait::Open() {
   Close();
@@ -64,4 +64,4 @@ void InotifyWait::Close() {
   inotify_fd_ = wake_fd_ = -1;
 }
 
-}  // namespace beacon
+}  // namespace beacon::agent
