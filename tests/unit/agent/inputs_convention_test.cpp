@@ -6,14 +6,13 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <fstream>
-#include <regex>
 #include <set>
-#include <sstream>
+#include <string>
 
 #include "agent/config.h"
 #include "agent/inputs/builtin.h"
 #include "common/wire/wire.h"
+#include "tests/unit/docs_page.h"
 
 namespace beacon::agent::inputs {
 namespace {
@@ -22,21 +21,7 @@ const std::string kInputsDir = std::string(BEACON_SOURCE_DIR) + "/agent/inputs";
 
 std::string DocPath(const std::string& name) { return "agent/inputs/" + name + "/README.md"; }
 
-std::string ReadDoc(const std::string& name) {
-  std::ifstream in(std::string(BEACON_SOURCE_DIR) + "/" + DocPath(name));
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-std::string YamlBlock(const std::string& markdown) {
-  const std::string open = "```yaml\n";
-  size_t start = markdown.find(open);
-  if (start == std::string::npos) return "";
-  start += open.size();
-  size_t end = markdown.find("```", start);
-  return end == std::string::npos ? "" : markdown.substr(start, end - start);
-}
+std::string ReadDoc(const std::string& name) { return testing::ReadSourceFile(DocPath(name)); }
 
 TEST(InputConventions, EveryBuiltinInputIsDocumented) {
   auto factories = BuiltinInputs();
@@ -87,7 +72,7 @@ TEST(InputConventions, EveryInputFolderIsBuiltInAndEveryBuiltinHasItsFolder) {
 TEST(InputConventions, SampleConfigBlocksLoad) {
   for (const auto& f : BuiltinInputs()) {
     SCOPED_TRACE(f.name);
-    const std::string block = YamlBlock(ReadDoc(f.name));
+    const std::string block = testing::FirstYamlBlock(ReadDoc(f.name));
     ASSERT_FALSE(block.empty()) << "no ```yaml block in " << DocPath(f.name);
     auto cfg = LoadAgentConfigFromString(block, DocPath(f.name));
     ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
