@@ -23,65 +23,6 @@ namespace {
 
 constexpr size_t kReadBuffer = size_t{1} << 20;
 
-// Matches pattern[pi..] against text[ti..]; `**` may cross '/', other wildcards may not.
-bool MatchFrom(const std::string& p, size_t pi, const std::string& t, size_t ti) {
-  while (pi < p.size()) {
-    const char c = p[pi];
-    if (c == '*') {
-      if (pi + 1 < p.size() && p[pi + 1] == '*') {
-        size_t next = pi + 2;
-        // "**/" also matches zero directories.
-        if (next < p.size() && p[next] == '/' && MatchFrom(p, next + 1, t, ti)) return true;
-        for (size_t k = ti; k <= t.size(); ++k) {
-          if (MatchFrom(p, next, t, k)) return true;
-        }
-        return false;
-      }
-      for (size_t k = ti; k <= t.size(); ++k) {
-        if (MatchFrom(p, pi + 1, t, k)) return true;
-        if (k < t.size() && t[k] == '/') break;
-      }
-      return false;
-    }
-    if (ti >= t.size()) return false;
-    if (c == '?') {
-      if (t[ti] == '/') return false;
-    } else if (c == '[') {
-      size_t close = p.find(']', pi + 2);
-      if (close == std::string::npos) {
-        if (t[ti] != '[') return false;
-      } else {
-        size_t k = pi + 1;
-        bool negate = k < close && (p[k] == '!' || p[k] == '^');
-        if (negate) ++k;
-        bool hit = false;
-        for (; k < close; ++k) {
-          if (k + 2 < close && p[k + 1] == '-') {
-            hit =
-                hit || (static_cast<unsigned char>(t[ti]) >= static_cast<unsigned char>(p[k]) &&
-                        static_cast<unsigned char>(t[ti]) <= static_cast<unsigned char>(p[k + 2]));
-            k += 2;
-          } else {
-            hit = hit || t[ti] == p[k];
-          }
-        }
-        if (hit == negate || t[ti] == '/') return false;
-        pi = close + 1;
-        ++ti;
-        continue;
-      }
-    } else if (c == '\\' && pi + 1 < p.size()) {
-      ++pi;
-      if (t[ti] != p[pi]) return false;
-    } else if (t[ti] != c) {
-      return false;
-    }
-    ++pi;
-    ++ti;
-  }
-  return ti == t.size();
-}
-
 char TypeOf(mode_t mode) {
   if (S_ISREG(mode)) return 'f';
   if (S_ISDIR(mode)) return 'd';
@@ -299,23 +240,6 @@ bool IsUnder(const std::string& path, const std::string& root) {
   if (root == "/") return !path.empty() && path[0] == '/';
   return path.size() > root.size() && path.compare(0, root.size(), root) == 0 &&
          path[root.size()] == '/';
-}
-
-std::string EscapeGlob(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '*' || c == '?' || c == '[' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out;
-}
-
-bool GlobMatch(const std::string& pattern, const std::string& path) {
-  if (pattern.find('/') == std::string::npos) {
-    size_t slash = path.rfind('/');
-    return MatchFrom(pattern, 0, slash == std::string::npos ? path : path.substr(slash + 1), 0);
-  }
-  return MatchFrom(pattern, 0, path, 0);
 }
 
 std::string EscapePath(const std::string& raw) {
@@ -590,14 +514,8 @@ Scanner::Scanner(FimOptions options, OpenForHash open)
     : options_(std::move(options)), open_(open ? std::move(open) : DefaultOpenForHash) {}
 
 bool Scanner::IsExcluded(const std::string& path, bool is_dir) const {
-  for (const std::string& pattern : options_.exclude) {
-    if (GlobMatch(pattern, path)) return true;
-  }
-  if (is_dir || options_.include.empty()) return false;
-  for (const std::string& pattern : options_.include) {
-    if (GlobMatch(pattern, path)) return false;
-  }
-  return true;
+  if (GlobMatchesAny(options_.exclude, path)) return true;
+  return !is_dir && !options_.include.empty() && !GlobMatchesAny(options_.include, path);
 }
 
 ScanResult Scanner::Scan(const std::vector<Entry>* previous, const std::vector<std::string>* roots,
