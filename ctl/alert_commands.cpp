@@ -411,8 +411,8 @@ int RunAlerts(CommandContext& ctx, const std::map<std::string, std::string>& opt
     std::string value = it->second;
     if (std::string_view(key) == "since") {
       // Resolved here so "2h" means two hours before the operator's "now" on every collector.
-      auto since = TimeOption(value, ctx.clock.NowMs());
-      if (!since.ok()) return Usage(ctx, "--since: " + since.status().message(), "alerts");
+      auto since = TimeOption("--since", value, ctx.clock.NowMs());
+      if (!since.ok()) return Usage(ctx, since.status().message(), "alerts");
       value = *since;
     }
     query.emplace_back(key, value);
