@@ -23,6 +23,24 @@ namespace {
 
 constexpr size_t kReadBuffer = size_t{1} << 20;
 
+const std::vector<store::Migration> kBaselineMigrations = {
+    {1,
+     "CREATE TABLE entries ("
+     " path BLOB PRIMARY KEY NOT NULL,"
+     " type TEXT NOT NULL,"
+     " mode INTEGER NOT NULL,"
+     " uid INTEGER NOT NULL,"
+     " gid INTEGER NOT NULL,"
+     " size INTEGER NOT NULL,"
+     " mtime_ns INTEGER NOT NULL,"
+     " ctime_ns INTEGER NOT NULL,"
+     " inode INTEGER NOT NULL,"
+     " sha256 TEXT NOT NULL,"
+     " link_target BLOB NOT NULL,"
+     " xattrs BLOB"
+     ") WITHOUT ROWID;"},
+};
+
 char TypeOf(mode_t mode) {
   if (S_ISREG(mode)) return 'f';
   if (S_ISDIR(mode)) return 'd';
@@ -397,55 +415,36 @@ Result<std::unique_ptr<Baseline>> Baseline::Open(const std::string& path, bool c
   if (!create && !std::filesystem::exists(path, ec)) {
     return Status::NotFound("no baseline at " + path + " (run `beacon-agent fim init` first)");
   }
-  if (create) {
-    auto parent = std::filesystem::path(path).parent_path();
-    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-  }
   store::DatabaseOptions options;
   options.create_if_missing = create;
   BEACON_ASSIGN_OR_RETURN(std::unique_ptr<store::Database> db,
-                          store::Database::Open(path, options));
-  BEACON_RETURN_IF_ERROR(db->Migrate({{1,
-                                       "CREATE TABLE entries ("
-                                       " path BLOB PRIMARY KEY NOT NULL,"
-                                       " type TEXT NOT NULL,"
-                                       " mode INTEGER NOT NULL,"
-                                       " uid INTEGER NOT NULL,"
-                                       " gid INTEGER NOT NULL,"
-                                       " size INTEGER NOT NULL,"
-                                       " mtime_ns INTEGER NOT NULL,"
-                                       " ctime_ns INTEGER NOT NULL,"
-                                       " inode INTEGER NOT NULL,"
-                                       " sha256 TEXT NOT NULL,"
-                                       " link_target BLOB NOT NULL,"
-                                       " xattrs BLOB"
-                                       ") WITHOUT ROWID;"}}));
+                          store::Database::OpenAndMigrate(path, kBaselineMigrations, options));
   return std::unique_ptr<Baseline>(new Baseline(std::move(db)));
 }
 
 Result<std::vector<Entry>> Baseline::Load() {
   BEACON_ASSIGN_OR_RETURN(
-      store::Statement stmt,
-      db_->Prepare("SELECT path, type, mode, uid, gid, size, mtime_ns, ctime_ns, inode, sha256, "
+      store::CachedStatement stmt,
+      db_->Cached("SELECT path, type, mode, uid, gid, size, mtime_ns, ctime_ns, inode, sha256, "
                    "link_target, xattrs FROM entries ORDER BY path"));
   std::vector<Entry> out;
   while (true) {
-    BEACON_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    BEACON_ASSIGN_OR_RETURN(bool row, stmt->Step());
     if (!row) break;
     Entry e;
-    e.path = stmt.ColumnBlob(0);
-    const std::string type = stmt.ColumnText(1);
+    e.path = stmt->ColumnBlob(0);
+    const std::string type = stmt->ColumnText(1);
     e.type = type.empty() ? '?' : type[0];
-    e.mode = static_cast<uint32_t>(stmt.ColumnInt(2));
-    e.uid = static_cast<uint32_t>(stmt.ColumnInt(3));
-    e.gid = static_cast<uint32_t>(stmt.ColumnInt(4));
-    e.size = stmt.ColumnInt(5);
-    e.mtime_ns = stmt.ColumnInt(6);
-    e.ctime_ns = stmt.ColumnInt(7);
-    e.inode = static_cast<uint64_t>(stmt.ColumnInt(8));
-    e.sha256 = stmt.ColumnText(9);
-    e.link_target = stmt.ColumnBlob(10);
-    if (!stmt.ColumnIsNull(11)) e.xattrs = stmt.ColumnBlob(11);
+    e.mode = static_cast<uint32_t>(stmt->ColumnInt(2));
+    e.uid = static_cast<uint32_t>(stmt->ColumnInt(3));
+    e.gid = static_cast<uint32_t>(stmt->ColumnInt(4));
+    e.size = stmt->ColumnInt(5);
+    e.mtime_ns = stmt->ColumnInt(6);
+    e.ctime_ns = stmt->ColumnInt(7);
+    e.inode = static_cast<uint64_t>(stmt->ColumnInt(8));
+    e.sha256 = stmt->ColumnText(9);
+    e.link_target = stmt->ColumnBlob(10);
+    if (!stmt->ColumnIsNull(11)) e.xattrs = stmt->ColumnBlob(11);
     out.push_back(std::move(e));
   }
   return out;
@@ -476,9 +475,9 @@ Status Baseline::ReplaceAll(const std::vector<Entry>& entries) {
   store::Transaction tx(*db_);
   BEACON_RETURN_IF_ERROR(tx.status());
   BEACON_RETURN_IF_ERROR(db_->Exec("DELETE FROM entries"));
-  BEACON_ASSIGN_OR_RETURN(store::Statement stmt,
-                          db_->Prepare("INSERT INTO entries VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"));
-  for (const Entry& e : entries) BEACON_RETURN_IF_ERROR(Insert(stmt, e));
+  BEACON_ASSIGN_OR_RETURN(store::CachedStatement stmt,
+                          db_->Cached("INSERT INTO entries VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"));
+  for (const Entry& e : entries) BEACON_RETURN_IF_ERROR(Insert(*stmt, e));
   return tx.Commit();
 }
 
@@ -488,24 +487,24 @@ Status Baseline::Apply(const std::vector<Entry>& upserts,
   store::Transaction tx(*db_);
   BEACON_RETURN_IF_ERROR(tx.status());
   BEACON_ASSIGN_OR_RETURN(
-      store::Statement insert,
-      db_->Prepare("INSERT OR REPLACE INTO entries VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"));
-  for (const Entry& e : upserts) BEACON_RETURN_IF_ERROR(Insert(insert, e));
-  BEACON_ASSIGN_OR_RETURN(store::Statement remove,
-                          db_->Prepare("DELETE FROM entries WHERE path = ?"));
+      store::CachedStatement insert,
+      db_->Cached("INSERT OR REPLACE INTO entries VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"));
+  for (const Entry& e : upserts) BEACON_RETURN_IF_ERROR(Insert(*insert, e));
+  BEACON_ASSIGN_OR_RETURN(store::CachedStatement remove,
+                          db_->Cached("DELETE FROM entries WHERE path = ?"));
   for (const std::string& path : removals) {
-    remove.Reset();
-    remove.BindBlob(1, path);
-    BEACON_RETURN_IF_ERROR(remove.Run());
+    remove->Reset();
+    remove->BindBlob(1, path);
+    BEACON_RETURN_IF_ERROR(remove->Run());
   }
   return tx.Commit();
 }
 
 int64_t Baseline::Count() {
-  auto stmt = db_->Prepare("SELECT COUNT(*) FROM entries");
+  auto stmt = db_->Cached("SELECT COUNT(*) FROM entries");
   if (!stmt.ok()) return -1;
-  auto row = stmt->Step();
-  return row.ok() && *row ? stmt->ColumnInt(0) : -1;
+  auto row = (*stmt)->Step();
+  return row.ok() && *row ? (*stmt)->ColumnInt(0) : -1;
 }
 
 // --- Scanner ----------------------------------------------------------------------------------

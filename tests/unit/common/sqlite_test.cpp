@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <fstream>
 #include <thread>
 #include <vector>
 
@@ -146,6 +147,50 @@ TEST_F(SqliteTest, MigrationsApplyOnceAcrossReopen) {
   EXPECT_EQ(QueryInt(*db, "SELECT COUNT(*) FROM hosts"), 1);
   EXPECT_EQ(QueryInt(*db, "SELECT COUNT(*) FROM schema_version"), 1);
   EXPECT_EQ(QueryInt(*db, "SELECT COUNT(*) FROM events"), 0);
+}
+
+TEST_F(SqliteTest, OpenAndMigrateCreatesTheDirectoryAndMigratesOnce) {
+  const std::string nested = (dir_ / "a" / "b" / "store.db").string();
+  for (int round = 0; round < 2; ++round) {
+    Result<std::unique_ptr<Database>> db = Database::OpenAndMigrate(nested, MigrationsV2());
+    ASSERT_TRUE(db.ok()) << round << ": " << db.status().ToString();
+    EXPECT_EQ((*db)->SchemaVersion().value(), 2);
+    EXPECT_EQ(QueryInt(**db, "SELECT COUNT(*) FROM hosts"), 1);  // the seed, once
+  }
+  EXPECT_TRUE(fs::is_directory(dir_ / "a" / "b"));
+}
+
+TEST_F(SqliteTest, OpenAndMigrateReadOnlyNeitherCreatesNorMigrates) {
+  DatabaseOptions read_only;
+  read_only.read_only = true;
+  const std::string missing = (dir_ / "absent" / "store.db").string();
+  Result<std::unique_ptr<Database>> none = Database::OpenAndMigrate(missing, kMigrationsV1,
+                                                                    read_only);
+  ASSERT_FALSE(none.ok());
+  EXPECT_FALSE(fs::exists(dir_ / "absent"));
+  ASSERT_TRUE(Database::OpenAndMigrate(path_, kMigrationsV1).ok());
+  Result<std::unique_ptr<Database>> reader =
+      Database::OpenAndMigrate(path_, MigrationsV2(), read_only);
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  EXPECT_EQ((*reader)->SchemaVersion().value(), 1);
+}
+
+TEST_F(SqliteTest, OpenAndMigrateErrorsNameThePath) {
+  const fs::path blocker = dir_ / "file";
+  { std::ofstream(blocker) << "x"; }
+  const std::string below_a_file = (blocker / "store.db").string();
+  Result<std::unique_ptr<Database>> db = Database::OpenAndMigrate(below_a_file, kMigrationsV1);
+  ASSERT_FALSE(db.ok());
+  EXPECT_EQ(db.status().code(), StatusCode::kIoError);
+  EXPECT_NE(db.status().message().find(below_a_file), std::string::npos)
+      << db.status().message();
+
+  std::vector<Migration> broken = kMigrationsV1;
+  broken.push_back({2, "INSERT INTO nonexistent VALUES(1);"});
+  db = Database::OpenAndMigrate(path_, broken);
+  ASSERT_FALSE(db.ok());
+  EXPECT_EQ(db.status().message().rfind("migrating " + path_ + ": ", 0), 0u)
+      << db.status().message();
 }
 
 TEST_F(SqliteTest, RefusesDatabaseNewerThanTheCode) {
