@@ -45,7 +45,7 @@ Outcome Match(std::string_view p, size_t pi, std::string_view t, size_t ti) {
       while (next < p.size() && p[next] == '*') ++next;
       if (next == p.size()) {
         return cross || t.find('/', ti) == std::string_view::npos ? Outcome::kMatch
-                                                                   : Outcome::kNoMatch;
+                                                                  : Outcome::kNoMatch;
       }
       // "**/" also matches no component: "a/**/b" matches "a/b".
       if (cross && p[next] == '/' && Match(p, next + 1, t, ti) == Outcome::kMatch) {

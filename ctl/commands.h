@@ -13,8 +13,8 @@
 
 #include "common/clock.h"
 #include "common/status.h"
-#include "ctl/api.h"
 #include "common/timezone.h"
+#include "ctl/api.h"
 
 namespace beacon::ctl {
 

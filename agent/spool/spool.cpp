@@ -193,7 +193,7 @@ Status Spool::EnforceCapLocked(int64_t* dropped) {
   BEACON_ASSIGN_OR_RETURN(
       store::CachedStatement oldest,
       db_->Cached("SELECT seq, bytes FROM records WHERE type = 0 AND seq > ? ORDER BY seq "
-                   "LIMIT 512"));
+                  "LIMIT 512"));
   BEACON_ASSIGN_OR_RETURN(store::CachedStatement remove,
                           db_->Cached("DELETE FROM records WHERE type = 0 AND seq <= ?"));
   int64_t excess = pending - options_.max_bytes;

@@ -1,5 +1,6 @@
 // Alert routing decisions: label matchers evaluated on alerts (their grammar is
-// common/alerting/matcher.h), silences, inhibition and the ordered route tree that turns an alert into the receiver groups it joins. Pure logic, no I/O.
+// common/alerting/matcher.h), silences, inhibition and the ordered route tree that turns an alert
+// into the receiver groups it joins. Pure logic, no I/O.
 #pragma once
 
 #include <cstdint>

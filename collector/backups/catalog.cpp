@@ -188,8 +188,9 @@ Result<std::vector<AddVersionResult>> Catalog::AddVersions(
 Result<AddVersionResult> Catalog::AddVersionLocked(const std::string& agent, uint64_t seq,
                                                    const wire::BackupVersion& version,
                                                    int64_t now_ms) {
-  BEACON_ASSIGN_OR_RETURN(store::CachedStatement seen, db_->Cached("SELECT version_id FROM version_seqs "
-                                                              "WHERE agent = ?1 AND seq = ?2"));
+  BEACON_ASSIGN_OR_RETURN(store::CachedStatement seen,
+                          db_->Cached("SELECT version_id FROM version_seqs "
+                                      "WHERE agent = ?1 AND seq = ?2"));
   seen->Bind(1, agent).Bind(2, static_cast<int64_t>(seq));
   BEACON_ASSIGN_OR_RETURN(bool seen_row, seen->Step());
   if (seen_row) return AddVersionResult{AddOutcome::kDuplicate, seen->ColumnInt(0)};
@@ -198,7 +199,7 @@ Result<AddVersionResult> Catalog::AddVersionLocked(const std::string& agent, uin
   BEACON_ASSIGN_OR_RETURN(
       store::CachedStatement newest,
       db_->Cached("SELECT id, sha256 FROM versions WHERE agent = ?1 AND path = ?2 AND "
-                   "state = 'stored' ORDER BY created_ms DESC, id DESC LIMIT 1"));
+                  "state = 'stored' ORDER BY created_ms DESC, id DESC LIMIT 1"));
   newest->Bind(1, agent).Bind(2, version.path);
   BEACON_ASSIGN_OR_RETURN(bool newest_row, newest->Step());
   if (newest_row && newest->ColumnText(1) == version.sha256) {
@@ -207,10 +208,10 @@ Result<AddVersionResult> Catalog::AddVersionLocked(const std::string& agent, uin
     BEACON_ASSIGN_OR_RETURN(
         store::CachedStatement insert,
         db_->Cached("INSERT INTO versions(agent, seq, set_name, path, size, mtime_ns, mode, uid, "
-                     "gid, owner, grp, sha256, stored_size, store, key, storage_class, key_id, "
-                     "created_ms, state, restore_state, restore_expiry_ms, updated_ms) "
-                     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
-                     "?16, ?17, ?18, 'stored', 'none', 0, ?19)"));
+                    "gid, owner, grp, sha256, stored_size, store, key, storage_class, key_id, "
+                    "created_ms, state, restore_state, restore_expiry_ms, updated_ms) "
+                    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
+                    "?16, ?17, ?18, 'stored', 'none', 0, ?19)"));
     insert->Bind(1, agent)
         .Bind(2, static_cast<int64_t>(seq))
         .Bind(3, version.set)
@@ -306,7 +307,7 @@ Result<std::vector<CatalogVersion>> Catalog::ListVersionsOfSet(const std::string
   std::lock_guard<std::mutex> lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(store::CachedStatement stmt,
                           db_->Cached(std::string("SELECT ") + kVersionColumns +
-                                       " FROM versions WHERE set_name = ?1 AND state = 'stored'"));
+                                      " FROM versions WHERE set_name = ?1 AND state = 'stored'"));
   stmt->Bind(1, set);
   return CollectVersions(*stmt);
 }
@@ -315,7 +316,7 @@ Result<std::vector<CatalogVersion>> Catalog::ListAllStoredVersions() {
   std::lock_guard<std::mutex> lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(store::CachedStatement stmt,
                           db_->Cached(std::string("SELECT ") + kVersionColumns +
-                                       " FROM versions WHERE state = 'stored'"));
+                                      " FROM versions WHERE state = 'stored'"));
   return CollectVersions(*stmt);
 }
 
@@ -325,8 +326,8 @@ Result<CatalogVersion> Catalog::FindVersion(const std::string& agent, const std:
   BEACON_ASSIGN_OR_RETURN(
       store::CachedStatement stmt,
       db_->Cached(std::string("SELECT ") + kVersionColumns +
-                   " FROM versions WHERE agent = ?1 AND path = ?2 AND state = 'stored' AND "
-                   "created_ms <= ?3 ORDER BY created_ms DESC, id DESC LIMIT 1"));
+                  " FROM versions WHERE agent = ?1 AND path = ?2 AND state = 'stored' AND "
+                  "created_ms <= ?3 ORDER BY created_ms DESC, id DESC LIMIT 1"));
   stmt->Bind(1, agent).Bind(2, path).Bind(3, at_ms.value_or(INT64_MAX));
   BEACON_ASSIGN_OR_RETURN(bool row, stmt->Step());
   if (!row) {
@@ -341,7 +342,7 @@ Status Catalog::SetStorageClass(int64_t id, const std::string& storage_class, in
   BEACON_ASSIGN_OR_RETURN(
       store::CachedStatement stmt,
       db_->Cached("UPDATE versions SET storage_class = ?2, restore_state = 'none', "
-                   "restore_expiry_ms = 0, updated_ms = ?3 WHERE id = ?1"));
+                  "restore_expiry_ms = 0, updated_ms = ?3 WHERE id = ?1"));
   stmt->Bind(1, id).Bind(2, storage_class).Bind(3, now_ms);
   BEACON_RETURN_IF_ERROR(stmt->Run());
   if (db_->Changes() == 0) return Status::NotFound("no backup version " + std::to_string(id));
@@ -369,7 +370,7 @@ Status Catalog::SetRestoreState(int64_t id, const std::string& restore_state, in
   BEACON_ASSIGN_OR_RETURN(
       store::CachedStatement stmt,
       db_->Cached("UPDATE versions SET restore_state = ?2, restore_expiry_ms = ?3, "
-                   "updated_ms = ?4 WHERE id = ?1"));
+                  "updated_ms = ?4 WHERE id = ?1"));
   stmt->Bind(1, id).Bind(2, restore_state).Bind(3, expiry_ms).Bind(4, now_ms);
   BEACON_RETURN_IF_ERROR(stmt->Run());
   if (db_->Changes() == 0) return Status::NotFound("no backup version " + std::to_string(id));
@@ -381,7 +382,7 @@ Result<std::vector<CatalogVersion>> Catalog::ListVersionsByRestoreState(
   std::lock_guard<std::mutex> lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(store::CachedStatement stmt,
                           db_->Cached(std::string("SELECT ") + kVersionColumns +
-                                       " FROM versions WHERE restore_state = ?1 ORDER BY id"));
+                                      " FROM versions WHERE restore_state = ?1 ORDER BY id"));
   stmt->Bind(1, restore_state);
   return CollectVersions(*stmt);
 }
@@ -393,8 +394,8 @@ Result<int64_t> Catalog::AddAction(const LifecycleAction& action, int64_t now_ms
   BEACON_ASSIGN_OR_RETURN(
       store::CachedStatement stmt,
       db_->Cached("INSERT INTO actions(version_id, action, target_class, state, attempts, "
-                   "next_try_ms, last_error, reason, created_ms, updated_ms, dry_run) "
-                   "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10)"));
+                  "next_try_ms, last_error, reason, created_ms, updated_ms, dry_run) "
+                  "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10)"));
   stmt->Bind(1, action.version_id)
       .Bind(2, action.action)
       .Bind(3, action.target_class)
@@ -414,7 +415,7 @@ Status Catalog::UpdateAction(const LifecycleAction& action, int64_t now_ms) {
   BEACON_ASSIGN_OR_RETURN(
       store::CachedStatement stmt,
       db_->Cached("UPDATE actions SET state = ?2, attempts = ?3, next_try_ms = ?4, "
-                   "last_error = ?5, updated_ms = ?6 WHERE id = ?1"));
+                  "last_error = ?5, updated_ms = ?6 WHERE id = ?1"));
   stmt->Bind(1, action.id)
       .Bind(2, action.state)
       .Bind(3, action.attempts)
@@ -527,7 +528,8 @@ Result<CatalogPruneResult> Catalog::Prune(int64_t cutoff_ms, const std::atomic<b
 
 Status Catalog::Ping() {
   std::lock_guard<std::mutex> lock(mutex_);
-  BEACON_ASSIGN_OR_RETURN(store::CachedStatement stmt, db_->Cached("SELECT 1 FROM versions LIMIT 1"));
+  BEACON_ASSIGN_OR_RETURN(store::CachedStatement stmt,
+                          db_->Cached("SELECT 1 FROM versions LIMIT 1"));
   return stmt->Step().status();
 }
 

@@ -103,7 +103,7 @@ Result<int64_t> CommandQueue::CreateCommand(const std::string& agent, const std:
     BEACON_ASSIGN_OR_RETURN(
         store::CachedStatement stmt,
         db_->Cached("INSERT INTO commands(agent, kind, args_json, version_id, state, created_ms, "
-                     "updated_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?6)"));
+                    "updated_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?6)"));
     stmt->Bind(1, agent)
         .Bind(2, kind)
         .Bind(3, args.dump())
@@ -124,15 +124,15 @@ Result<std::vector<StoredCommand>> CommandQueue::ClaimCommands(const std::string
   BEACON_RETURN_IF_ERROR(tx.status());
   BEACON_ASSIGN_OR_RETURN(store::CachedStatement select,
                           db_->Cached(std::string("SELECT ") + kCommandColumns +
-                                       " FROM commands WHERE agent = ?1 AND (state = 'queued' OR "
-                                       "(state IN ('delivered', 'running') AND updated_ms <= ?2)) "
-                                       "ORDER BY id LIMIT ?3"));
+                                      " FROM commands WHERE agent = ?1 AND (state = 'queued' OR "
+                                      "(state IN ('delivered', 'running') AND updated_ms <= ?2)) "
+                                      "ORDER BY id LIMIT ?3"));
   select->Bind(1, agent).Bind(2, now_ms - kCommandRedeliverAfterMs).Bind(3, max);
   BEACON_ASSIGN_OR_RETURN(std::vector<StoredCommand> claimed, CollectCommands(*select));
   BEACON_ASSIGN_OR_RETURN(
       store::CachedStatement mark,
       db_->Cached("UPDATE commands SET state = 'delivered', delivered_ms = ?2, updated_ms = ?2, "
-                   "deliveries = deliveries + 1 WHERE id = ?1"));
+                  "deliveries = deliveries + 1 WHERE id = ?1"));
   for (StoredCommand& command : claimed) {
     mark->Reset();
     mark->Bind(1, command.id).Bind(2, now_ms);
@@ -184,7 +184,7 @@ Result<StoredCommand> CommandQueue::UpdateCommand(const std::string& agent, int6
   BEACON_ASSIGN_OR_RETURN(
       store::CachedStatement stmt,
       db_->Cached("UPDATE commands SET state = ?2, done_bytes = ?3, total_bytes = ?4, "
-                   "message = ?5, result_json = ?6, updated_ms = ?7 WHERE id = ?1"));
+                  "message = ?5, result_json = ?6, updated_ms = ?7 WHERE id = ?1"));
   stmt->Bind(1, id)
       .Bind(2, update.state)
       .Bind(3, static_cast<int64_t>(update.done_bytes))
@@ -216,8 +216,8 @@ Result<std::vector<StoredCommand>> CommandQueue::ListCommandsForVersion(int64_t 
   std::lock_guard<std::mutex> lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(store::CachedStatement stmt,
                           db_->Cached(std::string("SELECT ") + kCommandColumns +
-                                       " FROM commands WHERE version_id = ?1 AND state = ?2 "
-                                       "ORDER BY id"));
+                                      " FROM commands WHERE version_id = ?1 AND state = ?2 "
+                                      "ORDER BY id"));
   stmt->Bind(1, version_id).Bind(2, state);
   return CollectCommands(*stmt);
 }
@@ -237,8 +237,7 @@ Status CommandQueue::SetCommandState(int64_t id, const std::string& state,
     }
     BEACON_ASSIGN_OR_RETURN(
         store::CachedStatement stmt,
-        db_->Cached(
-            "UPDATE commands SET state = ?2, message = ?3, updated_ms = ?4 WHERE id = ?1"));
+        db_->Cached("UPDATE commands SET state = ?2, message = ?3, updated_ms = ?4 WHERE id = ?1"));
     stmt->Bind(1, id).Bind(2, state).Bind(3, message).Bind(4, now_ms);
     BEACON_RETURN_IF_ERROR(stmt->Run());
     agent = current.agent;

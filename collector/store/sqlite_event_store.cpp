@@ -215,8 +215,8 @@ Status SqliteEventStore::AddCollectorEvent(const std::string& agent, int64_t ts_
   BEACON_ASSIGN_OR_RETURN(
       store::CachedStatement insert,
       db_->Cached("INSERT INTO events(agent, seq, ts_ms, kind, severity, subject, message, "
-                   "data_json) VALUES(?1, (SELECT min(coalesce(min(seq), 0), 0) - 1 FROM events "
-                   "WHERE agent = ?1), ?2, ?3, ?4, ?5, ?6, ?7)"));
+                  "data_json) VALUES(?1, (SELECT min(coalesce(min(seq), 0), 0) - 1 FROM events "
+                  "WHERE agent = ?1), ?2, ?3, ?4, ?5, ?6, ?7)"));
   insert->Bind(1, Text(agent)).Bind(2, ts_ms).Bind(3, Text(event.kind));
   insert->Bind(4, Text(event.severity)).Bind(5, Text(event.subject)).Bind(6, Text(event.message));
   insert->Bind(7, Text(event.data.dump()));
@@ -252,7 +252,7 @@ Result<std::vector<LatestValue>> SqliteEventStore::LatestValues(const std::strin
   std::lock_guard<std::mutex> lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(store::CachedStatement stmt,
                           db_->Cached("SELECT metric, labels_json, value, ts_ms FROM latest "
-                                       "WHERE agent = ?1 ORDER BY metric, labels_json"));
+                                      "WHERE agent = ?1 ORDER BY metric, labels_json"));
   stmt->Bind(1, Text(agent));
   std::vector<LatestValue> values;
   while (true) {
@@ -367,7 +367,7 @@ Result<std::vector<TokenInfo>> SqliteEventStore::ListTokens() {
   std::lock_guard<std::mutex> lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(store::CachedStatement stmt,
                           db_->Cached("SELECT id, agent, created_ms, last_used_ms, revoked_ms "
-                                       "FROM tokens ORDER BY agent, id"));
+                                      "FROM tokens ORDER BY agent, id"));
   std::vector<TokenInfo> tokens;
   while (true) {
     BEACON_ASSIGN_OR_RETURN(bool row, stmt->Step());
@@ -428,8 +428,8 @@ Result<StoreCounts> SqliteEventStore::Counts() {
   BEACON_ASSIGN_OR_RETURN(
       store::CachedStatement stmt,
       db_->Cached("SELECT (SELECT count(*) FROM agents), (SELECT count(*) FROM tokens), "
-                   "(SELECT count(*) FROM samples), (SELECT count(*) FROM events), "
-                   "(SELECT count(*) FROM latest)"));
+                  "(SELECT count(*) FROM samples), (SELECT count(*) FROM events), "
+                  "(SELECT count(*) FROM latest)"));
   BEACON_ASSIGN_OR_RETURN(bool row, stmt->Step());
   if (!row) return Status::Internal("count query returned no row");
   StoreCounts counts;

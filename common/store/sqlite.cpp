@@ -285,9 +285,9 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path,
   return db;
 }
 
-Result<std::unique_ptr<Database>> Database::OpenAndMigrate(
-    const std::string& path, const std::vector<Migration>& migrations,
-    const DatabaseOptions& options) {
+Result<std::unique_ptr<Database>> Database::OpenAndMigrate(const std::string& path,
+                                                           const std::vector<Migration>& migrations,
+                                                           const DatabaseOptions& options) {
   const bool in_memory = path == ":memory:" || path.empty();
   const std::filesystem::path parent = std::filesystem::path(path).parent_path();
   if (!in_memory && !options.read_only && options.create_if_missing && !parent.empty()) {

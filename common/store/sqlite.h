@@ -109,9 +109,9 @@ class Database {
   // How every store opens its file: creates the file's directory when the open may create the
   // file (writable, create_if_missing), opens it and applies `migrations` (Migrate). A read-only
   // open applies none: it reads whatever schema the file has. Errors name the path.
-  static Result<std::unique_ptr<Database>> OpenAndMigrate(
-      const std::string& path, const std::vector<Migration>& migrations,
-      const DatabaseOptions& options = {});
+  static Result<std::unique_ptr<Database>> OpenAndMigrate(const std::string& path,
+                                                          const std::vector<Migration>& migrations,
+                                                          const DatabaseOptions& options = {});
   ~Database();
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;

@@ -426,7 +426,7 @@ Result<std::vector<Entry>> Baseline::Load() {
   BEACON_ASSIGN_OR_RETURN(
       store::CachedStatement stmt,
       db_->Cached("SELECT path, type, mode, uid, gid, size, mtime_ns, ctime_ns, inode, sha256, "
-                   "link_target, xattrs FROM entries ORDER BY path"));
+                  "link_target, xattrs FROM entries ORDER BY path"));
   std::vector<Entry> out;
   while (true) {
     BEACON_ASSIGN_OR_RETURN(bool row, stmt->Step());

@@ -491,7 +491,7 @@ TEST_F(AlertsApiTest, AlertListingFilters) {
   ASSERT_EQ(recent.size(), 1u);
   EXPECT_EQ(recent[0]["source"], "splunk");
   EXPECT_TRUE(Alerts("?since=2026-11-27T00:00:00Z").empty());
-  EXPECT_EQ(Alerts("?since=30s"), recent);  // a duration ago, as for events and backups
+  EXPECT_EQ(Alerts("?since=30s"), recent);           // a duration ago, as for events and backups
   EXPECT_TRUE(Alerts("?undelivered=true").empty());  // no receiver was routed
 
   ErrorOf(Send("GET", "/api/v1/alerts?status=burning", kAdminToken), 400);

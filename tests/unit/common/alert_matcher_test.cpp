@@ -118,17 +118,27 @@ TEST(MatcherTest, EveryOperatorAcceptsAsDocumented) {
     bool accepts;
   };
   const Case cases[] = {
-      {"host=db-01", "db-01", true},          {"host=db-01", "db-02", false},
-      {"host!=db-02", "db-01", true},         {"host!=db-01", "db-01", false},
-      {"host=~db-*", "db-01", true},          {"host=~web-*", "db-01", false},
-      {"host!~web-*", "db-01", true},         {"host!~db-0?", "db-01", false},
+      {"host=db-01", "db-01", true},
+      {"host=db-01", "db-02", false},
+      {"host!=db-02", "db-01", true},
+      {"host!=db-01", "db-01", false},
+      {"host=~db-*", "db-01", true},
+      {"host=~web-*", "db-01", false},
+      {"host!~web-*", "db-01", true},
+      {"host!~db-0?", "db-01", false},
       {"title=~*disk*", "disk /var/x full", true},  // label globs cross '/'
-      {"severity=high", "high", true},        {"severity=disaster", "high", false},
-      {"severity!=high", "high", false},      {"severity>=high", "high", true},
-      {"severity>=high", "disaster", true},   {"severity>=disaster", "high", false},
-      {"severity<=high", "warning", true},    {"severity<=average", "high", false},
-      {"severity=~h*", "high", true},         {"tag:owner=", "", true},
-      {"tag:owner!=", "", false},             {"status=firing", "firing", true},
+      {"severity=high", "high", true},
+      {"severity=disaster", "high", false},
+      {"severity!=high", "high", false},
+      {"severity>=high", "high", true},
+      {"severity>=high", "disaster", true},
+      {"severity>=disaster", "high", false},
+      {"severity<=high", "warning", true},
+      {"severity<=average", "high", false},
+      {"severity=~h*", "high", true},
+      {"tag:owner=", "", true},
+      {"tag:owner!=", "", false},
+      {"status=firing", "firing", true},
   };
   for (const Case& c : cases) {
     EXPECT_EQ(MatcherAccepts(M(c.matcher), c.value), c.accepts) << c.matcher << " " << c.value;

@@ -164,8 +164,8 @@ TEST_F(SqliteTest, OpenAndMigrateReadOnlyNeitherCreatesNorMigrates) {
   DatabaseOptions read_only;
   read_only.read_only = true;
   const std::string missing = (dir_ / "absent" / "store.db").string();
-  Result<std::unique_ptr<Database>> none = Database::OpenAndMigrate(missing, kMigrationsV1,
-                                                                    read_only);
+  Result<std::unique_ptr<Database>> none =
+      Database::OpenAndMigrate(missing, kMigrationsV1, read_only);
   ASSERT_FALSE(none.ok());
   EXPECT_FALSE(fs::exists(dir_ / "absent"));
   ASSERT_TRUE(Database::OpenAndMigrate(path_, kMigrationsV1).ok());
@@ -182,8 +182,7 @@ TEST_F(SqliteTest, OpenAndMigrateErrorsNameThePath) {
   Result<std::unique_ptr<Database>> db = Database::OpenAndMigrate(below_a_file, kMigrationsV1);
   ASSERT_FALSE(db.ok());
   EXPECT_EQ(db.status().code(), StatusCode::kIoError);
-  EXPECT_NE(db.status().message().find(below_a_file), std::string::npos)
-      << db.status().message();
+  EXPECT_NE(db.status().message().find(below_a_file), std::string::npos) << db.status().message();
 
   std::vector<Migration> broken = kMigrationsV1;
   broken.push_back({2, "INSERT INTO nonexistent VALUES(1);"});
@@ -253,7 +252,8 @@ TEST_F(SqliteTest, BindsAndReadsEveryType) {
   Result<CachedStatement> ins = db->Cached("INSERT INTO t VALUES(?,?,?,?,?,?,?,?,?)");
   ASSERT_TRUE(ins.ok()) << ins.status().ToString();
   const std::string blob("\x00\x01\xff\x00z", 5);
-  (*ins)->Bind(1, 42)
+  (*ins)
+      ->Bind(1, 42)
       .Bind(2, int64_t{9'000'000'000'000})
       .Bind(3, 2.5)
       .Bind(4, "héllo")
