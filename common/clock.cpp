@@ -223,4 +223,12 @@ Result<int64_t> ParseDurationMs(std::string_view text) {
   return total;
 }
 
+Result<int64_t> ParseTimeOrAgo(std::string_view name, std::string_view text, int64_t now_ms) {
+  if (Result<int64_t> absolute = ParseRfc3339(text); absolute.ok()) return *absolute;
+  if (Result<int64_t> ago = ParseDurationMs(text); ago.ok()) return now_ms - *ago;
+  return Status::InvalidArgument(std::string(name) +
+                                 ": expected an RFC 3339 time or a duration like 1h, got '" +
+                                 std::string(text) + "'");
+}
+
 }  // namespace beacon

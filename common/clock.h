@@ -47,6 +47,11 @@ std::string FormatRfc3339(int64_t unix_ms);
 Result<int64_t> ParseRfc3339(std::string_view text);
 // "500ms", "30s", "5m", "1h", "7d", also combined "1h30m". Returns milliseconds.
 Result<int64_t> ParseDurationMs(std::string_view text);
+// The instant a `since` / `until` / `at` value names: an RFC 3339 time, or a duration ago
+// ("30m", "1h", "7d") before now_ms. The one parser of the REST API's time parameters and
+// beaconctl's time flags. InvalidArgument naming the parameter:
+// "<name>: expected an RFC 3339 time or a duration like 1h, got '<text>'".
+Result<int64_t> ParseTimeOrAgo(std::string_view name, std::string_view text, int64_t now_ms);
 
 // Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
 int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d);

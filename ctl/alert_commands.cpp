@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "common/alerting/matcher.h"
 #include "common/clock.h"
 #include "common/json/parse.h"
 #include "ctl/api.h"
@@ -177,29 +178,13 @@ std::string DeliverySummary(const json& alert) {
 }
 
 Status ValidateMatcher(std::string_view matcher) {
-  const std::string help =
-      "matcher '" + std::string(matcher) +
-      "' must be FIELD OP VALUE, e.g. host=~db-* (fields: source, host, severity, title, "
-      "fingerprint, status, tag:NAME; ops: = != =~ !~, and >= <= for severity)";
-  size_t pos = matcher.find_first_of("=!<>");
-  if (pos == std::string_view::npos || pos == 0) return Status::InvalidArgument(help);
-  const std::string field(matcher.substr(0, pos));
-  std::string_view rest = matcher.substr(pos);
-  std::string op;
-  for (const char* candidate : {"!=", "=~", "!~", ">=", "<=", "="}) {
-    if (rest.rfind(candidate, 0) == 0) {
-      op = candidate;
-      break;
-    }
-  }
-  if (op.empty()) return Status::InvalidArgument(help);
-  const bool known_field = field == "source" || field == "host" || field == "severity" ||
-                           field == "title" || field == "fingerprint" || field == "status" ||
-                           (field.rfind("tag:", 0) == 0 && field.size() > 4);
-  if (!known_field) return Status::InvalidArgument(help);
-  if ((op == ">=" || op == "<=") && field != "severity") return Status::InvalidArgument(help);
-  if (rest.size() == op.size()) return Status::InvalidArgument(help);  // no value
-  return Status::Ok();
+  std::optional<std::string> problem = alerting::MatcherProblem(matcher);
+  // The collector takes an empty value ("tag:owner=": no owner tag), but on a command line it
+  // is far more often a shell variable that was not set.
+  if (!problem && alerting::ParseMatcher(matcher)->value.empty()) problem = "has no value";
+  if (!problem) return Status::Ok();
+  return Status::InvalidArgument("matcher '" + std::string(matcher) +
+                                 "' must be FIELD OP VALUE, e.g. host=~db-*: " + *problem);
 }
 
 Result<std::string> RenderAlerts(const json& reply, const TimeZone& tz) {
@@ -426,8 +411,8 @@ int RunAlerts(CommandContext& ctx, const std::map<std::string, std::string>& opt
     std::string value = it->second;
     if (std::string_view(key) == "since") {
       // Resolved here so "2h" means two hours before the operator's "now" on every collector.
-      auto since = TimeOption(value, ctx.clock.NowMs());
-      if (!since.ok()) return Usage(ctx, "--since: " + since.status().message(), "alerts");
+      auto since = TimeOption("--since", value, ctx.clock.NowMs());
+      if (!since.ok()) return Usage(ctx, since.status().message(), "alerts");
       value = *since;
     }
     query.emplace_back(key, value);

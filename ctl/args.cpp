@@ -92,7 +92,8 @@ Status ValidateCommandOptions(const Invocation& inv) {
     if (it == inv.options.end()) continue;
     // A silence's --until is a future time, checked by the command with its own message.
     if (CommandName(inv.command) == "silence add") continue;
-    if (!ParseDurationMs(it->second).ok() && !ParseRfc3339(it->second).ok()) {
+    // Only the form is checked here (any now will do); the command resolves the value.
+    if (!ParseTimeOrAgo(key, it->second, /*now_ms=*/0).ok()) {
       return UsageError(std::string("--") + key +
                             " takes a duration ago (30m, 1h, 7d) or an RFC 3339 time, got '" +
                             it->second + "'",

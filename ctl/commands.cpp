@@ -107,14 +107,9 @@ void Sleep(CommandContext& ctx, int64_t ms) {
 
 }  // namespace
 
-Result<std::string> TimeOption(const std::string& text, int64_t now_ms) {
-  if (auto at = ParseRfc3339(text); at.ok()) return FormatRfc3339(*at);
-  auto ago = ParseDurationMs(text);
-  if (!ago.ok()) {
-    return Status::InvalidArgument("'" + text +
-                                   "' is neither an RFC 3339 time nor a duration (30m, 1h, 7d)");
-  }
-  return FormatRfc3339(now_ms - *ago);
+Result<std::string> TimeOption(std::string_view flag, const std::string& text, int64_t now_ms) {
+  BEACON_ASSIGN_OR_RETURN(int64_t ms, ParseTimeOrAgo(flag, text, now_ms));
+  return FormatRfc3339(ms);
 }
 
 std::string RestoreProgressText(const json& command) {
@@ -434,9 +429,9 @@ int RunRestore(CommandContext& ctx, const std::string& host, const std::string& 
     request["version"] = std::stoll(it->second);  // validated by ParseArgs
   }
   if (auto it = options.find("at"); it != options.end()) {
-    auto at = TimeOption(it->second, ctx.clock.NowMs());
+    auto at = TimeOption("--at", it->second, ctx.clock.NowMs());
     if (!at.ok()) {
-      ctx.err << "beaconctl: --at: " << at.status().message() << "\n";
+      ctx.err << "beaconctl: " << at.status().message() << "\n";
       return kExitUsage;
     }
     request["at"] = *at;

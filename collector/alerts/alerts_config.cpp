@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "collector/alerts/routing.h"
+#include "common/alerting/matcher.h"
 #include "common/config/common_sections.h"
 #include "common/timezone.h"
 
@@ -70,10 +71,7 @@ std::vector<Matcher> GetMatchers(config::Node& node, std::string_view key,
 
 // Fields a group key or an inhibit rule's `equal` may name.
 bool IsLabelField(const std::string& field, bool allow_status) {
-  static const std::set<std::string> kFields = {"source", "host", "severity", "title",
-                                                "fingerprint"};
-  if (field.rfind("tag:", 0) == 0) return field.size() > 4;
-  return kFields.count(field) > 0 || (allow_status && field == "status");
+  return alerting::IsMatcherField(field) && (allow_status || field != "status");
 }
 
 void CheckFields(config::Node& node, std::string_view key, const std::vector<std::string>& fields,

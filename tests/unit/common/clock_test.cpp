@@ -107,5 +107,26 @@ TEST(DurationTest, RejectsBadInput) {
   EXPECT_NE(ParseDurationMs("5x").status().message().find("unknown unit 'x'"), std::string::npos);
 }
 
+TEST(TimeOrAgoTest, TakesRfc3339OrADurationBeforeNow) {
+  const int64_t now = ParseRfc3339("2026-11-26T06:00:00Z").value();
+  EXPECT_EQ(ParseTimeOrAgo("since", "2026-11-26T08:00:00+08:00", now).value(),
+            ParseRfc3339("2026-11-26T00:00:00Z").value());
+  EXPECT_EQ(ParseTimeOrAgo("since", "1h", now).value(), now - 3'600'000);
+  EXPECT_EQ(ParseTimeOrAgo("since", "30m", now).value(), now - 1'800'000);
+  EXPECT_EQ(ParseTimeOrAgo("until", "7d", now).value(), now - 604'800'000);
+  EXPECT_EQ(ParseTimeOrAgo("until", "0", now).value(), now);
+}
+
+TEST(TimeOrAgoTest, RejectionNamesTheParameterAndTheText) {
+  for (const char* bad : {"", "yesterday", "-1h", "2026-11-26", "1h ago"}) {
+    Result<int64_t> r = ParseTimeOrAgo("until", bad, 0);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(r.status().message(), std::string("until: expected an RFC 3339 time or a duration "
+                                                "like 1h, got '") +
+                                        bad + "'");
+  }
+}
+
 }  // namespace
 }  // namespace beacon

@@ -1,10 +1,11 @@
-// Severity and status names of the shared alert view.
-#include "notifier/alert_view.h"
+// Severity and status names of the shared alert vocabulary.
+#include "common/alerting/severity.h"
 
 #include <array>
 #include <cctype>
+#include <string>
 
-namespace beacon::notifier {
+namespace beacon::alerting {
 namespace {
 
 constexpr std::array<std::string_view, 6> kNames = {"not_classified", "information", "warning",
@@ -40,4 +41,4 @@ std::string_view AlertStatusName(AlertStatus status) {
   return status == AlertStatus::kFiring ? "firing" : "resolved";
 }
 
-}  // namespace beacon::notifier
+}  // namespace beacon::alerting
