@@ -15,12 +15,31 @@ std::vector<std::string_view> SplitWhitespace(std::string_view line) {
   return out;
 }
 
-std::string_view TrimWhitespace(std::string_view text) {
-  constexpr std::string_view kSpace = " \t\r\n";
-  size_t begin = text.find_first_not_of(kSpace);
+std::string_view Trim(std::string_view text, std::string_view chars) {
+  size_t begin = text.find_first_not_of(chars);
   if (begin == std::string_view::npos) return {};
-  size_t end = text.find_last_not_of(kSpace);
+  size_t end = text.find_last_not_of(chars);
   return text.substr(begin, end - begin + 1);
+}
+
+std::string_view TrimWhitespace(std::string_view text) { return Trim(text, kWhitespace); }
+
+std::string Lower(std::string_view text) {
+  std::string out(text);
+  // Not std::tolower: its result depends on the process locale.
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+std::string_view TruncateUtf8(std::string_view text, size_t max_bytes) {
+  if (text.size() <= max_bytes) return text;
+  size_t cut = max_bytes;
+  // text[cut] is the first byte left out: while it continues a sequence (10xxxxxx), the
+  // sequence started inside the prefix and must go too.
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  return text.substr(0, cut);
 }
 
 }  // namespace beacon
