@@ -36,7 +36,7 @@ TEST(PercentDecodeTest, LenientDecodingKeepsMalformedEscapes) {
   EXPECT_EQ(PercentDecodeLenient("x+y%20z", PlusSign::kLiteral), "x+y z");
   EXPECT_EQ(PercentDecodeLenient("%C3%A9%2f", PlusSign::kSpace), "é/");
   EXPECT_EQ(PercentDecodeLenient("100%", PlusSign::kSpace), "100%");
-  EXPECT_EQ(PercentDecodeLenient("%zz", PlusSign::kLiteral), "%zz");
+  EXPECT_EQ(PercentDecodeLenient("%zz", PlusSign::kSpace), "%zz");
   EXPECT_EQ(PercentDecodeLenient("%4", PlusSign::kLiteral), "%4");
   const std::string binary("\x00\xff\n", 3);
   EXPECT_EQ(PercentDecodeLenient(PercentEncode(binary), PlusSign::kSpace), binary);
