@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "common/crypto/crypto.h"
+#include "common/posix.h"
 
 namespace beacon::agent::fim {
 namespace {
@@ -141,8 +142,6 @@ std::string FormatNs(int64_t ns) {
   return buf;
 }
 
-std::string ErrnoText(int err) { return std::strerror(err); }
-
 std::string JoinPath(const std::string& dir, const char* name) {
   if (!dir.empty() && dir.back() == '/') return dir + name;
   return dir + "/" + name;
@@ -198,37 +197,28 @@ const Entry* Find(const std::vector<Entry>* sorted, const std::string& path) {
 // is set when the file no longer exists.
 std::string HashFile(const OpenForHash& open, Entry* e, std::vector<char>& buffer, bool* vanished,
                      int64_t* bytes) {
-  int fd = open(e->path);
-  if (fd < 0) {
-    *vanished = -fd == ENOENT;
-    return *vanished ? "vanished during the scan" : "cannot open: " + ErrnoText(-fd);
+  const int opened = open(e->path);
+  if (opened < 0) {
+    *vanished = -opened == ENOENT;
+    return *vanished ? "vanished during the scan" : "cannot open: " + ErrnoText(-opened);
   }
+  const UniqueFd fd(opened);
   struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    const int err = errno;
-    ::close(fd);
-    return "fstat: " + ErrnoText(err);
-  }
-  if (!S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return "replaced by a non-regular file during the scan";
-  }
+  if (::fstat(fd.get(), &st) != 0) return "fstat: " + ErrnoText(errno);
+  if (!S_ISREG(st.st_mode)) return "replaced by a non-regular file during the scan";
   FillFromStat(st, e);
   crypto::Sha256 sha;
   int64_t total = 0;
   while (true) {
-    ssize_t n = ::read(fd, buffer.data(), buffer.size());
+    ssize_t n = ::read(fd.get(), buffer.data(), buffer.size());
     if (n < 0) {
       if (errno == EINTR) continue;
-      const int err = errno;
-      ::close(fd);
-      return "read: " + ErrnoText(err);
+      return "read: " + ErrnoText(errno);
     }
     if (n == 0) break;
     sha.Update(buffer.data(), static_cast<size_t>(n));
     total += n;
   }
-  ::close(fd);
   e->sha256 = sha.FinalHex();
   *bytes += total;
   return "";
