@@ -22,7 +22,8 @@ struct Backoff {
   int64_t CeilingMs(int attempt) const;
   // A delay before `attempt` spread uniformly between the floor and CeilingMs(attempt) by
   // `random01` in [0, 1] (clamped): many clients that failed together retry apart.
-  int64_t DelayMs(int attempt, double random01, JitterFloor floor = JitterFloor::kHalfCeiling) const;
+  int64_t DelayMs(int attempt, double random01,
+                  JitterFloor floor = JitterFloor::kHalfCeiling) const;
 };
 
 // Uniform in [0, 1) from an engine of the calling thread, seeded from std::random_device.

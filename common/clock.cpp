@@ -231,9 +231,11 @@ std::string FormatDurationMs(int64_t ms) {
     out = "-";
     ms = -ms;
   }
-  const std::pair<int64_t, const char*> units[] = {
-      {kMsPerDay, "d"}, {3600 * kMsPerSecond, "h"}, {60 * kMsPerSecond, "m"}, {kMsPerSecond, "s"},
-      {1, "ms"}};
+  const std::pair<int64_t, const char*> units[] = {{kMsPerDay, "d"},
+                                                   {3600 * kMsPerSecond, "h"},
+                                                   {60 * kMsPerSecond, "m"},
+                                                   {kMsPerSecond, "s"},
+                                                   {1, "ms"}};
   for (const auto& [size, suffix] : units) {
     if (ms >= size) {
       out += std::to_string(ms / size) + suffix;

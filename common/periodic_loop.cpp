@@ -7,11 +7,10 @@
 namespace beacon {
 
 void PeriodicLoop::Start(FirstPass first, int64_t interval_ms, std::function<void()> pass) {
-  Run(first == FirstPass::kAfterInterval ? interval_ms : 0,
-      [pass = std::move(pass), interval_ms] {
-        pass();
-        return interval_ms;
-      });
+  Run(first == FirstPass::kAfterInterval ? interval_ms : 0, [pass = std::move(pass), interval_ms] {
+    pass();
+    return interval_ms;
+  });
 }
 
 void PeriodicLoop::StartPaced(std::function<int64_t()> pass) { Run(0, std::move(pass)); }
@@ -21,7 +20,8 @@ void PeriodicLoop::Run(int64_t first_wait_ms, std::function<int64_t()> pass) {
   if (thread_.joinable()) return;
   stopping_ = false;
   woken_ = false;
-  thread_ = std::thread([this, first_wait_ms, pass = std::move(pass)] { Loop(first_wait_ms, pass); });
+  thread_ =
+      std::thread([this, first_wait_ms, pass = std::move(pass)] { Loop(first_wait_ms, pass); });
 }
 
 void PeriodicLoop::Wake() {

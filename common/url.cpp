@@ -5,8 +5,8 @@ namespace beacon {
 namespace {
 
 bool IsUnreserved(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-         c == '-' || c == '.' || c == '_' || c == '~';
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '.' || c == '_' || c == '~';
 }
 
 int HexValue(char c) {
@@ -52,7 +52,8 @@ Result<std::string> PercentDecode(std::string_view text) {
       continue;
     }
     const int byte = EscapedByte(text, i);
-    if (byte < 0) return Status::InvalidArgument("bad percent escape at offset " + std::to_string(i));
+    if (byte < 0)
+      return Status::InvalidArgument("bad percent escape at offset " + std::to_string(i));
     out.push_back(static_cast<char>(byte));
     i += 2;
   }

@@ -1,12 +1,12 @@
 // Exponential backoff with jitter and the per-thread random source.
 #include "common/backoff.h"
 
+#include <gtest/gtest.h>
+
 #include <cstdint>
 #include <set>
 #include <thread>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 namespace beacon {
 namespace {
@@ -25,7 +25,7 @@ TEST(BackoffTest, CeilingDoublesFromInitialUpToMax) {
 TEST(BackoffTest, CeilingEdgeCases) {
   EXPECT_EQ((Backoff{0, 5000}.CeilingMs(3)), 0);  // retries at once
   EXPECT_EQ((Backoff{-5, 5000}.CeilingMs(3)), 0);
-  EXPECT_EQ((Backoff{2000, 1000}.CeilingMs(1)), 1000);  // max wins over initial
+  EXPECT_EQ((Backoff{2000, 1000}.CeilingMs(1)), 1000);           // max wins over initial
   EXPECT_EQ((Backoff{1, INT64_MAX}.CeilingMs(200)), INT64_MAX);  // no overflow
   EXPECT_EQ((Backoff{INT64_MAX / 2 + 1, INT64_MAX}.CeilingMs(3)), INT64_MAX);
 }

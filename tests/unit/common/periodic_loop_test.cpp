@@ -1,13 +1,13 @@
 // PeriodicLoop: first pass at start or after one interval, Wake, Stop, paced passes.
 #include "common/periodic_loop.h"
 
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <future>
 #include <mutex>
-
-#include <gtest/gtest.h>
 
 namespace beacon {
 namespace {

@@ -2,13 +2,12 @@
 #include "common/posix.h"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <utility>
-
-#include <gtest/gtest.h>
 
 namespace beacon {
 namespace {

@@ -38,10 +38,14 @@ TEST(StringsTest, LowerChangesAsciiLettersOnly) {
 }
 
 TEST(StringsTest, TruncateUtf8NeverCutsASequence) {
-  const std::string text = "ab\xE2\x82\xAC" "cd";  // "ab€cd": € is 3 bytes
+  const std::string text =
+      "ab\xE2\x82\xAC"
+      "cd";  // "ab€cd": € is 3 bytes
   EXPECT_EQ(TruncateUtf8(text, 100), text);
   EXPECT_EQ(TruncateUtf8(text, text.size()), text);
-  EXPECT_EQ(TruncateUtf8(text, 6), "ab\xE2\x82\xAC" "c");
+  EXPECT_EQ(TruncateUtf8(text, 6),
+            "ab\xE2\x82\xAC"
+            "c");
   EXPECT_EQ(TruncateUtf8(text, 5), "ab\xE2\x82\xAC");
   EXPECT_EQ(TruncateUtf8(text, 4), "ab");
   EXPECT_EQ(TruncateUtf8(text, 3), "ab");
