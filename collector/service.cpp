@@ -64,10 +64,13 @@ Status CollectorService::Start() {
   query_ = std::make_unique<QueryApi>(store_.get(), auth_.get(), &metrics_, clock_,
                                       config_.hosts.stale_after_ms);
   backups::BackupsApiOptions backups_options;
-  backups_options.max_waiting_polls = MaxWaitingPolls(config_);
   backups_options.on_archive_restore_requested = [this] { archive_restorer_->Wake(); };
   backups_api_ =
       std::make_unique<backups::BackupsApi>(catalog_.get(), auth_.get(), clock_, backups_options);
+  commands::CommandsApiOptions commands_options;
+  commands_options.max_waiting_polls = MaxWaitingPolls(config_);
+  commands_api_ = std::make_unique<commands::CommandsApi>(&catalog_->commands(), auth_.get(),
+                                                          clock_, commands_options);
 
   http::ServerOptions options;
   options.host = config_.listen.host;
@@ -93,6 +96,7 @@ Status CollectorService::Start() {
   ingest_->Register(*server_);
   query_->Register(*server_);
   backups_api_->Register(*server_);
+  commands_api_->Register(*server_);
   backups::RegisterLifecycleRoutes(*server_, *auth_, *lifecycle_, *catalog_);
   alerts_api_->Register(*server_);
   metrics_.SetSection([this] { return AlertMetrics(); });
@@ -121,10 +125,11 @@ void CollectorService::Stop() {
   cancel_prune_ = true;
   pruner_.Stop();
   // Waiting command polls return at once, so the server's stop does not wait out their timeout.
-  if (catalog_) catalog_->WakeAllWaiters();
+  if (catalog_) catalog_->commands().WakeAllWaiters();
   if (server_) server_->Stop();
   server_.reset();
-  // Parked command polls were answered above; the api goes before the catalog it listens to.
+  // Parked command polls were answered above; the api goes before the queue it listens to.
+  commands_api_.reset();
   backups_api_.reset();
   // No request can submit alerts any more: stop the flusher, then let in-flight deliveries end.
   if (alert_pipeline_) alert_pipeline_->Stop();

@@ -18,6 +18,7 @@
 #include "collector/backups/backups_api.h"
 #include "collector/backups/catalog.h"
 #include "collector/backups/lifecycle.h"
+#include "collector/commands/commands_api.h"
 #include "collector/config.h"
 #include "collector/ingest/ingest_handler.h"
 #include "collector/metrics.h"
@@ -54,7 +55,7 @@ class CollectorService {
   std::string listen_url() const;  // "http://127.0.0.1:8470"
   EventStore* store() { return store_.get(); }
   backups::Catalog* catalog() { return catalog_.get(); }
-  const backups::BackupsApi* backups_api() const { return backups_api_.get(); }
+  const commands::CommandsApi* commands_api() const { return commands_api_.get(); }
   backups::LifecycleRunner* lifecycle() { return lifecycle_.get(); }
   const CollectorMetrics& metrics() const { return metrics_; }
   alerts::AlertStore* alert_store() { return alert_store_.get(); }
@@ -78,6 +79,7 @@ class CollectorService {
   std::unique_ptr<IngestHandler> ingest_;
   std::unique_ptr<QueryApi> query_;
   std::unique_ptr<backups::BackupsApi> backups_api_;
+  std::unique_ptr<commands::CommandsApi> commands_api_;
   // backups.stores by name; the lifecycle runner and archive restorer use them.
   std::map<std::string, std::unique_ptr<objstore::ObjectStore>> object_stores_;
   std::unique_ptr<backups::LifecycleRunner> lifecycle_;

@@ -15,6 +15,11 @@
 namespace beacon::collector::backups {
 namespace {
 
+using commands::kCommandFailed;
+using commands::kCommandQueued;
+using commands::kCommandWaitingArchiveRestore;
+using commands::StoredCommand;
+
 // More waiting commands than this are handled on the following ticks.
 constexpr int kCommandsPerTick = 10'000;
 constexpr int kOpenActionLimit = 1'000;
@@ -39,8 +44,9 @@ ArchiveRestorer::~ArchiveRestorer() { Stop(); }
 Result<RestoreTickReport> ArchiveRestorer::Tick() {
   std::lock_guard<std::mutex> tick_lock(tick_mutex_);
   const int64_t now_ms = clock_.NowMs();
-  BEACON_ASSIGN_OR_RETURN(std::vector<StoredCommand> commands,
-                          catalog_.ListCommands(kCommandWaitingArchiveRestore, kCommandsPerTick));
+  BEACON_ASSIGN_OR_RETURN(
+      std::vector<StoredCommand> commands,
+      catalog_.commands().ListCommands(kCommandWaitingArchiveRestore, kCommandsPerTick));
   // Oldest first, grouped by version: one store request per version per tick.
   std::vector<int64_t> version_order;
   std::map<int64_t, std::vector<const StoredCommand*>> by_version;
@@ -66,7 +72,7 @@ Result<RestoreTickReport> ArchiveRestorer::Tick() {
         ++report.waiting;
         if (command->message == outcome.message) continue;
       }
-      Status set = catalog_.SetCommandState(command->id, state, outcome.message, now_ms);
+      Status set = catalog_.commands().SetCommandState(command->id, state, outcome.message, now_ms);
       if (set.code() == StatusCode::kFailedPrecondition) {
         continue;  // finished meanwhile (e.g. failed by an operator): nothing left to do
       }
