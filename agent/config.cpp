@@ -61,6 +61,14 @@ bool SendsInClearOverTheNetwork(const std::string& url) {
   return !http::AddressAllowed(host, kLoopback);
 }
 
+std::string InsecureWarning(const AgentConfig& cfg) {
+  if (!cfg.collector.insecure || !SendsInClearOverTheNetwork(cfg.collector.url)) return "";
+  return "warning: collector.insecure is true: the agent token and every record go to " +
+         cfg.collector.url +
+         " unencrypted; anyone on the path can read them and act as this "
+         "agent. Use https:// in collector.url";
+}
+
 Result<AgentConfig> LoadAgentConfigFromDocument(
     config::Document& doc, const std::vector<inputs::InputFactory>& factories) {
   AgentConfig cfg;

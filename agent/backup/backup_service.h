@@ -1,11 +1,12 @@
-// BackupService: the agent's backup-on-close pipeline (DESIGN.md flow 4). The watcher pushes
+// BackupService: the agent's backup-on-close pipeline (docs/backup.md). The watcher pushes
 // closed files into a queue keyed by (set, path); after a debounce after the LAST close, a file
 // is backed up once two stats a debounce apart agree and no process holds it open for writing
-// (lease probe); a bounded pool of workers calls Uploader::Backup, retrying failures with
+// (lease probe); a bounded pool of workers calls Uploader::BackupDeferRecord and commits each
+// stored version through CommitVersions (store Sync -> spool -> state), retrying failures with
 // exponential backoff and jitter. Reconcile scans run at start-up, periodically and at once on
 // IN_Q_OVERFLOW. Stored versions become `backup.version` events, exhausted retries one
 // `backup.failed`, a set without success for max_age one `backup.stale`, all through the
-// RecordSink (the spool). Also `BackupOnce` for `beacon-agent backup once`. Thread-safe.
+// RecordSink (the spool). `beacon-agent backup once` is BackupOnce (backup_once.h). Thread-safe.
 #pragma once
 
 #include <atomic>
@@ -27,15 +28,13 @@
 #include "agent/backup/reconciler.h"
 #include "agent/backup/state.h"
 #include "agent/backup/uploader.h"
+#include "agent/backup/version_commit.h"
 #include "agent/backup/watcher.h"
 #include "common/clock.h"
 #include "common/status.h"
 #include "common/wire/wire.h"
 
 namespace beacon::agent::backup {
-
-// Appends records durably (the spool); an error means they were not kept.
-using RecordSink = std::function<Status(std::vector<wire::Record>)>;
 
 // Counters since Start(), also sent as samples every metrics_interval_ms:
 //   backup.queue_depth               files waiting (debounce, stability, retry) or uploading
@@ -60,6 +59,10 @@ struct BackupServiceOptions {
   size_t max_queued = 100'000;     // more files waiting: drop and reconcile when it drains
   bool watch = true;               // false: reconcile scans only (tests, no inotify)
   uint64_t jitter_seed = 0;        // 0: random
+  // Called by a worker after a version is stored and the store synced, before its
+  // backup.version record is spooled: the fault-injection point `backup.before_spool` of
+  // agent/service.cpp, which kills the agent there. Empty in normal runs.
+  std::function<void()> before_spool;
 };
 
 class BackupService {
@@ -146,25 +149,5 @@ class BackupService {
   std::vector<std::thread> workers_;
   std::thread control_;
 };
-
-// `beacon-agent backup once`: one reconcile scan of each set and an immediate backup of every
-// changed file with `config.concurrency` workers (no debounce; a file that changes while read
-// is retried up to max_attempts), backup.version records through `sink`.
-struct OnceSetSummary {
-  std::string set;
-  uint64_t scanned = 0;
-  uint64_t stored = 0;
-  uint64_t unchanged = 0;
-  uint64_t skipped = 0;          // vanished / not regular
-  uint64_t failed = 0;
-  uint64_t bytes_read = 0;       // plaintext of stored versions
-  uint64_t bytes_stored = 0;     // in the store
-  std::vector<std::string> failures;  // "PATH: reason"
-};
-Result<std::vector<OnceSetSummary>> BackupOnce(const BackupConfig& config,
-                                               const std::vector<std::string>& set_names,
-                                               const std::map<std::string, Uploader*>& uploaders,
-                                               BackupState& state, const Clock& clock,
-                                               const RecordSink& sink);
 
 }  // namespace beacon::agent::backup

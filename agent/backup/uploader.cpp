@@ -209,7 +209,7 @@ class BackupJob {
   BackupJob(objstore::ObjectStore& store, BackupState& state, const Clock& clock,
             const std::string& host, RateLimiter* limiter, const UploaderOptions& options,
             const BackupSetConfig& set, const std::string& path, const SetPlan& plan, int fd,
-            const struct stat& st, bool defer_record, bool known_new)
+            const struct stat& st, bool known_new)
       : store_(store),
         state_(state),
         clock_(clock),
@@ -222,7 +222,6 @@ class BackupJob {
         fd_(fd),
         st_(st),
         identity_(IdentityOf(st)),
-        defer_record_(defer_record),
         known_new_(known_new) {}
 
   Result<UploadOutcome> Run() {
@@ -323,10 +322,7 @@ class BackupJob {
                                uint64_t stored_size) {
     const int64_t now = clock_.NowMs();
     UploadOutcome o = Outcome(UploadOutcome::kStored, "stored " + path_ + " as " + key);
-    o.record = RecordFor(sha, key, now);
-    if (!defer_record_) {
-      BEACON_RETURN_IF_ERROR(state_.RecordStored(set_.name, path_, o.record, now));
-    }
+    o.record = RecordFor(sha, key, now);  // recorded by the caller once catalogued
     o.version = VersionFor(sha, key, stored_size);
     o.version.created_ms = now;
     return o;
@@ -586,7 +582,6 @@ class BackupJob {
   const int fd_;
   const struct stat st_;
   const FileIdentity identity_;
-  const bool defer_record_;
   const bool known_new_;
   std::optional<FileRecord> previous_;
   bool had_pending_ = true;  // a pending upload of (set, path) existed when the job started
@@ -594,17 +589,8 @@ class BackupJob {
 
 }  // namespace
 
-Result<UploadOutcome> Uploader::Backup(const BackupSetConfig& set, const std::string& path) {
-  return Run(set, path, false, false);
-}
-
 Result<UploadOutcome> Uploader::BackupDeferRecord(const BackupSetConfig& set,
                                                   const std::string& path, bool known_new) {
-  return Run(set, path, true, known_new);
-}
-
-Result<UploadOutcome> Uploader::Run(const BackupSetConfig& set, const std::string& path,
-                                    bool defer_record, bool known_new) {
   BEACON_ASSIGN_OR_RETURN(SetPlan plan, PlanFor(set));
   if (path.empty() || path.front() != '/') {
     return Status::InvalidArgument("backup path must be absolute: " + path);
@@ -634,7 +620,7 @@ Result<UploadOutcome> Uploader::Run(const BackupSetConfig& set, const std::strin
                                                  std::to_string(set.max_file_size));
   }
   BackupJob job(store_, state_, clock_, host_, limiter_, options_, set, path, plan, fd.get(), st,
-                defer_record, known_new);
+                known_new);
   return job.Run();
 }
 
