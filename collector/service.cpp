@@ -6,8 +6,9 @@
 
 #include <utility>
 
-#include "collector/alerts/agent_rules.h"
+#include "collector/alerts/agent_alerts.h"
 #include "collector/alerts/routing.h"
+#include "collector/backups/catalog_consumer.h"
 #include "collector/backups/lifecycle_api.h"
 #include "common/backoff.h"
 #include "common/cloud/objstore/store_config.h"
@@ -58,9 +59,17 @@ Status CollectorService::Start() {
   limits.max_json_values = config_.ingest.max_json_values;
   limits.samples_retention_ms = config_.store.retention.samples_ms;
   limits.events_retention_ms = config_.store.retention.events_ms;
+  // What acts on a stored batch, in this order: the backup catalog, then the agent alert rules.
+  ingest_consumers_.clear();
+  ingest_consumers_.push_back(std::make_unique<backups::CatalogConsumer>(catalog_.get()));
+  ingest_consumers_.push_back(std::make_unique<alerts::AgentAlertsConsumer>(
+      alert_pipeline_.get(), config_.alerts.agent_rules));
+  std::vector<IngestConsumer*> consumers;
+  for (const std::unique_ptr<IngestConsumer>& consumer : ingest_consumers_) {
+    consumers.push_back(consumer.get());
+  }
   ingest_ = std::make_unique<IngestHandler>(store_.get(), auth_.get(), &metrics_, clock_, limits,
-                                            catalog_.get());
-  ingest_->SetEventHook([this](const wire::Batch& batch) { return RaiseAgentAlerts(batch); });
+                                            std::move(consumers));
   query_ = std::make_unique<QueryApi>(store_.get(), auth_.get(), &metrics_, clock_,
                                       config_.hosts.stale_after_ms);
   backups::BackupsApiOptions backups_options;
@@ -221,18 +230,6 @@ Status CollectorService::SetUpAlerts() {
                                                     auth_.get(), clock_, config_.alerts);
   spdlog::info("alerts: store {}, {} receiver(s), {} route(s)", path, receivers.size(),
                config_.alerts.routes.size());
-  return Status::Ok();
-}
-
-Status CollectorService::RaiseAgentAlerts(const wire::Batch& batch) {
-  if (config_.alerts.agent_rules.empty()) return Status::Ok();
-  for (const wire::Record& record : batch.records) {
-    if (record.type != wire::RecordType::kEvent) continue;
-    std::optional<alerts::AlertInput> input =
-        alerts::AgentEventToAlert(batch.agent, record, config_.alerts.agent_rules);
-    if (!input) continue;
-    BEACON_RETURN_IF_ERROR(alert_pipeline_->Submit(*input).status());
-  }
   return Status::Ok();
 }
 

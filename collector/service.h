@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "collector/alerts/alert_store.h"
 #include "collector/alerts/alerts_api.h"
@@ -65,8 +66,6 @@ class CollectorService {
   // Opens the alert store, builds the receivers' notifiers, the router, the pipeline, the outbox
   // dispatcher and the alerts API (not started).
   Status SetUpAlerts();
-  // Agent events of a stored batch that match alerts.agent_rules become alerts.
-  Status RaiseAgentAlerts(const wire::Batch& batch);
   // The alert pipeline's /metrics section.
   std::string AlertMetrics() const;
 
@@ -76,6 +75,8 @@ class CollectorService {
   std::unique_ptr<SqliteEventStore> store_;
   std::unique_ptr<backups::Catalog> catalog_;
   std::unique_ptr<TokenAuth> auth_;
+  // The ingest consumers (backup catalog, agent alert rules), in the order ingest calls them.
+  std::vector<std::unique_ptr<IngestConsumer>> ingest_consumers_;
   std::unique_ptr<IngestHandler> ingest_;
   std::unique_ptr<QueryApi> query_;
   std::unique_ptr<backups::BackupsApi> backups_api_;

@@ -35,23 +35,6 @@ std::string Join(const std::vector<std::string>& items, std::string_view sep) {
   return out;
 }
 
-// Reads the keys of a mapping whose values may take several YAML shapes (a map or a list, a
-// string or a list). MapEntries marks every key as known, so unknown keys are reported here
-// with the same wording Document::Finish uses.
-std::map<std::string, config::Node> KnownEntries(config::Node& node,
-                                                 std::vector<std::string> known) {
-  std::sort(known.begin(), known.end());
-  std::map<std::string, config::Node> out;
-  for (auto& [key, value] : node.MapEntries()) {
-    if (!std::binary_search(known.begin(), known.end(), key)) {
-      node.Error(key, "unknown key (known here: " + Join(known, ", ") + ")");
-      continue;
-    }
-    out.emplace(key, value);
-  }
-  return out;
-}
-
 // A severity by any ParseSeverity spelling; nullopt when absent or invalid (then reported).
 std::optional<Severity> GetSeverity(config::Node& node, std::string_view key) {
   if (!node.Has(key)) return std::nullopt;
@@ -164,7 +147,7 @@ void CheckTimeZone(config::Node& node, std::string_view key, const std::string& 
 TimeWindow ReadWindow(config::Node& node) {
   TimeWindow window;
   std::map<std::string, config::Node> entries =
-      KnownEntries(node, {"days", "from", "to", "timezone"});
+      node.KnownEntries({"days", "from", "to", "timezone"});
   if (auto days = entries.find("days"); days != entries.end()) {
     std::vector<std::string> parts;
     if (days->second.IsScalar()) {
@@ -216,9 +199,9 @@ TimeWindow ReadWindow(config::Node& node) {
 RouteConfig ReadRoute(config::Node& node, size_t index) {
   RouteConfig route;
   route.name = "route-" + std::to_string(index + 1);
-  std::map<std::string, config::Node> entries = KnownEntries(
-      node, {"name", "sources", "min_severity", "hosts", "tags", "active", "receivers", "continue",
-             "group_by", "group_wait", "group_interval", "repeat_interval"});
+  std::map<std::string, config::Node> entries = node.KnownEntries(
+      {"name", "sources", "min_severity", "hosts", "tags", "active", "receivers", "continue",
+       "group_by", "group_wait", "group_interval", "repeat_interval"});
   node.Get("name", &route.name);
   node.Get("sources", &route.sources);
   for (const std::string& source : route.sources) {

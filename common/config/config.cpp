@@ -20,6 +20,7 @@
 #include "common/log/log.h"
 #include "common/posix.h"
 #include "common/strings.h"
+#include "common/timezone.h"
 
 namespace beacon::config {
 namespace {
@@ -377,7 +378,7 @@ void Node::GetEnum(std::string_view key, std::string* out,
   Error(key, "expected one of: " + Join(allowed, ", ") + ", got " + Describe(kv->value));
 }
 
-void Node::GetDurationMs(std::string_view key, int64_t* out_ms, int64_t min_ms) {
+void Node::GetDurationMs(std::string_view key, int64_t* out_ms, int64_t min_ms, int64_t max_ms) {
   Touch(key);
   if (!node_) return;
   auto kv = Find(*node_, key);
@@ -393,6 +394,12 @@ void Node::GetDurationMs(std::string_view key, int64_t* out_ms, int64_t min_ms) 
   }
   if (*ms < min_ms) {
     Error(key, "must be at least " + FormatDurationMs(min_ms) + ", got " + Describe(kv->value));
+    return;
+  }
+  if (*ms > max_ms) {
+    const std::string max =
+        max_ms % 1000 == 0 ? std::to_string(max_ms / 1000) + "s" : std::to_string(max_ms) + "ms";
+    Error(key, "must be at most " + max + ", got " + Describe(kv->value));
     return;
   }
   *out_ms = *ms;
@@ -481,6 +488,18 @@ void Node::GetSecret(std::string_view key, Secret* out) {
   }
 }
 
+void Node::GetTimeZone(std::string_view key, std::string* out) {
+  std::string name;
+  const size_t errors_before = error_count();
+  Get(key, &name);
+  if (error_count() != errors_before || !Has(key)) return;
+  if (Result<TimeZone> zone = TimeZone::Load(name); !zone.ok()) {
+    Error(key, zone.status().message());  // "unknown time zone 'Mars/Base' (...)"
+    return;
+  }
+  *out = name;
+}
+
 bool Node::Require(std::string_view key) {
   if (Has(key)) return true;
   if (!wrong_type_) Error(key, "required key is missing");
@@ -562,6 +581,30 @@ std::vector<std::pair<std::string, Node>> Node::MapEntries() {
   }
   return out;
 }
+
+std::map<std::string, Node> Node::KnownEntries(std::vector<std::string> known) {
+  std::sort(known.begin(), known.end());
+  std::map<std::string, Node> out;
+  for (auto& [key, value] : MapEntries()) {
+    if (!std::binary_search(known.begin(), known.end(), key)) {
+      Error(key, "unknown key (known here: " + Join(known, ", ") + ")");
+      continue;
+    }
+    out.emplace(key, value);
+  }
+  return out;
+}
+
+Node Node::Value(std::string_view key) {
+  Touch(key);
+  int line = ErrorLine(key);
+  if (!node_) return Node(doc_, nullptr, KeyPath(key), line);
+  auto kv = Find(*node_, key);
+  if (IsAbsent(kv)) return Node(doc_, nullptr, KeyPath(key), line);
+  return Node(doc_, std::make_shared<YAML::Node>(kv->value), KeyPath(key), line);
+}
+
+size_t Node::error_count() const { return doc_->errors_.size(); }
 
 // ---- Document ----
 

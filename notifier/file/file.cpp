@@ -9,9 +9,6 @@
 #include <nlohmann/json.hpp>
 #include <utility>
 
-#include "common/timezone.h"
-#include "notifier/wecom/checked_node.h"
-
 namespace beacon::notifier {
 namespace {
 
@@ -97,29 +94,26 @@ DeliveryResult FileNotifier::Deliver(const Notification& notification) {
 }
 
 NotifierFactory ParseFileReceiver(const std::string& name, config::Node node) {
-  wecom::CheckedNode checked(node, {"type", "path", "format", "language", "timezone"});
+  const size_t errors_before = node.error_count();
+  node.KnownEntries({"type", "path", "format", "language", "timezone"});
   FileConfig config;
   config.name = name;
   std::string type = "file";
-  checked.String("type", &type);
-  checked.String("path", &config.path);
-  if (!checked.Has("path")) {
-    checked.Error("path", "required key is missing (the file to append alert lines to)");
+  node.Get("type", &type);
+  node.Get("path", &config.path);
+  if (!node.Has("path")) {
+    node.Error("path", "required key is missing (the file to append alert lines to)");
   } else if (config.path.empty()) {
-    if (checked.ok()) checked.Error("path", "must not be empty");
+    if (node.error_count() == errors_before) node.Error("path", "must not be empty");
   } else if (config.path.front() != '/' && !node.base_dir().empty()) {
     config.path = node.base_dir() + "/" + config.path;
   }
   std::string format = "text";
-  checked.Enum("format", &format, {"text", "markdown"});
+  node.GetEnum("format", &format, {"text", "markdown"});
   config.format = format == "markdown" ? render::Format::kMarkdown : render::Format::kText;
-  checked.Enum("language", &config.language, {"zh", "en"});
-  checked.String("timezone", &config.timezone);
-  if (!config.timezone.empty() && !TimeZone::Load(config.timezone).ok()) {
-    checked.Error("timezone", "unknown time zone '" + config.timezone +
-                                  "' (expected an IANA name such as Asia/Shanghai or UTC)");
-  }
-  if (!checked.ok()) return {};
+  node.GetEnum("language", &config.language, {"zh", "en"});
+  node.GetTimeZone("timezone", &config.timezone);
+  if (node.error_count() != errors_before) return {};
   return [config](const NotifierDeps& deps) -> std::unique_ptr<Notifier> {
     return std::make_unique<FileNotifier>(config, deps);
   };

@@ -3,32 +3,19 @@
 // that the agent config loader accepts, and declared metrics with valid names and units.
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <regex>
 #include <set>
-#include <sstream>
+#include <string>
 
 #include "agent/config.h"
 #include "agent/inputs/builtin.h"
 #include "common/wire/wire.h"
+#include "tests/unit/docs_page.h"
 
 namespace beacon::agent::inputs {
 namespace {
 
 std::string ReadDoc(const std::string& name) {
-  std::ifstream in(std::string(BEACON_SOURCE_DIR) + "/docs/inputs/" + name + ".md");
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-std::string YamlBlock(const std::string& markdown) {
-  const std::string open = "```yaml\n";
-  size_t start = markdown.find(open);
-  if (start == std::string::npos) return "";
-  start += open.size();
-  size_t end = markdown.find("```", start);
-  return end == std::string::npos ? "" : markdown.substr(start, end - start);
+  return testing::ReadSourceFile("docs/inputs/" + name + ".md");
 }
 
 TEST(InputConventions, EveryBuiltinInputIsDocumented) {
@@ -57,7 +44,7 @@ TEST(InputConventions, EveryBuiltinInputIsDocumented) {
 TEST(InputConventions, SampleConfigBlocksLoad) {
   for (const auto& f : BuiltinInputs()) {
     SCOPED_TRACE(f.name);
-    const std::string block = YamlBlock(ReadDoc(f.name));
+    const std::string block = testing::FirstYamlBlock(ReadDoc(f.name));
     ASSERT_FALSE(block.empty()) << "no ```yaml block in docs/inputs/" << f.name << ".md";
     auto cfg = LoadAgentConfigFromString(block, "docs/inputs/" + f.name + ".md");
     ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();

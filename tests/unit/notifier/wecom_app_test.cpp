@@ -443,6 +443,9 @@ TEST_F(WecomAppTest, ConfigErrorsNameTheKey) {
        "duplicate_check_interval: must be at most 14400s"},
       {base + "to_user: a\napi_url: ftp://x/\n", "api_url: must be an http"},
       {base + "to_user: a\ntouser: b\n", "touser: unknown key"},
+      // A zone the collector cannot load is refused, not rendered as UTC.
+      {base + "to_user: a\ntimezone: Mars/Olympus\n",
+       "collector.yaml:6: timezone: unknown time zone 'Mars/Olympus'"},
       {base + "to_user: a\nduplicate_check: yes\n", "duplicate_check"},
   };
   for (const Case& c : cases) {
