@@ -24,6 +24,10 @@ std::string_view TrimWhitespace(std::string_view text);
 // ASCII letters lower-cased; every other byte (UTF-8 included) unchanged.
 std::string Lower(std::string_view text);
 
+// The length (1 to 4) of the well-formed UTF-8 sequence that starts at text[i] (i < size),
+// or 0 when none does: RFC 3629, so overlong forms, surrogates and code points above U+10FFFF
+// are not well-formed.
+size_t Utf8SequenceLength(std::string_view text, size_t i);
 // The longest prefix of `text` that has at most max_bytes and does not end inside a UTF-8
 // sequence (a view into `text`; `text` itself when it fits).
 std::string_view TruncateUtf8(std::string_view text, size_t max_bytes);

@@ -18,6 +18,7 @@
 
 #include "common/crypto/crypto.h"
 #include "common/posix.h"
+#include "common/strings.h"
 
 namespace beacon::agent::fim {
 namespace {
@@ -335,19 +336,8 @@ std::string EscapePath(const std::string& raw) {
       continue;
     }
     // A well-formed UTF-8 sequence (no overlongs, no surrogates, at most U+10FFFF) is kept.
-    size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
-    bool ok = len > 0 && c <= 0xF4 && i + len <= raw.size();
-    for (size_t k = 1; ok && k < len; ++k) {
-      ok = (static_cast<unsigned char>(raw[i + k]) & 0xC0) == 0x80;
-    }
-    if (ok && len >= 3) {
-      const unsigned char c1 = static_cast<unsigned char>(raw[i + 1]);
-      if (c == 0xE0 && c1 < 0xA0) ok = false;
-      if (c == 0xED && c1 >= 0xA0) ok = false;
-      if (c == 0xF0 && c1 < 0x90) ok = false;
-      if (c == 0xF4 && c1 >= 0x90) ok = false;
-    }
-    if (!ok) {
+    const size_t len = Utf8SequenceLength(raw, i);
+    if (len == 0) {
       hex(c);
       ++i;
       continue;

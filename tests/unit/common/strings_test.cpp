@@ -37,6 +37,28 @@ TEST(StringsTest, LowerChangesAsciiLettersOnly) {
   EXPECT_EQ(Lower(std::string_view("A\0B", 3)), std::string("a\0b", 3));
 }
 
+TEST(StringsTest, Utf8SequenceLengthAcceptsOnlyWellFormedSequences) {
+  EXPECT_EQ(Utf8SequenceLength("a", 0), 1u);
+  EXPECT_EQ(Utf8SequenceLength(std::string_view("\0", 1), 0), 1u);
+  EXPECT_EQ(Utf8SequenceLength("\xC3\xA9", 0), 2u);          // é
+  EXPECT_EQ(Utf8SequenceLength("x\xE2\x82\xAC", 1), 3u);     // €, not at the start
+  EXPECT_EQ(Utf8SequenceLength("\xF0\x9F\x94\xB4", 0), 4u);  // 🔴
+  EXPECT_EQ(Utf8SequenceLength("\xF4\x8F\xBF\xBF", 0), 4u);  // U+10FFFF, the last one
+  EXPECT_EQ(Utf8SequenceLength("\xED\x9F\xBF", 0), 3u);      // U+D7FF, just below surrogates
+  EXPECT_EQ(Utf8SequenceLength("\x80", 0), 0u);              // a lone continuation byte
+  EXPECT_EQ(Utf8SequenceLength("\xC3", 0), 0u);              // cut short
+  EXPECT_EQ(Utf8SequenceLength("\xE2\x82", 0), 0u);
+  EXPECT_EQ(Utf8SequenceLength("\xC3(", 0), 0u);     // not a continuation
+  EXPECT_EQ(Utf8SequenceLength("\xC0\xAF", 0), 0u);  // overlong '/'
+  EXPECT_EQ(Utf8SequenceLength("\xC1\xBF", 0), 0u);
+  EXPECT_EQ(Utf8SequenceLength("\xE0\x80\xAF", 0), 0u);      // overlong, three bytes
+  EXPECT_EQ(Utf8SequenceLength("\xF0\x80\x80\xAF", 0), 0u);  // overlong, four bytes
+  EXPECT_EQ(Utf8SequenceLength("\xED\xA0\x80", 0), 0u);      // U+D800, a surrogate
+  EXPECT_EQ(Utf8SequenceLength("\xF4\x90\x80\x80", 0), 0u);  // U+110000
+  EXPECT_EQ(Utf8SequenceLength("\xF8\x88\x80\x80\x80", 0), 0u);
+  EXPECT_EQ(Utf8SequenceLength("\xFF", 0), 0u);
+}
+
 TEST(StringsTest, TruncateUtf8NeverCutsASequence) {
   const std::string text =
       "ab\xE2\x82\xAC"
