@@ -397,9 +397,7 @@ void Node::GetDurationMs(std::string_view key, int64_t* out_ms, int64_t min_ms, 
     return;
   }
   if (*ms > max_ms) {
-    const std::string max =
-        max_ms % 1000 == 0 ? std::to_string(max_ms / 1000) + "s" : std::to_string(max_ms) + "ms";
-    Error(key, "must be at most " + max + ", got " + Describe(kv->value));
+    Error(key, "must be at most " + FormatDurationMs(max_ms) + ", got " + Describe(kv->value));
     return;
   }
   *out_ms = *ms;

@@ -24,8 +24,6 @@ std::string Headers::Get(std::string_view name) const {
 
 bool Headers::Has(std::string_view name) const { return map_.count(Lower(name)) > 0; }
 
-std::string UrlEncode(std::string_view text) { return PercentEncode(text); }
-
 std::map<std::string, std::string> ParseQuery(std::string_view query) {
   std::map<std::string, std::string> out;
   if (!query.empty() && query.front() == '?') query.remove_prefix(1);

@@ -22,8 +22,6 @@ class Headers {
   std::multimap<std::string, std::string> map_;
 };
 
-// PercentEncode(text) (common/url.h).
-std::string UrlEncode(std::string_view text);
 // "a=1&b=x%20y+z" -> {a:1, b:"x y z"}; later duplicates win; malformed escapes stay as written.
 std::map<std::string, std::string> ParseQuery(std::string_view query);
 
