@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "common/clock.h"
+#include "common/url.h"
 
 namespace beacon::ctl {
 namespace {
@@ -267,7 +268,7 @@ Result<Invocation> ParseArgs(const std::vector<std::string>& argv, const Getenv&
   }
 
   while (global.url.size() > 1 && global.url.back() == '/') global.url.pop_back();
-  if (global.url.rfind("http://", 0) != 0 && global.url.rfind("https://", 0) != 0) {
+  if (!IsHttpUrl(global.url)) {
     return UsageError("--url must start with http:// or https://, got '" + global.url + "'", words);
   }
   if (timeout_text) {

@@ -8,6 +8,8 @@
 #include <thread>
 #include <vector>
 
+#include "common/clock.h"
+#include "common/url.h"
 #include "ctl/call.h"
 #include "ctl/format.h"
 
@@ -324,7 +326,7 @@ int RunStatus(CommandContext& ctx) {
 }
 
 int RunHostStatus(CommandContext& ctx, const std::string& host) {
-  CallResult call = Call(ctx, "GET", "/api/v1/hosts/" + http::UrlEncode(host), {}, "",
+  CallResult call = Call(ctx, "GET", "/api/v1/hosts/" + PercentEncode(host), {}, "",
                          "the collector has never heard from '" + host +
                              "'; list known hosts with 'beaconctl status'");
   if (!call.ok()) return call.exit_code;
@@ -374,7 +376,7 @@ int RunTokenList(CommandContext& ctx) {
 }
 
 int RunTokenRevoke(CommandContext& ctx, const std::string& agent) {
-  CallResult call = Call(ctx, "DELETE", "/api/v1/admin/tokens/" + http::UrlEncode(agent), {}, "",
+  CallResult call = Call(ctx, "DELETE", "/api/v1/admin/tokens/" + PercentEncode(agent), {}, "",
                          "no tokens for that agent; see 'beaconctl token list'");
   if (!call.ok()) return call.exit_code;
   if (ctx.json) return PrintJson(ctx, call);
@@ -483,7 +485,7 @@ int RunRestore(CommandContext& ctx, const std::string& host, const std::string& 
       return kExitOk;
     }
     if (ctx.clock.MonotonicMs() >= deadline) {
-      ctx.err << "beaconctl: stopped waiting for " << what << " after " << HumanDuration(wait_ms)
+      ctx.err << "beaconctl: stopped waiting for " << what << " after " << RoughDuration(wait_ms)
               << " (" << line << "); it goes on without beaconctl: the collector's "
               << "GET /api/v1/commands/" << id_text << " shows its state\n";
       return kExitCollectorError;

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <map>
 #include <set>
 #include <tuple>
@@ -13,6 +12,7 @@
 #include "collector/alerts/routing.h"
 #include "common/alerting/matcher.h"
 #include "common/config/common_sections.h"
+#include "common/strings.h"
 #include "common/timezone.h"
 
 namespace beacon::collector::alerts {
@@ -87,8 +87,7 @@ void CheckFields(config::Node& node, std::string_view key, const std::vector<std
 bool IsGlob(const std::string& text) { return text.find_first_of("*?[") != std::string::npos; }
 
 std::optional<int> ParseDay(std::string_view text) {
-  std::string lower;
-  for (char c : text) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string lower = Lower(text);
   for (size_t i = 0; i < kDayNames.size(); ++i) {
     if (lower == kDayNames[i] || lower == kLongDayNames[i]) return static_cast<int>(i);
   }

@@ -17,6 +17,8 @@
 #include <thread>
 
 #include "common/crypto/crypto.h"
+#include "common/posix.h"
+#include "common/strings.h"
 
 namespace beacon::agent::fim {
 namespace {
@@ -100,8 +102,6 @@ std::string FormatNs(int64_t ns) {
   return buf;
 }
 
-std::string ErrnoText(int err) { return std::strerror(err); }
-
 std::string JoinPath(const std::string& dir, const char* name) {
   if (!dir.empty() && dir.back() == '/') return dir + name;
   return dir + "/" + name;
@@ -157,37 +157,28 @@ const Entry* Find(const std::vector<Entry>* sorted, const std::string& path) {
 // is set when the file no longer exists.
 std::string HashFile(const OpenForHash& open, Entry* e, std::vector<char>& buffer, bool* vanished,
                      int64_t* bytes) {
-  int fd = open(e->path);
-  if (fd < 0) {
-    *vanished = -fd == ENOENT;
-    return *vanished ? "vanished during the scan" : "cannot open: " + ErrnoText(-fd);
+  const int opened = open(e->path);
+  if (opened < 0) {
+    *vanished = -opened == ENOENT;
+    return *vanished ? "vanished during the scan" : "cannot open: " + ErrnoText(-opened);
   }
+  const UniqueFd fd(opened);
   struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    const int err = errno;
-    ::close(fd);
-    return "fstat: " + ErrnoText(err);
-  }
-  if (!S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return "replaced by a non-regular file during the scan";
-  }
+  if (::fstat(fd.get(), &st) != 0) return "fstat: " + ErrnoText(errno);
+  if (!S_ISREG(st.st_mode)) return "replaced by a non-regular file during the scan";
   FillFromStat(st, e);
   crypto::Sha256 sha;
   int64_t total = 0;
   while (true) {
-    ssize_t n = ::read(fd, buffer.data(), buffer.size());
+    ssize_t n = ::read(fd.get(), buffer.data(), buffer.size());
     if (n < 0) {
       if (errno == EINTR) continue;
-      const int err = errno;
-      ::close(fd);
-      return "read: " + ErrnoText(err);
+      return "read: " + ErrnoText(errno);
     }
     if (n == 0) break;
     sha.Update(buffer.data(), static_cast<size_t>(n));
     total += n;
   }
-  ::close(fd);
   e->sha256 = sha.FinalHex();
   *bytes += total;
   return "";
@@ -287,19 +278,8 @@ std::string EscapePath(const std::string& raw) {
       continue;
     }
     // A well-formed UTF-8 sequence (no overlongs, no surrogates, at most U+10FFFF) is kept.
-    size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
-    bool ok = len > 0 && c <= 0xF4 && i + len <= raw.size();
-    for (size_t k = 1; ok && k < len; ++k) {
-      ok = (static_cast<unsigned char>(raw[i + k]) & 0xC0) == 0x80;
-    }
-    if (ok && len >= 3) {
-      const unsigned char c1 = static_cast<unsigned char>(raw[i + 1]);
-      if (c == 0xE0 && c1 < 0xA0) ok = false;
-      if (c == 0xED && c1 >= 0xA0) ok = false;
-      if (c == 0xF0 && c1 < 0x90) ok = false;
-      if (c == 0xF4 && c1 >= 0x90) ok = false;
-    }
-    if (!ok) {
+    const size_t len = Utf8SequenceLength(raw, i);
+    if (len == 0) {
       hex(c);
       ++i;
       continue;

@@ -1,4 +1,4 @@
-// Clock implementations, RFC 3339 formatting/parsing and duration parsing.
+// Clock implementations, RFC 3339 formatting/parsing and duration parsing and formatting.
 #include "common/clock.h"
 
 #include <gtest/gtest.h>
@@ -126,6 +126,41 @@ TEST(TimeOrAgoTest, RejectionNamesTheParameterAndTheText) {
                                                 "like 1h, got '") +
                                         bad + "'");
   }
+}
+
+
+TEST(DurationFormatTest, FormatDurationMsIsExactAndParsesBack) {
+  EXPECT_EQ(FormatDurationMs(7 * 86'400'000LL), "7d");
+  EXPECT_EQ(FormatDurationMs(90 * 60'000), "1h30m");
+  EXPECT_EQ(FormatDurationMs(1500), "1s500ms");
+  EXPECT_EQ(FormatDurationMs(100), "100ms");
+  EXPECT_EQ(FormatDurationMs(0), "0s");
+  EXPECT_EQ(FormatDurationMs(-120'000), "-2m");
+  for (int64_t ms : {int64_t{1}, int64_t{999}, int64_t{61'001}, int64_t{86'400'000 + 3'600'000},
+                     int64_t{400} * 86'400'000 + 59'999}) {
+    EXPECT_EQ(*ParseDurationMs(FormatDurationMs(ms)), ms) << FormatDurationMs(ms);
+  }
+}
+
+TEST(DurationFormatTest, RoughDurationShowsTheTwoLargestUnits) {
+  EXPECT_EQ(RoughDuration(0), "0s");
+  EXPECT_EQ(RoughDuration(999), "0s");
+  EXPECT_EQ(RoughDuration(42'000), "42s");
+  EXPECT_EQ(RoughDuration(192'000), "3m12s");
+  EXPECT_EQ(RoughDuration(180'000), "3m");
+  EXPECT_EQ(RoughDuration(7'500'000), "2h5m");
+  EXPECT_EQ(RoughDuration(7'200'000 + 59'000), "2h");
+  EXPECT_EQ(RoughDuration(4 * 86'400'000LL + 3'600'000 * 4 + 59'000), "4d4h");
+  EXPECT_EQ(RoughDuration(4 * 86'400'000LL + 60'000), "4d");
+  EXPECT_EQ(RoughDuration(-192'000), "3m12s");  // the magnitude
+}
+
+TEST(DurationFormatTest, RoughDurationUsesTheGivenUnitNames) {
+  const DurationUnitNames chinese = {"天", "小时", "分", "秒"};
+  EXPECT_EQ(RoughDuration(125 * 60'000, chinese), "2小时5分");
+  EXPECT_EQ(RoughDuration(26 * 3'600'000, chinese), "1天2小时");
+  EXPECT_EQ(RoughDuration(5 * 60'000 + 59'000, chinese), "5分59秒");
+  EXPECT_EQ(RoughDuration(45'000, chinese), "45秒");
 }
 
 }  // namespace
