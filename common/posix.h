@@ -1,8 +1,11 @@
-// POSIX helpers: an owning file descriptor and errno's text. UniqueFd is not thread-safe (one
-// owner); ErrnoText is.
+// POSIX helpers: an owning file descriptor, errno's text and a whole write. UniqueFd is not
+// thread-safe (one owner); the functions are.
 #pragma once
 
 #include <string>
+#include <string_view>
+
+#include "common/status.h"
 
 namespace beacon {
 
@@ -40,5 +43,10 @@ class UniqueFd {
 
 // strerror(err) without strerror's shared buffer: "No such file or directory".
 std::string ErrnoText(int err);
+
+// Writes all of `data` to fd, continuing after short writes and EINTR. On failure IoError
+// "<context>: <errno text>" (a write that makes no progress counts as EIO); how much was
+// written is then unknown.
+Status WriteAll(int fd, std::string_view data, std::string_view context);
 
 }  // namespace beacon

@@ -74,18 +74,6 @@ std::optional<std::vector<std::string>> MatchRoot(const std::vector<std::string>
   return best;
 }
 
-Status WriteAll(int fd, std::string_view data, const std::string& what) {
-  while (!data.empty()) {
-    const ssize_t n = write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Status::IoError("writing " + what + ": " + ErrnoText(errno));
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return Status::Ok();
-}
-
 // Opens the target's parent directory, creating missing directories below the root, never
 // following a symlink on the way.
 Result<UniqueFd> OpenParent(const std::vector<std::string>& target, size_t root_len,
@@ -252,7 +240,7 @@ Status RestoreVersion(const wire::RestoreArgs& args, objstore::ObjectStore& stor
       Status decoded = decoder.Update(*got, [&](std::string_view piece) -> Status {
         sha.Update(piece);
         state.done_bytes += piece.size();
-        return WriteAll(out.get(), piece, temp_path);
+        return WriteAll(out.get(), piece, "writing " + temp_path);
       });
       if (!decoded.ok()) {
         return decoded.code() == StatusCode::kIoError ? decoded
@@ -262,7 +250,7 @@ Status RestoreVersion(const wire::RestoreArgs& args, objstore::ObjectStore& stor
     }
     std::string rest;  // Finish emits nothing today; written anyway should that change
     BEACON_RETURN_IF_ERROR(decoder.Finish(&rest).WithContext("restoring " + v.key));
-    BEACON_RETURN_IF_ERROR(WriteAll(out.get(), rest, temp_path));
+    BEACON_RETURN_IF_ERROR(WriteAll(out.get(), rest, "writing " + temp_path));
     sha.Update(rest);
     state.done_bytes += rest.size();
     if (state.done_bytes != v.size) {

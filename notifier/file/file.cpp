@@ -68,16 +68,10 @@ DeliveryResult FileNotifier::Deliver(const Notification& notification) {
     result.error = IoFailure("open", config_.path, errno);
     return result;
   }
-  size_t written = 0;
-  while (written < line.size()) {
-    const ssize_t n = ::write(fd.get(), line.data() + written, line.size() - written);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      result.outcome = DeliveryOutcome::kRetry;
-      result.error = IoFailure("write", config_.path, n < 0 ? errno : EIO);
-      return result;
-    }
-    written += static_cast<size_t>(n);
+  if (Status written = WriteAll(fd.get(), line, "write " + config_.path); !written.ok()) {
+    result.outcome = DeliveryOutcome::kRetry;
+    result.error = written.message();
+    return result;
   }
   // /dev/null and pipes cannot be synced; that is no reason to deliver again.
   if (::fsync(fd.get()) != 0 && errno != EINVAL && errno != EROFS) {

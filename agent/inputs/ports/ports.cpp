@@ -56,13 +56,7 @@ Status WriteFileAtomically(const std::string& path, const std::string& content) 
   const std::string temp = path + ".tmp";
   UniqueFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
   if (!fd.valid()) return Status::IoError("cannot write " + temp + ": " + ErrnoText(errno));
-  size_t written = 0;
-  while (written < content.size()) {
-    const ssize_t n = ::write(fd.get(), content.data() + written, content.size() - written);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Status::IoError("cannot write " + temp + ": " + ErrnoText(errno));
-    written += static_cast<size_t>(n);
-  }
+  BEACON_RETURN_IF_ERROR(WriteAll(fd.get(), content, "cannot write " + temp));
   // fsync before rename: after a power loss the file is the old or the new state, never empty.
   if (::fsync(fd.get()) != 0 || fd.Close() != 0) {
     return Status::IoError("cannot sync " + temp + ": " + ErrnoText(errno));

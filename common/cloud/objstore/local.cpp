@@ -63,18 +63,6 @@ Status CopyFd(int in, int out, uint64_t size) {
   return Status::Ok();
 }
 
-Status WriteAll(int fd, std::string_view data, const std::string& path) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Status::IoError("write " + path + ": " + ErrnoText(errno));
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return Status::Ok();
-}
-
 Result<std::string> ReadFile(const std::string& path, uint64_t offset, uint64_t length,
                              bool to_end) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
@@ -507,7 +495,7 @@ class LocalStore final : public ObjectStore {
       return Status::IoError("local store '" + name_ + "': temp file: " + ErrnoText(errno));
     }
     for (std::string_view piece : pieces) {
-      Status status = WriteAll(fd.get(), piece, path);
+      Status status = WriteAll(fd.get(), piece, "write " + path);
       if (!status.ok()) {
         ::unlink(path.c_str());
         return status;
@@ -579,7 +567,9 @@ class LocalStore final : public ObjectStore {
         ::unlink(path.c_str());
         return status;
       };
-      if (Status written = WriteAll(fd.get(), body, path); !written.ok()) return fail(written);
+      if (Status written = WriteAll(fd.get(), body, "write " + path); !written.ok()) {
+        return fail(written);
+      }
       Result<bool> in_xattr = SetMetaXattr(fd.get(), s);
       if (!in_xattr.ok()) return fail(in_xattr.status());
       // No fsync here: Sync() flushes the whole store at once, and callers record versions

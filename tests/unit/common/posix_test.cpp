@@ -1,4 +1,4 @@
-// UniqueFd ownership and ErrnoText.
+// UniqueFd ownership, ErrnoText and WriteAll.
 #include "common/posix.h"
 
 #include <fcntl.h>
@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <string>
 #include <utility>
 
 namespace beacon {
@@ -105,6 +106,35 @@ TEST(ErrnoTextTest, GivesStrerrorsText) {
   EXPECT_EQ(ErrnoText(EACCES), "Permission denied");
   EXPECT_EQ(ErrnoText(0), std::strerror(0));
   EXPECT_FALSE(ErrnoText(123456).empty());  // unknown numbers still say something
+}
+
+TEST(WriteAllTest, WritesEverythingThroughShortWrites) {
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  UniqueFd read_end(fds[0]);
+  UniqueFd write_end(fds[1]);
+  // More than a pipe's buffer takes several writes; a reader drains it meanwhile.
+  const std::string data(256 * 1024, 'x');
+  std::string received;
+  std::thread reader([&] {
+    char buffer[4096];
+    ssize_t n;
+    while ((n = ::read(read_end.get(), buffer, sizeof(buffer))) > 0) received.append(buffer, n);
+  });
+  const Status written = WriteAll(write_end.get(), data, "write pipe");
+  write_end.reset();
+  reader.join();
+  EXPECT_TRUE(written.ok()) << written.ToString();
+  EXPECT_EQ(received, data);
+  EXPECT_TRUE(WriteAll(-1, "", "nothing to write").ok());
+}
+
+TEST(WriteAllTest, FailureNamesTheContextAndTheErrno) {
+  UniqueFd read_only(OpenDevNull());
+  ASSERT_TRUE(read_only.valid());
+  const Status status = WriteAll(read_only.get(), "data", "write /dev/null");
+  EXPECT_EQ(status.code(), StatusCode::kIoError) << status.ToString();
+  EXPECT_EQ(status.message(), "write /dev/null: " + ErrnoText(EBADF));
 }
 
 }  // namespace
