@@ -202,7 +202,9 @@ TEST_F(IngestTest, CreatedMsOutsideItsWindowIsTheReceiveTime) {
   auto events = Events(std::string(wire::kBackupVersionKind));
   ASSERT_EQ(events.size(), 4u);
   for (const StoredEvent& e : events) {
-    if (e.subject == "/etc/zero") EXPECT_EQ(e.data["created_ms"], 0);
+    if (e.subject == "/etc/zero") {
+      EXPECT_EQ(e.data["created_ms"], 0);
+    }
   }
 }
 
