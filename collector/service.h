@@ -4,12 +4,11 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
+#include <vector>
 
 #include "collector/alerts/alert_store.h"
 #include "collector/alerts/alerts_api.h"
@@ -29,6 +28,7 @@
 #include "common/clock.h"
 #include "common/http/client.h"
 #include "common/http/server.h"
+#include "common/periodic_loop.h"
 #include "notifier/notifier.h"
 
 namespace beacon::collector {
@@ -63,12 +63,9 @@ class CollectorService {
   alerts::AlertPipeline* alert_pipeline() { return alert_pipeline_.get(); }
 
  private:
-  void PruneLoop();
   // Opens the alert store, builds the receivers' notifiers, the router, the pipeline, the outbox
   // dispatcher and the alerts API (not started).
   Status SetUpAlerts();
-  // Agent events of a stored batch that match alerts.agent_rules become alerts.
-  Status RaiseAgentAlerts(const wire::Batch& batch);
   // The alert pipeline's /metrics section.
   std::string AlertMetrics() const;
 
@@ -78,6 +75,8 @@ class CollectorService {
   std::unique_ptr<SqliteEventStore> store_;
   std::unique_ptr<backups::Catalog> catalog_;
   std::unique_ptr<TokenAuth> auth_;
+  // The ingest consumers (backup catalog, agent alert rules), in the order ingest calls them.
+  std::vector<std::unique_ptr<IngestConsumer>> ingest_consumers_;
   std::unique_ptr<IngestHandler> ingest_;
   std::unique_ptr<QueryApi> query_;
   std::unique_ptr<backups::BackupsApi> backups_api_;
@@ -95,10 +94,7 @@ class CollectorService {
   std::unique_ptr<alerts::AlertsApi> alerts_api_;
   std::unique_ptr<http::HttpServer> server_;
 
-  std::thread pruner_;
-  std::mutex prune_mutex_;
-  std::condition_variable prune_cv_;
-  bool stopping_ = false;  // GUARDED_BY(prune_mutex_)
+  PeriodicLoop pruner_;
   // Also set by Stop(): a long prune pass ends after its current chunk.
   std::atomic<bool> cancel_prune_{false};
 };

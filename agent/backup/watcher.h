@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "common/inotify_wait.h"
+#include "agent/inotify_wait.h"
 #include "common/status.h"
 
 namespace beacon::agent::backup {
