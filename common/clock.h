@@ -1,4 +1,4 @@
-// Clock: the one source of time, injectable so tests control it (see STYLE.md, leveldb Env).
+// Clock: the one source of time, injectable so tests control it (like leveldb's Env).
 // Also RFC 3339 and duration ("30s", "1h", "7d") parsing and formatting. Thread-safe.
 #pragma once
 

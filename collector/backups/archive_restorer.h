@@ -1,6 +1,6 @@
 // ArchiveRestorer: drives restore commands of archived versions (state waiting_archive_restore)
 // through RestoreObject and HEAD polling until the restored copy is readable, then queues them
-// for the agent (DESIGN.md flow 5).
+// for the agent (docs/backup.md, "Lifecycle").
 #pragma once
 
 #include <cstdint>

@@ -1,5 +1,5 @@
 // Backup lifecycle: the pure planner that decides which versions to archive, thin or delete
-// under a policy (DESIGN.md flow 5), and the runner that executes and records those actions.
+// under a policy (docs/backup.md, "Lifecycle"), and the runner that executes and records them.
 #pragma once
 
 #include <cstdint>

@@ -1,5 +1,5 @@
 // ZBXD framing against the bytes captured from the Debian 6.0.14 binaries
-// (../shared/reference/zabbix.md): zabbix_get's request, the agent's replies, compression.
+// of Zabbix: zabbix_get's request, the agent's replies, compression.
 #include "agent/zabbix/zbxd.h"
 
 #include <gtest/gtest.h>
