@@ -3,7 +3,7 @@
 // and outcome (POST /api/v1/agent/commands/{id}). Thread-safe: Run() on one thread, Stop() and
 // RegisterHandler() from any.
 //
-// Wiring in `beacon-agent run` (agent/cli.cpp); stores_by_name maps store name -> ObjectStore*:
+// Wiring in `beacon-agent run` (agent/service.cpp); stores_by_name maps store name -> ObjectStore*:
 //   std::shared_ptr<http::HttpClient> client = http::NewCurlHttpClient(http_options);
 //   CommandChannel channel(collector_url, token, client, clock);
 //   backup::RestoreHandler restore(stores_by_name, restore_options);
