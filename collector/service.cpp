@@ -122,7 +122,7 @@ Status CollectorService::Start() {
   }
 
   {
-    std::lock_guard<std::mutex> lock(prune_mutex_);
+    MutexLock lock(prune_mutex_);
     stopping_ = false;
   }
   cancel_prune_ = false;
@@ -134,7 +134,7 @@ Status CollectorService::Start() {
 
 void CollectorService::Stop() {
   {
-    std::lock_guard<std::mutex> lock(prune_mutex_);
+    MutexLock lock(prune_mutex_);
     stopping_ = true;
   }
   cancel_prune_ = true;
@@ -205,7 +205,7 @@ Result<PruneResult> CollectorService::PruneOnce() {
 }
 
 void CollectorService::PruneLoop() {
-  std::unique_lock<std::mutex> lock(prune_mutex_);
+  UniqueLock lock(prune_mutex_);
   while (!stopping_) {
     lock.unlock();
     Result<PruneResult> pruned = PruneOnce();
@@ -213,7 +213,7 @@ void CollectorService::PruneLoop() {
     lock.lock();
     // Wakes at once on Stop(); otherwise waits one interval.
     prune_cv_.wait_for(lock, std::chrono::milliseconds(config_.store.prune_interval_ms),
-                       [this] { return stopping_; });
+                       [this]() BEACON_REQUIRES(prune_mutex_) { return stopping_; });
   }
 }
 

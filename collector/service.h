@@ -7,7 +7,6 @@
 #include <condition_variable>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -30,6 +29,7 @@
 #include "common/clock.h"
 #include "common/http/client.h"
 #include "common/http/server.h"
+#include "common/mutex.h"
 #include "notifier/notifier.h"
 
 namespace beacon::collector {
@@ -97,9 +97,9 @@ class CollectorService {
   std::unique_ptr<http::HttpServer> server_;
 
   std::thread pruner_;
-  std::mutex prune_mutex_;
-  std::condition_variable prune_cv_;
-  bool stopping_ = false;  // GUARDED_BY(prune_mutex_)
+  Mutex prune_mutex_;
+  std::condition_variable_any prune_cv_;
+  bool stopping_ BEACON_GUARDED_BY(prune_mutex_) = false;
   // Also set by Stop(): a long prune pass ends after its current chunk.
   std::atomic<bool> cancel_prune_{false};
 };

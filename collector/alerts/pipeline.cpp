@@ -54,7 +54,7 @@ Result<RecordResult> AlertPipeline::Submit(const AlertInput& input) {
   if (input.status == AlertStatus::kFiring) groups = router_.Route(input, now);
   Result<RecordResult> recorded = store_.Record(input, groups, now);
   {
-    std::lock_guard<std::mutex> lock(stats_mutex_);
+    MutexLock lock(stats_mutex_);
     if (recorded.ok()) {
       ++stats_.submitted[input.source + "/" + std::string(RecordOutcomeName(recorded->outcome))];
     } else {
@@ -100,7 +100,7 @@ Result<int> AlertPipeline::FlushDue(int64_t now_ms) {
     if (row->has_value()) ++queued;
   }
   {
-    std::lock_guard<std::mutex> lock(stats_mutex_);
+    MutexLock lock(stats_mutex_);
     stats_.rows_queued += queued;
     stats_.muted += muted;
     if (!first_error.ok()) ++stats_.flush_errors;
@@ -126,14 +126,14 @@ Result<int64_t> AlertPipeline::ResolveQuietOnce(int64_t now_ms) {
     total += resolved;
   }
   if (total > 0) {
-    std::lock_guard<std::mutex> lock(stats_mutex_);
+    MutexLock lock(stats_mutex_);
     stats_.resolved_quiet += total;
   }
   return total;
 }
 
 void AlertPipeline::Start() {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   if (flusher_.joinable()) return;
   stopping_ = false;
   flusher_ = std::thread([this] { FlushLoop(); });
@@ -141,7 +141,7 @@ void AlertPipeline::Start() {
 
 void AlertPipeline::Stop() {
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(mutex_);
     stopping_ = true;
   }
   cv_.notify_all();
@@ -149,20 +149,20 @@ void AlertPipeline::Stop() {
 }
 
 PipelineStats AlertPipeline::stats() const {
-  std::lock_guard<std::mutex> lock(stats_mutex_);
+  MutexLock lock(stats_mutex_);
   return stats_;
 }
 
 void AlertPipeline::WakeFlusher() {
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(mutex_);
     woken_ = true;
   }
   cv_.notify_all();
 }
 
 void AlertPipeline::FlushLoop() {
-  std::unique_lock<std::mutex> lock(mutex_);
+  UniqueLock lock(mutex_);
   while (!stopping_) {
     woken_ = false;
     lock.unlock();
@@ -184,7 +184,7 @@ void AlertPipeline::FlushLoop() {
     lock.lock();
     if (sleep_ms > 0) {
       cv_.wait_for(lock, std::chrono::milliseconds(sleep_ms),
-                   [this] { return stopping_ || woken_; });
+                   [this]() BEACON_REQUIRES(mutex_) { return stopping_ || woken_; });
     }
   }
 }

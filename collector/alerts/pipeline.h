@@ -8,7 +8,6 @@
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -18,6 +17,7 @@
 #include "collector/alerts/alerts_config.h"
 #include "collector/alerts/routing.h"
 #include "common/clock.h"
+#include "common/mutex.h"
 
 namespace beacon::collector::alerts {
 
@@ -71,13 +71,13 @@ class AlertPipeline final : public AlertSink {
   int64_t last_quiet_pass_ms_ = 0;               // flusher thread only
 
   std::thread flusher_;
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  bool stopping_ = false;  // GUARDED_BY(mutex_)
-  bool woken_ = false;     // GUARDED_BY(mutex_)
+  Mutex mutex_;
+  std::condition_variable_any cv_;
+  bool stopping_ BEACON_GUARDED_BY(mutex_) = false;
+  bool woken_ BEACON_GUARDED_BY(mutex_) = false;
 
-  mutable std::mutex stats_mutex_;
-  PipelineStats stats_;  // GUARDED_BY(stats_mutex_)
+  mutable Mutex stats_mutex_;
+  PipelineStats stats_ BEACON_GUARDED_BY(stats_mutex_);
 };
 
 }  // namespace beacon::collector::alerts

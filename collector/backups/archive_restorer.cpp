@@ -42,7 +42,7 @@ ArchiveRestorer::ArchiveRestorer(Catalog& catalog,
 ArchiveRestorer::~ArchiveRestorer() { Stop(); }
 
 Result<RestoreTickReport> ArchiveRestorer::Tick() {
-  std::lock_guard<std::mutex> tick_lock(tick_mutex_);
+  MutexLock tick_lock(tick_mutex_);
   const int64_t now_ms = clock_.NowMs();
   BEACON_ASSIGN_OR_RETURN(
       std::vector<StoredCommand> commands,
@@ -229,7 +229,7 @@ void ArchiveRestorer::RecordRestoreAttempt(int64_t version_id, int64_t command_i
 }
 
 void ArchiveRestorer::Start() {
-  std::lock_guard<std::mutex> lock(thread_mutex_);
+  MutexLock lock(thread_mutex_);
   if (thread_.joinable()) return;
   stopping_ = false;
   thread_ = std::thread([this] { Loop(); });
@@ -237,7 +237,7 @@ void ArchiveRestorer::Start() {
 
 void ArchiveRestorer::Wake() {
   {
-    std::lock_guard<std::mutex> lock(thread_mutex_);
+    MutexLock lock(thread_mutex_);
     woken_ = true;
   }
   wake_.notify_all();
@@ -246,7 +246,7 @@ void ArchiveRestorer::Wake() {
 void ArchiveRestorer::Stop() {
   std::thread thread;
   {
-    std::lock_guard<std::mutex> lock(thread_mutex_);
+    MutexLock lock(thread_mutex_);
     stopping_ = true;
     thread = std::move(thread_);
   }
@@ -255,7 +255,7 @@ void ArchiveRestorer::Stop() {
 }
 
 void ArchiveRestorer::Loop() {
-  std::unique_lock<std::mutex> lock(thread_mutex_);
+  UniqueLock lock(thread_mutex_);
   while (!stopping_) {
     woken_ = false;
     lock.unlock();
@@ -263,7 +263,7 @@ void ArchiveRestorer::Loop() {
     if (!report.ok()) spdlog::error("archive restore tick failed: {}", report.status().ToString());
     lock.lock();
     wake_.wait_for(lock, std::chrono::milliseconds(std::max<int64_t>(config_.restore_poll_ms, 1)),
-                   [this] { return stopping_ || woken_; });
+                   [this]() BEACON_REQUIRES(thread_mutex_) { return stopping_ || woken_; });
   }
 }
 

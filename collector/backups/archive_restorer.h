@@ -6,7 +6,6 @@
 #include <condition_variable>
 #include <cstdint>
 #include <map>
-#include <mutex>
 #include <string>
 #include <thread>
 
@@ -14,6 +13,7 @@
 #include "collector/backups/lifecycle_config.h"
 #include "common/clock.h"
 #include "common/cloud/objstore/object_store.h"
+#include "common/mutex.h"
 
 namespace beacon::collector::backups {
 
@@ -69,12 +69,12 @@ class ArchiveRestorer {
   const Clock& clock_;
   const LifecycleConfig config_;
 
-  std::mutex tick_mutex_;  // serializes Tick
+  Mutex tick_mutex_;  // serializes Tick
 
-  std::mutex thread_mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;  // GUARDED_BY(thread_mutex_)
-  bool woken_ = false;     // GUARDED_BY(thread_mutex_)
+  Mutex thread_mutex_;
+  std::condition_variable_any wake_;
+  bool stopping_ BEACON_GUARDED_BY(thread_mutex_) = false;
+  bool woken_ BEACON_GUARDED_BY(thread_mutex_) = false;
   std::thread thread_;
 };
 

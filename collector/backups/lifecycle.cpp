@@ -190,7 +190,7 @@ LifecycleRunner::LifecycleRunner(Catalog& catalog,
 LifecycleRunner::~LifecycleRunner() { Stop(); }
 
 Result<LifecycleRunReport> LifecycleRunner::RunOnce(bool dry_run) {
-  std::lock_guard<std::mutex> run_lock(run_mutex_);
+  MutexLock run_lock(run_mutex_);
   const int64_t now_ms = clock_.NowMs();
   LifecycleRunReport report;
   report.dry_run = dry_run;
@@ -328,7 +328,7 @@ void LifecycleRunner::Execute(const CatalogVersion& version, LifecycleAction* ac
 }
 
 void LifecycleRunner::Start() {
-  std::lock_guard<std::mutex> lock(thread_mutex_);
+  MutexLock lock(thread_mutex_);
   if (config_.interval_ms <= 0 || thread_.joinable()) return;
   stopping_ = false;
   thread_ = std::thread([this] { Loop(); });
@@ -337,7 +337,7 @@ void LifecycleRunner::Start() {
 void LifecycleRunner::Stop() {
   std::thread thread;
   {
-    std::lock_guard<std::mutex> lock(thread_mutex_);
+    MutexLock lock(thread_mutex_);
     stopping_ = true;
     thread = std::move(thread_);
   }
@@ -346,10 +346,10 @@ void LifecycleRunner::Stop() {
 }
 
 void LifecycleRunner::Loop() {
-  std::unique_lock<std::mutex> lock(thread_mutex_);
+  UniqueLock lock(thread_mutex_);
   while (true) {
     wake_.wait_for(lock, std::chrono::milliseconds(config_.interval_ms),
-                   [this] { return stopping_; });
+                   [this]() BEACON_REQUIRES(thread_mutex_) { return stopping_; });
     if (stopping_) return;
     lock.unlock();
     Result<LifecycleRunReport> report = RunOnce(false);

@@ -5,7 +5,6 @@
 #include <condition_variable>
 #include <cstdint>
 #include <map>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -14,6 +13,7 @@
 #include "collector/backups/lifecycle_config.h"
 #include "common/clock.h"
 #include "common/cloud/objstore/object_store.h"
+#include "common/mutex.h"
 
 namespace beacon::collector::backups {
 
@@ -121,11 +121,11 @@ class LifecycleRunner {
   const Clock& clock_;
   const LifecycleConfig config_;
 
-  std::mutex run_mutex_;  // serializes RunOnce
+  Mutex run_mutex_;  // serializes RunOnce
 
-  std::mutex thread_mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;  // GUARDED_BY(thread_mutex_)
+  Mutex thread_mutex_;
+  std::condition_variable_any wake_;
+  bool stopping_ BEACON_GUARDED_BY(thread_mutex_) = false;
   std::thread thread_;
 };
 

@@ -137,6 +137,7 @@ Result<std::unique_ptr<SqliteEventStore>> SqliteEventStore::Open(
     BEACON_RETURN_IF_ERROR(db->Migrate(Migrations()).WithContext("migrating " + path));
   }
   std::unique_ptr<SqliteEventStore> result(new SqliteEventStore(std::move(db)));
+  MutexLock lock(result->mutex_);  // uncontended: the store is not shared yet
   BEACON_RETURN_IF_ERROR(result->PrepareStatements());
   return result;
 }
@@ -176,7 +177,7 @@ Status SqliteEventStore::PrepareStatements() {
 }
 
 Result<IngestResult> SqliteEventStore::IngestBatch(const wire::Batch& batch, int64_t now_ms) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   store::Transaction txn(*db_);
   BEACON_RETURN_IF_ERROR(txn.status());
   BEACON_ASSIGN_OR_RETURN(IngestResult result, IngestLocked(batch, now_ms));
@@ -249,7 +250,7 @@ Result<IngestResult> SqliteEventStore::IngestLocked(const wire::Batch& batch, in
 
 Status SqliteEventStore::AddCollectorEvent(const std::string& agent, int64_t ts_ms,
                                            const wire::Event& event) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(
       store::Statement insert,
       db_->Prepare("INSERT INTO events(agent, seq, ts_ms, kind, severity, subject, message, "
@@ -262,7 +263,7 @@ Status SqliteEventStore::AddCollectorEvent(const std::string& agent, int64_t ts_
 }
 
 Result<std::vector<AgentInfo>> SqliteEventStore::ListAgents() {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(
       store::Statement stmt,
       db_->Prepare(std::string("SELECT ") + kAgentColumns + " FROM agents ORDER BY name"));
@@ -276,7 +277,7 @@ Result<std::vector<AgentInfo>> SqliteEventStore::ListAgents() {
 }
 
 Result<AgentInfo> SqliteEventStore::GetAgent(const std::string& name) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(
       store::Statement stmt,
       db_->Prepare(std::string("SELECT ") + kAgentColumns + " FROM agents WHERE name = ?1"));
@@ -287,7 +288,7 @@ Result<AgentInfo> SqliteEventStore::GetAgent(const std::string& name) {
 }
 
 Result<std::vector<LatestValue>> SqliteEventStore::LatestValues(const std::string& agent) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(store::Statement stmt,
                           db_->Prepare("SELECT metric, labels_json, value, ts_ms FROM latest "
                                        "WHERE agent = ?1 ORDER BY metric, labels_json"));
@@ -331,7 +332,7 @@ Result<std::vector<StoredEvent>> SqliteEventStore::QueryEvents(const EventQuery&
   if (query.until_ms) sql += " AND ts_ms <= ?5";
   sql += " ORDER BY ts_ms DESC, seq DESC LIMIT ?6";
 
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(store::Statement stmt, db_->Prepare(sql));
   if (query.agent) stmt.Bind(1, Text(*query.agent));
   if (kind_filter) {
@@ -365,7 +366,7 @@ Result<std::vector<StoredEvent>> SqliteEventStore::QueryEvents(const EventQuery&
 
 Result<TokenInfo> SqliteEventStore::CreateToken(const std::string& agent,
                                                 const std::string& sha256_hex, int64_t now_ms) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(
       store::Statement stmt,
       db_->Prepare("INSERT INTO tokens(agent, sha256, created_ms) VALUES(?1, ?2, ?3)"));
@@ -379,7 +380,7 @@ Result<TokenInfo> SqliteEventStore::CreateToken(const std::string& agent,
 }
 
 Result<TokenInfo> SqliteEventStore::LookupToken(const std::string& sha256_hex, int64_t now_ms) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   TokenInfo info;
   {
     ResetOnExit reset(lookup_token_);
@@ -399,7 +400,7 @@ Result<TokenInfo> SqliteEventStore::LookupToken(const std::string& sha256_hex, i
 }
 
 Result<std::vector<TokenInfo>> SqliteEventStore::ListTokens() {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(store::Statement stmt,
                           db_->Prepare("SELECT id, agent, created_ms, last_used_ms, revoked_ms "
                                        "FROM tokens ORDER BY agent, id"));
@@ -413,7 +414,7 @@ Result<std::vector<TokenInfo>> SqliteEventStore::ListTokens() {
 }
 
 Result<int64_t> SqliteEventStore::RevokeTokens(const std::string& agent, int64_t now_ms) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(
       store::Statement stmt,
       db_->Prepare("UPDATE tokens SET revoked_ms = ?2 WHERE agent = ?1 AND revoked_ms IS NULL"));
@@ -429,7 +430,7 @@ Result<int64_t> SqliteEventStore::PruneTable(const std::string& table, int64_t c
   int64_t total = 0;
   while (true) {
     // The mutex is taken per chunk: a large backlog never holds off ingest for long.
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(mutex_);
     BEACON_ASSIGN_OR_RETURN(store::Statement stmt, db_->Prepare(sql));
     stmt.Bind(1, cutoff_ms);
     BEACON_RETURN_IF_ERROR(stmt.Run());
@@ -450,7 +451,7 @@ Result<PruneResult> SqliteEventStore::Prune(int64_t now_ms, const RetentionPolic
   BEACON_ASSIGN_OR_RETURN(result.events,
                           PruneTable("events", now_ms - retention.events_ms, cancel));
   // A series whose newest value is older than the sample retention is gone from the host.
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(store::Statement stmt,
                           db_->Prepare("DELETE FROM latest WHERE ts_ms < ?1"));
   stmt.Bind(1, samples_cutoff);
@@ -459,7 +460,7 @@ Result<PruneResult> SqliteEventStore::Prune(int64_t now_ms, const RetentionPolic
 }
 
 Result<StoreCounts> SqliteEventStore::Counts() {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(
       store::Statement stmt,
       db_->Prepare("SELECT (SELECT count(*) FROM agents), (SELECT count(*) FROM tokens), "
@@ -477,12 +478,12 @@ Result<StoreCounts> SqliteEventStore::Counts() {
 }
 
 Result<int64_t> SqliteEventStore::SizeBytes() {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   return db_->FileSizeBytes();
 }
 
 Status SqliteEventStore::Ping() {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(store::Statement stmt, db_->Prepare("SELECT count(*) FROM agents"));
   BEACON_ASSIGN_OR_RETURN(bool row, stmt.Step());
   (void)row;
@@ -490,7 +491,7 @@ Status SqliteEventStore::Ping() {
 }
 
 Result<int> SqliteEventStore::SchemaVersion() {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   return db_->SchemaVersion();
 }
 
