@@ -18,6 +18,7 @@
 #include "common/clock.h"
 #include "common/json/parse.h"
 #include "common/log/log.h"
+#include "common/strings.h"
 
 namespace beacon::agent {
 namespace {
@@ -251,7 +252,7 @@ int CmdEmit(const Args& args, std::istream& in, std::ostream& out, std::ostream&
   std::string line;
   while (std::getline(in, line)) {
     ++line_no;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    if (TrimWhitespace(line).empty()) continue;
     auto record = ParseStdinLine(line, clock);
     if (!record.ok()) {
       err << "stdin:" << line_no << ": " << record.status().message() << "\n";

@@ -4,14 +4,13 @@
 
 #include <spdlog/spdlog.h>
 
-#include <chrono>
-#include <random>
 #include <utility>
 
 #include "collector/alerts/agent_alerts.h"
 #include "collector/alerts/routing.h"
 #include "collector/backups/catalog_consumer.h"
 #include "collector/backups/lifecycle_api.h"
+#include "common/backoff.h"
 #include "common/cloud/objstore/store_config.h"
 #include "common/http/ip_network.h"
 
@@ -121,25 +120,19 @@ Status CollectorService::Start() {
                                std::to_string(config_.listen.port));
   }
 
-  {
-    MutexLock lock(prune_mutex_);
-    stopping_ = false;
-  }
   cancel_prune_ = false;
-  pruner_ = std::thread([this] { PruneLoop(); });
+  pruner_.Start(PeriodicLoop::FirstPass::kAtStart, config_.store.prune_interval_ms, [this] {
+    Result<PruneResult> pruned = PruneOnce();
+    if (!pruned.ok()) spdlog::warn("retention pass failed: {}", pruned.status().ToString());
+  });
   lifecycle_->Start();
   archive_restorer_->Start();
   return Status::Ok();
 }
 
 void CollectorService::Stop() {
-  {
-    MutexLock lock(prune_mutex_);
-    stopping_ = true;
-  }
   cancel_prune_ = true;
-  prune_cv_.notify_all();
-  if (pruner_.joinable()) pruner_.join();
+  pruner_.Stop();
   // Waiting command polls return at once, so the server's stop does not wait out their timeout.
   if (catalog_) catalog_->commands().WakeAllWaiters();
   if (server_) server_->Stop();
@@ -204,19 +197,6 @@ Result<PruneResult> CollectorService::PruneOnce() {
   return pruned;
 }
 
-void CollectorService::PruneLoop() {
-  UniqueLock lock(prune_mutex_);
-  while (!stopping_) {
-    lock.unlock();
-    Result<PruneResult> pruned = PruneOnce();
-    if (!pruned.ok()) spdlog::warn("retention pass failed: {}", pruned.status().ToString());
-    lock.lock();
-    // Wakes at once on Stop(); otherwise waits one interval.
-    prune_cv_.wait_for(lock, std::chrono::milliseconds(config_.store.prune_interval_ms),
-                       [this]() BEACON_REQUIRES(prune_mutex_) { return stopping_; });
-  }
-}
-
 Status CollectorService::SetUpAlerts() {
   const std::string path = AlertsPath(config_);
   Result<std::unique_ptr<alerts::AlertStore>> alert_store = alerts::AlertStore::Open(path);
@@ -240,10 +220,8 @@ Status CollectorService::SetUpAlerts() {
   Result<alerts::Router> router = alerts::Router::Create(config_.alerts);
   if (!router.ok()) return router.status().WithContext("alerts.routes");
 
-  auto random = std::make_shared<std::mt19937_64>(std::random_device{}());
-  dispatcher_ = std::make_unique<outbox::Dispatcher>(
-      *alert_store_, receivers, *clock_, config_.alerts.outbox,
-      [random] { return std::uniform_real_distribution<double>(0.0, 1.0)(*random); });
+  dispatcher_ = std::make_unique<outbox::Dispatcher>(*alert_store_, receivers, *clock_,
+                                                     config_.alerts.outbox, RandomUnit);
   alert_pipeline_ = std::make_unique<alerts::AlertPipeline>(*alert_store_, std::move(*router),
                                                             config_.alerts.inhibit, *clock_,
                                                             [this] { dispatcher_->Wake(); });

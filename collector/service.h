@@ -4,11 +4,9 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <map>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "collector/alerts/alert_store.h"
@@ -29,7 +27,7 @@
 #include "common/clock.h"
 #include "common/http/client.h"
 #include "common/http/server.h"
-#include "common/mutex.h"
+#include "common/periodic_loop.h"
 #include "notifier/notifier.h"
 
 namespace beacon::collector {
@@ -64,7 +62,6 @@ class CollectorService {
   alerts::AlertPipeline* alert_pipeline() { return alert_pipeline_.get(); }
 
  private:
-  void PruneLoop();
   // Opens the alert store, builds the receivers' notifiers, the router, the pipeline, the outbox
   // dispatcher and the alerts API (not started).
   Status SetUpAlerts();
@@ -96,10 +93,7 @@ class CollectorService {
   std::unique_ptr<alerts::AlertsApi> alerts_api_;
   std::unique_ptr<http::HttpServer> server_;
 
-  std::thread pruner_;
-  Mutex prune_mutex_;
-  std::condition_variable_any prune_cv_;
-  bool stopping_ BEACON_GUARDED_BY(prune_mutex_) = false;
+  PeriodicLoop pruner_;
   // Also set by Stop(): a long prune pass ends after its current chunk.
   std::atomic<bool> cancel_prune_{false};
 };

@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "agent/backup/reconciler.h"
+#include "common/backoff.h"
 #include "common/mutex.h"
 
 namespace beacon::agent::backup {
@@ -142,10 +143,8 @@ class SetRun {
       if (IsPermanentBackupError(outcome.status()) || attempt >= config_.max_attempts) {
         return outcome.status().ToString();
       }
-      int64_t backoff = config_.retry_initial_ms;
-      for (int i = 1; i < attempt && backoff < config_.retry_max_ms; ++i) backoff *= 2;
-      std::this_thread::sleep_for(
-          std::chrono::milliseconds(std::min(backoff, config_.retry_max_ms)));
+      const Backoff backoff{config_.retry_initial_ms, config_.retry_max_ms};
+      std::this_thread::sleep_for(std::chrono::milliseconds(backoff.CeilingMs(attempt)));
     }
   }
 

@@ -11,6 +11,8 @@
 #include <chrono>
 #include <condition_variable>
 
+#include "common/backoff.h"
+#include "common/posix.h"
 #include "common/wire/backup.h"
 
 namespace beacon::agent::backup {
@@ -21,16 +23,11 @@ namespace {
 // Without the right to take leases (EACCES/EPERM: not the owner, no CAP_LEASE) the probe is
 // skipped and the stat comparison alone decides.
 bool WriterHoldsOpen(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-  if (fd < 0) return false;
-  bool busy = false;
-  if (::fcntl(fd, F_SETLEASE, F_RDLCK) == 0) {
-    ::fcntl(fd, F_SETLEASE, F_UNLCK);
-  } else {
-    busy = errno == EAGAIN;
-  }
-  ::close(fd);
-  return busy;
+  const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
+  if (!fd.valid()) return false;
+  if (::fcntl(fd.get(), F_SETLEASE, F_RDLCK) != 0) return errno == EAGAIN;
+  ::fcntl(fd.get(), F_SETLEASE, F_UNLCK);
+  return false;
 }
 
 wire::Record FailedRecord(const Clock& clock, const std::string& set, const std::string& path,
@@ -253,14 +250,15 @@ void BackupService::Worker() {
   }
 }
 
-int64_t BackupService::Backoff(int attempts) {
-  int64_t base = config_.retry_initial_ms;
-  for (int i = 1; i < attempts && base < config_.retry_max_ms; ++i) base *= 2;
-  base = std::min(base, config_.retry_max_ms);
-  // Full jitter over the upper half keeps many failing files from retrying in lock step.
-  MutexLock lock(mu_);
-  std::uniform_int_distribution<int64_t> jitter(base / 2, base);
-  return std::max<int64_t>(1, jitter(rng_));
+int64_t BackupService::RetryDelayMs(int attempts) {
+  double random01 = 0;
+  {
+    MutexLock lock(mu_);
+    random01 = std::uniform_real_distribution<double>(0.0, 1.0)(rng_);
+  }
+  // Jitter over the upper half keeps many failing files from retrying in lock step.
+  const Backoff backoff{config_.retry_initial_ms, config_.retry_max_ms};
+  return std::max<int64_t>(1, backoff.DelayMs(attempts, random01));
 }
 
 void BackupService::Process(Key key, FileStat last_stat, int attempts) {
@@ -346,7 +344,7 @@ void BackupService::Process(Key key, FileStat last_stat, int attempts) {
     return;
   }
   spdlog::debug("backup: {} attempt {} failed: {}", path, attempts, error.ToString());
-  Finish(key, false, clock_.MonotonicMs() + Backoff(attempts), stat, attempts);
+  Finish(key, false, clock_.MonotonicMs() + RetryDelayMs(attempts), stat, attempts);
 }
 
 void BackupService::Finish(const Key& key, bool done, int64_t retry_due_ms, const FileStat& stat,

@@ -119,7 +119,8 @@ class BackupService {
   void Emit(wire::Record record);
   wire::Record EventRecord(std::string kind, std::string severity, std::string subject,
                            std::string message, nlohmann::json data);
-  int64_t Backoff(int attempts);
+  // The wait before retry `attempts` of a file (common/backoff.h, jitter drawn from rng_).
+  int64_t RetryDelayMs(int attempts);
   // Raises backup.failed for one file of set `set_index`.
   void Fail(size_t set_index, const std::string& path, const std::string& error, int attempts);
 

@@ -3,9 +3,6 @@
 // statements cached (preparing them was a large share of each small write).
 #include "agent/backup/state.h"
 
-#include <filesystem>
-#include <system_error>
-
 namespace beacon::agent::backup {
 namespace {
 
@@ -77,23 +74,13 @@ FileRecord ReadFileRecord(store::Statement& s, int first) {
 }  // namespace
 
 Result<std::unique_ptr<BackupState>> BackupState::Open(const std::string& path) {
-  std::error_code ec;
-  const auto parent = std::filesystem::path(path).parent_path();
-  if (!parent.empty()) {
-    std::filesystem::create_directories(parent, ec);
-    if (ec) {
-      return Status::IoError("cannot create " + parent.string() + ": " + ec.message());
-    }
-  }
   // NORMAL: a commit survives a process crash (SIGKILL), not power loss. The state is a cache
   // of what is stored (the catalog travels through the spool), and FULL would cost one fsync
   // per backed-up file, which dominates backing up many small files.
   store::DatabaseOptions options;
   options.synchronous = "NORMAL";
-  auto db = store::Database::Open(path, options);
-  if (!db.ok()) return db.status().WithContext("opening backup state " + path);
-  Status s = (*db)->Migrate(Migrations());
-  if (!s.ok()) return s.WithContext("migrating backup state " + path);
+  auto db = store::Database::OpenAndMigrate(path, Migrations(), options);
+  if (!db.ok()) return db.status().WithContext("opening backup state");
   return std::unique_ptr<BackupState>(new BackupState(std::move(db).value()));
 }
 

@@ -13,7 +13,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 #include <functional>
 #include <future>
 #include <map>
@@ -24,6 +23,7 @@
 #include "agent/backup/object_format.h"
 #include "common/crypto/aead.h"
 #include "common/crypto/crypto.h"
+#include "common/posix.h"
 
 namespace beacon::agent::backup {
 namespace {
@@ -48,22 +48,6 @@ FileIdentity IdentityOf(const struct stat& st) {
   return id;
 }
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
-std::string Errno(int err) { return std::strerror(err); }
-
 // Reads up to n bytes at offset; short only at EOF.
 Result<size_t> PreadFull(int fd, char* buf, size_t n, uint64_t offset, const std::string& path) {
   size_t got = 0;
@@ -71,7 +55,7 @@ Result<size_t> PreadFull(int fd, char* buf, size_t n, uint64_t offset, const std
     const ssize_t r = pread(fd, buf + got, n - got, static_cast<off_t>(offset + got));
     if (r < 0) {
       if (errno == EINTR) continue;
-      return Status::IoError("reading " + path + ": " + Errno(errno));
+      return Status::IoError("reading " + path + ": " + ErrnoText(errno));
     }
     if (r == 0) break;
     got += static_cast<size_t>(r);
@@ -240,12 +224,12 @@ class BackupJob {
   // True when the open file and the path still have the identity read at the start.
   Result<bool> Unchanged() {
     struct stat now {};
-    if (fstat(fd_, &now) != 0) return Status::IoError("fstat " + path_ + ": " + Errno(errno));
+    if (fstat(fd_, &now) != 0) return Status::IoError("fstat " + path_ + ": " + ErrnoText(errno));
     if (!(IdentityOf(now) == identity_)) return false;
     struct stat at_path {};
     if (lstat(path_.c_str(), &at_path) != 0) {
       if (errno == ENOENT || errno == ENOTDIR) return false;
-      return Status::IoError("lstat " + path_ + ": " + Errno(errno));
+      return Status::IoError("lstat " + path_ + ": " + ErrnoText(errno));
     }
     return IdentityOf(at_path) == identity_;
   }
@@ -606,11 +590,11 @@ Result<UploadOutcome> Uploader::BackupDeferRecord(const BackupSetConfig& set,
     if (err == ENXIO || err == EISDIR) {
       return Outcome(UploadOutcome::kNotRegular, path + " is not a regular file");
     }
-    return Status::IoError("cannot open " + path + ": " + Errno(err));
+    return Status::IoError("cannot open " + path + ": " + ErrnoText(err));
   }
-  Fd fd(raw);
+  const UniqueFd fd(raw);
   struct stat st {};
-  if (fstat(fd.get(), &st) != 0) return Status::IoError("fstat " + path + ": " + Errno(errno));
+  if (fstat(fd.get(), &st) != 0) return Status::IoError("fstat " + path + ": " + ErrnoText(errno));
   if (!S_ISREG(st.st_mode)) {
     return Outcome(UploadOutcome::kNotRegular, path + " is not a regular file");
   }

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "agent/backup/globs.h"
+#include "common/posix.h"
 
 namespace beacon::agent::backup {
 namespace {
@@ -69,7 +70,7 @@ void BackupWatcher::AddWatches(const std::string& dir, bool recursive, bool repo
     const int wd = ::inotify_add_watch(inotify_.fd(), path.c_str(), kMask);
     if (wd < 0) {
       if (errno != ENOENT && errno != ENOTDIR && callbacks_.on_error) {
-        callbacks_.on_error("cannot watch " + path + ": " + std::strerror(errno));
+        callbacks_.on_error("cannot watch " + path + ": " + ErrnoText(errno));
       }
       continue;
     }
@@ -160,7 +161,7 @@ void BackupWatcher::Loop() {
     const InotifyWait::Ready ready = inotify_.Wait(-1);
     if (inotify_.stopping()) break;
     if (ready == InotifyWait::Ready::kError) {
-      if (callbacks_.on_error) callbacks_.on_error(std::string("poll: ") + std::strerror(errno));
+      if (callbacks_.on_error) callbacks_.on_error(std::string("poll: ") + ErrnoText(errno));
       break;
     }
     if (ready != InotifyWait::Ready::kEvents) continue;

@@ -42,7 +42,7 @@ struct CommandChannelOptions {
   // poll (the collector keeps a running command until it hears the outcome).
   int final_update_attempts = 3;
   size_t remembered_commands = 256;  // ids of finished commands kept to answer re-deliveries
-  std::function<double()> random01;  // jitter source in [0, 1); empty: a seeded engine
+  std::function<double()> random01;  // jitter source in [0, 1); empty: RandomUnit()
 };
 
 // Reports one update of the command being handled. "running" updates are posted at once and

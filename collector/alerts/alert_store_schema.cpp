@@ -1,7 +1,5 @@
 // AlertStore's SQLite schema, its migrations, and opening the file.
-#include <filesystem>
 #include <memory>
-#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -133,19 +131,11 @@ AlertStore::AlertStore(std::unique_ptr<store::Database> db)
 AlertStore::~AlertStore() = default;
 
 Result<std::unique_ptr<AlertStore>> AlertStore::Open(const std::string& path) {
-  std::filesystem::path parent = std::filesystem::path(path).parent_path();
-  if (!parent.empty()) {
-    std::error_code ec;
-    std::filesystem::create_directories(parent, ec);
-    if (ec) {
-      return Status::IoError("cannot create directory " + parent.string() + ": " + ec.message());
-    }
-  }
   // Default options: WAL and synchronous=FULL, so an alert acknowledged with a 2xx survives a
   // power loss, like the event store.
-  BEACON_ASSIGN_OR_RETURN(std::unique_ptr<store::Database> db, store::Database::Open(path));
   static const std::vector<store::Migration> kMigrations = {{1, kSchemaV1}, {2, kSchemaV2}};
-  BEACON_RETURN_IF_ERROR(db->Migrate(kMigrations).WithContext("migrating " + path));
+  BEACON_ASSIGN_OR_RETURN(std::unique_ptr<store::Database> db,
+                          store::Database::OpenAndMigrate(path, kMigrations));
   return std::unique_ptr<AlertStore>(new AlertStore(std::move(db)));
 }
 

@@ -4,14 +4,15 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <map>
 #include <set>
 #include <tuple>
 #include <utility>
 
 #include "collector/alerts/routing.h"
+#include "common/alerting/matcher.h"
 #include "common/config/common_sections.h"
+#include "common/strings.h"
 #include "common/timezone.h"
 
 namespace beacon::collector::alerts {
@@ -70,10 +71,7 @@ std::vector<Matcher> GetMatchers(config::Node& node, std::string_view key,
 
 // Fields a group key or an inhibit rule's `equal` may name.
 bool IsLabelField(const std::string& field, bool allow_status) {
-  static const std::set<std::string> kFields = {"source", "host", "severity", "title",
-                                                "fingerprint"};
-  if (field.rfind("tag:", 0) == 0) return field.size() > 4;
-  return kFields.count(field) > 0 || (allow_status && field == "status");
+  return alerting::IsMatcherField(field) && (allow_status || field != "status");
 }
 
 void CheckFields(config::Node& node, std::string_view key, const std::vector<std::string>& fields,
@@ -89,8 +87,7 @@ void CheckFields(config::Node& node, std::string_view key, const std::vector<std
 bool IsGlob(const std::string& text) { return text.find_first_of("*?[") != std::string::npos; }
 
 std::optional<int> ParseDay(std::string_view text) {
-  std::string lower;
-  for (char c : text) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string lower = Lower(text);
   for (size_t i = 0; i < kDayNames.size(); ++i) {
     if (lower == kDayNames[i] || lower == kLongDayNames[i]) return static_cast<int>(i);
   }

@@ -5,11 +5,11 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <chrono>
 #include <utility>
 #include <vector>
 
 #include "collector/config.h"
+#include "common/clock.h"
 #include "common/wire/backup.h"
 
 namespace beacon::collector::backups {
@@ -229,42 +229,17 @@ void ArchiveRestorer::RecordRestoreAttempt(int64_t version_id, int64_t command_i
 }
 
 void ArchiveRestorer::Start() {
-  MutexLock lock(thread_mutex_);
-  if (thread_.joinable()) return;
-  stopping_ = false;
-  thread_ = std::thread([this] { Loop(); });
+  loop_.Start(PeriodicLoop::FirstPass::kAtStart, std::max<int64_t>(config_.restore_poll_ms, 1),
+              [this] {
+                Result<RestoreTickReport> report = Tick();
+                if (!report.ok()) {
+                  spdlog::error("archive restore tick failed: {}", report.status().ToString());
+                }
+              });
 }
 
-void ArchiveRestorer::Wake() {
-  {
-    MutexLock lock(thread_mutex_);
-    woken_ = true;
-  }
-  wake_.notify_all();
-}
+void ArchiveRestorer::Wake() { loop_.Wake(); }
 
-void ArchiveRestorer::Stop() {
-  std::thread thread;
-  {
-    MutexLock lock(thread_mutex_);
-    stopping_ = true;
-    thread = std::move(thread_);
-  }
-  wake_.notify_all();
-  if (thread.joinable()) thread.join();
-}
-
-void ArchiveRestorer::Loop() {
-  UniqueLock lock(thread_mutex_);
-  while (!stopping_) {
-    woken_ = false;
-    lock.unlock();
-    Result<RestoreTickReport> report = Tick();
-    if (!report.ok()) spdlog::error("archive restore tick failed: {}", report.status().ToString());
-    lock.lock();
-    wake_.wait_for(lock, std::chrono::milliseconds(std::max<int64_t>(config_.restore_poll_ms, 1)),
-                   [this]() BEACON_REQUIRES(thread_mutex_) { return stopping_ || woken_; });
-  }
-}
+void ArchiveRestorer::Stop() { loop_.Stop(); }
 
 }  // namespace beacon::collector::backups

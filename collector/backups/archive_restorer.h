@@ -3,17 +3,16 @@
 // for the agent (DESIGN.md flow 5).
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <string>
-#include <thread>
 
 #include "collector/backups/catalog.h"
 #include "collector/backups/lifecycle_config.h"
 #include "common/clock.h"
 #include "common/cloud/objstore/object_store.h"
 #include "common/mutex.h"
+#include "common/periodic_loop.h"
 
 namespace beacon::collector::backups {
 
@@ -62,7 +61,6 @@ class ArchiveRestorer {
   // Records one RestoreObject attempt in the action table (continuing an open record).
   void RecordRestoreAttempt(int64_t version_id, int64_t command_id, const Status& status,
                             int64_t now_ms);
-  void Loop();
 
   Catalog& catalog_;
   std::map<std::string, objstore::ObjectStore*> stores_;
@@ -71,11 +69,7 @@ class ArchiveRestorer {
 
   Mutex tick_mutex_;  // serializes Tick
 
-  Mutex thread_mutex_;
-  std::condition_variable_any wake_;
-  bool stopping_ BEACON_GUARDED_BY(thread_mutex_) = false;
-  bool woken_ BEACON_GUARDED_BY(thread_mutex_) = false;
-  std::thread thread_;
+  PeriodicLoop loop_;  // last: stopped before the members its passes use go
 };
 
 }  // namespace beacon::collector::backups

@@ -32,16 +32,6 @@ bool HasDotDot(const std::string& path) {
   return false;
 }
 
-// RFC 3339, or a duration ago ("1h") relative to now.
-Result<int64_t> ParseTime(const std::string& name, const std::string& text, int64_t now_ms) {
-  Result<int64_t> absolute = ParseRfc3339(text);
-  if (absolute.ok()) return *absolute;
-  Result<int64_t> ago = ParseDurationMs(text);
-  if (ago.ok()) return now_ms - *ago;
-  return Status::InvalidArgument(name + ": expected an RFC 3339 time or a duration like 1h, got '" +
-                                 text + "'");
-}
-
 // The restore request body, checked field by field.
 struct RestoreRequest {
   std::string host;
@@ -86,7 +76,7 @@ Result<RestoreRequest> ParseRestoreRequest(const std::string& body, int64_t now_
   auto at = j.find("at");
   if (at != j.end() && !at->is_null()) {
     if (!at->is_string()) return Status::InvalidArgument("at: expected an RFC 3339 time");
-    BEACON_ASSIGN_OR_RETURN(request.at_ms, ParseTime("at", at->get<std::string>(), now_ms));
+    BEACON_ASSIGN_OR_RETURN(request.at_ms, ParseTimeOrAgo("at", at->get<std::string>(), now_ms));
   }
   if (request.version_id && request.at_ms) {
     return Status::InvalidArgument("version and at: give at most one");

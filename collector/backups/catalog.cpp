@@ -2,8 +2,6 @@
 // queue in the same file is collector/commands/command_queue.cpp).
 #include "collector/backups/catalog.h"
 
-#include <filesystem>
-#include <system_error>
 #include <utility>
 
 namespace beacon::collector::backups {
@@ -154,19 +152,8 @@ Catalog::~Catalog() = default;
 
 Result<std::unique_ptr<Catalog>> Catalog::Open(const std::string& path,
                                                const store::DatabaseOptions& options) {
-  std::filesystem::path parent = std::filesystem::path(path).parent_path();
-  if (!parent.empty() && options.create_if_missing) {
-    std::error_code ec;
-    std::filesystem::create_directories(parent, ec);
-    if (ec) {
-      return Status::IoError("cannot create directory " + parent.string() + ": " + ec.message());
-    }
-  }
   BEACON_ASSIGN_OR_RETURN(std::unique_ptr<store::Database> db,
-                          store::Database::Open(path, options));
-  if (!options.read_only) {
-    BEACON_RETURN_IF_ERROR(db->Migrate(Migrations()).WithContext("migrating " + path));
-  }
+                          store::Database::OpenAndMigrate(path, Migrations(), options));
   return std::unique_ptr<Catalog>(new Catalog(std::move(db)));
 }
 
@@ -201,30 +188,31 @@ Result<std::vector<AddVersionResult>> Catalog::AddVersions(
 Result<AddVersionResult> Catalog::AddVersionLocked(const std::string& agent, uint64_t seq,
                                                    const wire::BackupVersion& version,
                                                    int64_t now_ms) {
-  BEACON_ASSIGN_OR_RETURN(store::Statement seen, db_->Prepare("SELECT version_id FROM version_seqs "
-                                                              "WHERE agent = ?1 AND seq = ?2"));
-  seen.Bind(1, agent).Bind(2, static_cast<int64_t>(seq));
-  BEACON_ASSIGN_OR_RETURN(bool seen_row, seen.Step());
-  if (seen_row) return AddVersionResult{AddOutcome::kDuplicate, seen.ColumnInt(0)};
+  BEACON_ASSIGN_OR_RETURN(store::CachedStatement seen,
+                          db_->Cached("SELECT version_id FROM version_seqs "
+                                      "WHERE agent = ?1 AND seq = ?2"));
+  seen->Bind(1, agent).Bind(2, static_cast<int64_t>(seq));
+  BEACON_ASSIGN_OR_RETURN(bool seen_row, seen->Step());
+  if (seen_row) return AddVersionResult{AddOutcome::kDuplicate, seen->ColumnInt(0)};
 
   AddVersionResult result;
   BEACON_ASSIGN_OR_RETURN(
-      store::Statement newest,
-      db_->Prepare("SELECT id, sha256 FROM versions WHERE agent = ?1 AND path = ?2 AND "
-                   "state = 'stored' ORDER BY created_ms DESC, id DESC LIMIT 1"));
-  newest.Bind(1, agent).Bind(2, version.path);
-  BEACON_ASSIGN_OR_RETURN(bool newest_row, newest.Step());
-  if (newest_row && newest.ColumnText(1) == version.sha256) {
-    result = {AddOutcome::kDuplicate, newest.ColumnInt(0)};
+      store::CachedStatement newest,
+      db_->Cached("SELECT id, sha256 FROM versions WHERE agent = ?1 AND path = ?2 AND "
+                  "state = 'stored' ORDER BY created_ms DESC, id DESC LIMIT 1"));
+  newest->Bind(1, agent).Bind(2, version.path);
+  BEACON_ASSIGN_OR_RETURN(bool newest_row, newest->Step());
+  if (newest_row && newest->ColumnText(1) == version.sha256) {
+    result = {AddOutcome::kDuplicate, newest->ColumnInt(0)};
   } else {
     BEACON_ASSIGN_OR_RETURN(
-        store::Statement insert,
-        db_->Prepare("INSERT INTO versions(agent, seq, set_name, path, size, mtime_ns, mode, uid, "
-                     "gid, owner, grp, sha256, stored_size, store, key, storage_class, key_id, "
-                     "created_ms, state, restore_state, restore_expiry_ms, updated_ms) "
-                     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
-                     "?16, ?17, ?18, 'stored', 'none', 0, ?19)"));
-    insert.Bind(1, agent)
+        store::CachedStatement insert,
+        db_->Cached("INSERT INTO versions(agent, seq, set_name, path, size, mtime_ns, mode, uid, "
+                    "gid, owner, grp, sha256, stored_size, store, key, storage_class, key_id, "
+                    "created_ms, state, restore_state, restore_expiry_ms, updated_ms) "
+                    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
+                    "?16, ?17, ?18, 'stored', 'none', 0, ?19)"));
+    insert->Bind(1, agent)
         .Bind(2, static_cast<int64_t>(seq))
         .Bind(3, version.set)
         .Bind(4, version.path)
@@ -243,14 +231,14 @@ Result<AddVersionResult> Catalog::AddVersionLocked(const std::string& agent, uin
         .Bind(17, version.key_id)
         .Bind(18, version.created_ms)
         .Bind(19, now_ms);
-    BEACON_RETURN_IF_ERROR(insert.Run());
+    BEACON_RETURN_IF_ERROR(insert->Run());
     result = {AddOutcome::kAdded, db_->LastInsertRowId()};
   }
   BEACON_ASSIGN_OR_RETURN(
-      store::Statement remember,
-      db_->Prepare("INSERT INTO version_seqs(agent, seq, version_id) VALUES(?1, ?2, ?3)"));
-  remember.Bind(1, agent).Bind(2, static_cast<int64_t>(seq)).Bind(3, result.id);
-  BEACON_RETURN_IF_ERROR(remember.Run());
+      store::CachedStatement remember,
+      db_->Cached("INSERT INTO version_seqs(agent, seq, version_id) VALUES(?1, ?2, ?3)"));
+  remember->Bind(1, agent).Bind(2, static_cast<int64_t>(seq)).Bind(3, result.id);
+  BEACON_RETURN_IF_ERROR(remember->Run());
   return result;
 }
 
@@ -293,70 +281,70 @@ Result<std::vector<CatalogVersion>> Catalog::ListVersions(const VersionQuery& qu
   sql += " ORDER BY created_ms DESC, id DESC LIMIT " + std::to_string(query.limit);
 
   MutexLock lock(mutex_);
-  BEACON_ASSIGN_OR_RETURN(store::Statement stmt, db_->Prepare(sql));
+  BEACON_ASSIGN_OR_RETURN(store::CachedStatement stmt, db_->Cached(sql));
   for (size_t i = 0; i < is_text.size(); ++i) {
     if (is_text[i]) {
-      stmt.Bind(static_cast<int>(i + 1), texts[i]);
+      stmt->Bind(static_cast<int>(i + 1), texts[i]);
     } else {
-      stmt.Bind(static_cast<int>(i + 1), ints[i]);
+      stmt->Bind(static_cast<int>(i + 1), ints[i]);
     }
   }
-  return CollectVersions(stmt);
+  return CollectVersions(*stmt);
 }
 
 Result<CatalogVersion> Catalog::GetVersion(int64_t id) {
   MutexLock lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(
-      store::Statement stmt,
-      db_->Prepare(std::string("SELECT ") + kVersionColumns + " FROM versions WHERE id = ?1"));
-  stmt.Bind(1, id);
-  BEACON_ASSIGN_OR_RETURN(bool row, stmt.Step());
+      store::CachedStatement stmt,
+      db_->Cached(std::string("SELECT ") + kVersionColumns + " FROM versions WHERE id = ?1"));
+  stmt->Bind(1, id);
+  BEACON_ASSIGN_OR_RETURN(bool row, stmt->Step());
   if (!row) return Status::NotFound("no backup version " + std::to_string(id));
-  return ReadVersion(stmt);
+  return ReadVersion(*stmt);
 }
 
 Result<std::vector<CatalogVersion>> Catalog::ListVersionsOfSet(const std::string& set) {
   MutexLock lock(mutex_);
-  BEACON_ASSIGN_OR_RETURN(store::Statement stmt,
-                          db_->Prepare(std::string("SELECT ") + kVersionColumns +
-                                       " FROM versions WHERE set_name = ?1 AND state = 'stored'"));
-  stmt.Bind(1, set);
-  return CollectVersions(stmt);
+  BEACON_ASSIGN_OR_RETURN(store::CachedStatement stmt,
+                          db_->Cached(std::string("SELECT ") + kVersionColumns +
+                                      " FROM versions WHERE set_name = ?1 AND state = 'stored'"));
+  stmt->Bind(1, set);
+  return CollectVersions(*stmt);
 }
 
 Result<std::vector<CatalogVersion>> Catalog::ListAllStoredVersions() {
   MutexLock lock(mutex_);
-  BEACON_ASSIGN_OR_RETURN(store::Statement stmt,
-                          db_->Prepare(std::string("SELECT ") + kVersionColumns +
-                                       " FROM versions WHERE state = 'stored'"));
-  return CollectVersions(stmt);
+  BEACON_ASSIGN_OR_RETURN(store::CachedStatement stmt,
+                          db_->Cached(std::string("SELECT ") + kVersionColumns +
+                                      " FROM versions WHERE state = 'stored'"));
+  return CollectVersions(*stmt);
 }
 
 Result<CatalogVersion> Catalog::FindVersion(const std::string& agent, const std::string& path,
                                             std::optional<int64_t> at_ms) {
   MutexLock lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(
-      store::Statement stmt,
-      db_->Prepare(std::string("SELECT ") + kVersionColumns +
-                   " FROM versions WHERE agent = ?1 AND path = ?2 AND state = 'stored' AND "
-                   "created_ms <= ?3 ORDER BY created_ms DESC, id DESC LIMIT 1"));
-  stmt.Bind(1, agent).Bind(2, path).Bind(3, at_ms.value_or(INT64_MAX));
-  BEACON_ASSIGN_OR_RETURN(bool row, stmt.Step());
+      store::CachedStatement stmt,
+      db_->Cached(std::string("SELECT ") + kVersionColumns +
+                  " FROM versions WHERE agent = ?1 AND path = ?2 AND state = 'stored' AND "
+                  "created_ms <= ?3 ORDER BY created_ms DESC, id DESC LIMIT 1"));
+  stmt->Bind(1, agent).Bind(2, path).Bind(3, at_ms.value_or(INT64_MAX));
+  BEACON_ASSIGN_OR_RETURN(bool row, stmt->Step());
   if (!row) {
     return Status::NotFound("no backup of " + path + " on " + agent +
                             (at_ms ? " at or before " + std::to_string(*at_ms) + " ms" : ""));
   }
-  return ReadVersion(stmt);
+  return ReadVersion(*stmt);
 }
 
 Status Catalog::SetStorageClass(int64_t id, const std::string& storage_class, int64_t now_ms) {
   MutexLock lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(
-      store::Statement stmt,
-      db_->Prepare("UPDATE versions SET storage_class = ?2, restore_state = 'none', "
-                   "restore_expiry_ms = 0, updated_ms = ?3 WHERE id = ?1"));
-  stmt.Bind(1, id).Bind(2, storage_class).Bind(3, now_ms);
-  BEACON_RETURN_IF_ERROR(stmt.Run());
+      store::CachedStatement stmt,
+      db_->Cached("UPDATE versions SET storage_class = ?2, restore_state = 'none', "
+                  "restore_expiry_ms = 0, updated_ms = ?3 WHERE id = ?1"));
+  stmt->Bind(1, id).Bind(2, storage_class).Bind(3, now_ms);
+  BEACON_RETURN_IF_ERROR(stmt->Run());
   if (db_->Changes() == 0) return Status::NotFound("no backup version " + std::to_string(id));
   return Status::Ok();
 }
@@ -364,10 +352,10 @@ Status Catalog::SetStorageClass(int64_t id, const std::string& storage_class, in
 Status Catalog::MarkDeleted(int64_t id, int64_t now_ms) {
   MutexLock lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(
-      store::Statement stmt,
-      db_->Prepare("UPDATE versions SET state = 'deleted', updated_ms = ?2 WHERE id = ?1"));
-  stmt.Bind(1, id).Bind(2, now_ms);
-  BEACON_RETURN_IF_ERROR(stmt.Run());
+      store::CachedStatement stmt,
+      db_->Cached("UPDATE versions SET state = 'deleted', updated_ms = ?2 WHERE id = ?1"));
+  stmt->Bind(1, id).Bind(2, now_ms);
+  BEACON_RETURN_IF_ERROR(stmt->Run());
   if (db_->Changes() == 0) return Status::NotFound("no backup version " + std::to_string(id));
   return Status::Ok();
 }
@@ -380,11 +368,11 @@ Status Catalog::SetRestoreState(int64_t id, const std::string& restore_state, in
   }
   MutexLock lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(
-      store::Statement stmt,
-      db_->Prepare("UPDATE versions SET restore_state = ?2, restore_expiry_ms = ?3, "
-                   "updated_ms = ?4 WHERE id = ?1"));
-  stmt.Bind(1, id).Bind(2, restore_state).Bind(3, expiry_ms).Bind(4, now_ms);
-  BEACON_RETURN_IF_ERROR(stmt.Run());
+      store::CachedStatement stmt,
+      db_->Cached("UPDATE versions SET restore_state = ?2, restore_expiry_ms = ?3, "
+                  "updated_ms = ?4 WHERE id = ?1"));
+  stmt->Bind(1, id).Bind(2, restore_state).Bind(3, expiry_ms).Bind(4, now_ms);
+  BEACON_RETURN_IF_ERROR(stmt->Run());
   if (db_->Changes() == 0) return Status::NotFound("no backup version " + std::to_string(id));
   return Status::Ok();
 }
@@ -392,11 +380,11 @@ Status Catalog::SetRestoreState(int64_t id, const std::string& restore_state, in
 Result<std::vector<CatalogVersion>> Catalog::ListVersionsByRestoreState(
     const std::string& restore_state) {
   MutexLock lock(mutex_);
-  BEACON_ASSIGN_OR_RETURN(store::Statement stmt,
-                          db_->Prepare(std::string("SELECT ") + kVersionColumns +
-                                       " FROM versions WHERE restore_state = ?1 ORDER BY id"));
-  stmt.Bind(1, restore_state);
-  return CollectVersions(stmt);
+  BEACON_ASSIGN_OR_RETURN(store::CachedStatement stmt,
+                          db_->Cached(std::string("SELECT ") + kVersionColumns +
+                                      " FROM versions WHERE restore_state = ?1 ORDER BY id"));
+  stmt->Bind(1, restore_state);
+  return CollectVersions(*stmt);
 }
 
 // ---- Lifecycle actions ----
@@ -404,11 +392,11 @@ Result<std::vector<CatalogVersion>> Catalog::ListVersionsByRestoreState(
 Result<int64_t> Catalog::AddAction(const LifecycleAction& action, int64_t now_ms) {
   MutexLock lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(
-      store::Statement stmt,
-      db_->Prepare("INSERT INTO actions(version_id, action, target_class, state, attempts, "
-                   "next_try_ms, last_error, reason, created_ms, updated_ms, dry_run) "
-                   "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10)"));
-  stmt.Bind(1, action.version_id)
+      store::CachedStatement stmt,
+      db_->Cached("INSERT INTO actions(version_id, action, target_class, state, attempts, "
+                  "next_try_ms, last_error, reason, created_ms, updated_ms, dry_run) "
+                  "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10)"));
+  stmt->Bind(1, action.version_id)
       .Bind(2, action.action)
       .Bind(3, action.target_class)
       .Bind(4, action.state)
@@ -418,23 +406,23 @@ Result<int64_t> Catalog::AddAction(const LifecycleAction& action, int64_t now_ms
       .Bind(8, action.reason)
       .Bind(9, now_ms)
       .Bind(10, action.dry_run ? 1 : 0);
-  BEACON_RETURN_IF_ERROR(stmt.Run());
+  BEACON_RETURN_IF_ERROR(stmt->Run());
   return db_->LastInsertRowId();
 }
 
 Status Catalog::UpdateAction(const LifecycleAction& action, int64_t now_ms) {
   MutexLock lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(
-      store::Statement stmt,
-      db_->Prepare("UPDATE actions SET state = ?2, attempts = ?3, next_try_ms = ?4, "
-                   "last_error = ?5, updated_ms = ?6 WHERE id = ?1"));
-  stmt.Bind(1, action.id)
+      store::CachedStatement stmt,
+      db_->Cached("UPDATE actions SET state = ?2, attempts = ?3, next_try_ms = ?4, "
+                  "last_error = ?5, updated_ms = ?6 WHERE id = ?1"));
+  stmt->Bind(1, action.id)
       .Bind(2, action.state)
       .Bind(3, action.attempts)
       .Bind(4, action.next_try_ms)
       .Bind(5, action.last_error)
       .Bind(6, now_ms);
-  BEACON_RETURN_IF_ERROR(stmt.Run());
+  BEACON_RETURN_IF_ERROR(stmt->Run());
   if (db_->Changes() == 0)
     return Status::NotFound("no lifecycle action " + std::to_string(action.id));
   return Status::Ok();
@@ -447,15 +435,15 @@ Result<std::vector<LifecycleAction>> Catalog::ListActions(const ActionQuery& que
   if (query.version_id) sql += " AND version_id = ?3";
   sql += " ORDER BY id LIMIT " + std::to_string(query.limit);
   MutexLock lock(mutex_);
-  BEACON_ASSIGN_OR_RETURN(store::Statement stmt, db_->Prepare(sql));
-  if (query.state) stmt.Bind(1, *query.state);
-  if (query.due_before_ms) stmt.Bind(2, *query.due_before_ms);
-  if (query.version_id) stmt.Bind(3, *query.version_id);
+  BEACON_ASSIGN_OR_RETURN(store::CachedStatement stmt, db_->Cached(sql));
+  if (query.state) stmt->Bind(1, *query.state);
+  if (query.due_before_ms) stmt->Bind(2, *query.due_before_ms);
+  if (query.version_id) stmt->Bind(3, *query.version_id);
   std::vector<LifecycleAction> out;
   while (true) {
-    BEACON_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    BEACON_ASSIGN_OR_RETURN(bool row, stmt->Step());
     if (!row) break;
-    out.push_back(ReadAction(stmt));
+    out.push_back(ReadAction(*stmt));
   }
   return out;
 }
@@ -466,10 +454,10 @@ Result<Catalog::Counts> Catalog::GetCounts() {
   const std::pair<const char*, int64_t*> tables[] = {
       {"versions", &counts.versions}, {"commands", &counts.commands}, {"actions", &counts.actions}};
   for (const auto& [table, out] : tables) {
-    BEACON_ASSIGN_OR_RETURN(store::Statement stmt,
-                            db_->Prepare(std::string("SELECT count(*) FROM ") + table));
-    BEACON_ASSIGN_OR_RETURN(bool row, stmt.Step());
-    *out = row ? stmt.ColumnInt(0) : 0;
+    BEACON_ASSIGN_OR_RETURN(store::CachedStatement stmt,
+                            db_->Cached(std::string("SELECT count(*) FROM ") + table));
+    BEACON_ASSIGN_OR_RETURN(bool row, stmt->Step());
+    *out = row ? stmt->ColumnInt(0) : 0;
   }
   return counts;
 }
@@ -482,24 +470,24 @@ Result<CatalogPruneResult> Catalog::Prune(int64_t cutoff_ms, const std::atomic<b
   // Chunks of kChunk rows per transaction, so ingest and command polls wait at most one chunk.
   constexpr int kChunk = 500;
   auto select_ids = [&](const char* sql) BEACON_REQUIRES(mutex_) -> Result<std::vector<int64_t>> {
-    BEACON_ASSIGN_OR_RETURN(store::Statement s, db_->Prepare(sql));
-    s.Bind(1, cutoff_ms).Bind(2, kChunk);
+    BEACON_ASSIGN_OR_RETURN(store::CachedStatement s, db_->Cached(sql));
+    s->Bind(1, cutoff_ms).Bind(2, kChunk);
     std::vector<int64_t> ids;
     while (true) {
-      BEACON_ASSIGN_OR_RETURN(bool row, s.Step());
+      BEACON_ASSIGN_OR_RETURN(bool row, s->Step());
       if (!row) break;
-      ids.push_back(s.ColumnInt(0));
+      ids.push_back(s->ColumnInt(0));
     }
     return ids;
   };
   auto delete_by = [&](const char* sql, const std::vector<int64_t>& ids)
                        BEACON_REQUIRES(mutex_) -> Result<int64_t> {
-    BEACON_ASSIGN_OR_RETURN(store::Statement s, db_->Prepare(sql));
+    BEACON_ASSIGN_OR_RETURN(store::CachedStatement s, db_->Cached(sql));
     int64_t changes = 0;
     for (int64_t id : ids) {
-      s.Reset();
-      s.Bind(1, id);
-      BEACON_RETURN_IF_ERROR(s.Run());
+      s->Reset();
+      s->Bind(1, id);
+      BEACON_RETURN_IF_ERROR(s->Run());
       changes += db_->Changes();
     }
     return changes;
@@ -541,8 +529,9 @@ Result<CatalogPruneResult> Catalog::Prune(int64_t cutoff_ms, const std::atomic<b
 
 Status Catalog::Ping() {
   MutexLock lock(mutex_);
-  BEACON_ASSIGN_OR_RETURN(store::Statement stmt, db_->Prepare("SELECT 1 FROM versions LIMIT 1"));
-  return stmt.Step().status();
+  BEACON_ASSIGN_OR_RETURN(store::CachedStatement stmt,
+                          db_->Cached("SELECT 1 FROM versions LIMIT 1"));
+  return stmt->Step().status();
 }
 
 }  // namespace beacon::collector::backups

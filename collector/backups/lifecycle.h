@@ -2,11 +2,9 @@
 // under a policy (DESIGN.md flow 5), and the runner that executes and records those actions.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "collector/backups/catalog.h"
@@ -14,6 +12,7 @@
 #include "common/clock.h"
 #include "common/cloud/objstore/object_store.h"
 #include "common/mutex.h"
+#include "common/periodic_loop.h"
 
 namespace beacon::collector::backups {
 
@@ -112,7 +111,6 @@ class LifecycleRunner {
   void Stop();
 
  private:
-  void Loop();
   // Executes one recorded action against its store and the catalog and records the outcome.
   void Execute(const CatalogVersion& version, LifecycleAction* action, int64_t now_ms);
 
@@ -123,10 +121,7 @@ class LifecycleRunner {
 
   Mutex run_mutex_;  // serializes RunOnce
 
-  Mutex thread_mutex_;
-  std::condition_variable_any wake_;
-  bool stopping_ BEACON_GUARDED_BY(thread_mutex_) = false;
-  std::thread thread_;
+  PeriodicLoop loop_;  // last: stopped before the members its passes use go
 };
 
 }  // namespace beacon::collector::backups

@@ -101,16 +101,16 @@ Result<int64_t> CommandQueue::CreateCommand(const std::string& agent, const std:
   {
     MutexLock lock(mutex_);
     BEACON_ASSIGN_OR_RETURN(
-        store::Statement stmt,
-        db_->Prepare("INSERT INTO commands(agent, kind, args_json, version_id, state, created_ms, "
-                     "updated_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?6)"));
-    stmt.Bind(1, agent)
+        store::CachedStatement stmt,
+        db_->Cached("INSERT INTO commands(agent, kind, args_json, version_id, state, created_ms, "
+                    "updated_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?6)"));
+    stmt->Bind(1, agent)
         .Bind(2, kind)
         .Bind(3, args.dump())
         .Bind(4, version_id)
         .Bind(5, initial_state)
         .Bind(6, now_ms);
-    BEACON_RETURN_IF_ERROR(stmt.Run());
+    BEACON_RETURN_IF_ERROR(stmt->Run());
     id = db_->LastInsertRowId();
   }
   if (initial_state == kCommandQueued) NotifyAgent(agent);
@@ -122,21 +122,21 @@ Result<std::vector<StoredCommand>> CommandQueue::ClaimCommands(const std::string
   MutexLock lock(mutex_);
   store::Transaction tx(*db_);
   BEACON_RETURN_IF_ERROR(tx.status());
-  BEACON_ASSIGN_OR_RETURN(store::Statement select,
-                          db_->Prepare(std::string("SELECT ") + kCommandColumns +
-                                       " FROM commands WHERE agent = ?1 AND (state = 'queued' OR "
-                                       "(state IN ('delivered', 'running') AND updated_ms <= ?2)) "
-                                       "ORDER BY id LIMIT ?3"));
-  select.Bind(1, agent).Bind(2, now_ms - kCommandRedeliverAfterMs).Bind(3, max);
-  BEACON_ASSIGN_OR_RETURN(std::vector<StoredCommand> claimed, CollectCommands(select));
+  BEACON_ASSIGN_OR_RETURN(store::CachedStatement select,
+                          db_->Cached(std::string("SELECT ") + kCommandColumns +
+                                      " FROM commands WHERE agent = ?1 AND (state = 'queued' OR "
+                                      "(state IN ('delivered', 'running') AND updated_ms <= ?2)) "
+                                      "ORDER BY id LIMIT ?3"));
+  select->Bind(1, agent).Bind(2, now_ms - kCommandRedeliverAfterMs).Bind(3, max);
+  BEACON_ASSIGN_OR_RETURN(std::vector<StoredCommand> claimed, CollectCommands(*select));
   BEACON_ASSIGN_OR_RETURN(
-      store::Statement mark,
-      db_->Prepare("UPDATE commands SET state = 'delivered', delivered_ms = ?2, updated_ms = ?2, "
-                   "deliveries = deliveries + 1 WHERE id = ?1"));
+      store::CachedStatement mark,
+      db_->Cached("UPDATE commands SET state = 'delivered', delivered_ms = ?2, updated_ms = ?2, "
+                  "deliveries = deliveries + 1 WHERE id = ?1"));
   for (StoredCommand& command : claimed) {
-    mark.Reset();
-    mark.Bind(1, command.id).Bind(2, now_ms);
-    BEACON_RETURN_IF_ERROR(mark.Run());
+    mark->Reset();
+    mark->Bind(1, command.id).Bind(2, now_ms);
+    BEACON_RETURN_IF_ERROR(mark->Run());
     command.state = kCommandDelivered;
     command.delivered_ms = now_ms;
     command.updated_ms = now_ms;
@@ -148,12 +148,12 @@ Result<std::vector<StoredCommand>> CommandQueue::ClaimCommands(const std::string
 
 Result<StoredCommand> CommandQueue::GetCommandLocked(int64_t id) {
   BEACON_ASSIGN_OR_RETURN(
-      store::Statement stmt,
-      db_->Prepare(std::string("SELECT ") + kCommandColumns + " FROM commands WHERE id = ?1"));
-  stmt.Bind(1, id);
-  BEACON_ASSIGN_OR_RETURN(bool row, stmt.Step());
+      store::CachedStatement stmt,
+      db_->Cached(std::string("SELECT ") + kCommandColumns + " FROM commands WHERE id = ?1"));
+  stmt->Bind(1, id);
+  BEACON_ASSIGN_OR_RETURN(bool row, stmt->Step());
   if (!row) return Status::NotFound("no command " + std::to_string(id));
-  return ReadCommand(stmt);
+  return ReadCommand(*stmt);
 }
 
 Result<StoredCommand> CommandQueue::UpdateCommand(const std::string& agent, int64_t id,
@@ -182,17 +182,17 @@ Result<StoredCommand> CommandQueue::UpdateCommand(const std::string& agent, int6
                                       ", not delivered");
   }
   BEACON_ASSIGN_OR_RETURN(
-      store::Statement stmt,
-      db_->Prepare("UPDATE commands SET state = ?2, done_bytes = ?3, total_bytes = ?4, "
-                   "message = ?5, result_json = ?6, updated_ms = ?7 WHERE id = ?1"));
-  stmt.Bind(1, id)
+      store::CachedStatement stmt,
+      db_->Cached("UPDATE commands SET state = ?2, done_bytes = ?3, total_bytes = ?4, "
+                  "message = ?5, result_json = ?6, updated_ms = ?7 WHERE id = ?1"));
+  stmt->Bind(1, id)
       .Bind(2, update.state)
       .Bind(3, static_cast<int64_t>(update.done_bytes))
       .Bind(4, static_cast<int64_t>(update.total_bytes))
       .Bind(5, update.message)
       .Bind(6, update.result.dump())
       .Bind(7, now_ms);
-  BEACON_RETURN_IF_ERROR(stmt.Run());
+  BEACON_RETURN_IF_ERROR(stmt->Run());
   return GetCommandLocked(id);
 }
 
@@ -206,20 +206,20 @@ Result<std::vector<StoredCommand>> CommandQueue::ListCommands(const std::string&
   if (!state.empty()) sql += " WHERE state = ?1";
   sql += " ORDER BY id DESC LIMIT " + std::to_string(limit);
   MutexLock lock(mutex_);
-  BEACON_ASSIGN_OR_RETURN(store::Statement stmt, db_->Prepare(sql));
-  if (!state.empty()) stmt.Bind(1, state);
-  return CollectCommands(stmt);
+  BEACON_ASSIGN_OR_RETURN(store::CachedStatement stmt, db_->Cached(sql));
+  if (!state.empty()) stmt->Bind(1, state);
+  return CollectCommands(*stmt);
 }
 
 Result<std::vector<StoredCommand>> CommandQueue::ListCommandsForVersion(int64_t version_id,
                                                                         const std::string& state) {
   MutexLock lock(mutex_);
-  BEACON_ASSIGN_OR_RETURN(store::Statement stmt,
-                          db_->Prepare(std::string("SELECT ") + kCommandColumns +
-                                       " FROM commands WHERE version_id = ?1 AND state = ?2 "
-                                       "ORDER BY id"));
-  stmt.Bind(1, version_id).Bind(2, state);
-  return CollectCommands(stmt);
+  BEACON_ASSIGN_OR_RETURN(store::CachedStatement stmt,
+                          db_->Cached(std::string("SELECT ") + kCommandColumns +
+                                      " FROM commands WHERE version_id = ?1 AND state = ?2 "
+                                      "ORDER BY id"));
+  stmt->Bind(1, version_id).Bind(2, state);
+  return CollectCommands(*stmt);
 }
 
 Status CommandQueue::SetCommandState(int64_t id, const std::string& state,
@@ -236,11 +236,10 @@ Status CommandQueue::SetCommandState(int64_t id, const std::string& state,
                                         current.state);
     }
     BEACON_ASSIGN_OR_RETURN(
-        store::Statement stmt,
-        db_->Prepare(
-            "UPDATE commands SET state = ?2, message = ?3, updated_ms = ?4 WHERE id = ?1"));
-    stmt.Bind(1, id).Bind(2, state).Bind(3, message).Bind(4, now_ms);
-    BEACON_RETURN_IF_ERROR(stmt.Run());
+        store::CachedStatement stmt,
+        db_->Cached("UPDATE commands SET state = ?2, message = ?3, updated_ms = ?4 WHERE id = ?1"));
+    stmt->Bind(1, id).Bind(2, state).Bind(3, message).Bind(4, now_ms);
+    BEACON_RETURN_IF_ERROR(stmt->Run());
     agent = current.agent;
   }
   if (state == kCommandQueued) NotifyAgent(agent);

@@ -3,7 +3,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <cctype>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
@@ -12,26 +11,13 @@
 #include <vector>
 
 #include "collector/config.h"
+#include "common/clock.h"
 #include "common/compress/zstd.h"
+#include "common/strings.h"
 #include "common/wire/backup.h"
 #include "common/wire/wire.h"
 
 namespace beacon::collector {
-namespace {
-
-std::string Lower(std::string text) {
-  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return text;
-}
-
-std::string Trim(const std::string& text) {
-  size_t begin = text.find_first_not_of(" \t");
-  if (begin == std::string::npos) return "";
-  size_t end = text.find_last_not_of(" \t");
-  return text.substr(begin, end - begin + 1);
-}
-
-}  // namespace
 
 void IngestHandler::Register(http::HttpServer& server) {
   http::RouteOptions options;
@@ -89,7 +75,7 @@ http::ServerResponse IngestHandler::Handle(http::ServerRequest& request) {
   // Latency is measured on the steady clock directly: it is observed, never decided on, and the
   // histogram needs finer than millisecond resolution.
   const auto start = std::chrono::steady_clock::now();
-  const std::string encoding = Lower(Trim(request.headers.Get("content-encoding")));
+  const std::string encoding = Lower(Trim(request.headers.Get("content-encoding"), kHttpSpace));
   std::string decompressed;
   const std::string* body = &request.body;
   if (encoding == "zstd") {

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <utility>
 
+#include "common/backoff.h"
 #include "common/log/log.h"
 
 namespace beacon::collector::outbox {
@@ -379,20 +380,15 @@ Result<Dispatcher::StepOutcome> Dispatcher::FailUnconfigured(const std::string& 
 }
 
 int64_t Dispatcher::RetryDelayMs(int attempt, int64_t retry_after_ms) {
-  const int64_t max_ms = std::max<int64_t>(1, config_.retry_max_ms);
-  int64_t backoff = std::max<int64_t>(1, config_.retry_initial_ms);
-  for (int i = 1; i < attempt && backoff < max_ms; ++i) backoff *= 2;
-  backoff = std::min(backoff, max_ms);
+  const Backoff backoff{std::max<int64_t>(1, config_.retry_initial_ms),
+                        std::max<int64_t>(1, config_.retry_max_ms)};
   double u = 0;
   {
     MutexLock lock(mu_);
     u = uniform01_ ? uniform01_() : 1.0;
   }
-  u = std::clamp(u, 0.0, 1.0);
-  // Uniform in [backoff/2, backoff]: spread out, but never much shorter than the backoff.
-  const int64_t half = backoff / 2;
-  const int64_t delay = half + static_cast<int64_t>(u * static_cast<double>(backoff - half));
-  return std::max({delay, retry_after_ms, int64_t{1}});
+  // In the upper half of the backoff: spread out, but never much shorter than the backoff.
+  return std::max({backoff.DelayMs(attempt, u), retry_after_ms, int64_t{1}});
 }
 
 }  // namespace beacon::collector::outbox

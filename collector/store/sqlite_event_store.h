@@ -45,7 +45,6 @@ class SqliteEventStore final : public EventStore {
 
  private:
   explicit SqliteEventStore(std::unique_ptr<store::Database> db) : db_(std::move(db)) {}
-  Status PrepareStatements() BEACON_REQUIRES(mutex_);
   Result<IngestResult> IngestLocked(const wire::Batch& batch, int64_t now_ms)
       BEACON_REQUIRES(mutex_);
   // Deletes rows of `table` with ts_ms < cutoff, one chunk per transaction.
@@ -53,14 +52,7 @@ class SqliteEventStore final : public EventStore {
                              const std::atomic<bool>* cancel);
 
   Mutex mutex_;
-  std::unique_ptr<store::Database> db_ BEACON_GUARDED_BY(mutex_);
-  store::Statement insert_sample_ BEACON_GUARDED_BY(mutex_);
-  store::Statement insert_event_ BEACON_GUARDED_BY(mutex_);
-  store::Statement upsert_latest_ BEACON_GUARDED_BY(mutex_);
-  store::Statement upsert_agent_ BEACON_GUARDED_BY(mutex_);
-  store::Statement select_last_seq_ BEACON_GUARDED_BY(mutex_);
-  store::Statement lookup_token_ BEACON_GUARDED_BY(mutex_);
-  store::Statement touch_token_ BEACON_GUARDED_BY(mutex_);
+  std::unique_ptr<store::Database> db_ BEACON_GUARDED_BY(mutex_);  // its statements are Cached()
 };
 
 }  // namespace beacon::collector

@@ -34,6 +34,8 @@
 #include <utility>
 
 #include "common/mutex.h"
+#include "common/strings.h"
+#include "common/url.h"
 
 namespace beacon::http {
 namespace {
@@ -71,28 +73,6 @@ bool IsParam(const std::string& segment) {
   return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
 }
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Path segments use percent-encoding only; '+' is a literal plus there (unlike in queries).
-std::string PercentDecode(std::string_view text) {
-  std::string out;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '%' && i + 2 < text.size() && HexValue(text[i + 1]) >= 0 &&
-        HexValue(text[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(HexValue(text[i + 1]) * 16 + HexValue(text[i + 2])));
-      i += 2;
-    } else {
-      out.push_back(text[i]);
-    }
-  }
-  return out;
-}
-
 bool Match(const RouteEntry& route, const std::vector<std::string>& segments,
            std::map<std::string, std::string>* params) {
   if (route.segments.size() != segments.size()) return false;
@@ -100,7 +80,9 @@ bool Match(const RouteEntry& route, const std::vector<std::string>& segments,
   for (size_t i = 0; i < segments.size(); ++i) {
     const std::string& pattern = route.segments[i];
     if (IsParam(pattern)) {
-      found[pattern.substr(1, pattern.size() - 2)] = PercentDecode(segments[i]);
+      // Path segments use percent-encoding only; '+' is a literal plus there (unlike in queries).
+      found[pattern.substr(1, pattern.size() - 2)] =
+          PercentDecodeLenient(segments[i], PlusSign::kLiteral);
     } else if (pattern != segments[i]) {
       return false;
     }
@@ -113,13 +95,6 @@ std::string ErrorJson(std::string_view message) {
   // replace: a message with invalid UTF-8 must still produce a valid JSON body.
   return nlohmann::json{{"error", message}}.dump(-1, ' ', false,
                                                  nlohmann::json::error_handler_t::replace);
-}
-
-std::string Trimmed(std::string_view text) {
-  size_t begin = text.find_first_not_of(" \t");
-  if (begin == std::string_view::npos) return "";
-  size_t end = text.find_last_not_of(" \t");
-  return std::string(text.substr(begin, end - begin + 1));
 }
 
 // The client behind trusted proxies: X-Forwarded-For read from the right, skipping entries that
@@ -135,7 +110,7 @@ std::string ForwardedClient(const std::string& peer, const Headers& headers,
     while (start <= value.size()) {
       size_t comma = value.find(',', start);
       if (comma == std::string::npos) comma = value.size();
-      std::string hop = Trimmed(std::string_view(value).substr(start, comma - start));
+      std::string hop(Trim(std::string_view(value).substr(start, comma - start), kHttpSpace));
       if (!hop.empty()) hops.push_back(std::move(hop));
       start = comma + 1;
     }

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "common/mutex.h"
+#include "common/strings.h"
 
 namespace beacon::log {
 namespace {
@@ -68,12 +69,6 @@ bool EndsValue(char c) {
 
 bool IsNameChar(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 // "Bearer <credential>" anywhere (Authorization headers, curl dumps) -> "Bearer ***". The

@@ -5,9 +5,10 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <nlohmann/json.hpp>
 #include <utility>
+
+#include "common/posix.h"
 
 namespace beacon::notifier {
 namespace {
@@ -27,8 +28,8 @@ std::string_view KindName(NotificationKind kind) {
   return "group";
 }
 
-std::string ErrnoText(const std::string& what, const std::string& path, int error) {
-  return what + " " + path + ": " + std::strerror(error);
+std::string IoFailure(const std::string& what, const std::string& path, int error) {
+  return what + " " + path + ": " + ErrnoText(error);
 }
 
 }  // namespace
@@ -61,34 +62,29 @@ DeliveryResult FileNotifier::Deliver(const Notification& notification) {
   const std::string line = Line(notification) + "\n";
   DeliveryResult result;
   std::lock_guard<std::mutex> lock(mutex_);
-  const int fd = ::open(config_.path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-  if (fd < 0) {
+  const UniqueFd fd(::open(config_.path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640));
+  if (!fd.valid()) {
     result.outcome = DeliveryOutcome::kRetry;
-    result.error = ErrnoText("open", config_.path, errno);
+    result.error = IoFailure("open", config_.path, errno);
     return result;
   }
   size_t written = 0;
   while (written < line.size()) {
-    const ssize_t n = ::write(fd, line.data() + written, line.size() - written);
+    const ssize_t n = ::write(fd.get(), line.data() + written, line.size() - written);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
-      const int error = n < 0 ? errno : EIO;
-      ::close(fd);
       result.outcome = DeliveryOutcome::kRetry;
-      result.error = ErrnoText("write", config_.path, error);
+      result.error = IoFailure("write", config_.path, n < 0 ? errno : EIO);
       return result;
     }
     written += static_cast<size_t>(n);
   }
   // /dev/null and pipes cannot be synced; that is no reason to deliver again.
-  if (::fsync(fd) != 0 && errno != EINVAL && errno != EROFS) {
-    const int error = errno;
-    ::close(fd);
+  if (::fsync(fd.get()) != 0 && errno != EINVAL && errno != EROFS) {
     result.outcome = DeliveryOutcome::kRetry;
-    result.error = ErrnoText("fsync", config_.path, error);
+    result.error = IoFailure("fsync", config_.path, errno);
     return result;
   }
-  ::close(fd);
   result.parts_done = 1;
   return result;
 }

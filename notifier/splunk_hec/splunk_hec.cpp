@@ -12,6 +12,7 @@
 
 #include "common/json/parse.h"
 #include "common/log/log.h"
+#include "common/url.h"
 
 namespace beacon::notifier {
 namespace {
@@ -162,7 +163,7 @@ NotifierFactory ParseSplunkHecReceiver(const std::string& name, config::Node nod
   if (!node.Has("url")) {
     node.Error("url",
                "required key is missing (e.g. https://splunk:8088/services/collector/event)");
-  } else if (config.url.rfind("http://", 0) != 0 && config.url.rfind("https://", 0) != 0) {
+  } else if (!IsHttpUrl(config.url)) {
     node.Error("url", "expected an http:// or https:// URL of the HEC event endpoint");
   } else if (config.url.find("/services/collector") == std::string::npos) {
     node.Error("url", "expected the HEC event endpoint .../services/collector/event");

@@ -14,6 +14,7 @@
 #include "common/http/http.h"
 #include "common/json/parse.h"
 #include "common/log/log.h"
+#include "common/url.h"
 
 namespace beacon::notifier::wecom {
 namespace {
@@ -79,7 +80,7 @@ TokenCache::TokenCache(std::string api_url, std::string corp_id, config::Secret 
       clock_(clock),
       timeout_ms_(timeout_ms) {
   log::RegisterSecret(secret_.value());
-  log::RegisterSecret(http::UrlEncode(secret_.value()));
+  log::RegisterSecret(PercentEncode(secret_.value()));
 }
 
 int64_t TokenCache::fetch_count() const {
@@ -90,8 +91,8 @@ int64_t TokenCache::fetch_count() const {
 Result<TokenCache::Fetched> TokenCache::Fetch() {
   http::HttpRequest request;
   request.method = "GET";
-  request.url = api_url_ + "gettoken?corpid=" + http::UrlEncode(corp_id_) +
-                "&corpsecret=" + http::UrlEncode(secret_.value());
+  request.url = api_url_ + "gettoken?corpid=" + PercentEncode(corp_id_) +
+                "&corpsecret=" + PercentEncode(secret_.value());
   request.timeout_ms = timeout_ms_;
   Result<http::HttpResponse> response = http_->Send(request);
   if (!response.ok()) {

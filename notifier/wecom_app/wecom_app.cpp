@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "common/log/log.h"
+#include "common/url.h"
 #include "notifier/wecom/names.h"
 
 namespace beacon::notifier {
@@ -46,10 +47,6 @@ std::string EscapeHtml(const std::string& text) {
     }
   }
   return out;
-}
-
-bool IsHttpUrl(const std::string& url) {
-  return url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0;
 }
 
 std::string ReplaceId(std::string url_template, int64_t id) {
@@ -189,7 +186,7 @@ DeliveryResult WecomAppNotifier::SendOne(const std::string& body) {
           token.status().message());
     }
     wecom::PostOutcome posted =
-        wecom::PostJson(*http_, api_url_ + "message/send?access_token=" + http::UrlEncode(*token),
+        wecom::PostJson(*http_, api_url_ + "message/send?access_token=" + PercentEncode(*token),
                         body, config_.timeout_ms, "message/send", "check api_url");
     if (!posted.reply) return posted.failure;
     const wecom::ApiReply* reply = &*posted.reply;

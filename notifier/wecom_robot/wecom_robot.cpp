@@ -8,6 +8,7 @@
 
 #include "common/http/http.h"
 #include "common/log/log.h"
+#include "common/url.h"
 #include "notifier/wecom/names.h"
 #include "notifier/wecom/token_cache.h"
 
@@ -20,15 +21,10 @@ constexpr size_t kTextMaxBytes = 2048;
 constexpr size_t kMarkdownMaxBytes = 4096;
 constexpr int64_t kThrottleRetryMs = 60 * 1000;  // the robot limit is per minute
 
-bool IsHttpUrl(const std::string& url) {
-  return url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0;
-}
-
-
 std::string WebhookUrl(const WecomRobotConfig& config) {
   if (!config.url.empty()) return config.url.value();
   return wecom::NormalizeApiUrl(config.api_url) +
-         "webhook/send?key=" + http::UrlEncode(config.key.value());
+         "webhook/send?key=" + PercentEncode(config.key.value());
 }
 
 // "<@a> <@b>\n" for markdown mentions.
@@ -51,7 +47,7 @@ WecomRobotNotifier::WecomRobotNotifier(WecomRobotConfig config, const NotifierDe
       language_(config_.language.empty() ? deps.language : config_.language),
       timezone_(config_.timezone.empty() ? deps.timezone : config_.timezone) {
   log::RegisterSecret(config_.key.value());
-  log::RegisterSecret(http::UrlEncode(config_.key.value()));
+  log::RegisterSecret(PercentEncode(config_.key.value()));
   log::RegisterSecret(webhook_url_);
   std::string query = webhook_url_.substr(std::min(webhook_url_.find('?'), webhook_url_.size()));
   auto params = http::ParseQuery(query.empty() ? query : query.substr(1));

@@ -453,7 +453,7 @@ TEST_F(SectionTest, DurationAboveItsMaximum) {
   int64_t short_ms = 0;
   root.GetDurationMs("short", &short_ms, 100, 5 * 60 * 1000);
   EXPECT_EQ(short_ms, 2000);
-  EXPECT_EQ(Finish(), "t.yaml:1: timeout: must be at most 300s, got '10m'");
+  EXPECT_EQ(Finish(), "t.yaml:1: timeout: must be at most 5m, got '10m'");
 }
 
 TEST_F(SectionTest, TimeZonesMustLoad) {
