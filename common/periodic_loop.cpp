@@ -16,7 +16,7 @@ void PeriodicLoop::Start(FirstPass first, int64_t interval_ms, std::function<voi
 void PeriodicLoop::StartPaced(std::function<int64_t()> pass) { Run(0, std::move(pass)); }
 
 void PeriodicLoop::Run(int64_t first_wait_ms, std::function<int64_t()> pass) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   if (thread_.joinable()) return;
   stopping_ = false;
   woken_ = false;
@@ -26,7 +26,7 @@ void PeriodicLoop::Run(int64_t first_wait_ms, std::function<int64_t()> pass) {
 
 void PeriodicLoop::Wake() {
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(mutex_);
     woken_ = true;
   }
   wake_.notify_all();
@@ -35,7 +35,7 @@ void PeriodicLoop::Wake() {
 void PeriodicLoop::Stop() {
   std::thread thread;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(mutex_);
     stopping_ = true;
     thread = std::move(thread_);
   }
@@ -44,12 +44,12 @@ void PeriodicLoop::Stop() {
 }
 
 void PeriodicLoop::Loop(int64_t first_wait_ms, const std::function<int64_t()>& pass) {
-  std::unique_lock<std::mutex> lock(mutex_);
+  UniqueLock lock(mutex_);
   int64_t wait_ms = first_wait_ms;
   while (!stopping_) {
     if (wait_ms > 0) {
       wake_.wait_for(lock, std::chrono::milliseconds(wait_ms),
-                     [this] { return stopping_ || woken_; });
+                     [this]() BEACON_REQUIRES(mutex_) { return stopping_ || woken_; });
       if (stopping_) return;
     }
     // A Wake() from here on, during the pass, cuts the wait after it short.

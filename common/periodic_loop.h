@@ -6,8 +6,9 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <thread>
+
+#include "common/mutex.h"
 
 namespace beacon {
 
@@ -37,11 +38,11 @@ class PeriodicLoop {
   void Run(int64_t first_wait_ms, std::function<int64_t()> pass);
   void Loop(int64_t first_wait_ms, const std::function<int64_t()>& pass);
 
-  std::mutex mutex_;  // guards the three below; the thread itself only for start and join
-  std::condition_variable wake_;
-  bool stopping_ = false;
-  bool woken_ = false;
-  std::thread thread_;
+  Mutex mutex_;
+  std::condition_variable_any wake_;
+  bool stopping_ BEACON_GUARDED_BY(mutex_) = false;
+  bool woken_ BEACON_GUARDED_BY(mutex_) = false;
+  std::thread thread_ BEACON_GUARDED_BY(mutex_);  // moved out under the lock, joined outside it
 };
 
 }  // namespace beacon

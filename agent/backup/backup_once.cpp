@@ -7,13 +7,13 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
-#include <mutex>
 #include <set>
 #include <thread>
 #include <utility>
 
 #include "agent/backup/reconciler.h"
 #include "common/backoff.h"
+#include "common/mutex.h"
 
 namespace beacon::agent::backup {
 namespace {
@@ -55,26 +55,27 @@ class SetRun {
     Result<ScanResult> scan = reconciler.Scan(nullptr, [&](ScanResult::Changed file) {
       ++changed;
       {
-        std::lock_guard lock(mu_);
+        MutexLock lock(mu_);
         const bool known_new = !file.recorded && uploading.count(file.path) == 0;
         pending_.push_back({std::move(file.path), known_new});
       }
       work_cv_.notify_one();
     });
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       scan_done_ = true;
       if (!scan.ok()) pending_.clear();  // the state database failed: stop after the uploads
     }
     work_cv_.notify_all();
     for (std::thread& t : threads) t.join();
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       if (!unspooled_.empty()) batches_.push_back(std::move(unspooled_));
       no_more_batches_ = true;
     }
     batches_cv_.notify_all();
     committer.join();
+    MutexLock lock(mu_);  // uncontended: every thread has been joined
     if (!scan.ok()) return scan.status();
     summary_.scanned = scan->files_scanned;
     summary_.unchanged += scan->files_scanned - changed;
@@ -95,8 +96,8 @@ class SetRun {
     while (true) {
       Pending next;
       {
-        std::unique_lock lock(mu_);
-        work_cv_.wait(lock, [&] { return !pending_.empty() || scan_done_; });
+        UniqueLock lock(mu_);
+        work_cv_.wait(lock, [&]() BEACON_REQUIRES(mu_) { return !pending_.empty() || scan_done_; });
         if (pending_.empty()) return;
         next = std::move(from_back ? pending_.back() : pending_.front());
         if (from_back) {
@@ -106,7 +107,7 @@ class SetRun {
         }
       }
       if (std::string failure = BackUp(next.path, next.known_new); !failure.empty()) {
-        std::lock_guard lock(mu_);
+        MutexLock lock(mu_);
         ++summary_.failed;
         summary_.failures.push_back(next.path + ": " + failure);
       }
@@ -128,7 +129,7 @@ class SetRun {
       if (outcome.ok()) {
         const UploadOutcome::Kind kind = outcome->kind;
         if (kind == UploadOutcome::kChanged && attempt < config_.max_attempts) continue;
-        std::lock_guard lock(mu_);
+        MutexLock lock(mu_);
         if (kind == UploadOutcome::kUnchanged) {
           ++summary_.unchanged;
         } else if (kind == UploadOutcome::kVanished || kind == UploadOutcome::kNotRegular) {
@@ -148,10 +149,11 @@ class SetRun {
   }
 
   void QueueStored(StoredVersion stored) {
-    std::unique_lock lock(mu_);
+    UniqueLock lock(mu_);
     unspooled_.push_back(std::move(stored));
     if (unspooled_.size() < kSpoolBatch) return;
-    batches_cv_.wait(lock, [&] { return batches_.size() < kMaxQueuedBatches; });
+    batches_cv_.wait(lock,
+                     [&]() BEACON_REQUIRES(mu_) { return batches_.size() < kMaxQueuedBatches; });
     if (!unspooled_.empty()) {  // another worker may have queued it meanwhile
       batches_.push_back(std::move(unspooled_));
       unspooled_.clear();
@@ -163,8 +165,9 @@ class SetRun {
     while (true) {
       std::vector<StoredVersion> batch;
       {
-        std::unique_lock lock(mu_);
-        batches_cv_.wait(lock, [&] { return !batches_.empty() || no_more_batches_; });
+        UniqueLock lock(mu_);
+        batches_cv_.wait(
+            lock, [&]() BEACON_REQUIRES(mu_) { return !batches_.empty() || no_more_batches_; });
         if (batches_.empty()) return;
         batch = std::move(batches_.front());
         batches_.pop_front();
@@ -178,7 +181,7 @@ class SetRun {
     if (versions.empty()) return;
     const CommitOutcome commit =
         CommitVersions(uploader_, sink_, state_, set_.name, versions, clock_);
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (commit.spooled.ok() && !commit.recorded.ok()) {
       // Catalogued but not in the state: the next run stores (and catalogues) them again.
       summary_.failures.push_back(
@@ -209,16 +212,16 @@ class SetRun {
   const Clock& clock_;
   const RecordSink& sink_;
 
-  std::mutex mu_;
-  OnceSetSummary summary_;  // GUARDED_BY(mu_) while the threads run
+  Mutex mu_;
+  OnceSetSummary summary_ BEACON_GUARDED_BY(mu_);
   // The scan feeds the workers as it walks, so backups start with the first changed file.
-  std::condition_variable work_cv_;
-  std::deque<Pending> pending_;  // GUARDED_BY(mu_)
-  bool scan_done_ = false;       // GUARDED_BY(mu_)
-  std::condition_variable batches_cv_;
-  std::deque<std::vector<StoredVersion>> batches_;  // GUARDED_BY(mu_)
-  bool no_more_batches_ = false;                    // GUARDED_BY(mu_)
-  std::vector<StoredVersion> unspooled_;            // GUARDED_BY(mu_)
+  std::condition_variable_any work_cv_;
+  std::deque<Pending> pending_ BEACON_GUARDED_BY(mu_);
+  bool scan_done_ BEACON_GUARDED_BY(mu_) = false;
+  std::condition_variable_any batches_cv_;
+  std::deque<std::vector<StoredVersion>> batches_ BEACON_GUARDED_BY(mu_);
+  bool no_more_batches_ BEACON_GUARDED_BY(mu_) = false;
+  std::vector<StoredVersion> unspooled_ BEACON_GUARDED_BY(mu_);
 };
 
 }  // namespace

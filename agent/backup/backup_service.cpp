@@ -76,7 +76,7 @@ Status BackupService::Start(RecordSink sink) {
   sink_ = std::move(sink);
   started_ms_ = clock_.NowMs();
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     stop_ = false;
   }
   cancel_scan_ = false;
@@ -101,7 +101,7 @@ Status BackupService::Start(RecordSink sink) {
     callbacks.on_overflow = [this] {
       spdlog::warn("backup: inotify queue overflowed, events were lost; reconciling now");
       {
-        std::lock_guard lock(mu_);
+        MutexLock lock(mu_);
         ++metrics_.overflows;
       }
       RequestReconcile();
@@ -125,7 +125,7 @@ Status BackupService::Start(RecordSink sink) {
 void BackupService::Stop() {
   if (watcher_) watcher_->Stop();
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     stop_ = true;
   }
   cancel_scan_ = true;
@@ -142,7 +142,7 @@ void BackupService::Stop() {
 
 void BackupService::Poke() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     poked_ = true;
   }
   control_cv_.notify_all();
@@ -151,7 +151,7 @@ void BackupService::Poke() {
 
 void BackupService::RequestReconcile() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     reconcile_requested_ = true;
   }
   control_cv_.notify_all();
@@ -167,7 +167,7 @@ void BackupService::OnFilesClosed(const std::vector<std::string>& paths) {
 }
 
 BackupMetrics BackupService::metrics() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   BackupMetrics m = metrics_;
   m.queue_depth = items_.size();
   return m;
@@ -175,12 +175,13 @@ BackupMetrics BackupService::metrics() {
 
 bool BackupService::WaitFor(const std::function<bool(const BackupMetrics&)>& pred,
                             int64_t timeout_ms) {
-  std::unique_lock lock(mu_);
-  return metrics_cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] {
+  UniqueLock lock(mu_);
+  auto done = [&]() BEACON_REQUIRES(mu_) {
     BackupMetrics m = metrics_;
     m.queue_depth = items_.size();
     return stop_ || pred(m);
-  }) && !stop_;
+  };
+  return metrics_cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), done) && !stop_;
 }
 
 void BackupService::Schedule(Item* item, int64_t due_ms) {
@@ -192,7 +193,7 @@ void BackupService::Enqueue(size_t set, const std::string& path, const FileStat&
                             bool from_scan) {
   const int64_t due = clock_.MonotonicMs() + config_.sets[set].debounce_ms;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (stop_) return;
     Key key{set, path};
     auto it = items_.find(key);
@@ -226,7 +227,7 @@ void BackupService::Enqueue(size_t set, const std::string& path, const FileStat&
 }
 
 void BackupService::Worker() {
-  std::unique_lock lock(mu_);
+  UniqueLock lock(mu_);
   while (!stop_) {
     if (due_.empty()) {
       work_cv_.wait(lock);
@@ -252,7 +253,7 @@ void BackupService::Worker() {
 int64_t BackupService::RetryDelayMs(int attempts) {
   double random01 = 0;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     random01 = std::uniform_real_distribution<double>(0.0, 1.0)(rng_);
   }
   // Jitter over the upper half keeps many failing files from retrying in lock step.
@@ -271,7 +272,7 @@ void BackupService::Process(Key key, FileStat last_stat, int attempts) {
   // Stability: the same (size, mtime, inode) a debounce apart, and no writer holding it open.
   if (stat != last_stat || WriterHoldsOpen(path)) {
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       ++metrics_.busy_deferrals;
     }
     metrics_cv_.notify_all();
@@ -297,7 +298,7 @@ void BackupService::Process(Key key, FileStat last_stat, int attempts) {
                          path, commit.recorded.ToString());
           }
           {
-            std::lock_guard lock(mu_);
+            MutexLock lock(mu_);
             ++metrics_.files_stored;
             metrics_.bytes_stored += stored_size;
           }
@@ -311,7 +312,7 @@ void BackupService::Process(Key key, FileStat last_stat, int attempts) {
       }
       case UploadOutcome::kUnchanged: {
         {
-          std::lock_guard lock(mu_);
+          MutexLock lock(mu_);
           ++metrics_.files_unchanged;
         }
         Finish(key, true, 0, stat, 0);
@@ -350,7 +351,7 @@ void BackupService::Finish(const Key& key, bool done, int64_t retry_due_ms, cons
                            int attempts) {
   const FileStat now_stat = StatFile(key.second);  // for a close that came meanwhile
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     auto it = items_.find(key);
     if (it != items_.end()) {
       Item& item = it->second;
@@ -382,7 +383,7 @@ void BackupService::Fail(size_t set_index, const std::string& path, const std::s
   const std::string& set = config_.sets[set_index].name;
   spdlog::warn("backup: {} (set {}) failed after {} attempt(s): {}", path, set, attempts, error);
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     ++metrics_.failures;
   }
   Emit(FailedRecord(clock_, set, path, attempts, error));
@@ -416,7 +417,7 @@ void BackupService::Reconcile() {
                   scan->files_scanned, scan->changed.size());
   }
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     ++metrics_.reconciles;
   }
   metrics_cv_.notify_all();
@@ -433,7 +434,7 @@ void BackupService::CheckStale() {
     const bool stale = now - since > set.max_age_ms;
     bool raise = false;
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       bool& raised = stale_raised_[set.name];
       raise = stale && !raised;
       raised = stale;  // a success re-arms it
@@ -450,7 +451,7 @@ void BackupService::CheckStale() {
                    std::move(data)));
   }
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     ++metrics_.stale_checks;
   }
   metrics_cv_.notify_all();
@@ -483,7 +484,7 @@ void BackupService::Control() {
   int64_t next_reconcile = clock_.MonotonicMs();  // the start-up reconcile runs at once
   int64_t next_metrics = clock_.MonotonicMs() + options_.metrics_interval_ms;
   int64_t next_stale = clock_.MonotonicMs();
-  std::unique_lock lock(mu_);
+  UniqueLock lock(mu_);
   while (!stop_) {
     const int64_t now = clock_.MonotonicMs();
     bool reconcile = reconcile_requested_ || now >= next_reconcile;

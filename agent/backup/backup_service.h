@@ -15,7 +15,6 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <random>
 #include <set>
 #include <string>
@@ -31,6 +30,7 @@
 #include "agent/backup/version_commit.h"
 #include "agent/backup/watcher.h"
 #include "common/clock.h"
+#include "common/mutex.h"
 #include "common/status.h"
 #include "common/wire/wire.h"
 
@@ -106,11 +106,11 @@ class BackupService {
   using Key = std::pair<size_t, std::string>;
 
   void Enqueue(size_t set, const std::string& path, const FileStat& stat, bool from_scan);
-  void Schedule(Item* item, int64_t due_ms);  // GUARDED_BY(mu_)
+  void Schedule(Item* item, int64_t due_ms) BEACON_REQUIRES(mu_);
   void Worker();
   void Control();
-  // One item through stability check and upload; the lock is not held.
-  void Process(Key key, FileStat last_stat, int attempts);
+  // One item through stability check and upload, without the lock.
+  void Process(Key key, FileStat last_stat, int attempts) BEACON_EXCLUDES(mu_);
   void Finish(const Key& key, bool done, int64_t retry_due_ms, const FileStat& stat,
               int attempts);
   void Reconcile();
@@ -133,19 +133,19 @@ class BackupService {
   std::unique_ptr<BackupWatcher> watcher_;
   RecordSink sink_;
 
-  std::mutex mu_;
-  std::condition_variable work_cv_;     // workers: an item may be due
-  std::condition_variable control_cv_;  // control thread: timers, reconcile requests
-  std::condition_variable metrics_cv_;  // WaitFor
-  std::map<Key, Item> items_;           // GUARDED_BY(mu_)
-  std::set<std::pair<int64_t, Key>> due_;  // not in flight, by due time; GUARDED_BY(mu_)
-  bool stop_ = false;                   // GUARDED_BY(mu_)
-  bool reconcile_requested_ = false;    // GUARDED_BY(mu_)
-  bool poked_ = false;                  // GUARDED_BY(mu_)
-  BackupMetrics metrics_;               // GUARDED_BY(mu_) (queue_depth computed on read)
-  std::map<std::string, bool> stale_raised_;  // set -> backup.stale sent; GUARDED_BY(mu_)
+  Mutex mu_;
+  std::condition_variable_any work_cv_;     // workers: an item may be due
+  std::condition_variable_any control_cv_;  // control thread: timers, reconcile requests
+  std::condition_variable_any metrics_cv_;  // WaitFor
+  std::map<Key, Item> items_ BEACON_GUARDED_BY(mu_);
+  std::set<std::pair<int64_t, Key>> due_ BEACON_GUARDED_BY(mu_);  // not in flight, by due time
+  bool stop_ BEACON_GUARDED_BY(mu_) = false;
+  bool reconcile_requested_ BEACON_GUARDED_BY(mu_) = false;
+  bool poked_ BEACON_GUARDED_BY(mu_) = false;
+  BackupMetrics metrics_ BEACON_GUARDED_BY(mu_);                     // queue_depth computed on read
+  std::map<std::string, bool> stale_raised_ BEACON_GUARDED_BY(mu_);  // set -> backup.stale sent
   int64_t started_ms_ = 0;
-  std::mt19937_64 rng_;                 // GUARDED_BY(mu_)
+  std::mt19937_64 rng_ BEACON_GUARDED_BY(mu_);
   std::atomic<bool> cancel_scan_{false};
   std::vector<std::thread> workers_;
   std::thread control_;

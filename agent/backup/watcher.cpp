@@ -41,12 +41,12 @@ Status BackupWatcher::Start() {
 
 void BackupWatcher::Stop() {
   inotify_.Stop();
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   watches_.clear();
 }
 
 size_t BackupWatcher::watch_count() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return watches_.size();
 }
 
@@ -75,7 +75,7 @@ void BackupWatcher::AddWatches(const std::string& dir, bool recursive, bool repo
       continue;
     }
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       watches_[wd] = path;
     }
     if (!recursive && !report) continue;
@@ -101,7 +101,7 @@ void BackupWatcher::AddWatches(const std::string& dir, bool recursive, bool repo
 }
 
 void BackupWatcher::RemoveWatchesUnder(const std::string& path) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   std::string relative;
   for (auto it = watches_.begin(); it != watches_.end();) {
     if (RelativeTo(path, it->second, &relative)) {
@@ -128,7 +128,7 @@ bool BackupWatcher::HandleEvents(std::vector<std::string>* files) {
       }
       std::string dir;
       {
-        std::lock_guard lock(mu_);
+        MutexLock lock(mu_);
         auto it = watches_.find(ev->wd);
         if (it == watches_.end()) continue;
         dir = it->second;

@@ -1,7 +1,6 @@
 // AlertStore notification groups: joining and scheduling, due groups, flushing a group into
 // an outbox row, and the firing alerts inhibition looks at.
 #include <algorithm>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -96,7 +95,7 @@ Status AlertStore::Impl::Reschedule(int64_t group_id, int64_t now_ms) {
 }
 
 Result<std::vector<int64_t>> AlertStore::DueGroups(int64_t now_ms, int limit) {
-  std::lock_guard<std::mutex> lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   BEACON_ASSIGN_OR_RETURN(
       store::CachedStatement s,
       impl_->Stmt("SELECT id FROM alert_groups WHERE next_flush_ms IS NOT NULL AND "
@@ -106,7 +105,7 @@ Result<std::vector<int64_t>> AlertStore::DueGroups(int64_t now_ms, int limit) {
 }
 
 Result<std::optional<int64_t>> AlertStore::NextGroupFlushMs() {
-  std::lock_guard<std::mutex> lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   BEACON_ASSIGN_OR_RETURN(
       store::CachedStatement s,
       impl_->Stmt("SELECT next_flush_ms FROM alert_groups WHERE next_flush_ms IS NOT NULL "
@@ -133,7 +132,7 @@ Result<std::vector<Member>> AlertStore::Impl::LoadMembers(int64_t group_id) {
 
 Result<std::optional<int64_t>> AlertStore::FlushGroup(
     int64_t group_id, int64_t now_ms, const std::function<bool(const AlertView&)>& muted) {
-  std::lock_guard<std::mutex> lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   Impl& im = *impl_;
   RelaxedSync relaxed(*im.db);
   store::Transaction tx(*im.db);
@@ -236,7 +235,7 @@ Result<std::optional<int64_t>> AlertStore::FlushGroup(
 }
 
 Result<std::vector<AlertView>> AlertStore::FiringAlerts(Severity min_severity) {
-  std::lock_guard<std::mutex> lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   // No ORDER BY: the partial index of firing alerts serves the scan; sorted below.
   static const std::string sql = std::string("SELECT ") + kAlertColumns +
                                  " FROM alerts a WHERE a.status = 'firing' AND a.severity >= ?1";

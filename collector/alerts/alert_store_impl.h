@@ -10,7 +10,6 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -19,6 +18,7 @@
 #include <vector>
 
 #include "collector/alerts/alert_store.h"
+#include "common/mutex.h"
 #include "common/store/sqlite.h"
 
 namespace beacon::collector::alerts {
@@ -109,16 +109,16 @@ struct AlertStore::Impl {
   };
   // Records the batch in one transaction (the group-commit leader's work); sets each result.
   void RecordBatch(const std::vector<PendingRecord*>& batch);
-  std::mutex queue_mu;
-  std::condition_variable queue_cv;
-  std::vector<PendingRecord*> queue;  // GUARDED_BY(queue_mu)
-  bool leader_active = false;         // GUARDED_BY(queue_mu)
+  Mutex queue_mu;
+  std::condition_variable_any queue_cv;
+  std::vector<PendingRecord*> queue BEACON_GUARDED_BY(queue_mu);
+  bool leader_active BEACON_GUARDED_BY(queue_mu) = false;
   Result<Delivery> ReadDelivery(const store::Statement& s);
   Status UpdateDelivery(const char* sql, int64_t id,
                         const std::function<void(store::Statement&)>& bind);
 
   std::unique_ptr<store::Database> db;  // destroyed after the cached statements
-  std::mutex mu;
+  Mutex mu;
 };
 
 }  // namespace beacon::collector::alerts

@@ -1,6 +1,5 @@
 // AlertStore intake: Record (receipts, folding, resolutions, joining groups) with group
 // commit, and ResolveQuiet.
-#include <mutex>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -136,7 +135,7 @@ Status AlertStore::Impl::ResolveAlert(int64_t alert_id, int64_t ends_ms, int64_t
 Result<RecordResult> AlertStore::Record(const AlertInput& input,
                                         const std::vector<GroupRef>& groups, int64_t now_ms) {
   Impl::PendingRecord me{&input, &groups, now_ms, Status::Internal("not recorded"), false};
-  std::unique_lock<std::mutex> queue_lock(impl_->queue_mu);
+  UniqueLock queue_lock(impl_->queue_mu);
   impl_->queue.push_back(&me);
   while (!me.done) {
     if (impl_->leader_active) {
@@ -157,7 +156,7 @@ Result<RecordResult> AlertStore::Record(const AlertInput& input,
 }
 
 void AlertStore::Impl::RecordBatch(const std::vector<PendingRecord*>& batch) {
-  std::lock_guard<std::mutex> lock(mu);
+  MutexLock lock(mu);
   store::Transaction tx(*db);
   if (!tx.status().ok()) {
     for (PendingRecord* pending : batch) pending->result = tx.status();
@@ -186,7 +185,7 @@ void AlertStore::Impl::RecordBatch(const std::vector<PendingRecord*>& batch) {
 
 Result<int64_t> AlertStore::ResolveQuiet(const std::string& source, int64_t quiet_since_ms,
                                          int64_t now_ms) {
-  std::lock_guard<std::mutex> lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   Impl& im = *impl_;
   store::Transaction tx(*im.db);
   BEACON_RETURN_IF_ERROR(tx.status());

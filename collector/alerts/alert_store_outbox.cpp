@@ -1,7 +1,6 @@
 // AlertStore outbox: the rows group flushes queue, deliveries built from them for notifiers
 // (one row, or a summary of several), and their delivered / retry / failed marks.
 #include <algorithm>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -49,7 +48,7 @@ Result<int64_t> AlertStore::Impl::AddRow(
 }
 
 Result<std::vector<std::string>> AlertStore::ActiveReceivers() {
-  std::lock_guard<std::mutex> lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   BEACON_ASSIGN_OR_RETURN(
       store::CachedStatement s,
       impl_->Stmt("SELECT DISTINCT receiver FROM outbox_rows WHERE delivery_id IS NULL UNION "
@@ -89,7 +88,7 @@ Result<Delivery> AlertStore::Impl::ReadDelivery(const store::Statement& s) {
 }
 
 Result<std::optional<Delivery>> AlertStore::PendingDelivery(const std::string& receiver) {
-  std::lock_guard<std::mutex> lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   static const std::string sql = std::string("SELECT ") + kDeliveryColumns +
                                  " FROM deliveries WHERE receiver = ?1 AND state = 'pending' "
                                  "ORDER BY id LIMIT 1";
@@ -102,7 +101,7 @@ Result<std::optional<Delivery>> AlertStore::PendingDelivery(const std::string& r
 }
 
 Result<int64_t> AlertStore::QueuedRows(const std::string& receiver) {
-  std::lock_guard<std::mutex> lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   BEACON_ASSIGN_OR_RETURN(
       store::CachedStatement s,
       impl_->Stmt("SELECT count(*) FROM outbox_rows WHERE receiver = ?1 AND delivery_id IS NULL"));
@@ -195,7 +194,7 @@ Result<Notification> AlertStore::Impl::BuildNotification(int64_t delivery_id,
 Result<std::optional<Delivery>> AlertStore::CreateDelivery(const std::string& receiver,
                                                            int64_t now_ms, int max_rows,
                                                            int max_listed) {
-  std::lock_guard<std::mutex> lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   Impl& im = *impl_;
   RelaxedSync relaxed(*im.db);
   store::Transaction tx(*im.db);
@@ -272,7 +271,7 @@ Status AlertStore::Impl::UpdateDelivery(const char* sql, int64_t id,
 }
 
 Status AlertStore::MarkDelivered(int64_t delivery_id, int64_t now_ms, int parts_done) {
-  std::lock_guard<std::mutex> lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   RelaxedSync relaxed(*impl_->db);
   return impl_->UpdateDelivery(
       "UPDATE deliveries SET state = 'delivered', attempts = attempts + 1, delivered_ms = ?2, "
@@ -282,7 +281,7 @@ Status AlertStore::MarkDelivered(int64_t delivery_id, int64_t now_ms, int parts_
 
 Status AlertStore::MarkRetry(int64_t delivery_id, int64_t next_try_ms, const std::string& error,
                              int parts_done) {
-  std::lock_guard<std::mutex> lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   RelaxedSync relaxed(*impl_->db);
   return impl_->UpdateDelivery(
       "UPDATE deliveries SET attempts = attempts + 1, next_try_ms = ?2, last_error = ?3, "
@@ -292,7 +291,7 @@ Status AlertStore::MarkRetry(int64_t delivery_id, int64_t next_try_ms, const std
 }
 
 Status AlertStore::MarkFailed(int64_t delivery_id, int64_t now_ms, const std::string& error) {
-  std::lock_guard<std::mutex> lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   RelaxedSync relaxed(*impl_->db);
   return impl_->UpdateDelivery(
       "UPDATE deliveries SET state = 'failed', attempts = attempts + 1, updated_ms = ?2, "
@@ -301,7 +300,7 @@ Status AlertStore::MarkFailed(int64_t delivery_id, int64_t now_ms, const std::st
 }
 
 Result<std::vector<int64_t>> AlertStore::RecentSends(const std::string& receiver, int n) {
-  std::lock_guard<std::mutex> lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   std::vector<int64_t> sends;
   if (n <= 0) return sends;
   // Each delivery counts at least one message; at most n deliveries can be needed.
@@ -322,7 +321,7 @@ Result<std::vector<int64_t>> AlertStore::RecentSends(const std::string& receiver
 }
 
 Result<int64_t> AlertStore::RetryFailed(const std::string& receiver, int64_t now_ms) {
-  std::lock_guard<std::mutex> lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   // An empty receiver retries the failed deliveries of every receiver.
   BEACON_ASSIGN_OR_RETURN(
       store::CachedStatement s,

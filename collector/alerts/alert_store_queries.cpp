@@ -1,7 +1,6 @@
 // AlertStore queries for the API and beaconctl: alerts with their delivery state per
 // receiver, deliveries, and the stats behind /metrics.
 #include <algorithm>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -40,7 +39,7 @@ Result<std::vector<AlertDelivery>> AlertStore::Impl::DeliveriesOf(int64_t alert_
 }
 
 Result<std::vector<StoredAlert>> AlertStore::ListAlerts(const AlertQuery& query) {
-  std::lock_guard<std::mutex> lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   // Unset filters are NULL parameters, so one cached statement serves every query.
   static const std::string sql =
       std::string("SELECT ") + kAlertColumns +
@@ -84,7 +83,7 @@ Result<std::vector<StoredAlert>> AlertStore::ListAlerts(const AlertQuery& query)
 }
 
 Result<StoredAlert> AlertStore::GetAlert(int64_t id) {
-  std::lock_guard<std::mutex> lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   static const std::string sql =
       std::string("SELECT ") + kAlertColumns + " FROM alerts a WHERE a.id = ?1";
   StoredAlert a;
@@ -103,7 +102,7 @@ Result<StoredAlert> AlertStore::GetAlert(int64_t id) {
 
 Result<std::vector<Delivery>> AlertStore::ListDeliveries(std::optional<DeliveryState> state,
                                                          int limit) {
-  std::lock_guard<std::mutex> lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   static const std::string sql = std::string("SELECT ") + kDeliveryColumns +
                                  " FROM deliveries WHERE (?1 IS NULL OR state = ?1) "
                                  "ORDER BY id DESC LIMIT ?2";
@@ -125,7 +124,7 @@ Result<std::vector<Delivery>> AlertStore::ListDeliveries(std::optional<DeliveryS
 }
 
 Result<AlertStoreStats> AlertStore::Stats() {
-  std::lock_guard<std::mutex> lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   AlertStoreStats stats;
   {
     BEACON_ASSIGN_OR_RETURN(

@@ -1,7 +1,6 @@
 // AlertStore retention: Prune deletes finished deliveries, resolved alerts nothing refers to,
 // old receipts and ended silences, in chunks.
 #include <atomic>
-#include <mutex>
 #include <vector>
 
 #include "collector/alerts/alert_store.h"
@@ -27,7 +26,7 @@ Result<AlertPruneResult> AlertStore::Prune(int64_t cutoff_ms, const std::atomic<
   };
   // Finished deliveries first: their rows and entries are what keeps old alerts referenced.
   while (!cancelled()) {
-    std::lock_guard<std::mutex> lock(im.mu);
+    MutexLock lock(im.mu);
     store::Transaction tx(*im.db);
     BEACON_RETURN_IF_ERROR(tx.status());
     BEACON_ASSIGN_OR_RETURN(
@@ -48,7 +47,7 @@ Result<AlertPruneResult> AlertStore::Prune(int64_t cutoff_ms, const std::atomic<
   }
   // Resolved alerts no group and no undelivered notification refers to, with their receipts.
   while (!cancelled()) {
-    std::lock_guard<std::mutex> lock(im.mu);
+    MutexLock lock(im.mu);
     store::Transaction tx(*im.db);
     BEACON_RETURN_IF_ERROR(tx.status());
     BEACON_ASSIGN_OR_RETURN(
@@ -68,7 +67,7 @@ Result<AlertPruneResult> AlertStore::Prune(int64_t cutoff_ms, const std::atomic<
     if (ids.size() < static_cast<size_t>(kChunk)) break;
   }
   if (cancelled()) return pruned;
-  std::lock_guard<std::mutex> lock(im.mu);
+  MutexLock lock(im.mu);
   store::Transaction tx(*im.db);
   BEACON_RETURN_IF_ERROR(tx.status());
   // Receipts of resolutions that matched nothing, and silences that ended.

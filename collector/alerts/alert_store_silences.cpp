@@ -1,6 +1,5 @@
 // AlertStore silences: create, list, expire.
 #include <chrono>
-#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -58,7 +57,7 @@ Result<Silence> AlertStore::CreateSilence(const Silence& silence) {
   if (silence.ends_ms <= silence.starts_ms) {
     return Status::InvalidArgument("a silence must end after it starts");
   }
-  std::lock_guard<std::mutex> lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   Silence created = silence;
   created.expired_ms = 0;
   // The caller's clock when it sets created_ms (tests, the API); else the wall clock.
@@ -80,7 +79,7 @@ Result<Silence> AlertStore::CreateSilence(const Silence& silence) {
 }
 
 Result<std::vector<Silence>> AlertStore::ListSilences(int64_t now_ms, bool include_expired) {
-  std::lock_guard<std::mutex> lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   static const std::string sql = std::string("SELECT ") + kSilenceColumns +
                                  " FROM silences WHERE ?2 != 0 OR (ends_ms > ?1 AND "
                                  "expired_ms = 0) ORDER BY id DESC";
@@ -96,7 +95,7 @@ Result<std::vector<Silence>> AlertStore::ListSilences(int64_t now_ms, bool inclu
 }
 
 Status AlertStore::ExpireSilence(int64_t id, int64_t now_ms) {
-  std::lock_guard<std::mutex> lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   store::Transaction tx(*impl_->db);
   BEACON_RETURN_IF_ERROR(tx.status());
   {

@@ -53,7 +53,7 @@ Result<RecordResult> AlertPipeline::Submit(const AlertInput& input) {
   if (input.status == AlertStatus::kFiring) groups = router_.Route(input, now);
   Result<RecordResult> recorded = store_.Record(input, groups, now);
   {
-    std::lock_guard<std::mutex> lock(stats_mutex_);
+    MutexLock lock(stats_mutex_);
     if (recorded.ok()) {
       ++stats_.submitted[input.source + "/" + std::string(RecordOutcomeName(recorded->outcome))];
     } else {
@@ -99,7 +99,7 @@ Result<int> AlertPipeline::FlushDue(int64_t now_ms) {
     if (row->has_value()) ++queued;
   }
   {
-    std::lock_guard<std::mutex> lock(stats_mutex_);
+    MutexLock lock(stats_mutex_);
     stats_.rows_queued += queued;
     stats_.muted += muted;
     if (!first_error.ok()) ++stats_.flush_errors;
@@ -125,7 +125,7 @@ Result<int64_t> AlertPipeline::ResolveQuietOnce(int64_t now_ms) {
     total += resolved;
   }
   if (total > 0) {
-    std::lock_guard<std::mutex> lock(stats_mutex_);
+    MutexLock lock(stats_mutex_);
     stats_.resolved_quiet += total;
   }
   return total;
@@ -138,7 +138,7 @@ void AlertPipeline::Start() {
 void AlertPipeline::Stop() { flusher_.Stop(); }
 
 PipelineStats AlertPipeline::stats() const {
-  std::lock_guard<std::mutex> lock(stats_mutex_);
+  MutexLock lock(stats_mutex_);
   return stats_;
 }
 

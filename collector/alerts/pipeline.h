@@ -7,7 +7,6 @@
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -16,6 +15,7 @@
 #include "collector/alerts/alerts_config.h"
 #include "collector/alerts/routing.h"
 #include "common/clock.h"
+#include "common/mutex.h"
 #include "common/periodic_loop.h"
 
 namespace beacon::collector::alerts {
@@ -72,8 +72,8 @@ class AlertPipeline final : public AlertSink {
 
   PeriodicLoop flusher_;  // woken when a new or resolved alert was recorded
 
-  mutable std::mutex stats_mutex_;
-  PipelineStats stats_;  // GUARDED_BY(stats_mutex_)
+  mutable Mutex stats_mutex_;
+  PipelineStats stats_ BEACON_GUARDED_BY(stats_mutex_);
 };
 
 }  // namespace beacon::collector::alerts

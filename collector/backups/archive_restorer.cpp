@@ -42,7 +42,7 @@ ArchiveRestorer::ArchiveRestorer(Catalog& catalog,
 ArchiveRestorer::~ArchiveRestorer() { Stop(); }
 
 Result<RestoreTickReport> ArchiveRestorer::Tick() {
-  std::lock_guard<std::mutex> tick_lock(tick_mutex_);
+  MutexLock tick_lock(tick_mutex_);
   const int64_t now_ms = clock_.NowMs();
   BEACON_ASSIGN_OR_RETURN(
       std::vector<StoredCommand> commands,

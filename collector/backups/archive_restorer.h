@@ -5,13 +5,13 @@
 
 #include <cstdint>
 #include <map>
-#include <mutex>
 #include <string>
 
 #include "collector/backups/catalog.h"
 #include "collector/backups/lifecycle_config.h"
 #include "common/clock.h"
 #include "common/cloud/objstore/object_store.h"
+#include "common/mutex.h"
 #include "common/periodic_loop.h"
 
 namespace beacon::collector::backups {
@@ -67,7 +67,7 @@ class ArchiveRestorer {
   const Clock& clock_;
   const LifecycleConfig config_;
 
-  std::mutex tick_mutex_;  // serializes Tick
+  Mutex tick_mutex_;  // serializes Tick
 
   PeriodicLoop loop_;  // last: stopped before the members its passes use go
 };

@@ -161,7 +161,7 @@ Result<std::unique_ptr<Catalog>> Catalog::Open(const std::string& path,
 
 Result<AddVersionResult> Catalog::AddVersion(const std::string& agent, uint64_t seq,
                                              const wire::BackupVersion& version, int64_t now_ms) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   store::Transaction tx(*db_);
   BEACON_RETURN_IF_ERROR(tx.status());
   BEACON_ASSIGN_OR_RETURN(AddVersionResult result, AddVersionLocked(agent, seq, version, now_ms));
@@ -174,7 +174,7 @@ Result<std::vector<AddVersionResult>> Catalog::AddVersions(
     int64_t now_ms) {
   std::vector<AddVersionResult> results;
   if (versions.empty()) return results;
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   store::Transaction tx(*db_);
   BEACON_RETURN_IF_ERROR(tx.status());
   for (const auto& [seq, version] : versions) {
@@ -280,7 +280,7 @@ Result<std::vector<CatalogVersion>> Catalog::ListVersions(const VersionQuery& qu
   if (!query.include_deleted) sql += " AND state = 'stored'";
   sql += " ORDER BY created_ms DESC, id DESC LIMIT " + std::to_string(query.limit);
 
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(store::CachedStatement stmt, db_->Cached(sql));
   for (size_t i = 0; i < is_text.size(); ++i) {
     if (is_text[i]) {
@@ -293,7 +293,7 @@ Result<std::vector<CatalogVersion>> Catalog::ListVersions(const VersionQuery& qu
 }
 
 Result<CatalogVersion> Catalog::GetVersion(int64_t id) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(
       store::CachedStatement stmt,
       db_->Cached(std::string("SELECT ") + kVersionColumns + " FROM versions WHERE id = ?1"));
@@ -304,7 +304,7 @@ Result<CatalogVersion> Catalog::GetVersion(int64_t id) {
 }
 
 Result<std::vector<CatalogVersion>> Catalog::ListVersionsOfSet(const std::string& set) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(store::CachedStatement stmt,
                           db_->Cached(std::string("SELECT ") + kVersionColumns +
                                       " FROM versions WHERE set_name = ?1 AND state = 'stored'"));
@@ -313,7 +313,7 @@ Result<std::vector<CatalogVersion>> Catalog::ListVersionsOfSet(const std::string
 }
 
 Result<std::vector<CatalogVersion>> Catalog::ListAllStoredVersions() {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(store::CachedStatement stmt,
                           db_->Cached(std::string("SELECT ") + kVersionColumns +
                                       " FROM versions WHERE state = 'stored'"));
@@ -322,7 +322,7 @@ Result<std::vector<CatalogVersion>> Catalog::ListAllStoredVersions() {
 
 Result<CatalogVersion> Catalog::FindVersion(const std::string& agent, const std::string& path,
                                             std::optional<int64_t> at_ms) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(
       store::CachedStatement stmt,
       db_->Cached(std::string("SELECT ") + kVersionColumns +
@@ -338,7 +338,7 @@ Result<CatalogVersion> Catalog::FindVersion(const std::string& agent, const std:
 }
 
 Status Catalog::SetStorageClass(int64_t id, const std::string& storage_class, int64_t now_ms) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(
       store::CachedStatement stmt,
       db_->Cached("UPDATE versions SET storage_class = ?2, restore_state = 'none', "
@@ -350,7 +350,7 @@ Status Catalog::SetStorageClass(int64_t id, const std::string& storage_class, in
 }
 
 Status Catalog::MarkDeleted(int64_t id, int64_t now_ms) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(
       store::CachedStatement stmt,
       db_->Cached("UPDATE versions SET state = 'deleted', updated_ms = ?2 WHERE id = ?1"));
@@ -366,7 +366,7 @@ Status Catalog::SetRestoreState(int64_t id, const std::string& restore_state, in
       restore_state != kRestoreInProgress && restore_state != kRestoreReady) {
     return Status::InvalidArgument("unknown restore state '" + restore_state + "'");
   }
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(
       store::CachedStatement stmt,
       db_->Cached("UPDATE versions SET restore_state = ?2, restore_expiry_ms = ?3, "
@@ -379,7 +379,7 @@ Status Catalog::SetRestoreState(int64_t id, const std::string& restore_state, in
 
 Result<std::vector<CatalogVersion>> Catalog::ListVersionsByRestoreState(
     const std::string& restore_state) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(store::CachedStatement stmt,
                           db_->Cached(std::string("SELECT ") + kVersionColumns +
                                       " FROM versions WHERE restore_state = ?1 ORDER BY id"));
@@ -390,7 +390,7 @@ Result<std::vector<CatalogVersion>> Catalog::ListVersionsByRestoreState(
 // ---- Lifecycle actions ----
 
 Result<int64_t> Catalog::AddAction(const LifecycleAction& action, int64_t now_ms) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(
       store::CachedStatement stmt,
       db_->Cached("INSERT INTO actions(version_id, action, target_class, state, attempts, "
@@ -411,7 +411,7 @@ Result<int64_t> Catalog::AddAction(const LifecycleAction& action, int64_t now_ms
 }
 
 Status Catalog::UpdateAction(const LifecycleAction& action, int64_t now_ms) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(
       store::CachedStatement stmt,
       db_->Cached("UPDATE actions SET state = ?2, attempts = ?3, next_try_ms = ?4, "
@@ -434,7 +434,7 @@ Result<std::vector<LifecycleAction>> Catalog::ListActions(const ActionQuery& que
   if (query.due_before_ms) sql += " AND next_try_ms <= ?2";
   if (query.version_id) sql += " AND version_id = ?3";
   sql += " ORDER BY id LIMIT " + std::to_string(query.limit);
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(store::CachedStatement stmt, db_->Cached(sql));
   if (query.state) stmt->Bind(1, *query.state);
   if (query.due_before_ms) stmt->Bind(2, *query.due_before_ms);
@@ -449,7 +449,7 @@ Result<std::vector<LifecycleAction>> Catalog::ListActions(const ActionQuery& que
 }
 
 Result<Catalog::Counts> Catalog::GetCounts() {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   Counts counts;
   const std::pair<const char*, int64_t*> tables[] = {
       {"versions", &counts.versions}, {"commands", &counts.commands}, {"actions", &counts.actions}};
@@ -469,7 +469,7 @@ Result<CatalogPruneResult> Catalog::Prune(int64_t cutoff_ms, const std::atomic<b
   auto cancelled = [cancel] { return cancel != nullptr && cancel->load(); };
   // Chunks of kChunk rows per transaction, so ingest and command polls wait at most one chunk.
   constexpr int kChunk = 500;
-  auto select_ids = [&](const char* sql) -> Result<std::vector<int64_t>> {
+  auto select_ids = [&](const char* sql) BEACON_REQUIRES(mutex_) -> Result<std::vector<int64_t>> {
     BEACON_ASSIGN_OR_RETURN(store::CachedStatement s, db_->Cached(sql));
     s->Bind(1, cutoff_ms).Bind(2, kChunk);
     std::vector<int64_t> ids;
@@ -480,7 +480,8 @@ Result<CatalogPruneResult> Catalog::Prune(int64_t cutoff_ms, const std::atomic<b
     }
     return ids;
   };
-  auto delete_by = [&](const char* sql, const std::vector<int64_t>& ids) -> Result<int64_t> {
+  auto delete_by = [&](const char* sql, const std::vector<int64_t>& ids)
+                       BEACON_REQUIRES(mutex_) -> Result<int64_t> {
     BEACON_ASSIGN_OR_RETURN(store::CachedStatement s, db_->Cached(sql));
     int64_t changes = 0;
     for (int64_t id : ids) {
@@ -495,7 +496,7 @@ Result<CatalogPruneResult> Catalog::Prune(int64_t cutoff_ms, const std::atomic<b
   auto prune = [&](const char* select, const std::vector<const char*>& deletes,
                    int64_t* count) -> Status {
     while (!cancelled()) {
-      std::lock_guard<std::mutex> lock(mutex_);
+      MutexLock lock(mutex_);
       store::Transaction tx(*db_);
       BEACON_RETURN_IF_ERROR(tx.status());
       BEACON_ASSIGN_OR_RETURN(std::vector<int64_t> ids, select_ids(select));
@@ -527,7 +528,7 @@ Result<CatalogPruneResult> Catalog::Prune(int64_t cutoff_ms, const std::atomic<b
 }
 
 Status Catalog::Ping() {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(store::CachedStatement stmt,
                           db_->Cached("SELECT 1 FROM versions LIMIT 1"));
   return stmt->Step().status();

@@ -7,13 +7,13 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "collector/commands/command_queue.h"
+#include "common/mutex.h"
 #include "common/status.h"
 #include "common/store/sqlite.h"
 #include "common/wire/backup.h"
@@ -170,12 +170,13 @@ class Catalog {
 
  private:
   explicit Catalog(std::unique_ptr<store::Database> db);
-  // AddVersion inside the caller's transaction, mutex_ held.
+  // AddVersion inside the caller's transaction.
   Result<AddVersionResult> AddVersionLocked(const std::string& agent, uint64_t seq,
-                                            const wire::BackupVersion& version, int64_t now_ms);
+                                            const wire::BackupVersion& version, int64_t now_ms)
+      BEACON_REQUIRES(mutex_);
 
-  std::mutex mutex_;
-  std::unique_ptr<store::Database> db_;  // GUARDED_BY(mutex_)
+  Mutex mutex_;
+  std::unique_ptr<store::Database> db_ BEACON_GUARDED_BY(mutex_);
   // On db_ under mutex_; destroyed first (its destructor ends every wait).
   std::unique_ptr<commands::CommandQueue> commands_;
 };

@@ -190,7 +190,7 @@ LifecycleRunner::LifecycleRunner(Catalog& catalog,
 LifecycleRunner::~LifecycleRunner() { Stop(); }
 
 Result<LifecycleRunReport> LifecycleRunner::RunOnce(bool dry_run) {
-  std::lock_guard<std::mutex> run_lock(run_mutex_);
+  MutexLock run_lock(run_mutex_);
   const int64_t now_ms = clock_.NowMs();
   LifecycleRunReport report;
   report.dry_run = dry_run;

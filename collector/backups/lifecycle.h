@@ -4,7 +4,6 @@
 
 #include <cstdint>
 #include <map>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -12,6 +11,7 @@
 #include "collector/backups/lifecycle_config.h"
 #include "common/clock.h"
 #include "common/cloud/objstore/object_store.h"
+#include "common/mutex.h"
 #include "common/periodic_loop.h"
 
 namespace beacon::collector::backups {
@@ -119,7 +119,7 @@ class LifecycleRunner {
   const Clock& clock_;
   const LifecycleConfig config_;
 
-  std::mutex run_mutex_;  // serializes RunOnce
+  Mutex run_mutex_;  // serializes RunOnce
 
   PeriodicLoop loop_;  // last: stopped before the members its passes use go
 };

@@ -85,7 +85,7 @@ bool IsKnownCommandState(const std::string& state) {
          state == kCommandDelivered || state == kCommandRunning || IsTerminalCommandState(state);
 }
 
-CommandQueue::CommandQueue(store::Database* db, std::mutex* mutex) : mutex_(*mutex), db_(db) {}
+CommandQueue::CommandQueue(store::Database* db, Mutex* mutex) : mutex_(*mutex), db_(db) {}
 
 CommandQueue::~CommandQueue() { WakeAllWaiters(); }
 
@@ -99,7 +99,7 @@ Result<int64_t> CommandQueue::CreateCommand(const std::string& agent, const std:
   }
   int64_t id = 0;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(mutex_);
     BEACON_ASSIGN_OR_RETURN(
         store::CachedStatement stmt,
         db_->Cached("INSERT INTO commands(agent, kind, args_json, version_id, state, created_ms, "
@@ -119,7 +119,7 @@ Result<int64_t> CommandQueue::CreateCommand(const std::string& agent, const std:
 
 Result<std::vector<StoredCommand>> CommandQueue::ClaimCommands(const std::string& agent,
                                                                int64_t now_ms, int max) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   store::Transaction tx(*db_);
   BEACON_RETURN_IF_ERROR(tx.status());
   BEACON_ASSIGN_OR_RETURN(store::CachedStatement select,
@@ -164,7 +164,7 @@ Result<StoredCommand> CommandQueue::UpdateCommand(const std::string& agent, int6
     return Status::InvalidArgument("state: expected running, succeeded or failed, got '" +
                                    update.state + "'");
   }
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   Result<StoredCommand> current = GetCommandLocked(id);
   // Another agent's command is reported exactly like a missing one: no agent learns about
   // commands that are not its own.
@@ -197,7 +197,7 @@ Result<StoredCommand> CommandQueue::UpdateCommand(const std::string& agent, int6
 }
 
 Result<StoredCommand> CommandQueue::GetCommand(int64_t id) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   return GetCommandLocked(id);
 }
 
@@ -205,7 +205,7 @@ Result<std::vector<StoredCommand>> CommandQueue::ListCommands(const std::string&
   std::string sql = std::string("SELECT ") + kCommandColumns + " FROM commands";
   if (!state.empty()) sql += " WHERE state = ?1";
   sql += " ORDER BY id DESC LIMIT " + std::to_string(limit);
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(store::CachedStatement stmt, db_->Cached(sql));
   if (!state.empty()) stmt->Bind(1, state);
   return CollectCommands(*stmt);
@@ -213,7 +213,7 @@ Result<std::vector<StoredCommand>> CommandQueue::ListCommands(const std::string&
 
 Result<std::vector<StoredCommand>> CommandQueue::ListCommandsForVersion(int64_t version_id,
                                                                         const std::string& state) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(store::CachedStatement stmt,
                           db_->Cached(std::string("SELECT ") + kCommandColumns +
                                       " FROM commands WHERE version_id = ?1 AND state = ?2 "
@@ -229,7 +229,7 @@ Status CommandQueue::SetCommandState(int64_t id, const std::string& state,
   }
   std::string agent;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(mutex_);
     BEACON_ASSIGN_OR_RETURN(StoredCommand current, GetCommandLocked(id));
     if (IsTerminalCommandState(current.state)) {
       return Status::FailedPrecondition("command " + std::to_string(id) + " already " +
@@ -251,7 +251,7 @@ Status CommandQueue::SetCommandState(int64_t id, const std::string& state,
 void CommandQueue::NotifyAgent(const std::string& agent) {
   std::function<void()> listener;
   {
-    std::lock_guard<std::mutex> lock(wait_mutex_);
+    MutexLock lock(wait_mutex_);
     ++generations_[agent];
     listener = listener_;
   }
@@ -260,24 +260,25 @@ void CommandQueue::NotifyAgent(const std::string& agent) {
 }
 
 void CommandQueue::SetCommandListener(std::function<void()> listener) {
-  std::lock_guard<std::mutex> lock(wait_mutex_);
+  MutexLock lock(wait_mutex_);
   listener_ = std::move(listener);
 }
 
 uint64_t CommandQueue::CommandGeneration(const std::string& agent) {
-  std::lock_guard<std::mutex> lock(wait_mutex_);
+  MutexLock lock(wait_mutex_);
   auto it = generations_.find(agent);
   return it == generations_.end() ? 0 : it->second;
 }
 
 CommandQueue::WaitOutcome CommandQueue::WaitForCommands(const std::string& agent, uint64_t seen,
                                                         std::chrono::milliseconds timeout) {
-  std::unique_lock<std::mutex> lock(wait_mutex_);
-  auto changed = [&] {
+  UniqueLock lock(wait_mutex_);
+  auto changed = [&]() BEACON_REQUIRES(wait_mutex_) {
     auto it = generations_.find(agent);
     return (it == generations_.end() ? 0 : it->second) != seen;
   };
-  wait_cv_.wait_for(lock, timeout, [&] { return shut_down_ || changed(); });
+  wait_cv_.wait_for(lock, timeout,
+                    [&]() BEACON_REQUIRES(wait_mutex_) { return shut_down_ || changed(); });
   if (changed()) return WaitOutcome::kChanged;
   return shut_down_ ? WaitOutcome::kShutDown : WaitOutcome::kTimedOut;
 }
@@ -285,7 +286,7 @@ CommandQueue::WaitOutcome CommandQueue::WaitForCommands(const std::string& agent
 void CommandQueue::WakeAllWaiters() {
   std::function<void()> listener;
   {
-    std::lock_guard<std::mutex> lock(wait_mutex_);
+    MutexLock lock(wait_mutex_);
     shut_down_ = true;
     listener = listener_;
   }

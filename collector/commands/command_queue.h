@@ -13,11 +13,11 @@
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "common/mutex.h"
 #include "common/status.h"
 #include "common/store/sqlite.h"
 #include "common/wire/backup.h"  // wire::Command, wire::CommandUpdate
@@ -68,7 +68,7 @@ struct StoredCommand {
 class CommandQueue {
  public:
   // db and mutex belong to the backup catalog and outlive the queue; every use of db holds mutex.
-  CommandQueue(store::Database* db, std::mutex* mutex);
+  CommandQueue(store::Database* db, Mutex* mutex);
   ~CommandQueue();  // WakeAllWaiters()
   CommandQueue(const CommandQueue&) = delete;
   CommandQueue& operator=(const CommandQueue&) = delete;
@@ -122,16 +122,16 @@ class CommandQueue {
 
  private:
   void NotifyAgent(const std::string& agent);
-  Result<StoredCommand> GetCommandLocked(int64_t id);
+  Result<StoredCommand> GetCommandLocked(int64_t id) BEACON_REQUIRES(mutex_);
 
-  std::mutex& mutex_;
-  store::Database* db_;  // GUARDED_BY(mutex_)
+  Mutex& mutex_;
+  store::Database* db_ BEACON_GUARDED_BY(mutex_);
 
-  std::mutex wait_mutex_;
-  std::condition_variable wait_cv_;
-  std::map<std::string, uint64_t> generations_;  // GUARDED_BY(wait_mutex_)
-  bool shut_down_ = false;                       // GUARDED_BY(wait_mutex_)
-  std::function<void()> listener_;               // GUARDED_BY(wait_mutex_)
+  Mutex wait_mutex_;
+  std::condition_variable_any wait_cv_;
+  std::map<std::string, uint64_t> generations_ BEACON_GUARDED_BY(wait_mutex_);
+  bool shut_down_ BEACON_GUARDED_BY(wait_mutex_) = false;
+  std::function<void()> listener_ BEACON_GUARDED_BY(wait_mutex_);
 };
 
 }  // namespace beacon::collector::commands

@@ -154,7 +154,7 @@ CommandsApi::CommandsApi(CommandQueue* queue, const TokenAuth* auth, const Clock
     : queue_(queue), auth_(auth), clock_(clock), options_(std::move(options)) {
   queue_->SetCommandListener([this] {
     {
-      std::lock_guard<std::mutex> lock(park_mutex_);
+      MutexLock lock(park_mutex_);
       commands_changed_ = true;
     }
     park_cv_.notify_one();
@@ -165,7 +165,7 @@ CommandsApi::CommandsApi(CommandQueue* queue, const TokenAuth* auth, const Clock
 CommandsApi::~CommandsApi() {
   queue_->SetCommandListener(nullptr);
   {
-    std::lock_guard<std::mutex> lock(park_mutex_);
+    MutexLock lock(park_mutex_);
     stopping_ = true;
   }
   park_cv_.notify_one();
@@ -210,7 +210,7 @@ void CommandsApi::ClaimOrPark(const std::string& agent,
     return;
   }
   {
-    std::lock_guard<std::mutex> lock(park_mutex_);
+    MutexLock lock(park_mutex_);
     if (!stopping_ && static_cast<int>(parked_.size()) < options_.max_waiting_polls) {
       parked_.push_back(ParkedPoll{agent, generation, deadline, respond});
       waiting_polls_ = static_cast<int>(parked_.size());
@@ -224,7 +224,7 @@ void CommandsApi::ClaimOrPark(const std::string& agent,
 }
 
 void CommandsApi::ServeParkedPolls() {
-  std::unique_lock<std::mutex> lock(park_mutex_);
+  UniqueLock lock(park_mutex_);
   while (true) {
     const bool stopping = stopping_;
     commands_changed_ = false;
@@ -271,7 +271,7 @@ void CommandsApi::ServeParkedPolls() {
       continue;
     }
     if (stopping) return;
-    auto wake = [this] { return stopping_ || commands_changed_; };
+    auto wake = [this]() BEACON_REQUIRES(park_mutex_) { return stopping_ || commands_changed_; };
     if (next_deadline == std::chrono::steady_clock::time_point::max()) {
       park_cv_.wait(lock, wake);
     } else {

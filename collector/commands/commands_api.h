@@ -11,7 +11,6 @@
 #include <condition_variable>
 #include <cstdint>
 #include <list>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
@@ -20,6 +19,7 @@
 #include "collector/commands/command_queue.h"
 #include "common/clock.h"
 #include "common/http/server.h"
+#include "common/mutex.h"
 
 namespace beacon::collector::commands {
 
@@ -82,11 +82,11 @@ class CommandsApi {
   CommandsApiOptions options_;
   std::atomic<int> waiting_polls_{0};
 
-  std::mutex park_mutex_;
-  std::condition_variable park_cv_;
-  std::list<ParkedPoll> parked_;   // GUARDED_BY(park_mutex_)
-  bool commands_changed_ = false;  // GUARDED_BY(park_mutex_)
-  bool stopping_ = false;          // GUARDED_BY(park_mutex_)
+  Mutex park_mutex_;
+  std::condition_variable_any park_cv_;
+  std::list<ParkedPoll> parked_ BEACON_GUARDED_BY(park_mutex_);
+  bool commands_changed_ BEACON_GUARDED_BY(park_mutex_) = false;
+  bool stopping_ BEACON_GUARDED_BY(park_mutex_) = false;
   std::thread park_thread_;
 };
 

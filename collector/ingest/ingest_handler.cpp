@@ -216,7 +216,7 @@ void IngestHandler::ReportClockSkew(const wire::Batch& batch, int64_t clamped_ts
                                     int64_t clamped_created, int64_t now_ms) {
   metrics_->RecordClampedTimestamps(clamped_ts, clamped_created);
   {
-    std::lock_guard<std::mutex> lock(skew_mutex_);
+    MutexLock lock(skew_mutex_);
     if (clamped_ts + clamped_created == 0) {
       skew_reported_.erase(batch.agent);  // a clean batch ends the streak
       return;
@@ -244,7 +244,7 @@ void IngestHandler::ReportClockSkew(const wire::Batch& batch, int64_t clamped_ts
   spdlog::warn("{}", event.message);
   if (Status added = store_->AddCollectorEvent(batch.agent, now_ms, event); !added.ok()) {
     spdlog::error("cannot store the clock event of agent {}: {}", batch.agent, added.ToString());
-    std::lock_guard<std::mutex> lock(skew_mutex_);
+    MutexLock lock(skew_mutex_);
     skew_reported_.erase(batch.agent);  // try again with the next batch
   }
 }

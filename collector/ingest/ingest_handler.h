@@ -7,7 +7,6 @@
 #pragma once
 
 #include <cstdint>
-#include <mutex>
 #include <set>
 #include <string>
 #include <string_view>
@@ -20,6 +19,7 @@
 #include "collector/store/event_store.h"
 #include "common/clock.h"
 #include "common/http/server.h"
+#include "common/mutex.h"
 
 namespace beacon::collector {
 
@@ -83,8 +83,9 @@ class IngestHandler {
   IngestLimits limits_;
   const std::vector<IngestConsumer*> consumers_;
 
-  std::mutex skew_mutex_;
-  std::set<std::string> skew_reported_;  // GUARDED_BY(skew_mutex_): agents in a clamped streak
+  Mutex skew_mutex_;
+  // Agents in a clamped streak.
+  std::set<std::string> skew_reported_ BEACON_GUARDED_BY(skew_mutex_);
 };
 
 }  // namespace beacon::collector

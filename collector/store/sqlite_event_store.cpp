@@ -138,7 +138,7 @@ Result<std::unique_ptr<SqliteEventStore>> SqliteEventStore::Open(
 }
 
 Result<IngestResult> SqliteEventStore::IngestBatch(const wire::Batch& batch, int64_t now_ms) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   store::Transaction txn(*db_);
   BEACON_RETURN_IF_ERROR(txn.status());
   BEACON_ASSIGN_OR_RETURN(IngestResult result, IngestLocked(batch, now_ms));
@@ -211,7 +211,7 @@ Result<IngestResult> SqliteEventStore::IngestLocked(const wire::Batch& batch, in
 
 Status SqliteEventStore::AddCollectorEvent(const std::string& agent, int64_t ts_ms,
                                            const wire::Event& event) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(
       store::CachedStatement insert,
       db_->Cached("INSERT INTO events(agent, seq, ts_ms, kind, severity, subject, message, "
@@ -224,7 +224,7 @@ Status SqliteEventStore::AddCollectorEvent(const std::string& agent, int64_t ts_
 }
 
 Result<std::vector<AgentInfo>> SqliteEventStore::ListAgents() {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(
       store::CachedStatement stmt,
       db_->Cached(std::string("SELECT ") + kAgentColumns + " FROM agents ORDER BY name"));
@@ -238,7 +238,7 @@ Result<std::vector<AgentInfo>> SqliteEventStore::ListAgents() {
 }
 
 Result<AgentInfo> SqliteEventStore::GetAgent(const std::string& name) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(
       store::CachedStatement stmt,
       db_->Cached(std::string("SELECT ") + kAgentColumns + " FROM agents WHERE name = ?1"));
@@ -249,7 +249,7 @@ Result<AgentInfo> SqliteEventStore::GetAgent(const std::string& name) {
 }
 
 Result<std::vector<LatestValue>> SqliteEventStore::LatestValues(const std::string& agent) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(store::CachedStatement stmt,
                           db_->Cached("SELECT metric, labels_json, value, ts_ms FROM latest "
                                       "WHERE agent = ?1 ORDER BY metric, labels_json"));
@@ -293,7 +293,7 @@ Result<std::vector<StoredEvent>> SqliteEventStore::QueryEvents(const EventQuery&
   if (query.until_ms) sql += " AND ts_ms <= ?5";
   sql += " ORDER BY ts_ms DESC, seq DESC LIMIT ?6";
 
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(store::CachedStatement stmt, db_->Cached(sql));
   if (query.agent) stmt->Bind(1, Text(*query.agent));
   if (kind_filter) {
@@ -327,7 +327,7 @@ Result<std::vector<StoredEvent>> SqliteEventStore::QueryEvents(const EventQuery&
 
 Result<TokenInfo> SqliteEventStore::CreateToken(const std::string& agent,
                                                 const std::string& sha256_hex, int64_t now_ms) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(
       store::CachedStatement stmt,
       db_->Cached("INSERT INTO tokens(agent, sha256, created_ms) VALUES(?1, ?2, ?3)"));
@@ -341,7 +341,7 @@ Result<TokenInfo> SqliteEventStore::CreateToken(const std::string& agent,
 }
 
 Result<TokenInfo> SqliteEventStore::LookupToken(const std::string& sha256_hex, int64_t now_ms) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   TokenInfo info;
   {
     BEACON_ASSIGN_OR_RETURN(store::CachedStatement lookup,
@@ -364,7 +364,7 @@ Result<TokenInfo> SqliteEventStore::LookupToken(const std::string& sha256_hex, i
 }
 
 Result<std::vector<TokenInfo>> SqliteEventStore::ListTokens() {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(store::CachedStatement stmt,
                           db_->Cached("SELECT id, agent, created_ms, last_used_ms, revoked_ms "
                                       "FROM tokens ORDER BY agent, id"));
@@ -378,7 +378,7 @@ Result<std::vector<TokenInfo>> SqliteEventStore::ListTokens() {
 }
 
 Result<int64_t> SqliteEventStore::RevokeTokens(const std::string& agent, int64_t now_ms) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(
       store::CachedStatement stmt,
       db_->Cached("UPDATE tokens SET revoked_ms = ?2 WHERE agent = ?1 AND revoked_ms IS NULL"));
@@ -394,7 +394,7 @@ Result<int64_t> SqliteEventStore::PruneTable(const std::string& table, int64_t c
   int64_t total = 0;
   while (true) {
     // The mutex is taken per chunk: a large backlog never holds off ingest for long.
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(mutex_);
     BEACON_ASSIGN_OR_RETURN(store::CachedStatement stmt, db_->Cached(sql));
     stmt->Bind(1, cutoff_ms);
     BEACON_RETURN_IF_ERROR(stmt->Run());
@@ -415,7 +415,7 @@ Result<PruneResult> SqliteEventStore::Prune(int64_t now_ms, const RetentionPolic
   BEACON_ASSIGN_OR_RETURN(result.events,
                           PruneTable("events", now_ms - retention.events_ms, cancel));
   // A series whose newest value is older than the sample retention is gone from the host.
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(store::CachedStatement stmt,
                           db_->Cached("DELETE FROM latest WHERE ts_ms < ?1"));
   stmt->Bind(1, samples_cutoff);
@@ -424,7 +424,7 @@ Result<PruneResult> SqliteEventStore::Prune(int64_t now_ms, const RetentionPolic
 }
 
 Result<StoreCounts> SqliteEventStore::Counts() {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(
       store::CachedStatement stmt,
       db_->Cached("SELECT (SELECT count(*) FROM agents), (SELECT count(*) FROM tokens), "
@@ -442,12 +442,12 @@ Result<StoreCounts> SqliteEventStore::Counts() {
 }
 
 Result<int64_t> SqliteEventStore::SizeBytes() {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   return db_->FileSizeBytes();
 }
 
 Status SqliteEventStore::Ping() {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(store::CachedStatement stmt, db_->Cached("SELECT count(*) FROM agents"));
   BEACON_ASSIGN_OR_RETURN(bool row, stmt->Step());
   (void)row;
@@ -455,7 +455,7 @@ Status SqliteEventStore::Ping() {
 }
 
 Result<int> SqliteEventStore::SchemaVersion() {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   return db_->SchemaVersion();
 }
 

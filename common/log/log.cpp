@@ -15,11 +15,11 @@
 #include <cctype>
 #include <ctime>
 #include <memory>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <utility>
 #include <vector>
 
+#include "common/mutex.h"
 #include "common/strings.h"
 
 namespace beacon::log {
@@ -32,7 +32,7 @@ constexpr size_t kMinSecretLength = 4;
 class SecretRegistry {
  public:
   void Add(std::string_view value) {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(mutex_);
     if (std::find(secrets_.begin(), secrets_.end(), value) != secrets_.end()) return;
     secrets_.emplace_back(value);
     std::stable_sort(
@@ -41,7 +41,7 @@ class SecretRegistry {
   }
 
   void MaskAll(std::string* text) const {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(mutex_);
     for (const std::string& secret : secrets_) {
       size_t pos = 0;
       while ((pos = text->find(secret, pos)) != std::string::npos) {
@@ -52,8 +52,8 @@ class SecretRegistry {
   }
 
  private:
-  mutable std::mutex mutex_;
-  std::vector<std::string> secrets_;  // GUARDED_BY(mutex_)
+  mutable Mutex mutex_;
+  std::vector<std::string> secrets_ BEACON_GUARDED_BY(mutex_);
 };
 
 SecretRegistry& Registry() {

@@ -5,11 +5,11 @@
 #pragma once
 
 #include <map>
-#include <mutex>
 #include <string>
 #include <utility>
 
 #include "common/cloud/objstore/object_store.h"
+#include "common/mutex.h"
 
 namespace beacon::collector::backups::testing {
 
@@ -26,15 +26,15 @@ class MemoryObjectStore final : public objstore::ObjectStore {
 
   // ---- Test controls ----
   void AddObject(const std::string& key, std::string body, objstore::StorageClass storage_class) {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(mutex_);
     objects_[key] = Object{std::move(body), storage_class, false, heads_in_progress_};
   }
   bool Has(const std::string& key) {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(mutex_);
     return objects_.count(key) != 0;
   }
   objstore::StorageClass ClassOf(const std::string& key) {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(mutex_);
     return objects_.at(key).storage_class;
   }
   void FailCopies(int times, Status status) { SetFault(&copy_fault_, times, std::move(status)); }
@@ -45,27 +45,27 @@ class MemoryObjectStore final : public objstore::ObjectStore {
   void FailHeads(int times, Status status) { SetFault(&head_fault_, times, std::move(status)); }
   // Heads that report "in progress" after a restore was accepted (objects added afterwards).
   void SetHeadsInProgress(int heads) {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(mutex_);
     heads_in_progress_ = heads;
   }
   int copies() {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(mutex_);
     return copies_;
   }
   int deletes() {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(mutex_);
     return deletes_;
   }
   int restores() {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(mutex_);
     return restores_;
   }
   int heads() {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(mutex_);
     return heads_;
   }
   int last_restore_days() {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(mutex_);
     return last_restore_days_;
   }
 
@@ -75,7 +75,7 @@ class MemoryObjectStore final : public objstore::ObjectStore {
 
   Result<objstore::ObjectInfo> Put(const std::string& key, std::string_view body,
                                    const objstore::PutOptions& options) override {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(mutex_);
     objects_[key] = Object{std::string(body), options.storage_class, false, heads_in_progress_};
     return InfoLocked(key);
   }
@@ -97,7 +97,7 @@ class MemoryObjectStore final : public objstore::ObjectStore {
 
   Result<std::string> Get(const std::string& key,
                           std::optional<objstore::ByteRange> range) override {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(mutex_);
     auto it = objects_.find(key);
     if (it == objects_.end()) return Status::NotFound("NoSuchKey: " + key);
     if (objstore::IsArchiveClass(it->second.storage_class) &&
@@ -110,7 +110,7 @@ class MemoryObjectStore final : public objstore::ObjectStore {
   }
 
   Result<objstore::ObjectInfo> Head(const std::string& key) override {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(mutex_);
     ++heads_;
     if (Status fault = TakeFault(&head_fault_); !fault.ok()) return fault;
     auto it = objects_.find(key);
@@ -125,7 +125,7 @@ class MemoryObjectStore final : public objstore::ObjectStore {
 
   Result<objstore::ListPage> List(const std::string& prefix, const std::string&,
                                   int max_keys) override {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(mutex_);
     objstore::ListPage page;
     for (auto it = objects_.lower_bound(prefix);
          it != objects_.end() && it->first.compare(0, prefix.size(), prefix) == 0 &&
@@ -137,7 +137,7 @@ class MemoryObjectStore final : public objstore::ObjectStore {
   }
 
   Status Delete(const std::string& key) override {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(mutex_);
     ++deletes_;
     if (Status fault = TakeFault(&delete_fault_); !fault.ok()) return fault;
     objects_.erase(key);
@@ -146,7 +146,7 @@ class MemoryObjectStore final : public objstore::ObjectStore {
 
   Result<objstore::ObjectInfo> Copy(const std::string& from, const std::string& to,
                                     objstore::StorageClass storage_class) override {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(mutex_);
     ++copies_;
     if (Status fault = TakeFault(&copy_fault_); !fault.ok()) return fault;
     auto it = objects_.find(from);
@@ -160,7 +160,7 @@ class MemoryObjectStore final : public objstore::ObjectStore {
   }
 
   Result<objstore::RestoreRequestResult> Restore(const std::string& key, int days) override {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(mutex_);
     ++restores_;
     last_restore_days_ = days;
     if (Status fault = TakeFault(&restore_fault_); !fault.ok()) return fault;
@@ -187,7 +187,7 @@ class MemoryObjectStore final : public objstore::ObjectStore {
   };
 
   void SetFault(Fault* fault, int times, Status status) {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(mutex_);
     *fault = Fault{times, std::move(status)};
   }
   static Status TakeFault(Fault* fault) {
@@ -202,7 +202,7 @@ class MemoryObjectStore final : public objstore::ObjectStore {
     return object.heads_until_restored > 0 ? objstore::RestoreState::kInProgress
                                            : objstore::RestoreState::kRestored;
   }
-  Result<objstore::ObjectInfo> InfoLocked(const std::string& key) {
+  Result<objstore::ObjectInfo> InfoLocked(const std::string& key) BEACON_REQUIRES(mutex_) {
     const Object& object = objects_.at(key);
     objstore::ObjectInfo info;
     info.key = key;
@@ -214,8 +214,8 @@ class MemoryObjectStore final : public objstore::ObjectStore {
   }
 
   const std::string name_;
-  std::mutex mutex_;
-  std::map<std::string, Object> objects_;  // GUARDED_BY(mutex_)
+  Mutex mutex_;
+  std::map<std::string, Object> objects_ BEACON_GUARDED_BY(mutex_);
   int heads_in_progress_ = 0;
   Fault copy_fault_, delete_fault_, restore_fault_, head_fault_;
   int copies_ = 0, deletes_ = 0, restores_ = 0, heads_ = 0, last_restore_days_ = 0;
