@@ -1,33 +1,24 @@
-// beacon-agent commands: argument parsing, wiring of config -> spool -> scheduler -> uplink,
-// signal handling, and the `emit` path that lets operators' scripts raise events.
+// beacon-agent commands: argument parsing and dispatch, `check`, the `emit` path that lets
+// operators' scripts raise events, and `backup once`. `run` hands the loaded configuration to
+// RunAgent (agent/service.h), which wires and runs the agent.
 #include "agent/cli.h"
 
-#include <fmt/ranges.h>
-#include <signal.h>
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <iostream>
 #include <map>
 #include <optional>
-#include <thread>
 
-#include "agent/backup/backup_service.h"
-#include "agent/backup/rate_limiter.h"
-#include "agent/backup/restore_handler.h"
-#include "agent/backup/state.h"
-#include "agent/backup/uploader.h"
+#include "agent/backup/backup_once.h"
 #include "agent/config.h"
 #include "agent/inputs/fim/command.h"
-#include "agent/inputs/scheduler.h"
+#include "agent/service.h"
 #include "agent/spool/spool.h"
-#include "agent/uplink/command_channel.h"
-#include "agent/uplink/uplink.h"
 #include "common/clock.h"
-#include "common/cloud/objstore/store_config.h"
-#include "common/http/client.h"
 #include "common/json/parse.h"
 #include "common/log/log.h"
+#include "common/strings.h"
 
 namespace beacon::agent {
 namespace {
@@ -167,23 +158,6 @@ Result<AgentConfig> LoadOrExplain(const std::string& path, std::ostream& err) {
   return cfg;
 }
 
-SpoolOptions SpoolOptionsOf(const AgentConfig& cfg) {
-  SpoolOptions options;
-  options.path = cfg.spool.path;
-  options.max_bytes = cfg.spool.max_bytes;
-  options.max_event_bytes = cfg.spool.max_event_bytes;
-  return options;
-}
-
-// Empty when collector.insecure is not what lets the agent talk to the collector.
-std::string InsecureWarning(const AgentConfig& cfg) {
-  if (!cfg.collector.insecure || !SendsInClearOverTheNetwork(cfg.collector.url)) return "";
-  return "warning: collector.insecure is true: the agent token and every record go to " +
-         cfg.collector.url +
-         " unencrypted; anyone on the path can read them and act as this "
-         "agent. Use https:// in collector.url";
-}
-
 int CmdCheck(const Args& args, std::ostream& out, std::ostream& err) {
   auto cfg = LoadOrExplain(args.config, err);
   if (!cfg.ok()) return 2;
@@ -278,7 +252,7 @@ int CmdEmit(const Args& args, std::istream& in, std::ostream& out, std::ostream&
   std::string line;
   while (std::getline(in, line)) {
     ++line_no;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    if (TrimWhitespace(line).empty()) continue;
     auto record = ParseStdinLine(line, clock);
     if (!record.ok()) {
       err << "stdin:" << line_no << ": " << record.status().message() << "\n";
@@ -299,43 +273,6 @@ int CmdEmit(const Args& args, std::istream& in, std::ostream& out, std::ostream&
   return bad > 0 ? 1 : 0;
 }
 
-// What the backup pipeline needs at run time: the stores its sets use, the state database and
-// one Uploader per store.
-struct BackupRuntime {
-  std::unique_ptr<backup::BackupState> state;
-  std::unique_ptr<backup::RateLimiter> limiter;
-  std::map<std::string, std::unique_ptr<objstore::ObjectStore>> stores;
-  std::vector<std::unique_ptr<backup::Uploader>> owned_uploaders;
-  std::map<std::string, backup::Uploader*> uploaders;  // by store name
-};
-
-Result<std::unique_ptr<BackupRuntime>> OpenBackup(const AgentConfig& cfg, const Clock& clock) {
-  auto runtime = std::make_unique<BackupRuntime>();
-  const std::string state_path = cfg.data_dir + "/backup/state.db";
-  auto state = backup::BackupState::Open(state_path);
-  if (!state.ok()) return state.status().WithContext("opening " + state_path);
-  runtime->state = std::move(*state);
-  if (cfg.backup.bandwidth_limit > 0) {
-    runtime->limiter = std::make_unique<backup::RateLimiter>(cfg.backup.bandwidth_limit, clock);
-  }
-  // Every configured store is opened, not only those of the current sets: a restore may name
-  // a version stored under an earlier configuration.
-  for (const auto& [name, store_config] : cfg.backup.stores) {
-    auto store = objstore::NewObjectStore(store_config);
-    if (!store.ok()) return store.status().WithContext("store " + name);
-    runtime->stores[name] = std::move(*store);
-  }
-  for (const backup::BackupSetConfig& set : cfg.backup.sets) {
-    if (runtime->uploaders.count(set.store)) continue;
-    auto uploader = std::make_unique<backup::Uploader>(
-        *runtime->stores.at(set.store), *runtime->state, clock, cfg.name, runtime->limiter.get(),
-        backup::UploaderOptionsFor(cfg.backup.stores.at(set.store)));
-    runtime->uploaders[set.store] = uploader.get();
-    runtime->owned_uploaders.push_back(std::move(uploader));
-  }
-  return runtime;
-}
-
 // "57.8 MB" (decimal units, as the summary line compares sizes).
 std::string HumanBytes(uint64_t bytes) {
   static const char* kUnits[] = {"B", "kB", "MB", "GB", "TB"};
@@ -349,19 +286,6 @@ std::string HumanBytes(uint64_t bytes) {
   char buf[32];
   std::snprintf(buf, sizeof(buf), "%.1f %s", value, kUnits[unit]);
   return buf;
-}
-
-std::string InputsSummary(const AgentConfig& cfg) {
-  std::string out;
-  for (const InputSettings& in : cfg.inputs) {
-    if (!in.enabled) continue;
-    if (!out.empty()) out += ", ";
-    out += in.name + " every " + std::to_string(in.interval_ms / 1000.0).substr(0, 6);
-    while (out.back() == '0') out.pop_back();
-    if (out.back() == '.') out.pop_back();
-    out += "s";
-  }
-  return out.empty() ? "none" : out;
 }
 
 int CmdRun(const Args& args, std::ostream& err) {
@@ -378,147 +302,7 @@ int CmdRun(const Args& args, std::ostream& err) {
     err << "run: " << s.message() << "\n";
     return 2;
   }
-
-  // Block the stop signals in every thread (threads inherit the mask); main waits for them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
-
-  const Clock& clock = SystemClock::Instance();
-  auto spool = Spool::Open(SpoolOptionsOf(*cfg), clock);
-  if (!spool.ok()) {
-    spdlog::critical("cannot open the spool: {}", spool.status().ToString());
-    return 1;
-  }
-  auto stats = (*spool)->Stats();
-  spdlog::info(
-      "beacon-agent {} starting: name={} collector={} token from {} spool={} "
-      "({} records pending) inputs: {}",
-      BEACON_VERSION, cfg->name, cfg->collector.url, cfg->collector.token.source, cfg->spool.path,
-      stats.ok() ? stats->pending_records : -1, InputsSummary(*cfg));
-  if (!cfg->collector.tls_verify) {
-    spdlog::warn("collector.tls_verify is false: the collector's certificate is NOT checked");
-  }
-  if (std::string warning = InsecureWarning(*cfg); !warning.empty()) {
-    spdlog::warn("{}", warning.substr(std::string("warning: ").size()));
-  }
-
-  http::CurlClientOptions http_options;
-  http_options.timeout_ms = cfg->collector.timeout_ms;
-  http_options.connect_timeout_ms = std::min<int64_t>(cfg->collector.timeout_ms, 5000);
-  http_options.verify_tls = cfg->collector.tls_verify;
-  http_options.ca_file = cfg->collector.ca_file;
-  http_options.client_cert_file = cfg->collector.tls_cert_file;
-  http_options.client_key_file = cfg->collector.tls_key_file;
-  http_options.user_agent = std::string("beacon-agent/") + BEACON_VERSION;
-  auto client = http::NewCurlHttpClient(http_options);
-
-  UplinkOptions uplink_options;
-  uplink_options.collector_url = cfg->collector.url;
-  uplink_options.token = cfg->collector.token.value();
-  uplink_options.agent_name = cfg->name;
-  uplink_options.timeout_ms = cfg->collector.timeout_ms;
-  uplink_options.batch_max_records = static_cast<size_t>(cfg->uplink.batch_max_records);
-  uplink_options.batch_max_bytes = cfg->uplink.batch_max_bytes;
-  uplink_options.flush_interval_ms = cfg->uplink.flush_interval_ms;
-  uplink_options.compress_threshold = cfg->uplink.compress_threshold;
-  uplink_options.backoff_initial_ms = cfg->uplink.backoff_initial_ms;
-  uplink_options.backoff_max_ms = cfg->uplink.backoff_max_ms;
-  Uplink uplink(uplink_options, spool->get(), client.get(), &clock);
-
-  std::vector<inputs::ScheduledInput> scheduled;
-  for (const InputSettings& in : cfg->inputs) {
-    if (in.enabled) {
-      scheduled.push_back(
-          {in.name, in.interval_ms, in.input, cfg->data_dir + "/inputs/" + in.name});
-    }
-  }
-  Spool* spool_ptr = spool->get();
-  inputs::Scheduler scheduler(
-      std::move(scheduled),
-      [spool_ptr, &uplink](std::vector<wire::Record> records) {
-        // An input gathers again next interval and has no one to tell: at spool.max_event_bytes
-        // its events are dropped and counted, its samples still kept.
-        auto appended = spool_ptr->Append(std::move(records), EventCapPolicy::kDropEvents);
-        if (appended.ok()) uplink.Notify();
-        return appended.status();
-      },
-      clock);
-
-  // Backups: a failure to open the state or a store stops the start (a silently absent backup
-  // is the failure ModuleAB had).
-  std::unique_ptr<BackupRuntime> backup_runtime;
-  std::unique_ptr<backup::BackupService> backup_service;
-  if (cfg->backup.enabled) {
-    auto runtime = OpenBackup(*cfg, clock);
-    if (!runtime.ok()) {
-      spdlog::critical("cannot start backups: {}", runtime.status().ToString());
-      return 1;
-    }
-    backup_runtime = std::move(*runtime);
-    backup_service = std::make_unique<backup::BackupService>(cfg->backup, backup_runtime->uploaders,
-                                                             *backup_runtime->state, clock);
-  }
-
-  std::thread uplink_thread([&uplink] { uplink.Run(); });
-  scheduler.Start();
-  if (backup_service) {
-    Status started = backup_service->Start([spool_ptr, &uplink](std::vector<wire::Record> records) {
-      auto appended = spool_ptr->Append(std::move(records));
-      if (appended.ok()) uplink.Notify();
-      return appended.status();
-    });
-    if (!started.ok()) spdlog::error("backups not started: {}", started.ToString());
-    spdlog::info("backups: {} set(s), state {}/backup/state.db", cfg->backup.sets.size(),
-                 cfg->data_dir);
-  }
-
-  // The command channel (restores) runs whenever backups are configured.
-  std::unique_ptr<CommandChannel> command_channel;
-  std::unique_ptr<backup::RestoreHandler> restore_handler;
-  std::thread command_thread;
-  if (backup_runtime) {
-    std::map<std::string, objstore::ObjectStore*> stores;
-    for (const auto& [name, store] : backup_runtime->stores) stores[name] = store.get();
-    backup::RestoreOptions restore_options;
-    restore_options.roots = cfg->backup.restore_roots;
-    restore_options.allow_setid = cfg->restore.allow_setid;
-    for (const backup::BackupSetConfig& set : cfg->backup.sets) {
-      if (set.encryption.enabled) {
-        restore_options.keys_by_id[set.encryption.key_id] = set.encryption.key;
-      }
-    }
-    restore_handler = std::make_unique<backup::RestoreHandler>(stores, restore_options, clock);
-    command_channel = std::make_unique<CommandChannel>(
-        cfg->collector.url, cfg->collector.token.value(),
-        std::shared_ptr<http::HttpClient>(http::NewCurlHttpClient(http_options)), clock);
-    command_channel->RegisterHandler("restore", restore_handler->AsCommandHandler());
-    command_thread = std::thread([&command_channel] { command_channel->Run(); });
-    spdlog::info("command channel: restores allowed under {}",
-                 cfg->backup.restore_roots.empty()
-                     ? std::string("(no restore_roots: none)")
-                     : fmt::format("{}", fmt::join(cfg->backup.restore_roots, ", ")));
-  }
-
-  int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
-  spdlog::info("received {}: stopping (finishing the send in progress)",
-               signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
-  if (command_channel) {
-    command_channel->Stop();
-    command_thread.join();
-  }
-  if (backup_service) backup_service->Stop();
-  scheduler.Stop();
-  uplink.Stop();
-  uplink_thread.join();
-  auto final_stats = (*spool)->Stats();
-  spdlog::info("beacon-agent stopped; {} records left in the spool for the next start",
-               final_stats.ok() ? final_stats->pending_records : -1);
-  return 0;
+  return RunAgent(std::move(*cfg));
 }
 
 int CmdBackup(const Args& args, std::ostream& out, std::ostream& err) {
@@ -556,16 +340,17 @@ int CmdBackup(const Args& args, std::ostream& out, std::ostream& err) {
     err << "backup: " << spool.status().ToString() << "\n";
     return 1;
   }
-  auto runtime = OpenBackup(*cfg, clock);
+  auto runtime = OpenBackupRuntime(*cfg, clock);
   if (!runtime.ok()) {
     err << "backup: " << runtime.status().ToString() << "\n";
     return 1;
   }
   Spool* spool_ptr = spool->get();
-  auto summaries = backup::BackupOnce(cfg->backup, names, (*runtime)->uploaders, *(*runtime)->state,
-                                      clock, [spool_ptr](std::vector<wire::Record> records) {
-                                        return spool_ptr->Append(std::move(records)).status();
-                                      });
+  backup::BackupOnce once(cfg->backup, (*runtime)->uploaders, *(*runtime)->state, clock,
+                         [spool_ptr](std::vector<wire::Record> records) {
+                           return spool_ptr->Append(std::move(records)).status();
+                         });
+  auto summaries = once.Run(names);
   if (!summaries.ok()) {
     err << "backup: " << summaries.status().ToString() << "\n";
     return 1;

@@ -4,12 +4,13 @@
 
 #include <unistd.h>
 
-#include <cctype>
 #include <climits>
 #include <filesystem>
 
 #include "common/config/common_sections.h"
 #include "common/http/ip_network.h"
+#include "common/strings.h"
+#include "common/url.h"
 #include "common/wire/wire.h"
 
 namespace beacon::agent {
@@ -53,12 +54,19 @@ std::string KnownNames(const std::vector<inputs::InputFactory>& factories) {
 
 bool SendsInClearOverTheNetwork(const std::string& url) {
   if (url.rfind("http://", 0) != 0) return false;
-  std::string host = UrlHost(url);
-  for (char& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string host = Lower(UrlHost(url));
   if (host == "localhost") return false;
   static const std::vector<http::IpNetwork> kLoopback = {*http::ParseIpNetwork("127.0.0.0/8"),
                                                          *http::ParseIpNetwork("::1")};
   return !http::AddressAllowed(host, kLoopback);
+}
+
+std::string InsecureWarning(const AgentConfig& cfg) {
+  if (!cfg.collector.insecure || !SendsInClearOverTheNetwork(cfg.collector.url)) return "";
+  return "warning: collector.insecure is true: the agent token and every record go to " +
+         cfg.collector.url +
+         " unencrypted; anyone on the path can read them and act as this "
+         "agent. Use https:// in collector.url";
 }
 
 Result<AgentConfig> LoadAgentConfigFromDocument(
@@ -81,7 +89,7 @@ Result<AgentConfig> LoadAgentConfigFromDocument(
 
   config::Node collector = root.Child("collector");
   collector.Get("url", &cfg.collector.url);
-  if (cfg.collector.url.rfind("http://", 0) != 0 && cfg.collector.url.rfind("https://", 0) != 0) {
+  if (!IsHttpUrl(cfg.collector.url)) {
     collector.Error("url", "must start with http:// or https://");
   }
   while (!cfg.collector.url.empty() && cfg.collector.url.back() == '/') {

@@ -76,6 +76,9 @@ struct AgentConfig {
 // Whether the url is http:// to a host that is not loopback (127.0.0.0/8, ::1, localhost):
 // what collector.insecure must allow.
 bool SendsInClearOverTheNetwork(const std::string& url);
+// "warning: collector.insecure is true: ..." when that setting is what lets the agent talk to
+// the collector (check prints it, run logs it); empty otherwise.
+std::string InsecureWarning(const AgentConfig& cfg);
 
 // Loads and validates; InvalidArgument lists every error ("<file>:<line>: <path>: <message>"),
 // one per line. Relative paths (data_dir, spool.path, ca_file, *_file) are relative to the

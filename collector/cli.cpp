@@ -12,6 +12,7 @@
 #include "collector/config.h"
 #include "collector/service.h"
 #include "collector/store/sqlite_event_store.h"
+#include "common/clock.h"
 #include "common/log/log.h"
 
 namespace beacon::collector {

@@ -154,22 +154,4 @@ int MaxWaitingPolls(const CollectorConfig& config) {
   return std::max(1, config.listen.max_connections / 2);
 }
 
-std::string FormatDurationMs(int64_t ms) {
-  if (ms == 0) return "0s";
-  std::string out;
-  if (ms < 0) {
-    out = "-";
-    ms = -ms;
-  }
-  const std::pair<int64_t, const char*> units[] = {
-      {kDayMs, "d"}, {kHourMs, "h"}, {kMinuteMs, "m"}, {kSecondMs, "s"}, {1, "ms"}};
-  for (const auto& [size, suffix] : units) {
-    if (ms >= size) {
-      out += std::to_string(ms / size) + suffix;
-      ms %= size;
-    }
-  }
-  return out;
-}
-
 }  // namespace beacon::collector

@@ -112,7 +112,4 @@ Result<CollectorConfig> LoadCollectorConfig(const std::string& path);
 Result<CollectorConfig> LoadCollectorConfigFromString(const std::string& text,
                                                       const std::string& display_name);
 
-// "7d", "1h30m", "500ms": the inverse of ParseDurationMs for log lines.
-std::string FormatDurationMs(int64_t ms);
-
 }  // namespace beacon::collector

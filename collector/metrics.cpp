@@ -50,7 +50,7 @@ void CollectorMetrics::RecordBatch(int64_t samples, int64_t events, int64_t dupl
   samples_ += samples;
   events_ += events;
   duplicates_ += duplicates;
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   for (size_t i = 0; i < kBatchBuckets.size(); ++i) {
     if (seconds <= kBatchBuckets[i]) {
       ++buckets_[i];
@@ -62,7 +62,7 @@ void CollectorMetrics::RecordBatch(int64_t samples, int64_t events, int64_t dupl
 }
 
 void CollectorMetrics::RecordRejected(const std::string& reason) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   ++rejected_[reason];
 }
 
@@ -72,7 +72,7 @@ void CollectorMetrics::RecordPruned(int64_t samples, int64_t events) {
 }
 
 int64_t CollectorMetrics::rejected(const std::string& reason) const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   auto it = rejected_.find(reason);
   return it == rejected_.end() ? 0 : it->second;
 }
@@ -88,7 +88,7 @@ std::string CollectorMetrics::Render(EventStore& store, int64_t now_ms) const {
          "Records received again that were already stored.");
   out += "beacon_ingest_duplicates_total " + std::to_string(duplicates_.load()) + "\n";
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(mutex_);
     Header(out, "beacon_ingest_rejected_total", "counter", "Ingest requests rejected, by reason.");
     for (const auto& [reason, count] : rejected_) {
       out += "beacon_ingest_rejected_total{reason=\"" + EscapeLabel(reason) + "\"} " +
@@ -139,7 +139,7 @@ std::string CollectorMetrics::Render(EventStore& store, int64_t now_ms) const {
   }
   std::function<std::string()> section;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(mutex_);
     section = section_;
   }
   if (section) out += section();

@@ -7,10 +7,10 @@
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <string>
 
 #include "collector/store/event_store.h"
+#include "common/mutex.h"
 
 namespace beacon::collector {
 
@@ -42,7 +42,7 @@ class CollectorMetrics {
 
   // Text appended to every Render (the alert pipeline's metrics); set once at start-up.
   void SetSection(std::function<std::string()> section) {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(mutex_);
     section_ = std::move(section);
   }
 
@@ -59,12 +59,12 @@ class CollectorMetrics {
   std::atomic<int64_t> catalog_rejected_{0};
   std::atomic<int64_t> clamped_ts_{0};
   std::atomic<int64_t> clamped_created_ms_{0};
-  mutable std::mutex mutex_;
-  std::map<std::string, int64_t> rejected_;              // GUARDED_BY(mutex_)
-  std::array<int64_t, kBatchBuckets.size()> buckets_{};  // GUARDED_BY(mutex_), not cumulative
-  int64_t latency_count_ = 0;                            // GUARDED_BY(mutex_)
-  double latency_sum_ = 0;                               // GUARDED_BY(mutex_)
-  std::function<std::string()> section_;                 // GUARDED_BY(mutex_)
+  mutable Mutex mutex_;
+  std::map<std::string, int64_t> rejected_ BEACON_GUARDED_BY(mutex_);
+  std::array<int64_t, kBatchBuckets.size()> buckets_ BEACON_GUARDED_BY(mutex_){};  // not cumulative
+  int64_t latency_count_ BEACON_GUARDED_BY(mutex_) = 0;
+  double latency_sum_ BEACON_GUARDED_BY(mutex_) = 0;
+  std::function<std::string()> section_ BEACON_GUARDED_BY(mutex_);
 };
 
 }  // namespace beacon::collector

@@ -4,13 +4,13 @@
 
 #include <spdlog/spdlog.h>
 
-#include <chrono>
-#include <random>
 #include <utility>
 
-#include "collector/alerts/agent_rules.h"
+#include "collector/alerts/agent_alerts.h"
 #include "collector/alerts/routing.h"
+#include "collector/backups/catalog_consumer.h"
 #include "collector/backups/lifecycle_api.h"
+#include "common/backoff.h"
 #include "common/cloud/objstore/store_config.h"
 #include "common/http/ip_network.h"
 
@@ -59,16 +59,27 @@ Status CollectorService::Start() {
   limits.max_json_values = config_.ingest.max_json_values;
   limits.samples_retention_ms = config_.store.retention.samples_ms;
   limits.events_retention_ms = config_.store.retention.events_ms;
+  // What acts on a stored batch, in this order: the backup catalog, then the agent alert rules.
+  ingest_consumers_.clear();
+  ingest_consumers_.push_back(std::make_unique<backups::CatalogConsumer>(catalog_.get()));
+  ingest_consumers_.push_back(std::make_unique<alerts::AgentAlertsConsumer>(
+      alert_pipeline_.get(), config_.alerts.agent_rules));
+  std::vector<IngestConsumer*> consumers;
+  for (const std::unique_ptr<IngestConsumer>& consumer : ingest_consumers_) {
+    consumers.push_back(consumer.get());
+  }
   ingest_ = std::make_unique<IngestHandler>(store_.get(), auth_.get(), &metrics_, clock_, limits,
-                                            catalog_.get());
-  ingest_->SetEventHook([this](const wire::Batch& batch) { return RaiseAgentAlerts(batch); });
+                                            std::move(consumers));
   query_ = std::make_unique<QueryApi>(store_.get(), auth_.get(), &metrics_, clock_,
                                       config_.hosts.stale_after_ms);
   backups::BackupsApiOptions backups_options;
-  backups_options.max_waiting_polls = MaxWaitingPolls(config_);
   backups_options.on_archive_restore_requested = [this] { archive_restorer_->Wake(); };
   backups_api_ =
       std::make_unique<backups::BackupsApi>(catalog_.get(), auth_.get(), clock_, backups_options);
+  commands::CommandsApiOptions commands_options;
+  commands_options.max_waiting_polls = MaxWaitingPolls(config_);
+  commands_api_ = std::make_unique<commands::CommandsApi>(&catalog_->commands(), auth_.get(),
+                                                          clock_, commands_options);
 
   http::ServerOptions options;
   options.host = config_.listen.host;
@@ -94,6 +105,7 @@ Status CollectorService::Start() {
   ingest_->Register(*server_);
   query_->Register(*server_);
   backups_api_->Register(*server_);
+  commands_api_->Register(*server_);
   backups::RegisterLifecycleRoutes(*server_, *auth_, *lifecycle_, *catalog_);
   alerts_api_->Register(*server_);
   metrics_.SetSection([this] { return AlertMetrics(); });
@@ -108,30 +120,25 @@ Status CollectorService::Start() {
                                std::to_string(config_.listen.port));
   }
 
-  {
-    std::lock_guard<std::mutex> lock(prune_mutex_);
-    stopping_ = false;
-  }
   cancel_prune_ = false;
-  pruner_ = std::thread([this] { PruneLoop(); });
+  pruner_.Start(PeriodicLoop::FirstPass::kAtStart, config_.store.prune_interval_ms, [this] {
+    Result<PruneResult> pruned = PruneOnce();
+    if (!pruned.ok()) spdlog::warn("retention pass failed: {}", pruned.status().ToString());
+  });
   lifecycle_->Start();
   archive_restorer_->Start();
   return Status::Ok();
 }
 
 void CollectorService::Stop() {
-  {
-    std::lock_guard<std::mutex> lock(prune_mutex_);
-    stopping_ = true;
-  }
   cancel_prune_ = true;
-  prune_cv_.notify_all();
-  if (pruner_.joinable()) pruner_.join();
+  pruner_.Stop();
   // Waiting command polls return at once, so the server's stop does not wait out their timeout.
-  if (catalog_) catalog_->WakeAllWaiters();
+  if (catalog_) catalog_->commands().WakeAllWaiters();
   if (server_) server_->Stop();
   server_.reset();
-  // Parked command polls were answered above; the api goes before the catalog it listens to.
+  // Parked command polls were answered above; the api goes before the queue it listens to.
+  commands_api_.reset();
   backups_api_.reset();
   // No request can submit alerts any more: stop the flusher, then let in-flight deliveries end.
   if (alert_pipeline_) alert_pipeline_->Stop();
@@ -190,19 +197,6 @@ Result<PruneResult> CollectorService::PruneOnce() {
   return pruned;
 }
 
-void CollectorService::PruneLoop() {
-  std::unique_lock<std::mutex> lock(prune_mutex_);
-  while (!stopping_) {
-    lock.unlock();
-    Result<PruneResult> pruned = PruneOnce();
-    if (!pruned.ok()) spdlog::warn("retention pass failed: {}", pruned.status().ToString());
-    lock.lock();
-    // Wakes at once on Stop(); otherwise waits one interval.
-    prune_cv_.wait_for(lock, std::chrono::milliseconds(config_.store.prune_interval_ms),
-                       [this] { return stopping_; });
-  }
-}
-
 Status CollectorService::SetUpAlerts() {
   const std::string path = AlertsPath(config_);
   Result<std::unique_ptr<alerts::AlertStore>> alert_store = alerts::AlertStore::Open(path);
@@ -226,10 +220,8 @@ Status CollectorService::SetUpAlerts() {
   Result<alerts::Router> router = alerts::Router::Create(config_.alerts);
   if (!router.ok()) return router.status().WithContext("alerts.routes");
 
-  auto random = std::make_shared<std::mt19937_64>(std::random_device{}());
-  dispatcher_ = std::make_unique<outbox::Dispatcher>(
-      *alert_store_, receivers, *clock_, config_.alerts.outbox,
-      [random] { return std::uniform_real_distribution<double>(0.0, 1.0)(*random); });
+  dispatcher_ = std::make_unique<outbox::Dispatcher>(*alert_store_, receivers, *clock_,
+                                                     config_.alerts.outbox, RandomUnit);
   alert_pipeline_ = std::make_unique<alerts::AlertPipeline>(*alert_store_, std::move(*router),
                                                             config_.alerts.inhibit, *clock_,
                                                             [this] { dispatcher_->Wake(); });
@@ -238,18 +230,6 @@ Status CollectorService::SetUpAlerts() {
                                                     auth_.get(), clock_, config_.alerts);
   spdlog::info("alerts: store {}, {} receiver(s), {} route(s)", path, receivers.size(),
                config_.alerts.routes.size());
-  return Status::Ok();
-}
-
-Status CollectorService::RaiseAgentAlerts(const wire::Batch& batch) {
-  if (config_.alerts.agent_rules.empty()) return Status::Ok();
-  for (const wire::Record& record : batch.records) {
-    if (record.type != wire::RecordType::kEvent) continue;
-    std::optional<alerts::AlertInput> input =
-        alerts::AgentEventToAlert(batch.agent, record, config_.alerts.agent_rules);
-    if (!input) continue;
-    BEACON_RETURN_IF_ERROR(alert_pipeline_->Submit(*input).status());
-  }
   return Status::Ok();
 }
 

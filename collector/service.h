@@ -4,12 +4,10 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
+#include <vector>
 
 #include "collector/alerts/alert_store.h"
 #include "collector/alerts/alerts_api.h"
@@ -20,6 +18,7 @@
 #include "collector/backups/backups_api.h"
 #include "collector/backups/catalog.h"
 #include "collector/backups/lifecycle.h"
+#include "collector/commands/commands_api.h"
 #include "collector/config.h"
 #include "collector/ingest/ingest_handler.h"
 #include "collector/metrics.h"
@@ -28,6 +27,7 @@
 #include "common/clock.h"
 #include "common/http/client.h"
 #include "common/http/server.h"
+#include "common/periodic_loop.h"
 #include "notifier/notifier.h"
 
 namespace beacon::collector {
@@ -55,19 +55,16 @@ class CollectorService {
   std::string listen_url() const;  // "http://127.0.0.1:8470"
   EventStore* store() { return store_.get(); }
   backups::Catalog* catalog() { return catalog_.get(); }
-  const backups::BackupsApi* backups_api() const { return backups_api_.get(); }
+  const commands::CommandsApi* commands_api() const { return commands_api_.get(); }
   backups::LifecycleRunner* lifecycle() { return lifecycle_.get(); }
   const CollectorMetrics& metrics() const { return metrics_; }
   alerts::AlertStore* alert_store() { return alert_store_.get(); }
   alerts::AlertPipeline* alert_pipeline() { return alert_pipeline_.get(); }
 
  private:
-  void PruneLoop();
   // Opens the alert store, builds the receivers' notifiers, the router, the pipeline, the outbox
   // dispatcher and the alerts API (not started).
   Status SetUpAlerts();
-  // Agent events of a stored batch that match alerts.agent_rules become alerts.
-  Status RaiseAgentAlerts(const wire::Batch& batch);
   // The alert pipeline's /metrics section.
   std::string AlertMetrics() const;
 
@@ -77,9 +74,12 @@ class CollectorService {
   std::unique_ptr<SqliteEventStore> store_;
   std::unique_ptr<backups::Catalog> catalog_;
   std::unique_ptr<TokenAuth> auth_;
+  // The ingest consumers (backup catalog, agent alert rules), in the order ingest calls them.
+  std::vector<std::unique_ptr<IngestConsumer>> ingest_consumers_;
   std::unique_ptr<IngestHandler> ingest_;
   std::unique_ptr<QueryApi> query_;
   std::unique_ptr<backups::BackupsApi> backups_api_;
+  std::unique_ptr<commands::CommandsApi> commands_api_;
   // backups.stores by name; the lifecycle runner and archive restorer use them.
   std::map<std::string, std::unique_ptr<objstore::ObjectStore>> object_stores_;
   std::unique_ptr<backups::LifecycleRunner> lifecycle_;
@@ -93,10 +93,7 @@ class CollectorService {
   std::unique_ptr<alerts::AlertsApi> alerts_api_;
   std::unique_ptr<http::HttpServer> server_;
 
-  std::thread pruner_;
-  std::mutex prune_mutex_;
-  std::condition_variable prune_cv_;
-  bool stopping_ = false;  // GUARDED_BY(prune_mutex_)
+  PeriodicLoop pruner_;
   // Also set by Stop(): a long prune pass ends after its current chunk.
   std::atomic<bool> cancel_prune_{false};
 };

@@ -3,6 +3,7 @@
 #include "common/clock.h"
 
 #include <cstdio>
+#include <utility>
 
 namespace beacon {
 namespace {
@@ -221,6 +222,54 @@ Result<int64_t> ParseDurationMs(std::string_view text) {
     }
   }
   return total;
+}
+
+Result<int64_t> ParseTimeOrAgo(std::string_view name, std::string_view text, int64_t now_ms) {
+  if (Result<int64_t> absolute = ParseRfc3339(text); absolute.ok()) return *absolute;
+  if (Result<int64_t> ago = ParseDurationMs(text); ago.ok()) return now_ms - *ago;
+  return Status::InvalidArgument(std::string(name) +
+                                 ": expected an RFC 3339 time or a duration like 1h, got '" +
+                                 std::string(text) + "'");
+}
+
+std::string FormatDurationMs(int64_t ms) {
+  if (ms == 0) return "0s";
+  std::string out;
+  if (ms < 0) {
+    out = "-";
+    ms = -ms;
+  }
+  const std::pair<int64_t, const char*> units[] = {{kMsPerDay, "d"},
+                                                   {3600 * kMsPerSecond, "h"},
+                                                   {60 * kMsPerSecond, "m"},
+                                                   {kMsPerSecond, "s"},
+                                                   {1, "ms"}};
+  for (const auto& [size, suffix] : units) {
+    if (ms >= size) {
+      out += std::to_string(ms / size) + suffix;
+      ms %= size;
+    }
+  }
+  return out;
+}
+
+std::string RoughDuration(int64_t ms, const DurationUnitNames& units) {
+  if (ms < 0) ms = -ms;
+  int64_t seconds = ms / kMsPerSecond;
+  const int64_t days = seconds / 86400;
+  const int64_t hours = seconds % 86400 / 3600;
+  const int64_t minutes = seconds % 3600 / 60;
+  seconds %= 60;
+  auto part = [](int64_t value, std::string_view unit) {
+    return std::to_string(value) + std::string(unit);
+  };
+  // Two units at most: the reader wants the order of magnitude, not the seconds of a day.
+  if (days > 0) return part(days, units.day) + (hours > 0 ? part(hours, units.hour) : "");
+  if (hours > 0) return part(hours, units.hour) + (minutes > 0 ? part(minutes, units.minute) : "");
+  if (minutes > 0) {
+    return part(minutes, units.minute) + (seconds > 0 ? part(seconds, units.second) : "");
+  }
+  return part(seconds, units.second);
 }
 
 }  // namespace beacon

@@ -1,22 +1,27 @@
-// TimeZone on TZ + localtime_r (see timezone.h for why not std::chrono::zoned_time).
+// TimeZone on Abseil's cctz: the TZif file is parsed once by absl::LoadTimeZone, including its
+// footer rule for instants after the last transition (slim TZif files have few transitions).
 #include "common/timezone.h"
 
+#include <absl/time/civil_time.h>
+#include <absl/time/time.h>
+
+#include <climits>
 #include <cstdio>
 #include <cstdlib>
-#include <ctime>
 #include <fstream>
-#include <mutex>
 #include <optional>
 
 #include "common/clock.h"
 
 namespace beacon {
-namespace {
 
-std::mutex& TzMutex() {
-  static std::mutex mutex;
-  return mutex;
-}
+struct TimeZone::Zone {
+  absl::TimeZone rules;
+  // Replaces the rules' abbreviation when set: a built-in fixed offset has none of its own.
+  std::string abbreviation;
+};
+
+namespace {
 
 bool IsValidZoneName(std::string_view name) {
   if (name.empty() || name.size() > 128 || name.front() == '/') return false;
@@ -35,9 +40,10 @@ bool IsZoneFile(const std::string& path) {
   return file.read(magic, 4) && std::string_view(magic, 4) == "TZif";
 }
 
-std::optional<std::string> BuiltinZone(std::string_view name) {
-  if (name == "UTC" || name == "Etc/UTC" || name == "Zulu") return "UTC0";
-  if (name == "Asia/Shanghai" || name == "PRC") return "CST-8";
+// Zones that work without the tz database: fixed offsets with their usual abbreviation.
+std::optional<std::pair<int, std::string>> BuiltinZone(std::string_view name) {
+  if (name == "UTC" || name == "Etc/UTC" || name == "Zulu") return std::pair(0, "UTC");
+  if (name == "Asia/Shanghai" || name == "PRC") return std::pair(8 * 3600, "CST");
   return std::nullopt;
 }
 
@@ -52,9 +58,21 @@ Result<TimeZone> TimeZone::Load(std::string_view name, std::string zoneinfo_dir)
     const char* env_dir = std::getenv("TZDIR");
     zoneinfo_dir = env_dir != nullptr && *env_dir != '\0' ? env_dir : "/usr/share/zoneinfo";
   }
-  std::string path = zoneinfo_dir + "/" + std::string(name);
-  if (IsZoneFile(path)) return TimeZone(std::string(name), ":" + path);
-  if (auto builtin = BuiltinZone(name)) return TimeZone(std::string(name), *builtin);
+  const std::string path = zoneinfo_dir + "/" + std::string(name);
+  auto zone = std::make_shared<Zone>();
+  if (IsZoneFile(path)) {
+    // "file:" makes cctz read exactly this path instead of looking the name up in $TZDIR.
+    if (!absl::LoadTimeZone("file:" + path, &zone->rules)) {
+      return Status::InvalidArgument("time zone '" + std::string(name) + "': cannot read " +
+                                     path);
+    }
+    return TimeZone(std::string(name), std::move(zone));
+  }
+  if (auto builtin = BuiltinZone(name)) {
+    zone->rules = absl::FixedTimeZone(builtin->first);
+    zone->abbreviation = builtin->second;
+    return TimeZone(std::string(name), std::move(zone));
+  }
   return Status::InvalidArgument("unknown time zone '" + std::string(name) + "' (no zone file " +
                                  path + "; is the tzdata package installed?)");
 }
@@ -63,37 +81,23 @@ LocalTime TimeZone::Local(int64_t unix_ms) const {
   // Floor division so instants before 1970 still land in the right second.
   int64_t seconds = unix_ms / 1000;
   if (unix_ms % 1000 < 0) --seconds;
-  const time_t t = static_cast<time_t>(seconds);
-  struct tm local = {};
-  bool converted = false;
-  {
-    std::lock_guard<std::mutex> lock(TzMutex());
-    const char* previous = std::getenv("TZ");
-    std::optional<std::string> saved;
-    if (previous != nullptr) saved = previous;
-    setenv("TZ", tz_value_.c_str(), 1);
-    tzset();
-    converted = localtime_r(&t, &local) != nullptr;
-    if (saved) {
-      setenv("TZ", saved->c_str(), 1);
-    } else {
-      unsetenv("TZ");
-    }
-    tzset();
-  }
+  const absl::TimeZone::CivilInfo info = zone_->rules.At(absl::FromUnixSeconds(seconds));
   LocalTime out;
   out.unix_seconds = seconds;
-  if (!converted) return out;
+  if (info.cs.year() < INT_MIN + 1900 || info.cs.year() > INT_MAX) return out;
   out.valid = true;
-  out.year = local.tm_year + 1900;
-  out.month = local.tm_mon + 1;
-  out.day = local.tm_mday;
-  out.hour = local.tm_hour;
-  out.minute = local.tm_min;
-  out.second = local.tm_sec;
-  out.weekday = local.tm_wday;
-  out.utc_offset_seconds = local.tm_gmtoff;
-  out.abbreviation = local.tm_zone != nullptr ? local.tm_zone : "";
+  out.year = static_cast<int>(info.cs.year());
+  out.month = info.cs.month();
+  out.day = info.cs.day();
+  out.hour = info.cs.hour();
+  out.minute = info.cs.minute();
+  out.second = info.cs.second();
+  // absl counts from Monday = 0.
+  out.weekday = (static_cast<int>(absl::GetWeekday(info.cs)) + 1) % 7;
+  out.utc_offset_seconds = info.offset;
+  out.abbreviation = !zone_->abbreviation.empty() ? zone_->abbreviation
+                     : info.zone_abbr != nullptr  ? info.zone_abbr
+                                                  : "";
   return out;
 }
 

@@ -1,9 +1,12 @@
-// A display time zone (beaconctl, alert messages, route time windows): formats UTC instants as "2026-11-26 13:56:41 CST".
-// libstdc++ 12 has no std::chrono::zoned_time, so this uses the system tz database through
-// TZ + localtime_r, serialized by a mutex and with TZ restored afterwards. Thread-safe.
+// A time zone for display and wall-clock rules (beaconctl, alert messages, route time windows):
+// formats UTC instants as "2026-11-26 13:56:41 CST". The zone's TZif file is read once, at
+// Load, by Abseil's time-zone library (cctz); conversions only read that immutable data and
+// never touch the process environment (TZ/tzset are MT-unsafe in glibc). A TimeZone is cheap
+// to copy and thread-safe.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -13,7 +16,7 @@ namespace beacon {
 
 // A wall-clock reading of an instant in a zone.
 struct LocalTime {
-  bool valid = false;         // false only when the C library could not convert the instant
+  bool valid = false;         // false only when the instant's year does not fit an int
   int64_t unix_seconds = 0;
   int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
   int weekday = 0;            // 0 = Sunday ... 6 = Saturday
@@ -26,7 +29,7 @@ class TimeZone {
   // `name` is an IANA zone ("Asia/Shanghai", "Europe/Berlin", "UTC") looked up in
   // `zoneinfo_dir` (empty: $TZDIR, else /usr/share/zoneinfo). "UTC" and "Asia/Shanghai" work
   // even without the tz database (China has kept UTC+8 without DST since 1991).
-  // InvalidArgument for a malformed or unknown name.
+  // InvalidArgument for a malformed or unknown name, or a zone file that cannot be read.
   static Result<TimeZone> Load(std::string_view name, std::string zoneinfo_dir = "");
 
   const std::string& name() const { return name_; }
@@ -40,10 +43,11 @@ class TimeZone {
                             int second) const;
 
  private:
-  TimeZone(std::string name, std::string tz_value)
-      : name_(std::move(name)), tz_value_(std::move(tz_value)) {}
+  struct Zone;  // the loaded rules (timezone.cpp)
+  TimeZone(std::string name, std::shared_ptr<const Zone> zone)
+      : name_(std::move(name)), zone_(std::move(zone)) {}
   std::string name_;
-  std::string tz_value_;  // the TZ value: ":/usr/share/zoneinfo/Asia/Shanghai" or "CST-8"
+  std::shared_ptr<const Zone> zone_;  // never null; shared by copies, never modified
 };
 
 }  // namespace beacon

@@ -2,14 +2,15 @@
 #include "ctl/alert_commands.h"
 
 #include <algorithm>
-#include <cctype>
 #include <charconv>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "common/alerting/matcher.h"
 #include "common/clock.h"
 #include "common/json/parse.h"
+#include "common/strings.h"
 #include "ctl/api.h"
 #include "ctl/call.h"
 #include "ctl/cli.h"
@@ -86,20 +87,6 @@ const json& Unwrap(const json& body, const char* key) {
   return body;
 }
 
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string Trim(std::string_view text) {
-  const char* kSpace = " \t\r\n";
-  size_t begin = text.find_first_not_of(kSpace);
-  if (begin == std::string_view::npos) return "";
-  size_t end = text.find_last_not_of(kSpace);
-  return std::string(text.substr(begin, end - begin + 1));
-}
-
 // "17" or "#17" -> 17; nullopt for anything else.
 std::optional<int64_t> ParseId(std::string_view text) {
   if (!text.empty() && text[0] == '#') text.remove_prefix(1);
@@ -143,7 +130,7 @@ std::string SilenceState(const json& silence, int64_t now_ms) {
     }
   }
   if (state == "active" && ends && *ends > now_ms) {
-    return "active (" + HumanDuration(*ends - now_ms) + " left)";
+    return "active (" + RoughDuration(*ends - now_ms) + " left)";
   }
   return state;
 }
@@ -177,29 +164,13 @@ std::string DeliverySummary(const json& alert) {
 }
 
 Status ValidateMatcher(std::string_view matcher) {
-  const std::string help =
-      "matcher '" + std::string(matcher) +
-      "' must be FIELD OP VALUE, e.g. host=~db-* (fields: source, host, severity, title, "
-      "fingerprint, status, tag:NAME; ops: = != =~ !~, and >= <= for severity)";
-  size_t pos = matcher.find_first_of("=!<>");
-  if (pos == std::string_view::npos || pos == 0) return Status::InvalidArgument(help);
-  const std::string field(matcher.substr(0, pos));
-  std::string_view rest = matcher.substr(pos);
-  std::string op;
-  for (const char* candidate : {"!=", "=~", "!~", ">=", "<=", "="}) {
-    if (rest.rfind(candidate, 0) == 0) {
-      op = candidate;
-      break;
-    }
-  }
-  if (op.empty()) return Status::InvalidArgument(help);
-  const bool known_field = field == "source" || field == "host" || field == "severity" ||
-                           field == "title" || field == "fingerprint" || field == "status" ||
-                           (field.rfind("tag:", 0) == 0 && field.size() > 4);
-  if (!known_field) return Status::InvalidArgument(help);
-  if ((op == ">=" || op == "<=") && field != "severity") return Status::InvalidArgument(help);
-  if (rest.size() == op.size()) return Status::InvalidArgument(help);  // no value
-  return Status::Ok();
+  std::optional<std::string> problem = alerting::MatcherProblem(matcher);
+  // The collector takes an empty value ("tag:owner=": no owner tag), but on a command line it
+  // is far more often a shell variable that was not set.
+  if (!problem && alerting::ParseMatcher(matcher)->value.empty()) problem = "has no value";
+  if (!problem) return Status::Ok();
+  return Status::InvalidArgument("matcher '" + std::string(matcher) +
+                                 "' must be FIELD OP VALUE, e.g. host=~db-*: " + *problem);
 }
 
 Result<std::string> RenderAlerts(const json& reply, const TimeZone& tz) {
@@ -231,9 +202,9 @@ Result<std::string> RenderAlertDetail(const json& body, const TimeZone& tz, int6
   auto ends = TimeMs(alert, "ends_at");
   std::string resolved = Time(alert, "ends_at", tz);
   if (starts && ends) {
-    resolved += " (lasted " + HumanDuration(*ends - *starts) + ")";
+    resolved += " (lasted " + RoughDuration(*ends - *starts) + ")";
   } else if (starts && resolved == "-") {
-    resolved += " (firing for " + HumanDuration(std::max<int64_t>(0, now_ms - *starts)) + ")";
+    resolved += " (firing for " + RoughDuration(std::max<int64_t>(0, now_ms - *starts)) + ")";
   }
   std::string tags;
   if (auto it = alert.find("tags"); it != alert.end() && it->is_object()) {
@@ -349,10 +320,10 @@ Result<json> ZabbixAlertParams(std::string_view sendto, std::string_view subject
     begin = end + 1;
     bool taken = false;
     if (size_t colon = line.find(':'); colon != std::string::npos) {
-      const std::string label = Lower(Trim(std::string_view(line).substr(0, colon)));
+      const std::string label = Lower(TrimWhitespace(std::string_view(line).substr(0, colon)));
       for (const auto& known : kZabbixLines) {
         if (label == Lower(known.label) && !params.contains(known.param)) {
-          params[known.param] = Trim(std::string_view(line).substr(colon + 1));
+          params[known.param] = TrimWhitespace(std::string_view(line).substr(colon + 1));
           taken = true;
           break;
         }
@@ -393,10 +364,10 @@ Result<json> ZabbixAlertParams(std::string_view sendto, std::string_view subject
     params["EventTags"] = tags.dump();
   }
 
-  while (!text_lines.empty() && Trim(text_lines.front()).empty()) {
+  while (!text_lines.empty() && TrimWhitespace(text_lines.front()).empty()) {
     text_lines.erase(text_lines.begin());
   }
-  while (!text_lines.empty() && Trim(text_lines.back()).empty()) text_lines.pop_back();
+  while (!text_lines.empty() && TrimWhitespace(text_lines.back()).empty()) text_lines.pop_back();
   std::string text;
   for (const auto& line : text_lines) text += (text.empty() ? "" : "\n") + line;
   params["Subject"] = std::string(subject);
@@ -426,8 +397,8 @@ int RunAlerts(CommandContext& ctx, const std::map<std::string, std::string>& opt
     std::string value = it->second;
     if (std::string_view(key) == "since") {
       // Resolved here so "2h" means two hours before the operator's "now" on every collector.
-      auto since = TimeOption(value, ctx.clock.NowMs());
-      if (!since.ok()) return Usage(ctx, "--since: " + since.status().message(), "alerts");
+      auto since = TimeOption("--since", value, ctx.clock.NowMs());
+      if (!since.ok()) return Usage(ctx, since.status().message(), "alerts");
       value = *since;
     }
     query.emplace_back(key, value);
@@ -491,7 +462,7 @@ int RunSilenceAdd(CommandContext& ctx, const std::vector<std::string>& matchers,
     request["ends_at"] = FormatRfc3339(*until);
   }
   auto reason = options.find("reason");
-  if (reason == options.end() || Trim(reason->second).empty()) {
+  if (reason == options.end() || TrimWhitespace(reason->second).empty()) {
     return Usage(ctx, "--reason is required: say why, for whoever sees the alerts missing",
                  command);
   }

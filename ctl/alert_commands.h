@@ -57,8 +57,8 @@ Result<nlohmann::json> ZabbixAlertParams(std::string_view sendto, std::string_vi
 
 // "ops-app:delivered robot:pending(3) last error: HTTP 503"; "-" without deliveries.
 std::string DeliverySummary(const nlohmann::json& alert);
-// Checks one silence matcher: FIELD OP VALUE with FIELD source|host|severity|title|
-// fingerprint|status|tag:<name> and OP = != =~ !~ (>= <= only for severity).
+// Checks one silence matcher before it is sent: the collector's grammar
+// (common/alerting/matcher.h), and a value that is not empty.
 Status ValidateMatcher(std::string_view matcher);
 
 // GET /api/v1/alerts -> TIME SEVERITY STATUS ID HOST TITLE DELIVERY.

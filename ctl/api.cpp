@@ -3,7 +3,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/clock.h"
 #include "common/json/parse.h"
+#include "common/url.h"
 #include "ctl/format.h"
 
 namespace beacon::ctl {
@@ -68,7 +70,7 @@ std::string CollectorApi::Url(std::string_view path, const Query& query) const {
   char separator = '?';
   for (const auto& [key, value] : query) {
     url += separator;
-    url += http::UrlEncode(key) + "=" + http::UrlEncode(value);
+    url += PercentEncode(key) + "=" + PercentEncode(value);
     separator = '&';
   }
   return url;
@@ -94,7 +96,7 @@ Failure DescribeTransportFailure(const Status& status, std::string_view base_url
   failure.exit_code = kExitCannotConnect;
   if (status.code() == StatusCode::kDeadlineExceeded) {
     failure.message = "no answer from " + std::string(base_url) + " within " +
-                      HumanDuration(timeout_ms) + ": " + status.message();
+                      RoughDuration(timeout_ms) + ": " + status.message();
     failure.hint = "is beacon-collector running at " + std::string(base_url) +
                    " and reachable? (raise --timeout for slow links)";
   } else {

@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "common/clock.h"
+#include "common/url.h"
 
 namespace beacon::ctl {
 namespace {
@@ -92,7 +93,8 @@ Status ValidateCommandOptions(const Invocation& inv) {
     if (it == inv.options.end()) continue;
     // A silence's --until is a future time, checked by the command with its own message.
     if (CommandName(inv.command) == "silence add") continue;
-    if (!ParseDurationMs(it->second).ok() && !ParseRfc3339(it->second).ok()) {
+    // Only the form is checked here (any now will do); the command resolves the value.
+    if (!ParseTimeOrAgo(key, it->second, /*now_ms=*/0).ok()) {
       return UsageError(std::string("--") + key +
                             " takes a duration ago (30m, 1h, 7d) or an RFC 3339 time, got '" +
                             it->second + "'",
@@ -266,7 +268,7 @@ Result<Invocation> ParseArgs(const std::vector<std::string>& argv, const Getenv&
   }
 
   while (global.url.size() > 1 && global.url.back() == '/') global.url.pop_back();
-  if (global.url.rfind("http://", 0) != 0 && global.url.rfind("https://", 0) != 0) {
+  if (!IsHttpUrl(global.url)) {
     return UsageError("--url must start with http:// or https://, got '" + global.url + "'", words);
   }
   if (timeout_text) {

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "common/json/parse.h"
+#include "common/strings.h"
 #include "ctl/format.h"
 
 namespace beacon::ctl {
@@ -29,7 +30,7 @@ CallResult Call(CommandContext& ctx, std::string_view method, const std::string&
   if (reply->status < 200 || reply->status >= 300) {
     return fail(DescribeBadReply("HTTP " + std::to_string(reply->status) + " for " + path));
   }
-  if (reply->body.find_first_not_of(" \t\r\n") == std::string::npos) {
+  if (TrimWhitespace(reply->body).empty()) {
     result.body = json::object();
     return result;
   }

@@ -3,15 +3,16 @@
 
 #include <cerrno>
 #include <cstdlib>
-#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 
+#include "common/posix.h"
+#include "common/strings.h"
+#include "common/timezone.h"
 #include "ctl/alert_commands.h"
 #include "ctl/api.h"
 #include "ctl/commands.h"
-#include "common/timezone.h"
 
 #ifndef BEACON_VERSION
 #define BEACON_VERSION "0.0.0"
@@ -32,7 +33,7 @@ int UsageFailure(const Environment& env, const std::string& message) {
 Result<std::string> ReadTokenFile(const std::string& path) {
   std::ifstream file(path, std::ios::binary);
   if (!file) {
-    return Status::InvalidArgument("cannot read token file " + path + ": " + std::strerror(errno));
+    return Status::InvalidArgument("cannot read token file " + path + ": " + ErrnoText(errno));
   }
   std::string content;
   char buffer[1024];
@@ -44,12 +45,9 @@ Result<std::string> ReadTokenFile(const std::string& path) {
                                      "hold only the token");
     }
   }
-  const char* kSpace = " \t\r\n";
-  size_t begin = content.find_first_not_of(kSpace);
-  if (begin == std::string::npos)
-    return Status::InvalidArgument("token file " + path + " is empty");
-  size_t end = content.find_last_not_of(kSpace);
-  return content.substr(begin, end - begin + 1);
+  const std::string_view token = TrimWhitespace(content);
+  if (token.empty()) return Status::InvalidArgument("token file " + path + " is empty");
+  return std::string(token);
 }
 
 int Run(const std::vector<std::string>& args, const Environment& env) {

@@ -8,6 +8,8 @@
 #include <thread>
 #include <vector>
 
+#include "common/clock.h"
+#include "common/url.h"
 #include "ctl/call.h"
 #include "ctl/format.h"
 
@@ -107,14 +109,9 @@ void Sleep(CommandContext& ctx, int64_t ms) {
 
 }  // namespace
 
-Result<std::string> TimeOption(const std::string& text, int64_t now_ms) {
-  if (auto at = ParseRfc3339(text); at.ok()) return FormatRfc3339(*at);
-  auto ago = ParseDurationMs(text);
-  if (!ago.ok()) {
-    return Status::InvalidArgument("'" + text +
-                                   "' is neither an RFC 3339 time nor a duration (30m, 1h, 7d)");
-  }
-  return FormatRfc3339(now_ms - *ago);
+Result<std::string> TimeOption(std::string_view flag, const std::string& text, int64_t now_ms) {
+  BEACON_ASSIGN_OR_RETURN(int64_t ms, ParseTimeOrAgo(flag, text, now_ms));
+  return FormatRfc3339(ms);
 }
 
 std::string RestoreProgressText(const json& command) {
@@ -329,7 +326,7 @@ int RunStatus(CommandContext& ctx) {
 }
 
 int RunHostStatus(CommandContext& ctx, const std::string& host) {
-  CallResult call = Call(ctx, "GET", "/api/v1/hosts/" + http::UrlEncode(host), {}, "",
+  CallResult call = Call(ctx, "GET", "/api/v1/hosts/" + PercentEncode(host), {}, "",
                          "the collector has never heard from '" + host +
                              "'; list known hosts with 'beaconctl status'");
   if (!call.ok()) return call.exit_code;
@@ -379,7 +376,7 @@ int RunTokenList(CommandContext& ctx) {
 }
 
 int RunTokenRevoke(CommandContext& ctx, const std::string& agent) {
-  CallResult call = Call(ctx, "DELETE", "/api/v1/admin/tokens/" + http::UrlEncode(agent), {}, "",
+  CallResult call = Call(ctx, "DELETE", "/api/v1/admin/tokens/" + PercentEncode(agent), {}, "",
                          "no tokens for that agent; see 'beaconctl token list'");
   if (!call.ok()) return call.exit_code;
   if (ctx.json) return PrintJson(ctx, call);
@@ -434,9 +431,9 @@ int RunRestore(CommandContext& ctx, const std::string& host, const std::string& 
     request["version"] = std::stoll(it->second);  // validated by ParseArgs
   }
   if (auto it = options.find("at"); it != options.end()) {
-    auto at = TimeOption(it->second, ctx.clock.NowMs());
+    auto at = TimeOption("--at", it->second, ctx.clock.NowMs());
     if (!at.ok()) {
-      ctx.err << "beaconctl: --at: " << at.status().message() << "\n";
+      ctx.err << "beaconctl: " << at.status().message() << "\n";
       return kExitUsage;
     }
     request["at"] = *at;
@@ -488,7 +485,7 @@ int RunRestore(CommandContext& ctx, const std::string& host, const std::string& 
       return kExitOk;
     }
     if (ctx.clock.MonotonicMs() >= deadline) {
-      ctx.err << "beaconctl: stopped waiting for " << what << " after " << HumanDuration(wait_ms)
+      ctx.err << "beaconctl: stopped waiting for " << what << " after " << RoughDuration(wait_ms)
               << " (" << line << "); it goes on without beaconctl: the collector's "
               << "GET /api/v1/commands/" << id_text << " shows its state\n";
       return kExitCollectorError;

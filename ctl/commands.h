@@ -9,11 +9,12 @@
 #include <nlohmann/json.hpp>
 #include <ostream>
 #include <string>
+#include <string_view>
 
 #include "common/clock.h"
 #include "common/status.h"
-#include "ctl/api.h"
 #include "common/timezone.h"
+#include "ctl/api.h"
 
 namespace beacon::ctl {
 
@@ -65,7 +66,8 @@ Result<std::string> RenderLifecycle(const nlohmann::json& reply);
 // One command's state for the operator: "waiting for archive restore",
 // "running 4.0 MiB / 12.0 MiB (33%)", "succeeded: restored ...".
 std::string RestoreProgressText(const nlohmann::json& command);
-// A time option as RFC 3339 UTC: an RFC 3339 time (normalized) or a duration before now_ms.
-Result<std::string> TimeOption(const std::string& text, int64_t now_ms);
+// A time option as RFC 3339 UTC: an RFC 3339 time (normalized) or a duration before now_ms
+// (common/clock.h ParseTimeOrAgo); InvalidArgument naming `flag` ("--at") otherwise.
+Result<std::string> TimeOption(std::string_view flag, const std::string& text, int64_t now_ms);
 
 }  // namespace beacon::ctl

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "common/clock.h"
+
 namespace beacon::ctl {
 namespace {
 
@@ -203,23 +205,9 @@ std::string HumanBytes(double bytes) {
   return text;
 }
 
-std::string HumanDuration(int64_t ms) {
-  if (ms < 0) ms = -ms;
-  int64_t seconds = ms / 1000;
-  const int64_t days = seconds / 86400;
-  const int64_t hours = seconds % 86400 / 3600;
-  const int64_t minutes = seconds % 3600 / 60;
-  seconds %= 60;
-  auto part = [](int64_t value, const char* unit) { return std::to_string(value) + unit; };
-  if (days > 0) return part(days, "d") + (hours > 0 ? part(hours, "h") : "");
-  if (hours > 0) return part(hours, "h") + (minutes > 0 ? part(minutes, "m") : "");
-  if (minutes > 0) return part(minutes, "m") + (seconds > 0 ? part(seconds, "s") : "");
-  return part(seconds, "s");
-}
-
 std::string Ago(int64_t ms) {
   if (ms < 1000) return "just now";
-  return HumanDuration(ms) + " ago";
+  return RoughDuration(ms) + " ago";
 }
 
 std::string FormatNumber(double value) {
@@ -243,7 +231,7 @@ std::string FormatMetricValue(std::string_view metric, double value, std::string
   }
   if (unit == "seconds" || unit == "s" ||
       (unit.empty() && EndsWithAny(metric, {"_seconds", ".seconds", ".uptime", "_uptime"}))) {
-    return finite ? HumanDuration(static_cast<int64_t>(value * 1000)) : FormatNumber(value);
+    return finite ? RoughDuration(static_cast<int64_t>(value * 1000)) : FormatNumber(value);
   }
   if (!unit.empty()) return FormatNumber(value) + " " + std::string(unit);
   return FormatNumber(value);

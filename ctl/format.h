@@ -43,9 +43,8 @@ class Table {
 
 // 1024-based: "512 B", "1.5 KiB", "12.3 GiB". Negative values keep their sign.
 std::string HumanBytes(double bytes);
-// "0s", "42s", "3m12s", "2h5m", "3d4h": the two largest units, for a human glance.
-std::string HumanDuration(int64_t ms);
-// "3m12s ago"; "just now" under a second and for times in the future (clock skew).
+// RoughDuration (common/clock.h) + " ago": "3m12s ago"; "just now" under a second and for times in
+// the future (clock skew).
 std::string Ago(int64_t ms);
 // "12", "12.5", "0.0123": integers without decimals, others with at most 2 decimals (or 4
 // significant digits below 1).

@@ -5,31 +5,18 @@
 
 #include <cstdint>
 #include <map>
-#include <optional>
 #include <string>
-#include <string_view>
-#include <vector>
+
+#include "common/alerting/severity.h"
 
 namespace beacon::notifier {
 
-// Zabbix's six levels, in order; every source maps onto them (docs/alerts.md).
-enum class Severity {
-  kNotClassified = 0,
-  kInformation = 1,
-  kWarning = 2,
-  kAverage = 3,
-  kHigh = 4,
-  kDisaster = 5,
-};
-
-// "not_classified" | "information" | "warning" | "average" | "high" | "disaster".
-std::string_view SeverityName(Severity severity);
-// Accepts the names above (case-insensitive), Zabbix's display names ("Not classified",
-// "Information", "Warning", "Average", "High", "Disaster"), "info", and the digits "0".."5".
-std::optional<Severity> ParseSeverity(std::string_view text);
-
-enum class AlertStatus { kFiring, kResolved };
-std::string_view AlertStatusName(AlertStatus status);  // "firing" | "resolved"
+// The shared vocabulary (common/alerting/severity.h), under the names notifiers use.
+using alerting::AlertStatus;
+using alerting::AlertStatusName;
+using alerting::ParseSeverity;
+using alerting::Severity;
+using alerting::SeverityName;
 
 struct AlertView {
   int64_t id = 0;               // the collector's alert id; messages show it as "#<id>"

@@ -98,9 +98,10 @@ struct NotifierDeps {
 // reports receiver errors with key path and line); building never fails.
 using NotifierFactory = std::function<std::unique_ptr<Notifier>(const NotifierDeps& deps)>;
 
-// Parses one receiver section by its `type` (wecom_app, wecom_robot, splunk_hec, console,
-// file). Errors are recorded on the node; an empty function is returned when it is invalid.
-// Each integration provides Parse<Type>Receiver(name, node) with the same contract.
+// Parses one receiver section by its `type`, one of BuiltinNotifiers() (notifier/builtin.h).
+// Errors are recorded on the node; an empty function is returned when it is invalid (any
+// invalid or unknown key of the section). Each integration provides
+// Parse<Type>Receiver(name, node) with the same contract.
 NotifierFactory ParseReceiver(const std::string& name, config::Node node);
 
 }  // namespace beacon::notifier

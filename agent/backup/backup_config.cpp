@@ -5,7 +5,6 @@
 
 #include <cctype>
 #include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -13,6 +12,7 @@
 
 #include "common/cloud/objstore/object_store.h"
 #include "common/crypto/crypto.h"
+#include "common/posix.h"
 #include "common/wire/backup.h"
 
 namespace beacon::agent::backup {
@@ -60,8 +60,7 @@ void ReadKey(config::Node node, EncryptionConfig* encryption, const std::string&
   encryption->key_file = Resolve(base_dir, encryption->key_file);
   std::ifstream in(encryption->key_file, std::ios::binary);
   if (!in) {
-    node.Error("key_file",
-               "cannot read " + encryption->key_file + ": " + std::strerror(errno));
+    node.Error("key_file", "cannot read " + encryption->key_file + ": " + ErrnoText(errno));
     return;
   }
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -89,7 +88,7 @@ void ReadKey(config::Node node, EncryptionConfig* encryption, const std::string&
 void CheckPathExists(config::Node& set_node, const std::string& key, const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
-    set_node.Error(key, "cannot use " + path + ": " + std::strerror(errno));
+    set_node.Error(key, "cannot use " + path + ": " + ErrnoText(errno));
   } else if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) {
     set_node.Error(key, path + " is neither a directory nor a regular file");
   }

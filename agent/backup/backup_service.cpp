@@ -10,8 +10,9 @@
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
-#include <deque>
 
+#include "common/backoff.h"
+#include "common/posix.h"
 #include "common/wire/backup.h"
 
 namespace beacon::agent::backup {
@@ -22,48 +23,17 @@ namespace {
 // Without the right to take leases (EACCES/EPERM: not the owner, no CAP_LEASE) the probe is
 // skipped and the stat comparison alone decides.
 bool WriterHoldsOpen(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-  if (fd < 0) return false;
-  bool busy = false;
-  if (::fcntl(fd, F_SETLEASE, F_RDLCK) == 0) {
-    ::fcntl(fd, F_SETLEASE, F_UNLCK);
-  } else {
-    busy = errno == EAGAIN;
-  }
-  ::close(fd);
-  return busy;
-}
-
-// Errors a retry cannot fix: the set's configuration is wrong.
-bool IsPermanent(const Status& status) {
-  return status.code() == StatusCode::kInvalidArgument ||
-         status.code() == StatusCode::kFailedPrecondition;
-}
-
-wire::Record MakeEvent(const Clock& clock, std::string kind, std::string severity,
-                       std::string subject, std::string message, nlohmann::json data) {
-  wire::Record record;
-  record.type = wire::RecordType::kEvent;
-  record.ts_ms = clock.NowMs();
-  record.event.kind = std::move(kind);
-  record.event.severity = std::move(severity);
-  record.event.subject = std::move(subject);
-  record.event.message = std::move(message);
-  record.event.data = std::move(data);
-  return record;
-}
-
-wire::Record VersionRecord(const Clock& clock, const wire::BackupVersion& version) {
-  return MakeEvent(clock, std::string(wire::kBackupVersionKind), "information", version.path,
-                   "stored " + version.path + " (" + std::to_string(version.size) + " bytes -> " +
-                       std::to_string(version.stored_size) + " bytes)",
-                   wire::BackupVersionToJson(version));
+  const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
+  if (!fd.valid()) return false;
+  if (::fcntl(fd.get(), F_SETLEASE, F_RDLCK) != 0) return errno == EAGAIN;
+  ::fcntl(fd.get(), F_SETLEASE, F_UNLCK);
+  return false;
 }
 
 wire::Record FailedRecord(const Clock& clock, const std::string& set, const std::string& path,
                           int attempts, const std::string& error) {
   nlohmann::json data = {{"set", set}, {"path", path}, {"attempts", attempts}, {"error", error}};
-  return MakeEvent(clock, "backup.failed", "high", path,
+  return BackupEventRecord(clock, "backup.failed", "high", path,
                    "backup of " + path + " failed after " + std::to_string(attempts) +
                        (attempts == 1 ? " attempt: " : " attempts: ") + error,
                    std::move(data));
@@ -106,7 +76,7 @@ Status BackupService::Start(RecordSink sink) {
   sink_ = std::move(sink);
   started_ms_ = clock_.NowMs();
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     stop_ = false;
   }
   cancel_scan_ = false;
@@ -131,7 +101,7 @@ Status BackupService::Start(RecordSink sink) {
     callbacks.on_overflow = [this] {
       spdlog::warn("backup: inotify queue overflowed, events were lost; reconciling now");
       {
-        std::lock_guard lock(mu_);
+        MutexLock lock(mu_);
         ++metrics_.overflows;
       }
       RequestReconcile();
@@ -155,7 +125,7 @@ Status BackupService::Start(RecordSink sink) {
 void BackupService::Stop() {
   if (watcher_) watcher_->Stop();
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     stop_ = true;
   }
   cancel_scan_ = true;
@@ -172,7 +142,7 @@ void BackupService::Stop() {
 
 void BackupService::Poke() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     poked_ = true;
   }
   control_cv_.notify_all();
@@ -181,7 +151,7 @@ void BackupService::Poke() {
 
 void BackupService::RequestReconcile() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     reconcile_requested_ = true;
   }
   control_cv_.notify_all();
@@ -197,7 +167,7 @@ void BackupService::OnFilesClosed(const std::vector<std::string>& paths) {
 }
 
 BackupMetrics BackupService::metrics() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   BackupMetrics m = metrics_;
   m.queue_depth = items_.size();
   return m;
@@ -205,12 +175,13 @@ BackupMetrics BackupService::metrics() {
 
 bool BackupService::WaitFor(const std::function<bool(const BackupMetrics&)>& pred,
                             int64_t timeout_ms) {
-  std::unique_lock lock(mu_);
-  return metrics_cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] {
+  UniqueLock lock(mu_);
+  auto done = [&]() BEACON_REQUIRES(mu_) {
     BackupMetrics m = metrics_;
     m.queue_depth = items_.size();
     return stop_ || pred(m);
-  }) && !stop_;
+  };
+  return metrics_cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), done) && !stop_;
 }
 
 void BackupService::Schedule(Item* item, int64_t due_ms) {
@@ -222,7 +193,7 @@ void BackupService::Enqueue(size_t set, const std::string& path, const FileStat&
                             bool from_scan) {
   const int64_t due = clock_.MonotonicMs() + config_.sets[set].debounce_ms;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (stop_) return;
     Key key{set, path};
     auto it = items_.find(key);
@@ -256,7 +227,7 @@ void BackupService::Enqueue(size_t set, const std::string& path, const FileStat&
 }
 
 void BackupService::Worker() {
-  std::unique_lock lock(mu_);
+  UniqueLock lock(mu_);
   while (!stop_) {
     if (due_.empty()) {
       work_cv_.wait(lock);
@@ -279,14 +250,15 @@ void BackupService::Worker() {
   }
 }
 
-int64_t BackupService::Backoff(int attempts) {
-  int64_t base = config_.retry_initial_ms;
-  for (int i = 1; i < attempts && base < config_.retry_max_ms; ++i) base *= 2;
-  base = std::min(base, config_.retry_max_ms);
-  // Full jitter over the upper half keeps many failing files from retrying in lock step.
-  std::lock_guard lock(mu_);
-  std::uniform_int_distribution<int64_t> jitter(base / 2, base);
-  return std::max<int64_t>(1, jitter(rng_));
+int64_t BackupService::RetryDelayMs(int attempts) {
+  double random01 = 0;
+  {
+    MutexLock lock(mu_);
+    random01 = std::uniform_real_distribution<double>(0.0, 1.0)(rng_);
+  }
+  // Jitter over the upper half keeps many failing files from retrying in lock step.
+  const Backoff backoff{config_.retry_initial_ms, config_.retry_max_ms};
+  return std::max<int64_t>(1, backoff.DelayMs(attempts, random01));
 }
 
 void BackupService::Process(Key key, FileStat last_stat, int attempts) {
@@ -300,7 +272,7 @@ void BackupService::Process(Key key, FileStat last_stat, int attempts) {
   // Stability: the same (size, mtime, inode) a debounce apart, and no writer holding it open.
   if (stat != last_stat || WriterHoldsOpen(path)) {
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       ++metrics_.busy_deferrals;
     }
     metrics_cv_.notify_all();
@@ -309,31 +281,38 @@ void BackupService::Process(Key key, FileStat last_stat, int attempts) {
   }
 
   Uploader* uploader = uploaders_.at(set.store);
-  Result<UploadOutcome> outcome = uploader->Backup(set, path);
+  Result<UploadOutcome> outcome = uploader->BackupDeferRecord(set, path);
   Status error;
   if (outcome.ok()) {
     switch (outcome->kind) {
       case UploadOutcome::kStored: {
-        Status spooled = uploader->SyncStore();
-        if (spooled.ok() && sink_) spooled = sink_({VersionRecord(clock_, outcome->version)});
-        if (spooled.ok()) {
+        const uint64_t stored_size = outcome->version.stored_size;
+        std::vector<StoredVersion> stored;
+        stored.push_back({std::move(outcome->version), std::move(outcome->record)});
+        const CommitOutcome commit = CommitVersions(*uploader, sink_, state_, set.name, stored,
+                                                    clock_, options_.before_spool);
+        if (commit.spooled.ok()) {
+          if (!commit.recorded.ok()) {
+            // Catalogued, but the state does not know: the next reconcile stores it again.
+            spdlog::warn("backup: {} is catalogued but not recorded in the backup state: {}",
+                         path, commit.recorded.ToString());
+          }
           {
-            std::lock_guard lock(mu_);
+            MutexLock lock(mu_);
             ++metrics_.files_stored;
-            metrics_.bytes_stored += outcome->version.stored_size;
+            metrics_.bytes_stored += stored_size;
           }
           Finish(key, true, 0, stat, 0);
           return;
         }
-        // The version is stored but not in the catalog: forget it locally so the next attempt
-        // stores (and records) it again instead of finding it "unchanged".
-        (void)state_.RemoveFile(set.name, path);
-        error = spooled.WithContext("cannot spool the catalog record");
+        // Stored but neither catalogued nor in the state: the next attempt stores (and
+        // catalogues) it again instead of finding it "unchanged".
+        error = commit.spooled.WithContext("cannot spool the catalog record");
         break;
       }
       case UploadOutcome::kUnchanged: {
         {
-          std::lock_guard lock(mu_);
+          MutexLock lock(mu_);
           ++metrics_.files_unchanged;
         }
         Finish(key, true, 0, stat, 0);
@@ -358,21 +337,21 @@ void BackupService::Process(Key key, FileStat last_stat, int attempts) {
   }
 
   ++attempts;
-  if (IsPermanent(error) || attempts >= config_.max_attempts) {
+  if (IsPermanentBackupError(error) || attempts >= config_.max_attempts) {
     Fail(key.first, path, error.ToString(), attempts);
     // The file waits for the next reconcile (or its next close).
     Finish(key, true, 0, stat, 0);
     return;
   }
   spdlog::debug("backup: {} attempt {} failed: {}", path, attempts, error.ToString());
-  Finish(key, false, clock_.MonotonicMs() + Backoff(attempts), stat, attempts);
+  Finish(key, false, clock_.MonotonicMs() + RetryDelayMs(attempts), stat, attempts);
 }
 
 void BackupService::Finish(const Key& key, bool done, int64_t retry_due_ms, const FileStat& stat,
                            int attempts) {
   const FileStat now_stat = StatFile(key.second);  // for a close that came meanwhile
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     auto it = items_.find(key);
     if (it != items_.end()) {
       Item& item = it->second;
@@ -404,7 +383,7 @@ void BackupService::Fail(size_t set_index, const std::string& path, const std::s
   const std::string& set = config_.sets[set_index].name;
   spdlog::warn("backup: {} (set {}) failed after {} attempt(s): {}", path, set, attempts, error);
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     ++metrics_.failures;
   }
   Emit(FailedRecord(clock_, set, path, attempts, error));
@@ -438,7 +417,7 @@ void BackupService::Reconcile() {
                   scan->files_scanned, scan->changed.size());
   }
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     ++metrics_.reconciles;
   }
   metrics_cv_.notify_all();
@@ -455,7 +434,7 @@ void BackupService::CheckStale() {
     const bool stale = now - since > set.max_age_ms;
     bool raise = false;
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       bool& raised = stale_raised_[set.name];
       raise = stale && !raised;
       raised = stale;  // a success re-arms it
@@ -466,13 +445,13 @@ void BackupService::CheckStale() {
                            {"last_success", last->has_value() ? FormatRfc3339(**last) : ""}};
     const std::string when =
         last->has_value() ? "since " + FormatRfc3339(**last) : "since the agent started";
-    Emit(MakeEvent(clock_, "backup.stale", "warning", set.name,
+    Emit(BackupEventRecord(clock_, "backup.stale", "warning", set.name,
                    "no successful backup of set " + set.name + " " + when + " (max age " +
                        std::to_string(set.max_age_ms / 1000) + "s)",
                    std::move(data)));
   }
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     ++metrics_.stale_checks;
   }
   metrics_cv_.notify_all();
@@ -505,7 +484,7 @@ void BackupService::Control() {
   int64_t next_reconcile = clock_.MonotonicMs();  // the start-up reconcile runs at once
   int64_t next_metrics = clock_.MonotonicMs() + options_.metrics_interval_ms;
   int64_t next_stale = clock_.MonotonicMs();
-  std::unique_lock lock(mu_);
+  UniqueLock lock(mu_);
   while (!stop_) {
     const int64_t now = clock_.MonotonicMs();
     bool reconcile = reconcile_requested_ || now >= next_reconcile;
@@ -537,229 +516,6 @@ void BackupService::Control() {
     }
     lock.lock();
   }
-}
-
-Result<std::vector<OnceSetSummary>> BackupOnce(const BackupConfig& config,
-                                               const std::vector<std::string>& set_names,
-                                               const std::map<std::string, Uploader*>& uploaders,
-                                               BackupState& state, const Clock& clock,
-                                               const RecordSink& sink) {
-  std::vector<const BackupSetConfig*> sets;
-  for (const std::string& name : set_names) {
-    auto it = std::find_if(config.sets.begin(), config.sets.end(),
-                           [&](const BackupSetConfig& s) { return s.name == name; });
-    if (it == config.sets.end()) {
-      std::string known;
-      for (const auto& s : config.sets) known += (known.empty() ? "" : ", ") + s.name;
-      return Status::InvalidArgument("unknown backup set '" + name + "' (known: " +
-                                     (known.empty() ? "none" : known) + ")");
-    }
-    sets.push_back(&*it);
-  }
-  if (set_names.empty()) {
-    for (const BackupSetConfig& s : config.sets) sets.push_back(&s);
-  }
-
-  std::vector<OnceSetSummary> summaries;
-  for (const BackupSetConfig* set : sets) {
-    auto uploader_it = uploaders.find(set->store);
-    if (uploader_it == uploaders.end() || uploader_it->second == nullptr) {
-      return Status::InvalidArgument("backup set '" + set->name + "': no uploader for store '" +
-                                     set->store + "'");
-    }
-    Uploader* uploader = uploader_it->second;
-    OnceSetSummary summary;
-    summary.set = set->name;
-    Reconciler reconciler(*set, state);
-    // Paths with a multipart upload in flight; every other path the scan finds without a
-    // record is new, and its worker need not look the state up again.
-    std::set<std::string> uploading;
-    {
-      BEACON_ASSIGN_OR_RETURN(std::vector<PendingUpload> uploads, state.ListUploads());
-      for (PendingUpload& upload : uploads) {
-        if (upload.set == set->name) uploading.insert(std::move(upload.path));
-      }
-    }
-
-    std::mutex mu;
-    // The scan feeds the workers as it walks, so backups start with the first changed file.
-    std::condition_variable work_cv;
-    struct Pending {
-      std::string path;
-      bool known_new = false;
-    };
-    std::deque<Pending> pending;  // GUARDED_BY(mu)
-    bool scan_done = false;       // GUARDED_BY(mu)
-    // Catalog records are spooled in batches, each after one store Sync(): an fsync'd
-    // transaction and a store flush per file would dominate the run time of small files. A
-    // committer thread syncs, spools and records the state of each batch while the workers
-    // go on reading and compressing; the state row of a version is written only after its
-    // catalog record is spooled (a crash in between costs a re-upload, never a lost version).
-    constexpr size_t kSpoolBatch = 1024;
-    constexpr size_t kMaxQueuedBatches = 4;  // workers wait beyond this (slow store or disk)
-    struct StoredVersion {
-      wire::BackupVersion version;
-      FileRecord record;
-    };
-    std::condition_variable batches_cv;
-    std::deque<std::vector<StoredVersion>> batches;  // GUARDED_BY(mu)
-    bool no_more_batches = false;                    // GUARDED_BY(mu)
-    std::vector<StoredVersion> unspooled;            // GUARDED_BY(mu)
-    auto commit = [&](std::vector<StoredVersion> versions) {
-      if (versions.empty()) return;
-      std::vector<wire::Record> records;
-      for (const auto& stored : versions) records.push_back(VersionRecord(clock, stored.version));
-      // One durability barrier for the whole batch, then the records.
-      Status spooled = uploader->SyncStore();
-      if (spooled.ok() && sink) spooled = sink(std::move(records));
-      Status recorded;
-      if (spooled.ok()) {
-        std::vector<BackupState::StoredFile> files;
-        files.reserve(versions.size());
-        for (auto& stored : versions) {
-          files.push_back({stored.version.path, std::move(stored.record)});
-        }
-        recorded = state.RecordStoredBatch(set->name, files, clock.NowMs());
-      }
-      std::lock_guard lock(mu);
-      if (!recorded.ok()) {
-        // Catalogued but not in the state: the next run stores (and catalogues) them again.
-        summary.failures.push_back(
-            recorded.WithContext("recording " + std::to_string(versions.size()) +
-                                 " stored versions in the backup state")
-                .ToString());
-      }
-      for (const auto& stored : versions) {
-        if (spooled.ok()) {
-          ++summary.stored;
-          summary.bytes_read += stored.version.size;
-          summary.bytes_stored += stored.version.stored_size;
-          continue;
-        }
-        // Stored but not in the catalog nor in the state: the next run stores it again.
-        ++summary.failed;
-        summary.failures.push_back(
-            stored.version.path + ": " +
-            spooled.WithContext("cannot spool the catalog record").ToString());
-      }
-    };
-    std::thread committer([&] {
-      while (true) {
-        std::vector<StoredVersion> batch;
-        {
-          std::unique_lock lock(mu);
-          batches_cv.wait(lock, [&] { return !batches.empty() || no_more_batches; });
-          if (batches.empty()) return;
-          batch = std::move(batches.front());
-          batches.pop_front();
-        }
-        batches_cv.notify_all();  // room for a waiting worker
-        commit(std::move(batch));
-      }
-    });
-    // Odd workers take files from the back of the queue: the scan queues a directory's files
-    // together, and workers creating objects in one directory queue on its lock.
-    auto work = [&](bool from_back) {
-      while (true) {
-        std::string path;
-        bool known_new = false;
-        {
-          std::unique_lock lock(mu);
-          work_cv.wait(lock, [&] { return !pending.empty() || scan_done; });
-          if (pending.empty()) return;
-          Pending& next = from_back ? pending.back() : pending.front();
-          path = std::move(next.path);
-          known_new = next.known_new;
-          if (from_back) {
-            pending.pop_back();
-          } else {
-            pending.pop_front();
-          }
-        }
-        std::string failure;
-        int attempt = 0;
-        while (true) {
-          ++attempt;
-          // A retry looks the state up: the first attempt may have left an upload behind.
-          Result<UploadOutcome> outcome =
-              uploader->BackupDeferRecord(*set, path, known_new && attempt == 1);
-          if (outcome.ok() && outcome->kind == UploadOutcome::kStored) {
-            std::unique_lock lock(mu);
-            unspooled.push_back({std::move(outcome->version), std::move(outcome->record)});
-            if (unspooled.size() >= kSpoolBatch) {
-              batches_cv.wait(lock, [&] { return batches.size() < kMaxQueuedBatches; });
-              if (!unspooled.empty()) {  // another worker may have queued it meanwhile
-                batches.push_back(std::move(unspooled));
-                unspooled.clear();
-                batches_cv.notify_all();
-              }
-            }
-            break;
-          }
-          if (outcome.ok()) {
-            const UploadOutcome::Kind kind = outcome->kind;
-            if (kind == UploadOutcome::kChanged && attempt < config.max_attempts) continue;
-            std::lock_guard lock(mu);
-            if (kind == UploadOutcome::kUnchanged) {
-              ++summary.unchanged;
-            } else if (kind == UploadOutcome::kVanished || kind == UploadOutcome::kNotRegular) {
-              ++summary.skipped;
-            } else {
-              failure = outcome->detail.empty() ? std::string(UploadOutcomeKindName(kind))
-                                                : outcome->detail;
-            }
-            break;
-          }
-          if (IsPermanent(outcome.status()) || attempt >= config.max_attempts) {
-            failure = outcome.status().ToString();
-            break;
-          }
-          int64_t backoff = config.retry_initial_ms;
-          for (int i = 1; i < attempt && backoff < config.retry_max_ms; ++i) backoff *= 2;
-          std::this_thread::sleep_for(
-              std::chrono::milliseconds(std::min(backoff, config.retry_max_ms)));
-        }
-        if (!failure.empty()) {
-          std::lock_guard lock(mu);
-          ++summary.failed;
-          summary.failures.push_back(path + ": " + failure);
-        }
-      }
-    };
-    std::vector<std::thread> threads;
-    for (int i = 0; i < std::max(1, config.concurrency); ++i) threads.emplace_back(work, i % 2);
-    uint64_t changed = 0;
-    Result<ScanResult> scan = reconciler.Scan(nullptr, [&](ScanResult::Changed file) {
-      ++changed;
-      {
-        std::lock_guard lock(mu);
-        const bool known_new = !file.recorded && uploading.count(file.path) == 0;
-        pending.push_back({std::move(file.path), known_new});
-      }
-      work_cv.notify_one();
-    });
-    {
-      std::lock_guard lock(mu);
-      scan_done = true;
-      if (!scan.ok()) pending.clear();  // the state database failed: stop after the uploads
-    }
-    work_cv.notify_all();
-    for (std::thread& t : threads) t.join();
-    {
-      std::lock_guard lock(mu);
-      if (!unspooled.empty()) batches.push_back(std::move(unspooled));
-      no_more_batches = true;
-    }
-    batches_cv.notify_all();
-    committer.join();
-    if (!scan.ok()) return scan.status();
-    summary.scanned = scan->files_scanned;
-    summary.unchanged += scan->files_scanned - changed;
-    for (const std::string& error : scan->errors) summary.failures.push_back(error);
-    summary.failed += scan->errors.size();
-    summaries.push_back(std::move(summary));
-  }
-  return summaries;
 }
 
 }  // namespace beacon::agent::backup

@@ -1,11 +1,12 @@
-// BackupService: the agent's backup-on-close pipeline (DESIGN.md flow 4). The watcher pushes
+// BackupService: the agent's backup-on-close pipeline (docs/backup.md). The watcher pushes
 // closed files into a queue keyed by (set, path); after a debounce after the LAST close, a file
 // is backed up once two stats a debounce apart agree and no process holds it open for writing
-// (lease probe); a bounded pool of workers calls Uploader::Backup, retrying failures with
+// (lease probe); a bounded pool of workers calls Uploader::BackupDeferRecord and commits each
+// stored version through CommitVersions (store Sync -> spool -> state), retrying failures with
 // exponential backoff and jitter. Reconcile scans run at start-up, periodically and at once on
 // IN_Q_OVERFLOW. Stored versions become `backup.version` events, exhausted retries one
 // `backup.failed`, a set without success for max_age one `backup.stale`, all through the
-// RecordSink (the spool). Also `BackupOnce` for `beacon-agent backup once`. Thread-safe.
+// RecordSink (the spool). `beacon-agent backup once` is BackupOnce (backup_once.h). Thread-safe.
 #pragma once
 
 #include <atomic>
@@ -14,7 +15,6 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <random>
 #include <set>
 #include <string>
@@ -27,15 +27,14 @@
 #include "agent/backup/reconciler.h"
 #include "agent/backup/state.h"
 #include "agent/backup/uploader.h"
+#include "agent/backup/version_commit.h"
 #include "agent/backup/watcher.h"
 #include "common/clock.h"
+#include "common/mutex.h"
 #include "common/status.h"
 #include "common/wire/wire.h"
 
 namespace beacon::agent::backup {
-
-// Appends records durably (the spool); an error means they were not kept.
-using RecordSink = std::function<Status(std::vector<wire::Record>)>;
 
 // Counters since Start(), also sent as samples every metrics_interval_ms:
 //   backup.queue_depth               files waiting (debounce, stability, retry) or uploading
@@ -60,6 +59,10 @@ struct BackupServiceOptions {
   size_t max_queued = 100'000;     // more files waiting: drop and reconcile when it drains
   bool watch = true;               // false: reconcile scans only (tests, no inotify)
   uint64_t jitter_seed = 0;        // 0: random
+  // Called by a worker after a version is stored and the store synced, before its
+  // backup.version record is spooled: the fault-injection point `backup.before_spool` of
+  // agent/service.cpp, which kills the agent there. Empty in normal runs.
+  std::function<void()> before_spool;
 };
 
 class BackupService {
@@ -103,11 +106,11 @@ class BackupService {
   using Key = std::pair<size_t, std::string>;
 
   void Enqueue(size_t set, const std::string& path, const FileStat& stat, bool from_scan);
-  void Schedule(Item* item, int64_t due_ms);  // GUARDED_BY(mu_)
+  void Schedule(Item* item, int64_t due_ms) BEACON_REQUIRES(mu_);
   void Worker();
   void Control();
-  // One item through stability check and upload; the lock is not held.
-  void Process(Key key, FileStat last_stat, int attempts);
+  // One item through stability check and upload, without the lock.
+  void Process(Key key, FileStat last_stat, int attempts) BEACON_EXCLUDES(mu_);
   void Finish(const Key& key, bool done, int64_t retry_due_ms, const FileStat& stat,
               int attempts);
   void Reconcile();
@@ -116,7 +119,8 @@ class BackupService {
   void Emit(wire::Record record);
   wire::Record EventRecord(std::string kind, std::string severity, std::string subject,
                            std::string message, nlohmann::json data);
-  int64_t Backoff(int attempts);
+  // The wait before retry `attempts` of a file (common/backoff.h, jitter drawn from rng_).
+  int64_t RetryDelayMs(int attempts);
   // Raises backup.failed for one file of set `set_index`.
   void Fail(size_t set_index, const std::string& path, const std::string& error, int attempts);
 
@@ -129,42 +133,22 @@ class BackupService {
   std::unique_ptr<BackupWatcher> watcher_;
   RecordSink sink_;
 
-  std::mutex mu_;
-  std::condition_variable work_cv_;     // workers: an item may be due
-  std::condition_variable control_cv_;  // control thread: timers, reconcile requests
-  std::condition_variable metrics_cv_;  // WaitFor
-  std::map<Key, Item> items_;           // GUARDED_BY(mu_)
-  std::set<std::pair<int64_t, Key>> due_;  // not in flight, by due time; GUARDED_BY(mu_)
-  bool stop_ = false;                   // GUARDED_BY(mu_)
-  bool reconcile_requested_ = false;    // GUARDED_BY(mu_)
-  bool poked_ = false;                  // GUARDED_BY(mu_)
-  BackupMetrics metrics_;               // GUARDED_BY(mu_) (queue_depth computed on read)
-  std::map<std::string, bool> stale_raised_;  // set -> backup.stale sent; GUARDED_BY(mu_)
+  Mutex mu_;
+  std::condition_variable_any work_cv_;     // workers: an item may be due
+  std::condition_variable_any control_cv_;  // control thread: timers, reconcile requests
+  std::condition_variable_any metrics_cv_;  // WaitFor
+  std::map<Key, Item> items_ BEACON_GUARDED_BY(mu_);
+  std::set<std::pair<int64_t, Key>> due_ BEACON_GUARDED_BY(mu_);  // not in flight, by due time
+  bool stop_ BEACON_GUARDED_BY(mu_) = false;
+  bool reconcile_requested_ BEACON_GUARDED_BY(mu_) = false;
+  bool poked_ BEACON_GUARDED_BY(mu_) = false;
+  BackupMetrics metrics_ BEACON_GUARDED_BY(mu_);                     // queue_depth computed on read
+  std::map<std::string, bool> stale_raised_ BEACON_GUARDED_BY(mu_);  // set -> backup.stale sent
   int64_t started_ms_ = 0;
-  std::mt19937_64 rng_;                 // GUARDED_BY(mu_)
+  std::mt19937_64 rng_ BEACON_GUARDED_BY(mu_);
   std::atomic<bool> cancel_scan_{false};
   std::vector<std::thread> workers_;
   std::thread control_;
 };
-
-// `beacon-agent backup once`: one reconcile scan of each set and an immediate backup of every
-// changed file with `config.concurrency` workers (no debounce; a file that changes while read
-// is retried up to max_attempts), backup.version records through `sink`.
-struct OnceSetSummary {
-  std::string set;
-  uint64_t scanned = 0;
-  uint64_t stored = 0;
-  uint64_t unchanged = 0;
-  uint64_t skipped = 0;          // vanished / not regular
-  uint64_t failed = 0;
-  uint64_t bytes_read = 0;       // plaintext of stored versions
-  uint64_t bytes_stored = 0;     // in the store
-  std::vector<std::string> failures;  // "PATH: reason"
-};
-Result<std::vector<OnceSetSummary>> BackupOnce(const BackupConfig& config,
-                                               const std::vector<std::string>& set_names,
-                                               const std::map<std::string, Uploader*>& uploaders,
-                                               BackupState& state, const Clock& clock,
-                                               const RecordSink& sink);
 
 }  // namespace beacon::agent::backup

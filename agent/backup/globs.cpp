@@ -1,10 +1,11 @@
-// Include/exclude glob matching for backup sets (see globs.h for the rules).
+// Include/exclude selection of backup sets (see globs.h), on common/glob.h's dialect.
 #include "agent/backup/globs.h"
 
-#include <fnmatch.h>
 #include <sys/stat.h>
 
 #include <utility>
+
+#include "common/glob.h"
 
 namespace beacon::agent::backup {
 namespace {
@@ -15,51 +16,11 @@ constexpr const char* kTempPatterns[] = {"*.swp", "*.swx", "*~", ".#*", "*.tmp",
                                          ".*." BEACON_RAND6, "sed" BEACON_RAND6};
 #undef BEACON_RAND6
 
-bool Match(const std::string& pattern, const std::string& text) {
-  return ::fnmatch(pattern.c_str(), text.c_str(), 0) == 0;
-}
-
-std::string_view BaseName(std::string_view path) {
-  size_t slash = path.rfind('/');
-  return slash == std::string_view::npos ? path : path.substr(slash + 1);
-}
-
-// Every component of `relative` (directories and the last name).
-std::vector<std::string> Components(std::string_view relative) {
-  std::vector<std::string> parts;
-  size_t start = 0;
-  while (start <= relative.size()) {
-    size_t slash = relative.find('/', start);
-    if (slash == std::string_view::npos) slash = relative.size();
-    if (slash > start) parts.emplace_back(relative.substr(start, slash - start));
-    start = slash + 1;
-  }
-  return parts;
-}
-
-bool HasSlash(const std::string& pattern) { return pattern.find('/') != std::string::npos; }
-
-// A pattern matches a path when (no '/') one of `names` matches, or ('/') the whole path does.
-bool AnyMatches(const std::vector<std::string>& patterns, const std::string& path,
-                const std::vector<std::string>& names) {
-  for (const std::string& pattern : patterns) {
-    if (HasSlash(pattern)) {
-      if (Match(pattern, path)) return true;
-      continue;
-    }
-    for (const std::string& name : names) {
-      if (Match(pattern, name)) return true;
-    }
-  }
-  return false;
-}
-
 }  // namespace
 
 bool IsTempName(std::string_view base_name) {
-  const std::string name(base_name);
   for (const char* pattern : kTempPatterns) {
-    if (::fnmatch(pattern, name.c_str(), 0) == 0) return true;
+    if (GlobMatch(pattern, base_name)) return true;
   }
   return false;
 }
@@ -67,32 +28,29 @@ bool IsTempName(std::string_view base_name) {
 PathFilter::PathFilter(std::vector<std::string> include, std::vector<std::string> exclude)
     : include_(std::move(include)), exclude_(std::move(exclude)) {}
 
-bool PathFilter::SelectsFile(std::string_view relative) const {
-  if (relative.empty() || IsTempName(BaseName(relative))) return false;
-  const std::string path(relative);
-  const std::vector<std::string> names = Components(relative);
-  // Excluded by the file's own name/path or by any directory on the way.
-  if (AnyMatches(exclude_, path, names)) return false;
-  for (size_t i = 1; i < names.size(); ++i) {
-    std::string dir;
-    for (size_t j = 0; j < i; ++j) dir += (j ? "/" : "") + names[j];
-    for (const std::string& pattern : exclude_) {
-      if (HasSlash(pattern) && Match(pattern, dir)) return false;
-    }
-  }
-  if (include_.empty()) return true;
-  // Include patterns without '/' look at the file name only: "*.log" must not select every
-  // file of a directory called "x.log".
-  for (const std::string& pattern : include_) {
-    if (Match(pattern, HasSlash(pattern) ? path : names.back())) return true;
+bool PathFilter::Excluded(std::string_view relative) const {
+  // The path itself, then each directory on the way ("a/b/c": "a/b", then "a").
+  for (std::string_view path = relative; !path.empty();) {
+    if (GlobMatchesAny(exclude_, path)) return true;
+    const size_t slash = path.rfind('/');
+    path = slash == std::string_view::npos ? std::string_view() : path.substr(0, slash);
   }
   return false;
 }
 
+bool PathFilter::SelectsFile(std::string_view relative) const {
+  if (relative.empty()) return false;
+  const size_t slash = relative.rfind('/');
+  const std::string_view name =
+      slash == std::string_view::npos ? relative : relative.substr(slash + 1);
+  if (IsTempName(name) || Excluded(relative)) return false;
+  // Include patterns without '/' look at the file name only: "*.log" does not select every
+  // file of a directory called "x.log".
+  return include_.empty() || GlobMatchesAny(include_, relative);
+}
+
 bool PathFilter::EntersDirectory(std::string_view relative) const {
-  if (relative.empty()) return true;
-  const std::string path(relative);
-  return !AnyMatches(exclude_, path, Components(relative));
+  return relative.empty() || !Excluded(relative);
 }
 
 SetSelector::SetSelector(const BackupSetConfig& set) : filter_(set.include, set.exclude) {

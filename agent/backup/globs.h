@@ -17,14 +17,13 @@ namespace beacon::agent::backup {
 // The final file arrives with IN_MOVED_TO under its real name.
 bool IsTempName(std::string_view base_name);
 
-// Glob rules (fnmatch(3)):
+// Globs in the dialect of common/glob.h (`*` stays within a component, `**` crosses '/'):
 //  - a pattern without '/' matches the file name, or any directory name on the way, at any
 //    depth ("*.log", "cache");
-//  - a pattern with '/' matches the whole relative path, where '*' also matches '/'
-//    ("logs/*.log", "tmp/*").
-// A file is selected when it matches an include pattern (or include is empty), matches no
-// exclude pattern, no directory on its relative path is excluded and its name is not a
-// temporary name.
+//  - a pattern with '/' matches the relative path, or the relative path of a directory on the
+//    way ("logs/*.log", "tmp/*", "conf/**/*.yaml").
+// A file is selected when it matches an include pattern (or include is empty), neither it nor
+// any directory on its relative path is excluded, and its name is not a temporary name.
 class PathFilter {
  public:
   PathFilter() = default;
@@ -38,6 +37,9 @@ class PathFilter {
   bool EntersDirectory(std::string_view relative) const;
 
  private:
+  // Whether an exclude pattern matches `relative` or a directory on its way.
+  bool Excluded(std::string_view relative) const;
+
   std::vector<std::string> include_;
   std::vector<std::string> exclude_;
 };

@@ -9,14 +9,10 @@
 #include "common/compress/zstd_stream.h"
 #include "common/crypto/aead.h"
 #include "common/crypto/crypto.h"
+#include "common/url.h"
 
 namespace beacon::agent::backup {
 namespace {
-
-bool IsUnreserved(unsigned char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '.' || c == '_' || c == '~' || c == '/';
-}
 
 template <typename T>
 bool ParseNumber(std::string_view text, T* out, int base = 10) {
@@ -33,40 +29,6 @@ Status Malformed(std::string_view key, std::string_view why) {
 
 std::string EncryptionKeyId(std::string_view key) { return crypto::Sha256Hex(key).substr(0, 16); }
 
-std::string PercentEncode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(text.size());
-  for (unsigned char c : text) {
-    if (IsUnreserved(c)) {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
-Result<std::string> PercentDecode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '%') {
-      out += text[i];
-      continue;
-    }
-    unsigned value = 0;
-    if (i + 2 >= text.size() || !ParseNumber(text.substr(i + 1, 2), &value, 16)) {
-      return Status::InvalidArgument("bad percent escape at offset " + std::to_string(i));
-    }
-    out += static_cast<char>(value);
-    i += 2;
-  }
-  return out;
-}
-
 std::map<std::string, std::string> BuildObjectMetadata(const wire::BackupVersion& version,
                                                        std::string_view host) {
   char mode[16];
@@ -78,7 +40,7 @@ std::map<std::string, std::string> BuildObjectMetadata(const wire::BackupVersion
       {"beacon-mode", mode},
       {"beacon-uid", std::to_string(version.uid)},
       {"beacon-gid", std::to_string(version.gid)},
-      {"beacon-path", PercentEncode(version.path)},
+      {"beacon-path", PercentEncode(version.path, kPathKeptCharacters)},
       {"beacon-host", std::string(host)},
       {"beacon-set", version.set},
       {"beacon-key-id", version.key_id},

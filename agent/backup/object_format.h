@@ -38,9 +38,9 @@ using wire::MakeObjectKey;
 // Key id recorded with encrypted versions: first 16 hex digits of SHA-256(key).
 std::string EncryptionKeyId(std::string_view key);
 
-// Percent-encoding for metadata values: everything but [A-Za-z0-9-._~/] is %XX.
-std::string PercentEncode(std::string_view text);
-Result<std::string> PercentDecode(std::string_view text);
+// The beacon-path metadata value is PercentEncode(path, kPathKeptCharacters) (common/url.h):
+// everything but [A-Za-z0-9-._~/] is %XX; PercentDecode reads it back.
+inline constexpr std::string_view kPathKeptCharacters = "/";
 
 // The object metadata of a version (version.set/path/size/mtime_ns/mode/uid/gid/sha256/key_id
 // are used) plus the host name.

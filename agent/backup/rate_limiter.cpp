@@ -23,7 +23,7 @@ RateLimiter::RateLimiter(int64_t bytes_per_second, const Clock& clock, SleepFn s
 int64_t RateLimiter::Acquire(uint64_t bytes) {
   int64_t wait_ms = 0;
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     const int64_t now = clock_.MonotonicMs();
     if (now > last_ms_) {
       tokens_ = std::min(static_cast<double>(rate_),

@@ -5,9 +5,9 @@
 
 #include <cstdint>
 #include <functional>
-#include <mutex>
 
 #include "common/clock.h"
+#include "common/mutex.h"
 
 namespace beacon::agent::backup {
 
@@ -30,9 +30,9 @@ class RateLimiter {
   const int64_t rate_;
   const Clock& clock_;
   SleepFn sleep_;
-  std::mutex mutex_;
-  double tokens_;    // GUARDED_BY(mutex_); negative = debt
-  int64_t last_ms_;  // GUARDED_BY(mutex_); monotonic
+  Mutex mutex_;
+  double tokens_ BEACON_GUARDED_BY(mutex_);    // negative = debt
+  int64_t last_ms_ BEACON_GUARDED_BY(mutex_);  // monotonic
 };
 
 }  // namespace beacon::agent::backup

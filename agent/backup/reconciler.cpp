@@ -8,6 +8,8 @@
 #include <cstring>
 #include <unordered_map>
 
+#include "common/posix.h"
+
 namespace beacon::agent::backup {
 namespace {
 
@@ -86,7 +88,8 @@ Result<ScanResult> Reconciler::Scan(const std::atomic<bool>* cancel,
       stack.pop_back();
       DIR* d = ::opendir(dir.c_str());
       if (d == nullptr) {
-        if (errno != ENOENT) result.errors.push_back("cannot read " + dir + ": " + std::strerror(errno));
+        if (errno != ENOENT)
+          result.errors.push_back("cannot read " + dir + ": " + ErrnoText(errno));
         continue;
       }
       std::vector<std::string> names;

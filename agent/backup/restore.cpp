@@ -9,16 +9,14 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <optional>
 
 #include "agent/backup/object_format.h"
 #include "common/crypto/crypto.h"
+#include "common/posix.h"
 
 namespace beacon::agent::backup {
 namespace {
-
-std::string Errno(int err) { return std::strerror(err); }
 
 // "/a//b/" -> {"a", "b"}; dot components are kept so the caller can refuse them.
 std::vector<std::string> Components(std::string_view path) {
@@ -76,57 +74,21 @@ std::optional<std::vector<std::string>> MatchRoot(const std::vector<std::string>
   return best;
 }
 
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() { Reset(); }
-  Fd(Fd&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
-  Fd& operator=(Fd&& o) noexcept {
-    if (this != &o) {
-      Reset();
-      fd_ = o.fd_;
-      o.fd_ = -1;
-    }
-    return *this;
-  }
-  int get() const { return fd_; }
-  void Reset() {
-    if (fd_ >= 0) close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_ = -1;
-};
-
-Status WriteAll(int fd, std::string_view data, const std::string& what) {
-  while (!data.empty()) {
-    const ssize_t n = write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Status::IoError("writing " + what + ": " + Errno(errno));
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return Status::Ok();
-}
-
 // Opens the target's parent directory, creating missing directories below the root, never
 // following a symlink on the way.
-Result<Fd> OpenParent(const std::vector<std::string>& target, size_t root_len,
-                      const std::string& target_text) {
+Result<UniqueFd> OpenParent(const std::vector<std::string>& target, size_t root_len,
+                            const std::string& target_text) {
   const std::string root = Join(target, root_len);
-  Fd dir(open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  UniqueFd dir(open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dir.get() < 0) {
-    return Status::IoError("cannot open restore root " + root + ": " + Errno(errno));
+    return Status::IoError("cannot open restore root " + root + ": " + ErrnoText(errno));
   }
   for (size_t i = root_len; i + 1 < target.size(); ++i) {
     const std::string& name = target[i];
     int fd = openat(dir.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0 && errno == ENOENT) {
       if (mkdirat(dir.get(), name.c_str(), 0755) != 0 && errno != EEXIST) {
-        return Status::IoError("cannot create " + Join(target, i + 1) + ": " + Errno(errno));
+        return Status::IoError("cannot create " + Join(target, i + 1) + ": " + ErrnoText(errno));
       }
       fd = openat(dir.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     }
@@ -140,9 +102,9 @@ Result<Fd> OpenParent(const std::vector<std::string>& target, size_t root_len,
         return Status::FailedPrecondition("restore target " + target_text + " refused: " +
                                           Join(target, i + 1) + " is not a directory");
       }
-      return Status::IoError("cannot open " + Join(target, i + 1) + ": " + Errno(err));
+      return Status::IoError("cannot open " + Join(target, i + 1) + ": " + ErrnoText(err));
     }
-    dir = Fd(fd);
+    dir.reset(fd);
   }
   return dir;
 }
@@ -189,7 +151,7 @@ Status CheckRestoreTarget(const std::string& target, const std::vector<std::stri
                                         " refused: " + Join(parts, n - 1) + " is not a directory");
       }
       return Status::PermissionDenied("restore target " + target + " refused: cannot inspect " +
-                                      prefix + ": " + Errno(errno));
+                                      prefix + ": " + ErrnoText(errno));
     }
     if (S_ISLNK(st.st_mode)) {
       return Status::PermissionDenied("restore target " + target + " refused: " + prefix +
@@ -215,7 +177,7 @@ Status RestoreVersion(const wire::RestoreArgs& args, objstore::ObjectStore& stor
   const std::vector<std::string> parts = Components(args.target);
   const auto root = MatchRoot(parts, options.roots);
   if (!root) return Status::Internal("restore root vanished between checks");
-  BEACON_ASSIGN_OR_RETURN(Fd dir, OpenParent(parts, root->size(), args.target));
+  BEACON_ASSIGN_OR_RETURN(UniqueFd dir, OpenParent(parts, root->size(), args.target));
   const std::string& name = parts.back();
 
   struct stat existing {};
@@ -232,19 +194,19 @@ Status RestoreVersion(const wire::RestoreArgs& args, objstore::ObjectStore& stor
 
   // The temp file: hidden, beside the target (same filesystem, so rename is atomic).
   std::string temp;
-  Fd out;
-  for (int attempt = 0; attempt < 16 && out.get() < 0; ++attempt) {
+  UniqueFd out;
+  for (int attempt = 0; attempt < 16 && !out.valid(); ++attempt) {
     temp = "." + name + ".beacon-restore-" + crypto::HexEncode(crypto::RandomBytes(3));
     int fd =
         openat(dir.get(), temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd >= 0) {
-      out = Fd(fd);
+      out.reset(fd);
     } else if (errno != EEXIST) {
       return Status::IoError("cannot create a temp file beside " + args.target + ": " +
-                             Errno(errno));
+                             ErrnoText(errno));
     }
   }
-  if (out.get() < 0) {
+  if (!out.valid()) {
     return Status::IoError("cannot create a unique temp file beside " + args.target);
   }
   const std::string temp_path = Join(parts, parts.size() - 1) + "/" + temp;
@@ -278,7 +240,7 @@ Status RestoreVersion(const wire::RestoreArgs& args, objstore::ObjectStore& stor
       Status decoded = decoder.Update(*got, [&](std::string_view piece) -> Status {
         sha.Update(piece);
         state.done_bytes += piece.size();
-        return WriteAll(out.get(), piece, temp_path);
+        return WriteAll(out.get(), piece, "writing " + temp_path);
       });
       if (!decoded.ok()) {
         return decoded.code() == StatusCode::kIoError ? decoded
@@ -288,7 +250,7 @@ Status RestoreVersion(const wire::RestoreArgs& args, objstore::ObjectStore& stor
     }
     std::string rest;  // Finish emits nothing today; written anyway should that change
     BEACON_RETURN_IF_ERROR(decoder.Finish(&rest).WithContext("restoring " + v.key));
-    BEACON_RETURN_IF_ERROR(WriteAll(out.get(), rest, temp_path));
+    BEACON_RETURN_IF_ERROR(WriteAll(out.get(), rest, "writing " + temp_path));
     sha.Update(rest);
     state.done_bytes += rest.size();
     if (state.done_bytes != v.size) {
@@ -302,11 +264,11 @@ Status RestoreVersion(const wire::RestoreArgs& args, objstore::ObjectStore& stor
                                 ", got " + actual + ")");
     }
     if (geteuid() == 0 && fchown(out.get(), v.uid, v.gid) != 0) {
-      return Status::IoError("chown " + temp_path + ": " + Errno(errno));
+      return Status::IoError("chown " + temp_path + ": " + ErrnoText(errno));
     }
     // After chown, which clears set-id bits.
     if (fchmod(out.get(), RestoredMode(v.mode, options.allow_setid)) != 0) {
-      return Status::IoError("chmod " + temp_path + ": " + Errno(errno));
+      return Status::IoError("chmod " + temp_path + ": " + ErrnoText(errno));
     }
     struct timespec times[2];
     times[0].tv_sec = 0;
@@ -318,27 +280,28 @@ Status RestoreVersion(const wire::RestoreArgs& args, objstore::ObjectStore& stor
       times[1].tv_sec -= 1;
     }
     if (futimens(out.get(), times) != 0) {
-      return Status::IoError("setting mtime of " + temp_path + ": " + Errno(errno));
+      return Status::IoError("setting mtime of " + temp_path + ": " + ErrnoText(errno));
     }
-    if (fsync(out.get()) != 0) return Status::IoError("fsync " + temp_path + ": " + Errno(errno));
+    if (fsync(out.get()) != 0)
+      return Status::IoError("fsync " + temp_path + ": " + ErrnoText(errno));
     if (progress) progress(state);
     return Status::Ok();
   };
 
   Status s = write_temp();
   if (s.ok()) {
-    out.Reset();
+    out.reset();
     if (renameat(dir.get(), temp.c_str(), dir.get(), name.c_str()) != 0) {
-      s = Status::IoError("renaming " + temp_path + " to " + args.target + ": " + Errno(errno));
+      s = Status::IoError("renaming " + temp_path + " to " + args.target + ": " + ErrnoText(errno));
     }
   }
   if (!s.ok()) {
-    out.Reset();
+    out.reset();
     unlinkat(dir.get(), temp.c_str(), 0);
     return s;
   }
   if (fsync(dir.get()) != 0) {
-    return Status::IoError("fsync of the directory of " + args.target + ": " + Errno(errno));
+    return Status::IoError("fsync of the directory of " + args.target + ": " + ErrnoText(errno));
   }
   return Status::Ok();
 }

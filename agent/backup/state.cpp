@@ -3,9 +3,6 @@
 // statements cached (preparing them was a large share of each small write).
 #include "agent/backup/state.h"
 
-#include <filesystem>
-#include <system_error>
-
 namespace beacon::agent::backup {
 namespace {
 
@@ -77,29 +74,19 @@ FileRecord ReadFileRecord(store::Statement& s, int first) {
 }  // namespace
 
 Result<std::unique_ptr<BackupState>> BackupState::Open(const std::string& path) {
-  std::error_code ec;
-  const auto parent = std::filesystem::path(path).parent_path();
-  if (!parent.empty()) {
-    std::filesystem::create_directories(parent, ec);
-    if (ec) {
-      return Status::IoError("cannot create " + parent.string() + ": " + ec.message());
-    }
-  }
   // NORMAL: a commit survives a process crash (SIGKILL), not power loss. The state is a cache
   // of what is stored (the catalog travels through the spool), and FULL would cost one fsync
   // per backed-up file, which dominates backing up many small files.
   store::DatabaseOptions options;
   options.synchronous = "NORMAL";
-  auto db = store::Database::Open(path, options);
-  if (!db.ok()) return db.status().WithContext("opening backup state " + path);
-  Status s = (*db)->Migrate(Migrations());
-  if (!s.ok()) return s.WithContext("migrating backup state " + path);
+  auto db = store::Database::OpenAndMigrate(path, Migrations(), options);
+  if (!db.ok()) return db.status().WithContext("opening backup state");
   return std::unique_ptr<BackupState>(new BackupState(std::move(db).value()));
 }
 
 Result<std::optional<FileRecord>> BackupState::GetFile(const std::string& set,
                                                        const std::string& path) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(
       auto stmt,
       db_->Cached(
@@ -114,7 +101,7 @@ Result<std::optional<FileRecord>> BackupState::GetFile(const std::string& set,
 Result<std::optional<FileRecord>> BackupState::GetFile(const std::string& set,
                                                        const std::string& path,
                                                        bool* has_upload) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(
       auto stmt,
       db_->Cached("SELECT f.sha256, f.size, f.mtime_ns, f.ctime_ns, f.inode, f.object_key, "
@@ -130,7 +117,7 @@ Result<std::optional<FileRecord>> BackupState::GetFile(const std::string& set,
 
 Status BackupState::RecordStored(const std::string& set, const std::string& path,
                                  const FileRecord& record, int64_t now_ms) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   store::Transaction tx(*db_);
   BEACON_RETURN_IF_ERROR(Context(tx.status(), "begin"));
   BEACON_RETURN_IF_ERROR(RecordStoredLocked(set, path, record));
@@ -141,7 +128,7 @@ Status BackupState::RecordStored(const std::string& set, const std::string& path
 Status BackupState::RecordStoredBatch(const std::string& set, const std::vector<StoredFile>& files,
                                       int64_t now_ms) {
   if (files.empty()) return Status::Ok();
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   store::Transaction tx(*db_);
   BEACON_RETURN_IF_ERROR(Context(tx.status(), "begin"));
   for (const StoredFile& file : files) {
@@ -194,7 +181,7 @@ Status BackupState::RecordSuccessLocked(const std::string& set, int64_t now_ms) 
 }
 
 Status BackupState::RemoveFile(const std::string& set, const std::string& path) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(auto stmt,
                           db_->Cached("DELETE FROM files WHERE set_name = ? AND path = ?"));
   stmt->Bind(1, set).Bind(2, path);
@@ -202,7 +189,7 @@ Status BackupState::RemoveFile(const std::string& set, const std::string& path) 
 }
 
 Result<std::vector<std::string>> BackupState::ListPaths(const std::string& set) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(auto stmt,
                           db_->Cached("SELECT path FROM files WHERE set_name = ? ORDER BY path"));
   stmt->Bind(1, set);
@@ -217,7 +204,7 @@ Result<std::vector<std::string>> BackupState::ListPaths(const std::string& set) 
 
 Result<std::vector<std::pair<std::string, FileRecord>>> BackupState::ListFiles(
     const std::string& set) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(
       auto stmt, db_->Cached("SELECT path, sha256, size, mtime_ns, ctime_ns, inode, object_key, "
                              "stored_ms FROM files WHERE set_name = ? ORDER BY path"));
@@ -275,7 +262,7 @@ PendingUpload ReadUpload(const store::Statement& stmt) {
 
 Result<std::optional<PendingUpload>> BackupState::GetUpload(const std::string& set,
                                                             const std::string& path) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(auto stmt, db_->Cached("SELECT " + std::string(kUploadColumns) +
                                                   " FROM uploads WHERE set_name = ? AND path = ?"));
   stmt->Bind(1, set).Bind(2, path);
@@ -287,7 +274,7 @@ Result<std::optional<PendingUpload>> BackupState::GetUpload(const std::string& s
 }
 
 Status BackupState::BeginUpload(const PendingUpload& upload) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   store::Transaction tx(*db_);
   BEACON_RETURN_IF_ERROR(Context(tx.status(), "begin"));
   for (const char* sql : {"DELETE FROM upload_parts WHERE set_name = ? AND path = ?",
@@ -330,7 +317,7 @@ Status BackupState::BeginUpload(const PendingUpload& upload) {
 
 Status BackupState::AddPart(const std::string& set, const std::string& path,
                             const PartRecord& part) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(
       auto stmt,
       db_->Cached("INSERT INTO upload_parts (set_name, path, number, etag, digest, size) "
@@ -346,7 +333,7 @@ Status BackupState::AddPart(const std::string& set, const std::string& path,
 }
 
 Status BackupState::RemoveUpload(const std::string& set, const std::string& path) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   store::Transaction tx(*db_);
   BEACON_RETURN_IF_ERROR(Context(tx.status(), "begin"));
   for (const char* sql : {"DELETE FROM upload_parts WHERE set_name = ? AND path = ?",
@@ -359,7 +346,7 @@ Status BackupState::RemoveUpload(const std::string& set, const std::string& path
 }
 
 Result<std::vector<PendingUpload>> BackupState::ListUploads() {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(auto stmt, db_->Cached("SELECT " + std::string(kUploadColumns) +
                                                   " FROM uploads ORDER BY set_name, path"));
   std::vector<PendingUpload> out;
@@ -375,7 +362,7 @@ Result<std::vector<PendingUpload>> BackupState::ListUploads() {
 }
 
 Result<std::optional<int64_t>> BackupState::LastSuccessMs(const std::string& set) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(auto stmt,
                           db_->Cached("SELECT last_success_ms FROM sets WHERE set_name = ?"));
   stmt->Bind(1, set);
@@ -385,7 +372,7 @@ Result<std::optional<int64_t>> BackupState::LastSuccessMs(const std::string& set
 }
 
 Status BackupState::SetLastSuccessMs(const std::string& set, int64_t now_ms) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(
       auto stmt,
       db_->Cached(

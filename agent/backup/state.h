@@ -5,12 +5,12 @@
 
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "common/mutex.h"
 #include "common/status.h"
 #include "common/store/sqlite.h"
 
@@ -96,14 +96,15 @@ class BackupState {
 
  private:
   explicit BackupState(std::unique_ptr<store::Database> db) : db_(std::move(db)) {}
-  Result<std::vector<PartRecord>> PartsLocked(const std::string& set, const std::string& path);
+  Result<std::vector<PartRecord>> PartsLocked(const std::string& set, const std::string& path)
+      BEACON_REQUIRES(mutex_);
   // RecordStored's statements, inside the caller's transaction.
   Status RecordStoredLocked(const std::string& set, const std::string& path,
-                            const FileRecord& record);
-  Status RecordSuccessLocked(const std::string& set, int64_t now_ms);
+                            const FileRecord& record) BEACON_REQUIRES(mutex_);
+  Status RecordSuccessLocked(const std::string& set, int64_t now_ms) BEACON_REQUIRES(mutex_);
 
-  std::mutex mutex_;
-  std::unique_ptr<store::Database> db_;  // GUARDED_BY(mutex_)
+  Mutex mutex_;
+  std::unique_ptr<store::Database> db_ BEACON_GUARDED_BY(mutex_);
 };
 
 }  // namespace beacon::agent::backup

@@ -13,7 +13,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 #include <functional>
 #include <future>
 #include <map>
@@ -24,6 +23,7 @@
 #include "agent/backup/object_format.h"
 #include "common/crypto/aead.h"
 #include "common/crypto/crypto.h"
+#include "common/posix.h"
 
 namespace beacon::agent::backup {
 namespace {
@@ -48,22 +48,6 @@ FileIdentity IdentityOf(const struct stat& st) {
   return id;
 }
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
-std::string Errno(int err) { return std::strerror(err); }
-
 // Reads up to n bytes at offset; short only at EOF.
 Result<size_t> PreadFull(int fd, char* buf, size_t n, uint64_t offset, const std::string& path) {
   size_t got = 0;
@@ -71,7 +55,7 @@ Result<size_t> PreadFull(int fd, char* buf, size_t n, uint64_t offset, const std
     const ssize_t r = pread(fd, buf + got, n - got, static_cast<off_t>(offset + got));
     if (r < 0) {
       if (errno == EINTR) continue;
-      return Status::IoError("reading " + path + ": " + Errno(errno));
+      return Status::IoError("reading " + path + ": " + ErrnoText(errno));
     }
     if (r == 0) break;
     got += static_cast<size_t>(r);
@@ -209,7 +193,7 @@ class BackupJob {
   BackupJob(objstore::ObjectStore& store, BackupState& state, const Clock& clock,
             const std::string& host, RateLimiter* limiter, const UploaderOptions& options,
             const BackupSetConfig& set, const std::string& path, const SetPlan& plan, int fd,
-            const struct stat& st, bool defer_record, bool known_new)
+            const struct stat& st, bool known_new)
       : store_(store),
         state_(state),
         clock_(clock),
@@ -222,7 +206,6 @@ class BackupJob {
         fd_(fd),
         st_(st),
         identity_(IdentityOf(st)),
-        defer_record_(defer_record),
         known_new_(known_new) {}
 
   Result<UploadOutcome> Run() {
@@ -241,12 +224,12 @@ class BackupJob {
   // True when the open file and the path still have the identity read at the start.
   Result<bool> Unchanged() {
     struct stat now {};
-    if (fstat(fd_, &now) != 0) return Status::IoError("fstat " + path_ + ": " + Errno(errno));
+    if (fstat(fd_, &now) != 0) return Status::IoError("fstat " + path_ + ": " + ErrnoText(errno));
     if (!(IdentityOf(now) == identity_)) return false;
     struct stat at_path {};
     if (lstat(path_.c_str(), &at_path) != 0) {
       if (errno == ENOENT || errno == ENOTDIR) return false;
-      return Status::IoError("lstat " + path_ + ": " + Errno(errno));
+      return Status::IoError("lstat " + path_ + ": " + ErrnoText(errno));
     }
     return IdentityOf(at_path) == identity_;
   }
@@ -323,10 +306,7 @@ class BackupJob {
                                uint64_t stored_size) {
     const int64_t now = clock_.NowMs();
     UploadOutcome o = Outcome(UploadOutcome::kStored, "stored " + path_ + " as " + key);
-    o.record = RecordFor(sha, key, now);
-    if (!defer_record_) {
-      BEACON_RETURN_IF_ERROR(state_.RecordStored(set_.name, path_, o.record, now));
-    }
+    o.record = RecordFor(sha, key, now);  // recorded by the caller once catalogued
     o.version = VersionFor(sha, key, stored_size);
     o.version.created_ms = now;
     return o;
@@ -586,7 +566,6 @@ class BackupJob {
   const int fd_;
   const struct stat st_;
   const FileIdentity identity_;
-  const bool defer_record_;
   const bool known_new_;
   std::optional<FileRecord> previous_;
   bool had_pending_ = true;  // a pending upload of (set, path) existed when the job started
@@ -594,17 +573,8 @@ class BackupJob {
 
 }  // namespace
 
-Result<UploadOutcome> Uploader::Backup(const BackupSetConfig& set, const std::string& path) {
-  return Run(set, path, false, false);
-}
-
 Result<UploadOutcome> Uploader::BackupDeferRecord(const BackupSetConfig& set,
                                                   const std::string& path, bool known_new) {
-  return Run(set, path, true, known_new);
-}
-
-Result<UploadOutcome> Uploader::Run(const BackupSetConfig& set, const std::string& path,
-                                    bool defer_record, bool known_new) {
   BEACON_ASSIGN_OR_RETURN(SetPlan plan, PlanFor(set));
   if (path.empty() || path.front() != '/') {
     return Status::InvalidArgument("backup path must be absolute: " + path);
@@ -620,11 +590,11 @@ Result<UploadOutcome> Uploader::Run(const BackupSetConfig& set, const std::strin
     if (err == ENXIO || err == EISDIR) {
       return Outcome(UploadOutcome::kNotRegular, path + " is not a regular file");
     }
-    return Status::IoError("cannot open " + path + ": " + Errno(err));
+    return Status::IoError("cannot open " + path + ": " + ErrnoText(err));
   }
-  Fd fd(raw);
+  const UniqueFd fd(raw);
   struct stat st {};
-  if (fstat(fd.get(), &st) != 0) return Status::IoError("fstat " + path + ": " + Errno(errno));
+  if (fstat(fd.get(), &st) != 0) return Status::IoError("fstat " + path + ": " + ErrnoText(errno));
   if (!S_ISREG(st.st_mode)) {
     return Outcome(UploadOutcome::kNotRegular, path + " is not a regular file");
   }
@@ -634,7 +604,7 @@ Result<UploadOutcome> Uploader::Run(const BackupSetConfig& set, const std::strin
                                                  std::to_string(set.max_file_size));
   }
   BackupJob job(store_, state_, clock_, host_, limiter_, options_, set, path, plan, fd.get(), st,
-                defer_record, known_new);
+                known_new);
   return job.Run();
 }
 

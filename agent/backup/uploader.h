@@ -1,4 +1,4 @@
-// Uploader: stores one file as one object version (DESIGN.md flow 4): read -> SHA-256 + zstd
+// Uploader: stores one file as one object version (docs/backup.md): read -> SHA-256 + zstd
 // (+ AES-256-GCM) -> Put, or a resumable multipart upload for big files -> re-stat; a file that
 // changed during the upload is never recorded. Thread-safe for different paths at once (callers
 // must not back up the same (set, path) from two threads concurrently). Never retries or sleeps
@@ -59,12 +59,10 @@ class Uploader {
   // Outcomes other than kStored/kUnchanged are not errors. Errors: IoError (reading the file),
   // store errors as returned by the store (Unavailable/DeadlineExceeded are retryable),
   // InvalidArgument for a bad set config (storage class, key length).
-  // kStored and kUnchanged update the state (file record and the set's last success).
-  Result<UploadOutcome> Backup(const BackupSetConfig& set, const std::string& path);
-  // As Backup, except that kStored leaves the state's file record alone: the caller records
-  // outcome.record (BackupState::RecordStored / RecordStoredBatch) once the version is in the
-  // catalog, so a crash in between never leaves a file marked stored but not catalogued, and a
-  // batch of files costs one state commit. kUnchanged still updates the state.
+  // kStored leaves the state's file record alone: the caller records outcome.record once the
+  // version is in the catalog (CommitVersions in agent/backup/version_commit.h), so a crash in
+  // between never leaves a file marked stored but not catalogued, and a batch of files costs
+  // one state commit. kUnchanged updates the state (file record and the set's last success).
   // known_new: the caller has just seen that the state holds neither a file record nor a
   // pending upload for the path (a reconcile scan), which saves looking it up again.
   Result<UploadOutcome> BackupDeferRecord(const BackupSetConfig& set, const std::string& path,
@@ -77,8 +75,6 @@ class Uploader {
   const UploaderOptions& options() const { return options_; }
 
  private:
-  Result<UploadOutcome> Run(const BackupSetConfig& set, const std::string& path,
-                            bool defer_record, bool known_new);
 
   objstore::ObjectStore& store_;
   BackupState& state_;

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "agent/backup/globs.h"
+#include "common/posix.h"
 
 namespace beacon::agent::backup {
 namespace {
@@ -40,12 +41,12 @@ Status BackupWatcher::Start() {
 
 void BackupWatcher::Stop() {
   inotify_.Stop();
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   watches_.clear();
 }
 
 size_t BackupWatcher::watch_count() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return watches_.size();
 }
 
@@ -69,12 +70,12 @@ void BackupWatcher::AddWatches(const std::string& dir, bool recursive, bool repo
     const int wd = ::inotify_add_watch(inotify_.fd(), path.c_str(), kMask);
     if (wd < 0) {
       if (errno != ENOENT && errno != ENOTDIR && callbacks_.on_error) {
-        callbacks_.on_error("cannot watch " + path + ": " + std::strerror(errno));
+        callbacks_.on_error("cannot watch " + path + ": " + ErrnoText(errno));
       }
       continue;
     }
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       watches_[wd] = path;
     }
     if (!recursive && !report) continue;
@@ -100,7 +101,7 @@ void BackupWatcher::AddWatches(const std::string& dir, bool recursive, bool repo
 }
 
 void BackupWatcher::RemoveWatchesUnder(const std::string& path) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   std::string relative;
   for (auto it = watches_.begin(); it != watches_.end();) {
     if (RelativeTo(path, it->second, &relative)) {
@@ -127,7 +128,7 @@ bool BackupWatcher::HandleEvents(std::vector<std::string>* files) {
       }
       std::string dir;
       {
-        std::lock_guard lock(mu_);
+        MutexLock lock(mu_);
         auto it = watches_.find(ev->wd);
         if (it == watches_.end()) continue;
         dir = it->second;
@@ -160,7 +161,7 @@ void BackupWatcher::Loop() {
     const InotifyWait::Ready ready = inotify_.Wait(-1);
     if (inotify_.stopping()) break;
     if (ready == InotifyWait::Ready::kError) {
-      if (callbacks_.on_error) callbacks_.on_error(std::string("poll: ") + std::strerror(errno));
+      if (callbacks_.on_error) callbacks_.on_error(std::string("poll: ") + ErrnoText(errno));
       break;
     }
     if (ready != InotifyWait::Ready::kEvents) continue;

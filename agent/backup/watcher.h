@@ -8,11 +8,11 @@
 
 #include <functional>
 #include <map>
-#include <mutex>
 #include <string>
 #include <vector>
 
-#include "common/inotify_wait.h"
+#include "agent/inotify_wait.h"
+#include "common/mutex.h"
 #include "common/status.h"
 
 namespace beacon::agent::backup {
@@ -62,8 +62,8 @@ class BackupWatcher {
   std::vector<Root> roots_;
   Callbacks callbacks_;
   InotifyWait inotify_;
-  std::mutex mu_;
-  std::map<int, std::string> watches_;  // wd -> directory; GUARDED_BY(mu_)
+  Mutex mu_;
+  std::map<int, std::string> watches_ BEACON_GUARDED_BY(mu_);  // wd -> directory
 };
 
 }  // namespace beacon::agent::backup

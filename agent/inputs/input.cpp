@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "common/strings.h"
+
 namespace beacon::agent::inputs {
 namespace {
 
@@ -55,11 +57,7 @@ void Emitter::AddEvent(wire::Event event) {
   }
   // Long text is cut rather than refused: an event must not be lost for a verbose message.
   for (std::string* text : {&event.subject, &event.message}) {
-    if (text->size() > kLimits.max_string_bytes) {
-      size_t cut = kLimits.max_string_bytes;
-      while (cut > 0 && (static_cast<unsigned char>((*text)[cut]) & 0xC0) == 0x80) --cut;
-      text->resize(cut);
-    }
+    text->resize(TruncateUtf8(*text, kLimits.max_string_bytes).size());
   }
   if (!event.data.is_object()) {
     rejected_.push_back(event.kind + ": data must be a JSON object");

@@ -1,5 +1,5 @@
 // The input interface: an input declares what it emits (metrics with units, event kinds) and
-// gathers on demand; the Scheduler owns timing, spooling and error handling (STYLE.md, telegraf).
+// gathers on demand; the Scheduler owns timing, spooling and error handling (as in telegraf).
 #pragma once
 
 #include <functional>

@@ -3,8 +3,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <filesystem>
-
 #include "common/json/parse.h"
 
 namespace beacon::agent {
@@ -57,36 +55,27 @@ int TypeCode(wire::RecordType type) {
 }  // namespace
 
 Result<std::unique_ptr<Spool>> Spool::Open(const SpoolOptions& options, const Clock& clock) {
-  std::error_code ec;
-  std::filesystem::path dir = std::filesystem::path(options.path).parent_path();
-  if (!dir.empty()) {
-    std::filesystem::create_directories(dir, ec);
-    if (ec) {
-      return Status::IoError("cannot create spool directory " + dir.string() + ": " + ec.message());
-    }
-  }
   store::DatabaseOptions db_options;
   db_options.synchronous = "FULL";
   db_options.busy_timeout_ms = options.busy_timeout_ms;
-  auto db = store::Database::Open(options.path, db_options);
-  if (!db.ok()) return db.status().WithContext("opening spool " + options.path);
-  BEACON_RETURN_IF_ERROR((*db)->Migrate(kMigrations).WithContext("spool " + options.path));
+  auto db = store::Database::OpenAndMigrate(options.path, kMigrations, db_options);
+  if (!db.ok()) return db.status().WithContext("opening spool");
 
   {
     // Seed the sequence of a new spool (see spool.h). Checked inside the write transaction
     // so two processes creating the spool at once seed it once.
     store::Transaction tx(**db);
     BEACON_RETURN_IF_ERROR(tx.status());
-    BEACON_ASSIGN_OR_RETURN(store::Statement get,
-                            (*db)->Prepare("SELECT seq FROM sqlite_sequence WHERE name='records'"));
-    BEACON_ASSIGN_OR_RETURN(bool has_row, get.Step());
-    get.Reset();
+    BEACON_ASSIGN_OR_RETURN(store::CachedStatement get,
+                            (*db)->Cached("SELECT seq FROM sqlite_sequence WHERE name='records'"));
+    BEACON_ASSIGN_OR_RETURN(bool has_row, get->Step());
+    get->Reset();
     if (!has_row) {
       BEACON_ASSIGN_OR_RETURN(
-          store::Statement seed,
-          (*db)->Prepare("INSERT INTO sqlite_sequence(name, seq) VALUES('records', ?)"));
-      seed.Bind(1, clock.NowMs() * 1000);
-      BEACON_RETURN_IF_ERROR(seed.Run());
+          store::CachedStatement seed,
+          (*db)->Cached("INSERT INTO sqlite_sequence(name, seq) VALUES('records', ?)"));
+      seed->Bind(1, clock.NowMs() * 1000);
+      BEACON_RETURN_IF_ERROR(seed->Run());
     }
     BEACON_RETURN_IF_ERROR(tx.Commit());
   }
@@ -94,13 +83,13 @@ Result<std::unique_ptr<Spool>> Spool::Open(const SpoolOptions& options, const Cl
 }
 
 Result<int64_t> Spool::MetaLocked(const char* key) {
-  BEACON_ASSIGN_OR_RETURN(store::Statement stmt,
-                          db_->Prepare("SELECT value FROM meta WHERE key = ?"));
-  stmt.Bind(1, key);
-  BEACON_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  BEACON_ASSIGN_OR_RETURN(store::CachedStatement stmt,
+                          db_->Cached("SELECT value FROM meta WHERE key = ?"));
+  stmt->Bind(1, key);
+  BEACON_ASSIGN_OR_RETURN(bool row, stmt->Step());
   if (!row) return Status::Corruption(std::string("spool meta row '") + key + "' is missing");
-  int64_t value = stmt.ColumnInt(0);
-  stmt.Reset();
+  int64_t value = stmt->ColumnInt(0);
+  stmt->Reset();
   return value;
 }
 
@@ -111,18 +100,18 @@ Result<std::vector<uint64_t>> Spool::Append(std::vector<wire::Record> records,
   std::lock_guard lock(mu_);
   store::Transaction tx(*db_);
   BEACON_RETURN_IF_ERROR(tx.status().WithContext("spool append"));
-  BEACON_ASSIGN_OR_RETURN(store::Statement last,
-                          db_->Prepare("SELECT seq FROM sqlite_sequence WHERE name='records'"));
-  BEACON_ASSIGN_OR_RETURN(bool has_last, last.Step());
-  uint64_t next = has_last ? static_cast<uint64_t>(last.ColumnInt(0)) + 1 : 1;
-  last.Reset();
+  BEACON_ASSIGN_OR_RETURN(store::CachedStatement last,
+                          db_->Cached("SELECT seq FROM sqlite_sequence WHERE name='records'"));
+  BEACON_ASSIGN_OR_RETURN(bool has_last, last->Step());
+  uint64_t next = has_last ? static_cast<uint64_t>(last->ColumnInt(0)) + 1 : 1;
+  last->Reset();
   // Read inside the write transaction: another process appending events waits for it.
   BEACON_ASSIGN_OR_RETURN(int64_t event_bytes, MetaLocked("pending_event_bytes"));
   int64_t refused_events = 0;
 
   BEACON_ASSIGN_OR_RETURN(
-      store::Statement insert,
-      db_->Prepare("INSERT INTO records(seq, type, ts_ms, bytes, payload) VALUES(?,?,?,?,?)"));
+      store::CachedStatement insert,
+      db_->Cached("INSERT INTO records(seq, type, ts_ms, bytes, payload) VALUES(?,?,?,?,?)"));
   for (size_t i = 0; i < records.size(); ++i) {
     wire::Record& record = records[i];
     record.seq = next;
@@ -156,21 +145,21 @@ Result<std::vector<uint64_t>> Spool::Append(std::vector<wire::Record> records,
       event_bytes += bytes;
     }
     ++next;
-    insert.Bind(1, static_cast<int64_t>(record.seq))
+    insert->Bind(1, static_cast<int64_t>(record.seq))
         .Bind(2, TypeCode(record.type))
         .Bind(3, record.ts_ms)
         .Bind(4, static_cast<int64_t>(payload.size()))
         .Bind(5, std::string_view(payload));
-    BEACON_RETURN_IF_ERROR(insert.Run().WithContext("spool append"));
-    insert.Reset();
+    BEACON_RETURN_IF_ERROR(insert->Run().WithContext("spool append"));
+    insert->Reset();
     seqs.push_back(record.seq);
   }
   if (refused_events > 0) {
     BEACON_ASSIGN_OR_RETURN(
-        store::Statement bump,
-        db_->Prepare("UPDATE meta SET value = value + ? WHERE key = 'dropped_events_total'"));
-    bump.Bind(1, refused_events);
-    BEACON_RETURN_IF_ERROR(bump.Run().WithContext("spool append"));
+        store::CachedStatement bump,
+        db_->Cached("UPDATE meta SET value = value + ? WHERE key = 'dropped_events_total'"));
+    bump->Bind(1, refused_events);
+    BEACON_RETURN_IF_ERROR(bump->Run().WithContext("spool append"));
   }
   int64_t dropped = 0;
   BEACON_RETURN_IF_ERROR(EnforceCapLocked(&dropped));
@@ -202,38 +191,38 @@ Status Spool::EnforceCapLocked(int64_t* dropped) {
     return Status::Ok();
   }
   BEACON_ASSIGN_OR_RETURN(
-      store::Statement oldest,
-      db_->Prepare("SELECT seq, bytes FROM records WHERE type = 0 AND seq > ? ORDER BY seq "
-                   "LIMIT 512"));
-  BEACON_ASSIGN_OR_RETURN(store::Statement remove,
-                          db_->Prepare("DELETE FROM records WHERE type = 0 AND seq <= ?"));
+      store::CachedStatement oldest,
+      db_->Cached("SELECT seq, bytes FROM records WHERE type = 0 AND seq > ? ORDER BY seq "
+                  "LIMIT 512"));
+  BEACON_ASSIGN_OR_RETURN(store::CachedStatement remove,
+                          db_->Cached("DELETE FROM records WHERE type = 0 AND seq <= ?"));
   int64_t excess = pending - options_.max_bytes;
   int64_t after_seq = 0;
   int64_t cutoff = -1;
   int64_t count = 0;
   while (excess > 0) {
-    oldest.Bind(1, after_seq);
+    oldest->Bind(1, after_seq);
     bool any = false;
     while (excess > 0) {
-      BEACON_ASSIGN_OR_RETURN(bool row, oldest.Step());
+      BEACON_ASSIGN_OR_RETURN(bool row, oldest->Step());
       if (!row) break;
       any = true;
-      cutoff = oldest.ColumnInt(0);
+      cutoff = oldest->ColumnInt(0);
       after_seq = cutoff;
-      excess -= oldest.ColumnInt(1);
+      excess -= oldest->ColumnInt(1);
       ++count;
     }
-    oldest.Reset();
+    oldest->Reset();
     if (!any) break;
   }
   if (cutoff >= 0) {
-    remove.Bind(1, cutoff);
-    BEACON_RETURN_IF_ERROR(remove.Run());
+    remove->Bind(1, cutoff);
+    BEACON_RETURN_IF_ERROR(remove->Run());
     BEACON_ASSIGN_OR_RETURN(
-        store::Statement bump,
-        db_->Prepare("UPDATE meta SET value = value + ? WHERE key = 'dropped_samples_total'"));
-    bump.Bind(1, count);
-    BEACON_RETURN_IF_ERROR(bump.Run());
+        store::CachedStatement bump,
+        db_->Cached("UPDATE meta SET value = value + ? WHERE key = 'dropped_samples_total'"));
+    bump->Bind(1, count);
+    BEACON_RETURN_IF_ERROR(bump->Run());
     *dropped = count;
   }
   if (excess > 0 && !over_cap_warned_) {
@@ -251,24 +240,24 @@ Result<std::vector<SpooledRecord>> Spool::Peek(size_t max_records, int64_t max_b
   std::vector<SpooledRecord> out;
   std::lock_guard lock(mu_);
   BEACON_ASSIGN_OR_RETURN(
-      store::Statement stmt,
-      db_->Prepare("SELECT seq, type, bytes, payload FROM records ORDER BY seq LIMIT ?"));
-  stmt.Bind(1, static_cast<int64_t>(max_records));
+      store::CachedStatement stmt,
+      db_->Cached("SELECT seq, type, bytes, payload FROM records ORDER BY seq LIMIT ?"));
+  stmt->Bind(1, static_cast<int64_t>(max_records));
   int64_t total = 0;
   while (true) {
-    BEACON_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    BEACON_ASSIGN_OR_RETURN(bool row, stmt->Step());
     if (!row) break;
-    int64_t bytes = stmt.ColumnInt(2);
+    int64_t bytes = stmt->ColumnInt(2);
     if (!out.empty() && total + bytes > max_bytes) break;
     total += bytes;
     SpooledRecord record;
-    record.seq = static_cast<uint64_t>(stmt.ColumnInt(0));
+    record.seq = static_cast<uint64_t>(stmt->ColumnInt(0));
     record.type =
-        stmt.ColumnInt(1) == kEventType ? wire::RecordType::kEvent : wire::RecordType::kSample;
-    record.payload = stmt.ColumnText(3);
+        stmt->ColumnInt(1) == kEventType ? wire::RecordType::kEvent : wire::RecordType::kSample;
+    record.payload = stmt->ColumnText(3);
     out.push_back(std::move(record));
   }
-  stmt.Reset();
+  stmt->Reset();
   return out;
 }
 
@@ -276,28 +265,28 @@ Status Spool::Ack(uint64_t acked_through) {
   std::lock_guard lock(mu_);
   store::Transaction tx(*db_);
   BEACON_RETURN_IF_ERROR(tx.status().WithContext("spool ack"));
-  BEACON_ASSIGN_OR_RETURN(store::Statement stmt,
-                          db_->Prepare("DELETE FROM records WHERE seq <= ?"));
-  stmt.Bind(1, static_cast<int64_t>(acked_through));
-  BEACON_RETURN_IF_ERROR(stmt.Run().WithContext("spool ack"));
+  BEACON_ASSIGN_OR_RETURN(store::CachedStatement stmt,
+                          db_->Cached("DELETE FROM records WHERE seq <= ?"));
+  stmt->Bind(1, static_cast<int64_t>(acked_through));
+  BEACON_RETURN_IF_ERROR(stmt->Run().WithContext("spool ack"));
   return tx.Commit().WithContext("spool ack");
 }
 
 Result<SpoolStats> Spool::Stats() {
   std::lock_guard lock(mu_);
-  BEACON_ASSIGN_OR_RETURN(store::Statement stmt, db_->Prepare("SELECT key, value FROM meta"));
+  BEACON_ASSIGN_OR_RETURN(store::CachedStatement stmt, db_->Cached("SELECT key, value FROM meta"));
   SpoolStats stats;
   while (true) {
-    BEACON_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    BEACON_ASSIGN_OR_RETURN(bool row, stmt->Step());
     if (!row) break;
-    const std::string key = stmt.ColumnText(0);
-    if (key == "pending_records") stats.pending_records = stmt.ColumnInt(1);
-    if (key == "pending_bytes") stats.pending_bytes = stmt.ColumnInt(1);
-    if (key == "pending_event_bytes") stats.pending_event_bytes = stmt.ColumnInt(1);
-    if (key == "dropped_samples_total") stats.dropped_samples_total = stmt.ColumnInt(1);
-    if (key == "dropped_events_total") stats.dropped_events_total = stmt.ColumnInt(1);
+    const std::string key = stmt->ColumnText(0);
+    if (key == "pending_records") stats.pending_records = stmt->ColumnInt(1);
+    if (key == "pending_bytes") stats.pending_bytes = stmt->ColumnInt(1);
+    if (key == "pending_event_bytes") stats.pending_event_bytes = stmt->ColumnInt(1);
+    if (key == "dropped_samples_total") stats.dropped_samples_total = stmt->ColumnInt(1);
+    if (key == "dropped_events_total") stats.dropped_events_total = stmt->ColumnInt(1);
   }
-  stmt.Reset();
+  stmt->Reset();
   return stats;
 }
 
@@ -321,13 +310,13 @@ Status Spool::MarkDroppedReported(const DroppedReport& report) {
   std::lock_guard lock(mu_);
   store::Transaction tx(*db_);
   BEACON_RETURN_IF_ERROR(tx.status());
-  BEACON_ASSIGN_OR_RETURN(store::Statement mark,
-                          db_->Prepare("UPDATE meta SET value = max(value, ?) WHERE key = ?"));
-  mark.Bind(1, report.total).Bind(2, "dropped_samples_reported");
-  BEACON_RETURN_IF_ERROR(mark.Run());
-  mark.Reset();
-  mark.Bind(1, report.events_total).Bind(2, "dropped_events_reported");
-  BEACON_RETURN_IF_ERROR(mark.Run());
+  BEACON_ASSIGN_OR_RETURN(store::CachedStatement mark,
+                          db_->Cached("UPDATE meta SET value = max(value, ?) WHERE key = ?"));
+  mark->Bind(1, report.total).Bind(2, "dropped_samples_reported");
+  BEACON_RETURN_IF_ERROR(mark->Run());
+  mark->Reset();
+  mark->Bind(1, report.events_total).Bind(2, "dropped_events_reported");
+  BEACON_RETURN_IF_ERROR(mark->Run());
   return tx.Commit();
 }
 

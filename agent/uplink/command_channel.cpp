@@ -8,10 +8,10 @@
 #include <charconv>
 #include <exception>
 #include <optional>
-#include <random>
 #include <thread>
 
 #include "agent/uplink/uplink.h"
+#include "common/backoff.h"
 #include "common/json/parse.h"
 
 namespace beacon::agent {
@@ -69,10 +69,7 @@ CommandChannel::CommandChannel(std::string collector_url, std::string token,
       clock_(clock),
       options_(std::move(options)),
       random01_(options_.random01) {
-  if (!random01_) {
-    auto engine = std::make_shared<std::mt19937_64>(std::random_device{}());
-    random01_ = [engine] { return std::uniform_real_distribution<double>(0, 1)(*engine); };
-  }
+  if (!random01_) random01_ = RandomUnit;
 }
 
 CommandChannel::~CommandChannel() { Stop(); }

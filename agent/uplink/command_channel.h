@@ -3,7 +3,7 @@
 // and outcome (POST /api/v1/agent/commands/{id}). Thread-safe: Run() on one thread, Stop() and
 // RegisterHandler() from any.
 //
-// Wiring in `beacon-agent run` (agent/cli.cpp); stores_by_name maps store name -> ObjectStore*:
+// Wiring in `beacon-agent run` (agent/service.cpp); stores_by_name maps store name -> ObjectStore*:
 //   std::shared_ptr<http::HttpClient> client = http::NewCurlHttpClient(http_options);
 //   CommandChannel channel(collector_url, token, client, clock);
 //   backup::RestoreHandler restore(stores_by_name, restore_options);
@@ -42,7 +42,7 @@ struct CommandChannelOptions {
   // poll (the collector keeps a running command until it hears the outcome).
   int final_update_attempts = 3;
   size_t remembered_commands = 256;  // ids of finished commands kept to answer re-deliveries
-  std::function<double()> random01;  // jitter source in [0, 1); empty: a seeded engine
+  std::function<double()> random01;  // jitter source in [0, 1); empty: RandomUnit()
 };
 
 // Reports one update of the command being handled. "running" updates are posted at once and

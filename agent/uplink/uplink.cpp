@@ -4,9 +4,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <cmath>
-#include <random>
 
+#include "common/backoff.h"
 #include "common/compress/zstd.h"
 #include "common/json/parse.h"
 #include "common/wire/wire.h"
@@ -38,12 +37,9 @@ std::string Seconds(int64_t ms) {
 }  // namespace
 
 int64_t BackoffDelayMs(int failures, int64_t initial_ms, int64_t max_ms, double random01) {
-  if (failures < 1) failures = 1;
-  double cap = static_cast<double>(initial_ms) * std::pow(2.0, std::min(failures, 40));
-  cap = std::min(cap, static_cast<double>(max_ms));
-  cap = std::max(cap, static_cast<double>(initial_ms));
-  random01 = std::clamp(random01, 0.0, 1.0);
-  return initial_ms + static_cast<int64_t>(random01 * (cap - static_cast<double>(initial_ms)));
+  // The ceiling after n failures is that of attempt n + 1: initial_ms * 2^n.
+  return Backoff{initial_ms, max_ms}.DelayMs(std::max(failures, 1) + 1, random01,
+                                             JitterFloor::kInitial);
 }
 
 Uplink::Uplink(UplinkOptions options, Spool* spool, http::HttpClient* client, const Clock* clock,
@@ -53,10 +49,7 @@ Uplink::Uplink(UplinkOptions options, Spool* spool, http::HttpClient* client, co
       client_(client),
       clock_(clock),
       random01_(std::move(random01)) {
-  if (!random01_) {
-    auto engine = std::make_shared<std::mt19937_64>(std::random_device{}());
-    random01_ = [engine] { return std::uniform_real_distribution<double>(0, 1)(*engine); };
-  }
+  if (!random01_) random01_ = RandomUnit;
 }
 
 void Uplink::LogFailure(const std::string& key, const std::string& message) {

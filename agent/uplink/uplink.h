@@ -32,7 +32,8 @@ struct UplinkOptions {
 };
 
 // Delay before retry number `failures` (1 = after the first failure): uniform in
-// [initial, min(max, initial * 2^failures)], drawn with random01 in [0, 1).
+// [initial, min(max, initial * 2^failures)], drawn with random01 in [0, 1) (common/backoff.h
+// with JitterFloor::kInitial; the command channel retries the same way).
 int64_t BackoffDelayMs(int failures, int64_t initial_ms, int64_t max_ms, double random01);
 
 class Uplink {

@@ -1,21 +1,18 @@
 // Agent events -> alerts by alerts.agent_rules (see agent_rules.h and docs/alerts.md).
 #include "collector/alerts/agent_rules.h"
 
-#include <fnmatch.h>
-
 #include <algorithm>
+
+#include "common/alerting/matcher.h"
 
 namespace beacon::collector::alerts {
 namespace {
 
-bool Glob(const std::string& pattern, const std::string& value) {
-  return fnmatch(pattern.c_str(), value.c_str(), 0) == 0;
-}
-
 bool HostMatches(const AgentEventRule& rule, const std::string& agent) {
   return rule.hosts.empty() ||
-         std::any_of(rule.hosts.begin(), rule.hosts.end(),
-                     [&](const std::string& glob) { return Glob(glob, agent); });
+         std::any_of(rule.hosts.begin(), rule.hosts.end(), [&](const std::string& glob) {
+           return alerting::LabelGlobMatch(glob, agent);
+         });
 }
 
 // The event's own severity; agents only send the six names, anything else reads as
@@ -76,7 +73,7 @@ std::optional<AlertInput> AgentEventToAlert(const std::string& agent, const wire
     return input;
   }
   for (const AgentEventRule& rule : rules) {
-    if (!Glob(rule.kind, event.kind) || !HostMatches(rule, agent)) continue;
+    if (!alerting::LabelGlobMatch(rule.kind, event.kind) || !HostMatches(rule, agent)) continue;
     if (rule.min_severity && EventSeverity(event) < *rule.min_severity) continue;
     AlertInput input = BaseInput(agent, record, rule);
     input.fingerprint = Fingerprint("agent", agent, event.kind, event.subject);

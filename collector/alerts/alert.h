@@ -10,11 +10,15 @@
 #include <string_view>
 #include <vector>
 
+#include "common/alerting/matcher.h"
 #include "common/status.h"
 #include "notifier/alert_view.h"
 
 namespace beacon::collector::alerts {
 
+using alerting::FormatMatcher;
+using alerting::Matcher;  // silences, inhibition rules and route tags (common/alerting/matcher.h)
+using alerting::ParseMatcher;
 using notifier::AlertStatus;
 using notifier::AlertView;
 using notifier::Severity;
@@ -57,15 +61,6 @@ struct GroupRef {
   std::string receiver;
   std::string group_key;  // canonical "field=value,..." of the route's group_by values
   GroupTiming timing;
-};
-
-// A label matcher of silences and inhibition rules. field: "source", "host", "severity",
-// "title", "fingerprint", "status", or "tag:<name>". Ops: "=", "!=", "=~" (glob, fnmatch),
-// "!~". For "severity", ">=" and "<=" compare levels ("severity>=high").
-struct Matcher {
-  std::string field;
-  std::string op = "=";
-  std::string value;
 };
 
 struct Silence {

@@ -352,10 +352,8 @@ ServerResponse AlertsApi::ListAlerts(http::ServerRequest& request) {
   if (const std::string* source = param("source")) query.source = *source;
   if (const std::string* host = param("host")) query.host = *host;
   if (const std::string* since = param("since")) {
-    Result<int64_t> ms = ParseRfc3339(*since);
-    if (!ms.ok()) {
-      return ServerResponse::Error(400, "since: expected an RFC 3339 time, got '" + *since + "'");
-    }
+    Result<int64_t> ms = ParseTimeOrAgo("since", *since, clock_->NowMs());
+    if (!ms.ok()) return ServerResponse::Error(400, ms.status().message());
     query.since_ms = *ms;
   }
   Result<bool> undelivered = ParseBool(params, "undelivered");

@@ -4,14 +4,15 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <map>
 #include <set>
 #include <tuple>
 #include <utility>
 
 #include "collector/alerts/routing.h"
+#include "common/alerting/matcher.h"
 #include "common/config/common_sections.h"
+#include "common/strings.h"
 #include "common/timezone.h"
 
 namespace beacon::collector::alerts {
@@ -31,23 +32,6 @@ std::string Join(const std::vector<std::string>& items, std::string_view sep) {
   for (const std::string& item : items) {
     if (!out.empty()) out += sep;
     out += item;
-  }
-  return out;
-}
-
-// Reads the keys of a mapping whose values may take several YAML shapes (a map or a list, a
-// string or a list). MapEntries marks every key as known, so unknown keys are reported here
-// with the same wording Document::Finish uses.
-std::map<std::string, config::Node> KnownEntries(config::Node& node,
-                                                 std::vector<std::string> known) {
-  std::sort(known.begin(), known.end());
-  std::map<std::string, config::Node> out;
-  for (auto& [key, value] : node.MapEntries()) {
-    if (!std::binary_search(known.begin(), known.end(), key)) {
-      node.Error(key, "unknown key (known here: " + Join(known, ", ") + ")");
-      continue;
-    }
-    out.emplace(key, value);
   }
   return out;
 }
@@ -87,10 +71,7 @@ std::vector<Matcher> GetMatchers(config::Node& node, std::string_view key,
 
 // Fields a group key or an inhibit rule's `equal` may name.
 bool IsLabelField(const std::string& field, bool allow_status) {
-  static const std::set<std::string> kFields = {"source", "host", "severity", "title",
-                                                "fingerprint"};
-  if (field.rfind("tag:", 0) == 0) return field.size() > 4;
-  return kFields.count(field) > 0 || (allow_status && field == "status");
+  return alerting::IsMatcherField(field) && (allow_status || field != "status");
 }
 
 void CheckFields(config::Node& node, std::string_view key, const std::vector<std::string>& fields,
@@ -106,8 +87,7 @@ void CheckFields(config::Node& node, std::string_view key, const std::vector<std
 bool IsGlob(const std::string& text) { return text.find_first_of("*?[") != std::string::npos; }
 
 std::optional<int> ParseDay(std::string_view text) {
-  std::string lower;
-  for (char c : text) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string lower = Lower(text);
   for (size_t i = 0; i < kDayNames.size(); ++i) {
     if (lower == kDayNames[i] || lower == kLongDayNames[i]) return static_cast<int>(i);
   }
@@ -165,7 +145,7 @@ void CheckTimeZone(config::Node& node, std::string_view key, const std::string& 
 TimeWindow ReadWindow(config::Node& node) {
   TimeWindow window;
   std::map<std::string, config::Node> entries =
-      KnownEntries(node, {"days", "from", "to", "timezone"});
+      node.KnownEntries({"days", "from", "to", "timezone"});
   if (auto days = entries.find("days"); days != entries.end()) {
     std::vector<std::string> parts;
     if (days->second.IsScalar()) {
@@ -217,9 +197,9 @@ TimeWindow ReadWindow(config::Node& node) {
 RouteConfig ReadRoute(config::Node& node, size_t index) {
   RouteConfig route;
   route.name = "route-" + std::to_string(index + 1);
-  std::map<std::string, config::Node> entries = KnownEntries(
-      node, {"name", "sources", "min_severity", "hosts", "tags", "active", "receivers", "continue",
-             "group_by", "group_wait", "group_interval", "repeat_interval"});
+  std::map<std::string, config::Node> entries = node.KnownEntries(
+      {"name", "sources", "min_severity", "hosts", "tags", "active", "receivers", "continue",
+       "group_by", "group_wait", "group_interval", "repeat_interval"});
   node.Get("name", &route.name);
   node.Get("sources", &route.sources);
   for (const std::string& source : route.sources) {

@@ -4,7 +4,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <chrono>
 #include <utility>
 
 namespace beacon::collector::alerts {
@@ -54,7 +53,7 @@ Result<RecordResult> AlertPipeline::Submit(const AlertInput& input) {
   if (input.status == AlertStatus::kFiring) groups = router_.Route(input, now);
   Result<RecordResult> recorded = store_.Record(input, groups, now);
   {
-    std::lock_guard<std::mutex> lock(stats_mutex_);
+    MutexLock lock(stats_mutex_);
     if (recorded.ok()) {
       ++stats_.submitted[input.source + "/" + std::string(RecordOutcomeName(recorded->outcome))];
     } else {
@@ -67,7 +66,7 @@ Result<RecordResult> AlertPipeline::Submit(const AlertInput& input) {
     return recorded.status();
   }
   if (recorded->outcome == RecordOutcome::kNew || recorded->outcome == RecordOutcome::kResolved) {
-    WakeFlusher();
+    flusher_.Wake();
   }
   return recorded;
 }
@@ -100,7 +99,7 @@ Result<int> AlertPipeline::FlushDue(int64_t now_ms) {
     if (row->has_value()) ++queued;
   }
   {
-    std::lock_guard<std::mutex> lock(stats_mutex_);
+    MutexLock lock(stats_mutex_);
     stats_.rows_queued += queued;
     stats_.muted += muted;
     if (!first_error.ok()) ++stats_.flush_errors;
@@ -126,67 +125,40 @@ Result<int64_t> AlertPipeline::ResolveQuietOnce(int64_t now_ms) {
     total += resolved;
   }
   if (total > 0) {
-    std::lock_guard<std::mutex> lock(stats_mutex_);
+    MutexLock lock(stats_mutex_);
     stats_.resolved_quiet += total;
   }
   return total;
 }
 
 void AlertPipeline::Start() {
-  std::lock_guard<std::mutex> lock(mutex_);
-  if (flusher_.joinable()) return;
-  stopping_ = false;
-  flusher_ = std::thread([this] { FlushLoop(); });
+  flusher_.StartPaced([this] { return FlushPass(); });
 }
 
-void AlertPipeline::Stop() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  if (flusher_.joinable()) flusher_.join();
-}
+void AlertPipeline::Stop() { flusher_.Stop(); }
 
 PipelineStats AlertPipeline::stats() const {
-  std::lock_guard<std::mutex> lock(stats_mutex_);
+  MutexLock lock(stats_mutex_);
   return stats_;
 }
 
-void AlertPipeline::WakeFlusher() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    woken_ = true;
+int64_t AlertPipeline::FlushPass() {
+  const int64_t now = clock_.NowMs();
+  if (!quiet_after_.empty() && now - last_quiet_pass_ms_ >= kQuietPassMs) {
+    last_quiet_pass_ms_ = now;
+    Result<int64_t> quiet = ResolveQuietOnce(now);
+    if (!quiet.ok())
+      spdlog::warn("alerts: resolving quiet alerts failed: {}", quiet.status().ToString());
   }
-  cv_.notify_all();
-}
-
-void AlertPipeline::FlushLoop() {
-  std::unique_lock<std::mutex> lock(mutex_);
-  while (!stopping_) {
-    woken_ = false;
-    lock.unlock();
-    const int64_t now = clock_.NowMs();
-    if (!quiet_after_.empty() && now - last_quiet_pass_ms_ >= kQuietPassMs) {
-      last_quiet_pass_ms_ = now;
-      Result<int64_t> quiet = ResolveQuietOnce(now);
-      if (!quiet.ok()) spdlog::warn("alerts: resolving quiet alerts failed: {}",
-                                    quiet.status().ToString());
-    }
-    Result<int> flushed = FlushDue(now);
-    if (!flushed.ok()) spdlog::warn("alerts: flush pass failed: {}", flushed.status().ToString());
-    int64_t sleep_ms = kMaxFlushSleepMs;
-    Result<std::optional<int64_t>> next = store_.NextGroupFlushMs();
-    // After a failure, wait the full period instead of spinning on the same due group.
-    if (flushed.ok() && next.ok() && next->has_value()) {
-      sleep_ms = std::clamp<int64_t>(**next - clock_.NowMs(), 0, kMaxFlushSleepMs);
-    }
-    lock.lock();
-    if (sleep_ms > 0) {
-      cv_.wait_for(lock, std::chrono::milliseconds(sleep_ms),
-                   [this] { return stopping_ || woken_; });
-    }
+  Result<int> flushed = FlushDue(now);
+  if (!flushed.ok()) spdlog::warn("alerts: flush pass failed: {}", flushed.status().ToString());
+  int64_t sleep_ms = kMaxFlushSleepMs;
+  Result<std::optional<int64_t>> next = store_.NextGroupFlushMs();
+  // After a failure, wait the full period instead of spinning on the same due group.
+  if (flushed.ok() && next.ok() && next->has_value()) {
+    sleep_ms = std::clamp<int64_t>(**next - clock_.NowMs(), 0, kMaxFlushSleepMs);
   }
+  return sleep_ms;
 }
 
 }  // namespace beacon::collector::alerts

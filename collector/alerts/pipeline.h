@@ -4,13 +4,10 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "collector/alerts/alert.h"
@@ -18,6 +15,8 @@
 #include "collector/alerts/alerts_config.h"
 #include "collector/alerts/routing.h"
 #include "common/clock.h"
+#include "common/mutex.h"
+#include "common/periodic_loop.h"
 
 namespace beacon::collector::alerts {
 
@@ -58,8 +57,9 @@ class AlertPipeline final : public AlertSink {
   PipelineStats stats() const;
 
  private:
-  void FlushLoop();
-  void WakeFlusher();
+  // One pass of the flusher thread: quiet resolutions when due, then the due groups; returns
+  // how long to wait before the next pass (ms).
+  int64_t FlushPass();
 
   AlertStore& store_;
   const Router router_;
@@ -70,14 +70,10 @@ class AlertPipeline final : public AlertSink {
   std::map<std::string, int64_t> quiet_after_;  // set before Start(), then read-only
   int64_t last_quiet_pass_ms_ = 0;               // flusher thread only
 
-  std::thread flusher_;
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  bool stopping_ = false;  // GUARDED_BY(mutex_)
-  bool woken_ = false;     // GUARDED_BY(mutex_)
+  PeriodicLoop flusher_;  // woken when a new or resolved alert was recorded
 
-  mutable std::mutex stats_mutex_;
-  PipelineStats stats_;  // GUARDED_BY(stats_mutex_)
+  mutable Mutex stats_mutex_;
+  PipelineStats stats_ BEACON_GUARDED_BY(stats_mutex_);
 };
 
 }  // namespace beacon::collector::alerts

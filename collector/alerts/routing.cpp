@@ -2,28 +2,14 @@
 // operator's view of the same rules.
 #include "collector/alerts/routing.h"
 
-#include <fnmatch.h>
-
 #include <algorithm>
 #include <set>
 #include <utility>
 
-#include "common/strings.h"
+#include "common/alerting/matcher.h"
 
 namespace beacon::collector::alerts {
 namespace {
-
-constexpr std::string_view kFields[] = {"source", "host",        "severity",
-                                        "title",  "fingerprint", "status"};
-
-bool IsKnownField(std::string_view field) {
-  if (field.substr(0, 4) == "tag:") return field.size() > 4;
-  return std::find(std::begin(kFields), std::end(kFields), field) != std::end(kFields);
-}
-
-bool Glob(const std::string& pattern, const std::string& value) {
-  return fnmatch(pattern.c_str(), value.c_str(), 0) == 0;
-}
 
 // The value with ',', '=' and '\' escaped so distinct value tuples give distinct group keys.
 std::string EscapeKeyPart(std::string_view value) {
@@ -36,65 +22,6 @@ std::string EscapeKeyPart(std::string_view value) {
 }
 
 }  // namespace
-
-Result<Matcher> ParseMatcher(std::string_view text) {
-  const std::string_view trimmed = TrimWhitespace(text);
-  const size_t op_pos = trimmed.find_first_of("=!<>");
-  if (op_pos == std::string_view::npos) {
-    return Status::InvalidArgument("matcher '" + std::string(trimmed) +
-                                   "' has no operator (expected one of =, !=, =~, !~, >=, <=)");
-  }
-  Matcher matcher;
-  matcher.field = std::string(TrimWhitespace(trimmed.substr(0, op_pos)));
-  const std::string_view rest = trimmed.substr(op_pos);
-  std::string_view op;
-  for (std::string_view candidate : {"=~", "!~", "!=", ">=", "<=", "="}) {
-    if (rest.substr(0, candidate.size()) == candidate) {
-      op = candidate;
-      break;
-    }
-  }
-  if (op.empty()) {
-    return Status::InvalidArgument("matcher '" + std::string(trimmed) + "': bad operator '" +
-                                   std::string(rest.substr(0, 2)) +
-                                   "' (expected one of =, !=, =~, !~, >=, <=)");
-  }
-  matcher.op = std::string(op);
-  matcher.value = std::string(TrimWhitespace(rest.substr(op.size())));
-  if (matcher.field.empty()) {
-    return Status::InvalidArgument("matcher '" + std::string(trimmed) + "' has no field");
-  }
-  if (!IsKnownField(matcher.field)) {
-    return Status::InvalidArgument(
-        "matcher '" + std::string(trimmed) + "': unknown field '" + matcher.field +
-        "' (expected source, host, severity, title, fingerprint, status or tag:<name>)");
-  }
-  const bool ordered = matcher.op == ">=" || matcher.op == "<=";
-  if (ordered && matcher.field != "severity") {
-    return Status::InvalidArgument("matcher '" + std::string(trimmed) + "': operator '" +
-                                   matcher.op + "' only applies to severity");
-  }
-  const bool glob = matcher.op == "=~" || matcher.op == "!~";
-  if (matcher.field == "severity" && !glob) {
-    const std::optional<Severity> severity = notifier::ParseSeverity(matcher.value);
-    if (!severity) {
-      return Status::InvalidArgument(
-          "matcher '" + std::string(trimmed) + "': unknown severity '" + matcher.value +
-          "' (expected not_classified, information, warning, average, high or disaster)");
-    }
-    matcher.value = std::string(notifier::SeverityName(*severity));
-  }
-  if (matcher.field == "status" && !glob && matcher.value != "firing" &&
-      matcher.value != "resolved") {
-    return Status::InvalidArgument("matcher '" + std::string(trimmed) + "': unknown status '" +
-                                   matcher.value + "' (expected firing or resolved)");
-  }
-  return matcher;
-}
-
-std::string FormatMatcher(const Matcher& matcher) {
-  return matcher.field + matcher.op + matcher.value;
-}
 
 std::string FieldValue(const AlertView& alert, std::string_view field) {
   if (field == "source") return alert.source;
@@ -111,23 +38,7 @@ std::string FieldValue(const AlertView& alert, std::string_view field) {
 }
 
 bool Matches(const Matcher& matcher, const AlertView& alert) {
-  if (matcher.field == "severity" && matcher.op != "=~" && matcher.op != "!~") {
-    const std::optional<Severity> wanted = notifier::ParseSeverity(matcher.value);
-    if (!wanted) return false;  // only reachable for hand-built matchers
-    const int have = static_cast<int>(alert.severity);
-    const int want = static_cast<int>(*wanted);
-    if (matcher.op == "=") return have == want;
-    if (matcher.op == "!=") return have != want;
-    if (matcher.op == ">=") return have >= want;
-    if (matcher.op == "<=") return have <= want;
-    return false;
-  }
-  const std::string value = FieldValue(alert, matcher.field);
-  if (matcher.op == "=") return value == matcher.value;
-  if (matcher.op == "!=") return value != matcher.value;
-  if (matcher.op == "=~") return Glob(matcher.value, value);
-  if (matcher.op == "!~") return !Glob(matcher.value, value);
-  return false;
+  return alerting::MatcherAccepts(matcher, FieldValue(alert, matcher.field));
 }
 
 bool MatchesAll(const std::vector<Matcher>& matchers, const AlertView& alert) {
@@ -248,8 +159,9 @@ bool Router::RouteMatches(const CompiledRoute& route, const AlertView& alert, in
   }
   if (alert.severity < config.min_severity) return false;
   if (!config.hosts.empty() &&
-      std::none_of(config.hosts.begin(), config.hosts.end(),
-                   [&](const std::string& glob) { return Glob(glob, alert.host); })) {
+      std::none_of(config.hosts.begin(), config.hosts.end(), [&](const std::string& glob) {
+        return alerting::LabelGlobMatch(glob, alert.host);
+      })) {
     return false;
   }
   if (!MatchesAll(config.tags, alert)) return false;

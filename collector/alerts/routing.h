@@ -1,5 +1,6 @@
-// Alert routing decisions: label matchers (parse, format, evaluate), silences, inhibition and the
-// ordered route tree that turns an alert into the receiver groups it joins. Pure logic, no I/O.
+// Alert routing decisions: label matchers evaluated on alerts (their grammar is
+// common/alerting/matcher.h), silences, inhibition and the ordered route tree that turns an alert
+// into the receiver groups it joins. Pure logic, no I/O.
 #pragma once
 
 #include <cstdint>
@@ -14,14 +15,6 @@
 #include "common/timezone.h"
 
 namespace beacon::collector::alerts {
-
-// Parses "host=~db-*", "severity>=high", "tag:team=dba", "source!=splunk", "title!~*test*".
-// The field must be one of Matcher's fields; ">=" / "<=" only with severity, whose value must
-// be a severity name. InvalidArgument naming the bad part otherwise.
-Result<Matcher> ParseMatcher(std::string_view text);
-
-// The inverse of ParseMatcher: field + op + value ("severity>=high").
-std::string FormatMatcher(const Matcher& matcher);
 
 // The value of `field` ("host", "tag:team", ...) in the alert; empty when absent or unknown.
 std::string FieldValue(const AlertView& alert, std::string_view field);

@@ -35,16 +35,6 @@ http::ServerResponse JsonOk(const nlohmann::json& body, int status = 200) {
   return http::ServerResponse::Json(status, body.dump());
 }
 
-// RFC 3339 ("2026-11-26T05:00:00Z") or a duration ago ("1h").
-Result<int64_t> ParseTimeParam(const std::string& name, const std::string& text, int64_t now_ms) {
-  Result<int64_t> absolute = ParseRfc3339(text);
-  if (absolute.ok()) return *absolute;
-  Result<int64_t> ago = ParseDurationMs(text);
-  if (ago.ok()) return now_ms - *ago;
-  return Status::InvalidArgument(name + ": expected an RFC 3339 time or a duration like 1h, got '" +
-                                 text + "'");
-}
-
 }  // namespace
 
 Result<EventQuery> ParseEventQuery(const std::map<std::string, std::string>& params,
@@ -71,10 +61,10 @@ Result<EventQuery> ParseEventQuery(const std::map<std::string, std::string>& par
     query.kind = *kind;
   }
   if (const std::string* since = param("since")) {
-    BEACON_ASSIGN_OR_RETURN(query.since_ms, ParseTimeParam("since", *since, now_ms));
+    BEACON_ASSIGN_OR_RETURN(query.since_ms, ParseTimeOrAgo("since", *since, now_ms));
   }
   if (const std::string* until = param("until")) {
-    BEACON_ASSIGN_OR_RETURN(query.until_ms, ParseTimeParam("until", *until, now_ms));
+    BEACON_ASSIGN_OR_RETURN(query.until_ms, ParseTimeOrAgo("until", *until, now_ms));
   }
   if (const std::string* limit = param("limit")) {
     int value = 0;

@@ -1,9 +1,8 @@
 // Bearer-token authentication for the agent and admin routes.
 #include "collector/api/token_auth.h"
 
-#include <cctype>
-
 #include "common/crypto/crypto.h"
+#include "common/strings.h"
 
 namespace beacon::collector {
 
@@ -11,9 +10,7 @@ std::string TokenAuth::BearerToken(const http::Headers& headers) {
   const std::string value = headers.Get("authorization");
   constexpr std::string_view kScheme = "bearer ";
   if (value.size() <= kScheme.size()) return "";
-  for (size_t i = 0; i < kScheme.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(value[i])) != kScheme[i]) return "";
-  }
+  if (Lower(std::string_view(value).substr(0, kScheme.size())) != kScheme) return "";
   size_t begin = kScheme.size();
   while (begin < value.size() && value[begin] == ' ') ++begin;
   size_t end = value.size();

@@ -5,15 +5,20 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <chrono>
 #include <utility>
 #include <vector>
 
 #include "collector/config.h"
+#include "common/clock.h"
 #include "common/wire/backup.h"
 
 namespace beacon::collector::backups {
 namespace {
+
+using commands::kCommandFailed;
+using commands::kCommandQueued;
+using commands::kCommandWaitingArchiveRestore;
+using commands::StoredCommand;
 
 // More waiting commands than this are handled on the following ticks.
 constexpr int kCommandsPerTick = 10'000;
@@ -37,10 +42,11 @@ ArchiveRestorer::ArchiveRestorer(Catalog& catalog,
 ArchiveRestorer::~ArchiveRestorer() { Stop(); }
 
 Result<RestoreTickReport> ArchiveRestorer::Tick() {
-  std::lock_guard<std::mutex> tick_lock(tick_mutex_);
+  MutexLock tick_lock(tick_mutex_);
   const int64_t now_ms = clock_.NowMs();
-  BEACON_ASSIGN_OR_RETURN(std::vector<StoredCommand> commands,
-                          catalog_.ListCommands(kCommandWaitingArchiveRestore, kCommandsPerTick));
+  BEACON_ASSIGN_OR_RETURN(
+      std::vector<StoredCommand> commands,
+      catalog_.commands().ListCommands(kCommandWaitingArchiveRestore, kCommandsPerTick));
   // Oldest first, grouped by version: one store request per version per tick.
   std::vector<int64_t> version_order;
   std::map<int64_t, std::vector<const StoredCommand*>> by_version;
@@ -66,7 +72,7 @@ Result<RestoreTickReport> ArchiveRestorer::Tick() {
         ++report.waiting;
         if (command->message == outcome.message) continue;
       }
-      Status set = catalog_.SetCommandState(command->id, state, outcome.message, now_ms);
+      Status set = catalog_.commands().SetCommandState(command->id, state, outcome.message, now_ms);
       if (set.code() == StatusCode::kFailedPrecondition) {
         continue;  // finished meanwhile (e.g. failed by an operator): nothing left to do
       }
@@ -223,42 +229,17 @@ void ArchiveRestorer::RecordRestoreAttempt(int64_t version_id, int64_t command_i
 }
 
 void ArchiveRestorer::Start() {
-  std::lock_guard<std::mutex> lock(thread_mutex_);
-  if (thread_.joinable()) return;
-  stopping_ = false;
-  thread_ = std::thread([this] { Loop(); });
+  loop_.Start(PeriodicLoop::FirstPass::kAtStart, std::max<int64_t>(config_.restore_poll_ms, 1),
+              [this] {
+                Result<RestoreTickReport> report = Tick();
+                if (!report.ok()) {
+                  spdlog::error("archive restore tick failed: {}", report.status().ToString());
+                }
+              });
 }
 
-void ArchiveRestorer::Wake() {
-  {
-    std::lock_guard<std::mutex> lock(thread_mutex_);
-    woken_ = true;
-  }
-  wake_.notify_all();
-}
+void ArchiveRestorer::Wake() { loop_.Wake(); }
 
-void ArchiveRestorer::Stop() {
-  std::thread thread;
-  {
-    std::lock_guard<std::mutex> lock(thread_mutex_);
-    stopping_ = true;
-    thread = std::move(thread_);
-  }
-  wake_.notify_all();
-  if (thread.joinable()) thread.join();
-}
-
-void ArchiveRestorer::Loop() {
-  std::unique_lock<std::mutex> lock(thread_mutex_);
-  while (!stopping_) {
-    woken_ = false;
-    lock.unlock();
-    Result<RestoreTickReport> report = Tick();
-    if (!report.ok()) spdlog::error("archive restore tick failed: {}", report.status().ToString());
-    lock.lock();
-    wake_.wait_for(lock, std::chrono::milliseconds(std::max<int64_t>(config_.restore_poll_ms, 1)),
-                   [this] { return stopping_ || woken_; });
-  }
-}
+void ArchiveRestorer::Stop() { loop_.Stop(); }
 
 }  // namespace beacon::collector::backups

@@ -1,19 +1,18 @@
 // ArchiveRestorer: drives restore commands of archived versions (state waiting_archive_restore)
 // through RestoreObject and HEAD polling until the restored copy is readable, then queues them
-// for the agent (DESIGN.md flow 5).
+// for the agent (docs/backup.md, "Lifecycle").
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
 #include <map>
-#include <mutex>
 #include <string>
-#include <thread>
 
 #include "collector/backups/catalog.h"
 #include "collector/backups/lifecycle_config.h"
 #include "common/clock.h"
 #include "common/cloud/objstore/object_store.h"
+#include "common/mutex.h"
+#include "common/periodic_loop.h"
 
 namespace beacon::collector::backups {
 
@@ -62,20 +61,15 @@ class ArchiveRestorer {
   // Records one RestoreObject attempt in the action table (continuing an open record).
   void RecordRestoreAttempt(int64_t version_id, int64_t command_id, const Status& status,
                             int64_t now_ms);
-  void Loop();
 
   Catalog& catalog_;
   std::map<std::string, objstore::ObjectStore*> stores_;
   const Clock& clock_;
   const LifecycleConfig config_;
 
-  std::mutex tick_mutex_;  // serializes Tick
+  Mutex tick_mutex_;  // serializes Tick
 
-  std::mutex thread_mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;  // GUARDED_BY(thread_mutex_)
-  bool woken_ = false;     // GUARDED_BY(thread_mutex_)
-  std::thread thread_;
+  PeriodicLoop loop_;  // last: stopped before the members its passes use go
 };
 
 }  // namespace beacon::collector::backups

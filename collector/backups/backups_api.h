@@ -1,21 +1,14 @@
-// The backup routes of the collector API (docs/api.md "Backups and restores" and "Agent command
-// channel"): catalog listing, restore requests and command status for admins; the command
-// long-poll and progress reports for agents. Handlers are thread-safe. A long-poll that has to
-// wait is parked without a thread: one thread of the api answers every parked poll when its
-// agent's commands change (Catalog::NotifyAgent), when its wait is over, or at shutdown.
+// The backup routes of the collector API (docs/api.md "Backups and restores"): catalog listing
+// and restore requests for admins. A restore becomes a command of the agent command queue,
+// which collector/commands/commands_api delivers to the agent. Handlers are thread-safe.
 #pragma once
 
-#include <atomic>
-#include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
-#include <list>
 #include <map>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
-#include <thread>
+#include <utility>
 
 #include "collector/api/token_auth.h"
 #include "collector/backups/catalog.h"
@@ -24,16 +17,9 @@
 
 namespace beacon::collector::backups {
 
-inline constexpr int64_t kMaxPollWaitMs = 60 * 1000;
-inline constexpr int kCommandsPerPoll = 10;
-// Seconds an agent is told to wait (Retry-After) after an early empty poll reply.
-inline constexpr int kPollRetryAfterSeconds = 5;
 inline constexpr int kMaxVersionLimit = 10000;
 
 struct BackupsApiOptions {
-  // Long-polls allowed to wait at once; each holds a connection (not a thread). More are
-  // answered at once with Retry-After.
-  int max_waiting_polls = 1024;
   // Called after a restore command was created waiting for an archive restore, so the archive
   // restorer starts on it now instead of at its next poll (may be empty).
   std::function<void()> on_archive_restore_requested;
@@ -42,62 +28,33 @@ struct BackupsApiOptions {
 // Parses the GET /api/v1/backups parameters; InvalidArgument names the parameter.
 Result<VersionQuery> ParseVersionQuery(const std::map<std::string, std::string>& params,
                                        int64_t now_ms);
-// "25s", "500ms" or whole seconds "25", within 0..kMaxPollWaitMs; "" is 0.
-Result<int64_t> ParsePollWait(const std::string& text);
 
 nlohmann::json VersionJson(const CatalogVersion& version);
-nlohmann::json CommandJson(const StoredCommand& command);
 
 class BackupsApi {
  public:
-  // catalog, auth and clock must outlive the api. Starts the thread that answers parked polls.
-  BackupsApi(Catalog* catalog, const TokenAuth* auth, const Clock* clock,
-             BackupsApiOptions options);
-  // Answers every parked poll (empty, Retry-After) and joins the thread.
-  ~BackupsApi();
+  // catalog, auth and clock must outlive the api; restores are queued in catalog->commands().
+  BackupsApi(Catalog* catalog, const TokenAuth* auth, const Clock* clock, BackupsApiOptions options)
+      : catalog_(catalog),
+        commands_(&catalog->commands()),
+        auth_(auth),
+        clock_(clock),
+        options_(std::move(options)) {}
 
   // Adds every route; the BackupsApi must outlive the server.
   void Register(http::HttpServer& server);
 
   http::ServerResponse ListBackups(http::ServerRequest& request);
   http::ServerResponse CreateRestore(http::ServerRequest& request);
-  http::ServerResponse GetCommand(http::ServerRequest& request);
-  http::ServerResponse ListCommands(http::ServerRequest& request);
-  // Async: answers at once when commands are queued, else parks the poll until they are.
-  void PollCommands(http::ServerRequest& request, http::Responder respond);
-  http::ServerResponse UpdateCommand(http::ServerRequest& request);
-
-  // Polls currently waiting for commands (observability and tests).
-  int waiting_polls() const { return waiting_polls_.load(); }
 
  private:
-  struct ParkedPoll {
-    std::string agent;
-    uint64_t generation = 0;  // Catalog::CommandGeneration when it was parked
-    std::chrono::steady_clock::time_point deadline;
-    http::Responder respond;
-  };
-  enum class PollEnd { kCommands, kTimedOut, kShutDown };
-
   http::ServerResponse CatalogError(const http::ServerRequest& request, const Status& status);
-  // Claims the agent's commands and answers, or parks the poll while its wait lasts (answering
-  // at once with Retry-After when max_waiting_polls are parked already).
-  void ClaimOrPark(const std::string& agent, std::chrono::steady_clock::time_point deadline,
-                   http::Responder respond);
-  void ServeParkedPolls();  // the thread
 
   Catalog* catalog_;
+  commands::CommandQueue* commands_;
   const TokenAuth* auth_;
   const Clock* clock_;
   BackupsApiOptions options_;
-  std::atomic<int> waiting_polls_{0};
-
-  std::mutex park_mutex_;
-  std::condition_variable park_cv_;
-  std::list<ParkedPoll> parked_;   // GUARDED_BY(park_mutex_)
-  bool commands_changed_ = false;  // GUARDED_BY(park_mutex_)
-  bool stopping_ = false;          // GUARDED_BY(park_mutex_)
-  std::thread park_thread_;
 };
 
 }  // namespace beacon::collector::backups

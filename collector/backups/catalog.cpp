@@ -1,9 +1,7 @@
-// SQLite implementation of the backup catalog: versions, lifecycle actions, agent commands and
-// the per-agent wake-up generations the command long-poll waits on.
+// SQLite implementation of the backup catalog: versions and lifecycle actions (the agent command
+// queue in the same file is collector/commands/command_queue.cpp).
 #include "collector/backups/catalog.h"
 
-#include <filesystem>
-#include <system_error>
 #include <utility>
 
 namespace beacon::collector::backups {
@@ -63,32 +61,11 @@ CREATE TABLE actions(
 );
 CREATE INDEX actions_state ON actions(state, next_try_ms);
 CREATE INDEX actions_version ON actions(version_id);
-CREATE TABLE commands(
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  agent TEXT NOT NULL,
-  kind TEXT NOT NULL,
-  args_json TEXT NOT NULL,
-  version_id INTEGER NOT NULL DEFAULT 0,
-  state TEXT NOT NULL,
-  done_bytes INTEGER NOT NULL DEFAULT 0,
-  total_bytes INTEGER NOT NULL DEFAULT 0,
-  message TEXT NOT NULL DEFAULT '',
-  result_json TEXT NOT NULL DEFAULT '{}',
-  created_ms INTEGER NOT NULL,
-  updated_ms INTEGER NOT NULL,
-  delivered_ms INTEGER NOT NULL DEFAULT 0,
-  deliveries INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX commands_agent_state ON commands(agent, state);
-CREATE INDEX commands_state ON commands(state);
 )sql";
 
 // Retention (Catalog::Prune) finds finished commands and actions and deleted versions by age,
 // and a version's commands and seqs by version.
 const char kSchemaV2[] = R"sql(
-CREATE INDEX commands_finished_updated ON commands(updated_ms)
-  WHERE state IN ('succeeded', 'failed');
-CREATE INDEX commands_version ON commands(version_id, state);
 CREATE INDEX actions_finished_updated ON actions(updated_ms) WHERE state != 'pending';
 CREATE INDEX versions_deleted_updated ON versions(updated_ms) WHERE state = 'deleted';
 CREATE INDEX version_seqs_version ON version_seqs(version_id);
@@ -102,10 +79,6 @@ constexpr char kVersionColumns[] =
 constexpr char kActionColumns[] =
     "id, version_id, action, target_class, state, attempts, next_try_ms, last_error, reason, "
     "created_ms, updated_ms, dry_run";
-
-constexpr char kCommandColumns[] =
-    "id, agent, kind, args_json, version_id, state, done_bytes, total_bytes, message, "
-    "result_json, created_ms, updated_ms, delivered_ms, deliveries";
 
 CatalogVersion ReadVersion(const store::Statement& s) {
   CatalogVersion v;
@@ -152,31 +125,6 @@ LifecycleAction ReadAction(const store::Statement& s) {
   return a;
 }
 
-nlohmann::json ParseStoredJson(const std::string& text) {
-  // Written by this file from valid JSON; an unreadable value (hand-edited DB) becomes {}.
-  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
-  return j.is_discarded() ? nlohmann::json::object() : j;
-}
-
-StoredCommand ReadCommand(const store::Statement& s) {
-  StoredCommand c;
-  c.id = s.ColumnInt(0);
-  c.agent = s.ColumnText(1);
-  c.kind = s.ColumnText(2);
-  c.args = ParseStoredJson(s.ColumnText(3));
-  c.version_id = s.ColumnInt(4);
-  c.state = s.ColumnText(5);
-  c.done_bytes = static_cast<uint64_t>(s.ColumnInt(6));
-  c.total_bytes = static_cast<uint64_t>(s.ColumnInt(7));
-  c.message = s.ColumnText(8);
-  c.result = ParseStoredJson(s.ColumnText(9));
-  c.created_ms = s.ColumnInt(10);
-  c.updated_ms = s.ColumnInt(11);
-  c.delivered_ms = s.ColumnInt(12);
-  c.deliveries = static_cast<int>(s.ColumnInt(13));
-  return c;
-}
-
 Result<std::vector<CatalogVersion>> CollectVersions(store::Statement& stmt) {
   std::vector<CatalogVersion> out;
   while (true) {
@@ -187,51 +135,25 @@ Result<std::vector<CatalogVersion>> CollectVersions(store::Statement& stmt) {
   return out;
 }
 
-Result<std::vector<StoredCommand>> CollectCommands(store::Statement& stmt) {
-  std::vector<StoredCommand> out;
-  while (true) {
-    BEACON_ASSIGN_OR_RETURN(bool row, stmt.Step());
-    if (!row) break;
-    out.push_back(ReadCommand(stmt));
-  }
-  return out;
-}
-
 }  // namespace
 
-bool IsTerminalCommandState(const std::string& state) {
-  return state == kCommandSucceeded || state == kCommandFailed;
-}
-
-bool IsKnownCommandState(const std::string& state) {
-  return state == kCommandWaitingArchiveRestore || state == kCommandQueued ||
-         state == kCommandDelivered || state == kCommandRunning || IsTerminalCommandState(state);
-}
-
 const std::vector<store::Migration>& Catalog::Migrations() {
-  static const std::vector<store::Migration> kMigrations = {{1, kSchemaV1}, {2, kSchemaV2}};
+  // The agent command queue's table has been in this file from the start.
+  static const std::vector<store::Migration> kMigrations = {
+      {1, std::string(kSchemaV1) + commands::kCommandsSchemaV1},
+      {2, std::string(commands::kCommandsSchemaV2) + kSchemaV2}};
   return kMigrations;
 }
 
-Catalog::Catalog(std::unique_ptr<store::Database> db) : db_(std::move(db)) {}
+Catalog::Catalog(std::unique_ptr<store::Database> db)
+    : db_(std::move(db)), commands_(std::make_unique<commands::CommandQueue>(db_.get(), &mutex_)) {}
 
-Catalog::~Catalog() { WakeAllWaiters(); }
+Catalog::~Catalog() = default;
 
 Result<std::unique_ptr<Catalog>> Catalog::Open(const std::string& path,
                                                const store::DatabaseOptions& options) {
-  std::filesystem::path parent = std::filesystem::path(path).parent_path();
-  if (!parent.empty() && options.create_if_missing) {
-    std::error_code ec;
-    std::filesystem::create_directories(parent, ec);
-    if (ec) {
-      return Status::IoError("cannot create directory " + parent.string() + ": " + ec.message());
-    }
-  }
   BEACON_ASSIGN_OR_RETURN(std::unique_ptr<store::Database> db,
-                          store::Database::Open(path, options));
-  if (!options.read_only) {
-    BEACON_RETURN_IF_ERROR(db->Migrate(Migrations()).WithContext("migrating " + path));
-  }
+                          store::Database::OpenAndMigrate(path, Migrations(), options));
   return std::unique_ptr<Catalog>(new Catalog(std::move(db)));
 }
 
@@ -239,7 +161,7 @@ Result<std::unique_ptr<Catalog>> Catalog::Open(const std::string& path,
 
 Result<AddVersionResult> Catalog::AddVersion(const std::string& agent, uint64_t seq,
                                              const wire::BackupVersion& version, int64_t now_ms) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   store::Transaction tx(*db_);
   BEACON_RETURN_IF_ERROR(tx.status());
   BEACON_ASSIGN_OR_RETURN(AddVersionResult result, AddVersionLocked(agent, seq, version, now_ms));
@@ -252,7 +174,7 @@ Result<std::vector<AddVersionResult>> Catalog::AddVersions(
     int64_t now_ms) {
   std::vector<AddVersionResult> results;
   if (versions.empty()) return results;
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   store::Transaction tx(*db_);
   BEACON_RETURN_IF_ERROR(tx.status());
   for (const auto& [seq, version] : versions) {
@@ -266,30 +188,31 @@ Result<std::vector<AddVersionResult>> Catalog::AddVersions(
 Result<AddVersionResult> Catalog::AddVersionLocked(const std::string& agent, uint64_t seq,
                                                    const wire::BackupVersion& version,
                                                    int64_t now_ms) {
-  BEACON_ASSIGN_OR_RETURN(store::Statement seen, db_->Prepare("SELECT version_id FROM version_seqs "
-                                                              "WHERE agent = ?1 AND seq = ?2"));
-  seen.Bind(1, agent).Bind(2, static_cast<int64_t>(seq));
-  BEACON_ASSIGN_OR_RETURN(bool seen_row, seen.Step());
-  if (seen_row) return AddVersionResult{AddOutcome::kDuplicate, seen.ColumnInt(0)};
+  BEACON_ASSIGN_OR_RETURN(store::CachedStatement seen,
+                          db_->Cached("SELECT version_id FROM version_seqs "
+                                      "WHERE agent = ?1 AND seq = ?2"));
+  seen->Bind(1, agent).Bind(2, static_cast<int64_t>(seq));
+  BEACON_ASSIGN_OR_RETURN(bool seen_row, seen->Step());
+  if (seen_row) return AddVersionResult{AddOutcome::kDuplicate, seen->ColumnInt(0)};
 
   AddVersionResult result;
   BEACON_ASSIGN_OR_RETURN(
-      store::Statement newest,
-      db_->Prepare("SELECT id, sha256 FROM versions WHERE agent = ?1 AND path = ?2 AND "
-                   "state = 'stored' ORDER BY created_ms DESC, id DESC LIMIT 1"));
-  newest.Bind(1, agent).Bind(2, version.path);
-  BEACON_ASSIGN_OR_RETURN(bool newest_row, newest.Step());
-  if (newest_row && newest.ColumnText(1) == version.sha256) {
-    result = {AddOutcome::kDuplicate, newest.ColumnInt(0)};
+      store::CachedStatement newest,
+      db_->Cached("SELECT id, sha256 FROM versions WHERE agent = ?1 AND path = ?2 AND "
+                  "state = 'stored' ORDER BY created_ms DESC, id DESC LIMIT 1"));
+  newest->Bind(1, agent).Bind(2, version.path);
+  BEACON_ASSIGN_OR_RETURN(bool newest_row, newest->Step());
+  if (newest_row && newest->ColumnText(1) == version.sha256) {
+    result = {AddOutcome::kDuplicate, newest->ColumnInt(0)};
   } else {
     BEACON_ASSIGN_OR_RETURN(
-        store::Statement insert,
-        db_->Prepare("INSERT INTO versions(agent, seq, set_name, path, size, mtime_ns, mode, uid, "
-                     "gid, owner, grp, sha256, stored_size, store, key, storage_class, key_id, "
-                     "created_ms, state, restore_state, restore_expiry_ms, updated_ms) "
-                     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
-                     "?16, ?17, ?18, 'stored', 'none', 0, ?19)"));
-    insert.Bind(1, agent)
+        store::CachedStatement insert,
+        db_->Cached("INSERT INTO versions(agent, seq, set_name, path, size, mtime_ns, mode, uid, "
+                    "gid, owner, grp, sha256, stored_size, store, key, storage_class, key_id, "
+                    "created_ms, state, restore_state, restore_expiry_ms, updated_ms) "
+                    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
+                    "?16, ?17, ?18, 'stored', 'none', 0, ?19)"));
+    insert->Bind(1, agent)
         .Bind(2, static_cast<int64_t>(seq))
         .Bind(3, version.set)
         .Bind(4, version.path)
@@ -308,14 +231,14 @@ Result<AddVersionResult> Catalog::AddVersionLocked(const std::string& agent, uin
         .Bind(17, version.key_id)
         .Bind(18, version.created_ms)
         .Bind(19, now_ms);
-    BEACON_RETURN_IF_ERROR(insert.Run());
+    BEACON_RETURN_IF_ERROR(insert->Run());
     result = {AddOutcome::kAdded, db_->LastInsertRowId()};
   }
   BEACON_ASSIGN_OR_RETURN(
-      store::Statement remember,
-      db_->Prepare("INSERT INTO version_seqs(agent, seq, version_id) VALUES(?1, ?2, ?3)"));
-  remember.Bind(1, agent).Bind(2, static_cast<int64_t>(seq)).Bind(3, result.id);
-  BEACON_RETURN_IF_ERROR(remember.Run());
+      store::CachedStatement remember,
+      db_->Cached("INSERT INTO version_seqs(agent, seq, version_id) VALUES(?1, ?2, ?3)"));
+  remember->Bind(1, agent).Bind(2, static_cast<int64_t>(seq)).Bind(3, result.id);
+  BEACON_RETURN_IF_ERROR(remember->Run());
   return result;
 }
 
@@ -357,82 +280,82 @@ Result<std::vector<CatalogVersion>> Catalog::ListVersions(const VersionQuery& qu
   if (!query.include_deleted) sql += " AND state = 'stored'";
   sql += " ORDER BY created_ms DESC, id DESC LIMIT " + std::to_string(query.limit);
 
-  std::lock_guard<std::mutex> lock(mutex_);
-  BEACON_ASSIGN_OR_RETURN(store::Statement stmt, db_->Prepare(sql));
+  MutexLock lock(mutex_);
+  BEACON_ASSIGN_OR_RETURN(store::CachedStatement stmt, db_->Cached(sql));
   for (size_t i = 0; i < is_text.size(); ++i) {
     if (is_text[i]) {
-      stmt.Bind(static_cast<int>(i + 1), texts[i]);
+      stmt->Bind(static_cast<int>(i + 1), texts[i]);
     } else {
-      stmt.Bind(static_cast<int>(i + 1), ints[i]);
+      stmt->Bind(static_cast<int>(i + 1), ints[i]);
     }
   }
-  return CollectVersions(stmt);
+  return CollectVersions(*stmt);
 }
 
 Result<CatalogVersion> Catalog::GetVersion(int64_t id) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(
-      store::Statement stmt,
-      db_->Prepare(std::string("SELECT ") + kVersionColumns + " FROM versions WHERE id = ?1"));
-  stmt.Bind(1, id);
-  BEACON_ASSIGN_OR_RETURN(bool row, stmt.Step());
+      store::CachedStatement stmt,
+      db_->Cached(std::string("SELECT ") + kVersionColumns + " FROM versions WHERE id = ?1"));
+  stmt->Bind(1, id);
+  BEACON_ASSIGN_OR_RETURN(bool row, stmt->Step());
   if (!row) return Status::NotFound("no backup version " + std::to_string(id));
-  return ReadVersion(stmt);
+  return ReadVersion(*stmt);
 }
 
 Result<std::vector<CatalogVersion>> Catalog::ListVersionsOfSet(const std::string& set) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  BEACON_ASSIGN_OR_RETURN(store::Statement stmt,
-                          db_->Prepare(std::string("SELECT ") + kVersionColumns +
-                                       " FROM versions WHERE set_name = ?1 AND state = 'stored'"));
-  stmt.Bind(1, set);
-  return CollectVersions(stmt);
+  MutexLock lock(mutex_);
+  BEACON_ASSIGN_OR_RETURN(store::CachedStatement stmt,
+                          db_->Cached(std::string("SELECT ") + kVersionColumns +
+                                      " FROM versions WHERE set_name = ?1 AND state = 'stored'"));
+  stmt->Bind(1, set);
+  return CollectVersions(*stmt);
 }
 
 Result<std::vector<CatalogVersion>> Catalog::ListAllStoredVersions() {
-  std::lock_guard<std::mutex> lock(mutex_);
-  BEACON_ASSIGN_OR_RETURN(store::Statement stmt,
-                          db_->Prepare(std::string("SELECT ") + kVersionColumns +
-                                       " FROM versions WHERE state = 'stored'"));
-  return CollectVersions(stmt);
+  MutexLock lock(mutex_);
+  BEACON_ASSIGN_OR_RETURN(store::CachedStatement stmt,
+                          db_->Cached(std::string("SELECT ") + kVersionColumns +
+                                      " FROM versions WHERE state = 'stored'"));
+  return CollectVersions(*stmt);
 }
 
 Result<CatalogVersion> Catalog::FindVersion(const std::string& agent, const std::string& path,
                                             std::optional<int64_t> at_ms) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(
-      store::Statement stmt,
-      db_->Prepare(std::string("SELECT ") + kVersionColumns +
-                   " FROM versions WHERE agent = ?1 AND path = ?2 AND state = 'stored' AND "
-                   "created_ms <= ?3 ORDER BY created_ms DESC, id DESC LIMIT 1"));
-  stmt.Bind(1, agent).Bind(2, path).Bind(3, at_ms.value_or(INT64_MAX));
-  BEACON_ASSIGN_OR_RETURN(bool row, stmt.Step());
+      store::CachedStatement stmt,
+      db_->Cached(std::string("SELECT ") + kVersionColumns +
+                  " FROM versions WHERE agent = ?1 AND path = ?2 AND state = 'stored' AND "
+                  "created_ms <= ?3 ORDER BY created_ms DESC, id DESC LIMIT 1"));
+  stmt->Bind(1, agent).Bind(2, path).Bind(3, at_ms.value_or(INT64_MAX));
+  BEACON_ASSIGN_OR_RETURN(bool row, stmt->Step());
   if (!row) {
     return Status::NotFound("no backup of " + path + " on " + agent +
                             (at_ms ? " at or before " + std::to_string(*at_ms) + " ms" : ""));
   }
-  return ReadVersion(stmt);
+  return ReadVersion(*stmt);
 }
 
 Status Catalog::SetStorageClass(int64_t id, const std::string& storage_class, int64_t now_ms) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(
-      store::Statement stmt,
-      db_->Prepare("UPDATE versions SET storage_class = ?2, restore_state = 'none', "
-                   "restore_expiry_ms = 0, updated_ms = ?3 WHERE id = ?1"));
-  stmt.Bind(1, id).Bind(2, storage_class).Bind(3, now_ms);
-  BEACON_RETURN_IF_ERROR(stmt.Run());
+      store::CachedStatement stmt,
+      db_->Cached("UPDATE versions SET storage_class = ?2, restore_state = 'none', "
+                  "restore_expiry_ms = 0, updated_ms = ?3 WHERE id = ?1"));
+  stmt->Bind(1, id).Bind(2, storage_class).Bind(3, now_ms);
+  BEACON_RETURN_IF_ERROR(stmt->Run());
   if (db_->Changes() == 0) return Status::NotFound("no backup version " + std::to_string(id));
   return Status::Ok();
 }
 
 Status Catalog::MarkDeleted(int64_t id, int64_t now_ms) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(
-      store::Statement stmt,
-      db_->Prepare("UPDATE versions SET state = 'deleted', updated_ms = ?2 WHERE id = ?1"));
-  stmt.Bind(1, id).Bind(2, now_ms);
-  BEACON_RETURN_IF_ERROR(stmt.Run());
+      store::CachedStatement stmt,
+      db_->Cached("UPDATE versions SET state = 'deleted', updated_ms = ?2 WHERE id = ?1"));
+  stmt->Bind(1, id).Bind(2, now_ms);
+  BEACON_RETURN_IF_ERROR(stmt->Run());
   if (db_->Changes() == 0) return Status::NotFound("no backup version " + std::to_string(id));
   return Status::Ok();
 }
@@ -443,37 +366,37 @@ Status Catalog::SetRestoreState(int64_t id, const std::string& restore_state, in
       restore_state != kRestoreInProgress && restore_state != kRestoreReady) {
     return Status::InvalidArgument("unknown restore state '" + restore_state + "'");
   }
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(
-      store::Statement stmt,
-      db_->Prepare("UPDATE versions SET restore_state = ?2, restore_expiry_ms = ?3, "
-                   "updated_ms = ?4 WHERE id = ?1"));
-  stmt.Bind(1, id).Bind(2, restore_state).Bind(3, expiry_ms).Bind(4, now_ms);
-  BEACON_RETURN_IF_ERROR(stmt.Run());
+      store::CachedStatement stmt,
+      db_->Cached("UPDATE versions SET restore_state = ?2, restore_expiry_ms = ?3, "
+                  "updated_ms = ?4 WHERE id = ?1"));
+  stmt->Bind(1, id).Bind(2, restore_state).Bind(3, expiry_ms).Bind(4, now_ms);
+  BEACON_RETURN_IF_ERROR(stmt->Run());
   if (db_->Changes() == 0) return Status::NotFound("no backup version " + std::to_string(id));
   return Status::Ok();
 }
 
 Result<std::vector<CatalogVersion>> Catalog::ListVersionsByRestoreState(
     const std::string& restore_state) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  BEACON_ASSIGN_OR_RETURN(store::Statement stmt,
-                          db_->Prepare(std::string("SELECT ") + kVersionColumns +
-                                       " FROM versions WHERE restore_state = ?1 ORDER BY id"));
-  stmt.Bind(1, restore_state);
-  return CollectVersions(stmt);
+  MutexLock lock(mutex_);
+  BEACON_ASSIGN_OR_RETURN(store::CachedStatement stmt,
+                          db_->Cached(std::string("SELECT ") + kVersionColumns +
+                                      " FROM versions WHERE restore_state = ?1 ORDER BY id"));
+  stmt->Bind(1, restore_state);
+  return CollectVersions(*stmt);
 }
 
 // ---- Lifecycle actions ----
 
 Result<int64_t> Catalog::AddAction(const LifecycleAction& action, int64_t now_ms) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(
-      store::Statement stmt,
-      db_->Prepare("INSERT INTO actions(version_id, action, target_class, state, attempts, "
-                   "next_try_ms, last_error, reason, created_ms, updated_ms, dry_run) "
-                   "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10)"));
-  stmt.Bind(1, action.version_id)
+      store::CachedStatement stmt,
+      db_->Cached("INSERT INTO actions(version_id, action, target_class, state, attempts, "
+                  "next_try_ms, last_error, reason, created_ms, updated_ms, dry_run) "
+                  "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10)"));
+  stmt->Bind(1, action.version_id)
       .Bind(2, action.action)
       .Bind(3, action.target_class)
       .Bind(4, action.state)
@@ -483,23 +406,23 @@ Result<int64_t> Catalog::AddAction(const LifecycleAction& action, int64_t now_ms
       .Bind(8, action.reason)
       .Bind(9, now_ms)
       .Bind(10, action.dry_run ? 1 : 0);
-  BEACON_RETURN_IF_ERROR(stmt.Run());
+  BEACON_RETURN_IF_ERROR(stmt->Run());
   return db_->LastInsertRowId();
 }
 
 Status Catalog::UpdateAction(const LifecycleAction& action, int64_t now_ms) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(
-      store::Statement stmt,
-      db_->Prepare("UPDATE actions SET state = ?2, attempts = ?3, next_try_ms = ?4, "
-                   "last_error = ?5, updated_ms = ?6 WHERE id = ?1"));
-  stmt.Bind(1, action.id)
+      store::CachedStatement stmt,
+      db_->Cached("UPDATE actions SET state = ?2, attempts = ?3, next_try_ms = ?4, "
+                  "last_error = ?5, updated_ms = ?6 WHERE id = ?1"));
+  stmt->Bind(1, action.id)
       .Bind(2, action.state)
       .Bind(3, action.attempts)
       .Bind(4, action.next_try_ms)
       .Bind(5, action.last_error)
       .Bind(6, now_ms);
-  BEACON_RETURN_IF_ERROR(stmt.Run());
+  BEACON_RETURN_IF_ERROR(stmt->Run());
   if (db_->Changes() == 0)
     return Status::NotFound("no lifecycle action " + std::to_string(action.id));
   return Status::Ok();
@@ -511,235 +434,30 @@ Result<std::vector<LifecycleAction>> Catalog::ListActions(const ActionQuery& que
   if (query.due_before_ms) sql += " AND next_try_ms <= ?2";
   if (query.version_id) sql += " AND version_id = ?3";
   sql += " ORDER BY id LIMIT " + std::to_string(query.limit);
-  std::lock_guard<std::mutex> lock(mutex_);
-  BEACON_ASSIGN_OR_RETURN(store::Statement stmt, db_->Prepare(sql));
-  if (query.state) stmt.Bind(1, *query.state);
-  if (query.due_before_ms) stmt.Bind(2, *query.due_before_ms);
-  if (query.version_id) stmt.Bind(3, *query.version_id);
+  MutexLock lock(mutex_);
+  BEACON_ASSIGN_OR_RETURN(store::CachedStatement stmt, db_->Cached(sql));
+  if (query.state) stmt->Bind(1, *query.state);
+  if (query.due_before_ms) stmt->Bind(2, *query.due_before_ms);
+  if (query.version_id) stmt->Bind(3, *query.version_id);
   std::vector<LifecycleAction> out;
   while (true) {
-    BEACON_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    BEACON_ASSIGN_OR_RETURN(bool row, stmt->Step());
     if (!row) break;
-    out.push_back(ReadAction(stmt));
+    out.push_back(ReadAction(*stmt));
   }
   return out;
 }
 
-// ---- Agent commands ----
-
-Result<int64_t> Catalog::CreateCommand(const std::string& agent, const std::string& kind,
-                                       const nlohmann::json& args, const std::string& initial_state,
-                                       int64_t version_id, int64_t now_ms) {
-  if (initial_state != kCommandQueued && initial_state != kCommandWaitingArchiveRestore) {
-    return Status::InvalidArgument("a command starts queued or waiting_archive_restore, not '" +
-                                   initial_state + "'");
-  }
-  int64_t id = 0;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    BEACON_ASSIGN_OR_RETURN(
-        store::Statement stmt,
-        db_->Prepare("INSERT INTO commands(agent, kind, args_json, version_id, state, created_ms, "
-                     "updated_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?6)"));
-    stmt.Bind(1, agent)
-        .Bind(2, kind)
-        .Bind(3, args.dump())
-        .Bind(4, version_id)
-        .Bind(5, initial_state)
-        .Bind(6, now_ms);
-    BEACON_RETURN_IF_ERROR(stmt.Run());
-    id = db_->LastInsertRowId();
-  }
-  if (initial_state == kCommandQueued) NotifyAgent(agent);
-  return id;
-}
-
-Result<std::vector<StoredCommand>> Catalog::ClaimCommands(const std::string& agent, int64_t now_ms,
-                                                          int max) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  store::Transaction tx(*db_);
-  BEACON_RETURN_IF_ERROR(tx.status());
-  BEACON_ASSIGN_OR_RETURN(store::Statement select,
-                          db_->Prepare(std::string("SELECT ") + kCommandColumns +
-                                       " FROM commands WHERE agent = ?1 AND (state = 'queued' OR "
-                                       "(state IN ('delivered', 'running') AND updated_ms <= ?2)) "
-                                       "ORDER BY id LIMIT ?3"));
-  select.Bind(1, agent).Bind(2, now_ms - kCommandRedeliverAfterMs).Bind(3, max);
-  BEACON_ASSIGN_OR_RETURN(std::vector<StoredCommand> claimed, CollectCommands(select));
-  BEACON_ASSIGN_OR_RETURN(
-      store::Statement mark,
-      db_->Prepare("UPDATE commands SET state = 'delivered', delivered_ms = ?2, updated_ms = ?2, "
-                   "deliveries = deliveries + 1 WHERE id = ?1"));
-  for (StoredCommand& command : claimed) {
-    mark.Reset();
-    mark.Bind(1, command.id).Bind(2, now_ms);
-    BEACON_RETURN_IF_ERROR(mark.Run());
-    command.state = kCommandDelivered;
-    command.delivered_ms = now_ms;
-    command.updated_ms = now_ms;
-    command.deliveries += 1;
-  }
-  BEACON_RETURN_IF_ERROR(tx.Commit());
-  return claimed;
-}
-
-Result<StoredCommand> Catalog::GetCommandLocked(int64_t id) {
-  BEACON_ASSIGN_OR_RETURN(
-      store::Statement stmt,
-      db_->Prepare(std::string("SELECT ") + kCommandColumns + " FROM commands WHERE id = ?1"));
-  stmt.Bind(1, id);
-  BEACON_ASSIGN_OR_RETURN(bool row, stmt.Step());
-  if (!row) return Status::NotFound("no command " + std::to_string(id));
-  return ReadCommand(stmt);
-}
-
-Result<StoredCommand> Catalog::UpdateCommand(const std::string& agent, int64_t id,
-                                             const wire::CommandUpdate& update, int64_t now_ms) {
-  if (update.state != kCommandRunning && update.state != kCommandSucceeded &&
-      update.state != kCommandFailed) {
-    return Status::InvalidArgument("state: expected running, succeeded or failed, got '" +
-                                   update.state + "'");
-  }
-  std::lock_guard<std::mutex> lock(mutex_);
-  Result<StoredCommand> current = GetCommandLocked(id);
-  // Another agent's command is reported exactly like a missing one: no agent learns about
-  // commands that are not its own.
-  if (!current.ok() || current->agent != agent) {
-    if (!current.ok() && current.status().code() != StatusCode::kNotFound) return current.status();
-    return Status::NotFound("no command " + std::to_string(id) + " for agent " + agent);
-  }
-  if (IsTerminalCommandState(current->state)) {
-    if (current->state == update.state) return *current;  // a retried final report
-    return Status::FailedPrecondition("command " + std::to_string(id) + " already " +
-                                      current->state);
-  }
-  if (current->state != kCommandDelivered && current->state != kCommandRunning) {
-    return Status::FailedPrecondition("command " + std::to_string(id) + " is " + current->state +
-                                      ", not delivered");
-  }
-  BEACON_ASSIGN_OR_RETURN(
-      store::Statement stmt,
-      db_->Prepare("UPDATE commands SET state = ?2, done_bytes = ?3, total_bytes = ?4, "
-                   "message = ?5, result_json = ?6, updated_ms = ?7 WHERE id = ?1"));
-  stmt.Bind(1, id)
-      .Bind(2, update.state)
-      .Bind(3, static_cast<int64_t>(update.done_bytes))
-      .Bind(4, static_cast<int64_t>(update.total_bytes))
-      .Bind(5, update.message)
-      .Bind(6, update.result.dump())
-      .Bind(7, now_ms);
-  BEACON_RETURN_IF_ERROR(stmt.Run());
-  return GetCommandLocked(id);
-}
-
-Result<StoredCommand> Catalog::GetCommand(int64_t id) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return GetCommandLocked(id);
-}
-
-Result<std::vector<StoredCommand>> Catalog::ListCommands(const std::string& state, int limit) {
-  std::string sql = std::string("SELECT ") + kCommandColumns + " FROM commands";
-  if (!state.empty()) sql += " WHERE state = ?1";
-  sql += " ORDER BY id DESC LIMIT " + std::to_string(limit);
-  std::lock_guard<std::mutex> lock(mutex_);
-  BEACON_ASSIGN_OR_RETURN(store::Statement stmt, db_->Prepare(sql));
-  if (!state.empty()) stmt.Bind(1, state);
-  return CollectCommands(stmt);
-}
-
-Result<std::vector<StoredCommand>> Catalog::ListCommandsForVersion(int64_t version_id,
-                                                                   const std::string& state) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  BEACON_ASSIGN_OR_RETURN(store::Statement stmt,
-                          db_->Prepare(std::string("SELECT ") + kCommandColumns +
-                                       " FROM commands WHERE version_id = ?1 AND state = ?2 "
-                                       "ORDER BY id"));
-  stmt.Bind(1, version_id).Bind(2, state);
-  return CollectCommands(stmt);
-}
-
-Status Catalog::SetCommandState(int64_t id, const std::string& state, const std::string& message,
-                                int64_t now_ms) {
-  if (!IsKnownCommandState(state)) {
-    return Status::InvalidArgument("unknown command state '" + state + "'");
-  }
-  std::string agent;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    BEACON_ASSIGN_OR_RETURN(StoredCommand current, GetCommandLocked(id));
-    if (IsTerminalCommandState(current.state)) {
-      return Status::FailedPrecondition("command " + std::to_string(id) + " already " +
-                                        current.state);
-    }
-    BEACON_ASSIGN_OR_RETURN(
-        store::Statement stmt,
-        db_->Prepare(
-            "UPDATE commands SET state = ?2, message = ?3, updated_ms = ?4 WHERE id = ?1"));
-    stmt.Bind(1, id).Bind(2, state).Bind(3, message).Bind(4, now_ms);
-    BEACON_RETURN_IF_ERROR(stmt.Run());
-    agent = current.agent;
-  }
-  if (state == kCommandQueued) NotifyAgent(agent);
-  return Status::Ok();
-}
-
-// ---- Waiting ----
-
-void Catalog::NotifyAgent(const std::string& agent) {
-  std::function<void()> listener;
-  {
-    std::lock_guard<std::mutex> lock(wait_mutex_);
-    ++generations_[agent];
-    listener = listener_;
-  }
-  wait_cv_.notify_all();
-  if (listener) listener();
-}
-
-void Catalog::SetCommandListener(std::function<void()> listener) {
-  std::lock_guard<std::mutex> lock(wait_mutex_);
-  listener_ = std::move(listener);
-}
-
-uint64_t Catalog::CommandGeneration(const std::string& agent) {
-  std::lock_guard<std::mutex> lock(wait_mutex_);
-  auto it = generations_.find(agent);
-  return it == generations_.end() ? 0 : it->second;
-}
-
-Catalog::WaitOutcome Catalog::WaitForCommands(const std::string& agent, uint64_t seen,
-                                              std::chrono::milliseconds timeout) {
-  std::unique_lock<std::mutex> lock(wait_mutex_);
-  auto changed = [&] {
-    auto it = generations_.find(agent);
-    return (it == generations_.end() ? 0 : it->second) != seen;
-  };
-  wait_cv_.wait_for(lock, timeout, [&] { return shut_down_ || changed(); });
-  if (changed()) return WaitOutcome::kChanged;
-  return shut_down_ ? WaitOutcome::kShutDown : WaitOutcome::kTimedOut;
-}
-
-void Catalog::WakeAllWaiters() {
-  std::function<void()> listener;
-  {
-    std::lock_guard<std::mutex> lock(wait_mutex_);
-    shut_down_ = true;
-    listener = listener_;
-  }
-  wait_cv_.notify_all();
-  if (listener) listener();
-}
-
 Result<Catalog::Counts> Catalog::GetCounts() {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   Counts counts;
   const std::pair<const char*, int64_t*> tables[] = {
       {"versions", &counts.versions}, {"commands", &counts.commands}, {"actions", &counts.actions}};
   for (const auto& [table, out] : tables) {
-    BEACON_ASSIGN_OR_RETURN(store::Statement stmt,
-                            db_->Prepare(std::string("SELECT count(*) FROM ") + table));
-    BEACON_ASSIGN_OR_RETURN(bool row, stmt.Step());
-    *out = row ? stmt.ColumnInt(0) : 0;
+    BEACON_ASSIGN_OR_RETURN(store::CachedStatement stmt,
+                            db_->Cached(std::string("SELECT count(*) FROM ") + table));
+    BEACON_ASSIGN_OR_RETURN(bool row, stmt->Step());
+    *out = row ? stmt->ColumnInt(0) : 0;
   }
   return counts;
 }
@@ -751,24 +469,25 @@ Result<CatalogPruneResult> Catalog::Prune(int64_t cutoff_ms, const std::atomic<b
   auto cancelled = [cancel] { return cancel != nullptr && cancel->load(); };
   // Chunks of kChunk rows per transaction, so ingest and command polls wait at most one chunk.
   constexpr int kChunk = 500;
-  auto select_ids = [&](const char* sql) -> Result<std::vector<int64_t>> {
-    BEACON_ASSIGN_OR_RETURN(store::Statement s, db_->Prepare(sql));
-    s.Bind(1, cutoff_ms).Bind(2, kChunk);
+  auto select_ids = [&](const char* sql) BEACON_REQUIRES(mutex_) -> Result<std::vector<int64_t>> {
+    BEACON_ASSIGN_OR_RETURN(store::CachedStatement s, db_->Cached(sql));
+    s->Bind(1, cutoff_ms).Bind(2, kChunk);
     std::vector<int64_t> ids;
     while (true) {
-      BEACON_ASSIGN_OR_RETURN(bool row, s.Step());
+      BEACON_ASSIGN_OR_RETURN(bool row, s->Step());
       if (!row) break;
-      ids.push_back(s.ColumnInt(0));
+      ids.push_back(s->ColumnInt(0));
     }
     return ids;
   };
-  auto delete_by = [&](const char* sql, const std::vector<int64_t>& ids) -> Result<int64_t> {
-    BEACON_ASSIGN_OR_RETURN(store::Statement s, db_->Prepare(sql));
+  auto delete_by = [&](const char* sql, const std::vector<int64_t>& ids)
+                       BEACON_REQUIRES(mutex_) -> Result<int64_t> {
+    BEACON_ASSIGN_OR_RETURN(store::CachedStatement s, db_->Cached(sql));
     int64_t changes = 0;
     for (int64_t id : ids) {
-      s.Reset();
-      s.Bind(1, id);
-      BEACON_RETURN_IF_ERROR(s.Run());
+      s->Reset();
+      s->Bind(1, id);
+      BEACON_RETURN_IF_ERROR(s->Run());
       changes += db_->Changes();
     }
     return changes;
@@ -777,7 +496,7 @@ Result<CatalogPruneResult> Catalog::Prune(int64_t cutoff_ms, const std::atomic<b
   auto prune = [&](const char* select, const std::vector<const char*>& deletes,
                    int64_t* count) -> Status {
     while (!cancelled()) {
-      std::lock_guard<std::mutex> lock(mutex_);
+      MutexLock lock(mutex_);
       store::Transaction tx(*db_);
       BEACON_RETURN_IF_ERROR(tx.status());
       BEACON_ASSIGN_OR_RETURN(std::vector<int64_t> ids, select_ids(select));
@@ -809,9 +528,10 @@ Result<CatalogPruneResult> Catalog::Prune(int64_t cutoff_ms, const std::atomic<b
 }
 
 Status Catalog::Ping() {
-  std::lock_guard<std::mutex> lock(mutex_);
-  BEACON_ASSIGN_OR_RETURN(store::Statement stmt, db_->Prepare("SELECT 1 FROM versions LIMIT 1"));
-  return stmt.Step().status();
+  MutexLock lock(mutex_);
+  BEACON_ASSIGN_OR_RETURN(store::CachedStatement stmt,
+                          db_->Cached("SELECT 1 FROM versions LIMIT 1"));
+  return stmt->Step().status();
 }
 
 }  // namespace beacon::collector::backups

@@ -1,23 +1,19 @@
-// Catalog: the collector's record of every backed-up version (from `backup.version` events),
-// the lifecycle actions applied to them and the agent command queue (restore commands), on its
-// own SQLite file. Thread-safe: one connection guarded by mutex_; command waiters use a
-// separate mutex so a long-poll never holds the database lock while it waits.
+// Catalog: the collector's record of every backed-up version (from `backup.version` events) and
+// the lifecycle actions applied to them, on its own SQLite file. The file also holds the agent
+// command queue (commands()), which shares the catalog's connection. Thread-safe: one
+// connection guarded by mutex_.
 #pragma once
 
 #include <atomic>
-#include <chrono>
-#include <condition_variable>
 #include <cstdint>
-#include <functional>
-#include <map>
 #include <memory>
-#include <mutex>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "collector/commands/command_queue.h"
+#include "common/mutex.h"
 #include "common/status.h"
 #include "common/store/sqlite.h"
 #include "common/wire/backup.h"
@@ -32,22 +28,6 @@ inline constexpr char kRestoreNone[] = "none";
 inline constexpr char kRestoreRequested[] = "requested";
 inline constexpr char kRestoreInProgress[] = "in_progress";
 inline constexpr char kRestoreReady[] = "ready";
-
-// Command states. waiting_archive_restore -> queued (ArchiveRestorer, via SetCommandState) ->
-// delivered (ClaimCommands) -> running -> succeeded | failed (agent, via UpdateCommand).
-// failed is also set by the collector (SetCommandState) when an archive restore fails.
-inline constexpr char kCommandWaitingArchiveRestore[] = "waiting_archive_restore";
-inline constexpr char kCommandQueued[] = "queued";
-inline constexpr char kCommandDelivered[] = "delivered";
-inline constexpr char kCommandRunning[] = "running";
-inline constexpr char kCommandSucceeded[] = "succeeded";
-inline constexpr char kCommandFailed[] = "failed";
-bool IsTerminalCommandState(const std::string& state);
-bool IsKnownCommandState(const std::string& state);
-
-// A delivered or running command without any update for this long is delivered again (the
-// agent restarted before it reported, or in the middle of the work; restores are idempotent).
-inline constexpr int64_t kCommandRedeliverAfterMs = 2 * 60 * 1000;
 
 // Lifecycle action values.
 inline constexpr char kActionTransition[] = "transition";
@@ -112,25 +92,6 @@ struct ActionQuery {
   int limit = 1000;
 };
 
-struct StoredCommand {
-  int64_t id = 0;
-  std::string agent;
-  std::string kind;  // "restore"
-  nlohmann::json args = nlohmann::json::object();
-  int64_t version_id = 0;  // catalog version a restore is about (0: none)
-  std::string state;
-  uint64_t done_bytes = 0;
-  uint64_t total_bytes = 0;
-  std::string message;
-  nlohmann::json result = nlohmann::json::object();
-  int64_t created_ms = 0;
-  int64_t updated_ms = 0;
-  int64_t delivered_ms = 0;  // last delivery (0: never)
-  int deliveries = 0;
-
-  wire::Command ToWire() const { return wire::Command{id, kind, args}; }
-};
-
 // What one retention pass deleted.
 struct CatalogPruneResult {
   int64_t commands = 0;  // succeeded or failed commands
@@ -186,52 +147,8 @@ class Catalog {
   // Oldest first (id).
   Result<std::vector<LifecycleAction>> ListActions(const ActionQuery& query);
 
-  // ---- Agent commands ----
-  // initial_state: queued | waiting_archive_restore. Wakes the agent's waiting polls when
-  // queued. Returns the id.
-  Result<int64_t> CreateCommand(const std::string& agent, const std::string& kind,
-                                const nlohmann::json& args, const std::string& initial_state,
-                                int64_t version_id, int64_t now_ms);
-  // Up to max commands for the agent, oldest first: queued ones and delivered or running ones
-  // without an update for kCommandRedeliverAfterMs; each becomes delivered (delivered_ms = now).
-  Result<std::vector<StoredCommand>> ClaimCommands(const std::string& agent, int64_t now_ms,
-                                                   int max);
-  // The agent's report. NotFound when the id is not a command of this agent;
-  // InvalidArgument for an unknown state; FailedPrecondition when the command is not
-  // delivered/running, or is terminal and the update names another state (repeating the
-  // terminal state is accepted and changes nothing, so a retried report is harmless).
-  Result<StoredCommand> UpdateCommand(const std::string& agent, int64_t id,
-                                      const wire::CommandUpdate& update, int64_t now_ms);
-  Result<StoredCommand> GetCommand(int64_t id);
-  // Newest first; every state when state is empty.
-  Result<std::vector<StoredCommand>> ListCommands(const std::string& state, int limit = 100);
-  // Commands about a catalog version in a state (oldest first). The ArchiveRestorer queues the
-  // waiting_archive_restore ones of every version that is ready, on each pass (a restore asked
-  // for while the version was becoming ready is picked up on the next pass).
-  Result<std::vector<StoredCommand>> ListCommandsForVersion(int64_t version_id,
-                                                            const std::string& state);
-  // Collector-side transition (waiting_archive_restore -> queued, or -> failed with the
-  // reason). FailedPrecondition if the command is terminal. Wakes waiting polls when queued.
-  Status SetCommandState(int64_t id, const std::string& state, const std::string& message,
-                         int64_t now_ms);
-
-  // ---- Waiting for commands (long-poll) ----
-  // A counter that changes whenever the agent may have new commands. Read it before
-  // ClaimCommands, then WaitForCommands(agent, seen, ...) returns at once if anything happened
-  // in between, so no wake-up is lost.
-  uint64_t CommandGeneration(const std::string& agent);
-  enum class WaitOutcome { kChanged, kTimedOut, kShutDown };
-  // Blocks until the agent's generation differs from `seen`, the timeout passes or
-  // WakeAllWaiters() is called (then, and ever after, returns kShutDown at once). Never holds
-  // the database lock.
-  WaitOutcome WaitForCommands(const std::string& agent, uint64_t seen,
-                              std::chrono::milliseconds timeout);
-  // Ends every current and future wait at once (collector shutdown).
-  void WakeAllWaiters();
-  // Called (outside every lock of the catalog) whenever a generation changes or the waiters
-  // are woken for shutdown, so a waiter without a thread of its own (BackupsApi's parked polls)
-  // can look again. Empty: none. Set it before, and clear it after, any concurrent use.
-  void SetCommandListener(std::function<void()> listener);
+  // The agent command queue of this file (restore commands and later kinds).
+  commands::CommandQueue& commands() { return *commands_; }
 
   // ---- Retention ----
   // Deletes commands that succeeded or failed, and lifecycle actions that are done or failed,
@@ -253,20 +170,15 @@ class Catalog {
 
  private:
   explicit Catalog(std::unique_ptr<store::Database> db);
-  void NotifyAgent(const std::string& agent);
-  // AddVersion inside the caller's transaction, mutex_ held.
+  // AddVersion inside the caller's transaction.
   Result<AddVersionResult> AddVersionLocked(const std::string& agent, uint64_t seq,
-                                            const wire::BackupVersion& version, int64_t now_ms);
-  Result<StoredCommand> GetCommandLocked(int64_t id);
+                                            const wire::BackupVersion& version, int64_t now_ms)
+      BEACON_REQUIRES(mutex_);
 
-  std::mutex mutex_;
-  std::unique_ptr<store::Database> db_;  // GUARDED_BY(mutex_)
-
-  std::mutex wait_mutex_;
-  std::condition_variable wait_cv_;
-  std::map<std::string, uint64_t> generations_;  // GUARDED_BY(wait_mutex_)
-  bool shut_down_ = false;                       // GUARDED_BY(wait_mutex_)
-  std::function<void()> listener_;               // GUARDED_BY(wait_mutex_)
+  Mutex mutex_;
+  std::unique_ptr<store::Database> db_ BEACON_GUARDED_BY(mutex_);
+  // On db_ under mutex_; destroyed first (its destructor ends every wait).
+  std::unique_ptr<commands::CommandQueue> commands_;
 };
 
 }  // namespace beacon::collector::backups

@@ -5,12 +5,12 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <chrono>
 #include <map>
 #include <tuple>
 #include <utility>
 
 #include "collector/config.h"
+#include "common/clock.h"
 #include "common/wire/backup.h"
 
 namespace beacon::collector::backups {
@@ -190,7 +190,7 @@ LifecycleRunner::LifecycleRunner(Catalog& catalog,
 LifecycleRunner::~LifecycleRunner() { Stop(); }
 
 Result<LifecycleRunReport> LifecycleRunner::RunOnce(bool dry_run) {
-  std::lock_guard<std::mutex> run_lock(run_mutex_);
+  MutexLock run_lock(run_mutex_);
   const int64_t now_ms = clock_.NowMs();
   LifecycleRunReport report;
   report.dry_run = dry_run;
@@ -328,34 +328,14 @@ void LifecycleRunner::Execute(const CatalogVersion& version, LifecycleAction* ac
 }
 
 void LifecycleRunner::Start() {
-  std::lock_guard<std::mutex> lock(thread_mutex_);
-  if (config_.interval_ms <= 0 || thread_.joinable()) return;
-  stopping_ = false;
-  thread_ = std::thread([this] { Loop(); });
-}
-
-void LifecycleRunner::Stop() {
-  std::thread thread;
-  {
-    std::lock_guard<std::mutex> lock(thread_mutex_);
-    stopping_ = true;
-    thread = std::move(thread_);
-  }
-  wake_.notify_all();
-  if (thread.joinable()) thread.join();
-}
-
-void LifecycleRunner::Loop() {
-  std::unique_lock<std::mutex> lock(thread_mutex_);
-  while (true) {
-    wake_.wait_for(lock, std::chrono::milliseconds(config_.interval_ms),
-                   [this] { return stopping_; });
-    if (stopping_) return;
-    lock.unlock();
+  if (config_.interval_ms <= 0) return;
+  // As lifecycle.h promises: the first run one interval after start-up, not at once.
+  loop_.Start(PeriodicLoop::FirstPass::kAfterInterval, config_.interval_ms, [this] {
     Result<LifecycleRunReport> report = RunOnce(false);
     if (!report.ok()) spdlog::error("lifecycle run failed: {}", report.status().ToString());
-    lock.lock();
-  }
+  });
 }
+
+void LifecycleRunner::Stop() { loop_.Stop(); }
 
 }  // namespace beacon::collector::backups

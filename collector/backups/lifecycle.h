@@ -1,19 +1,18 @@
 // Backup lifecycle: the pure planner that decides which versions to archive, thin or delete
-// under a policy (DESIGN.md flow 5), and the runner that executes and records those actions.
+// under a policy (docs/backup.md, "Lifecycle"), and the runner that executes and records them.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
 #include <map>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "collector/backups/catalog.h"
 #include "collector/backups/lifecycle_config.h"
 #include "common/clock.h"
 #include "common/cloud/objstore/object_store.h"
+#include "common/mutex.h"
+#include "common/periodic_loop.h"
 
 namespace beacon::collector::backups {
 
@@ -112,7 +111,6 @@ class LifecycleRunner {
   void Stop();
 
  private:
-  void Loop();
   // Executes one recorded action against its store and the catalog and records the outcome.
   void Execute(const CatalogVersion& version, LifecycleAction* action, int64_t now_ms);
 
@@ -121,12 +119,9 @@ class LifecycleRunner {
   const Clock& clock_;
   const LifecycleConfig config_;
 
-  std::mutex run_mutex_;  // serializes RunOnce
+  Mutex run_mutex_;  // serializes RunOnce
 
-  std::mutex thread_mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;  // GUARDED_BY(thread_mutex_)
-  std::thread thread_;
+  PeriodicLoop loop_;  // last: stopped before the members its passes use go
 };
 
 }  // namespace beacon::collector::backups

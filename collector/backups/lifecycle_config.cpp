@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "collector/config.h"
+#include "common/clock.h"
 
 namespace beacon::collector::backups {
 namespace {

@@ -3,7 +3,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <cctype>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
@@ -12,26 +11,13 @@
 #include <vector>
 
 #include "collector/config.h"
+#include "common/clock.h"
 #include "common/compress/zstd.h"
+#include "common/strings.h"
 #include "common/wire/backup.h"
 #include "common/wire/wire.h"
 
 namespace beacon::collector {
-namespace {
-
-std::string Lower(std::string text) {
-  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return text;
-}
-
-std::string Trim(const std::string& text) {
-  size_t begin = text.find_first_not_of(" \t");
-  if (begin == std::string::npos) return "";
-  size_t end = text.find_last_not_of(" \t");
-  return text.substr(begin, end - begin + 1);
-}
-
-}  // namespace
 
 void IngestHandler::Register(http::HttpServer& server) {
   http::RouteOptions options;
@@ -89,7 +75,7 @@ http::ServerResponse IngestHandler::Handle(http::ServerRequest& request) {
   // Latency is measured on the steady clock directly: it is observed, never decided on, and the
   // histogram needs finer than millisecond resolution.
   const auto start = std::chrono::steady_clock::now();
-  const std::string encoding = Lower(Trim(request.headers.Get("content-encoding")));
+  const std::string encoding = Lower(Trim(request.headers.Get("content-encoding"), kHttpSpace));
   std::string decompressed;
   const std::string* body = &request.body;
   if (encoding == "zstd") {
@@ -151,24 +137,17 @@ http::ServerResponse IngestHandler::Handle(http::ServerRequest& request) {
                   request.principal, stored.status().ToString());
     return http::ServerResponse::Error(503, "store unavailable");
   }
-  Status catalogued = CatalogBackupVersions(batch->agent, *versions, now_ms);
-  if (!catalogued.ok()) {
-    // Not acknowledged: the agent re-sends the batch, the events are duplicates by then and the
-    // catalog entries are added on that pass.
-    metrics_->RecordRejected("catalog_unavailable");
-    spdlog::error("ingest from {} (agent {}) failed to update the backup catalog: {}",
-                  request.remote_addr, request.principal, catalogued.ToString());
-    return http::ServerResponse::Error(503, "backup catalog unavailable");
-  }
-  if (event_hook_) {
-    // Same repair as the catalog: alerts are idempotent on (agent, seq), so a re-sent batch
-    // completes what a failure here left out.
-    Status alerted = event_hook_(*batch);
-    if (!alerted.ok()) {
-      metrics_->RecordRejected("alerts_unavailable");
-      spdlog::error("ingest from {} (agent {}) failed to raise alerts: {}", request.remote_addr,
-                    request.principal, alerted.ToString());
-      return http::ServerResponse::Error(503, "alert store unavailable");
+  const StoredBatch stored_batch{*batch, *versions, now_ms};
+  for (IngestConsumer* consumer : consumers_) {
+    Status consumed = consumer->Consume(stored_batch);
+    if (!consumed.ok()) {
+      // Not acknowledged: the agent re-sends the batch, the events are duplicates by then and
+      // the consumers complete their part on that pass.
+      metrics_->RecordRejected(std::string(consumer->reject_reason()));
+      spdlog::error("ingest from {} (agent {}) failed in the {}: {}", request.remote_addr,
+                    request.principal, consumer->unavailable(), consumed.ToString());
+      return http::ServerResponse::Error(503,
+                                         std::string(consumer->unavailable()) + " unavailable");
     }
   }
   ReportClockSkew(*batch, clamped_ts, clamped_created, now_ms);
@@ -186,7 +165,6 @@ Result<IngestHandler::Versions> IngestHandler::ReadBackupVersions(const wire::Ba
                                                                   int64_t now_ms,
                                                                   int64_t* clamped) {
   Versions versions;
-  if (catalog_ == nullptr) return versions;
   const int64_t oldest_ms = limits_.events_retention_ms > 0 ? now_ms - limits_.events_retention_ms
                                                             : std::numeric_limits<int64_t>::min();
   for (size_t i = 0; i < batch.records.size(); ++i) {
@@ -238,7 +216,7 @@ void IngestHandler::ReportClockSkew(const wire::Batch& batch, int64_t clamped_ts
                                     int64_t clamped_created, int64_t now_ms) {
   metrics_->RecordClampedTimestamps(clamped_ts, clamped_created);
   {
-    std::lock_guard<std::mutex> lock(skew_mutex_);
+    MutexLock lock(skew_mutex_);
     if (clamped_ts + clamped_created == 0) {
       skew_reported_.erase(batch.agent);  // a clean batch ends the streak
       return;
@@ -266,24 +244,9 @@ void IngestHandler::ReportClockSkew(const wire::Batch& batch, int64_t clamped_ts
   spdlog::warn("{}", event.message);
   if (Status added = store_->AddCollectorEvent(batch.agent, now_ms, event); !added.ok()) {
     spdlog::error("cannot store the clock event of agent {}: {}", batch.agent, added.ToString());
-    std::lock_guard<std::mutex> lock(skew_mutex_);
+    MutexLock lock(skew_mutex_);
     skew_reported_.erase(batch.agent);  // try again with the next batch
   }
-}
-
-Status IngestHandler::CatalogBackupVersions(const std::string& agent, const Versions& versions,
-                                            int64_t now_ms) {
-  if (catalog_ == nullptr || versions.empty()) return Status::Ok();
-  // One transaction for the whole batch: a burst of 1,000 files costs one fsync, not 1,000.
-  BEACON_ASSIGN_OR_RETURN(std::vector<backups::AddVersionResult> added,
-                          catalog_->AddVersions(agent, versions, now_ms));
-  for (size_t i = 0; i < added.size(); ++i) {
-    if (added[i].outcome == backups::AddOutcome::kAdded) {
-      spdlog::debug("catalog: {}:{} version {} ({})", agent, versions[i].second.path, added[i].id,
-                    versions[i].second.sha256.substr(0, 12));
-    }
-  }
-  return Status::Ok();
 }
 
 }  // namespace beacon::collector

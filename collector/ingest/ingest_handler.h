@@ -1,14 +1,12 @@
 // POST /api/v1/ingest: authenticate the agent token, bound the body (raw and after zstd),
 // decode the batch strictly, check it names the token's agent and that its backup.version
 // events name only the agent's own objects, bring agent timestamps into the accepted window,
-// store it idempotently, add its backup.version events to the backup catalog and reply with the
-// Ack. Every rejection is counted by reason and logged at warn without secrets. Thread-safe:
-// the server's workers call Handle concurrently.
+// store it idempotently, hand the stored batch to its consumers (ingest_consumer.h: the backup
+// catalog, the agent alert rules) and reply with the Ack. Every rejection is counted by reason and
+// logged at warn without secrets. Thread-safe: the server's workers call Handle concurrently.
 #pragma once
 
 #include <cstdint>
-#include <functional>
-#include <mutex>
 #include <set>
 #include <string>
 #include <string_view>
@@ -16,11 +14,12 @@
 #include <vector>
 
 #include "collector/api/token_auth.h"
-#include "collector/backups/catalog.h"
+#include "collector/ingest/ingest_consumer.h"
 #include "collector/metrics.h"
 #include "collector/store/event_store.h"
 #include "common/clock.h"
 #include "common/http/server.h"
+#include "common/mutex.h"
 
 namespace beacon::collector {
 
@@ -43,20 +42,17 @@ inline constexpr std::string_view kClockSkewEventKind = "collector.clock_skew";
 
 class IngestHandler {
  public:
-  // catalog may be null (no backup catalog: backup.version events are only stored as events).
+  // Every stored batch goes to the consumers in this order (see IngestConsumer); they, like
+  // the other arguments, must outlive the handler.
   IngestHandler(EventStore* store, const TokenAuth* auth, CollectorMetrics* metrics,
-                const Clock* clock, IngestLimits limits, backups::Catalog* catalog = nullptr)
+                const Clock* clock, IngestLimits limits,
+                std::vector<IngestConsumer*> consumers = {})
       : store_(store),
         auth_(auth),
         metrics_(metrics),
         clock_(clock),
         limits_(limits),
-        catalog_(catalog) {}
-
-  // Called with every stored batch (duplicates included) before the agent is acknowledged; an
-  // error makes the agent re-send. The collector turns agent events into alerts here.
-  using EventHook = std::function<Status(const wire::Batch& batch)>;
-  void SetEventHook(EventHook hook) { event_hook_ = std::move(hook); }
+        consumers_(std::move(consumers)) {}
 
   // Adds the route to the server; the handler must outlive the server.
   void Register(http::HttpServer& server);
@@ -74,10 +70,6 @@ class IngestHandler {
   // event is still stored); PermissionDenied, naming the record, when one names an object
   // outside the agent's part of its store.
   Result<Versions> ReadBackupVersions(const wire::Batch& batch, int64_t now_ms, int64_t* clamped);
-  // Adds the versions of the (stored) batch to the catalog. Runs for duplicate events too, so a
-  // crash between the two writes is repaired by the agent's re-send. A catalog error fails the
-  // whole call.
-  Status CatalogBackupVersions(const std::string& agent, const Versions& versions, int64_t now_ms);
   // Replaces record timestamps outside the window with now_ms; returns how many.
   int64_t ClampRecordTimestamps(wire::Batch* batch, int64_t now_ms) const;
   // One collector.clock_skew event per agent and streak of batches with clamped timestamps.
@@ -89,11 +81,11 @@ class IngestHandler {
   CollectorMetrics* metrics_;
   const Clock* clock_;
   IngestLimits limits_;
-  backups::Catalog* catalog_;
-  EventHook event_hook_;
+  const std::vector<IngestConsumer*> consumers_;
 
-  std::mutex skew_mutex_;
-  std::set<std::string> skew_reported_;  // GUARDED_BY(skew_mutex_): agents in a clamped streak
+  Mutex skew_mutex_;
+  // Agents in a clamped streak.
+  std::set<std::string> skew_reported_ BEACON_GUARDED_BY(skew_mutex_);
 };
 
 }  // namespace beacon::collector

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <utility>
 
+#include "common/backoff.h"
 #include "common/log/log.h"
 
 namespace beacon::collector::outbox {
@@ -67,8 +68,10 @@ struct Dispatcher::ReceiverState {
   // Only touched by the worker that claimed the receiver (busy), so it needs no lock.
   RateWindow window;
   bool seeded = false;
-  bool busy = false;              // GUARDED_BY(mu_)
-  std::optional<int64_t> due_ms;  // GUARDED_BY(mu_): next retry or rate-window opening
+  // Under the Dispatcher's mu_. Not BEACON_GUARDED_BY: clang's analysis cannot name the
+  // enclosing object's mutex from a nested struct, so these two stay checked by review.
+  bool busy = false;
+  std::optional<int64_t> due_ms;  // next retry or rate-window opening
 };
 
 Dispatcher::Dispatcher(alerts::AlertStore& store,
@@ -83,7 +86,7 @@ Dispatcher::Dispatcher(alerts::AlertStore& store,
 Dispatcher::~Dispatcher() { Stop(); }
 
 void Dispatcher::Start() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   if (running_) return;
   running_ = true;
   const int workers = std::max(1, config_.workers);
@@ -93,7 +96,7 @@ void Dispatcher::Start() {
 
 void Dispatcher::Stop() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     if (!running_) return;
     running_ = false;
   }
@@ -104,14 +107,14 @@ void Dispatcher::Stop() {
 
 void Dispatcher::Wake() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     ++wake_generation_;
   }
   cv_.notify_all();
 }
 
 void Dispatcher::WorkerLoop() {
-  std::unique_lock<std::mutex> lock(mu_);
+  UniqueLock lock(mu_);
   while (running_) {
     const uint64_t generation = wake_generation_;
     lock.unlock();
@@ -125,8 +128,9 @@ void Dispatcher::WorkerLoop() {
     const std::optional<int64_t> due = EarliestDueLocked();
     if (due) wait_ms = std::clamp<int64_t>(*due - clock_.NowMs(), 0, kMaxIdleMs);
     if (wait_ms == 0) continue;
-    cv_.wait_for(lock, std::chrono::milliseconds(wait_ms),
-                 [&] { return !running_ || wake_generation_ != generation; });
+    cv_.wait_for(lock, std::chrono::milliseconds(wait_ms), [&]() BEACON_REQUIRES(mu_) {
+      return !running_ || wake_generation_ != generation;
+    });
   }
 }
 
@@ -149,7 +153,7 @@ Result<int> Dispatcher::RunOnce(int64_t now_ms) {
 }
 
 std::optional<int64_t> Dispatcher::NextDueMs() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return EarliestDueLocked();
 }
 
@@ -162,12 +166,12 @@ std::optional<int64_t> Dispatcher::EarliestDueLocked() const {
 }
 
 DispatcherStats Dispatcher::stats() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return stats_;
 }
 
 void Dispatcher::NoteDue(const std::string& name, std::optional<int64_t> due_ms) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   auto it = states_.find(name);
   if (it != states_.end()) it->second->due_ms = due_ms;
 }
@@ -177,7 +181,7 @@ Result<Dispatcher::StepOutcome> Dispatcher::ServeReceiver(const std::string& nam
   const bool configured = notifier_it != receivers_.end();
   ReceiverState* state = nullptr;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     auto [it, inserted] = states_.try_emplace(name, nullptr);
     if (inserted) {
       const notifier::RateLimit limit =
@@ -192,7 +196,7 @@ Result<Dispatcher::StepOutcome> Dispatcher::ServeReceiver(const std::string& nam
   }
   Result<StepOutcome> outcome =
       configured ? Step(name, *state, now_ms) : FailUnconfigured(name, now_ms);
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   state->busy = false;
   return outcome;
 }
@@ -331,7 +335,7 @@ Result<Dispatcher::StepOutcome> Dispatcher::Send(const std::string& name, Receiv
       break;
   }
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     ReceiverDispatchStats& counters = stats_.receivers[name];
     counters.messages += std::max(sent, 0);
     stats_.messages_sent += std::max(sent, 0);
@@ -369,27 +373,22 @@ Result<Dispatcher::StepOutcome> Dispatcher::FailUnconfigured(const std::string& 
     ++failed;
   }
   if (failed > 0) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     stats_.receivers[name].failed += failed;
   }
   return failed > 0 ? StepOutcome::kActed : StepOutcome::kIdle;
 }
 
 int64_t Dispatcher::RetryDelayMs(int attempt, int64_t retry_after_ms) {
-  const int64_t max_ms = std::max<int64_t>(1, config_.retry_max_ms);
-  int64_t backoff = std::max<int64_t>(1, config_.retry_initial_ms);
-  for (int i = 1; i < attempt && backoff < max_ms; ++i) backoff *= 2;
-  backoff = std::min(backoff, max_ms);
+  const Backoff backoff{std::max<int64_t>(1, config_.retry_initial_ms),
+                        std::max<int64_t>(1, config_.retry_max_ms)};
   double u = 0;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     u = uniform01_ ? uniform01_() : 1.0;
   }
-  u = std::clamp(u, 0.0, 1.0);
-  // Uniform in [backoff/2, backoff]: spread out, but never much shorter than the backoff.
-  const int64_t half = backoff / 2;
-  const int64_t delay = half + static_cast<int64_t>(u * static_cast<double>(backoff - half));
-  return std::max({delay, retry_after_ms, int64_t{1}});
+  // In the upper half of the backoff: spread out, but never much shorter than the backoff.
+  return std::max({backoff.DelayMs(attempt, u), retry_after_ms, int64_t{1}});
 }
 
 }  // namespace beacon::collector::outbox

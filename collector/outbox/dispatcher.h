@@ -10,7 +10,6 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -20,6 +19,7 @@
 #include "collector/alerts/alerts_config.h"
 #include "collector/outbox/rate_window.h"
 #include "common/clock.h"
+#include "common/mutex.h"
 #include "common/status.h"
 #include "notifier/notifier.h"
 
@@ -81,7 +81,7 @@ class Dispatcher {
   int64_t RetryDelayMs(int attempt, int64_t retry_after_ms);
   void WorkerLoop();
   void NoteDue(const std::string& name, std::optional<int64_t> due_ms);
-  std::optional<int64_t> EarliestDueLocked() const;  // requires mu_
+  std::optional<int64_t> EarliestDueLocked() const BEACON_REQUIRES(mu_);
 
   alerts::AlertStore& store_;
   std::map<std::string, notifier::Notifier*> receivers_;
@@ -89,12 +89,12 @@ class Dispatcher {
   const alerts::OutboxConfig config_;
   std::function<double()> uniform01_;
 
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::map<std::string, std::unique_ptr<ReceiverState>> states_;  // GUARDED_BY(mu_)
-  DispatcherStats stats_;                                         // GUARDED_BY(mu_)
-  uint64_t wake_generation_ = 0;                                  // GUARDED_BY(mu_)
-  bool running_ = false;                                          // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  std::condition_variable_any cv_;
+  std::map<std::string, std::unique_ptr<ReceiverState>> states_ BEACON_GUARDED_BY(mu_);
+  DispatcherStats stats_ BEACON_GUARDED_BY(mu_);
+  uint64_t wake_generation_ BEACON_GUARDED_BY(mu_) = 0;
+  bool running_ BEACON_GUARDED_BY(mu_) = false;
   std::vector<std::thread> workers_;
 };
 

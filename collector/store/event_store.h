@@ -1,6 +1,6 @@
 // EventStore: everything the collector persists about agents (identity, tokens, samples, events,
 // latest values) behind one interface. SqliteEventStore implements it today; a PostgreSQL store
-// for scale-out (DESIGN.md) implements the same interface. Implementations are thread-safe.
+// for scale-out would implement the same interface. Implementations are thread-safe.
 #pragma once
 
 #include <atomic>

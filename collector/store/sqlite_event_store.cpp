@@ -2,8 +2,6 @@
 #include "collector/store/sqlite_event_store.h"
 
 #include <algorithm>
-#include <filesystem>
-#include <system_error>
 #include <utility>
 
 namespace beacon::collector {
@@ -104,15 +102,26 @@ AgentInfo ReadAgent(const store::Statement& stmt) {
 constexpr char kAgentColumns[] =
     "name, agent_version, first_seen_ms, last_seen_ms, last_seq, samples_total, events_total";
 
-// Resets a cached statement whatever path leaves the scope.
-class ResetOnExit {
- public:
-  explicit ResetOnExit(store::Statement& stmt) : stmt_(stmt) {}
-  ~ResetOnExit() { stmt_.Reset(); }
-
- private:
-  store::Statement& stmt_;
-};
+constexpr char kInsertSample[] =
+    "INSERT OR IGNORE INTO samples(agent, seq, ts_ms, metric, labels_json, value) "
+    "VALUES(?1, ?2, ?3, ?4, ?5, ?6)";
+constexpr char kInsertEvent[] =
+    "INSERT OR IGNORE INTO events(agent, seq, ts_ms, kind, severity, subject, message, "
+    "data_json) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+// A re-sent or late sample never replaces a newer value of the same series.
+constexpr char kUpsertLatest[] =
+    "INSERT INTO latest(agent, metric, labels_json, value, ts_ms) "
+    "VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(agent, metric, labels_json) DO UPDATE "
+    "SET value = excluded.value, ts_ms = excluded.ts_ms "
+    "WHERE excluded.ts_ms >= latest.ts_ms";
+constexpr char kUpsertAgent[] =
+    "INSERT INTO agents(name, agent_version, first_seen_ms, last_seen_ms, last_seq, "
+    "samples_total, events_total) VALUES(?1, ?2, ?3, ?3, ?4, ?5, ?6) "
+    "ON CONFLICT(name) DO UPDATE SET agent_version = excluded.agent_version, "
+    "last_seen_ms = max(last_seen_ms, excluded.last_seen_ms), "
+    "last_seq = max(last_seq, excluded.last_seq), "
+    "samples_total = samples_total + excluded.samples_total, "
+    "events_total = events_total + excluded.events_total";
 
 }  // namespace
 
@@ -123,60 +132,13 @@ const std::vector<store::Migration>& SqliteEventStore::Migrations() {
 
 Result<std::unique_ptr<SqliteEventStore>> SqliteEventStore::Open(
     const std::string& path, const store::DatabaseOptions& options) {
-  std::filesystem::path parent = std::filesystem::path(path).parent_path();
-  if (!parent.empty() && options.create_if_missing) {
-    std::error_code ec;
-    std::filesystem::create_directories(parent, ec);
-    if (ec) {
-      return Status::IoError("cannot create directory " + parent.string() + ": " + ec.message());
-    }
-  }
   BEACON_ASSIGN_OR_RETURN(std::unique_ptr<store::Database> db,
-                          store::Database::Open(path, options));
-  if (!options.read_only) {
-    BEACON_RETURN_IF_ERROR(db->Migrate(Migrations()).WithContext("migrating " + path));
-  }
-  std::unique_ptr<SqliteEventStore> result(new SqliteEventStore(std::move(db)));
-  BEACON_RETURN_IF_ERROR(result->PrepareStatements());
-  return result;
-}
-
-Status SqliteEventStore::PrepareStatements() {
-  BEACON_ASSIGN_OR_RETURN(insert_sample_,
-                          db_->Prepare("INSERT OR IGNORE INTO samples(agent, seq, ts_ms, metric, "
-                                       "labels_json, value) VALUES(?1, ?2, ?3, ?4, ?5, ?6)"));
-  BEACON_ASSIGN_OR_RETURN(
-      insert_event_,
-      db_->Prepare("INSERT OR IGNORE INTO events(agent, seq, ts_ms, kind, severity, subject, "
-                   "message, data_json) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
-  // A re-sent or late sample never replaces a newer value of the same series.
-  BEACON_ASSIGN_OR_RETURN(
-      upsert_latest_,
-      db_->Prepare("INSERT INTO latest(agent, metric, labels_json, value, ts_ms) "
-                   "VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(agent, metric, labels_json) DO UPDATE "
-                   "SET value = excluded.value, ts_ms = excluded.ts_ms "
-                   "WHERE excluded.ts_ms >= latest.ts_ms"));
-  BEACON_ASSIGN_OR_RETURN(
-      upsert_agent_,
-      db_->Prepare("INSERT INTO agents(name, agent_version, first_seen_ms, last_seen_ms, last_seq, "
-                   "samples_total, events_total) VALUES(?1, ?2, ?3, ?3, ?4, ?5, ?6) "
-                   "ON CONFLICT(name) DO UPDATE SET agent_version = excluded.agent_version, "
-                   "last_seen_ms = max(last_seen_ms, excluded.last_seen_ms), "
-                   "last_seq = max(last_seq, excluded.last_seq), "
-                   "samples_total = samples_total + excluded.samples_total, "
-                   "events_total = events_total + excluded.events_total"));
-  BEACON_ASSIGN_OR_RETURN(select_last_seq_,
-                          db_->Prepare("SELECT last_seq FROM agents WHERE name = ?1"));
-  BEACON_ASSIGN_OR_RETURN(lookup_token_,
-                          db_->Prepare("SELECT id, agent, created_ms, last_used_ms, revoked_ms "
-                                       "FROM tokens WHERE sha256 = ?1"));
-  BEACON_ASSIGN_OR_RETURN(touch_token_,
-                          db_->Prepare("UPDATE tokens SET last_used_ms = ?2 WHERE id = ?1"));
-  return Status::Ok();
+                          store::Database::OpenAndMigrate(path, Migrations(), options));
+  return std::unique_ptr<SqliteEventStore>(new SqliteEventStore(std::move(db)));
 }
 
 Result<IngestResult> SqliteEventStore::IngestBatch(const wire::Batch& batch, int64_t now_ms) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   store::Transaction txn(*db_);
   BEACON_RETURN_IF_ERROR(txn.status());
   BEACON_ASSIGN_OR_RETURN(IngestResult result, IngestLocked(batch, now_ms));
@@ -189,6 +151,10 @@ Result<IngestResult> SqliteEventStore::IngestLocked(const wire::Batch& batch, in
   wire::Ack& ack = result.ack;
   int64_t& samples_accepted = result.samples_accepted;
   int64_t& events_accepted = result.events_accepted;
+  // Leased once per batch: every record rebinds every parameter, and Run() resets.
+  BEACON_ASSIGN_OR_RETURN(store::CachedStatement insert_sample, db_->Cached(kInsertSample));
+  BEACON_ASSIGN_OR_RETURN(store::CachedStatement upsert_latest, db_->Cached(kUpsertLatest));
+  BEACON_ASSIGN_OR_RETURN(store::CachedStatement insert_event, db_->Cached(kInsertEvent));
   uint64_t max_seq = 0;
   for (const wire::Record& record : batch.records) {
     max_seq = std::max(max_seq, record.seq);
@@ -196,31 +162,26 @@ Result<IngestResult> SqliteEventStore::IngestLocked(const wire::Batch& batch, in
     if (record.type == wire::RecordType::kSample) {
       const wire::Sample& s = record.sample;
       const std::string labels = LabelsJson(s.labels);
-      {
-        ResetOnExit reset(insert_sample_);
-        insert_sample_.Bind(1, Text(batch.agent)).Bind(2, seq).Bind(3, record.ts_ms);
-        insert_sample_.Bind(4, Text(s.metric)).Bind(5, Text(labels)).Bind(6, s.value);
-        BEACON_RETURN_IF_ERROR(insert_sample_.Run());
-      }
+      insert_sample->Bind(1, Text(batch.agent)).Bind(2, seq).Bind(3, record.ts_ms);
+      insert_sample->Bind(4, Text(s.metric)).Bind(5, Text(labels)).Bind(6, s.value);
+      BEACON_RETURN_IF_ERROR(insert_sample->Run());
       if (db_->Changes() == 0) {
         ++ack.duplicates;
         continue;
       }
       ++samples_accepted;
-      ResetOnExit reset(upsert_latest_);
-      upsert_latest_.Bind(1, Text(batch.agent)).Bind(2, Text(s.metric)).Bind(3, Text(labels));
-      upsert_latest_.Bind(4, s.value).Bind(5, record.ts_ms);
-      BEACON_RETURN_IF_ERROR(upsert_latest_.Run());
+      upsert_latest->Bind(1, Text(batch.agent)).Bind(2, Text(s.metric)).Bind(3, Text(labels));
+      upsert_latest->Bind(4, s.value).Bind(5, record.ts_ms);
+      BEACON_RETURN_IF_ERROR(upsert_latest->Run());
     } else {
       const wire::Event& e = record.event;
-      ResetOnExit reset(insert_event_);
-      insert_event_.Bind(1, Text(batch.agent)).Bind(2, seq).Bind(3, record.ts_ms);
-      insert_event_.Bind(4, Text(e.kind))
+      insert_event->Bind(1, Text(batch.agent)).Bind(2, seq).Bind(3, record.ts_ms);
+      insert_event->Bind(4, Text(e.kind))
           .Bind(5, Text(e.severity))
           .Bind(6, Text(e.subject))
           .Bind(7, Text(e.message));
-      insert_event_.Bind(8, Text(e.data.dump()));
-      BEACON_RETURN_IF_ERROR(insert_event_.Run());
+      insert_event->Bind(8, Text(e.data.dump()));
+      BEACON_RETURN_IF_ERROR(insert_event->Run());
       if (db_->Changes() == 0) {
         ++ack.duplicates;
       } else {
@@ -230,18 +191,19 @@ Result<IngestResult> SqliteEventStore::IngestLocked(const wire::Batch& batch, in
   }
   ack.accepted = samples_accepted + events_accepted;
   {
-    ResetOnExit reset(upsert_agent_);
-    upsert_agent_.Bind(1, Text(batch.agent)).Bind(2, Text(batch.agent_version)).Bind(3, now_ms);
-    upsert_agent_.Bind(4, static_cast<int64_t>(max_seq));
-    upsert_agent_.Bind(5, samples_accepted).Bind(6, events_accepted);
-    BEACON_RETURN_IF_ERROR(upsert_agent_.Run());
+    BEACON_ASSIGN_OR_RETURN(store::CachedStatement upsert_agent, db_->Cached(kUpsertAgent));
+    upsert_agent->Bind(1, Text(batch.agent)).Bind(2, Text(batch.agent_version)).Bind(3, now_ms);
+    upsert_agent->Bind(4, static_cast<int64_t>(max_seq));
+    upsert_agent->Bind(5, samples_accepted).Bind(6, events_accepted);
+    BEACON_RETURN_IF_ERROR(upsert_agent->Run());
   }
   if (batch.records.empty()) {
     // Nothing to acknowledge beyond what is already stored.
-    ResetOnExit reset(select_last_seq_);
-    select_last_seq_.Bind(1, Text(batch.agent));
-    BEACON_ASSIGN_OR_RETURN(bool row, select_last_seq_.Step());
-    if (row) max_seq = static_cast<uint64_t>(select_last_seq_.ColumnInt(0));
+    BEACON_ASSIGN_OR_RETURN(store::CachedStatement last_seq,
+                            db_->Cached("SELECT last_seq FROM agents WHERE name = ?1"));
+    last_seq->Bind(1, Text(batch.agent));
+    BEACON_ASSIGN_OR_RETURN(bool row, last_seq->Step());
+    if (row) max_seq = static_cast<uint64_t>(last_seq->ColumnInt(0));
   }
   ack.acked_through = max_seq;
   return result;
@@ -249,63 +211,63 @@ Result<IngestResult> SqliteEventStore::IngestLocked(const wire::Batch& batch, in
 
 Status SqliteEventStore::AddCollectorEvent(const std::string& agent, int64_t ts_ms,
                                            const wire::Event& event) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(
-      store::Statement insert,
-      db_->Prepare("INSERT INTO events(agent, seq, ts_ms, kind, severity, subject, message, "
-                   "data_json) VALUES(?1, (SELECT min(coalesce(min(seq), 0), 0) - 1 FROM events "
-                   "WHERE agent = ?1), ?2, ?3, ?4, ?5, ?6, ?7)"));
-  insert.Bind(1, Text(agent)).Bind(2, ts_ms).Bind(3, Text(event.kind));
-  insert.Bind(4, Text(event.severity)).Bind(5, Text(event.subject)).Bind(6, Text(event.message));
-  insert.Bind(7, Text(event.data.dump()));
-  return insert.Run();
+      store::CachedStatement insert,
+      db_->Cached("INSERT INTO events(agent, seq, ts_ms, kind, severity, subject, message, "
+                  "data_json) VALUES(?1, (SELECT min(coalesce(min(seq), 0), 0) - 1 FROM events "
+                  "WHERE agent = ?1), ?2, ?3, ?4, ?5, ?6, ?7)"));
+  insert->Bind(1, Text(agent)).Bind(2, ts_ms).Bind(3, Text(event.kind));
+  insert->Bind(4, Text(event.severity)).Bind(5, Text(event.subject)).Bind(6, Text(event.message));
+  insert->Bind(7, Text(event.data.dump()));
+  return insert->Run();
 }
 
 Result<std::vector<AgentInfo>> SqliteEventStore::ListAgents() {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(
-      store::Statement stmt,
-      db_->Prepare(std::string("SELECT ") + kAgentColumns + " FROM agents ORDER BY name"));
+      store::CachedStatement stmt,
+      db_->Cached(std::string("SELECT ") + kAgentColumns + " FROM agents ORDER BY name"));
   std::vector<AgentInfo> agents;
   while (true) {
-    BEACON_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    BEACON_ASSIGN_OR_RETURN(bool row, stmt->Step());
     if (!row) break;
-    agents.push_back(ReadAgent(stmt));
+    agents.push_back(ReadAgent(*stmt));
   }
   return agents;
 }
 
 Result<AgentInfo> SqliteEventStore::GetAgent(const std::string& name) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(
-      store::Statement stmt,
-      db_->Prepare(std::string("SELECT ") + kAgentColumns + " FROM agents WHERE name = ?1"));
-  stmt.Bind(1, Text(name));
-  BEACON_ASSIGN_OR_RETURN(bool row, stmt.Step());
+      store::CachedStatement stmt,
+      db_->Cached(std::string("SELECT ") + kAgentColumns + " FROM agents WHERE name = ?1"));
+  stmt->Bind(1, Text(name));
+  BEACON_ASSIGN_OR_RETURN(bool row, stmt->Step());
   if (!row) return Status::NotFound("no such host '" + name + "'");
-  return ReadAgent(stmt);
+  return ReadAgent(*stmt);
 }
 
 Result<std::vector<LatestValue>> SqliteEventStore::LatestValues(const std::string& agent) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  BEACON_ASSIGN_OR_RETURN(store::Statement stmt,
-                          db_->Prepare("SELECT metric, labels_json, value, ts_ms FROM latest "
-                                       "WHERE agent = ?1 ORDER BY metric, labels_json"));
-  stmt.Bind(1, Text(agent));
+  MutexLock lock(mutex_);
+  BEACON_ASSIGN_OR_RETURN(store::CachedStatement stmt,
+                          db_->Cached("SELECT metric, labels_json, value, ts_ms FROM latest "
+                                      "WHERE agent = ?1 ORDER BY metric, labels_json"));
+  stmt->Bind(1, Text(agent));
   std::vector<LatestValue> values;
   while (true) {
-    BEACON_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    BEACON_ASSIGN_OR_RETURN(bool row, stmt->Step());
     if (!row) break;
     LatestValue v;
-    v.metric = stmt.ColumnText(0);
-    nlohmann::json labels = nlohmann::json::parse(stmt.ColumnText(1), nullptr, false);
+    v.metric = stmt->ColumnText(0);
+    nlohmann::json labels = nlohmann::json::parse(stmt->ColumnText(1), nullptr, false);
     if (labels.is_object()) {
       for (const auto& [key, value] : labels.items()) {
         if (value.is_string()) v.labels[key] = value.get<std::string>();
       }
     }
-    v.value = stmt.ColumnDouble(2);
-    v.ts_ms = stmt.ColumnInt(3);
+    v.value = stmt->ColumnDouble(2);
+    v.ts_ms = stmt->ColumnInt(3);
     values.push_back(std::move(v));
   }
   return values;
@@ -331,32 +293,32 @@ Result<std::vector<StoredEvent>> SqliteEventStore::QueryEvents(const EventQuery&
   if (query.until_ms) sql += " AND ts_ms <= ?5";
   sql += " ORDER BY ts_ms DESC, seq DESC LIMIT ?6";
 
-  std::lock_guard<std::mutex> lock(mutex_);
-  BEACON_ASSIGN_OR_RETURN(store::Statement stmt, db_->Prepare(sql));
-  if (query.agent) stmt.Bind(1, Text(*query.agent));
+  MutexLock lock(mutex_);
+  BEACON_ASSIGN_OR_RETURN(store::CachedStatement stmt, db_->Cached(sql));
+  if (query.agent) stmt->Bind(1, Text(*query.agent));
   if (kind_filter) {
     if (kind_is_prefix) {
-      stmt.Bind(2, Text(kind_prefix)).Bind(3, static_cast<int64_t>(kind_prefix.size()));
+      stmt->Bind(2, Text(kind_prefix)).Bind(3, static_cast<int64_t>(kind_prefix.size()));
     } else {
-      stmt.Bind(2, Text(*query.kind));
+      stmt->Bind(2, Text(*query.kind));
     }
   }
-  if (query.since_ms) stmt.Bind(4, *query.since_ms);
-  if (query.until_ms) stmt.Bind(5, *query.until_ms);
-  stmt.Bind(6, static_cast<int64_t>(query.limit));
+  if (query.since_ms) stmt->Bind(4, *query.since_ms);
+  if (query.until_ms) stmt->Bind(5, *query.until_ms);
+  stmt->Bind(6, static_cast<int64_t>(query.limit));
   std::vector<StoredEvent> events;
   while (true) {
-    BEACON_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    BEACON_ASSIGN_OR_RETURN(bool row, stmt->Step());
     if (!row) break;
     StoredEvent e;
-    e.agent = stmt.ColumnText(0);
-    e.seq = static_cast<uint64_t>(stmt.ColumnInt(1));
-    e.ts_ms = stmt.ColumnInt(2);
-    e.kind = stmt.ColumnText(3);
-    e.severity = stmt.ColumnText(4);
-    e.subject = stmt.ColumnText(5);
-    e.message = stmt.ColumnText(6);
-    e.data = nlohmann::json::parse(stmt.ColumnText(7), nullptr, false);
+    e.agent = stmt->ColumnText(0);
+    e.seq = static_cast<uint64_t>(stmt->ColumnInt(1));
+    e.ts_ms = stmt->ColumnInt(2);
+    e.kind = stmt->ColumnText(3);
+    e.severity = stmt->ColumnText(4);
+    e.subject = stmt->ColumnText(5);
+    e.message = stmt->ColumnText(6);
+    e.data = nlohmann::json::parse(stmt->ColumnText(7), nullptr, false);
     if (e.data.is_discarded()) e.data = nlohmann::json::object();
     events.push_back(std::move(e));
   }
@@ -365,12 +327,12 @@ Result<std::vector<StoredEvent>> SqliteEventStore::QueryEvents(const EventQuery&
 
 Result<TokenInfo> SqliteEventStore::CreateToken(const std::string& agent,
                                                 const std::string& sha256_hex, int64_t now_ms) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(
-      store::Statement stmt,
-      db_->Prepare("INSERT INTO tokens(agent, sha256, created_ms) VALUES(?1, ?2, ?3)"));
-  stmt.Bind(1, Text(agent)).Bind(2, Text(sha256_hex)).Bind(3, now_ms);
-  BEACON_RETURN_IF_ERROR(stmt.Run());
+      store::CachedStatement stmt,
+      db_->Cached("INSERT INTO tokens(agent, sha256, created_ms) VALUES(?1, ?2, ?3)"));
+  stmt->Bind(1, Text(agent)).Bind(2, Text(sha256_hex)).Bind(3, now_ms);
+  BEACON_RETURN_IF_ERROR(stmt->Run());
   TokenInfo info;
   info.id = db_->LastInsertRowId();
   info.agent = agent;
@@ -379,46 +341,49 @@ Result<TokenInfo> SqliteEventStore::CreateToken(const std::string& agent,
 }
 
 Result<TokenInfo> SqliteEventStore::LookupToken(const std::string& sha256_hex, int64_t now_ms) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   TokenInfo info;
   {
-    ResetOnExit reset(lookup_token_);
-    lookup_token_.Bind(1, Text(sha256_hex));
-    BEACON_ASSIGN_OR_RETURN(bool row, lookup_token_.Step());
+    BEACON_ASSIGN_OR_RETURN(store::CachedStatement lookup,
+                            db_->Cached("SELECT id, agent, created_ms, last_used_ms, revoked_ms "
+                                        "FROM tokens WHERE sha256 = ?1"));
+    lookup->Bind(1, Text(sha256_hex));
+    BEACON_ASSIGN_OR_RETURN(bool row, lookup->Step());
     if (!row) return Status::NotFound("unknown token");
-    info = ReadToken(lookup_token_);
+    info = ReadToken(*lookup);
   }
   if (!info.revoked_ms &&
       (!info.last_used_ms || now_ms - *info.last_used_ms >= kTokenTouchIntervalMs)) {
-    ResetOnExit reset(touch_token_);
-    touch_token_.Bind(1, info.id).Bind(2, now_ms);
-    BEACON_RETURN_IF_ERROR(touch_token_.Run());
+    BEACON_ASSIGN_OR_RETURN(store::CachedStatement touch,
+                            db_->Cached("UPDATE tokens SET last_used_ms = ?2 WHERE id = ?1"));
+    touch->Bind(1, info.id).Bind(2, now_ms);
+    BEACON_RETURN_IF_ERROR(touch->Run());
     info.last_used_ms = now_ms;
   }
   return info;
 }
 
 Result<std::vector<TokenInfo>> SqliteEventStore::ListTokens() {
-  std::lock_guard<std::mutex> lock(mutex_);
-  BEACON_ASSIGN_OR_RETURN(store::Statement stmt,
-                          db_->Prepare("SELECT id, agent, created_ms, last_used_ms, revoked_ms "
-                                       "FROM tokens ORDER BY agent, id"));
+  MutexLock lock(mutex_);
+  BEACON_ASSIGN_OR_RETURN(store::CachedStatement stmt,
+                          db_->Cached("SELECT id, agent, created_ms, last_used_ms, revoked_ms "
+                                      "FROM tokens ORDER BY agent, id"));
   std::vector<TokenInfo> tokens;
   while (true) {
-    BEACON_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    BEACON_ASSIGN_OR_RETURN(bool row, stmt->Step());
     if (!row) break;
-    tokens.push_back(ReadToken(stmt));
+    tokens.push_back(ReadToken(*stmt));
   }
   return tokens;
 }
 
 Result<int64_t> SqliteEventStore::RevokeTokens(const std::string& agent, int64_t now_ms) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(
-      store::Statement stmt,
-      db_->Prepare("UPDATE tokens SET revoked_ms = ?2 WHERE agent = ?1 AND revoked_ms IS NULL"));
-  stmt.Bind(1, Text(agent)).Bind(2, now_ms);
-  BEACON_RETURN_IF_ERROR(stmt.Run());
+      store::CachedStatement stmt,
+      db_->Cached("UPDATE tokens SET revoked_ms = ?2 WHERE agent = ?1 AND revoked_ms IS NULL"));
+  stmt->Bind(1, Text(agent)).Bind(2, now_ms);
+  BEACON_RETURN_IF_ERROR(stmt->Run());
   return static_cast<int64_t>(db_->Changes());
 }
 
@@ -429,10 +394,10 @@ Result<int64_t> SqliteEventStore::PruneTable(const std::string& table, int64_t c
   int64_t total = 0;
   while (true) {
     // The mutex is taken per chunk: a large backlog never holds off ingest for long.
-    std::lock_guard<std::mutex> lock(mutex_);
-    BEACON_ASSIGN_OR_RETURN(store::Statement stmt, db_->Prepare(sql));
-    stmt.Bind(1, cutoff_ms);
-    BEACON_RETURN_IF_ERROR(stmt.Run());
+    MutexLock lock(mutex_);
+    BEACON_ASSIGN_OR_RETURN(store::CachedStatement stmt, db_->Cached(sql));
+    stmt->Bind(1, cutoff_ms);
+    BEACON_RETURN_IF_ERROR(stmt->Run());
     const int changed = db_->Changes();
     total += changed;
     if (changed < kPruneChunkRows) break;
@@ -450,47 +415,47 @@ Result<PruneResult> SqliteEventStore::Prune(int64_t now_ms, const RetentionPolic
   BEACON_ASSIGN_OR_RETURN(result.events,
                           PruneTable("events", now_ms - retention.events_ms, cancel));
   // A series whose newest value is older than the sample retention is gone from the host.
-  std::lock_guard<std::mutex> lock(mutex_);
-  BEACON_ASSIGN_OR_RETURN(store::Statement stmt,
-                          db_->Prepare("DELETE FROM latest WHERE ts_ms < ?1"));
-  stmt.Bind(1, samples_cutoff);
-  BEACON_RETURN_IF_ERROR(stmt.Run());
+  MutexLock lock(mutex_);
+  BEACON_ASSIGN_OR_RETURN(store::CachedStatement stmt,
+                          db_->Cached("DELETE FROM latest WHERE ts_ms < ?1"));
+  stmt->Bind(1, samples_cutoff);
+  BEACON_RETURN_IF_ERROR(stmt->Run());
   return result;
 }
 
 Result<StoreCounts> SqliteEventStore::Counts() {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(
-      store::Statement stmt,
-      db_->Prepare("SELECT (SELECT count(*) FROM agents), (SELECT count(*) FROM tokens), "
-                   "(SELECT count(*) FROM samples), (SELECT count(*) FROM events), "
-                   "(SELECT count(*) FROM latest)"));
-  BEACON_ASSIGN_OR_RETURN(bool row, stmt.Step());
+      store::CachedStatement stmt,
+      db_->Cached("SELECT (SELECT count(*) FROM agents), (SELECT count(*) FROM tokens), "
+                  "(SELECT count(*) FROM samples), (SELECT count(*) FROM events), "
+                  "(SELECT count(*) FROM latest)"));
+  BEACON_ASSIGN_OR_RETURN(bool row, stmt->Step());
   if (!row) return Status::Internal("count query returned no row");
   StoreCounts counts;
-  counts.agents = stmt.ColumnInt(0);
-  counts.tokens = stmt.ColumnInt(1);
-  counts.samples = stmt.ColumnInt(2);
-  counts.events = stmt.ColumnInt(3);
-  counts.latest = stmt.ColumnInt(4);
+  counts.agents = stmt->ColumnInt(0);
+  counts.tokens = stmt->ColumnInt(1);
+  counts.samples = stmt->ColumnInt(2);
+  counts.events = stmt->ColumnInt(3);
+  counts.latest = stmt->ColumnInt(4);
   return counts;
 }
 
 Result<int64_t> SqliteEventStore::SizeBytes() {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   return db_->FileSizeBytes();
 }
 
 Status SqliteEventStore::Ping() {
-  std::lock_guard<std::mutex> lock(mutex_);
-  BEACON_ASSIGN_OR_RETURN(store::Statement stmt, db_->Prepare("SELECT count(*) FROM agents"));
-  BEACON_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  MutexLock lock(mutex_);
+  BEACON_ASSIGN_OR_RETURN(store::CachedStatement stmt, db_->Cached("SELECT count(*) FROM agents"));
+  BEACON_ASSIGN_OR_RETURN(bool row, stmt->Step());
   (void)row;
   return Status::Ok();
 }
 
 Result<int> SqliteEventStore::SchemaVersion() {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   return db_->SchemaVersion();
 }
 

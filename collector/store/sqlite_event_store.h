@@ -5,11 +5,11 @@
 #pragma once
 
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "collector/store/event_store.h"
+#include "common/mutex.h"
 #include "common/store/sqlite.h"
 
 namespace beacon::collector {
@@ -45,21 +45,14 @@ class SqliteEventStore final : public EventStore {
 
  private:
   explicit SqliteEventStore(std::unique_ptr<store::Database> db) : db_(std::move(db)) {}
-  Status PrepareStatements();
-  Result<IngestResult> IngestLocked(const wire::Batch& batch, int64_t now_ms);
+  Result<IngestResult> IngestLocked(const wire::Batch& batch, int64_t now_ms)
+      BEACON_REQUIRES(mutex_);
   // Deletes rows of `table` with ts_ms < cutoff, one chunk per transaction.
   Result<int64_t> PruneTable(const std::string& table, int64_t cutoff_ms,
                              const std::atomic<bool>* cancel);
 
-  std::mutex mutex_;
-  std::unique_ptr<store::Database> db_;  // GUARDED_BY(mutex_), as are the statements below
-  store::Statement insert_sample_;
-  store::Statement insert_event_;
-  store::Statement upsert_latest_;
-  store::Statement upsert_agent_;
-  store::Statement select_last_seq_;
-  store::Statement lookup_token_;
-  store::Statement touch_token_;
+  Mutex mutex_;
+  std::unique_ptr<store::Database> db_ BEACON_GUARDED_BY(mutex_);  // its statements are Cached()
 };
 
 }  // namespace beacon::collector

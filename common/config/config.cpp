@@ -13,12 +13,14 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
 #include <optional>
 #include <unordered_map>
 
 #include "common/log/log.h"
+#include "common/posix.h"
+#include "common/strings.h"
+#include "common/timezone.h"
 
 namespace beacon::config {
 namespace {
@@ -107,16 +109,6 @@ bool MulAdd(int64_t value, int64_t unit, int64_t* total) {
   return !__builtin_add_overflow(*total, product, total);
 }
 
-std::string FormatDurationMs(int64_t ms) {
-  static const std::pair<int64_t, const char*> kUnits[] = {
-      {86'400'000, "d"}, {3'600'000, "h"}, {60'000, "m"}, {1000, "s"}};
-  if (ms == 0) return "0";
-  for (const auto& [size, name] : kUnits) {
-    if (ms % size == 0) return std::to_string(ms / size) + name;
-  }
-  return std::to_string(ms) + "ms";
-}
-
 // "512", "512B", "64KiB", "10 MiB", "2GiB"; KB/MB/GB/TB are powers of 1000.
 std::optional<int64_t> ParseBytes(std::string_view text) {
   size_t digits_end = 0;
@@ -161,19 +153,11 @@ std::string FormatBytes(int64_t bytes) {
   return std::to_string(bytes);
 }
 
-std::string Trim(std::string_view text) {
-  const char* kSpace = " \t\r\n\f\v";
-  size_t begin = text.find_first_not_of(kSpace);
-  if (begin == std::string_view::npos) return "";
-  size_t end = text.find_last_not_of(kSpace);
-  return std::string(text.substr(begin, end - begin + 1));
-}
-
 // Reads a whole file; on failure returns false with errno's text in *error.
 bool ReadWholeFile(const std::string& path, std::string* out, std::string* error) {
   std::FILE* file = std::fopen(path.c_str(), "rb");
   if (file == nullptr) {
-    *error = std::strerror(errno);
+    *error = ErrnoText(errno);
     return false;
   }
   out->clear();
@@ -184,7 +168,7 @@ bool ReadWholeFile(const std::string& path, std::string* out, std::string* error
   int saved_errno = errno;
   std::fclose(file);
   if (failed) {
-    *error = std::strerror(saved_errno);
+    *error = ErrnoText(saved_errno);
     return false;
   }
   return true;
@@ -274,8 +258,7 @@ void Node::Get(std::string_view key, bool* out) {
       return;
     }
     static const char* kYaml11Words[] = {"yes", "no", "on", "off", "y", "n"};
-    std::string lower = text;
-    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const std::string lower = Lower(text);
     for (const char* word : kYaml11Words) {
       if (lower == word) {
         // YAML 1.1 booleans: ambiguous between parsers, so we refuse them explicitly.
@@ -395,7 +378,7 @@ void Node::GetEnum(std::string_view key, std::string* out,
   Error(key, "expected one of: " + Join(allowed, ", ") + ", got " + Describe(kv->value));
 }
 
-void Node::GetDurationMs(std::string_view key, int64_t* out_ms, int64_t min_ms) {
+void Node::GetDurationMs(std::string_view key, int64_t* out_ms, int64_t min_ms, int64_t max_ms) {
   Touch(key);
   if (!node_) return;
   auto kv = Find(*node_, key);
@@ -411,6 +394,10 @@ void Node::GetDurationMs(std::string_view key, int64_t* out_ms, int64_t min_ms) 
   }
   if (*ms < min_ms) {
     Error(key, "must be at least " + FormatDurationMs(min_ms) + ", got " + Describe(kv->value));
+    return;
+  }
+  if (*ms > max_ms) {
+    Error(key, "must be at most " + FormatDurationMs(max_ms) + ", got " + Describe(kv->value));
     return;
   }
   *out_ms = *ms;
@@ -468,7 +455,7 @@ void Node::GetSecret(std::string_view key, Secret* out) {
       Error(file_key, "cannot read " + path.string() + ": " + read_error);
       return;
     }
-    std::string value = Trim(content);
+    std::string value(Trim(content, kAsciiSpace));
     if (value.empty()) {
       Error(file_key, "file " + path.string() + " is empty");
       return;
@@ -488,7 +475,7 @@ void Node::GetSecret(std::string_view key, Secret* out) {
       Error(env_key, "environment variable " + var + " is not set");
       return;
     }
-    std::string value = Trim(raw);
+    std::string value(Trim(raw, kAsciiSpace));
     if (value.empty()) {
       Error(env_key, "environment variable " + var + " is empty");
       return;
@@ -497,6 +484,18 @@ void Node::GetSecret(std::string_view key, Secret* out) {
     *out = Secret(std::move(value));
     out->source = "env " + var;
   }
+}
+
+void Node::GetTimeZone(std::string_view key, std::string* out) {
+  std::string name;
+  const size_t errors_before = error_count();
+  Get(key, &name);
+  if (error_count() != errors_before || !Has(key)) return;
+  if (Result<TimeZone> zone = TimeZone::Load(name); !zone.ok()) {
+    Error(key, zone.status().message());  // "unknown time zone 'Mars/Base' (...)"
+    return;
+  }
+  *out = name;
 }
 
 bool Node::Require(std::string_view key) {
@@ -580,6 +579,30 @@ std::vector<std::pair<std::string, Node>> Node::MapEntries() {
   }
   return out;
 }
+
+std::map<std::string, Node> Node::KnownEntries(std::vector<std::string> known) {
+  std::sort(known.begin(), known.end());
+  std::map<std::string, Node> out;
+  for (auto& [key, value] : MapEntries()) {
+    if (!std::binary_search(known.begin(), known.end(), key)) {
+      Error(key, "unknown key (known here: " + Join(known, ", ") + ")");
+      continue;
+    }
+    out.emplace(key, value);
+  }
+  return out;
+}
+
+Node Node::Value(std::string_view key) {
+  Touch(key);
+  int line = ErrorLine(key);
+  if (!node_) return Node(doc_, nullptr, KeyPath(key), line);
+  auto kv = Find(*node_, key);
+  if (IsAbsent(kv)) return Node(doc_, nullptr, KeyPath(key), line);
+  return Node(doc_, std::make_shared<YAML::Node>(kv->value), KeyPath(key), line);
+}
+
+size_t Node::error_count() const { return doc_->errors_.size(); }
 
 // ---- Document ----
 

@@ -68,14 +68,18 @@ class Node {
   void Get(std::string_view key, std::vector<std::string>* out);
   // One of `allowed` ("expected one of: a, b, c").
   void GetEnum(std::string_view key, std::string* out, const std::vector<std::string>& allowed);
-  // "30s", "5m", "1h", "7d", "500ms" -> milliseconds, must be >= min_ms.
-  void GetDurationMs(std::string_view key, int64_t* out_ms, int64_t min_ms = 0);
+  // "30s", "5m", "1h", "7d", "500ms" -> milliseconds, within min_ms..max_ms.
+  void GetDurationMs(std::string_view key, int64_t* out_ms, int64_t min_ms = 0,
+                     int64_t max_ms = INT64_MAX);
   // "512", "64KiB", "10MiB", "2GiB" (also KB/MB/GB = powers of 1000) -> bytes, >= min.
   void GetBytes(std::string_view key, int64_t* out, int64_t min = 0);
   // Reads `<key>_file` or `<key>_env` (exactly one may be set). An inline `<key>` is rejected
   // with an error telling the operator to use one of the two forms. The file content is
   // trimmed of surrounding whitespace; an empty or unreadable file is an error.
   void GetSecret(std::string_view key, Secret* out);
+  // An IANA time zone name the process can load ("Asia/Shanghai", "UTC"); an unknown one is an
+  // error naming the key, so every section that takes a zone checks it the same way.
+  void GetTimeZone(std::string_view key, std::string* out);
   // Marks `key` as required: records "required key is missing" at this node if absent.
   bool Require(std::string_view key);
 
@@ -88,12 +92,23 @@ class Node {
   // Entries of this node itself when it is a mapping (a list element like `- 8080: java`);
   // records an error if it is present but not a mapping.
   std::vector<std::pair<std::string, Node>> MapEntries();
+  // Reports every key of this mapping that is not in `known` as "unknown key (known here: ...)"
+  // now rather than at Document::Finish, for sections whose validity must be known while they
+  // are read (a receiver with any bad key builds no notifier), and returns the known entries.
+  std::map<std::string, Node> KnownEntries(std::vector<std::string> known);
+  // The value under key whatever its shape (absent: a null Node), for keys that take several
+  // shapes (a string or a list); marks the key as known.
+  Node Value(std::string_view key);
   // Scalar text of this node itself (for sequence elements that are plain values).
   std::string Scalar() const;
   bool IsScalar() const;
 
   // Records a validation error at key (line of the key if present, else of this node).
   void Error(std::string_view key, std::string message);
+  // Errors recorded in the whole document so far. A parser that must know whether one section
+  // was valid (to build nothing from it otherwise) compares the count before and after reading
+  // it.
+  size_t error_count() const;
 
  private:
   friend class Document;

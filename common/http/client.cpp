@@ -5,10 +5,11 @@
 #include <curl/curl.h>
 
 #include <algorithm>
-#include <cctype>
 #include <mutex>
 #include <string_view>
 #include <vector>
+
+#include "common/strings.h"
 
 namespace beacon::http {
 namespace {
@@ -19,14 +20,6 @@ constexpr size_t kMaxPooledHandles = 8;
 void GlobalInitOnce() {
   static std::once_flag once;
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
-std::string Trim(std::string_view text) {
-  size_t begin = 0;
-  size_t end = text.size();
-  while (begin < end && std::isspace(static_cast<unsigned char>(text[begin]))) ++begin;
-  while (end > begin && std::isspace(static_cast<unsigned char>(text[end - 1]))) --end;
-  return std::string(text.substr(begin, end - begin));
 }
 
 // "scheme://host:port/path" for error messages: no user info, query or fragment, which may
@@ -82,7 +75,8 @@ size_t OnHeader(char* data, size_t size, size_t count, void* user) {
   }
   size_t colon = line.find(':');
   if (colon != std::string_view::npos && colon > 0) {
-    transfer->response.headers.Add(Trim(line.substr(0, colon)), Trim(line.substr(colon + 1)));
+    transfer->response.headers.Add(Trim(line.substr(0, colon), kAsciiSpace),
+                                   std::string(Trim(line.substr(colon + 1), kAsciiSpace)));
   }
   return bytes;
 }

@@ -22,9 +22,7 @@ class Headers {
   std::multimap<std::string, std::string> map_;
 };
 
-std::string UrlEncode(std::string_view text);  // RFC 3986 unreserved kept
-std::string UrlDecode(std::string_view text);  // '+' becomes ' '
-// "a=1&b=x%20y" -> {a:1, b:"x y"}; later duplicates win.
+// "a=1&b=x%20y+z" -> {a:1, b:"x y z"}; later duplicates win; malformed escapes stay as written.
 std::map<std::string, std::string> ParseQuery(std::string_view query);
 
 }  // namespace beacon::http

@@ -27,12 +27,15 @@
 #include <deque>
 #include <exception>
 #include <future>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <thread>
 #include <unordered_map>
 #include <utility>
+
+#include "common/mutex.h"
+#include "common/strings.h"
+#include "common/url.h"
 
 namespace beacon::http {
 namespace {
@@ -70,28 +73,6 @@ bool IsParam(const std::string& segment) {
   return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
 }
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Path segments use percent-encoding only; '+' is a literal plus there (unlike in queries).
-std::string PercentDecode(std::string_view text) {
-  std::string out;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '%' && i + 2 < text.size() && HexValue(text[i + 1]) >= 0 &&
-        HexValue(text[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(HexValue(text[i + 1]) * 16 + HexValue(text[i + 2])));
-      i += 2;
-    } else {
-      out.push_back(text[i]);
-    }
-  }
-  return out;
-}
-
 bool Match(const RouteEntry& route, const std::vector<std::string>& segments,
            std::map<std::string, std::string>* params) {
   if (route.segments.size() != segments.size()) return false;
@@ -99,7 +80,9 @@ bool Match(const RouteEntry& route, const std::vector<std::string>& segments,
   for (size_t i = 0; i < segments.size(); ++i) {
     const std::string& pattern = route.segments[i];
     if (IsParam(pattern)) {
-      found[pattern.substr(1, pattern.size() - 2)] = PercentDecode(segments[i]);
+      // Path segments use percent-encoding only; '+' is a literal plus there (unlike in queries).
+      found[pattern.substr(1, pattern.size() - 2)] =
+          PercentDecodeLenient(segments[i], PlusSign::kLiteral);
     } else if (pattern != segments[i]) {
       return false;
     }
@@ -112,13 +95,6 @@ std::string ErrorJson(std::string_view message) {
   // replace: a message with invalid UTF-8 must still produce a valid JSON body.
   return nlohmann::json{{"error", message}}.dump(-1, ' ', false,
                                                  nlohmann::json::error_handler_t::replace);
-}
-
-std::string Trimmed(std::string_view text) {
-  size_t begin = text.find_first_not_of(" \t");
-  if (begin == std::string_view::npos) return "";
-  size_t end = text.find_last_not_of(" \t");
-  return std::string(text.substr(begin, end - begin + 1));
 }
 
 // The client behind trusted proxies: X-Forwarded-For read from the right, skipping entries that
@@ -134,7 +110,7 @@ std::string ForwardedClient(const std::string& peer, const Headers& headers,
     while (start <= value.size()) {
       size_t comma = value.find(',', start);
       if (comma == std::string::npos) comma = value.size();
-      std::string hop = Trimmed(std::string_view(value).substr(start, comma - start));
+      std::string hop(Trim(std::string_view(value).substr(start, comma - start), kHttpSpace));
       if (!hop.empty()) hops.push_back(std::move(hop));
       start = comma + 1;
     }
@@ -181,7 +157,7 @@ class WorkerPool {
 
   bool Submit(std::function<void()> task) {
     {
-      std::lock_guard<std::mutex> lock(mutex_);
+      MutexLock lock(mutex_);
       if (stopping_ || static_cast<int>(queue_.size()) >= max_queued_) return false;
       queue_.push_back(std::move(task));
     }
@@ -192,7 +168,7 @@ class WorkerPool {
   // Runs what is queued, then joins. Tasks submitted afterwards are refused.
   void StopAndJoin() {
     {
-      std::lock_guard<std::mutex> lock(mutex_);
+      MutexLock lock(mutex_);
       stopping_ = true;
     }
     cv_.notify_all();
@@ -207,8 +183,8 @@ class WorkerPool {
     while (true) {
       std::function<void()> task;
       {
-        std::unique_lock<std::mutex> lock(mutex_);
-        cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+        UniqueLock lock(mutex_);
+        cv_.wait(lock, [this]() BEACON_REQUIRES(mutex_) { return stopping_ || !queue_.empty(); });
         if (queue_.empty()) return;
         task = std::move(queue_.front());
         queue_.pop_front();
@@ -218,10 +194,10 @@ class WorkerPool {
   }
 
   const int max_queued_;
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> queue_;  // GUARDED_BY(mutex_)
-  bool stopping_ = false;                    // GUARDED_BY(mutex_)
+  Mutex mutex_;
+  std::condition_variable_any cv_;
+  std::deque<std::function<void()>> queue_ BEACON_GUARDED_BY(mutex_);
+  bool stopping_ BEACON_GUARDED_BY(mutex_) = false;
   std::vector<std::thread> threads_;
 };
 
@@ -290,12 +266,12 @@ class SessionBase;
 // The server's state while it runs, owned by HttpServer. Sessions point to it; Responders reach
 // the I/O thread only through the Gate, which Stop() closes before the Core goes away.
 struct Gate {
-  std::mutex mutex;
-  asio::io_context* io = nullptr;  // GUARDED_BY(mutex); null once the server stopped
+  Mutex mutex;
+  asio::io_context* io BEACON_GUARDED_BY(mutex) = nullptr;  // null once the server stopped
 
   template <typename Fn>
   void Post(Fn fn) {
-    std::lock_guard<std::mutex> lock(mutex);
+    MutexLock lock(mutex);
     if (io != nullptr) asio::post(*io, std::move(fn));
   }
 };
@@ -308,14 +284,15 @@ struct Core {
   std::optional<tcp::acceptor> acceptor;
   std::unique_ptr<WorkerPool> pool;
 
-  std::mutex tls_mutex;
-  std::shared_ptr<asio::ssl::context> tls;  // GUARDED_BY(tls_mutex); null: plain HTTP
+  Mutex tls_mutex;
+  std::shared_ptr<asio::ssl::context> tls BEACON_GUARDED_BY(tls_mutex);  // null: plain HTTP
 
-  std::mutex sessions_mutex;
+  Mutex sessions_mutex;
   // Every open session, owned here from accept until it closes (a session waiting for its
   // Responder has no operation in flight to keep it alive).
-  std::unordered_map<SessionBase*, std::shared_ptr<SessionBase>> sessions;  // GUARDED_BY
-  std::unordered_map<std::string, int> per_address;                         // GUARDED_BY
+  std::unordered_map<SessionBase*, std::shared_ptr<SessionBase>> sessions
+      BEACON_GUARDED_BY(sessions_mutex);
+  std::unordered_map<std::string, int> per_address BEACON_GUARDED_BY(sessions_mutex);
   std::atomic<bool> stopping{false};
 
   std::atomic<int64_t> open_connections{0};
@@ -329,13 +306,13 @@ struct Core {
     // registered, then the io_context, which destroys the handlers still queued and with them
     // the last sessions they hold.
     {
-      std::lock_guard<std::mutex> lock(gate->mutex);
+      MutexLock lock(gate->mutex);
       gate->io = nullptr;
     }
     acceptor.reset();
     std::unordered_map<SessionBase*, std::shared_ptr<SessionBase>> remaining;
     {
-      std::lock_guard<std::mutex> lock(sessions_mutex);
+      MutexLock lock(sessions_mutex);
       remaining.swap(sessions);
     }
     remaining.clear();
@@ -343,7 +320,7 @@ struct Core {
   }
 
   std::shared_ptr<asio::ssl::context> CurrentTls() {
-    std::lock_guard<std::mutex> lock(tls_mutex);
+    MutexLock lock(tls_mutex);
     return tls;
   }
 };
@@ -376,7 +353,7 @@ class SessionBase : public std::enable_shared_from_this<SessionBase> {
   void Unregister() {
     std::shared_ptr<SessionBase> keep;
     {
-      std::lock_guard<std::mutex> lock(core_->sessions_mutex);
+      MutexLock lock(core_->sessions_mutex);
       auto it = core_->sessions.find(this);
       if (it == core_->sessions.end()) return;
       keep = std::move(it->second);
@@ -900,7 +877,7 @@ void Accept(Core* core) {
       // with a request to make gets the slot of one that has nothing to say.
       std::shared_ptr<SessionBase> victim;
       {
-        std::lock_guard<std::mutex> lock(core->sessions_mutex);
+        MutexLock lock(core->sessions_mutex);
         for (auto& [raw, open] : core->sessions) {
           if (open->IsIdle()) {
             victim = open;
@@ -912,7 +889,7 @@ void Accept(Core* core) {
     }
     std::shared_ptr<SessionBase> session;
     {
-      std::lock_guard<std::mutex> lock(core->sessions_mutex);
+      MutexLock lock(core->sessions_mutex);
       auto count = core->per_address.find(address);
       const int from_address = count == core->per_address.end() ? 0 : count->second;
       if (core->open_connections.load() >= options.max_connections) {
@@ -1029,12 +1006,16 @@ Status HttpServer::Start() {
     return Status::InvalidArgument("HTTPS needs both tls_cert_file and tls_key_file");
   }
   auto core = std::make_unique<Core>();
-  core->gate->io = core->io.get();
+  {
+    MutexLock lock(core->gate->mutex);  // uncontended: no other thread sees the core yet
+    core->gate->io = core->io.get();
+  }
   core->options = options;
   core->routes = std::make_shared<const RouteTable>(impl_->routes);
   if (!options.tls_cert_file.empty()) {
     Result<std::shared_ptr<asio::ssl::context>> tls = MakeTlsContext(options);
     if (!tls.ok()) return tls.status().WithContext("loading TLS for " + where);
+    MutexLock lock(core->tls_mutex);
     core->tls = *tls;
   }
   boost::system::error_code ec;
@@ -1064,7 +1045,7 @@ Status HttpServer::Start() {
   RaiseOpenFileLimit(options.max_connections);
   core->pool = std::make_unique<WorkerPool>(options.max_threads, options.max_queued);
   Accept(core.get());
-  const bool tls = core->tls != nullptr;
+  const bool tls = !options.tls_cert_file.empty();  // else Start returned above
   impl_->core = std::move(core);
   asio::io_context* io = impl_->core->io.get();
   impl_->io_thread = std::thread([io] {
@@ -1099,7 +1080,7 @@ void HttpServer::Stop() {
       core->acceptor->close(ignored);
       std::vector<std::shared_ptr<SessionBase>> live;
       {
-        std::lock_guard<std::mutex> lock(core->sessions_mutex);
+        MutexLock lock(core->sessions_mutex);
         for (auto& [raw, session] : core->sessions) live.push_back(session);
       }
       for (auto& session : live) session->CloseIfIdle(even_if_waiting);
@@ -1119,7 +1100,7 @@ void HttpServer::Stop() {
   // Async requests still waiting get no reply: their Responders find the session closed.
   close_sessions(true);
   {
-    std::lock_guard<std::mutex> lock(core->gate->mutex);
+    MutexLock lock(core->gate->mutex);
     core->gate->io = nullptr;
   }
   core->io->stop();
@@ -1128,10 +1109,14 @@ void HttpServer::Stop() {
 }
 
 Status HttpServer::ReloadTls() {
-  if (!impl_->core || !impl_->core->tls) return Status::Ok();
+  if (!impl_->core) return Status::Ok();
+  {
+    MutexLock lock(impl_->core->tls_mutex);
+    if (!impl_->core->tls) return Status::Ok();  // plain HTTP stays plain
+  }
   Result<std::shared_ptr<asio::ssl::context>> tls = MakeTlsContext(impl_->options);
   if (!tls.ok()) return tls.status().WithContext("reloading TLS (the old certificate stays)");
-  std::lock_guard<std::mutex> lock(impl_->core->tls_mutex);
+  MutexLock lock(impl_->core->tls_mutex);
   impl_->core->tls = *tls;
   return Status::Ok();
 }

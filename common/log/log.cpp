@@ -15,10 +15,12 @@
 #include <cctype>
 #include <ctime>
 #include <memory>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <utility>
 #include <vector>
+
+#include "common/mutex.h"
+#include "common/strings.h"
 
 namespace beacon::log {
 namespace {
@@ -30,7 +32,7 @@ constexpr size_t kMinSecretLength = 4;
 class SecretRegistry {
  public:
   void Add(std::string_view value) {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(mutex_);
     if (std::find(secrets_.begin(), secrets_.end(), value) != secrets_.end()) return;
     secrets_.emplace_back(value);
     std::stable_sort(
@@ -39,7 +41,7 @@ class SecretRegistry {
   }
 
   void MaskAll(std::string* text) const {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(mutex_);
     for (const std::string& secret : secrets_) {
       size_t pos = 0;
       while ((pos = text->find(secret, pos)) != std::string::npos) {
@@ -50,8 +52,8 @@ class SecretRegistry {
   }
 
  private:
-  mutable std::mutex mutex_;
-  std::vector<std::string> secrets_;  // GUARDED_BY(mutex_)
+  mutable Mutex mutex_;
+  std::vector<std::string> secrets_ BEACON_GUARDED_BY(mutex_);
 };
 
 SecretRegistry& Registry() {
@@ -67,12 +69,6 @@ bool EndsValue(char c) {
 
 bool IsNameChar(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 // "Bearer <credential>" anywhere (Authorization headers, curl dumps) -> "Bearer ***". The

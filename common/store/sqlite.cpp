@@ -285,6 +285,26 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path,
   return db;
 }
 
+Result<std::unique_ptr<Database>> Database::OpenAndMigrate(const std::string& path,
+                                                           const std::vector<Migration>& migrations,
+                                                           const DatabaseOptions& options) {
+  const bool in_memory = path == ":memory:" || path.empty();
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (!in_memory && !options.read_only && options.create_if_missing && !parent.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(parent, ec);
+    if (ec) {
+      return Status::IoError("cannot create directory " + parent.string() + " for database " +
+                             path + ": " + ec.message());
+    }
+  }
+  BEACON_ASSIGN_OR_RETURN(std::unique_ptr<Database> db, Open(path, options));
+  if (!options.read_only) {
+    BEACON_RETURN_IF_ERROR(db->Migrate(migrations).WithContext("migrating " + path));
+  }
+  return db;
+}
+
 Database::~Database() {
   cache_.clear();  // finalize cached statements first
   // close_v2 defers the close until every outstanding Statement is finalized.

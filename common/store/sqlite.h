@@ -1,5 +1,5 @@
 // RAII wrapper over SQLite3: a Database owns one connection (WAL, busy timeout, foreign keys),
-// Statements are prepared once and reused (Cached() keeps them for the connection's life),
+// statements are prepared once and reused (Cached() lends them for the connection's life),
 // Migrate() applies numbered schema steps recorded in schema_version. A Database is used by one
 // thread at a time (callers hold their own mutex); open one Database per thread for concurrency.
 #pragma once
@@ -106,16 +106,22 @@ class Database {
  public:
   static Result<std::unique_ptr<Database>> Open(const std::string& path,
                                                 const DatabaseOptions& options = {});
+  // How every store opens its file: creates the file's directory when the open may create the
+  // file (writable, create_if_missing), opens it and applies `migrations` (Migrate). A read-only
+  // open applies none: it reads whatever schema the file has. Errors name the path.
+  static Result<std::unique_ptr<Database>> OpenAndMigrate(const std::string& path,
+                                                          const std::vector<Migration>& migrations,
+                                                          const DatabaseOptions& options = {});
   ~Database();
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
 
   Status Exec(std::string_view sql);  // one or more statements, no results
-  Result<Statement> Prepare(std::string_view sql);
-  // The statement for `sql`, prepared on its first use and kept until the Database closes, so
-  // hot statements skip SQLite's parser and planner (a large share of a small write). Each
-  // lease starts from a reset statement with no bindings. Asking for a statement that is
-  // already lent out (nested use of the same SQL) prepares a one-off copy instead. The same
+  // The one way to run a statement: the statement for `sql`, prepared on its first use and
+  // kept until the Database closes, so hot statements skip SQLite's parser and planner (a large
+  // share of a small write). Each lease starts from a reset statement with no bindings. Asking
+  // for a statement that is already lent out (nested use of the same SQL) prepares a one-off
+  // copy instead. `sql` is one statement (more is InvalidArgument). The same
   // one-thread-at-a-time rule as every other Database call applies.
   Result<CachedStatement> Cached(std::string_view sql);
   // Statements held by the cache (tests).
@@ -138,6 +144,8 @@ class Database {
 
  private:
   Database(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  // A fresh statement for Cached() and the migrations' bookkeeping.
+  Result<Statement> Prepare(std::string_view sql);
   sqlite3* db_;
   std::string path_;
   // SQL text -> its prepared statement; node-based so leases keep stable pointers. Destroyed

@@ -5,9 +5,6 @@
 #include <iostream>
 #include <utility>
 
-#include "common/timezone.h"
-#include "notifier/wecom/checked_node.h"
-
 namespace beacon::notifier {
 namespace {
 
@@ -59,24 +56,21 @@ DeliveryResult ConsoleNotifier::Deliver(const Notification& notification) {
 }
 
 NotifierFactory ParseConsoleReceiver(const std::string& name, config::Node node) {
-  wecom::CheckedNode checked(node, {"type", "format", "language", "timezone", "stream"});
+  const size_t errors_before = node.error_count();
+  node.KnownEntries({"type", "format", "language", "timezone", "stream"});
   ConsoleConfig config;
   config.name = name;
   std::string type = "console";
-  checked.String("type", &type);
+  node.Get("type", &type);
   std::string format = "text";
-  checked.Enum("format", &format, {"text", "markdown"});
+  node.GetEnum("format", &format, {"text", "markdown"});
   config.format = format == "markdown" ? render::Format::kMarkdown : render::Format::kText;
-  checked.Enum("language", &config.language, {"zh", "en"});
-  checked.String("timezone", &config.timezone);
-  if (!config.timezone.empty() && !TimeZone::Load(config.timezone).ok()) {
-    checked.Error("timezone", "unknown time zone '" + config.timezone +
-                                  "' (expected an IANA name such as Asia/Shanghai or UTC)");
-  }
+  node.GetEnum("language", &config.language, {"zh", "en"});
+  node.GetTimeZone("timezone", &config.timezone);
   std::string stream = "stdout";
-  checked.Enum("stream", &stream, {"stdout", "stderr"});
+  node.GetEnum("stream", &stream, {"stdout", "stderr"});
   config.to_stderr = stream == "stderr";
-  if (!checked.ok()) return {};
+  if (node.error_count() != errors_before) return {};
   return [config](const NotifierDeps& deps) -> std::unique_ptr<Notifier> {
     return std::make_unique<ConsoleNotifier>(config, deps,
                                              config.to_stderr ? &std::cerr : &std::cout);

@@ -5,12 +5,10 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <nlohmann/json.hpp>
 #include <utility>
 
-#include "common/timezone.h"
-#include "notifier/wecom/checked_node.h"
+#include "common/posix.h"
 
 namespace beacon::notifier {
 namespace {
@@ -30,8 +28,8 @@ std::string_view KindName(NotificationKind kind) {
   return "group";
 }
 
-std::string ErrnoText(const std::string& what, const std::string& path, int error) {
-  return what + " " + path + ": " + std::strerror(error);
+std::string IoFailure(const std::string& what, const std::string& path, int error) {
+  return what + " " + path + ": " + ErrnoText(error);
 }
 
 }  // namespace
@@ -64,62 +62,48 @@ DeliveryResult FileNotifier::Deliver(const Notification& notification) {
   const std::string line = Line(notification) + "\n";
   DeliveryResult result;
   std::lock_guard<std::mutex> lock(mutex_);
-  const int fd = ::open(config_.path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-  if (fd < 0) {
+  const UniqueFd fd(::open(config_.path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640));
+  if (!fd.valid()) {
     result.outcome = DeliveryOutcome::kRetry;
-    result.error = ErrnoText("open", config_.path, errno);
+    result.error = IoFailure("open", config_.path, errno);
     return result;
   }
-  size_t written = 0;
-  while (written < line.size()) {
-    const ssize_t n = ::write(fd, line.data() + written, line.size() - written);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const int error = n < 0 ? errno : EIO;
-      ::close(fd);
-      result.outcome = DeliveryOutcome::kRetry;
-      result.error = ErrnoText("write", config_.path, error);
-      return result;
-    }
-    written += static_cast<size_t>(n);
+  if (Status written = WriteAll(fd.get(), line, "write " + config_.path); !written.ok()) {
+    result.outcome = DeliveryOutcome::kRetry;
+    result.error = written.message();
+    return result;
   }
   // /dev/null and pipes cannot be synced; that is no reason to deliver again.
-  if (::fsync(fd) != 0 && errno != EINVAL && errno != EROFS) {
-    const int error = errno;
-    ::close(fd);
+  if (::fsync(fd.get()) != 0 && errno != EINVAL && errno != EROFS) {
     result.outcome = DeliveryOutcome::kRetry;
-    result.error = ErrnoText("fsync", config_.path, error);
+    result.error = IoFailure("fsync", config_.path, errno);
     return result;
   }
-  ::close(fd);
   result.parts_done = 1;
   return result;
 }
 
 NotifierFactory ParseFileReceiver(const std::string& name, config::Node node) {
-  wecom::CheckedNode checked(node, {"type", "path", "format", "language", "timezone"});
+  const size_t errors_before = node.error_count();
+  node.KnownEntries({"type", "path", "format", "language", "timezone"});
   FileConfig config;
   config.name = name;
   std::string type = "file";
-  checked.String("type", &type);
-  checked.String("path", &config.path);
-  if (!checked.Has("path")) {
-    checked.Error("path", "required key is missing (the file to append alert lines to)");
+  node.Get("type", &type);
+  node.Get("path", &config.path);
+  if (!node.Has("path")) {
+    node.Error("path", "required key is missing (the file to append alert lines to)");
   } else if (config.path.empty()) {
-    if (checked.ok()) checked.Error("path", "must not be empty");
+    if (node.error_count() == errors_before) node.Error("path", "must not be empty");
   } else if (config.path.front() != '/' && !node.base_dir().empty()) {
     config.path = node.base_dir() + "/" + config.path;
   }
   std::string format = "text";
-  checked.Enum("format", &format, {"text", "markdown"});
+  node.GetEnum("format", &format, {"text", "markdown"});
   config.format = format == "markdown" ? render::Format::kMarkdown : render::Format::kText;
-  checked.Enum("language", &config.language, {"zh", "en"});
-  checked.String("timezone", &config.timezone);
-  if (!config.timezone.empty() && !TimeZone::Load(config.timezone).ok()) {
-    checked.Error("timezone", "unknown time zone '" + config.timezone +
-                                  "' (expected an IANA name such as Asia/Shanghai or UTC)");
-  }
-  if (!checked.ok()) return {};
+  node.GetEnum("language", &config.language, {"zh", "en"});
+  node.GetTimeZone("timezone", &config.timezone);
+  if (node.error_count() != errors_before) return {};
   return [config](const NotifierDeps& deps) -> std::unique_ptr<Notifier> {
     return std::make_unique<FileNotifier>(config, deps);
   };

@@ -6,7 +6,10 @@
 #include <map>
 #include <optional>
 
+#include "common/clock.h"
+#include "common/strings.h"
 #include "common/timezone.h"
+#include "common/url.h"
 
 namespace beacon::notifier::render {
 namespace {
@@ -21,50 +24,10 @@ constexpr std::string_view kResolvedMarker = "✅";
 constexpr std::string_view kSummaryMarker = "📊";
 constexpr std::string_view kRepeatMarker = "🔁";
 
-// Length of the valid UTF-8 sequence at text[i], 0 when it is not one (overlong forms,
-// surrogates and code points above U+10FFFF are invalid).
-size_t ValidSequenceLength(std::string_view text, size_t i) {
-  const auto c = static_cast<unsigned char>(text[i]);
-  if (c < 0x80) return 1;
-  size_t len = 0;
-  uint32_t cp = 0;
-  if ((c & 0xE0) == 0xC0) {
-    len = 2;
-    cp = c & 0x1F;
-  } else if ((c & 0xF0) == 0xE0) {
-    len = 3;
-    cp = c & 0x0F;
-  } else if ((c & 0xF8) == 0xF0) {
-    len = 4;
-    cp = c & 0x07;
-  } else {
-    return 0;
-  }
-  if (i + len > text.size()) return 0;
-  for (size_t k = 1; k < len; ++k) {
-    const auto cc = static_cast<unsigned char>(text[i + k]);
-    if ((cc & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (cc & 0x3F);
-  }
-  if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000)) {
-    return 0;
-  }
-  if ((cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) return 0;
-  return len;
-}
-
-// The largest cut <= max_bytes of valid UTF-8 text that falls on a character boundary.
-size_t CharBoundary(std::string_view text, size_t max_bytes) {
-  if (max_bytes >= text.size()) return text.size();
-  size_t cut = max_bytes;
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-  return cut;
-}
-
 // A character-boundary cut that, for markdown, also keeps a backslash escape or an HTML entity
 // whole (a part must not end with "\" or "&l").
 size_t SafeCut(std::string_view text, size_t max_bytes, bool markdown) {
-  size_t cut = CharBoundary(text, max_bytes);
+  size_t cut = TruncateUtf8(text, max_bytes).size();
   if (!markdown || cut >= text.size()) return cut;
   size_t backslashes = 0;
   while (backslashes < cut && text[cut - 1 - backslashes] == '\\') ++backslashes;
@@ -75,7 +38,7 @@ size_t SafeCut(std::string_view text, size_t max_bytes, bool markdown) {
       text.substr(from + amp, cut - from - amp).find(';') == std::string_view::npos) {
     cut = from + amp;
   }
-  return cut > 0 ? cut : CharBoundary(text, max_bytes);
+  return cut > 0 ? cut : TruncateUtf8(text, max_bytes).size();
 }
 
 std::vector<std::string> SplitValid(std::string_view text, size_t max_bytes, bool markdown) {
@@ -97,7 +60,7 @@ std::vector<std::string> SplitValid(std::string_view text, size_t max_bytes, boo
     } else {
       cut = SafeCut(rest, max_bytes, markdown);
     }
-    if (cut == 0) cut = ValidSequenceLength(rest, 0);  // unreachable for max_bytes >= 4
+    if (cut == 0) cut = Utf8SequenceLength(rest, 0);  // unreachable for max_bytes >= 4
     chunks.emplace_back(rest.substr(0, cut));
     pos += cut;
   }
@@ -156,7 +119,7 @@ std::string OneLine(std::string_view text, size_t max_bytes) {
     if (c == '\n' || c == '\r' || c == '\t') c = ' ';
   }
   if (line.size() > max_bytes) {
-    line = line.substr(0, CharBoundary(line, max_bytes - kEllipsis.size()));
+    line.resize(TruncateUtf8(line, max_bytes - kEllipsis.size()).size());
     line += kEllipsis;
   }
   return line;
@@ -201,7 +164,7 @@ std::string Tags(const std::map<std::string, std::string>& tags) {
 // A URL usable as a markdown link target, or empty when it is not http(s).
 std::string LinkTarget(std::string_view url) {
   const std::string clean = SanitizeUtf8(url);
-  if (clean.rfind("http://", 0) != 0 && clean.rfind("https://", 0) != 0) return "";
+  if (!IsHttpUrl(clean)) return "";
   std::string out;
   static constexpr char kHex[] = "0123456789ABCDEF";
   for (char c : clean) {
@@ -514,7 +477,7 @@ std::string CutWithPointer(std::string_view body, const std::string& pointer, si
   if (pointer.size() >= max_bytes) {
     std::string_view p(pointer);
     if (!p.empty() && p.front() == '\n') p.remove_prefix(1);
-    return std::string(p.substr(0, CharBoundary(p, max_bytes)));
+    return std::string(TruncateUtf8(p, max_bytes));
   }
   std::string_view head = body.substr(0, SafeCut(body, max_bytes - pointer.size(), markdown));
   while (!head.empty() && head.back() == '\n') head.remove_suffix(1);
@@ -528,7 +491,7 @@ std::string SanitizeUtf8(std::string_view text) {
   out.reserve(text.size());
   size_t i = 0;
   while (i < text.size()) {
-    const size_t len = ValidSequenceLength(text, i);
+    const size_t len = Utf8SequenceLength(text, i);
     if (len == 0) {
       out += "\xEF\xBF\xBD";
       ++i;
@@ -574,19 +537,9 @@ std::string EscapeMarkdown(std::string_view text) {
 }
 
 std::string FormatDuration(int64_t duration_ms, std::string_view language) {
-  const bool zh = language != "en";
-  const int64_t seconds = std::max<int64_t>(duration_ms, 0) / 1000;
-  const int64_t days = seconds / 86400;
-  const int64_t hours = seconds % 86400 / 3600;
-  const int64_t minutes = seconds % 3600 / 60;
-  auto part = [&](int64_t value, const char* zh_unit, const char* en_unit) {
-    return std::to_string(value) + (zh ? zh_unit : en_unit);
-  };
-  // Two units at most: the reader wants the order of magnitude, not the seconds of a day.
-  if (days > 0) return part(days, "天", "d") + (hours > 0 ? part(hours, "小时", "h") : "");
-  if (hours > 0) return part(hours, "小时", "h") + (minutes > 0 ? part(minutes, "分", "m") : "");
-  if (minutes > 0) return part(minutes, "分", "m");
-  return part(seconds, "秒", "s");
+  static constexpr DurationUnitNames kChinese = {"天", "小时", "分", "秒"};
+  return RoughDuration(std::max<int64_t>(duration_ms, 0),
+                       language != "en" ? kChinese : kEnglishDurationUnits);
 }
 
 std::string_view SeverityMarker(Severity severity) {
@@ -627,7 +580,7 @@ std::string_view SeverityLabel(Severity severity, std::string_view language) {
 
 std::string Utf8Truncate(std::string_view text, size_t max_bytes) {
   std::string clean = SanitizeUtf8(text);
-  clean.resize(CharBoundary(clean, max_bytes));
+  clean.resize(TruncateUtf8(clean, max_bytes).size());
   return clean;
 }
 

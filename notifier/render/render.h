@@ -57,7 +57,8 @@ std::string SanitizeUtf8(std::string_view text);
 // User text made inert in WeCom markdown: & < > become entities, \ ` * _ [ ] # ~ | are
 // backslash-escaped, so a title cannot inject <font>, links or emphasis.
 std::string EscapeMarkdown(std::string_view text);
-// "2小时5分" / "2h5m", "3天4小时" / "3d4h", "45秒" / "45s"; negative counts as 0.
+// RoughDuration (common/clock.h) in the language's units: "2小时5分" / "2h5m", "3天4小时" /
+// "3d4h", "5分59秒" / "5m59s", "45秒" / "45s"; negative counts as 0.
 std::string FormatDuration(int64_t duration_ms, std::string_view language);
 // The marker shared by both languages: 🔴 disaster, 🟠 high, 🟡 average, 🔵 warning,
 // ⚪ information / not classified.

@@ -12,7 +12,7 @@
 
 #include "common/json/parse.h"
 #include "common/log/log.h"
-#include "notifier/wecom/checked_node.h"
+#include "common/url.h"
 
 namespace beacon::notifier {
 namespace {
@@ -152,46 +152,46 @@ DeliveryResult SplunkHecNotifier::Deliver(const Notification& notification) {
 }
 
 NotifierFactory ParseSplunkHecReceiver(const std::string& name, config::Node node) {
-  wecom::CheckedNode checked(
-      node, {"type", "url", "token", "token_file", "token_env", "index", "source", "sourcetype",
-             "host_field", "timeout", "tls_verify", "ca_file", "batch_size"});
+  const size_t errors_before = node.error_count();
+  node.KnownEntries({"type", "url", "token", "token_file", "token_env", "index", "source",
+                     "sourcetype", "host_field", "timeout", "tls_verify", "ca_file", "batch_size"});
   SplunkHecConfig config;
   config.name = name;
   std::string type = "splunk_hec";
-  checked.String("type", &type);
-  checked.String("url", &config.url);
-  if (!checked.Has("url")) {
-    checked.Error("url",
-                  "required key is missing (e.g. https://splunk:8088/services/collector/event)");
-  } else if (config.url.rfind("http://", 0) != 0 && config.url.rfind("https://", 0) != 0) {
-    checked.Error("url", "expected an http:// or https:// URL of the HEC event endpoint");
+  node.Get("type", &type);
+  node.Get("url", &config.url);
+  if (!node.Has("url")) {
+    node.Error("url",
+               "required key is missing (e.g. https://splunk:8088/services/collector/event)");
+  } else if (!IsHttpUrl(config.url)) {
+    node.Error("url", "expected an http:// or https:// URL of the HEC event endpoint");
   } else if (config.url.find("/services/collector") == std::string::npos) {
-    checked.Error("url", "expected the HEC event endpoint .../services/collector/event");
+    node.Error("url", "expected the HEC event endpoint .../services/collector/event");
   }
-  checked.Secret("token", &config.token);
-  if (!checked.Has("token_file") && !checked.Has("token_env") && !checked.Has("token")) {
-    checked.Error("token_file", "required: the HEC token in token_file or token_env");
+  node.GetSecret("token", &config.token);
+  if (!node.Has("token_file") && !node.Has("token_env") && !node.Has("token")) {
+    node.Error("token_file", "required: the HEC token in token_file or token_env");
   }
-  checked.String("index", &config.index);
-  checked.String("source", &config.source);
-  checked.String("sourcetype", &config.sourcetype);
-  if (config.sourcetype.empty() && checked.ok()) checked.Error("sourcetype", "must not be empty");
-  checked.String("host_field", &config.host_field);
-  checked.DurationMs("timeout", &config.timeout_ms, 100, 5 * 60 * 1000);
-  checked.Bool("tls_verify", &config.tls_verify);
-  checked.String("ca_file", &config.ca_file);
+  node.Get("index", &config.index);
+  node.Get("source", &config.source);
+  node.Get("sourcetype", &config.sourcetype);
+  if (config.sourcetype.empty() && node.error_count() == errors_before) {
+    node.Error("sourcetype", "must not be empty");
+  }
+  node.Get("host_field", &config.host_field);
+  node.GetDurationMs("timeout", &config.timeout_ms, 100, 5 * 60 * 1000);
+  node.Get("tls_verify", &config.tls_verify);
+  node.Get("ca_file", &config.ca_file);
   if (!config.ca_file.empty()) {
     if (config.ca_file.front() != '/' && !node.base_dir().empty()) {
       config.ca_file = node.base_dir() + "/" + config.ca_file;
     }
     if (::access(config.ca_file.c_str(), R_OK) != 0) {
-      checked.Error("ca_file", "cannot read " + config.ca_file);
+      node.Error("ca_file", "cannot read " + config.ca_file);
     }
   }
-  int64_t batch_size = config.batch_size;
-  checked.Int("batch_size", &batch_size, 1, 10000);
-  config.batch_size = static_cast<int>(batch_size);
-  if (!checked.ok()) return {};
+  node.Get("batch_size", &config.batch_size, 1, 10000);
+  if (node.error_count() != errors_before) return {};
   return [config](const NotifierDeps& deps) -> std::unique_ptr<Notifier> {
     if (config.tls_verify && config.ca_file.empty()) {
       return std::make_unique<SplunkHecNotifier>(config, deps.http);

@@ -14,6 +14,7 @@
 #include "common/http/http.h"
 #include "common/json/parse.h"
 #include "common/log/log.h"
+#include "common/url.h"
 
 namespace beacon::notifier::wecom {
 namespace {
@@ -79,19 +80,19 @@ TokenCache::TokenCache(std::string api_url, std::string corp_id, config::Secret 
       clock_(clock),
       timeout_ms_(timeout_ms) {
   log::RegisterSecret(secret_.value());
-  log::RegisterSecret(http::UrlEncode(secret_.value()));
+  log::RegisterSecret(PercentEncode(secret_.value()));
 }
 
 int64_t TokenCache::fetch_count() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   return fetch_count_;
 }
 
 Result<TokenCache::Fetched> TokenCache::Fetch() {
   http::HttpRequest request;
   request.method = "GET";
-  request.url = api_url_ + "gettoken?corpid=" + http::UrlEncode(corp_id_) +
-                "&corpsecret=" + http::UrlEncode(secret_.value());
+  request.url = api_url_ + "gettoken?corpid=" + PercentEncode(corp_id_) +
+                "&corpsecret=" + PercentEncode(secret_.value());
   request.timeout_ms = timeout_ms_;
   Result<http::HttpResponse> response = http_->Send(request);
   if (!response.ok()) {
@@ -135,7 +136,7 @@ Result<TokenCache::Fetched> TokenCache::Fetch() {
 }
 
 Result<std::string> TokenCache::Get() {
-  std::unique_lock<std::mutex> lock(mutex_);
+  UniqueLock lock(mutex_);
   const int64_t generation_at_start = generation_;
   while (true) {
     int64_t now = clock_->MonotonicMs();
@@ -143,7 +144,7 @@ Result<std::string> TokenCache::Get() {
     if (fetching_) {
       // Someone is already fetching: an unexpired token is still good meanwhile.
       if (!token_.empty() && now < expires_at_ms_) return token_;
-      fetched_cv_.wait(lock, [this] { return !fetching_; });
+      fetched_cv_.wait(lock, [this]() BEACON_REQUIRES(mutex_) { return !fetching_; });
       if (generation_ != generation_at_start) {
         // The fetch we waited for is the answer, success or failure: no second request.
         if (!token_.empty() && clock_->MonotonicMs() < expires_at_ms_) return token_;
@@ -176,7 +177,7 @@ Result<std::string> TokenCache::Get() {
 }
 
 void TokenCache::Invalidate(const std::string& token) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   if (token.empty() || token != token_) return;
   token_.clear();
   refresh_at_ms_ = 0;
@@ -186,7 +187,7 @@ void TokenCache::Invalidate(const std::string& token) {
 std::shared_ptr<TokenCache> SharedTokenCache(const std::string& api_url, const std::string& corp_id,
                                              const config::Secret& secret, http::HttpClient* http,
                                              const Clock* clock, int64_t timeout_ms) {
-  static std::mutex registry_mutex;
+  static Mutex registry_mutex;
   static std::map<std::string, std::weak_ptr<TokenCache>> registry;
   std::ostringstream key;
   key << NormalizeApiUrl(api_url) << '\n'
@@ -194,7 +195,7 @@ std::shared_ptr<TokenCache> SharedTokenCache(const std::string& api_url, const s
       << crypto::Sha256Hex(secret.value()) << '\n'
       << static_cast<const void*>(http) << '\n'
       << static_cast<const void*>(clock);
-  std::lock_guard<std::mutex> lock(registry_mutex);
+  MutexLock lock(registry_mutex);
   for (auto it = registry.begin(); it != registry.end();) {
     it = it->second.expired() ? registry.erase(it) : std::next(it);
   }

@@ -6,13 +6,13 @@
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 
 #include "common/clock.h"
 #include "common/config/config.h"
 #include "common/http/client.h"
+#include "common/mutex.h"
 #include "common/status.h"
 #include "notifier/notifier.h"
 
@@ -59,15 +59,15 @@ class TokenCache {
   const Clock* const clock_;
   const int64_t timeout_ms_;
 
-  mutable std::mutex mutex_;
-  std::condition_variable fetched_cv_;
-  std::string token_;          // GUARDED_BY(mutex_); empty: none
-  int64_t refresh_at_ms_ = 0;  // GUARDED_BY(mutex_); monotonic
-  int64_t expires_at_ms_ = 0;  // GUARDED_BY(mutex_); monotonic
-  bool fetching_ = false;      // GUARDED_BY(mutex_)
-  int64_t generation_ = 0;     // GUARDED_BY(mutex_); completed fetches
-  Status last_error_;          // GUARDED_BY(mutex_); of the last completed fetch
-  int64_t fetch_count_ = 0;    // GUARDED_BY(mutex_)
+  mutable Mutex mutex_;
+  std::condition_variable_any fetched_cv_;
+  std::string token_ BEACON_GUARDED_BY(mutex_);          // empty: none
+  int64_t refresh_at_ms_ BEACON_GUARDED_BY(mutex_) = 0;  // monotonic
+  int64_t expires_at_ms_ BEACON_GUARDED_BY(mutex_) = 0;  // monotonic
+  bool fetching_ BEACON_GUARDED_BY(mutex_) = false;
+  int64_t generation_ BEACON_GUARDED_BY(mutex_) = 0;  // completed fetches
+  Status last_error_ BEACON_GUARDED_BY(mutex_);       // of the last completed fetch
+  int64_t fetch_count_ BEACON_GUARDED_BY(mutex_) = 0;
 };
 
 // The process-wide cache for these credentials and this HTTP client/clock: every wecom_app

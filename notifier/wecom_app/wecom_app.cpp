@@ -10,7 +10,8 @@
 #include <utility>
 
 #include "common/log/log.h"
-#include "notifier/wecom/checked_node.h"
+#include "common/url.h"
+#include "notifier/wecom/names.h"
 
 namespace beacon::notifier {
 namespace {
@@ -46,10 +47,6 @@ std::string EscapeHtml(const std::string& text) {
     }
   }
   return out;
-}
-
-bool IsHttpUrl(const std::string& url) {
-  return url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0;
 }
 
 std::string ReplaceId(std::string url_template, int64_t id) {
@@ -189,7 +186,7 @@ DeliveryResult WecomAppNotifier::SendOne(const std::string& body) {
           token.status().message());
     }
     wecom::PostOutcome posted =
-        wecom::PostJson(*http_, api_url_ + "message/send?access_token=" + http::UrlEncode(*token),
+        wecom::PostJson(*http_, api_url_ + "message/send?access_token=" + PercentEncode(*token),
                         body, config_.timeout_ms, "message/send", "check api_url");
     if (!posted.reply) return posted.failure;
     const wecom::ApiReply* reply = &*posted.reply;
@@ -243,65 +240,62 @@ DeliveryResult WecomAppNotifier::Deliver(const Notification& notification) {
 }
 
 NotifierFactory ParseWecomAppReceiver(const std::string& name, config::Node node) {
-  wecom::CheckedNode section(
-      node,
-      {"type", "corp_id", "agent_id", "secret", "secret_file", "secret_env", "to_user", "to_party",
-       "to_tag", "message_type", "text_fallback_users", "safe", "duplicate_check",
-       "duplicate_check_interval", "api_url", "timeout", "language", "timezone", "alert_url"});
+  const size_t errors_before = node.error_count();
+  node.KnownEntries({"type", "corp_id", "agent_id", "secret", "secret_file", "secret_env",
+                     "to_user", "to_party", "to_tag", "message_type", "text_fallback_users", "safe",
+                     "duplicate_check", "duplicate_check_interval", "api_url", "timeout",
+                     "language", "timezone", "alert_url"});
   WecomAppConfig config;
   config.name = name;
   std::string type;
-  section.String("type", &type);
-  if (!section.Has("corp_id")) section.Error("corp_id", "required: the WeCom corp id (ww...)");
-  section.String("corp_id", &config.corp_id);
-  if (section.Has("corp_id") && config.corp_id.empty())
-    section.Error("corp_id", "must not be empty");
-  if (!section.Has("agent_id")) section.Error("agent_id", "required: the app's AgentId");
-  section.Int("agent_id", &config.agent_id, 1, INT32_MAX);
-  if (!section.Has("secret") && !section.Has("secret_file") && !section.Has("secret_env")) {
-    section.Error("secret_file", "required: the app's Secret, from secret_file or secret_env");
+  node.Get("type", &type);
+  if (!node.Has("corp_id")) node.Error("corp_id", "required: the WeCom corp id (ww...)");
+  node.Get("corp_id", &config.corp_id);
+  if (node.Has("corp_id") && config.corp_id.empty()) node.Error("corp_id", "must not be empty");
+  if (!node.Has("agent_id")) node.Error("agent_id", "required: the app's AgentId");
+  node.Get("agent_id", &config.agent_id, 1, INT32_MAX);
+  if (!node.Has("secret") && !node.Has("secret_file") && !node.Has("secret_env")) {
+    node.Error("secret_file", "required: the app's Secret, from secret_file or secret_env");
   }
-  section.Secret("secret", &config.secret);
-  section.Names("to_user", &config.to_user);
-  section.Names("to_party", &config.to_party);
-  section.Names("to_tag", &config.to_tag);
-  if (config.to_user.size() > 1000) section.Error("to_user", "at most 1000 users");
-  if (config.to_party.size() > 100) section.Error("to_party", "at most 100 parties");
-  if (config.to_tag.size() > 100) section.Error("to_tag", "at most 100 tags");
-  section.Enum("message_type", &config.message_type, {"text", "markdown", "textcard"});
-  section.Names("text_fallback_users", &config.text_fallback_users);
+  node.GetSecret("secret", &config.secret);
+  wecom::GetNames(node, "to_user", &config.to_user);
+  wecom::GetNames(node, "to_party", &config.to_party);
+  wecom::GetNames(node, "to_tag", &config.to_tag);
+  if (config.to_user.size() > 1000) node.Error("to_user", "at most 1000 users");
+  if (config.to_party.size() > 100) node.Error("to_party", "at most 100 parties");
+  if (config.to_tag.size() > 100) node.Error("to_tag", "at most 100 tags");
+  node.GetEnum("message_type", &config.message_type, {"text", "markdown", "textcard"});
+  wecom::GetNames(node, "text_fallback_users", &config.text_fallback_users);
   if (!config.text_fallback_users.empty() && config.message_type != "markdown") {
-    section.Error("text_fallback_users", "only applies to message_type markdown");
+    node.Error("text_fallback_users", "only applies to message_type markdown");
   }
   if (config.to_user.empty() && config.to_party.empty() && config.to_tag.empty() &&
-      config.text_fallback_users.empty() && section.ok()) {
-    section.Error("to_user", "set at least one of to_user, to_party, to_tag");
+      config.text_fallback_users.empty() && node.error_count() == errors_before) {
+    node.Error("to_user", "set at least one of to_user, to_party, to_tag");
   }
-  int64_t safe = 0;
-  section.Int("safe", &safe, 0, 1);
-  config.safe = static_cast<int>(safe);
-  section.Bool("duplicate_check", &config.duplicate_check);
+  node.Get("safe", &config.safe, 0, 1);
+  node.Get("duplicate_check", &config.duplicate_check);
   int64_t interval_ms = config.duplicate_check_interval_s * 1000;
-  section.DurationMs("duplicate_check_interval", &interval_ms, 1000, 4 * 3600 * 1000);
+  node.GetDurationMs("duplicate_check_interval", &interval_ms, 1000, 4 * 3600 * 1000);
   config.duplicate_check_interval_s = interval_ms / 1000;
-  section.String("api_url", &config.api_url);
-  if (!IsHttpUrl(config.api_url)) section.Error("api_url", "must be an http:// or https:// URL");
+  node.Get("api_url", &config.api_url);
+  if (!IsHttpUrl(config.api_url)) node.Error("api_url", "must be an http:// or https:// URL");
   config.api_url = wecom::NormalizeApiUrl(config.api_url);
-  section.DurationMs("timeout", &config.timeout_ms, 100, 5 * 60 * 1000);
-  section.Enum("language", &config.language, {"zh", "en"});
-  section.String("timezone", &config.timezone);
-  section.String("alert_url", &config.alert_url);
+  node.GetDurationMs("timeout", &config.timeout_ms, 100, 5 * 60 * 1000);
+  node.GetEnum("language", &config.language, {"zh", "en"});
+  node.GetTimeZone("timezone", &config.timezone);
+  node.Get("alert_url", &config.alert_url);
   if (!config.alert_url.empty() && !IsHttpUrl(config.alert_url)) {
-    section.Error("alert_url",
-                  "must be an http:// or https:// URL template like "
-                  "https://beacon.example/alerts/{id}");
+    node.Error("alert_url",
+               "must be an http:// or https:// URL template like "
+               "https://beacon.example/alerts/{id}");
   }
   if (config.message_type == "textcard" && config.alert_url.empty()) {
-    section.Error("alert_url",
-                  "required with message_type textcard (the card's link when an alert has no "
-                  "URL of its own)");
+    node.Error("alert_url",
+               "required with message_type textcard (the card's link when an alert has no "
+               "URL of its own)");
   }
-  if (!section.ok()) return {};
+  if (node.error_count() != errors_before) return {};
   return [config](const NotifierDeps& deps) -> std::unique_ptr<Notifier> {
     return std::make_unique<WecomAppNotifier>(config, deps);
   };

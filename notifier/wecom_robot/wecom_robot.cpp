@@ -8,7 +8,8 @@
 
 #include "common/http/http.h"
 #include "common/log/log.h"
-#include "notifier/wecom/checked_node.h"
+#include "common/url.h"
+#include "notifier/wecom/names.h"
 #include "notifier/wecom/token_cache.h"
 
 namespace beacon::notifier {
@@ -20,15 +21,10 @@ constexpr size_t kTextMaxBytes = 2048;
 constexpr size_t kMarkdownMaxBytes = 4096;
 constexpr int64_t kThrottleRetryMs = 60 * 1000;  // the robot limit is per minute
 
-bool IsHttpUrl(const std::string& url) {
-  return url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0;
-}
-
-
 std::string WebhookUrl(const WecomRobotConfig& config) {
   if (!config.url.empty()) return config.url.value();
   return wecom::NormalizeApiUrl(config.api_url) +
-         "webhook/send?key=" + http::UrlEncode(config.key.value());
+         "webhook/send?key=" + PercentEncode(config.key.value());
 }
 
 // "<@a> <@b>\n" for markdown mentions.
@@ -51,7 +47,7 @@ WecomRobotNotifier::WecomRobotNotifier(WecomRobotConfig config, const NotifierDe
       language_(config_.language.empty() ? deps.language : config_.language),
       timezone_(config_.timezone.empty() ? deps.timezone : config_.timezone) {
   log::RegisterSecret(config_.key.value());
-  log::RegisterSecret(http::UrlEncode(config_.key.value()));
+  log::RegisterSecret(PercentEncode(config_.key.value()));
   log::RegisterSecret(webhook_url_);
   std::string query = webhook_url_.substr(std::min(webhook_url_.find('?'), webhook_url_.size()));
   auto params = http::ParseQuery(query.empty() ? query : query.substr(1));
@@ -144,62 +140,60 @@ DeliveryResult WecomRobotNotifier::Deliver(const Notification& notification) {
 }
 
 NotifierFactory ParseWecomRobotReceiver(const std::string& name, config::Node node) {
-  wecom::CheckedNode section(
-      node, {"type", "key", "key_file", "key_env", "url", "url_file", "url_env", "api_url",
-             "message_type", "mentioned_list", "mentioned_mobile_list", "rate_per_minute",
-             "timeout", "language", "timezone", "alert_url"});
+  const size_t errors_before = node.error_count();
+  node.KnownEntries({"type", "key", "key_file", "key_env", "url", "url_file", "url_env", "api_url",
+                     "message_type", "mentioned_list", "mentioned_mobile_list", "rate_per_minute",
+                     "timeout", "language", "timezone", "alert_url"});
   WecomRobotConfig config;
   config.name = name;
   std::string type;
-  section.String("type", &type);
-  const bool has_key = section.Has("key") || section.Has("key_file") || section.Has("key_env");
-  const bool has_url = section.Has("url") || section.Has("url_file") || section.Has("url_env");
+  node.Get("type", &type);
+  const bool has_key = node.Has("key") || node.Has("key_file") || node.Has("key_env");
+  const bool has_url = node.Has("url") || node.Has("url_file") || node.Has("url_env");
   if (!has_key && !has_url) {
-    section.Error("key_file",
-                  "required: the robot's webhook key (key_file or key_env) or its full webhook "
-                  "URL (url_file or url_env)");
+    node.Error("key_file",
+               "required: the robot's webhook key (key_file or key_env) or its full webhook "
+               "URL (url_file or url_env)");
   } else if (has_key && has_url) {
-    section.Error("url_file", "set either the webhook key or the webhook URL, not both");
+    node.Error("url_file", "set either the webhook key or the webhook URL, not both");
   }
-  section.Secret("key", &config.key);
-  section.Secret("url", &config.url);
+  node.GetSecret("key", &config.key);
+  node.GetSecret("url", &config.url);
   if (!config.url.empty()) {
     // The URL itself is a secret: the messages say what is wrong without echoing it.
     if (!IsHttpUrl(config.url.value()) || config.url.value().find("key=") == std::string::npos) {
-      section.Error(section.Has("url_file") ? "url_file" : "url_env",
-                    "must hold a webhook URL like https://qyapi.weixin.qq.com/cgi-bin/webhook/"
-                    "send?key=...");
+      node.Error(node.Has("url_file") ? "url_file" : "url_env",
+                 "must hold a webhook URL like https://qyapi.weixin.qq.com/cgi-bin/webhook/"
+                 "send?key=...");
     }
-    if (section.Has("api_url")) section.Error("api_url", "only used with key_file / key_env");
+    if (node.Has("api_url")) node.Error("api_url", "only used with key_file / key_env");
   }
-  section.String("api_url", &config.api_url);
-  if (!IsHttpUrl(config.api_url)) section.Error("api_url", "must be an http:// or https:// URL");
-  section.Enum("message_type", &config.message_type, {"text", "markdown"});
-  section.Names("mentioned_list", &config.mentioned_list);
-  section.Names("mentioned_mobile_list", &config.mentioned_mobile_list);
+  node.Get("api_url", &config.api_url);
+  if (!IsHttpUrl(config.api_url)) node.Error("api_url", "must be an http:// or https:// URL");
+  node.GetEnum("message_type", &config.message_type, {"text", "markdown"});
+  wecom::GetNames(node, "mentioned_list", &config.mentioned_list);
+  wecom::GetNames(node, "mentioned_mobile_list", &config.mentioned_mobile_list);
   if (config.message_type == "markdown" && !config.mentioned_mobile_list.empty()) {
-    section.Error("mentioned_mobile_list",
-                  "only works with message_type text (markdown mentions users by id: "
-                  "mentioned_list)");
+    node.Error("mentioned_mobile_list",
+               "only works with message_type text (markdown mentions users by id: "
+               "mentioned_list)");
   }
   if (config.message_type == "markdown" &&
       std::find(config.mentioned_list.begin(), config.mentioned_list.end(), "@all") !=
           config.mentioned_list.end()) {
-    section.Error("mentioned_list", "@all only works with message_type text");
+    node.Error("mentioned_list", "@all only works with message_type text");
   }
-  int64_t rate = config.rate_per_minute;
-  section.Int("rate_per_minute", &rate, 1, 20);
-  config.rate_per_minute = static_cast<int>(rate);
-  section.DurationMs("timeout", &config.timeout_ms, 100, 5 * 60 * 1000);
-  section.Enum("language", &config.language, {"zh", "en"});
-  section.String("timezone", &config.timezone);
-  section.String("alert_url", &config.alert_url);
+  node.Get("rate_per_minute", &config.rate_per_minute, 1, 20);
+  node.GetDurationMs("timeout", &config.timeout_ms, 100, 5 * 60 * 1000);
+  node.GetEnum("language", &config.language, {"zh", "en"});
+  node.GetTimeZone("timezone", &config.timezone);
+  node.Get("alert_url", &config.alert_url);
   if (!config.alert_url.empty() && !IsHttpUrl(config.alert_url)) {
-    section.Error("alert_url",
-                  "must be an http:// or https:// URL template like "
-                  "https://beacon.example/alerts/{id}");
+    node.Error("alert_url",
+               "must be an http:// or https:// URL template like "
+               "https://beacon.example/alerts/{id}");
   }
-  if (!section.ok()) return {};
+  if (node.error_count() != errors_before) return {};
   return [config](const NotifierDeps& deps) -> std::unique_ptr<Notifier> {
     return std::make_unique<WecomRobotNotifier>(config, deps);
   };

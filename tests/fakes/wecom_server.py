@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Strict fake of the WeCom (企业微信) server API used by Beacon's notifiers: gettoken, app
 message/send (doc 90236) and group-robot webhook/send (doc 99110), with the documented limits
-and error codes (../shared/reference/wecom.md section 3). Python 3 stdlib only.
+and error codes of WeCom's server API documentation. Python 3 stdlib only.
 
 Usage: wecom_server.py [--port 0] [--host 127.0.0.1] [--corp-id wwtestcorp]
                        [--secret APPSECRET] [--agent-id 1000002] [--expires-in 7200]

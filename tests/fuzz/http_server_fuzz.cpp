@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "common/http/server.h"
+#include "common/strings.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace {
@@ -125,8 +126,7 @@ void CheckReplies(std::string_view replies) {
     FUZZ_CHECK(replies.substr(0, 9) == "HTTP/1.1 ");
     size_t end = replies.find("\r\n\r\n");
     FUZZ_CHECK(end != std::string_view::npos);
-    std::string head(replies.substr(0, end));
-    for (char& c : head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const std::string head = Lower(replies.substr(0, end));
     size_t at = head.find("\r\ncontent-length: ");
     if (head.substr(9, 3) == "100") {  // 100 Continue has no body
       replies.remove_prefix(end + 4);

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "collector/backups/catalog.h"
+#include "collector/backups/catalog_consumer.h"
 #include "collector/config.h"
 #include "collector/ingest/ingest_handler.h"
 #include "collector/metrics.h"
@@ -28,6 +29,7 @@ constexpr int64_t kNowMs = 1764136800000;
 struct Stores {
   std::unique_ptr<beacon::collector::SqliteEventStore> events;
   std::unique_ptr<beacon::collector::backups::Catalog> catalog;
+  std::unique_ptr<beacon::collector::backups::CatalogConsumer> cataloguer;
 };
 
 Stores OpenStores() {
@@ -38,6 +40,8 @@ Stores OpenStores() {
   FUZZ_CHECK(catalog.ok());
   stores.events = std::move(*events);
   stores.catalog = std::move(*catalog);
+  stores.cataloguer =
+      std::make_unique<beacon::collector::backups::CatalogConsumer>(stores.catalog.get());
   return stores;
 }
 
@@ -65,7 +69,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return l;
   }();
   IngestHandler handler(stores.events.get(), /*auth=*/nullptr, &metrics, &clock, limits,
-                        stores.catalog.get());
+                        {stores.cataloguer.get()});
   beacon::http::ServerRequest request;
   request.method = "POST";
   request.path = "/api/v1/ingest";

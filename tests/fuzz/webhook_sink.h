@@ -4,11 +4,11 @@
 // payload). Single-threaded.
 #pragma once
 
-#include <cctype>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "collector/alerts/alert.h"
+#include "common/strings.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace beacon::fuzz {
@@ -40,8 +40,7 @@ class CheckingAlertSink final : public collector::alerts::AlertSink {
       auto configuration = input.raw.find("configuration");
       if (configuration != input.raw.end() && configuration->is_object()) {
         for (const auto& [name, value] : configuration->items()) {
-          std::string lower = name;
-          for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+          const std::string lower = Lower(name);
           FUZZ_CHECK(lower.find("token") == std::string::npos &&
                      lower.find("password") == std::string::npos &&
                      lower.find("secret") == std::string::npos);

@@ -1,14 +1,14 @@
-// Fuzzes ZBXD frame decoding (common/zabbix) with the limits the jmx input's Java-gateway
+// Fuzzes ZBXD frame decoding (agent/zabbix) with the limits the jmx input's Java-gateway
 // transport applies to a reply (agent/inputs/jmx/transports.cpp): a decoded frame re-encodes to
 // a frame that decodes to the same data, and ZbxdFrameSize agrees with what DecodeZbxd consumed.
 #include <cstdint>
 #include <string_view>
 
-#include "common/zabbix/zbxd.h"
+#include "agent/zabbix/zbxd.h"
 #include "tests/fuzz/fuzz_check.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  using namespace beacon::zabbix;
+  using namespace beacon::agent::zabbix;
   const std::string_view buffer(reinterpret_cast<const char*>(data), size);
   ZbxdOptions limits;
   limits.max_data_size = 16 * 1024 * 1024;  // GatewayTargetOptions' default reply bound

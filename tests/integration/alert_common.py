@@ -1,6 +1,6 @@
 """Shared pieces of the alert integration tests and bench/alerts_vs_alertmanager.py: the fake
 WeCom API, a collector with an `alerts:` section, Zabbix webhook parameters as captured from a
-real Zabbix 6.0 server (../shared/reference/zabbix.md), and parsing of delivered messages."""
+real Zabbix 6.0 server, and parsing of delivered messages."""
 import json
 import os
 import re

@@ -183,9 +183,11 @@ inputs:
 {extra_yaml}""")
         self.proc = None
 
-    def start(self):
+    def start(self, env=None):
+        """env: extra environment variables (e.g. BEACON_AGENT_FAULT_POINT)."""
         self.proc = subprocess.Popen([AGENT, "run", "-c", self.config],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     env=dict(os.environ, **env) if env else None)
         time.sleep(0.2)
         if self.proc.poll() is not None:
             raise AssertionError(f"agent exited with {self.proc.returncode}\n{tail(self.log)}")

@@ -106,7 +106,7 @@ class AlertSourcesTest(unittest.TestCase):
         self.assertEqual(len(texts), 2, texts)
         self.assertIn("Trap too high", texts[0])
         self.assertIn("RESOLVED", texts[1].upper())
-        self.assertIn("Duration: <font color=\"comment\">4m</font>", texts[1])
+        self.assertIn("Duration: <font color=\"comment\">4m30s</font>", texts[1])
         # A replay of the same problem event is a duplicate and changes nothing.
         status, reply = c.post_zabbix(ac.zabbix_params(7001, host="zbx-host", trigger_id="31001"))
         self.assertEqual((status, reply["outcome"]), (200, "duplicate"), reply)

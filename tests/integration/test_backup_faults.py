@@ -1,7 +1,9 @@
 """Issue 4 acceptance, faults: the store answering 500/503 or timing out for a while, a
 connection cut mid-multipart, the agent SIGKILLed mid-upload, the collector down — afterwards
-nothing is missing and nothing is recorded that was not fully stored. Also: files written while
-the agent was stopped, or beyond the inotify queue, are backed up after restart / reconcile.
+nothing is missing and nothing is recorded that was not fully stored; the agent SIGKILLed
+between a stored version and its catalog record still catalogues it, once. Also: files written
+while the agent was stopped, or beyond the inotify queue, are backed up after restart /
+reconcile.
 The S3 peer is tests/fakes/s3_server.py (strict SigV4, fault injection)."""
 import os
 import signal
@@ -128,6 +130,33 @@ class BackupFaultsTest(unittest.TestCase):
         self.rig.agent.proc.send_signal(signal.SIGCONT)
         versions = wait_catalog_complete(self.rig, load, timeout=240, set="diskset")
         assert_catalog_matches(self, versions, load)
+
+    def test_agent_killed_between_upload_and_spool_catalogues_the_version_once(self):
+        """Issue 11: the agent SIGKILLed after a version is stored and before its catalog
+        record is spooled. The state must not say "stored" yet, so the restarted agent stores
+        the file again and the catalog lists exactly one version of it."""
+        self.rig.agent.start(env={"BEACON_AGENT_FAULT_POINT": "backup.before_spool"})
+        path = os.path.join(self.local_root, "window", "app.conf")
+        os.makedirs(os.path.dirname(path))
+        with open(path, "wb") as f:
+            f.write(b"stored, then the agent dies before the catalog hears of it\n" * 40)
+        wait_for(lambda: self.rig.agent.proc.poll() is not None, 60,
+                 "the agent to kill itself at backup.before_spool")
+        self.assertEqual(self.rig.agent.proc.returncode, -signal.SIGKILL)
+        store = os.path.join(self.dir, "store")
+        objects = [name for _, _, names in os.walk(store) for name in names
+                   if name.startswith("app.conf@")]
+        self.assertEqual(len(objects), 1, objects)  # the upload happened before the kill
+        self.assertEqual(self.rig.versions(path=path), [])
+
+        self.rig.agent.start()
+        wait_for(lambda: self.rig.versions(path=path), 60, "the version in the catalog")
+        # Everything the restarted agent spooled has reached the collector: still one.
+        wait_for(lambda: self.rig.agent.spool_pending() == 0, 60, "the spool to drain")
+        versions = self.rig.versions(path=path)
+        self.assertEqual(len(versions), 1, versions)
+        self.assertEqual(versions[0]["sha256"], harness.sha256_file(path))
+        self.assertEqual(versions[0]["set"], "diskset")
 
 
 if __name__ == "__main__":

@@ -176,7 +176,7 @@ def expected_announcements(posts):
 def resolved_before_notified(expected, queued):
     """The announcements the collector rightly never made: an alert whose recovery arrived
     before its group's first notification is not announced at all (collector/alerts/
-    alert_store.cpp FlushGroup), so neither its firing nor its resolution was ever queued for
+    alert_store_groups.cpp FlushGroup), so neither its firing nor its resolution was ever queued for
     the receiver. queued: the (alert_id, status) pairs in the receiver's outbox rows."""
     out = set()
     for alert_id, status in expected:

@@ -11,6 +11,7 @@
 #include "agent/config.h"
 #include "agent/inputs/fim/engine.h"
 #include "agent/inputs/fim/fim.h"
+#include "common/glob.h"
 
 namespace beacon::agent::fim {
 

@@ -17,70 +17,31 @@
 #include <thread>
 
 #include "common/crypto/crypto.h"
+#include "common/posix.h"
+#include "common/strings.h"
 
 namespace beacon::agent::fim {
 namespace {
 
 constexpr size_t kReadBuffer = size_t{1} << 20;
 
-// Matches pattern[pi..] against text[ti..]; `**` may cross '/', other wildcards may not.
-bool MatchFrom(const std::string& p, size_t pi, const std::string& t, size_t ti) {
-  while (pi < p.size()) {
-    const char c = p[pi];
-    if (c == '*') {
-      if (pi + 1 < p.size() && p[pi + 1] == '*') {
-        size_t next = pi + 2;
-        // "**/" also matches zero directories.
-        if (next < p.size() && p[next] == '/' && MatchFrom(p, next + 1, t, ti)) return true;
-        for (size_t k = ti; k <= t.size(); ++k) {
-          if (MatchFrom(p, next, t, k)) return true;
-        }
-        return false;
-      }
-      for (size_t k = ti; k <= t.size(); ++k) {
-        if (MatchFrom(p, pi + 1, t, k)) return true;
-        if (k < t.size() && t[k] == '/') break;
-      }
-      return false;
-    }
-    if (ti >= t.size()) return false;
-    if (c == '?') {
-      if (t[ti] == '/') return false;
-    } else if (c == '[') {
-      size_t close = p.find(']', pi + 2);
-      if (close == std::string::npos) {
-        if (t[ti] != '[') return false;
-      } else {
-        size_t k = pi + 1;
-        bool negate = k < close && (p[k] == '!' || p[k] == '^');
-        if (negate) ++k;
-        bool hit = false;
-        for (; k < close; ++k) {
-          if (k + 2 < close && p[k + 1] == '-') {
-            hit =
-                hit || (static_cast<unsigned char>(t[ti]) >= static_cast<unsigned char>(p[k]) &&
-                        static_cast<unsigned char>(t[ti]) <= static_cast<unsigned char>(p[k + 2]));
-            k += 2;
-          } else {
-            hit = hit || t[ti] == p[k];
-          }
-        }
-        if (hit == negate || t[ti] == '/') return false;
-        pi = close + 1;
-        ++ti;
-        continue;
-      }
-    } else if (c == '\\' && pi + 1 < p.size()) {
-      ++pi;
-      if (t[ti] != p[pi]) return false;
-    } else if (t[ti] != c) {
-      return false;
-    }
-    ++pi;
-    ++ti;
-  }
-  return ti == t.size();
-}
+const std::vector<store::Migration> kBaselineMigrations = {
+    {1,
+     "CREATE TABLE entries ("
+     " path BLOB PRIMARY KEY NOT NULL,"
+     " type TEXT NOT NULL,"
+     " mode INTEGER NOT NULL,"
+     " uid INTEGER NOT NULL,"
+     " gid INTEGER NOT NULL,"
+     " size INTEGER NOT NULL,"
+     " mtime_ns INTEGER NOT NULL,"
+     " ctime_ns INTEGER NOT NULL,"
+     " inode INTEGER NOT NULL,"
+     " sha256 TEXT NOT NULL,"
+     " link_target BLOB NOT NULL,"
+     " xattrs BLOB"
+     ") WITHOUT ROWID;"},
+};
 
 char TypeOf(mode_t mode) {
   if (S_ISREG(mode)) return 'f';
@@ -141,8 +102,6 @@ std::string FormatNs(int64_t ns) {
   return buf;
 }
 
-std::string ErrnoText(int err) { return std::strerror(err); }
-
 std::string JoinPath(const std::string& dir, const char* name) {
   if (!dir.empty() && dir.back() == '/') return dir + name;
   return dir + "/" + name;
@@ -198,37 +157,28 @@ const Entry* Find(const std::vector<Entry>* sorted, const std::string& path) {
 // is set when the file no longer exists.
 std::string HashFile(const OpenForHash& open, Entry* e, std::vector<char>& buffer, bool* vanished,
                      int64_t* bytes) {
-  int fd = open(e->path);
-  if (fd < 0) {
-    *vanished = -fd == ENOENT;
-    return *vanished ? "vanished during the scan" : "cannot open: " + ErrnoText(-fd);
+  const int opened = open(e->path);
+  if (opened < 0) {
+    *vanished = -opened == ENOENT;
+    return *vanished ? "vanished during the scan" : "cannot open: " + ErrnoText(-opened);
   }
+  const UniqueFd fd(opened);
   struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    const int err = errno;
-    ::close(fd);
-    return "fstat: " + ErrnoText(err);
-  }
-  if (!S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return "replaced by a non-regular file during the scan";
-  }
+  if (::fstat(fd.get(), &st) != 0) return "fstat: " + ErrnoText(errno);
+  if (!S_ISREG(st.st_mode)) return "replaced by a non-regular file during the scan";
   FillFromStat(st, e);
   crypto::Sha256 sha;
   int64_t total = 0;
   while (true) {
-    ssize_t n = ::read(fd, buffer.data(), buffer.size());
+    ssize_t n = ::read(fd.get(), buffer.data(), buffer.size());
     if (n < 0) {
       if (errno == EINTR) continue;
-      const int err = errno;
-      ::close(fd);
-      return "read: " + ErrnoText(err);
+      return "read: " + ErrnoText(errno);
     }
     if (n == 0) break;
     sha.Update(buffer.data(), static_cast<size_t>(n));
     total += n;
   }
-  ::close(fd);
   e->sha256 = sha.FinalHex();
   *bytes += total;
   return "";
@@ -301,23 +251,6 @@ bool IsUnder(const std::string& path, const std::string& root) {
          path[root.size()] == '/';
 }
 
-std::string EscapeGlob(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '*' || c == '?' || c == '[' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out;
-}
-
-bool GlobMatch(const std::string& pattern, const std::string& path) {
-  if (pattern.find('/') == std::string::npos) {
-    size_t slash = path.rfind('/');
-    return MatchFrom(pattern, 0, slash == std::string::npos ? path : path.substr(slash + 1), 0);
-  }
-  return MatchFrom(pattern, 0, path, 0);
-}
-
 std::string EscapePath(const std::string& raw) {
   std::string out;
   out.reserve(raw.size());
@@ -345,19 +278,8 @@ std::string EscapePath(const std::string& raw) {
       continue;
     }
     // A well-formed UTF-8 sequence (no overlongs, no surrogates, at most U+10FFFF) is kept.
-    size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
-    bool ok = len > 0 && c <= 0xF4 && i + len <= raw.size();
-    for (size_t k = 1; ok && k < len; ++k) {
-      ok = (static_cast<unsigned char>(raw[i + k]) & 0xC0) == 0x80;
-    }
-    if (ok && len >= 3) {
-      const unsigned char c1 = static_cast<unsigned char>(raw[i + 1]);
-      if (c == 0xE0 && c1 < 0xA0) ok = false;
-      if (c == 0xED && c1 >= 0xA0) ok = false;
-      if (c == 0xF0 && c1 < 0x90) ok = false;
-      if (c == 0xF4 && c1 >= 0x90) ok = false;
-    }
-    if (!ok) {
+    const size_t len = Utf8SequenceLength(raw, i);
+    if (len == 0) {
       hex(c);
       ++i;
       continue;
@@ -473,55 +395,36 @@ Result<std::unique_ptr<Baseline>> Baseline::Open(const std::string& path, bool c
   if (!create && !std::filesystem::exists(path, ec)) {
     return Status::NotFound("no baseline at " + path + " (run `beacon-agent fim init` first)");
   }
-  if (create) {
-    auto parent = std::filesystem::path(path).parent_path();
-    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-  }
   store::DatabaseOptions options;
   options.create_if_missing = create;
   BEACON_ASSIGN_OR_RETURN(std::unique_ptr<store::Database> db,
-                          store::Database::Open(path, options));
-  BEACON_RETURN_IF_ERROR(db->Migrate({{1,
-                                       "CREATE TABLE entries ("
-                                       " path BLOB PRIMARY KEY NOT NULL,"
-                                       " type TEXT NOT NULL,"
-                                       " mode INTEGER NOT NULL,"
-                                       " uid INTEGER NOT NULL,"
-                                       " gid INTEGER NOT NULL,"
-                                       " size INTEGER NOT NULL,"
-                                       " mtime_ns INTEGER NOT NULL,"
-                                       " ctime_ns INTEGER NOT NULL,"
-                                       " inode INTEGER NOT NULL,"
-                                       " sha256 TEXT NOT NULL,"
-                                       " link_target BLOB NOT NULL,"
-                                       " xattrs BLOB"
-                                       ") WITHOUT ROWID;"}}));
+                          store::Database::OpenAndMigrate(path, kBaselineMigrations, options));
   return std::unique_ptr<Baseline>(new Baseline(std::move(db)));
 }
 
 Result<std::vector<Entry>> Baseline::Load() {
   BEACON_ASSIGN_OR_RETURN(
-      store::Statement stmt,
-      db_->Prepare("SELECT path, type, mode, uid, gid, size, mtime_ns, ctime_ns, inode, sha256, "
-                   "link_target, xattrs FROM entries ORDER BY path"));
+      store::CachedStatement stmt,
+      db_->Cached("SELECT path, type, mode, uid, gid, size, mtime_ns, ctime_ns, inode, sha256, "
+                  "link_target, xattrs FROM entries ORDER BY path"));
   std::vector<Entry> out;
   while (true) {
-    BEACON_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    BEACON_ASSIGN_OR_RETURN(bool row, stmt->Step());
     if (!row) break;
     Entry e;
-    e.path = stmt.ColumnBlob(0);
-    const std::string type = stmt.ColumnText(1);
+    e.path = stmt->ColumnBlob(0);
+    const std::string type = stmt->ColumnText(1);
     e.type = type.empty() ? '?' : type[0];
-    e.mode = static_cast<uint32_t>(stmt.ColumnInt(2));
-    e.uid = static_cast<uint32_t>(stmt.ColumnInt(3));
-    e.gid = static_cast<uint32_t>(stmt.ColumnInt(4));
-    e.size = stmt.ColumnInt(5);
-    e.mtime_ns = stmt.ColumnInt(6);
-    e.ctime_ns = stmt.ColumnInt(7);
-    e.inode = static_cast<uint64_t>(stmt.ColumnInt(8));
-    e.sha256 = stmt.ColumnText(9);
-    e.link_target = stmt.ColumnBlob(10);
-    if (!stmt.ColumnIsNull(11)) e.xattrs = stmt.ColumnBlob(11);
+    e.mode = static_cast<uint32_t>(stmt->ColumnInt(2));
+    e.uid = static_cast<uint32_t>(stmt->ColumnInt(3));
+    e.gid = static_cast<uint32_t>(stmt->ColumnInt(4));
+    e.size = stmt->ColumnInt(5);
+    e.mtime_ns = stmt->ColumnInt(6);
+    e.ctime_ns = stmt->ColumnInt(7);
+    e.inode = static_cast<uint64_t>(stmt->ColumnInt(8));
+    e.sha256 = stmt->ColumnText(9);
+    e.link_target = stmt->ColumnBlob(10);
+    if (!stmt->ColumnIsNull(11)) e.xattrs = stmt->ColumnBlob(11);
     out.push_back(std::move(e));
   }
   return out;
@@ -552,9 +455,9 @@ Status Baseline::ReplaceAll(const std::vector<Entry>& entries) {
   store::Transaction tx(*db_);
   BEACON_RETURN_IF_ERROR(tx.status());
   BEACON_RETURN_IF_ERROR(db_->Exec("DELETE FROM entries"));
-  BEACON_ASSIGN_OR_RETURN(store::Statement stmt,
-                          db_->Prepare("INSERT INTO entries VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"));
-  for (const Entry& e : entries) BEACON_RETURN_IF_ERROR(Insert(stmt, e));
+  BEACON_ASSIGN_OR_RETURN(store::CachedStatement stmt,
+                          db_->Cached("INSERT INTO entries VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"));
+  for (const Entry& e : entries) BEACON_RETURN_IF_ERROR(Insert(*stmt, e));
   return tx.Commit();
 }
 
@@ -564,24 +467,24 @@ Status Baseline::Apply(const std::vector<Entry>& upserts,
   store::Transaction tx(*db_);
   BEACON_RETURN_IF_ERROR(tx.status());
   BEACON_ASSIGN_OR_RETURN(
-      store::Statement insert,
-      db_->Prepare("INSERT OR REPLACE INTO entries VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"));
-  for (const Entry& e : upserts) BEACON_RETURN_IF_ERROR(Insert(insert, e));
-  BEACON_ASSIGN_OR_RETURN(store::Statement remove,
-                          db_->Prepare("DELETE FROM entries WHERE path = ?"));
+      store::CachedStatement insert,
+      db_->Cached("INSERT OR REPLACE INTO entries VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"));
+  for (const Entry& e : upserts) BEACON_RETURN_IF_ERROR(Insert(*insert, e));
+  BEACON_ASSIGN_OR_RETURN(store::CachedStatement remove,
+                          db_->Cached("DELETE FROM entries WHERE path = ?"));
   for (const std::string& path : removals) {
-    remove.Reset();
-    remove.BindBlob(1, path);
-    BEACON_RETURN_IF_ERROR(remove.Run());
+    remove->Reset();
+    remove->BindBlob(1, path);
+    BEACON_RETURN_IF_ERROR(remove->Run());
   }
   return tx.Commit();
 }
 
 int64_t Baseline::Count() {
-  auto stmt = db_->Prepare("SELECT COUNT(*) FROM entries");
+  auto stmt = db_->Cached("SELECT COUNT(*) FROM entries");
   if (!stmt.ok()) return -1;
-  auto row = stmt->Step();
-  return row.ok() && *row ? stmt->ColumnInt(0) : -1;
+  auto row = (*stmt)->Step();
+  return row.ok() && *row ? (*stmt)->ColumnInt(0) : -1;
 }
 
 // --- Scanner ----------------------------------------------------------------------------------
@@ -590,14 +493,8 @@ Scanner::Scanner(FimOptions options, OpenForHash open)
     : options_(std::move(options)), open_(open ? std::move(open) : DefaultOpenForHash) {}
 
 bool Scanner::IsExcluded(const std::string& path, bool is_dir) const {
-  for (const std::string& pattern : options_.exclude) {
-    if (GlobMatch(pattern, path)) return true;
-  }
-  if (is_dir || options_.include.empty()) return false;
-  for (const std::string& pattern : options_.include) {
-    if (GlobMatch(pattern, path)) return false;
-  }
-  return true;
+  if (GlobMatchesAny(options_.exclude, path)) return true;
+  return !is_dir && !options_.include.empty() && !GlobMatchesAny(options_.include, path);
 }
 
 ScanResult Scanner::Scan(const std::vector<Entry>* previous, const std::vector<std::string>* roots,

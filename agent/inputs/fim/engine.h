@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/glob.h"
 #include "common/status.h"
 #include "common/store/sqlite.h"
 
@@ -20,22 +21,16 @@ namespace beacon::agent::fim {
 
 struct FimOptions {
   std::vector<std::string> paths;    // absolute roots (files or directories)
-  std::vector<std::string> include;  // globs for non-directory entries; empty = everything
-  std::vector<std::string> exclude;  // globs; an excluded directory is not descended into
+  // Globs (common/glob.h) on absolute paths. include: for non-directory entries, empty =
+  // everything; exclude: an excluded directory is not descended into.
+  std::vector<std::string> include;
+  std::vector<std::string> exclude;
   bool paranoid = false;             // re-hash files whose metadata is unchanged too
   bool xattrs = false;               // record extended attributes
   int workers = 0;                   // hashing threads; 0 = hardware threads
   std::string baseline_path;         // empty: the caller's default
   bool realtime = true;              // the input also watches with inotify (not the CLI)
 };
-
-// `text` with the glob special characters escaped, to match it literally.
-std::string EscapeGlob(const std::string& text);
-
-// Glob match where `*` and `?` stay within one path component, `**` spans any number of
-// components ("/etc/**/*.conf" matches "/etc/a.conf" and "/etc/x/y/a.conf") and `[...]`
-// is a character class. A pattern without '/' is matched against the last component only.
-bool GlobMatch(const std::string& pattern, const std::string& path);
 
 // One filesystem entry as recorded. `path` holds the raw bytes of the name.
 struct Entry {

@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "common/clock.h"
+#include "common/glob.h"
 
 namespace beacon::agent::inputs {
 namespace {
@@ -38,8 +39,8 @@ void AddCheckSamples(const fim::CheckReport& report, Emitter& emitter) {
 }
 
 void ExcludeTree(const std::string& dir, std::vector<std::string>* exclude) {
-  exclude->push_back(fim::EscapeGlob(dir));
-  exclude->push_back(fim::EscapeGlob(dir) + "/**");
+  exclude->push_back(EscapeGlob(dir));
+  exclude->push_back(EscapeGlob(dir) + "/**");
 }
 
 }  // namespace
@@ -115,7 +116,7 @@ Status FimInput::Start(const InputContext& context, RecordSink sink) {
   // The agent's own files change all the time; checking them would report (and, in realtime,
   // cause) endless changes.
   fim::FimOptions options = options_;
-  options.exclude.push_back(fim::EscapeGlob(baseline_path_) + "*");
+  options.exclude.push_back(EscapeGlob(baseline_path_) + "*");
   if (!context.state_dir.empty()) {
     const fs::path state = fs::absolute(context.state_dir).lexically_normal();
     ExcludeTree(state.string(), &options.exclude);

@@ -11,6 +11,8 @@
 #include <chrono>
 #include <cstring>
 
+#include "common/posix.h"
+
 namespace beacon::agent::fim {
 namespace {
 
@@ -90,7 +92,7 @@ void Watcher::AddWatches(const std::string& dir) {
     int wd = ::inotify_add_watch(inotify_.fd(), path.c_str(), kMask | IN_ONLYDIR);
     if (wd < 0) {
       if (errno != ENOENT && errno != ENOTDIR && callbacks_.on_error) {
-        callbacks_.on_error("cannot watch " + EscapePath(path) + ": " + std::strerror(errno));
+        callbacks_.on_error("cannot watch " + EscapePath(path) + ": " + ErrnoText(errno));
       }
       continue;
     }

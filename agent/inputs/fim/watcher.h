@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "agent/inputs/fim/engine.h"
-#include "common/inotify_wait.h"
+#include "agent/inotify_wait.h"
 #include "common/status.h"
 
 namespace beacon::agent::fim {

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "agent/inputs/jmx/zabbix_gateway.h"
+#include "common/url.h"
 
 namespace beacon::agent::inputs {
 namespace {
@@ -213,8 +214,7 @@ Status JmxInput::Init(config::Node node) {
     } else {
       jmx::HttpTargetOptions options;
       if (t.Require("url")) t.Get("url", &options.url);
-      if (!options.url.empty() && !options.url.starts_with("http://") &&
-          !options.url.starts_with("https://")) {
+      if (!options.url.empty() && !IsHttpUrl(options.url)) {
         t.Error("url", "must start with http:// or https://");
       }
       bool tls_verify = true;

@@ -2,23 +2,21 @@
 // with poll(2) deadlines so a hanging gateway costs at most the target's timeout.
 #include "agent/inputs/jmx/transports.h"
 
-#include "common/fd_closer.h"
-
 #include <netdb.h>
 #include <poll.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
-#include <cstring>
 
 #include "agent/inputs/jmx/jmxproxy.h"
 #include "agent/inputs/jmx/jolokia.h"
 #include "agent/inputs/jmx/zabbix_gateway.h"
 #include "common/crypto/crypto.h"
-#include "common/zabbix/zbxd.h"
+#include "agent/zabbix/zbxd.h"
+#include "common/posix.h"
+#include "common/url.h"
 
 namespace beacon::agent::inputs::jmx {
 namespace {
@@ -80,7 +78,7 @@ class JmxProxyTransport final : public Transport {
       if (left <= 0) return Status::DeadlineExceeded("JMXProxyServlet: timed out");
       http::HttpRequest request;
       request.url = options_.url + (options_.url.find('?') == std::string::npos ? "?" : "&") +
-                    "qry=" + http::UrlEncode(query.mbean);
+                    "qry=" + PercentEncode(query.mbean);
       request.timeout_ms = left;
       AddBasicAuth(options_, &request);
       BEACON_ASSIGN_OR_RETURN(http::HttpResponse response, http_->Send(request));
@@ -202,7 +200,7 @@ Result<bool> WaitFor(int fd, short events, std::chrono::steady_clock::time_point
     const int rc = ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left, 60'000)));
     if (rc > 0) return true;
     if (rc < 0 && errno != EINTR)
-      return Status::Unavailable(std::string("poll: ") + std::strerror(errno));
+      return Status::Unavailable(std::string("poll: ") + ErrnoText(errno));
   }
 }
 
@@ -222,54 +220,47 @@ Result<std::string> ZbxdExchange(const std::string& host, int port, const std::s
   if (gai != 0) return Status::Unavailable("resolving " + where + ": " + ::gai_strerror(gai));
   std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> addresses(found, ::freeaddrinfo);
 
-  int fd = -1;
+  UniqueFd fd;
   std::string last_error = "no address";
-  for (addrinfo* ai = found; ai != nullptr && fd < 0; ai = ai->ai_next) {
-    int s =
-        ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
-    if (s < 0) {
-      last_error = std::strerror(errno);
+  for (addrinfo* ai = found; ai != nullptr && !fd.valid(); ai = ai->ai_next) {
+    UniqueFd s(
+        ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol));
+    if (!s.valid()) {
+      last_error = ErrnoText(errno);
       continue;
     }
-    if (::connect(s, ai->ai_addr, ai->ai_addrlen) == 0) {
-      fd = s;
+    if (::connect(s.get(), ai->ai_addr, ai->ai_addrlen) == 0) {
+      fd = std::move(s);
       break;
     }
     if (errno != EINPROGRESS) {
-      last_error = std::strerror(errno);
-      ::close(s);
+      last_error = ErrnoText(errno);
       continue;
     }
-    auto ready = WaitFor(s, POLLOUT, deadline);
-    if (!ready.ok() || !*ready) {
-      ::close(s);
-      if (!ready.ok()) return ready.status();
-      return Status::DeadlineExceeded("connecting to " + where + ": timed out");
-    }
+    BEACON_ASSIGN_OR_RETURN(bool ready, WaitFor(s.get(), POLLOUT, deadline));
+    if (!ready) return Status::DeadlineExceeded("connecting to " + where + ": timed out");
     int err = 0;
     socklen_t len = sizeof(err);
-    ::getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &len);
+    ::getsockopt(s.get(), SOL_SOCKET, SO_ERROR, &err, &len);
     if (err != 0) {
-      last_error = std::strerror(err);
-      ::close(s);
+      last_error = ErrnoText(err);
       continue;
     }
-    fd = s;
+    fd = std::move(s);
   }
-  if (fd < 0) return Status::Unavailable("connecting to " + where + ": " + last_error);
-  FdCloser closer(fd);
+  if (!fd.valid()) return Status::Unavailable("connecting to " + where + ": " + last_error);
 
   size_t sent = 0;
   while (sent < frame.size()) {
-    ssize_t n = ::send(fd, frame.data() + sent, frame.size() - sent, MSG_NOSIGNAL);
+    ssize_t n = ::send(fd.get(), frame.data() + sent, frame.size() - sent, MSG_NOSIGNAL);
     if (n > 0) {
       sent += static_cast<size_t>(n);
       continue;
     }
     if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-      return Status::Unavailable("sending to " + where + ": " + std::strerror(errno));
+      return Status::Unavailable("sending to " + where + ": " + ErrnoText(errno));
     }
-    BEACON_ASSIGN_OR_RETURN(bool ready, WaitFor(fd, POLLOUT, deadline));
+    BEACON_ASSIGN_OR_RETURN(bool ready, WaitFor(fd.get(), POLLOUT, deadline));
     if (!ready) return Status::DeadlineExceeded("sending to " + where + ": timed out");
   }
 
@@ -281,17 +272,17 @@ Result<std::string> ZbxdExchange(const std::string& host, int port, const std::s
     auto decoded = zabbix::DecodeZbxd(buffer, limits);
     if (!decoded.ok()) return decoded.status().WithContext("reply from " + where);
     if (decoded->has_value()) return std::move((*decoded)->data);
-    BEACON_ASSIGN_OR_RETURN(bool ready, WaitFor(fd, POLLIN, deadline));
+    BEACON_ASSIGN_OR_RETURN(bool ready, WaitFor(fd.get(), POLLIN, deadline));
     if (!ready)
       return Status::DeadlineExceeded("waiting for a reply from " + where + ": timed out");
-    ssize_t n = ::recv(fd, chunk, sizeof(chunk), 0);
+    ssize_t n = ::recv(fd.get(), chunk, sizeof(chunk), 0);
     if (n == 0) {
       return Status::Unavailable(where + " closed the connection after " +
                                  std::to_string(buffer.size()) + " bytes of reply");
     }
     if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) continue;
-      return Status::Unavailable("reading from " + where + ": " + std::strerror(errno));
+      return Status::Unavailable("reading from " + where + ": " + ErrnoText(errno));
     }
     buffer.append(chunk, static_cast<size_t>(n));
   }

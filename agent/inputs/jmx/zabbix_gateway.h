@@ -1,4 +1,4 @@
-// Zabbix Java gateway protocol (6.0 shape, ../shared/reference/zabbix.md §3) for the jmx input:
+// Zabbix Java gateway protocol (as Zabbix 6.0 speaks it) for the jmx input:
 // item keys, the "java gateway jmx" request JSON, its response, and beans discovery results.
 // Pure functions; the ZBXD/TCP exchange is in transports.cpp.
 #pragma once

@@ -2,8 +2,6 @@
 // /proc/<pid>/fd walk; parsing is in parsers.cpp.
 #include "agent/inputs/ports/host.h"
 
-#include "common/fd_closer.h"
-
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
@@ -15,11 +13,12 @@
 
 #include <cerrno>
 #include <charconv>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
+
+#include "common/posix.h"
 
 namespace beacon::agent::inputs::ports {
 namespace {
@@ -31,9 +30,8 @@ Result<std::string> ReadSmallFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     const int error = errno;
-    if (error == ENOENT)
-      return Status::NotFound("cannot read " + path + ": " + std::strerror(error));
-    return Status::IoError("cannot read " + path + ": " + std::strerror(error));
+    if (error == ENOENT) return Status::NotFound("cannot read " + path + ": " + ErrnoText(error));
+    return Status::IoError("cannot read " + path + ": " + ErrnoText(error));
   }
   std::ostringstream text;
   text << in.rdbuf();
@@ -41,9 +39,9 @@ Result<std::string> ReadSmallFile(const std::string& path) {
 }
 
 Result<std::vector<Socket>> DumpSockDiag(const std::string& proto, bool v6) {
-  const int fd = ::socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-  if (fd < 0) return Status::IoError(std::string("netlink socket: ") + std::strerror(errno));
-  FdCloser closer(fd);
+  const UniqueFd netlink(::socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG));
+  const int fd = netlink.get();
+  if (fd < 0) return Status::IoError(std::string("netlink socket: ") + ErrnoText(errno));
   // Bounded wait, like zabbix's 1.5 s: a kernel that never answers must not block the input.
   timeval timeout{1, 500'000};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
@@ -63,14 +61,14 @@ Result<std::vector<Socket>> DumpSockDiag(const std::string& proto, bool v6) {
   kernel.nl_family = AF_NETLINK;
   if (::sendto(fd, &message, sizeof(message), 0, reinterpret_cast<sockaddr*>(&kernel),
                sizeof(kernel)) < 0) {
-    return Status::IoError(std::string("sock_diag request: ") + std::strerror(errno));
+    return Status::IoError(std::string("sock_diag request: ") + ErrnoText(errno));
   }
   std::vector<Socket> sockets;
   std::vector<char> buffer(64 * 1024);
   for (;;) {
     const ssize_t n = ::recv(fd, buffer.data(), buffer.size(), 0);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Status::IoError(std::string("sock_diag reply: ") + std::strerror(errno));
+    if (n < 0) return Status::IoError(std::string("sock_diag reply: ") + ErrnoText(errno));
     if (n == 0) return Status::IoError("sock_diag reply: connection closed");
     BEACON_ASSIGN_OR_RETURN(
         bool done, ParseInetDiagReply(std::string_view(buffer.data(), n), proto, &sockets));

@@ -1,8 +1,6 @@
 // Parsers for /proc/net socket tables and inet_diag replies (see parsers.h).
 #include "agent/inputs/ports/parsers.h"
 
-#include "common/strings.h"
-
 #include <arpa/inet.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
@@ -13,6 +11,9 @@
 #include <algorithm>
 #include <charconv>
 #include <cstring>
+
+#include "common/posix.h"
+#include "common/strings.h"
 
 namespace beacon::agent::inputs::ports {
 namespace {
@@ -111,7 +112,7 @@ Result<bool> ParseInetDiagReply(std::string_view bytes, std::string_view proto,
     if (header.nlmsg_type == NLMSG_ERROR) {
       int error = 0;
       if (payload_len >= sizeof(int)) std::memcpy(&error, payload, sizeof(int));
-      return Status::IoError("sock_diag error: " + std::string(std::strerror(-error)));
+      return Status::IoError("sock_diag error: " + ErrnoText(-error));
     }
     if (header.nlmsg_type == SOCK_DIAG_BY_FAMILY) {
       if (payload_len < sizeof(inet_diag_msg)) {

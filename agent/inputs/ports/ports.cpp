@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -13,6 +12,7 @@
 #include <sstream>
 
 #include "agent/inputs/ports/host.h"
+#include "common/posix.h"
 
 namespace beacon::agent::inputs {
 namespace {
@@ -54,25 +54,15 @@ std::optional<ports::PortSpec> ReadEntry(config::Node item) {
 
 Status WriteFileAtomically(const std::string& path, const std::string& content) {
   const std::string temp = path + ".tmp";
-  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return Status::IoError("cannot write " + temp + ": " + std::strerror(errno));
-  size_t written = 0;
-  while (written < content.size()) {
-    const ssize_t n = ::write(fd, content.data() + written, content.size() - written);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int error = errno;
-      ::close(fd);
-      return Status::IoError("cannot write " + temp + ": " + std::strerror(error));
-    }
-    written += static_cast<size_t>(n);
-  }
+  UniqueFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  if (!fd.valid()) return Status::IoError("cannot write " + temp + ": " + ErrnoText(errno));
+  BEACON_RETURN_IF_ERROR(WriteAll(fd.get(), content, "cannot write " + temp));
   // fsync before rename: after a power loss the file is the old or the new state, never empty.
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    return Status::IoError("cannot sync " + temp + ": " + std::strerror(errno));
+  if (::fsync(fd.get()) != 0 || fd.Close() != 0) {
+    return Status::IoError("cannot sync " + temp + ": " + ErrnoText(errno));
   }
   if (::rename(temp.c_str(), path.c_str()) != 0) {
-    return Status::IoError("cannot rename " + temp + ": " + std::strerror(errno));
+    return Status::IoError("cannot rename " + temp + ": " + ErrnoText(errno));
   }
   return Status::Ok();
 }
@@ -136,7 +126,7 @@ Status PortsInput::Start(const InputContext& context, RecordSink /*sink*/) {
   std::error_code ec;
   if (!std::filesystem::exists(state_path_, ec) && !ec) return Status::Ok();  // first run
   std::ifstream in(state_path_, std::ios::binary);
-  if (!in) return Status::IoError("cannot read " + state_path_ + ": " + std::strerror(errno));
+  if (!in) return Status::IoError("cannot read " + state_path_ + ": " + ErrnoText(errno));
   std::ostringstream text;
   text << in.rdbuf();
   Status restored = tracker_.RestoreState(text.str());

@@ -6,17 +6,15 @@
 #include <nlohmann/json.hpp>
 
 #include "common/json/parse.h"
+#include "common/strings.h"
 
 namespace beacon::agent::inputs::ports {
 namespace {
 
 constexpr int kStateVersion = 1;
 
-std::string_view Trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
+// Around a port spec and either end of a range: spaces and tabs.
+constexpr std::string_view kSpecSpace = " \t";
 
 Result<uint16_t> ParsePort(std::string_view text) {
   unsigned value = 0;
@@ -86,7 +84,7 @@ std::string PortSpec::ToString() const {
 }
 
 Result<PortSpec> ParsePortSpec(std::string_view text) {
-  text = Trim(text);
+  text = Trim(text, kSpecSpace);
   PortSpec spec;
   if (size_t slash = text.find('/'); slash != std::string_view::npos) {
     std::string_view proto = text.substr(0, slash);
@@ -99,8 +97,8 @@ Result<PortSpec> ParsePortSpec(std::string_view text) {
   }
   if (text.empty()) return Status::InvalidArgument("empty port");
   if (size_t dash = text.find('-'); dash != std::string_view::npos) {
-    BEACON_ASSIGN_OR_RETURN(spec.first, ParsePort(Trim(text.substr(0, dash))));
-    BEACON_ASSIGN_OR_RETURN(spec.last, ParsePort(Trim(text.substr(dash + 1))));
+    BEACON_ASSIGN_OR_RETURN(spec.first, ParsePort(Trim(text.substr(0, dash), kSpecSpace)));
+    BEACON_ASSIGN_OR_RETURN(spec.last, ParsePort(Trim(text.substr(dash + 1), kSpecSpace)));
     if (spec.last < spec.first) {
       return Status::InvalidArgument("range " + std::string(text) + " is reversed");
     }

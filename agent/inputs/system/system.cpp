@@ -4,17 +4,18 @@
 #include <sys/statvfs.h>
 
 #include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+
+#include "common/posix.h"
 
 namespace beacon::agent::inputs {
 namespace {
 
 Result<std::string> ReadSmallFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::IoError("cannot read " + path + ": " + std::strerror(errno));
+  if (!in) return Status::IoError("cannot read " + path + ": " + ErrnoText(errno));
   std::ostringstream text;
   text << in.rdbuf();
   return text.str();
@@ -23,7 +24,7 @@ Result<std::string> ReadSmallFile(const std::string& path) {
 Result<system::FsRaw> StatVfs(const std::string& mount_point) {
   struct statvfs st {};
   if (::statvfs(mount_point.c_str(), &st) != 0) {
-    return Status::IoError("statvfs " + mount_point + ": " + std::strerror(errno));
+    return Status::IoError("statvfs " + mount_point + ": " + ErrnoText(errno));
   }
   system::FsRaw raw;
   raw.fragment_size = st.f_frsize ? st.f_frsize : st.f_bsize;

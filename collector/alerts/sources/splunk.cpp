@@ -10,25 +10,12 @@
 #include "common/clock.h"
 #include "common/json/parse.h"
 #include "common/strings.h"
+#include "common/url.h"
 
 namespace beacon::collector::alerts {
 namespace {
 
 constexpr size_t kMaxSidBytes = 512;
-
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-// At most max_bytes of text, never cutting a UTF-8 sequence; "…" marks a cut.
-std::string TruncateUtf8(std::string_view text, size_t max_bytes) {
-  if (text.size() <= max_bytes) return std::string(text);
-  size_t cut = max_bytes;
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-  return std::string(text.substr(0, cut)) + "\xE2\x80\xA6";
-}
 
 // A result field as text: strings as they are, multi-value fields joined with ",". Recurses
 // per nesting level: ParseSplunkAlert refuses bodies deeper than kDefaultJsonMaxDepth first.
@@ -137,7 +124,11 @@ std::string ResultMessage(const nlohmann::json& result) {
       message += "\n(" + std::to_string(result.size() - lines) + " more fields)";
       break;
     }
-    std::string line = key + "=" + TruncateUtf8(FieldText(value), kSplunkMessageMaxValueBytes);
+    // At most kSplunkMessageMaxValueBytes of the value, never cutting a UTF-8 sequence; "…"
+    // marks a cut.
+    const std::string text = FieldText(value);
+    std::string line = key + "=" + std::string(TruncateUtf8(text, kSplunkMessageMaxValueBytes));
+    if (text.size() > kSplunkMessageMaxValueBytes) line += "\xE2\x80\xA6";
     if (message.size() + line.size() + 1 > kSplunkMessageMaxBytes) {
       message += "\n(" + std::to_string(result.size() - lines) + " more fields)";
       break;
@@ -219,8 +210,7 @@ Result<AlertInput> ParseSplunkAlert(const nlohmann::json& body, const SplunkSour
 
   BEACON_ASSIGN_OR_RETURN(std::optional<std::string> link, StringMember(body, "results_link"));
   if (link) {
-    const std::string lower = Lower(*link);
-    if (lower.rfind("http://", 0) != 0 && lower.rfind("https://", 0) != 0) {
+    if (!IsHttpUrl(Lower(*link))) {
       return Status::InvalidArgument("results_link: only http and https links are accepted");
     }
     input.url = *link;

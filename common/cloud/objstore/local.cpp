@@ -11,7 +11,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -20,6 +19,7 @@
 
 #include "common/clock.h"
 #include "common/crypto/crypto.h"
+#include "common/posix.h"
 
 namespace beacon::objstore {
 namespace {
@@ -34,29 +34,6 @@ constexpr std::string_view kTempPrefix = ".beacon-tmp-";
 // inode per object instead of two, and the metadata is renamed into place with the bytes.
 constexpr char kMetaXattr[] = "user.beacon";
 
-std::string ErrnoText(int error) { return std::strerror(error); }
-
-// An open file descriptor closed on scope exit.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  // Closes now and reports the error close() returns (NFS reports write errors there).
-  int Close() {
-    int rc = ::close(fd_);
-    fd_ = -1;
-    return rc;
-  }
-
- private:
-  int fd_;
-};
-
 // Appends `size` bytes of `in` (from its start) to `out` in the kernel (copy_file_range), with
 // a read/write fallback where the filesystem cannot.
 Status CopyFd(int in, int out, uint64_t size) {
@@ -67,7 +44,7 @@ Status CopyFd(int in, int out, uint64_t size) {
     if (n == 0) return Status::IoError("copy: unexpected end of file");
     if (errno == EINTR) continue;
     if (errno != EXDEV && errno != ENOSYS && errno != EOPNOTSUPP && errno != EINVAL) {
-      return Status::IoError(std::string("copy: ") + std::strerror(errno));
+      return Status::IoError(std::string("copy: ") + ErrnoText(errno));
     }
     std::string buf(1 << 20, '\0');
     while (static_cast<uint64_t>(offset) < size) {
@@ -77,7 +54,7 @@ Status CopyFd(int in, int out, uint64_t size) {
       for (ssize_t done = 0; done < got;) {
         ssize_t w = ::write(out, buf.data() + done, static_cast<size_t>(got - done));
         if (w < 0 && errno == EINTR) continue;
-        if (w < 0) return Status::IoError(std::string("copy: ") + std::strerror(errno));
+        if (w < 0) return Status::IoError(std::string("copy: ") + ErrnoText(errno));
         done += w;
       }
       offset += got;
@@ -86,21 +63,9 @@ Status CopyFd(int in, int out, uint64_t size) {
   return Status::Ok();
 }
 
-Status WriteAll(int fd, std::string_view data, const std::string& path) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Status::IoError("write " + path + ": " + ErrnoText(errno));
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return Status::Ok();
-}
-
 Result<std::string> ReadFile(const std::string& path, uint64_t offset, uint64_t length,
                              bool to_end) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) {
     if (errno == ENOENT || errno == ENOTDIR) return Status::NotFound("no such object");
     return Status::IoError("open " + path + ": " + ErrnoText(errno));
@@ -260,7 +225,7 @@ class LocalStore final : public ObjectStore {
   }
 
   Status Sync() override {
-    Fd root(::open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    UniqueFd root(::open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (root.get() < 0 || ::syncfs(root.get()) != 0) {
       return Status::IoError("local store '" + name_ + "': sync " + root_.string() + ": " +
                              ErrnoText(errno));
@@ -340,7 +305,7 @@ class LocalStore final : public ObjectStore {
     }
     // Concatenate into a temp file, checking each part's etag and size as it streams by.
     fs::path tmp = tmp_ / ("complete-" + crypto::HexEncode(crypto::RandomBytes(8)));
-    Fd out(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+    UniqueFd out(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
     if (out.get() < 0) return Status::IoError(Prefix(key) + "temp file: " + ErrnoText(errno));
     auto fail = [&](Status status) {
       ::unlink(tmp.c_str());
@@ -353,7 +318,7 @@ class LocalStore final : public ObjectStore {
       const std::string number = std::to_string(part.number);
       const bool token = part.etag.size() == 32 && IsHex(part.etag);
       fs::path part_path = uploads_ / upload_id / (PartName(part.number) + "." + part.etag);
-      Fd in(token ? ::open(part_path.c_str(), O_RDONLY | O_CLOEXEC) : -1);
+      UniqueFd in(token ? ::open(part_path.c_str(), O_RDONLY | O_CLOEXEC) : -1);
       struct stat st {};
       if (in.get() < 0 || ::fstat(in.get(), &st) != 0) {
         return fail(Status::InvalidArgument(
@@ -525,12 +490,12 @@ class LocalStore final : public ObjectStore {
     std::string path = ((dir.empty() ? tmp_ : dir) /
                         (std::string(kTempPrefix) + crypto::HexEncode(crypto::RandomBytes(8))))
                            .string();
-    Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
     if (fd.get() < 0) {
       return Status::IoError("local store '" + name_ + "': temp file: " + ErrnoText(errno));
     }
     for (std::string_view piece : pieces) {
-      Status status = WriteAll(fd.get(), piece, path);
+      Status status = WriteAll(fd.get(), piece, "write " + path);
       if (!status.ok()) {
         ::unlink(path.c_str());
         return status;
@@ -578,7 +543,7 @@ class LocalStore final : public ObjectStore {
     for (int attempt = 0;; ++attempt) {
       const std::string path =
           (dir / (std::string(kTempPrefix) + crypto::HexEncode(crypto::RandomBytes(8)))).string();
-      Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+      UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
       if (fd.get() < 0) {
         const int error = errno;
         if (error == ENOTDIR) {
@@ -602,7 +567,9 @@ class LocalStore final : public ObjectStore {
         ::unlink(path.c_str());
         return status;
       };
-      if (Status written = WriteAll(fd.get(), body, path); !written.ok()) return fail(written);
+      if (Status written = WriteAll(fd.get(), body, "write " + path); !written.ok()) {
+        return fail(written);
+      }
       Result<bool> in_xattr = SetMetaXattr(fd.get(), s);
       if (!in_xattr.ok()) return fail(in_xattr.status());
       // No fsync here: Sync() flushes the whole store at once, and callers record versions
@@ -660,7 +627,7 @@ class LocalStore final : public ObjectStore {
     if (source == MetaSource::kXattr) {
       // Read and written through one fd: a Put renaming a new object over the key meanwhile
       // (xattr Puts take no lock) keeps its own metadata, as if it came after this change.
-      Fd fd(::open(ObjectPath(s->key).c_str(), O_RDONLY | O_CLOEXEC));
+      UniqueFd fd(::open(ObjectPath(s->key).c_str(), O_RDONLY | O_CLOEXEC));
       if (fd.get() < 0) return Status::NotFound(Prefix(s->key) + "no such object");
       const std::string current = ReadMetaXattr(
           [&](char* buf, size_t size) { return ::fgetxattr(fd.get(), kMetaXattr, buf, size); });

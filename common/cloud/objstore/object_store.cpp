@@ -2,7 +2,11 @@
 // Put result the remote backends report; shared by every ObjectStore backend.
 #include "common/cloud/objstore/object_store.h"
 
+#include <chrono>
+#include <thread>
 #include <utility>
+
+#include "common/backoff.h"
 
 namespace beacon::objstore {
 
@@ -45,6 +49,12 @@ ObjectInfo PutResultInfo(const std::string& key, uint64_t size, std::string etag
                                                              : RestoreState::kNotArchived;
   info.metadata = options.metadata;
   return info;
+}
+
+void SleepBeforeRetry(const StoreRetry& config, int retry) {
+  const Backoff backoff{config.initial_backoff_ms, config.max_backoff_ms};
+  const int64_t delay_ms = backoff.DelayMs(retry, RandomUnit());
+  if (delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
 }
 
 }  // namespace beacon::objstore

@@ -140,6 +140,9 @@ struct StoreRetry {
   int64_t initial_backoff_ms = 200; // doubled each time, with jitter
   int64_t max_backoff_ms = 5000;
 };
+// Sleeps before retry number `retry` (1 for the first): the backoff of common/backoff.h, in the
+// upper half of its ceiling, so stores that failed together do not retry in lock step.
+void SleepBeforeRetry(const StoreRetry& config, int retry);
 
 // Static credentials; the secret never appears in an error or a log line.
 struct Credentials {

@@ -3,41 +3,24 @@
 #include "common/cloud/objstore/oss.h"
 
 #include <algorithm>
-#include <cctype>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
-#include <mutex>
-#include <random>
 #include <set>
-#include <thread>
 
 #include "common/cloud/objstore/xml.h"
 #include "common/crypto/crypto.h"
+#include "common/strings.h"
+#include "common/url.h"
 
 namespace beacon::objstore {
 namespace oss {
 namespace {
 
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string Trim(std::string_view text) {
-  const char* kSpace = " \t\r\n";
-  size_t begin = text.find_first_not_of(kSpace);
-  if (begin == std::string_view::npos) return "";
-  size_t end = text.find_last_not_of(kSpace);
-  return std::string(text.substr(begin, end - begin + 1));
-}
-
 // Lower-cased header name -> trimmed value, for the headers a signature covers.
 std::map<std::string, std::string> LowerHeaders(const std::map<std::string, std::string>& in) {
   std::map<std::string, std::string> out;
-  for (const auto& [name, value] : in) out[Lower(name)] = Trim(value);
+  for (const auto& [name, value] : in) out[Lower(name)] = TrimWhitespace(value);
   return out;
 }
 
@@ -53,23 +36,6 @@ std::tm UtcTm(int64_t unix_ms) {
 }
 
 }  // namespace
-
-std::string UriEncode(std::string_view text, bool keep_slash) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(text.size() * 3);
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' ||
-        (keep_slash && c == '/')) {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 0xF]);
-    }
-  }
-  return out;
-}
 
 bool IsV1SubResource(std::string_view name) {
   // The OSS V1 sub-resource list (official SDKs); only these take part in the V1 signature.
@@ -185,7 +151,7 @@ std::string CanonicalRequestV4(const SigningRequest& request) {
 
   std::vector<std::pair<std::string, std::string>> query;
   for (const auto& [name, value] : request.query) {
-    query.emplace_back(UriEncode(name, false), UriEncode(value, false));
+    query.emplace_back(PercentEncode(name), PercentEncode(value));
   }
   std::sort(query.begin(), query.end());
   std::string canonical_query;
@@ -205,7 +171,7 @@ std::string CanonicalRequestV4(const SigningRequest& request) {
   }
   auto payload = headers.find("x-oss-content-sha256");
   std::string payload_hash = payload == headers.end() ? "UNSIGNED-PAYLOAD" : payload->second;
-  return request.method + "\n" + UriEncode(path, true) + "\n" + canonical_query + "\n" +
+  return request.method + "\n" + PercentEncode(path, "/") + "\n" + canonical_query + "\n" +
          canonical_headers + "\n" + "" + "\n" + payload_hash;
 }
 
@@ -335,7 +301,7 @@ std::string ContentMd5(std::string_view body) { return crypto::Base64Encode(cryp
 class OssStore final : public ObjectStore {
  public:
   OssStore(const StoreConfig& config, std::shared_ptr<http::HttpClient> http, const Clock& clock)
-      : config_(config), http_(std::move(http)), clock_(clock), random_(std::random_device{}()) {
+      : config_(config), http_(std::move(http)), clock_(clock) {
     std::string endpoint = config.endpoint;
     while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
     size_t scheme_end = endpoint.find("://");
@@ -514,7 +480,7 @@ class OssStore final : public ObjectStore {
     OssCall call{"PUT",
                  to,
                  {},
-                 {{"x-oss-copy-source", "/" + config_.bucket + "/" + oss::UriEncode(from, true)},
+                 {{"x-oss-copy-source", "/" + config_.bucket + "/" + PercentEncode(from, "/")},
                   {"x-oss-metadata-directive", "COPY"},
                   {"x-oss-storage-class", std::string(oss::OssStorageClassName(storage_class))}},
                  ""};
@@ -571,11 +537,11 @@ class OssStore final : public ObjectStore {
     } else {
       url += config_.bucket + "." + authority_ + "/";
     }
-    url += oss::UriEncode(call.key, true);
+    url += PercentEncode(call.key, "/");
     char separator = '?';
     for (const auto& [name, value] : call.query) {
-      url += separator + oss::UriEncode(name, false);
-      if (!value.empty()) url += "=" + oss::UriEncode(value, false);
+      url += separator + PercentEncode(name);
+      if (!value.empty()) url += "=" + PercentEncode(value);
       separator = '&';
     }
     return url;
@@ -617,7 +583,7 @@ class OssStore final : public ObjectStore {
     int attempts = std::max(1, config_.retry.attempts);
     Status last;
     for (int attempt = 1; attempt <= attempts; ++attempt) {
-      if (attempt > 1) Backoff(attempt - 1);
+      if (attempt > 1) SleepBeforeRetry(config_.retry, attempt - 1);
       Result<http::HttpResponse> response = http_->Send(Sign(call));
       if (!response.ok()) {
         last = response.status().WithContext(Prefix(call));
@@ -631,20 +597,6 @@ class OssStore final : public ObjectStore {
       return response;
     }
     return last;
-  }
-
-  void Backoff(int retry) {
-    int64_t delay = config_.retry.initial_backoff_ms;
-    for (int i = 1; i < retry && delay < config_.retry.max_backoff_ms; ++i) delay *= 2;
-    delay = std::min(delay, config_.retry.max_backoff_ms);
-    if (delay <= 0) return;
-    int64_t jittered;
-    {
-      // Jitter in [delay/2, delay]: spreads out agents that failed together.
-      std::lock_guard<std::mutex> lock(random_mutex_);
-      jittered = std::uniform_int_distribution<int64_t>(delay / 2, delay)(random_);
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(jittered));
   }
 
   std::string Prefix(const OssCall& call) const {
@@ -695,8 +647,6 @@ class OssStore final : public ObjectStore {
   std::string scheme_;
   std::string authority_;
   std::string endpoint_error_;
-  std::mutex random_mutex_;
-  std::mt19937_64 random_;  // guarded by random_mutex_
 };
 
 }  // namespace

@@ -37,9 +37,6 @@ struct SigningRequest {
   std::map<std::string, std::string> headers;  // any case; unsigned ones are skipped
 };
 
-// RFC 3986 percent-encoding (A-Z a-z 0-9 - _ . ~ kept, %XX upper case); `keep_slash` keeps '/'.
-std::string UriEncode(std::string_view text, bool keep_slash);
-
 // True for the query parameters V1 signs (OSS "sub-resources": uploads, uploadId, partNumber,
 // restore, acl, continuation-token, response-*, ...). Others (prefix, max-keys) are unsigned.
 bool IsV1SubResource(std::string_view name);

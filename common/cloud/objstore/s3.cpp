@@ -3,13 +3,11 @@
 #include "common/cloud/objstore/s3.h"
 
 #include <algorithm>
-#include <chrono>
 #include <ctime>
-#include <random>
-#include <thread>
 
 #include "common/cloud/objstore/xml.h"
 #include "common/crypto/crypto.h"
+#include "common/url.h"
 
 namespace beacon::objstore {
 namespace {
@@ -57,7 +55,7 @@ struct Call {
 // (S3 decodes them either way, and s3rver only decodes with decodeURI, which leaves %3A or %40
 // alone); '+' is always encoded because S3 would read a literal '+' as a space.
 std::string CopySource(const std::string& bucket, const std::string& key) {
-  std::string encoded = s3::UriEncode("/" + bucket + "/" + key, true);
+  std::string encoded = PercentEncode("/" + bucket + "/" + key, "/");
   std::string out;
   out.reserve(encoded.size());
   for (size_t i = 0; i < encoded.size(); ++i) {
@@ -406,13 +404,13 @@ class S3Store final : public ObjectStore {
 
     http::HttpRequest request;
     request.method = call.method;
-    request.url = scheme_ + "://" + host + s3::UriEncode(path, true);
+    request.url = scheme_ + "://" + host + PercentEncode(path, "/");
     std::string query;
     for (const auto& [name, value] : call.query) {
       query.push_back(query.empty() ? '?' : '&');
-      query += s3::UriEncode(name, false);
+      query += PercentEncode(name);
       query.push_back('=');
-      query += s3::UriEncode(value, false);
+      query += PercentEncode(value);
     }
     request.url += query;
     for (const auto& [name, value] : signing.headers) request.headers.Set(name, value);
@@ -421,16 +419,6 @@ class S3Store final : public ObjectStore {
     request.body = std::string(call.body);
     request.timeout_ms = config_.timeout_ms;
     return request;
-  }
-
-  int64_t Backoff(int retry) const {
-    int64_t backoff = std::max<int64_t>(config_.retry.initial_backoff_ms, 1);
-    for (int i = 1; i < retry && backoff < config_.retry.max_backoff_ms; ++i) backoff *= 2;
-    backoff = std::min(backoff, std::max<int64_t>(config_.retry.max_backoff_ms, 1));
-    // "Equal jitter" (half fixed, half random) so concurrent uploaders do not retry in lockstep.
-    thread_local std::minstd_rand random(std::random_device{}());
-    std::uniform_int_distribution<int64_t> jitter(0, backoff / 2);
-    return backoff - backoff / 2 + jitter(random);
   }
 
   // Sends the call, re-signed for every attempt, until it succeeds, fails for good or the
@@ -445,9 +433,7 @@ class S3Store final : public ObjectStore {
     Status last;
     call.payload_hash = crypto::Sha256Hex(call.body);
     for (int attempt = 1; attempt <= attempts; ++attempt) {
-      if (attempt > 1) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(Backoff(attempt - 1)));
-      }
+      if (attempt > 1) SleepBeforeRetry(config_.retry, attempt - 1);
       Result<HttpResponse> sent = http_->Send(BuildRequest(call));
       if (!sent.ok()) {
         last = sent.status().WithContext(Describe(call));

@@ -33,9 +33,6 @@ struct SigningRequest {
   std::string payload_hash;  // hex SHA-256 of the body (what x-amz-content-sha256 carries)
 };
 
-// RFC 3986 percent-encoding: A-Z a-z 0-9 - _ . ~ kept, everything else %XX (upper case);
-// `keep_slash` keeps '/' (object paths).
-std::string UriEncode(std::string_view text, bool keep_slash);
 // True for the headers S3 requests sign: host, x-amz-*, content-md5, content-type, range.
 bool IsSignedHeader(std::string_view lower_name);
 // "host;range;x-amz-content-sha256;x-amz-date".

@@ -1,20 +1,15 @@
 // AWS Signature Version 4 for S3 requests as pure functions (header-based auth, hashed payload),
 // checked against AWS's published vectors and botocore in tests/unit/common/s3_signer_test.cpp.
 #include <algorithm>
-#include <cctype>
 #include <ctime>
 
 #include "common/cloud/objstore/s3.h"
 #include "common/crypto/crypto.h"
+#include "common/strings.h"
+#include "common/url.h"
 
 namespace beacon::objstore::s3 {
 namespace {
-
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 // SigV4 "Trimall": no leading/trailing whitespace, inner runs of spaces become one space.
 std::string TrimAll(std::string_view value) {
@@ -50,25 +45,6 @@ std::map<std::string, std::string> CanonicalHeaderMap(const SigningRequest& requ
 
 }  // namespace
 
-std::string UriEncode(std::string_view text, bool keep_slash) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(text.size() * 3);
-  for (char c : text) {
-    auto byte = static_cast<unsigned char>(c);
-    if ((byte >= 'A' && byte <= 'Z') || (byte >= 'a' && byte <= 'z') ||
-        (byte >= '0' && byte <= '9') || c == '-' || c == '_' || c == '.' || c == '~' ||
-        (keep_slash && c == '/')) {
-      out.push_back(c);
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[byte >> 4]);
-      out.push_back(kHex[byte & 0x0F]);
-    }
-  }
-  return out;
-}
-
 bool IsSignedHeader(std::string_view lower_name) {
   return lower_name == "host" || lower_name.rfind("x-amz-", 0) == 0 ||
          lower_name == "content-md5" || lower_name == "content-type" || lower_name == "range";
@@ -87,7 +63,7 @@ std::string CanonicalRequest(const SigningRequest& request) {
   std::vector<std::pair<std::string, std::string>> query;
   query.reserve(request.query.size());
   for (const auto& [name, value] : request.query) {
-    query.emplace_back(UriEncode(name, false), UriEncode(value, false));
+    query.emplace_back(PercentEncode(name), PercentEncode(value));
   }
   std::sort(query.begin(), query.end());
   std::string canonical_query;
@@ -99,7 +75,7 @@ std::string CanonicalRequest(const SigningRequest& request) {
   for (const auto& [name, value] : CanonicalHeaderMap(request)) {
     canonical_headers += name + ":" + value + "\n";
   }
-  std::string path = request.path.empty() ? "/" : UriEncode(request.path, true);
+  std::string path = request.path.empty() ? "/" : PercentEncode(request.path, "/");
   return request.method + "\n" + path + "\n" + canonical_query + "\n" + canonical_headers + "\n" +
          SignedHeaders(request) + "\n" + request.payload_hash;
 }
@@ -168,8 +144,9 @@ RestoreState ParseRestoreHeader(std::string_view header, StorageClass storage_cl
   if (!IsArchiveClass(storage_class)) return RestoreState::kNotArchived;
   std::string compact;
   for (char c : header) {
-    if (c != ' ' && c != '\t') compact.push_back(static_cast<char>(std::tolower(c)));
+    if (c != ' ' && c != '\t') compact.push_back(c);
   }
+  compact = Lower(compact);
   if (compact.find("ongoing-request=\"true\"") != std::string::npos) {
     return RestoreState::kInProgress;
   }

@@ -9,6 +9,7 @@
 #include "common/cloud/objstore/oss.h"
 #include "common/cloud/objstore/s3.h"
 #include "common/log/log.h"
+#include "common/url.h"
 
 namespace beacon::objstore {
 namespace {
@@ -40,8 +41,7 @@ int64_t MinPartSizeFor(const std::string& type) {
 void ReadRemote(config::Node& node, StoreConfig* store) {
   node.Require("endpoint");
   node.Get("endpoint", &store->endpoint);
-  if (!store->endpoint.empty() && store->endpoint.rfind("http://", 0) != 0 &&
-      store->endpoint.rfind("https://", 0) != 0) {
+  if (!store->endpoint.empty() && !IsHttpUrl(store->endpoint)) {
     node.Error("endpoint", "must start with http:// or https://");
   } else if (!store->endpoint.empty()) {
     std::string rest = store->endpoint.substr(store->endpoint.find("://") + 3);

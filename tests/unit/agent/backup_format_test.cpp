@@ -8,6 +8,7 @@
 #include "common/compress/zstd.h"
 #include "common/compress/zstd_stream.h"
 #include "common/crypto/crypto.h"
+#include "common/url.h"
 
 namespace beacon::agent::backup {
 namespace {
@@ -37,12 +38,12 @@ TEST(ObjectFormatTest, KeyIdIsSha256Prefix) {
 
 TEST(ObjectFormatTest, PercentEncodingRoundTripsAnyPath) {
   const std::string path = "/srv/données/a b%c?&=+\x01\xff.txt";
-  const std::string enc = PercentEncode(path);
+  const std::string enc = PercentEncode(path, kPathKeptCharacters);
   for (char c : enc) {
     EXPECT_TRUE(isalnum(static_cast<unsigned char>(c)) || strchr("-._~/%", c) != nullptr) << c;
   }
-  EXPECT_EQ(PercentEncode("/srv/app/x-1_2.~"), "/srv/app/x-1_2.~");
-  EXPECT_EQ(PercentEncode("a b"), "a%20b");
+  EXPECT_EQ(PercentEncode("/srv/app/x-1_2.~", kPathKeptCharacters), "/srv/app/x-1_2.~");
+  EXPECT_EQ(PercentEncode("a b", kPathKeptCharacters), "a%20b");
   EXPECT_EQ(*PercentDecode(enc), path);
   EXPECT_FALSE(PercentDecode("%G1").ok());
   EXPECT_FALSE(PercentDecode("abc%2").ok());

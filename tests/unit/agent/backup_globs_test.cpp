@@ -43,9 +43,25 @@ TEST(BackupGlobs, PatternWithoutSlashMatchesTheNameAtAnyDepth) {
 TEST(BackupGlobs, PatternWithSlashMatchesTheWholeRelativePath) {
   PathFilter filter({"conf/*.yaml"}, {});
   EXPECT_TRUE(filter.SelectsFile("conf/app.yaml"));
-  EXPECT_TRUE(filter.SelectsFile("conf/sub/app.yaml"));  // '*' crosses '/'
+  // '*' stays within one component (common/glob.h), as in fim; '**' crosses '/'.
+  EXPECT_FALSE(filter.SelectsFile("conf/sub/app.yaml"));
   EXPECT_FALSE(filter.SelectsFile("other/conf/app.yaml"));
   EXPECT_FALSE(filter.SelectsFile("app.yaml"));
+  PathFilter deep({"conf/**/*.yaml"}, {});
+  EXPECT_TRUE(deep.SelectsFile("conf/app.yaml"));
+  EXPECT_TRUE(deep.SelectsFile("conf/sub/app.yaml"));
+  EXPECT_FALSE(deep.SelectsFile("other/conf/app.yaml"));
+}
+
+TEST(BackupGlobs, ExcludeWithSlashPrunesEverythingBelowAMatchingDirectory) {
+  PathFilter filter({}, {"build/*", "**/node_modules"});
+  EXPECT_FALSE(filter.SelectsFile("build/out/deep/a.o"));  // below the excluded "build/out"
+  EXPECT_FALSE(filter.EntersDirectory("build/out"));
+  EXPECT_TRUE(filter.SelectsFile("src/build.c"));
+  EXPECT_FALSE(filter.SelectsFile("node_modules/x/index.js"));
+  EXPECT_FALSE(filter.SelectsFile("web/app/node_modules/x/index.js"));
+  EXPECT_FALSE(filter.EntersDirectory("web/node_modules/x"));
+  EXPECT_TRUE(filter.EntersDirectory("web/src"));
 }
 
 TEST(BackupGlobs, ExcludeWinsAndPrunesDirectories) {

@@ -135,12 +135,14 @@ class BackupServiceTest : public ::testing::Test {
     fs::remove_all(dir_);
   }
 
-  void Start(objstore::ObjectStore& store, const Clock& clock, BackupServiceOptions options = {}) {
+  // sink: what the service spools into; by default sink_.
+  void Start(objstore::ObjectStore& store, const Clock& clock, BackupServiceOptions options = {},
+             RecordSink sink = nullptr) {
     uploader_ = std::make_unique<Uploader>(store, *state_, clock, "host-1", nullptr);
     service_ = std::make_unique<BackupService>(config_, std::map<std::string, Uploader*>{
                                                             {"mem", uploader_.get()}},
                                                *state_, clock, options);
-    ASSERT_TRUE(service_->Start(sink_.Fn()).ok());
+    ASSERT_TRUE(service_->Start(sink ? std::move(sink) : sink_.Fn()).ok());
   }
 
   static void Write(const fs::path& path, const std::string& content) {
@@ -216,6 +218,70 @@ TEST_F(BackupServiceTest, FilesWrittenInBurstsAreEachStoredOnce) {
   uint64_t stored_bytes = 0;
   for (const auto& [key, object] : store_.Objects()) stored_bytes += object.body.size();
   EXPECT_EQ(m.bytes_stored, stored_bytes);
+}
+
+// Issue 11 defect 1: a version is recorded in the state (which makes the file read as
+// unchanged) only after its backup.version record is spooled. Were it the other way round, a
+// crash between the two would leave the file never catalogued until it changes again.
+TEST_F(BackupServiceTest, StateRecordsAFileOnlyAfterItsVersionIsSpooled) {
+  std::mutex mu;
+  std::vector<std::string> recorded_at_spool;  // paths the state already knew when spooled
+  std::vector<std::string> spooled;
+  RecordSink inspecting = [&](std::vector<wire::Record> records) {
+    for (const wire::Record& r : records) {
+      if (r.type != wire::RecordType::kEvent || r.event.kind != wire::kBackupVersionKind) {
+        continue;
+      }
+      auto version = wire::BackupVersionFromJson(r.event.data);
+      EXPECT_TRUE(version.ok()) << version.status().ToString();
+      if (!version.ok()) continue;
+      auto file = state_->GetFile("app", version->path);
+      EXPECT_TRUE(file.ok()) << file.status().ToString();
+      std::lock_guard lock(mu);
+      spooled.push_back(version->path);
+      if (file.ok() && file->has_value()) recorded_at_spool.push_back(version->path);
+    }
+    return sink_.Fn()(std::move(records));
+  };
+  Write(fs::path(root_) / "before-start.txt", "found by the start-up reconcile");
+  Start(store_, SystemClock::Instance(), {}, inspecting);
+  ASSERT_TRUE(WaitStored(1));
+  Write(fs::path(root_) / "after-start.txt", "found by inotify");
+  ASSERT_TRUE(WaitStored(2));
+  std::lock_guard lock(mu);
+  EXPECT_EQ(spooled.size(), 2u);
+  EXPECT_TRUE(recorded_at_spool.empty())
+      << "the state said stored before the catalog record was spooled: "
+      << ::testing::PrintToString(recorded_at_spool);
+  // And once spooled, the state knows them: they are not stored again.
+  for (const std::string& path : spooled) {
+    auto file = state_->GetFile("app", path);
+    ASSERT_TRUE(file.ok());
+    EXPECT_TRUE(file->has_value()) << path;
+  }
+}
+
+// A backup.version record that cannot be spooled leaves nothing in the state: the file is
+// stored again on the retry, and catalogued once.
+TEST_F(BackupServiceTest, UnspooledVersionIsStoredAgainAndCataloguedOnce) {
+  std::atomic<int> refusals{2};
+  RecordSink refusing = [&](std::vector<wire::Record> records) {
+    const bool version = !records.empty() && records[0].type == wire::RecordType::kEvent &&
+                         records[0].event.kind == wire::kBackupVersionKind;
+    if (version && refusals.fetch_sub(1) > 0) return Status::IoError("disk full");
+    return sink_.Fn()(std::move(records));
+  };
+  const std::string path = root_ + "/refused.txt";
+  Write(path, "content");
+  Start(store_, SystemClock::Instance(), {}, refusing);
+  ASSERT_TRUE(WaitStored(1));
+  auto versions = Versions();
+  ASSERT_EQ(versions[path].size(), 1u);
+  EXPECT_EQ(store_.Calls(testing::Op::kPut), 3);  // two versions stored but never catalogued
+  auto file = state_->GetFile("app", path);
+  ASSERT_TRUE(file.ok() && file->has_value());
+  EXPECT_EQ((*file)->key, versions[path][0].key);
+  EXPECT_EQ(service_->metrics().failures, 0u);
 }
 
 TEST_F(BackupServiceTest, FileHeldOpenForWritingIsNotReadUntilClosed) {

@@ -59,8 +59,21 @@ class UploaderTest : public ::testing::Test {
     set_.encryption.key_id = EncryptionKeyId(set_.encryption.key);
   }
 
+  // Backs `path` up through `uploader` and, for a stored version, records it in the state as
+  // CommitVersions does once the catalog record is spooled.
+  Result<UploadOutcome> BackupAndRecord(Uploader& uploader, const std::string& path) {
+    auto r = uploader.BackupDeferRecord(set_, path);
+    if (r.ok() && r->kind == UploadOutcome::kStored) {
+      BEACON_RETURN_IF_ERROR(state_->RecordStored(set_.name, path, r->record, clock_.NowMs()));
+    }
+    return r;
+  }
+  Result<UploadOutcome> BackupAndRecord(const std::string& path) {
+    return BackupAndRecord(*uploader_, path);
+  }
+
   UploadOutcome MustBackup(const std::string& path) {
-    auto r = uploader_->Backup(set_, path);
+    auto r = BackupAndRecord(path);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? std::move(r).value() : UploadOutcome{};
   }
@@ -200,10 +213,6 @@ TEST_F(UploaderTest, DeferredRecordLeavesTheStateToTheCaller) {
   }
   EXPECT_FALSE(state_->GetUpload("app", big)->has_value()) << "the recorded upload is done";
   EXPECT_EQ(store_.Calls(Op::kPut), 1);
-  // Backup() still records at once.
-  WriteFile(small, "small content, version two\n");
-  ASSERT_EQ(MustBackup(small).kind, UploadOutcome::kStored);
-  EXPECT_EQ((*state_->GetFile("app", small))->size, 27u);
 }
 
 TEST_F(UploaderTest, MultipartFileRoundTripsAndIsNotReuploadedWhenUnchanged) {
@@ -355,7 +364,7 @@ TEST_F(UploaderTest, FailedMultipartResumesWithOnlyTheMissingParts) {
   const std::string content = NoiseBytes(1800 * kKiB, 5);
   WriteFile(path, content);
   store_.FailNth(Op::kPart, 3);
-  auto failed = uploader_->Backup(set_, path);
+  auto failed = BackupAndRecord(path);
   ASSERT_FALSE(failed.ok());
   EXPECT_TRUE(failed.status().IsTransient()) << failed.status().ToString();
   EXPECT_EQ(store_.Calls(Op::kPart), 3);
@@ -369,7 +378,7 @@ TEST_F(UploaderTest, FailedMultipartResumesWithOnlyTheMissingParts) {
   state_ = std::move(BackupState::Open(dir_ / "data/backup/state.db")).value();
   clock_.AdvanceMs(60'000);
   Uploader restarted(store_, *state_, clock_, "web-01", nullptr, options_);
-  auto out = restarted.Backup(set_, path);
+  auto out = BackupAndRecord(restarted, path);
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   ASSERT_EQ(out->kind, UploadOutcome::kStored) << out->detail;
   const uint64_t total_parts =
@@ -394,7 +403,7 @@ TEST_F(UploaderTest, ResumeStartsOverWhenTheStoreForgotTheUpload) {
   const std::string content = NoiseBytes(900 * kKiB, 8);
   WriteFile(path, content);
   store_.FailNth(Op::kPart, 3);
-  ASSERT_FALSE(uploader_->Backup(set_, path).ok());
+  ASSERT_FALSE(BackupAndRecord(path).ok());
   auto pending = state_->ListUploads();
   ASSERT_EQ(pending->size(), 1u);
   // The bucket's lifecycle rule (or an operator) aborted it meanwhile.
@@ -414,7 +423,7 @@ TEST_F(UploaderTest, ResumeStartsOverWhenARecreatedPartDiffers) {
   const std::string content = NoiseBytes(900 * kKiB, 9);
   WriteFile(path, content);
   store_.FailNth(Op::kPart, 3);
-  ASSERT_FALSE(uploader_->Backup(set_, path).ok());
+  ASSERT_FALSE(BackupAndRecord(path).ok());
   // Pretend part 2 was made from a different stream: continuing would reuse the IV.
   ASSERT_TRUE(state_->AddPart("app", path, {2, "etag-x", "not-the-digest", 1}).ok());
   UploadOutcome out = MustBackup(path);
@@ -432,7 +441,7 @@ TEST_F(UploaderTest, ChangedFileAbandonsTheStaleResumableUpload) {
   const std::string path = Src("stale.bin");
   WriteFile(path, NoiseBytes(800 * kKiB, 1));
   store_.FailNth(Op::kPart, 2);
-  ASSERT_FALSE(uploader_->Backup(set_, path).ok());
+  ASSERT_FALSE(BackupAndRecord(path).ok());
   ASSERT_EQ(store_.OpenUploads(), 1u);
   const std::string content = NoiseBytes(800 * kKiB, 2);
   WriteFile(path, content);
@@ -467,7 +476,7 @@ TEST_F(UploaderTest, RetryableStoreErrorIsReturnedAndNothingRecorded) {
   const std::string path = Src("r.txt");
   WriteFile(path, "hello");
   store_.FailNth(Op::kPut, 1);
-  auto r = uploader_->Backup(set_, path);
+  auto r = BackupAndRecord(path);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
   EXPECT_FALSE(state_->GetFile("app", path)->has_value());
@@ -477,11 +486,11 @@ TEST_F(UploaderTest, RetryableStoreErrorIsReturnedAndNothingRecorded) {
 TEST_F(UploaderTest, BadSetConfigIsInvalidArgument) {
   WriteFile(Src("f"), "x");
   set_.storage_class = "platinum";
-  EXPECT_EQ(uploader_->Backup(set_, Src("f")).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(BackupAndRecord(Src("f")).status().code(), StatusCode::kInvalidArgument);
   set_.storage_class = "infrequent";
   set_.encryption.enabled = true;
   set_.encryption.key = "short";
-  EXPECT_EQ(uploader_->Backup(set_, Src("f")).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(BackupAndRecord(Src("f")).status().code(), StatusCode::kInvalidArgument);
   set_.encryption.enabled = false;
   UploadOutcome out = MustBackup(Src("f"));
   EXPECT_EQ(out.version.storage_class, "infrequent");
@@ -498,7 +507,7 @@ TEST_F(UploaderTest, BandwidthLimiterThrottlesUploadedBytes) {
   Uploader limited(store_, *state_, clock_, "web-01", &limiter, options_);
   const std::string path = Src("noise.bin");
   WriteFile(path, NoiseBytes(1000 * kKiB, 3));
-  auto out = limited.Backup(set_, path);
+  auto out = BackupAndRecord(limited, path);
   ASSERT_TRUE(out.ok() && out->kind == UploadOutcome::kStored);
   // The first 100 KiB are the initial burst; the rest go at 100 KiB/s.
   const double expect_ms =
@@ -525,7 +534,7 @@ TEST_F(UploaderTest, RoundTripsThroughTheLocalStore) {
            {"small.txt", LogText(10 * kKiB)}, {"big.bin", NoiseBytes(1200 * kKiB, 4)}}) {
     SCOPED_TRACE(name);
     WriteFile(Src(name), content);
-    auto out = uploader.Backup(set_, Src(name));
+    auto out = BackupAndRecord(uploader, Src(name));
     ASSERT_TRUE(out.ok()) << out.status().ToString();
     ASSERT_EQ(out->kind, UploadOutcome::kStored) << out->detail;
     auto head = (*local)->Head(out->version.key);

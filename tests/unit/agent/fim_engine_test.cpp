@@ -312,19 +312,6 @@ TEST_F(FimEngineTest, ExcludeAndIncludeGlobs) {
   EXPECT_EQ(init.files, 9);  // 5 directories + app.conf, x.conf, y.conf, z.conf
 }
 
-TEST_F(FimEngineTest, GlobSemantics) {
-  EXPECT_TRUE(GlobMatch("/etc/**/*.conf", "/etc/a.conf"));
-  EXPECT_TRUE(GlobMatch("/etc/**/*.conf", "/etc/x/y/a.conf"));
-  EXPECT_FALSE(GlobMatch("/etc/*.conf", "/etc/x/a.conf"));
-  EXPECT_TRUE(GlobMatch("*.swp", "/home/u/.a.swp"));
-  EXPECT_FALSE(GlobMatch("*.swp", "/home/u/a.swpx"));
-  EXPECT_TRUE(GlobMatch("/var/log/**", "/var/log/a/b"));
-  EXPECT_TRUE(GlobMatch("/etc/passw?", "/etc/passwd"));
-  EXPECT_TRUE(GlobMatch("/etc/[a-c]*", "/etc/bash.bashrc"));
-  EXPECT_FALSE(GlobMatch("/etc/[!a-c]*", "/etc/bash.bashrc"));
-  EXPECT_FALSE(GlobMatch("/etc/?", "/etc//"));
-}
-
 TEST_F(FimEngineTest, AcceptClearsAChange) {
   InitOk();
   fs::permissions(P("etc/app.conf"), fs::perms(0600));

@@ -1,35 +1,27 @@
-// Walks the built-in input list and checks the plugin conventions: each input has
-// docs/inputs/<name>.md documenting every declared metric with its unit, a sample config block
-// that the agent config loader accepts, and declared metrics with valid names and units.
+// Walks the built-in input list and checks the plugin conventions that make a new input one
+// folder plus one line in BuiltinInputs(): every folder under agent/inputs/ is a built-in input
+// and every built-in input has its folder; its page agent/inputs/<name>/README.md documents
+// every declared metric with its unit and every declared event kind, and has a sample config
+// block that the agent config loader accepts; declared metrics have valid names and units.
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <regex>
+#include <filesystem>
 #include <set>
-#include <sstream>
+#include <string>
 
 #include "agent/config.h"
 #include "agent/inputs/builtin.h"
 #include "common/wire/wire.h"
+#include "tests/unit/docs_page.h"
 
 namespace beacon::agent::inputs {
 namespace {
 
-std::string ReadDoc(const std::string& name) {
-  std::ifstream in(std::string(BEACON_SOURCE_DIR) + "/docs/inputs/" + name + ".md");
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+const std::string kInputsDir = std::string(BEACON_SOURCE_DIR) + "/agent/inputs";
 
-std::string YamlBlock(const std::string& markdown) {
-  const std::string open = "```yaml\n";
-  size_t start = markdown.find(open);
-  if (start == std::string::npos) return "";
-  start += open.size();
-  size_t end = markdown.find("```", start);
-  return end == std::string::npos ? "" : markdown.substr(start, end - start);
-}
+std::string DocPath(const std::string& name) { return "agent/inputs/" + name + "/README.md"; }
+
+std::string ReadDoc(const std::string& name) { return testing::ReadSourceFile(DocPath(name)); }
 
 TEST(InputConventions, EveryBuiltinInputIsDocumented) {
   auto factories = BuiltinInputs();
@@ -41,7 +33,7 @@ TEST(InputConventions, EveryBuiltinInputIsDocumented) {
     auto input = f.create();
     EXPECT_EQ(input->name(), f.name);
     const std::string doc = ReadDoc(f.name);
-    ASSERT_FALSE(doc.empty()) << "docs/inputs/" << f.name << ".md is missing";
+    ASSERT_FALSE(doc.empty()) << DocPath(f.name) << " is missing";
     static const std::set<std::string> kUnits = {"percent", "bytes", "seconds", "count", ""};
     for (const auto& m : input->metrics()) {
       EXPECT_TRUE(wire::IsValidMetricName(m.name)) << m.name;
@@ -51,15 +43,38 @@ TEST(InputConventions, EveryBuiltinInputIsDocumented) {
       const std::string row = "| `" + m.name + "` | " + m.unit + (m.unit.empty() ? "|" : " |");
       EXPECT_NE(doc.find(row), std::string::npos) << "no table row '" << row << "'";
     }
+    for (const auto& e : input->events()) {
+      EXPECT_TRUE(wire::IsValidMetricName(e.kind)) << e.kind;
+      EXPECT_FALSE(e.description.empty()) << e.kind;
+      EXPECT_NE(doc.find("`" + e.kind + "`"), std::string::npos)
+          << DocPath(f.name) << " does not name the event `" << e.kind << "`";
+    }
+  }
+}
+
+// One folder per input, one line per input in BuiltinInputs(): neither without the other.
+TEST(InputConventions, EveryInputFolderIsBuiltInAndEveryBuiltinHasItsFolder) {
+  std::set<std::string> folders;
+  for (const auto& entry : std::filesystem::directory_iterator(kInputsDir)) {
+    if (entry.is_directory()) folders.insert(entry.path().filename().string());
+  }
+  std::set<std::string> builtin;
+  for (const auto& f : BuiltinInputs()) builtin.insert(f.name);
+  for (const std::string& folder : folders) {
+    EXPECT_TRUE(builtin.count(folder))
+        << "agent/inputs/" << folder << "/ has no line in BuiltinInputs() (agent/inputs/builtin.cpp)";
+  }
+  for (const std::string& name : builtin) {
+    EXPECT_TRUE(folders.count(name)) << "input " << name << " has no folder agent/inputs/" << name;
   }
 }
 
 TEST(InputConventions, SampleConfigBlocksLoad) {
   for (const auto& f : BuiltinInputs()) {
     SCOPED_TRACE(f.name);
-    const std::string block = YamlBlock(ReadDoc(f.name));
-    ASSERT_FALSE(block.empty()) << "no ```yaml block in docs/inputs/" << f.name << ".md";
-    auto cfg = LoadAgentConfigFromString(block, "docs/inputs/" + f.name + ".md");
+    const std::string block = testing::FirstYamlBlock(ReadDoc(f.name));
+    ASSERT_FALSE(block.empty()) << "no ```yaml block in " << DocPath(f.name);
+    auto cfg = LoadAgentConfigFromString(block, DocPath(f.name));
     ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
     bool found = false;
     for (const auto& in : cfg->inputs) found = found || in.name == f.name;

@@ -21,7 +21,7 @@
 #include "common/config/config.h"
 #include "common/crypto/crypto.h"
 #include "common/http/server.h"
-#include "common/zabbix/zbxd.h"
+#include "agent/zabbix/zbxd.h"
 
 namespace beacon::agent::inputs {
 namespace {

@@ -1,5 +1,5 @@
 // jmx input protocol code without I/O: object names, Jolokia bulk read JSON, JMXProxyServlet
-// text, Zabbix Java gateway JSON (bytes from ../shared/reference/zabbix.md), metric mapping.
+// text, Zabbix Java gateway JSON (bytes as a Zabbix 6.0 gateway sends them), metric mapping.
 #include <gtest/gtest.h>
 
 #include <fstream>

@@ -18,6 +18,10 @@
 namespace beacon::collector::backups {
 namespace {
 
+using commands::kCommandFailed;
+using commands::kCommandQueued;
+using commands::kCommandWaitingArchiveRestore;
+using commands::StoredCommand;
 using objstore::StorageClass;
 using fakes::MemoryObjectStore;
 using Op = fakes::MemoryObjectStore::Op;
@@ -78,8 +82,8 @@ class ArchiveRestorerTest : public ::testing::Test {
     args.version = v->version;
     args.target = v->version.path;
     Result<int64_t> id =
-        catalog_->CreateCommand("db-01", "restore", wire::RestoreArgsToJson(args),
-                                kCommandWaitingArchiveRestore, version_, clock_.NowMs());
+        catalog_->commands().CreateCommand("db-01", "restore", wire::RestoreArgsToJson(args),
+                                           kCommandWaitingArchiveRestore, version_, clock_.NowMs());
     EXPECT_TRUE(id.ok()) << id.status().ToString();
     return id.ok() ? *id : 0;
   }
@@ -100,7 +104,7 @@ class ArchiveRestorerTest : public ::testing::Test {
   }
 
   StoredCommand Command(int64_t id) {
-    Result<StoredCommand> c = catalog_->GetCommand(id);
+    Result<StoredCommand> c = catalog_->commands().GetCommand(id);
     EXPECT_TRUE(c.ok()) << c.status().ToString();
     return c.ok() ? *c : StoredCommand{};
   }
@@ -165,7 +169,8 @@ TEST_F(ArchiveRestorerTest, CommandWaitsThroughTheRestoreAndIsThenQueuedForTheAg
             "archive restore requested from store 'oss-backup'; waiting for the copy (kept 3 "
             "days)");
   // Nothing for the agent yet.
-  Result<std::vector<StoredCommand>> claimed = catalog_->ClaimCommands("db-01", clock_.NowMs(), 10);
+  Result<std::vector<StoredCommand>> claimed =
+      catalog_->commands().ClaimCommands("db-01", clock_.NowMs(), 10);
   ASSERT_TRUE(claimed.ok());
   EXPECT_TRUE(claimed->empty());
 
@@ -193,7 +198,7 @@ TEST_F(ArchiveRestorerTest, CommandWaitsThroughTheRestoreAndIsThenQueuedForTheAg
   EXPECT_EQ(queued.state, kCommandQueued);
   EXPECT_EQ(queued.message,
             "archived copy restored, readable until " + FormatRfc3339(clock_.NowMs() + 3 * kDay));
-  claimed = catalog_->ClaimCommands("db-01", clock_.NowMs(), 10);
+  claimed = catalog_->commands().ClaimCommands("db-01", clock_.NowMs(), 10);
   ASSERT_TRUE(claimed.ok());
   ASSERT_EQ(claimed->size(), 1u);
   EXPECT_EQ((*claimed)[0].id, command);
@@ -305,7 +310,8 @@ TEST_F(ArchiveRestorerTest, MissingObjectFailsTheCommandWithTheReason) {
   StoredCommand failed = Command(command);
   EXPECT_EQ(failed.state, kCommandFailed);
   EXPECT_EQ(failed.message, std::string("archive restore failed: NotFound: NoSuchKey: ") + kKey);
-  Result<std::vector<StoredCommand>> claimed = catalog_->ClaimCommands("db-01", kNow, 10);
+  Result<std::vector<StoredCommand>> claimed =
+      catalog_->commands().ClaimCommands("db-01", kNow, 10);
   ASSERT_TRUE(claimed.ok());
   EXPECT_TRUE(claimed->empty());
   // Failed for good: later ticks do not ask the store again.

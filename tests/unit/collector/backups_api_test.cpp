@@ -174,10 +174,10 @@ class BackupsApiTest : public ::testing::Test {
   // Blocks until `n` polls wait on the server. Polls an in-process counter: the server offers
   // no event to wait on, and a poll that never starts waiting fails the test (bounded).
   void AwaitWaitingPolls(int n) {
-    for (int i = 0; i < 10000 && service_->backups_api()->waiting_polls() != n; ++i) {
+    for (int i = 0; i < 10000 && service_->commands_api()->waiting_polls() != n; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
-    ASSERT_EQ(service_->backups_api()->waiting_polls(), n);
+    ASSERT_EQ(service_->commands_api()->waiting_polls(), n);
   }
 
   // A client whose timeout (20s) is well below the poll's wait (60s): a poll that is not woken

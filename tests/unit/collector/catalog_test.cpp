@@ -1,19 +1,23 @@
 // The backup catalog on a real SQLite file: idempotent version ingest (by (agent, seq) and by
-// same content), queries, lifecycle actions, the command state machine with re-delivery and
-// per-agent isolation, and the wake-up a long-poll waits on.
+// same content), queries, lifecycle actions, and retention over versions, actions and the
+// commands in the same file (the command queue itself: command_queue_test.cpp).
 #include "collector/backups/catalog.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <atomic>
-#include <chrono>
 #include <filesystem>
 #include <string>
-#include <thread>
 
 namespace beacon::collector::backups {
 namespace {
+
+using commands::kCommandFailed;
+using commands::kCommandQueued;
+using commands::kCommandRunning;
+using commands::kCommandSucceeded;
+using commands::kCommandWaitingArchiveRestore;
 
 constexpr int64_t kT0 = 1'764'136'000'000;  // 2025-11-26T05:46:40Z
 constexpr int64_t kDay = 24 * 3600 * 1000;
@@ -68,8 +72,8 @@ class CatalogTest : public ::testing::Test {
     return listed.ok() ? *listed : std::vector<CatalogVersion>{};
   }
   int64_t Queued(const std::string& agent) {
-    Result<int64_t> id =
-        catalog_->CreateCommand(agent, "restore", {{"target", "/x"}}, kCommandQueued, 0, kT0);
+    Result<int64_t> id = catalog_->commands().CreateCommand(agent, "restore", {{"target", "/x"}},
+                                                            kCommandQueued, 0, kT0);
     EXPECT_TRUE(id.ok()) << id.status().ToString();
     return id.ok() ? *id : 0;
   }
@@ -297,114 +301,15 @@ TEST_F(CatalogTest, LifecycleActionsAreRecordedUpdatedAndFiltered) {
   EXPECT_EQ(catalog_->UpdateAction(failed, kT0).code(), StatusCode::kNotFound);
 }
 
-TEST_F(CatalogTest, CommandsAreClaimedOnceThenRedeliveredWhenTheAgentStaysSilent) {
-  const int64_t id = Queued("web-01");
-  Result<std::vector<StoredCommand>> first = catalog_->ClaimCommands("web-01", kT0, 10);
-  ASSERT_TRUE(first.ok());
-  ASSERT_EQ(first->size(), 1u);
-  EXPECT_EQ((*first)[0].id, id);
-  EXPECT_EQ((*first)[0].args["target"], "/x");
-  EXPECT_EQ((*first)[0].state, kCommandDelivered);
-  // Another agent never sees it; a second poll soon after gets nothing.
-  EXPECT_TRUE(catalog_->ClaimCommands("web-02", kT0, 10)->empty());
-  EXPECT_TRUE(catalog_->ClaimCommands("web-01", kT0 + kCommandRedeliverAfterMs - 1, 10)->empty());
-  // No update for two minutes: delivered again.
-  Result<std::vector<StoredCommand>> again =
-      catalog_->ClaimCommands("web-01", kT0 + kCommandRedeliverAfterMs, 10);
-  ASSERT_TRUE(again.ok());
-  ASSERT_EQ(again->size(), 1u);
-  EXPECT_EQ((*again)[0].deliveries, 2);
-
-  // While the agent reports progress, it is not re-delivered.
-  wire::CommandUpdate running{"running", 10, 100, "", nlohmann::json::object()};
-  const int64_t reported = kT0 + 3 * 60000;
-  ASSERT_TRUE(catalog_->UpdateCommand("web-01", id, running, reported).ok());
-  EXPECT_TRUE(catalog_->ClaimCommands("web-01", reported + kCommandRedeliverAfterMs - 1, 10)
-                  ->empty());
-  Result<StoredCommand> got = catalog_->GetCommand(id);
-  ASSERT_TRUE(got.ok());
-  EXPECT_EQ(got->state, kCommandRunning);
-  EXPECT_EQ(got->done_bytes, 10u);
-  EXPECT_EQ(got->total_bytes, 100u);
-  // A running command that falls silent (the agent restarted mid-restore) is delivered again;
-  // restores are idempotent, and a live agent answers a repeated id with its final update.
-  Result<std::vector<StoredCommand>> resumed =
-      catalog_->ClaimCommands("web-01", reported + kCommandRedeliverAfterMs, 10);
-  ASSERT_TRUE(resumed.ok());
-  ASSERT_EQ(resumed->size(), 1u);
-  EXPECT_EQ((*resumed)[0].deliveries, 3);
-  // A final state is never delivered again.
-  wire::CommandUpdate done{"succeeded", 100, 100, "ok", nlohmann::json::object()};
-  ASSERT_TRUE(catalog_->UpdateCommand("web-01", id, done, reported + 200000).ok());
-  EXPECT_TRUE(catalog_->ClaimCommands("web-01", reported + 3600000, 10)->empty());
-}
-
-TEST_F(CatalogTest, UpdatesFromAnotherAgentOrAfterTheEndAreRefused) {
-  const int64_t id = Queued("web-01");
-  wire::CommandUpdate running{"running", 0, 100, "", nlohmann::json::object()};
-  // Not delivered yet.
-  EXPECT_EQ(catalog_->UpdateCommand("web-01", id, running, kT0).status().code(),
-            StatusCode::kFailedPrecondition);
-  ASSERT_EQ(catalog_->ClaimCommands("web-01", kT0, 10)->size(), 1u);
-  // Another agent's command looks like no command at all.
-  EXPECT_EQ(catalog_->UpdateCommand("web-02", id, running, kT0).status().code(),
-            StatusCode::kNotFound);
-  EXPECT_EQ(catalog_->UpdateCommand("web-01", id + 50, running, kT0).status().code(),
-            StatusCode::kNotFound);
-  wire::CommandUpdate bogus = running;
-  bogus.state = "delivered";
-  EXPECT_EQ(catalog_->UpdateCommand("web-01", id, bogus, kT0).status().code(),
-            StatusCode::kInvalidArgument);
-
-  wire::CommandUpdate done{"succeeded", 100, 100, "restored to /x", {{"sha256", Sha('a')}}};
-  Result<StoredCommand> finished = catalog_->UpdateCommand("web-01", id, done, kT0 + 1);
-  ASSERT_TRUE(finished.ok());
-  EXPECT_EQ(finished->state, kCommandSucceeded);
-  EXPECT_EQ(finished->result["sha256"], Sha('a'));
-  // A retried final report is harmless; a different state is refused and changes nothing.
-  EXPECT_TRUE(catalog_->UpdateCommand("web-01", id, done, kT0 + 2).ok());
-  wire::CommandUpdate failed{"failed", 0, 0, "late failure", nlohmann::json::object()};
-  EXPECT_EQ(catalog_->UpdateCommand("web-01", id, failed, kT0 + 3).status().code(),
-            StatusCode::kFailedPrecondition);
-  EXPECT_EQ(catalog_->SetCommandState(id, kCommandQueued, "", kT0 + 4).code(),
-            StatusCode::kFailedPrecondition);
-  Result<StoredCommand> final_state = catalog_->GetCommand(id);
-  ASSERT_TRUE(final_state.ok());
-  EXPECT_EQ(final_state->state, kCommandSucceeded);
-  EXPECT_EQ(final_state->message, "restored to /x");
-  EXPECT_EQ(final_state->updated_ms, kT0 + 1);
-}
-
-TEST_F(CatalogTest, WaitingArchiveRestoreCommandsAreHeldUntilQueued) {
-  Result<int64_t> id = catalog_->CreateCommand("web-01", "restore", nlohmann::json::object(),
-                                               kCommandWaitingArchiveRestore, 42, kT0);
-  ASSERT_TRUE(id.ok());
-  EXPECT_TRUE(catalog_->ClaimCommands("web-01", kT0, 10)->empty());
-  Result<std::vector<StoredCommand>> waiting =
-      catalog_->ListCommandsForVersion(42, kCommandWaitingArchiveRestore);
-  ASSERT_TRUE(waiting.ok());
-  ASSERT_EQ(waiting->size(), 1u);
-  const uint64_t generation = catalog_->CommandGeneration("web-01");
-  ASSERT_TRUE(catalog_->SetCommandState(*id, kCommandQueued, "archive copy ready", kT0 + 1).ok());
-  EXPECT_NE(catalog_->CommandGeneration("web-01"), generation);
-  ASSERT_EQ(catalog_->ClaimCommands("web-01", kT0 + 2, 10)->size(), 1u);
-  EXPECT_EQ(
-      catalog_->CreateCommand("web-01", "restore", {}, kCommandRunning, 0, kT0).status().code(),
-      StatusCode::kInvalidArgument);
-  Result<std::vector<StoredCommand>> listed = catalog_->ListCommands(kCommandDelivered);
-  ASSERT_TRUE(listed.ok());
-  EXPECT_EQ(listed->size(), 1u);
-}
-
 TEST_F(CatalogTest, RetentionDropsOldFinishedRowsAndKeepsWhatIsOpenOrRecent) {
   const int64_t cutoff = kT0 + 10 * kDay;
   const int64_t old_time = kT0 + kDay;
   const int64_t recent = kT0 + 20 * kDay;
   auto finish = [&](int64_t id, const std::string& state, int64_t at) {
-    ASSERT_TRUE(catalog_->ClaimCommands("web-01", at, 100).ok());
+    ASSERT_TRUE(catalog_->commands().ClaimCommands("web-01", at, 100).ok());
     wire::CommandUpdate update;
     update.state = state;
-    ASSERT_TRUE(catalog_->UpdateCommand("web-01", id, update, at).ok());
+    ASSERT_TRUE(catalog_->commands().UpdateCommand("web-01", id, update, at).ok());
   };
   // Commands: old finished ones go; a recent finished one and old unfinished ones stay.
   const int64_t old_ok = Queued("web-01");
@@ -414,14 +319,14 @@ TEST_F(CatalogTest, RetentionDropsOldFinishedRowsAndKeepsWhatIsOpenOrRecent) {
   const int64_t recent_ok = Queued("web-01");
   finish(recent_ok, kCommandSucceeded, recent);
   const int64_t old_queued = Queued("web-02");  // created at kT0, never claimed
-  Result<int64_t> old_waiting = catalog_->CreateCommand("web-03", "restore", {{"target", "/x"}},
-                                                        kCommandWaitingArchiveRestore, 0, kT0);
+  Result<int64_t> old_waiting = catalog_->commands().CreateCommand(
+      "web-03", "restore", {{"target", "/x"}}, kCommandWaitingArchiveRestore, 0, kT0);
   ASSERT_TRUE(old_waiting.ok());
   const int64_t old_running = Queued("web-04");
-  ASSERT_TRUE(catalog_->ClaimCommands("web-04", old_time, 10).ok());
+  ASSERT_TRUE(catalog_->commands().ClaimCommands("web-04", old_time, 10).ok());
   wire::CommandUpdate running;
   running.state = kCommandRunning;
-  ASSERT_TRUE(catalog_->UpdateCommand("web-04", old_running, running, old_time).ok());
+  ASSERT_TRUE(catalog_->commands().UpdateCommand("web-04", old_running, running, old_time).ok());
 
   // Actions: old done and failed ones go; a pending one (however old) and a recent one stay.
   auto action = [&](int64_t version_id, const std::string& state, int64_t at) {
@@ -446,16 +351,16 @@ TEST_F(CatalogTest, RetentionDropsOldFinishedRowsAndKeepsWhatIsOpenOrRecent) {
   ASSERT_EQ(Add("web-01", 3, Version("/etc/b", 'b', kT0 + 1)).id, gone.id);  // a duplicate seq
   ASSERT_TRUE(catalog_->MarkDeleted(gone.id, old_time).ok());
   const int64_t gone_pending = action(gone.id, kActionPending, old_time);
-  Result<int64_t> gone_command = catalog_->CreateCommand("web-01", "restore", {{"target", "/b"}},
-                                                         kCommandQueued, gone.id, old_time);
+  Result<int64_t> gone_command = catalog_->commands().CreateCommand(
+      "web-01", "restore", {{"target", "/b"}}, kCommandQueued, gone.id, old_time);
   ASSERT_TRUE(gone_command.ok());
   finish(*gone_command, kCommandFailed, recent);  // recent, but goes with its version
   const AddVersionResult deleted_recently = Add("web-01", 4, Version("/etc/c", 'c', kT0));
   ASSERT_TRUE(catalog_->MarkDeleted(deleted_recently.id, recent).ok());
   const AddVersionResult still_wanted = Add("web-01", 5, Version("/etc/d", 'd', kT0));
   ASSERT_TRUE(catalog_->MarkDeleted(still_wanted.id, old_time).ok());
-  Result<int64_t> wanting = catalog_->CreateCommand("web-05", "restore", {{"target", "/d"}},
-                                                    kCommandQueued, still_wanted.id, old_time);
+  Result<int64_t> wanting = catalog_->commands().CreateCommand(
+      "web-05", "restore", {{"target", "/d"}}, kCommandQueued, still_wanted.id, old_time);
   ASSERT_TRUE(wanting.ok());
 
   Result<CatalogPruneResult> pruned = catalog_->Prune(cutoff);
@@ -464,7 +369,7 @@ TEST_F(CatalogTest, RetentionDropsOldFinishedRowsAndKeepsWhatIsOpenOrRecent) {
   EXPECT_EQ(pruned->actions, 2);
   EXPECT_EQ(pruned->versions, 1);
 
-  auto command_exists = [&](int64_t id) { return catalog_->GetCommand(id).ok(); };
+  auto command_exists = [&](int64_t id) { return catalog_->commands().GetCommand(id).ok(); };
   EXPECT_FALSE(command_exists(old_ok));
   EXPECT_FALSE(command_exists(old_failed));
   EXPECT_FALSE(command_exists(*gone_command));
@@ -515,26 +420,6 @@ TEST_F(CatalogTest, RetentionWorksInChunksAndStopsWhenCancelled) {
   Result<Catalog::Counts> counts = catalog_->GetCounts();
   ASSERT_TRUE(counts.ok());
   EXPECT_EQ(counts->actions, 0);
-}
-
-TEST_F(CatalogTest, AWaiterWakesForItsAgentAndOnShutdown) {
-  const uint64_t seen = catalog_->CommandGeneration("web-01");
-  Catalog::WaitOutcome outcome = Catalog::WaitOutcome::kTimedOut;
-  std::thread waiter(
-      [&] { outcome = catalog_->WaitForCommands("web-01", seen, std::chrono::minutes(10)); });
-  Queued("web-02");  // another agent's command does not end the wait ...
-  Queued("web-01");  // ... this one does (and would even if it came before the wait began)
-  waiter.join();
-  EXPECT_EQ(outcome, Catalog::WaitOutcome::kChanged);
-
-  const uint64_t now_seen = catalog_->CommandGeneration("web-01");
-  EXPECT_EQ(catalog_->WaitForCommands("web-01", now_seen, std::chrono::milliseconds(1)),
-            Catalog::WaitOutcome::kTimedOut);
-  std::thread shut(
-      [&] { outcome = catalog_->WaitForCommands("web-01", now_seen, std::chrono::minutes(10)); });
-  catalog_->WakeAllWaiters();
-  shut.join();
-  EXPECT_EQ(outcome, Catalog::WaitOutcome::kShutDown);
 }
 
 }  // namespace

@@ -265,12 +265,5 @@ TEST(CollectorConfigTest, BackupsRetentionDefaultsTo90DaysAndIsAtLeastAnHour) {
   ::unsetenv("BEACON_RETENTION_TEST_TOKEN");
 }
 
-TEST(CollectorConfigTest, FormatDurationIsTheInverseOfParsing) {
-  EXPECT_EQ(FormatDurationMs(7 * kDayMs), "7d");
-  EXPECT_EQ(FormatDurationMs(90 * kMinuteMs), "1h30m");
-  EXPECT_EQ(FormatDurationMs(1500), "1s500ms");
-  EXPECT_EQ(FormatDurationMs(0), "0s");
-}
-
 }  // namespace
 }  // namespace beacon::collector

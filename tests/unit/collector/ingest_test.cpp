@@ -11,9 +11,12 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "collector/backups/catalog.h"
+#include "collector/backups/catalog_consumer.h"
 #include "collector/ingest/ingest_handler.h"
 #include "collector/metrics.h"
 #include "collector/store/sqlite_event_store.h"
@@ -91,8 +94,9 @@ class IngestTest : public ::testing::Test {
     IngestLimits limits;
     limits.samples_retention_ms = 7 * kDay;
     limits.events_retention_ms = 90 * kDay;
+    cataloguer_ = std::make_unique<backups::CatalogConsumer>(catalog_.get());
     handler_ = std::make_unique<IngestHandler>(store_.get(), nullptr, &metrics_, &clock_, limits,
-                                               catalog_.get());
+                                               std::vector<IngestConsumer*>{cataloguer_.get()});
   }
   void TearDown() override {
     handler_.reset();
@@ -136,6 +140,7 @@ class IngestTest : public ::testing::Test {
   CollectorMetrics metrics_;
   std::unique_ptr<SqliteEventStore> store_;
   std::unique_ptr<backups::Catalog> catalog_;
+  std::unique_ptr<backups::CatalogConsumer> cataloguer_;
   std::unique_ptr<IngestHandler> handler_;
 };
 
@@ -263,6 +268,66 @@ TEST_F(IngestTest, ASkewedClockIsReportedOncePerStreakAsAnEvent) {
   EXPECT_EQ(events[0].seq, UINT64_MAX - 1);
   EXPECT_NE(events[0].message.find("its clock is off by -30d"), std::string::npos)
       << events[0].message;
+}
+
+// Records every batch it is handed ("<name>:<records>:<backup versions>") and fails the first
+// `failures` of them.
+class RecordingConsumer : public IngestConsumer {
+ public:
+  RecordingConsumer(std::string name, int failures, std::vector<std::string>* calls)
+      : name_(std::move(name)), failures_(failures), calls_(calls) {}
+  Status Consume(const StoredBatch& stored) override {
+    calls_->push_back(name_ + ":" + std::to_string(stored.batch.records.size()) + ":" +
+                      std::to_string(stored.backup_versions.size()));
+    if (failures_ > 0) {
+      --failures_;
+      return Status::IoError("disk full");
+    }
+    return Status::Ok();
+  }
+  std::string_view unavailable() const override { return name_; }
+  std::string_view reject_reason() const override { return "recorder_unavailable"; }
+
+ private:
+  const std::string name_;
+  int failures_;
+  std::vector<std::string>* calls_;
+};
+
+TEST_F(IngestTest, ConsumersRunInOrderAndAFailureIsNotAcknowledgedUntilTheResend) {
+  std::vector<std::string> calls;
+  RecordingConsumer first("first store", 1, &calls);
+  RecordingConsumer second("second store", 0, &calls);
+  IngestHandler handler(store_.get(), nullptr, &metrics_, &clock_, IngestLimits{},
+                        {cataloguer_.get(), &first, &second});
+  wire::Batch batch;
+  batch.agent = "web-01";
+  batch.agent_version = "0.1.0";
+  batch.sent_at_ms = kNow;
+  batch.records = {EventRecord(1, kNow), VersionRecord(2, VersionOf("web-01", "/etc/a", kNow))};
+  http::ServerRequest request;
+  request.method = "POST";
+  request.path = "/api/v1/ingest";
+  request.body = wire::EncodeBatch(batch);
+  request.principal = "web-01";
+
+  // The first failure answers 503 naming what is unavailable; the consumers after it wait.
+  http::ServerResponse failed = handler.Handle(request);
+  EXPECT_EQ(failed.status, 503) << failed.body;
+  EXPECT_EQ(nlohmann::json::parse(failed.body)["error"], "first store unavailable");
+  EXPECT_EQ(metrics_.rejected("recorder_unavailable"), 1);
+  EXPECT_EQ(calls, (std::vector<std::string>{"first store:2:1"}));
+  // What ran before the failure is done: the events are stored and the version catalogued.
+  EXPECT_EQ(Events("test.event").size(), 1u);
+  EXPECT_EQ(Catalogued().size(), 1u);
+
+  // The agent re-sends: duplicates for the store and the catalog, and every consumer runs.
+  http::ServerResponse resent = handler.Handle(request);
+  ASSERT_EQ(resent.status, 200) << resent.body;
+  EXPECT_EQ(nlohmann::json::parse(resent.body)["duplicates"], 2);
+  EXPECT_EQ(calls,
+            (std::vector<std::string>{"first store:2:1", "first store:2:1", "second store:2:1"}));
+  EXPECT_EQ(Catalogued().size(), 1u);
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
-// Routing decisions at explicit instants: matchers (every op), route order and `continue`,
-// severities, host globs, tags, working-hour windows in Asia/Shanghai, group keys, defaults,
-// silences and inhibition.
+// Routing decisions at explicit instants: matchers on alerts (every op; their grammar is tested in
+// tests/unit/common/alert_matcher_test.cpp), route order and `continue`, severities, host globs,
+// tags, working-hour windows in Asia/Shanghai, group keys, defaults, silences and inhibition.
 #include "collector/alerts/routing.h"
 
 #include <gtest/gtest.h>
@@ -57,65 +57,6 @@ Matcher M(const char* text) {
 }
 
 // ---- Matchers ----
-
-TEST(MatcherTest, ParsesEveryOperatorAndFormatsBack) {
-  struct Case {
-    const char* text;
-    const char* field;
-    const char* op;
-    const char* value;
-  };
-  const Case cases[] = {
-      {"host=~db-*", "host", "=~", "db-*"},
-      {"severity>=high", "severity", ">=", "high"},
-      {"severity<=Average", "severity", "<=", "average"},
-      {"severity=4", "severity", "=", "high"},
-      {"tag:team=dba", "tag:team", "=", "dba"},
-      {"source!=splunk", "source", "!=", "splunk"},
-      {"title!~*test*", "title", "!~", "*test*"},
-      {"status=resolved", "status", "=", "resolved"},
-      {"fingerprint=abc", "fingerprint", "=", "abc"},
-      {" host = db-01 ", "host", "=", "db-01"},
-      {"host=", "host", "=", ""},
-  };
-  for (const Case& c : cases) {
-    Result<Matcher> matcher = ParseMatcher(c.text);
-    ASSERT_TRUE(matcher.ok()) << c.text << ": " << matcher.status().ToString();
-    EXPECT_EQ(matcher->field, c.field) << c.text;
-    EXPECT_EQ(matcher->op, c.op) << c.text;
-    EXPECT_EQ(matcher->value, c.value) << c.text;
-    Result<Matcher> again = ParseMatcher(FormatMatcher(*matcher));
-    ASSERT_TRUE(again.ok()) << FormatMatcher(*matcher);
-    EXPECT_EQ(FormatMatcher(*again), FormatMatcher(*matcher));
-  }
-  EXPECT_EQ(FormatMatcher(M("severity>=High")), "severity>=high");
-  EXPECT_EQ(FormatMatcher(M("tag:team=~db*")), "tag:team=~db*");
-}
-
-TEST(MatcherTest, RejectionsNameTheBadPart) {
-  struct Case {
-    const char* text;
-    const char* expected;
-  };
-  const Case cases[] = {
-      {"hostdb", "has no operator"},
-      {"=db", "has no field"},
-      {"hostname=db", "unknown field 'hostname'"},
-      {"tag:=x", "unknown field 'tag:'"},
-      {"host>=db", "operator '>=' only applies to severity"},
-      {"severity=urgent", "unknown severity 'urgent'"},
-      {"severity>=5x", "unknown severity '5x'"},
-      {"status=open", "unknown status 'open'"},
-      {"host!db", "bad operator '!d'"},
-  };
-  for (const Case& c : cases) {
-    Result<Matcher> matcher = ParseMatcher(c.text);
-    ASSERT_FALSE(matcher.ok()) << c.text;
-    EXPECT_EQ(matcher.status().code(), StatusCode::kInvalidArgument);
-    EXPECT_NE(matcher.status().message().find(c.expected), std::string::npos)
-        << c.text << " -> " << matcher.status().message();
-  }
-}
 
 TEST(MatcherTest, EveryOperatorMatchesAsDocumented) {
   AlertView alert = View(1, "db-01", Severity::kHigh);

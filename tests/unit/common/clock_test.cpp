@@ -1,4 +1,4 @@
-// Clock implementations, RFC 3339 formatting/parsing and duration parsing.
+// Clock implementations, RFC 3339 formatting/parsing and duration parsing and formatting.
 #include "common/clock.h"
 
 #include <gtest/gtest.h>
@@ -105,6 +105,62 @@ TEST(DurationTest, RejectsBadInput) {
     EXPECT_NE(r.status().message().find(quoted), std::string::npos) << r.status().message();
   }
   EXPECT_NE(ParseDurationMs("5x").status().message().find("unknown unit 'x'"), std::string::npos);
+}
+
+TEST(TimeOrAgoTest, TakesRfc3339OrADurationBeforeNow) {
+  const int64_t now = ParseRfc3339("2026-11-26T06:00:00Z").value();
+  EXPECT_EQ(ParseTimeOrAgo("since", "2026-11-26T08:00:00+08:00", now).value(),
+            ParseRfc3339("2026-11-26T00:00:00Z").value());
+  EXPECT_EQ(ParseTimeOrAgo("since", "1h", now).value(), now - 3'600'000);
+  EXPECT_EQ(ParseTimeOrAgo("since", "30m", now).value(), now - 1'800'000);
+  EXPECT_EQ(ParseTimeOrAgo("until", "7d", now).value(), now - 604'800'000);
+  EXPECT_EQ(ParseTimeOrAgo("until", "0", now).value(), now);
+}
+
+TEST(TimeOrAgoTest, RejectionNamesTheParameterAndTheText) {
+  for (const char* bad : {"", "yesterday", "-1h", "2026-11-26", "1h ago"}) {
+    Result<int64_t> r = ParseTimeOrAgo("until", bad, 0);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(r.status().message(), std::string("until: expected an RFC 3339 time or a duration "
+                                                "like 1h, got '") +
+                                        bad + "'");
+  }
+}
+
+
+TEST(DurationFormatTest, FormatDurationMsIsExactAndParsesBack) {
+  EXPECT_EQ(FormatDurationMs(7 * 86'400'000LL), "7d");
+  EXPECT_EQ(FormatDurationMs(90 * 60'000), "1h30m");
+  EXPECT_EQ(FormatDurationMs(1500), "1s500ms");
+  EXPECT_EQ(FormatDurationMs(100), "100ms");
+  EXPECT_EQ(FormatDurationMs(0), "0s");
+  EXPECT_EQ(FormatDurationMs(-120'000), "-2m");
+  for (int64_t ms : {int64_t{1}, int64_t{999}, int64_t{61'001}, int64_t{86'400'000 + 3'600'000},
+                     int64_t{400} * 86'400'000 + 59'999}) {
+    EXPECT_EQ(*ParseDurationMs(FormatDurationMs(ms)), ms) << FormatDurationMs(ms);
+  }
+}
+
+TEST(DurationFormatTest, RoughDurationShowsTheTwoLargestUnits) {
+  EXPECT_EQ(RoughDuration(0), "0s");
+  EXPECT_EQ(RoughDuration(999), "0s");
+  EXPECT_EQ(RoughDuration(42'000), "42s");
+  EXPECT_EQ(RoughDuration(192'000), "3m12s");
+  EXPECT_EQ(RoughDuration(180'000), "3m");
+  EXPECT_EQ(RoughDuration(7'500'000), "2h5m");
+  EXPECT_EQ(RoughDuration(7'200'000 + 59'000), "2h");
+  EXPECT_EQ(RoughDuration(4 * 86'400'000LL + 3'600'000 * 4 + 59'000), "4d4h");
+  EXPECT_EQ(RoughDuration(4 * 86'400'000LL + 60'000), "4d");
+  EXPECT_EQ(RoughDuration(-192'000), "3m12s");  // the magnitude
+}
+
+TEST(DurationFormatTest, RoughDurationUsesTheGivenUnitNames) {
+  const DurationUnitNames chinese = {"天", "小时", "分", "秒"};
+  EXPECT_EQ(RoughDuration(125 * 60'000, chinese), "2小时5分");
+  EXPECT_EQ(RoughDuration(26 * 3'600'000, chinese), "1天2小时");
+  EXPECT_EQ(RoughDuration(5 * 60'000 + 59'000, chinese), "5分59秒");
+  EXPECT_EQ(RoughDuration(45'000, chinese), "45秒");
 }
 
 }  // namespace

@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -403,6 +405,72 @@ TEST_F(SecretTest, FromEnvironment) {
 TEST_F(SecretTest, InlineValueNeverAppearsInErrors) {
   std::string message = ErrorOf("secret_inline.yaml");
   EXPECT_EQ(message.find("inline-secret-value-1234"), std::string::npos);
+}
+
+// Sections whose validity must be known while they are read (notifier receivers, alert routes).
+class SectionTest : public ::testing::Test {
+ protected:
+  Node Load(const std::string& yaml) {
+    auto doc = Document::LoadString(yaml, "t.yaml");
+    EXPECT_TRUE(doc.ok()) << doc.status().ToString();
+    doc_ = std::move(*doc);
+    return doc_->root();
+  }
+  std::string Finish() {
+    Status status = doc_->Finish();
+    return status.ok() ? "" : status.message();
+  }
+  std::unique_ptr<Document> doc_;
+};
+
+TEST_F(SectionTest, KnownEntriesReportUnknownKeysAtOnceAndOnlyOnce) {
+  Node section = Load("r:\n  a: 1\n  b: [x]\n  c: 2\n").Child("r");
+  const size_t before = section.error_count();
+  std::map<std::string, Node> entries = section.KnownEntries({"b", "a"});
+  EXPECT_EQ(section.error_count(), before + 1);
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries.at("a").Scalar(), "1");
+  EXPECT_FALSE(entries.at("b").IsScalar());
+  EXPECT_EQ(Finish(), "t.yaml:4: r.c: unknown key (known here: a, b)");
+}
+
+TEST_F(SectionTest, ValueTakesAnyShapeAndMarksTheKeyKnown) {
+  Node root = Load("s: a|b\nl: [a, b]\n");
+  EXPECT_TRUE(root.Value("s").IsScalar());
+  EXPECT_EQ(root.Value("s").Scalar(), "a|b");
+  EXPECT_FALSE(root.Value("l").IsScalar());
+  EXPECT_FALSE(root.Value("l").IsNull());
+  EXPECT_TRUE(root.Value("missing").IsNull());
+  EXPECT_EQ(root.error_count(), 0u);
+  EXPECT_EQ(Finish(), "");
+}
+
+TEST_F(SectionTest, DurationAboveItsMaximum) {
+  Node root = Load("timeout: 10m\nshort: 2s\n");
+  int64_t timeout_ms = 5000;
+  root.GetDurationMs("timeout", &timeout_ms, 100, 5 * 60 * 1000);
+  EXPECT_EQ(timeout_ms, 5000);
+  int64_t short_ms = 0;
+  root.GetDurationMs("short", &short_ms, 100, 5 * 60 * 1000);
+  EXPECT_EQ(short_ms, 2000);
+  EXPECT_EQ(Finish(), "t.yaml:1: timeout: must be at most 5m, got '10m'");
+}
+
+TEST_F(SectionTest, TimeZonesMustLoad) {
+  Node root = Load("bad: Mars/Olympus\ngood: UTC\nlist: [UTC]\n");
+  std::string bad = "unchanged";
+  root.GetTimeZone("bad", &bad);
+  EXPECT_EQ(bad, "unchanged");
+  std::string good;
+  root.GetTimeZone("good", &good);
+  EXPECT_EQ(good, "UTC");
+  std::string list;
+  root.GetTimeZone("list", &list);
+  const std::string errors = Finish();
+  EXPECT_NE(errors.find("t.yaml:1: bad: unknown time zone 'Mars/Olympus'"), std::string::npos)
+      << errors;
+  EXPECT_NE(errors.find("t.yaml:3: list: expected a string, got a list"), std::string::npos)
+      << errors;
 }
 
 }  // namespace

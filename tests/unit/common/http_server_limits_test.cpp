@@ -23,6 +23,7 @@
 
 #include "common/http/client.h"
 #include "common/http/server.h"
+#include "common/strings.h"
 
 namespace beacon::http {
 namespace {
@@ -92,10 +93,6 @@ class RawConnection {
   }
 
  private:
-  static std::string Lower(std::string text) {
-    for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return text;
-  }
   int fd_ = -1;
   bool connected_ = false;
   std::string buffer_;

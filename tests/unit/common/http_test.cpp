@@ -49,21 +49,6 @@ TEST(HeadersTest, SetReplacesAndAddAppends) {
   EXPECT_EQ(headers.Get("set-cookie"), "c=3");
 }
 
-TEST(UrlTest, EncodeKeepsUnreservedOnly) {
-  EXPECT_EQ(UrlEncode("AZaz09-_.~"), "AZaz09-_.~");
-  EXPECT_EQ(UrlEncode("a b&c=d/é"), "a%20b%26c%3Dd%2F%C3%A9");
-  EXPECT_EQ(UrlEncode(""), "");
-}
-
-TEST(UrlTest, DecodeHandlesPlusEscapesAndMalformedInput) {
-  EXPECT_EQ(UrlDecode("x+y%20z"), "x y z");
-  EXPECT_EQ(UrlDecode("%C3%A9%2f"), "é/");
-  EXPECT_EQ(UrlDecode("100%"), "100%");
-  EXPECT_EQ(UrlDecode("%zz"), "%zz");
-  std::string binary("\x00\xff\n", 3);
-  EXPECT_EQ(UrlDecode(UrlEncode(binary)), binary);
-}
-
 TEST(UrlTest, ParseQuery) {
   auto query = ParseQuery("a=1&b=x%20y&flag&a=2&&c=");
   EXPECT_EQ(query.size(), 4u);

@@ -13,6 +13,7 @@
 #include "common/cloud/objstore/oss.h"
 #include "common/crypto/crypto.h"
 #include "common/http/client.h"
+#include "common/url.h"
 #include "tests/unit/peer_process.h"
 
 namespace beacon::objstore {
@@ -355,7 +356,7 @@ TEST_P(OssStoreOnceTest, FakeServerRejectsAWrongContentMd5) {
   http::HttpRequest request;
   request.method = "PUT";
   request.url = "http://127.0.0.1:" + std::to_string(server_->port()) + "/" + kBucket + "/" +
-                oss::UriEncode(signing.key, true);
+                PercentEncode(signing.key, "/");
   for (const auto& [name, value] : signing.headers) request.headers.Set(name, value);
   request.headers.Set("authorization",
                       oss::SignV4(signing, {kAccessKey, kSecret, ""}, "cn-hangzhou", oss_date));

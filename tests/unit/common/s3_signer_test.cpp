@@ -12,6 +12,7 @@
 
 #include "common/cloud/objstore/s3.h"
 #include "common/crypto/crypto.h"
+#include "common/url.h"
 
 namespace beacon::objstore::s3 {
 namespace {
@@ -107,8 +108,9 @@ TEST(S3SignerTest, HeaderValuesAreTrimmedAndOnlyS3HeadersAreSigned) {
 }
 
 TEST(S3SignerTest, UriEncodeIsRfc3986) {
-  EXPECT_EQ(UriEncode("a b+c/é~*", true), "a%20b%2Bc/%C3%A9~%2A");
-  EXPECT_EQ(UriEncode("a/b", false), "a%2Fb");
+  // What the signer encodes paths (keeping '/') and query parameters with.
+  EXPECT_EQ(PercentEncode("a b+c/é~*", "/"), "a%20b%2Bc/%C3%A9~%2A");
+  EXPECT_EQ(PercentEncode("a/b"), "a%2Fb");
   EXPECT_EQ(AmzDate(1440938160000), "20150830T123600Z");
 }
 

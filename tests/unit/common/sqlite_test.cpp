@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <fstream>
 #include <thread>
 #include <vector>
 
@@ -35,19 +36,19 @@ class SqliteTest : public ::testing::Test {
   }
 
   static int64_t QueryInt(Database& db, std::string_view sql) {
-    Result<Statement> st = db.Prepare(sql);
+    Result<CachedStatement> st = db.Cached(sql);
     EXPECT_TRUE(st.ok()) << st.status().ToString();
     if (!st.ok()) return -1;
-    Result<bool> row = st->Step();
+    Result<bool> row = (*st)->Step();
     EXPECT_TRUE(row.ok() && *row) << sql;
-    return row.ok() && *row ? st->ColumnInt(0) : -1;
+    return row.ok() && *row ? (*st)->ColumnInt(0) : -1;
   }
 
   static std::string QueryText(Database& db, std::string_view sql) {
-    Result<Statement> st = db.Prepare(sql);
+    Result<CachedStatement> st = db.Cached(sql);
     if (!st.ok()) return "<" + st.status().ToString() + ">";
-    Result<bool> row = st->Step();
-    return row.ok() && *row ? st->ColumnText(0) : "<no row>";
+    Result<bool> row = (*st)->Step();
+    return row.ok() && *row ? (*st)->ColumnText(0) : "<no row>";
   }
 
   fs::path dir_;
@@ -148,6 +149,49 @@ TEST_F(SqliteTest, MigrationsApplyOnceAcrossReopen) {
   EXPECT_EQ(QueryInt(*db, "SELECT COUNT(*) FROM events"), 0);
 }
 
+TEST_F(SqliteTest, OpenAndMigrateCreatesTheDirectoryAndMigratesOnce) {
+  const std::string nested = (dir_ / "a" / "b" / "store.db").string();
+  for (int round = 0; round < 2; ++round) {
+    Result<std::unique_ptr<Database>> db = Database::OpenAndMigrate(nested, MigrationsV2());
+    ASSERT_TRUE(db.ok()) << round << ": " << db.status().ToString();
+    EXPECT_EQ((*db)->SchemaVersion().value(), 2);
+    EXPECT_EQ(QueryInt(**db, "SELECT COUNT(*) FROM hosts"), 1);  // the seed, once
+  }
+  EXPECT_TRUE(fs::is_directory(dir_ / "a" / "b"));
+}
+
+TEST_F(SqliteTest, OpenAndMigrateReadOnlyNeitherCreatesNorMigrates) {
+  DatabaseOptions read_only;
+  read_only.read_only = true;
+  const std::string missing = (dir_ / "absent" / "store.db").string();
+  Result<std::unique_ptr<Database>> none =
+      Database::OpenAndMigrate(missing, kMigrationsV1, read_only);
+  ASSERT_FALSE(none.ok());
+  EXPECT_FALSE(fs::exists(dir_ / "absent"));
+  ASSERT_TRUE(Database::OpenAndMigrate(path_, kMigrationsV1).ok());
+  Result<std::unique_ptr<Database>> reader =
+      Database::OpenAndMigrate(path_, MigrationsV2(), read_only);
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  EXPECT_EQ((*reader)->SchemaVersion().value(), 1);
+}
+
+TEST_F(SqliteTest, OpenAndMigrateErrorsNameThePath) {
+  const fs::path blocker = dir_ / "file";
+  { std::ofstream(blocker) << "x"; }
+  const std::string below_a_file = (blocker / "store.db").string();
+  Result<std::unique_ptr<Database>> db = Database::OpenAndMigrate(below_a_file, kMigrationsV1);
+  ASSERT_FALSE(db.ok());
+  EXPECT_EQ(db.status().code(), StatusCode::kIoError);
+  EXPECT_NE(db.status().message().find(below_a_file), std::string::npos) << db.status().message();
+
+  std::vector<Migration> broken = kMigrationsV1;
+  broken.push_back({2, "INSERT INTO nonexistent VALUES(1);"});
+  db = Database::OpenAndMigrate(path_, broken);
+  ASSERT_FALSE(db.ok());
+  EXPECT_EQ(db.status().message().rfind("migrating " + path_ + ": ", 0), 0u)
+      << db.status().message();
+}
+
 TEST_F(SqliteTest, RefusesDatabaseNewerThanTheCode) {
   {
     auto db = OpenOrDie();
@@ -205,10 +249,11 @@ TEST_F(SqliteTest, BindsAndReadsEveryType) {
   ASSERT_TRUE(db->Exec("CREATE TABLE t(i INTEGER, big INTEGER, d REAL, s TEXT, e TEXT, b BLOB, "
                        "n TEXT, o1 TEXT, o2 TEXT)")
                   .ok());
-  Result<Statement> ins = db->Prepare("INSERT INTO t VALUES(?,?,?,?,?,?,?,?,?)");
+  Result<CachedStatement> ins = db->Cached("INSERT INTO t VALUES(?,?,?,?,?,?,?,?,?)");
   ASSERT_TRUE(ins.ok()) << ins.status().ToString();
   const std::string blob("\x00\x01\xff\x00z", 5);
-  ins->Bind(1, 42)
+  (*ins)
+      ->Bind(1, 42)
       .Bind(2, int64_t{9'000'000'000'000})
       .Bind(3, 2.5)
       .Bind(4, "héllo")
@@ -217,39 +262,39 @@ TEST_F(SqliteTest, BindsAndReadsEveryType) {
       .BindNull(7)
       .Bind(8, std::optional<std::string>("set"))
       .Bind(9, std::optional<std::string>());
-  ASSERT_TRUE(ins->Run().ok());
+  ASSERT_TRUE((*ins)->Run().ok());
   EXPECT_EQ(db->Changes(), 1);
   EXPECT_EQ(db->LastInsertRowId(), 1);
 
-  Result<Statement> sel = db->Prepare("SELECT i, big, d, s, e, b, n, o1, o2 FROM t");
+  Result<CachedStatement> sel = db->Cached("SELECT i, big, d, s, e, b, n, o1, o2 FROM t");
   ASSERT_TRUE(sel.ok());
-  ASSERT_EQ(sel->ColumnCount(), 9);
-  EXPECT_EQ(sel->ColumnName(3), "s");
-  ASSERT_TRUE(sel->Step().value());
-  EXPECT_EQ(sel->ColumnInt(0), 42);
-  EXPECT_EQ(sel->ColumnInt(1), 9'000'000'000'000);
-  EXPECT_DOUBLE_EQ(sel->ColumnDouble(2), 2.5);
-  EXPECT_EQ(sel->ColumnText(3), "héllo");
-  EXPECT_FALSE(sel->ColumnIsNull(4));  // empty string is not NULL
-  EXPECT_EQ(sel->ColumnText(4), "");
-  EXPECT_EQ(sel->ColumnBlob(5), blob);
-  EXPECT_TRUE(sel->ColumnIsNull(6));
-  EXPECT_EQ(sel->ColumnText(7), "set");
-  EXPECT_TRUE(sel->ColumnIsNull(8));
-  EXPECT_FALSE(sel->Step().value());
+  ASSERT_EQ((*sel)->ColumnCount(), 9);
+  EXPECT_EQ((*sel)->ColumnName(3), "s");
+  ASSERT_TRUE((*sel)->Step().value());
+  EXPECT_EQ((*sel)->ColumnInt(0), 42);
+  EXPECT_EQ((*sel)->ColumnInt(1), 9'000'000'000'000);
+  EXPECT_DOUBLE_EQ((*sel)->ColumnDouble(2), 2.5);
+  EXPECT_EQ((*sel)->ColumnText(3), "héllo");
+  EXPECT_FALSE((*sel)->ColumnIsNull(4));  // empty string is not NULL
+  EXPECT_EQ((*sel)->ColumnText(4), "");
+  EXPECT_EQ((*sel)->ColumnBlob(5), blob);
+  EXPECT_TRUE((*sel)->ColumnIsNull(6));
+  EXPECT_EQ((*sel)->ColumnText(7), "set");
+  EXPECT_TRUE((*sel)->ColumnIsNull(8));
+  EXPECT_FALSE((*sel)->Step().value());
 }
 
 TEST_F(SqliteTest, StatementIsReusableAfterReset) {
   auto db = OpenOrDie();
   ASSERT_TRUE(db->Exec("CREATE TABLE t(v INTEGER)").ok());
-  Result<Statement> ins = db->Prepare("INSERT INTO t VALUES(?)");
+  Result<CachedStatement> ins = db->Cached("INSERT INTO t VALUES(?)");
   ASSERT_TRUE(ins.ok());
   for (int i = 1; i <= 3; ++i) {
-    ins->Reset();
-    ASSERT_TRUE(ins->Bind(1, i).Run().ok());
+    (*ins)->Reset();
+    ASSERT_TRUE((*ins)->Bind(1, i).Run().ok());
   }
-  ins->Reset();  // bindings cleared: inserts NULL
-  ASSERT_TRUE(ins->Run().ok());
+  (*ins)->Reset();  // bindings cleared: inserts NULL
+  ASSERT_TRUE((*ins)->Run().ok());
   EXPECT_EQ(QueryInt(*db, "SELECT SUM(v) FROM t"), 6);
   EXPECT_EQ(QueryInt(*db, "SELECT COUNT(*) FROM t WHERE v IS NULL"), 1);
 }
@@ -336,24 +381,24 @@ TEST_F(SqliteTest, NestedUseOfTheSameSqlGetsItsOwnStatement) {
 TEST_F(SqliteTest, BindErrorSurfacesAtStep) {
   auto db = OpenOrDie();
   ASSERT_TRUE(db->Exec("CREATE TABLE t(v INTEGER)").ok());
-  Result<Statement> ins = db->Prepare("INSERT INTO t VALUES(?)");
+  Result<CachedStatement> ins = db->Cached("INSERT INTO t VALUES(?)");
   ASSERT_TRUE(ins.ok());
-  ins->Bind(1, 1).Bind(5, 2);  // no parameter 5
-  Result<bool> r = ins->Step();
+  (*ins)->Bind(1, 1).Bind(5, 2);  // no parameter 5
+  Result<bool> r = (*ins)->Step();
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(QueryInt(*db, "SELECT COUNT(*) FROM t"), 0);
-  ins->Reset();  // clears the remembered error
-  ASSERT_TRUE(ins->Bind(1, 7).Run().ok());
+  (*ins)->Reset();  // clears the remembered error
+  ASSERT_TRUE((*ins)->Bind(1, 7).Run().ok());
   EXPECT_EQ(QueryInt(*db, "SELECT COUNT(*) FROM t"), 1);
 }
 
 TEST_F(SqliteTest, ConstraintViolationsAreErrors) {
   auto db = OpenOrDie();
   ASSERT_TRUE(db->Migrate(MigrationsV2()).ok());
-  Result<Statement> ins = db->Prepare("INSERT INTO hosts(name) VALUES(?)");
+  Result<CachedStatement> ins = db->Cached("INSERT INTO hosts(name) VALUES(?)");
   ASSERT_TRUE(ins.ok());
-  Status dup = ins->Bind(1, "seed").Run();
+  Status dup = (*ins)->Bind(1, "seed").Run();
   EXPECT_EQ(dup.code(), StatusCode::kInvalidArgument);
   EXPECT_NE(dup.message().find("UNIQUE constraint failed"), std::string::npos) << dup.message();
 
@@ -379,10 +424,10 @@ TEST_F(SqliteTest, BusyDatabaseIsUnavailableAfterTimeout) {
   EXPECT_EQ(begin.code(), StatusCode::kUnavailable) << begin.ToString();
   EXPECT_TRUE(begin.IsTransient());
 
-  Result<Statement> ins = other->Prepare("INSERT INTO t VALUES(?)");
+  Result<CachedStatement> ins = other->Cached("INSERT INTO t VALUES(?)");
   ASSERT_TRUE(ins.ok());
-  ins->Bind(1, 2);
-  Result<bool> step = ins->Step();
+  (*ins)->Bind(1, 2);
+  Result<bool> step = (*ins)->Step();
   ASSERT_FALSE(step.ok());
   EXPECT_EQ(step.status().code(), StatusCode::kUnavailable);
 
@@ -391,7 +436,7 @@ TEST_F(SqliteTest, BusyDatabaseIsUnavailableAfterTimeout) {
 
   ASSERT_TRUE(tx.Commit().ok());
   // The same statement, bindings kept, succeeds once the lock is released.
-  ASSERT_TRUE(ins->Run().ok());
+  ASSERT_TRUE((*ins)->Run().ok());
   EXPECT_EQ(QueryInt(*writer, "SELECT SUM(v) FROM t"), 3);
 }
 
@@ -409,24 +454,24 @@ TEST_F(SqliteTest, ReadOnlyConnectionCannotWrite) {
   EXPECT_EQ(s.code(), StatusCode::kIoError) << s.ToString();
 }
 
-TEST_F(SqliteTest, PrepareRejectsBadSqlAndMultipleStatements) {
+TEST_F(SqliteTest, CachedRejectsBadSqlAndMultipleStatements) {
   auto db = OpenOrDie();
-  Result<Statement> syntax = db->Prepare("SELEC 1");
+  Result<CachedStatement> syntax = db->Cached("SELEC 1");
   ASSERT_FALSE(syntax.ok());
   EXPECT_NE(syntax.status().message().find("syntax error"), std::string::npos);
-  Result<Statement> two = db->Prepare("SELECT 1; SELECT 2");
+  Result<CachedStatement> two = db->Cached("SELECT 1; SELECT 2");
   ASSERT_FALSE(two.ok());
   EXPECT_EQ(two.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_TRUE(db->Prepare("SELECT 1;  \n").ok());
-  EXPECT_FALSE(db->Prepare("  ").ok());
+  EXPECT_TRUE(db->Cached("SELECT 1;  \n").ok());
+  EXPECT_FALSE(db->Cached("  ").ok());
 }
 
 TEST_F(SqliteTest, FileSizeCountsMainFileAndWal) {
   auto db = OpenOrDie();
   ASSERT_TRUE(db->Exec("CREATE TABLE t(v BLOB)").ok());
-  Result<Statement> ins = db->Prepare("INSERT INTO t VALUES(?)");
+  Result<CachedStatement> ins = db->Cached("INSERT INTO t VALUES(?)");
   ASSERT_TRUE(ins.ok());
-  ASSERT_TRUE(ins->BindBlob(1, std::string(200'000, 'x')).Run().ok());
+  ASSERT_TRUE((*ins)->BindBlob(1, std::string(200'000, 'x')).Run().ok());
   const int64_t main_size = static_cast<int64_t>(fs::file_size(path_));
   const int64_t wal_size = static_cast<int64_t>(fs::file_size(path_ + "-wal"));
   EXPECT_GT(wal_size, 200'000);

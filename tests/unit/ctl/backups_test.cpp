@@ -324,9 +324,9 @@ TEST(RestoreProgressTextTest, DescribesEveryState) {
 
 TEST(TimeOptionTest, AcceptsRfc3339OrADurationAgo) {
   const int64_t now = 1'795'672'620'000;  // 2026-11-26T05:57:00Z
-  EXPECT_EQ(*TimeOption("2026-11-20T08:00:00+08:00", now), "2026-11-20T00:00:00.000Z");
-  EXPECT_EQ(*TimeOption("2d", now), "2026-11-24T05:57:00.000Z");
-  EXPECT_FALSE(TimeOption("last tuesday", now).ok());
+  EXPECT_EQ(*TimeOption("--at", "2026-11-20T08:00:00+08:00", now), "2026-11-20T00:00:00.000Z");
+  EXPECT_EQ(*TimeOption("--at", "2d", now), "2026-11-24T05:57:00.000Z");
+  EXPECT_FALSE(TimeOption("--at", "last tuesday", now).ok());
 }
 
 }  // namespace

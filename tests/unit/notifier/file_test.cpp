@@ -154,6 +154,12 @@ TEST_F(FileTest, ConfigErrorsNameTheKey) {
       << errors;
   EXPECT_FALSE(Parse("      type: file\n      path: [a, b]\n", &errors));
   EXPECT_NE(errors.find("alerts.receivers.audit.path:"), std::string::npos) << errors;
+  EXPECT_FALSE(
+      Parse("      type: file\n      path: a.jsonl\n      timezone: Mars/Olympus\n", &errors));
+  EXPECT_NE(errors.find("collector.yaml:6: alerts.receivers.audit.timezone: unknown time zone "
+                        "'Mars/Olympus'"),
+            std::string::npos)
+      << errors;
 }
 
 }  // namespace

@@ -146,7 +146,7 @@ TEST(RenderTest, DurationFormats) {
   EXPECT_EQ(FormatDuration(125 * kMinute, "zh"), "2小时5分");
   EXPECT_EQ(FormatDuration(125 * kMinute, "en"), "2h5m");
   EXPECT_EQ(FormatDuration(120 * kMinute, "en"), "2h");
-  EXPECT_EQ(FormatDuration(5 * kMinute + 59 * 1000, "zh"), "5分");
+  EXPECT_EQ(FormatDuration(5 * kMinute + 59 * 1000, "zh"), "5分59秒");
   EXPECT_EQ(FormatDuration(45 * 1000, "zh"), "45秒");
   EXPECT_EQ(FormatDuration(-5, "en"), "0s");
   EXPECT_EQ(FormatDuration(26 * 60 * kMinute, "zh"), "1天2小时");

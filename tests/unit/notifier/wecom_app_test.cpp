@@ -440,9 +440,12 @@ TEST_F(WecomAppTest, ConfigErrorsNameTheKey) {
       {base + "to_user: [\"a|b\"]\n", "to_user: a list element must be one name"},
       {base + "to_user: a\nsafe: 2\n", "safe:"},
       {base + "to_user: a\nduplicate_check_interval: 5h\n",
-       "duplicate_check_interval: must be at most 14400s"},
+       "duplicate_check_interval: must be at most 4h"},
       {base + "to_user: a\napi_url: ftp://x/\n", "api_url: must be an http"},
       {base + "to_user: a\ntouser: b\n", "touser: unknown key"},
+      // A zone the collector cannot load is refused, not rendered as UTC.
+      {base + "to_user: a\ntimezone: Mars/Olympus\n",
+       "collector.yaml:6: timezone: unknown time zone 'Mars/Olympus'"},
       {base + "to_user: a\nduplicate_check: yes\n", "duplicate_check"},
   };
   for (const Case& c : cases) {

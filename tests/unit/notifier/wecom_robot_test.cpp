@@ -276,6 +276,9 @@ TEST_F(WecomRobotTest, ConfigErrorsNameTheKey) {
   std::vector<Case> cases = {
       {"type: wecom_robot\n", "key_file: required"},
       {"type: wecom_robot\nkey: abcdef123\n", "secrets are not accepted inline"},
+      // A zone the collector cannot load is refused, not rendered as UTC.
+      {"type: wecom_robot\n" + key + "timezone: Mars/Olympus\n",
+       "collector.yaml:3: timezone: unknown time zone 'Mars/Olympus'"},
       {"type: wecom_robot\n" + key + "url_file: " + (dir_ / "key").string() + "\n",
        "url_file: set either the webhook key or the webhook URL"},
       {"type: wecom_robot\nurl_file: " + (dir_ / "not_a_url").string() + "\n",

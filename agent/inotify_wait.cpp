@@ -1,5 +1,5 @@
 // InotifyWait: inotify_init1 + eventfd, polled together.
-#include "common/inotify_wait.h"
+#include "agent/inotify_wait.h"
 
 #include <poll.h>
 #include <sys/eventfd.h>
@@ -8,29 +8,28 @@
 
 #include <cerrno>
 #include <cstdint>
-#include <cstring>
 #include <string>
 #include <utility>
 
-namespace beacon {
+namespace beacon::agent {
 
 Status InotifyWait::Open() {
   Close();
-  inotify_fd_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-  if (inotify_fd_ < 0) {
-    return Status::IoError(std::string("inotify_init1: ") + std::strerror(errno));
+  inotify_fd_.reset(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
+  if (!inotify_fd_.valid()) {
+    return Status::IoError(std::string("inotify_init1: ") + ErrnoText(errno));
   }
-  wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (wake_fd_ < 0) {
+  wake_fd_.reset(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+  if (!wake_fd_.valid()) {
     const int err = errno;
     Close();
-    return Status::IoError(std::string("eventfd: ") + std::strerror(err));
+    return Status::IoError(std::string("eventfd: ") + ErrnoText(err));
   }
   return Status::Ok();
 }
 
 InotifyWait::Ready InotifyWait::Wait(int timeout_ms) {
-  struct pollfd fds[2] = {{inotify_fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
+  struct pollfd fds[2] = {{inotify_fd_.get(), POLLIN, 0}, {wake_fd_.get(), POLLIN, 0}};
   const int ready = ::poll(fds, 2, timeout_ms);
   if (ready < 0) return errno == EINTR ? Ready::kTimeout : Ready::kError;
   if (fds[1].revents & POLLIN) return Ready::kWoken;
@@ -39,9 +38,9 @@ InotifyWait::Ready InotifyWait::Wait(int timeout_ms) {
 }
 
 void InotifyWait::Wake() {
-  if (wake_fd_ < 0) return;
+  if (!wake_fd_.valid()) return;
   const uint64_t one = 1;
-  (void)!::write(wake_fd_, &one, sizeof(one));
+  (void)!::write(wake_fd_.get(), &one, sizeof(one));
 }
 
 void InotifyWait::Run(std::function<void()> loop) {
@@ -59,9 +58,8 @@ void InotifyWait::Stop() {
 }
 
 void InotifyWait::Close() {
-  if (inotify_fd_ >= 0) ::close(inotify_fd_);
-  if (wake_fd_ >= 0) ::close(wake_fd_);
-  inotify_fd_ = wake_fd_ = -1;
+  inotify_fd_.reset();
+  wake_fd_.reset();
 }
 
-}  // namespace beacon
+}  // namespace beacon::agent

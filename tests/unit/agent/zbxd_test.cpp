@@ -1,10 +1,10 @@
 // ZBXD framing against the bytes captured from the Debian 6.0.14 binaries
-// (../shared/reference/zabbix.md): zabbix_get's request, the agent's replies, compression.
-#include "common/zabbix/zbxd.h"
+// of Zabbix: zabbix_get's request, the agent's replies, compression.
+#include "agent/zabbix/zbxd.h"
 
 #include <gtest/gtest.h>
 
-namespace beacon::zabbix {
+namespace beacon::agent::zabbix {
 namespace {
 
 std::string Bytes(std::initializer_list<int> bytes) {
@@ -106,4 +106,4 @@ TEST(Zbxd, EnforcesTheSizeLimitFromTheHeaderAlone) {
 }
 
 }  // namespace
-}  // namespace beacon::zabbix
+}  // namespace beacon::agent::zabbix

@@ -10,7 +10,7 @@
 
 #include "common/status.h"
 
-namespace beacon::zabbix {
+namespace beacon::agent::zabbix {
 
 inline constexpr uint8_t kZbxdFlagProtocol = 0x01;  // must always be set
 inline constexpr uint8_t kZbxdFlagCompress = 0x02;  // zlib; reserved = uncompressed length
@@ -45,4 +45,4 @@ Result<std::optional<ZbxdFrame>> DecodeZbxd(std::string_view buffer,
 Result<std::optional<size_t>> ZbxdFrameSize(std::string_view buffer,
                                             const ZbxdOptions& options = {});
 
-}  // namespace beacon::zabbix
+}  // namespace beacon::agent::zabbix

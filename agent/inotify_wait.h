@@ -7,9 +7,10 @@
 #include <functional>
 #include <thread>
 
+#include "common/posix.h"
 #include "common/status.h"
 
-namespace beacon {
+namespace beacon::agent {
 
 class InotifyWait {
  public:
@@ -24,7 +25,7 @@ class InotifyWait {
   // nothing stays open on failure.
   Status Open();
   // The inotify descriptor for inotify_add_watch / read; -1 when not open.
-  int fd() const { return inotify_fd_; }
+  int fd() const { return inotify_fd_.get(); }
   // Waits up to timeout_ms (-1: forever) for events or a Wake(). An interrupted wait is
   // kTimeout; kError leaves errno set.
   Ready Wait(int timeout_ms);
@@ -39,10 +40,10 @@ class InotifyWait {
   void Close();
 
  private:
-  int inotify_fd_ = -1;
-  int wake_fd_ = -1;
+  UniqueFd inotify_fd_;
+  UniqueFd wake_fd_;
   std::atomic<bool> stopping_{false};
   std::thread thread_;
 };
 
-}  // namespace beacon
+}  // namespace beacon::agent

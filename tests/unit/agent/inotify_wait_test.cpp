@@ -1,6 +1,6 @@
 // InotifyWait: a watcher thread blocked in Wait() learns of file events, of a Wake() from
 // another thread (how watchers stop promptly), and of a timeout, each as what it is.
-#include "common/inotify_wait.h"
+#include "agent/inotify_wait.h"
 
 #include <gtest/gtest.h>
 #include <sys/inotify.h>
@@ -12,7 +12,7 @@
 #include <string>
 #include <thread>
 
-namespace beacon {
+namespace beacon::agent {
 namespace {
 
 namespace fs = std::filesystem;
@@ -69,4 +69,4 @@ TEST(InotifyWaitTest, StopEndsARunningLoop) {
 }
 
 }  // namespace
-}  // namespace beacon
+}  // namespace beacon::agent

@@ -1,9 +1,9 @@
 // ZBXD encode/decode, with zlib for the compressed flag (compress2 / uncompress).
-#include "common/zabbix/zbxd.h"
+#include "agent/zabbix/zbxd.h"
 
 #include <zlib.h>
 
-namespace beacon::zabbix {
+namespace beacon::agent::zabbix {
 namespace {
 
 void PutU32Le(std::string& out, uint32_t v) {
@@ -122,4 +122,4 @@ Result<std::optional<ZbxdFrame>> DecodeZbxd(std::string_view buffer, const ZbxdO
   return std::optional<ZbxdFrame>(std::move(frame));
 }
 
-}  // namespace beacon::zabbix
+}  // namespace beacon::agent::zabbix

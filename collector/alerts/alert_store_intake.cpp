@@ -1,0 +1,206 @@
+// AlertStore intake: Record (receipts, folding, resolutions, joining groups) with group
+// commit, and ResolveQuiet.
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "collector/alerts/alert_store.h"
+#include "collector/alerts/alert_store_impl.h"
+
+namespace beacon::collector::alerts {
+
+Result<std::optional<int64_t>> AlertStore::Impl::FindFiring(const AlertInput& input) {
+  if (!input.external_id.empty()) {
+    BEACON_ASSIGN_OR_RETURN(
+        store::CachedStatement s,
+        Stmt("SELECT id FROM alerts WHERE source = ?1 AND external_id = ?2 AND status = 'firing' "
+             "ORDER BY id DESC LIMIT 1"));
+    s->Bind(1, input.source).Bind(2, input.external_id);
+    BEACON_ASSIGN_OR_RETURN(bool row, s->Step());
+    if (row) return std::optional<int64_t>(s->ColumnInt(0));
+  }
+  if (!input.fingerprint.empty()) {
+    BEACON_ASSIGN_OR_RETURN(
+        store::CachedStatement s,
+        Stmt("SELECT id FROM alerts WHERE fingerprint = ?1 AND status = 'firing' "
+             "ORDER BY id DESC LIMIT 1"));
+    s->Bind(1, input.fingerprint);
+    BEACON_ASSIGN_OR_RETURN(bool row, s->Step());
+    if (row) return std::optional<int64_t>(s->ColumnInt(0));
+  }
+  return std::optional<int64_t>();
+}
+
+Result<RecordResult> AlertStore::Impl::RecordInTx(const AlertInput& input,
+                                                  const std::vector<GroupRef>& groups,
+                                                  int64_t now_ms) {
+  if (input.receipt_key.empty()) return Status::InvalidArgument("alert without a receipt key");
+  Impl& im = *this;
+  {
+    BEACON_ASSIGN_OR_RETURN(store::CachedStatement s,
+                            im.Stmt("SELECT alert_id FROM receipts WHERE receipt_key = ?1"));
+    s->Bind(1, input.receipt_key);
+    BEACON_ASSIGN_OR_RETURN(bool row, s->Step());
+    if (row) return RecordResult{s->ColumnInt(0), RecordOutcome::kDuplicate};
+  }
+  const int64_t event_ms = input.event_ms != 0 ? input.event_ms : now_ms;
+  RecordResult result;
+  if (input.status == AlertStatus::kFiring) {
+    std::optional<int64_t> firing;
+    if (!input.fingerprint.empty()) {
+      BEACON_ASSIGN_OR_RETURN(
+          store::CachedStatement s,
+          im.Stmt("SELECT id FROM alerts WHERE fingerprint = ?1 AND status = 'firing' "
+                  "ORDER BY id DESC LIMIT 1"));
+      s->Bind(1, input.fingerprint);
+      BEACON_ASSIGN_OR_RETURN(bool row, s->Step());
+      if (row) firing = s->ColumnInt(0);
+    }
+    if (firing) {
+      BEACON_ASSIGN_OR_RETURN(
+          store::CachedStatement s,
+          im.Stmt("UPDATE alerts SET occurrences = occurrences + 1, message = ?2, severity = ?3, "
+                  "updated_ms = ?4 WHERE id = ?1"));
+      s->Bind(1, *firing).Bind(2, input.message).Bind(3, static_cast<int>(input.severity));
+      s->Bind(4, now_ms);
+      BEACON_RETURN_IF_ERROR(s->Run());
+      result = {*firing, RecordOutcome::kFolded};
+    } else {
+      {
+        BEACON_ASSIGN_OR_RETURN(
+            store::CachedStatement s,
+            im.Stmt("INSERT INTO alerts(source, fingerprint, external_id, status, severity, host, "
+                    "title, message, tags_json, url, starts_ms, ends_ms, occurrences, "
+                    "received_ms, updated_ms, raw_json) VALUES(?1, ?2, ?3, 'firing', ?4, ?5, ?6, "
+                    "?7, ?8, ?9, ?10, 0, 1, ?11, ?11, ?12)"));
+        s->Bind(1, input.source).Bind(2, input.fingerprint).Bind(3, input.external_id);
+        s->Bind(4, static_cast<int>(input.severity)).Bind(5, input.host).Bind(6, input.title);
+        s->Bind(7, input.message).Bind(8, Dump(nlohmann::json(input.tags))).Bind(9, input.url);
+        s->Bind(10, event_ms).Bind(11, now_ms).Bind(12, Dump(input.raw));
+        BEACON_RETURN_IF_ERROR(s->Run());
+      }
+      result = {im.db->LastInsertRowId(), RecordOutcome::kNew};
+      for (const GroupRef& ref : groups) {
+        BEACON_RETURN_IF_ERROR(im.JoinGroup(result.alert_id, ref, now_ms));
+      }
+    }
+  } else {
+    BEACON_ASSIGN_OR_RETURN(std::optional<int64_t> firing, im.FindFiring(input));
+    if (firing) {
+      BEACON_RETURN_IF_ERROR(im.ResolveAlert(*firing, event_ms, now_ms));
+      result = {*firing, RecordOutcome::kResolved};
+    } else {
+      result = {0, RecordOutcome::kUnmatched};
+    }
+  }
+  {
+    BEACON_ASSIGN_OR_RETURN(
+        store::CachedStatement s,
+        im.Stmt("INSERT INTO receipts(receipt_key, alert_id, outcome, received_ms, raw_json) "
+                "VALUES(?1, ?2, ?3, ?4, ?5)"));
+    s->Bind(1, input.receipt_key).Bind(2, result.alert_id);
+    s->Bind(3, RecordOutcomeName(result.outcome)).Bind(4, now_ms);
+    // An unmatched resolution exists only here, so its payload is kept for the record.
+    s->Bind(5, result.outcome == RecordOutcome::kUnmatched ? Dump(input.raw) : std::string());
+    BEACON_RETURN_IF_ERROR(s->Run());
+  }
+  return result;
+}
+
+Status AlertStore::Impl::ResolveAlert(int64_t alert_id, int64_t ends_ms, int64_t now_ms) {
+  {
+    BEACON_ASSIGN_OR_RETURN(
+        store::CachedStatement s,
+        Stmt("UPDATE alerts SET status = 'resolved', ends_ms = ?2, updated_ms = ?3 "
+             "WHERE id = ?1"));
+    s->Bind(1, alert_id).Bind(2, ends_ms).Bind(3, now_ms);
+    BEACON_RETURN_IF_ERROR(s->Run());
+  }
+  std::vector<int64_t> group_ids;
+  {
+    BEACON_ASSIGN_OR_RETURN(store::CachedStatement s,
+                            Stmt("SELECT group_id FROM group_members WHERE alert_id = ?1"));
+    s->Bind(1, alert_id);
+    BEACON_ASSIGN_OR_RETURN(group_ids, FirstColumnIds(*s));
+  }
+  for (int64_t group_id : group_ids) {
+    BEACON_RETURN_IF_ERROR(Reschedule(group_id, now_ms));
+  }
+  return Status::Ok();
+}
+
+// Group commit: concurrent callers queue their reports and one of them (the leader) records
+// the whole queue in a single transaction, one savepoint per report, so N webhook threads pay
+// for one fsync instead of N. Each caller still returns only after its report is durable.
+Result<RecordResult> AlertStore::Record(const AlertInput& input,
+                                        const std::vector<GroupRef>& groups, int64_t now_ms) {
+  Impl::PendingRecord me{&input, &groups, now_ms, Status::Internal("not recorded"), false};
+  UniqueLock queue_lock(impl_->queue_mu);
+  impl_->queue.push_back(&me);
+  while (!me.done) {
+    if (impl_->leader_active) {
+      impl_->queue_cv.wait(queue_lock);
+      continue;
+    }
+    impl_->leader_active = true;
+    std::vector<Impl::PendingRecord*> batch;
+    batch.swap(impl_->queue);
+    queue_lock.unlock();
+    impl_->RecordBatch(batch);
+    queue_lock.lock();
+    for (Impl::PendingRecord* pending : batch) pending->done = true;
+    impl_->leader_active = false;
+    impl_->queue_cv.notify_all();
+  }
+  return std::move(me.result);
+}
+
+void AlertStore::Impl::RecordBatch(const std::vector<PendingRecord*>& batch) {
+  MutexLock lock(mu);
+  store::Transaction tx(*db);
+  if (!tx.status().ok()) {
+    for (PendingRecord* pending : batch) pending->result = tx.status();
+    return;
+  }
+  for (PendingRecord* pending : batch) {
+    // A report that fails leaves no trace; the others of the batch are unaffected.
+    Status savepoint = db->Exec("SAVEPOINT report");
+    if (!savepoint.ok()) {
+      pending->result = savepoint;
+      continue;
+    }
+    pending->result = RecordInTx(*pending->input, *pending->groups, pending->now_ms);
+    if (!pending->result.ok()) {
+      Status undone = db->Exec("ROLLBACK TO report");
+      if (!undone.ok()) pending->result = undone;
+    }
+    Status released = db->Exec("RELEASE report");
+    if (!released.ok() && pending->result.ok()) pending->result = released;
+  }
+  Status committed = tx.Commit();
+  if (!committed.ok()) {
+    for (PendingRecord* pending : batch) pending->result = committed;
+  }
+}
+
+Result<int64_t> AlertStore::ResolveQuiet(const std::string& source, int64_t quiet_since_ms,
+                                         int64_t now_ms) {
+  MutexLock lock(impl_->mu);
+  Impl& im = *impl_;
+  store::Transaction tx(*im.db);
+  BEACON_RETURN_IF_ERROR(tx.status());
+  std::vector<int64_t> quiet;
+  {
+    BEACON_ASSIGN_OR_RETURN(
+        store::CachedStatement s,
+        im.Stmt("SELECT id FROM alerts WHERE status = 'firing' AND source = ?1 AND "
+                "updated_ms < ?2"));
+    s->Bind(1, source).Bind(2, quiet_since_ms);
+    BEACON_ASSIGN_OR_RETURN(quiet, FirstColumnIds(*s));
+  }
+  for (int64_t id : quiet) BEACON_RETURN_IF_ERROR(im.ResolveAlert(id, now_ms, now_ms));
+  BEACON_RETURN_IF_ERROR(tx.Commit());
+  return static_cast<int64_t>(quiet.size());
+}
+
+}  // namespace beacon::collector::alerts
