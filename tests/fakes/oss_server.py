@@ -46,7 +46,6 @@ Control (unsigned):
       count requests by addressing style)
 """
 
-import argparse
 import base64
 import calendar
 import datetime
@@ -60,7 +59,8 @@ import time
 import urllib.parse
 import uuid
 import xml.etree.ElementTree as ET
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import fake_http
 
 STORAGE_CLASSES = ("Standard", "IA", "Archive", "ColdArchive")
 ARCHIVE_CLASSES = ("Archive", "ColdArchive")
@@ -126,25 +126,17 @@ class State:
         self.delay_ms = 0
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Handler(fake_http.QuietHandler):
     server_version = "FakeOSS/1.0"
     # Headers and body go out in separate writes; without TCP_NODELAY each response waits
     # for the client's delayed ACK (~40 ms).
     disable_nagle_algorithm = True
-
-    def log_message(self, fmt, *args):  # quiet: tests read stdout for the port only
-        pass
 
     @property
     def state(self):
         return self.server.state
 
     # ---- plumbing ----
-
-    def read_body(self):
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length > 0 else b""
 
     def send(self, status, body=b"", headers=None, content_type=None):
         self.send_response(status)
@@ -651,23 +643,14 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--port", type=int, default=0)
-    parser.add_argument("--host", default="127.0.0.1")
+    parser = fake_http.argument_parser(__doc__.split("\n")[0])
     parser.add_argument("--access-key", default="AKTEST")
     parser.add_argument("--secret-key", default="SKTEST")
     parser.add_argument("--bucket", default="bucket")
     parser.add_argument("--region", default="cn-hangzhou")
     parser.add_argument("--restore-heads", type=int, default=1)
     args = parser.parse_args()
-    server = ThreadingHTTPServer((args.host, args.port), Handler)
-    server.daemon_threads = True
-    server.state = State(args)
-    print("port %d" % server.server_address[1], flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+    fake_http.serve(Handler, args.host, args.port, State(args))
 
 
 if __name__ == "__main__":

@@ -55,7 +55,6 @@ Control (unsigned, JSON):
                   "cut_parts": n, "delayed": n}
   GET /__objects [{"bucket", "key", "size", "storage_class", "sha256", "restore"}, ...]
 """
-import argparse
 import base64
 import datetime
 import email.utils
@@ -68,10 +67,11 @@ import sys
 import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import quote, unquote
 from xml.sax.saxutils import escape
 import xml.etree.ElementTree as ElementTree
+
+import fake_http
 
 STORAGE_CLASSES = ("STANDARD", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER_IR",
                    "GLACIER", "DEEP_ARCHIVE", "REDUCED_REDUNDANCY")
@@ -181,12 +181,8 @@ def el(name, value):
     return "<%s>%s</%s>" % (name, escape(str(value)), name)
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Handler(fake_http.QuietHandler):
     server_version = "BeaconFakeS3/1.0"
-
-    def log_message(self, fmt, *args):  # quiet: tests read stdout for the port only
-        pass
 
     # ------------------------------------------------------------------ plumbing
     def _send(self, status, body=b"", headers=None, content_type="application/xml"):
@@ -218,12 +214,9 @@ class Handler(BaseHTTPRequestHandler):
         self._send(err.status, body)
 
     def _read_body(self):
-        length = self.headers.get("Content-Length")
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
             raise S3Error(501, "NotImplemented", "chunked transfer encoding is not supported")
-        if length is None:
-            return b""
-        return self.rfile.read(int(length))
+        return self.read_body()
 
     def do_GET(self):
         self._dispatch()
@@ -731,9 +724,7 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--port", type=int, default=0)
-    parser.add_argument("--host", default="127.0.0.1")
+    parser = fake_http.argument_parser(__doc__.split("\n")[0])
     parser.add_argument("--access-key", default="AKIDTEST")
     parser.add_argument("--secret-key", default="SECRETTEST")
     parser.add_argument("--region", default="us-east-1")
@@ -745,15 +736,7 @@ def main():
     parser.add_argument("--vhost-domain", default="localhost")
     parser.add_argument("--session-token", default="")
     args = parser.parse_args()
-
-    server = ThreadingHTTPServer((args.host, args.port), Handler)
-    server.daemon_threads = True
-    server.state = State(args)
-    print("port %d" % server.server_address[1], flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+    fake_http.serve(Handler, args.host, args.port, State(args))
 
 
 if __name__ == "__main__":

@@ -41,13 +41,13 @@ Control (JSON):
   GET  /__stats   {"gettoken": n, "sends": n, "duplicates": n, "rejected": {"errcode": n},
                    "messages": [{"path", "ts", "body"}...], "robot": {key: n}}
 """
-import argparse
 import json
 import secrets
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+import fake_http
 
 ERRMSG = {
     -1: "system is busy",
@@ -144,12 +144,8 @@ class State:
         return (self.fail_http, self.fail_errcode, self.fail_errmsg)
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Handler(fake_http.QuietHandler):
     server_version = "BeaconFakeWeCom/1.0"
-
-    def log_message(self, fmt, *args):  # quiet: tests read stdout for the port only
-        pass
 
     def _send(self, status, body, content_type="application/json; charset=UTF-8"):
         data = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode()
@@ -162,10 +158,6 @@ class Handler(BaseHTTPRequestHandler):
     def _api(self, payload):
         self._send(200, payload)
 
-    def _read_body(self):
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
-
     def do_GET(self):
         self._dispatch("GET")
 
@@ -175,7 +167,7 @@ class Handler(BaseHTTPRequestHandler):
     def _dispatch(self, method):
         parts = urlsplit(self.path)
         query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
-        body = self._read_body() if method == "POST" else b""
+        body = self.read_body() if method == "POST" else b""
         state = self.server.state
         path = parts.path
         if path == "/__stats" and method == "GET":
@@ -418,9 +410,7 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--port", type=int, default=0)
-    parser.add_argument("--host", default="127.0.0.1")
+    parser = fake_http.argument_parser(__doc__.split("\n")[0])
     parser.add_argument("--corp-id", default="wwtestcorp")
     parser.add_argument("--secret", default="APPSECRET")
     parser.add_argument("--agent-id", type=int, default=1000002)
@@ -431,15 +421,7 @@ def main():
     parser.add_argument("--robot-key", action="append")
     parser.add_argument("--robot-rate", type=int, default=20)
     args = parser.parse_args()
-
-    server = ThreadingHTTPServer((args.host, args.port), Handler)
-    server.daemon_threads = True
-    server.state = State(args)
-    print("port %d" % server.server_address[1], flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+    fake_http.serve(Handler, args.host, args.port, State(args))
 
 
 if __name__ == "__main__":

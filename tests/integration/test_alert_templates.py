@@ -5,7 +5,6 @@ media type's templates + beaconctl post the same event, and the Splunk alert act
 stdin payload and exits with Splunk's codes. stdlib + /usr/bin/python3's yaml."""
 import configparser
 import datetime
-import http.server
 import json
 import os
 import re
@@ -13,7 +12,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import unittest
 import urllib.parse
 import zoneinfo
@@ -21,6 +19,9 @@ import zoneinfo
 import yaml
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "tests", "fakes"))
+import fake_http  # noqa: E402  (tests/fakes/fake_http.py: the fake peers' HTTP plumbing)
+
 ZABBIX_DIR = os.path.join(ROOT, "templates", "zabbix")
 WEBHOOK_JS = os.path.join(ZABBIX_DIR, "beacon_webhook.js")
 WEBHOOK_YAML = os.path.join(ZABBIX_DIR, "beacon_media_webhook.yaml")
@@ -188,10 +189,9 @@ class Recorder:
         self.replies = []
         recorder = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
+        class Handler(fake_http.QuietHandler):
             def do_POST(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length)
+                body = self.read_body()
                 url = urllib.parse.urlsplit(self.path)
                 recorder.requests.append({
                     "method": "POST", "path": url.path,
@@ -206,17 +206,12 @@ class Recorder:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        self.peer = fake_http.ServerThread(Handler)
+        self.server = self.peer.server
+        self.url = self.peer.url
 
     def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+        self.peer.close()
 
 
 class ZabbixExportTest(unittest.TestCase):

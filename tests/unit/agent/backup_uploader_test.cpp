@@ -98,7 +98,7 @@ class UploaderTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  MemoryStore store_{64 * kKiB};
+  MemoryStore store_{"memory", 64 * kKiB};
   FakeClock clock_{1795670701000};
   std::unique_ptr<BackupState> state_;
   UploaderOptions options_;

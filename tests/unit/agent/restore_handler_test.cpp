@@ -12,80 +12,13 @@
 
 #include "common/compress/zstd.h"
 #include "common/crypto/crypto.h"
+#include "tests/support/memory_object_store.h"
 
 namespace beacon::agent::backup {
 namespace {
 
 namespace fs = std::filesystem;
 constexpr uint64_t kMiB = 1024 * 1024;
-
-// Just enough of an object store for a restore: objects in memory, Get with ranges, Head.
-class MemoryStore : public objstore::ObjectStore {
- public:
-  explicit MemoryStore(std::string name) : name_(std::move(name)) {}
-  std::string_view kind() const override { return "memory"; }
-  const std::string& name() const override { return name_; }
-
-  Result<objstore::ObjectInfo> Put(const std::string& key, std::string_view body,
-                                   const objstore::PutOptions& options) override {
-    objects_[key] = std::string(body);
-    metadata_[key] = options.metadata;
-    return Info(key);
-  }
-  Result<std::string> InitMultipart(const std::string&, const objstore::PutOptions&) override {
-    return Status::Internal("multipart is not used by restores");
-  }
-  Result<objstore::UploadedPart> UploadPart(const std::string&, const std::string&, int,
-                                            std::string_view) override {
-    return Status::Internal("multipart is not used by restores");
-  }
-  Result<objstore::ObjectInfo> CompleteMultipart(
-      const std::string&, const std::string&, const std::vector<objstore::UploadedPart>&) override {
-    return Status::Internal("multipart is not used by restores");
-  }
-  Status AbortMultipart(const std::string&, const std::string&) override { return Status::Ok(); }
-  uint64_t MinPartSize() const override { return 5 * kMiB; }
-
-  Result<std::string> Get(const std::string& key,
-                          std::optional<objstore::ByteRange> range) override {
-    auto it = objects_.find(key);
-    if (it == objects_.end()) return Status::NotFound("no such key " + key);
-    if (!range) return it->second;
-    if (range->offset >= it->second.size()) return std::string();
-    return it->second.substr(range->offset, range->length == 0 ? std::string::npos : range->length);
-  }
-  Result<objstore::ObjectInfo> Head(const std::string& key) override {
-    if (objects_.count(key) == 0) return Status::NotFound("no such key " + key);
-    return Info(key);
-  }
-  Result<objstore::ListPage> List(const std::string&, const std::string&, int) override {
-    return Status::Internal("listing is not used by restores");
-  }
-  Status Delete(const std::string& key) override {
-    objects_.erase(key);
-    return Status::Ok();
-  }
-  Result<objstore::ObjectInfo> Copy(const std::string&, const std::string&,
-                                    objstore::StorageClass) override {
-    return Status::Internal("copy is not used by restores");
-  }
-  Result<objstore::RestoreRequestResult> Restore(const std::string&, int) override {
-    return objstore::RestoreRequestResult::kAlreadyRestored;
-  }
-
- private:
-  objstore::ObjectInfo Info(const std::string& key) {
-    objstore::ObjectInfo info;
-    info.key = key;
-    info.size = objects_[key].size();
-    info.metadata = metadata_[key];
-    return info;
-  }
-
-  std::string name_;
-  std::map<std::string, std::string> objects_;
-  std::map<std::string, std::map<std::string, std::string>> metadata_;
-};
 
 wire::Command RestoreCommand(const wire::BackupVersion& version, const std::string& target) {
   wire::Command command;
@@ -120,7 +53,7 @@ class RestoreHandlerTest : public testing::Test {
   }
 
   FakeClock clock_;
-  MemoryStore store_{"oss-main"};
+  fakes::MemoryObjectStore store_{"oss-main"};
   std::vector<wire::CommandUpdate> reports_;
 };
 

@@ -11,27 +11,22 @@
 #include <filesystem>
 
 #include "common/compress/zstd.h"
+#include "tests/support/scripted_http_client.h"
 
 namespace beacon::agent {
 namespace {
 
-// Records every request; answers from a script, or acks the whole batch by default.
-class FakeHttpClient : public http::HttpClient {
+// Acks the whole batch of every request that finds no queued reply.
+class FakeHttpClient : public fakes::ScriptedHttpClient {
  public:
-  Result<http::HttpResponse> Send(const http::HttpRequest& request) override {
-    requests.push_back(request);
-    if (!script.empty()) {
-      auto next = script.front();
-      script.pop_front();
-      if (next.status == -1) return Status::Unavailable("connection refused");
-      if (next.status != 200 || !next.body.empty()) return next;
-    }
-    auto batch = DecodeBody(request);
-    wire::Ack ack;
-    ack.acked_through = batch.records.empty() ? 0 : batch.records.back().seq;
-    ack.accepted = static_cast<int64_t>(batch.records.size());
-    return http::HttpResponse{200, {}, wire::EncodeAck(ack)};
-  }
+  FakeHttpClient()
+      : ScriptedHttpClient([](const http::HttpRequest& request) -> Result<http::HttpResponse> {
+          auto batch = DecodeBody(request);
+          wire::Ack ack;
+          ack.acked_through = batch.records.empty() ? 0 : batch.records.back().seq;
+          ack.accepted = static_cast<int64_t>(batch.records.size());
+          return http::HttpResponse{200, {}, wire::EncodeAck(ack)};
+        }) {}
 
   static wire::Batch DecodeBody(const http::HttpRequest& request) {
     std::string body = request.body;
@@ -50,13 +45,12 @@ class FakeHttpClient : public http::HttpClient {
     for (const auto& r : DecodeBody(requests.at(i)).records) out.push_back(r.seq);
     return out;
   }
-
-  std::deque<http::HttpResponse> script;  // status -1 = transport failure
-  std::vector<http::HttpRequest> requests;
 };
 
-http::HttpResponse Status(int code) {
-  return {code, {}, code == 200 ? "" : R"({"error":"scripted"})"};
+// A scripted reply; -1 is a transport failure.
+Result<http::HttpResponse> Status(int code) {
+  if (code == -1) return Status::Unavailable("connection refused");
+  return http::HttpResponse{code, {}, code == 200 ? "" : R"({"error":"scripted"})"};
 }
 
 class UplinkTest : public testing::Test {
@@ -189,7 +183,7 @@ TEST_F(UplinkTest, DeletesOnlyWhatWasAcknowledged) {
   auto seqs = AppendSamples(10);
   wire::Ack partial;
   partial.acked_through = seqs[4];
-  http_.script.push_back({200, {}, wire::EncodeAck(partial)});
+  http_.Reply(200, wire::EncodeAck(partial));
   EXPECT_EQ(uplink->Step().outcome, Uplink::Outcome::kSent);
   EXPECT_EQ(Pending(), 5);
   EXPECT_EQ(spool_->Peek(10, 1 << 20)->front().seq, seqs[5]);
@@ -200,10 +194,10 @@ TEST_F(UplinkTest, AnAckBeyondTheBatchDeletesOnlyTheRecordsSent) {
   auto seqs = AppendSamples(25);  // batches of 10
   wire::Ack too_far;
   too_far.acked_through = seqs[24];  // records the collector has never seen
-  http_.script.push_back({200, {}, wire::EncodeAck(too_far)});
+  http_.Reply(200, wire::EncodeAck(too_far));
   wire::Ack everything;
   everything.acked_through = UINT64_MAX;
-  http_.script.push_back({200, {}, wire::EncodeAck(everything)});
+  http_.Reply(200, wire::EncodeAck(everything));
 
   EXPECT_EQ(uplink->Step().outcome, Uplink::Outcome::kSent);
   EXPECT_EQ(Pending(), 15);
@@ -222,8 +216,8 @@ TEST_F(UplinkTest, AnAckBeyondTheBatchDeletesOnlyTheRecordsSent) {
 TEST_F(UplinkTest, ServerErrorRetriesSameRecordsAfterBackoff) {
   auto uplink = NewUplink();
   auto seqs = AppendSamples(10);
-  http_.script.push_back(Status(500));
-  http_.script.push_back(Status(503));
+  http_.replies.push_back(Status(500));
+  http_.replies.push_back(Status(503));
   auto first = uplink->Step();
   EXPECT_EQ(first.outcome, Uplink::Outcome::kFailed);
   EXPECT_EQ(first.delay_ms, 750);  // initial 500, cap 1000, random 0.5
@@ -251,8 +245,8 @@ TEST_F(UplinkTest, TransportErrorAndTooManyRequestsBackOff) {
   auto uplink = NewUplink();
   AppendSamples(10);
   random_ = 1.0;
-  http_.script.push_back(Status(-1));
-  http_.script.push_back(Status(429));
+  http_.replies.push_back(Status(-1));
+  http_.replies.push_back(Status(429));
   EXPECT_EQ(uplink->Step().delay_ms, 1000);
   clock_.AdvanceMs(1000);
   EXPECT_EQ(uplink->Step().delay_ms, 2000);
@@ -267,7 +261,7 @@ TEST_F(UplinkTest, RejectedTokenKeepsDataAndWaitsTheMaximum) {
   EXPECT_EQ(uplink->Step().outcome, Uplink::Outcome::kWaiting);
   clock_.AdvanceMs(1000);  // the partial batch is due
   for (int code : {401, 403, 400, 413}) {
-    http_.script.push_back(Status(code));
+    http_.replies.push_back(Status(code));
     auto step = uplink->Step();
     EXPECT_EQ(step.outcome, Uplink::Outcome::kFailed) << code;
     EXPECT_EQ(step.delay_ms, 60'000) << code;
@@ -282,7 +276,7 @@ TEST_F(UplinkTest, RejectedTokenKeepsDataAndWaitsTheMaximum) {
 TEST_F(UplinkTest, ReportsDroppedSamplesOnceAfterRecovery) {
   spool_options_.max_bytes = 2000;
   auto uplink = NewUplink();
-  http_.script.push_back(Status(-1));
+  http_.replies.push_back(Status(-1));
   AppendSamples(100);  // the collector is away and the cap drops the oldest
   const int64_t dropped = spool_->Stats()->dropped_samples_total;
   ASSERT_GT(dropped, 0);

@@ -13,7 +13,7 @@
 #include <string>
 #include <thread>
 
-#include "tests/unit/collector/memory_object_store.h"
+#include "tests/support/memory_object_store.h"
 
 namespace beacon::collector::backups {
 namespace {
@@ -23,7 +23,8 @@ using commands::kCommandQueued;
 using commands::kCommandWaitingArchiveRestore;
 using commands::StoredCommand;
 using objstore::StorageClass;
-using testing::MemoryObjectStore;
+using fakes::MemoryObjectStore;
+using Op = fakes::MemoryObjectStore::Op;
 
 constexpr int64_t kMinute = 60 * 1000;
 constexpr int64_t kDay = 24 * 60 * kMinute;
@@ -143,8 +144,8 @@ TEST_F(ArchiveRestorerTest, AVersionNamingAnotherAgentsObjectIsNeverRestoredWith
 
   RestoreTickReport report = Tick();
   EXPECT_EQ(report.failed, 1);
-  EXPECT_EQ(store_.restores(), 0);
-  EXPECT_EQ(store_.heads(), 0);
+  EXPECT_EQ(store_.Calls(Op::kRestore), 0);
+  EXPECT_EQ(store_.Calls(Op::kHead), 0);
   EXPECT_EQ(Command(command).state, kCommandFailed);
   EXPECT_NE(Command(command).message.find("archive restore refused: key "
                                           "'backups/web-01/srv/db/dump.sql@20240101T000000Z-"
@@ -160,8 +161,8 @@ TEST_F(ArchiveRestorerTest, CommandWaitsThroughTheRestoreAndIsThenQueuedForTheAg
   // Tick 1: RestoreObject answers 202.
   RestoreTickReport report = Tick();
   EXPECT_EQ(report.waiting, 1);
-  EXPECT_EQ(store_.restores(), 1);
-  EXPECT_EQ(store_.last_restore_days(), 3);
+  EXPECT_EQ(store_.Calls(Op::kRestore), 1);
+  EXPECT_EQ(store_.LastRestoreDays(), 3);
   EXPECT_EQ(Version().restore_state, kRestoreInProgress);
   EXPECT_EQ(Command(command).state, kCommandWaitingArchiveRestore);
   EXPECT_EQ(Command(command).message,
@@ -183,8 +184,8 @@ TEST_F(ArchiveRestorerTest, CommandWaitsThroughTheRestoreAndIsThenQueuedForTheAg
     EXPECT_EQ(Command(command).message,
               "archive restore in progress (checked " + FormatRfc3339(clock_.NowMs()) + ")");
   }
-  EXPECT_EQ(store_.heads(), 2);
-  EXPECT_EQ(store_.restores(), 1);
+  EXPECT_EQ(store_.Calls(Op::kHead), 2);
+  EXPECT_EQ(store_.Calls(Op::kRestore), 1);
 
   // Tick 4: ongoing-request="false": ready, queued.
   clock_.AdvanceMs(kMinute);
@@ -223,16 +224,16 @@ TEST_F(ArchiveRestorerTest, OneRestorePerVersionAndLaterCommandsUseTheReadyCopy)
   EXPECT_EQ(report.queued, 2);
   EXPECT_EQ(Command(first).state, kCommandQueued);
   EXPECT_EQ(Command(second).state, kCommandQueued);
-  EXPECT_EQ(store_.restores(), 1);
-  EXPECT_EQ(store_.heads(), 3);
+  EXPECT_EQ(store_.Calls(Op::kRestore), 1);
+  EXPECT_EQ(store_.Calls(Op::kHead), 3);
 
   // A third command while the copy is readable is queued without asking the store.
   int64_t third = RequestRestore();
   clock_.AdvanceMs(kMinute);
   EXPECT_EQ(Tick().queued, 1);
   EXPECT_EQ(Command(third).state, kCommandQueued);
-  EXPECT_EQ(store_.restores(), 1);
-  EXPECT_EQ(store_.heads(), 3);
+  EXPECT_EQ(store_.Calls(Op::kRestore), 1);
+  EXPECT_EQ(store_.Calls(Op::kHead), 3);
 }
 
 TEST_F(ArchiveRestorerTest, AlreadyInProgressAfterACollectorRestartIsFine) {
@@ -240,7 +241,7 @@ TEST_F(ArchiveRestorerTest, AlreadyInProgressAfterACollectorRestartIsFine) {
   ASSERT_TRUE(store_.Restore(kKey, 3).ok());
   int64_t command = RequestRestore();
   Tick();
-  EXPECT_EQ(store_.restores(), 2);
+  EXPECT_EQ(store_.Calls(Op::kRestore), 2);
   EXPECT_EQ(Version().restore_state, kRestoreInProgress);
   EXPECT_EQ(Command(command).state, kCommandWaitingArchiveRestore);
   for (int i = 0; i < 3; ++i) {
@@ -262,7 +263,7 @@ TEST_F(ArchiveRestorerTest, AlreadyRestoredIsQueuedInTheSameTick) {
 }
 
 TEST_F(ArchiveRestorerTest, TransientRestoreErrorIsShownAndRetried) {
-  store_.FailRestores(1, Status::Unavailable("503 ServiceUnavailable from oss-backup"));
+  store_.FailNext(Op::kRestore, 1, Status::Unavailable("503 ServiceUnavailable from oss-backup"));
   int64_t command = RequestRestore();
   Tick();
   StoredCommand waiting = Command(command);
@@ -290,7 +291,7 @@ TEST_F(ArchiveRestorerTest, TransientHeadErrorIsShownAndRetried) {
   store_.AddObject(kKey, "compressed", StorageClass::kArchive);
   int64_t command = RequestRestore();
   Tick();  // 202
-  store_.FailHeads(1, Status::DeadlineExceeded("HEAD timed out after 30s"));
+  store_.FailNext(Op::kHead, 1, Status::DeadlineExceeded("HEAD timed out after 30s"));
   clock_.AdvanceMs(kMinute);
   Tick();
   EXPECT_EQ(Command(command).state, kCommandWaitingArchiveRestore);
@@ -315,7 +316,7 @@ TEST_F(ArchiveRestorerTest, MissingObjectFailsTheCommandWithTheReason) {
   EXPECT_TRUE(claimed->empty());
   // Failed for good: later ticks do not ask the store again.
   Tick();
-  EXPECT_EQ(store_.restores(), 1);
+  EXPECT_EQ(store_.Calls(Op::kRestore), 1);
 }
 
 TEST_F(ArchiveRestorerTest, UnknownStoreFailsTheCommand) {
@@ -340,7 +341,7 @@ TEST_F(ArchiveRestorerTest, ExpiredCopyIsRestoredAgain) {
   store_.AddObject(kKey, "compressed", StorageClass::kArchive);  // the copy lapsed
   int64_t command = RequestRestore();
   Tick();
-  EXPECT_EQ(store_.restores(), 2);
+  EXPECT_EQ(store_.Calls(Op::kRestore), 2);
   EXPECT_EQ(Version().restore_state, kRestoreInProgress);
   EXPECT_EQ(Command(command).state, kCommandWaitingArchiveRestore);
 }

@@ -16,13 +16,14 @@
 #include "collector/store/sqlite_event_store.h"
 #include "common/http/client.h"
 #include "common/http/server.h"
-#include "tests/unit/collector/memory_object_store.h"
+#include "tests/support/memory_object_store.h"
 
 namespace beacon::collector::backups {
 namespace {
 
 using objstore::StorageClass;
-using testing::MemoryObjectStore;
+using fakes::MemoryObjectStore;
+using Op = fakes::MemoryObjectStore::Op;
 
 constexpr int64_t kMinute = 60 * 1000;
 constexpr int64_t kHour = 60 * kMinute;
@@ -124,8 +125,8 @@ TEST_F(LifecycleRunnerTest, DryRunReportsThePlanAndChangesNothing) {
   EXPECT_EQ(report->actions[1].action, "delete");
   EXPECT_EQ(report->actions[1].reason, "older than 365d");
 
-  EXPECT_EQ(store_.copies(), 0);
-  EXPECT_EQ(store_.deletes(), 0);
+  EXPECT_EQ(store_.Calls(Op::kCopy), 0);
+  EXPECT_EQ(store_.Calls(Op::kDelete), 0);
   EXPECT_TRUE(store_.Has(KeyOf("cc")));
   EXPECT_EQ(Version(old_).version.storage_class, "standard");
   EXPECT_EQ(Version(ancient_).state, kVersionStored);
@@ -169,8 +170,8 @@ TEST_F(LifecycleRunnerTest, ARunTouchesOnlyObjectsOfTheAgentThatCataloguedThem) 
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   // Exactly web-01's own plan: bb archived, cc deleted, aa kept; nothing for db-01.
   EXPECT_EQ(report->executed, 2);
-  EXPECT_EQ(store_.copies(), 1);
-  EXPECT_EQ(store_.deletes(), 1);
+  EXPECT_EQ(store_.Calls(Op::kCopy), 1);
+  EXPECT_EQ(store_.Calls(Op::kDelete), 1);
   EXPECT_TRUE(store_.Has(KeyOf("aa")));
   for (int64_t id : forged_ids) {
     EXPECT_EQ(Version(id).state, kVersionStored);
@@ -207,13 +208,13 @@ TEST_F(LifecycleRunnerTest, RunArchivesAndDeletesAndRecordsEachAction) {
   report = runner->RunOnce(false);
   ASSERT_TRUE(report.ok());
   EXPECT_TRUE(report->actions.empty());
-  EXPECT_EQ(store_.copies(), 1);
-  EXPECT_EQ(store_.deletes(), 1);
+  EXPECT_EQ(store_.Calls(Op::kCopy), 1);
+  EXPECT_EQ(store_.Calls(Op::kDelete), 1);
   EXPECT_EQ(Actions().size(), 2u);
 }
 
 TEST_F(LifecycleRunnerTest, FailedActionStaysVisibleAndIsRetriedWhenDue) {
-  store_.FailCopies(2, Status::Unavailable("503 SlowDown from oss-backup"));
+  store_.FailNext(Op::kCopy, 2, Status::Unavailable("503 SlowDown from oss-backup"));
   std::unique_ptr<LifecycleRunner> runner = Runner();
 
   Result<LifecycleRunReport> report = runner->RunOnce(false);
@@ -236,7 +237,7 @@ TEST_F(LifecycleRunnerTest, FailedActionStaysVisibleAndIsRetriedWhenDue) {
   ASSERT_EQ(report->actions.size(), 1u);
   EXPECT_EQ(report->actions[0].state, "failed");
   EXPECT_EQ(report->actions[0].error, "Unavailable: 503 SlowDown from oss-backup");
-  EXPECT_EQ(store_.copies(), 1);
+  EXPECT_EQ(store_.Calls(Op::kCopy), 1);
 
   // Due: retried, fails again, backoff doubles.
   clock_.AdvanceMs(30 * 1000);
@@ -262,7 +263,7 @@ TEST_F(LifecycleRunnerTest, FailedActionStaysVisibleAndIsRetriedWhenDue) {
 }
 
 TEST_F(LifecycleRunnerTest, FailedDeleteKeepsTheVersionInTheCatalog) {
-  store_.FailDeletes(1, Status::DeadlineExceeded("timed out after 30s"));
+  store_.FailNext(Op::kDelete, 1, Status::DeadlineExceeded("timed out after 30s"));
   Result<LifecycleRunReport> report = Runner()->RunOnce(false);
   ASSERT_TRUE(report.ok());
   EXPECT_TRUE(store_.Has(KeyOf("cc")));
@@ -380,10 +381,10 @@ TEST_F(LifecycleApiTest, DryRunThenRunThenListActions) {
   EXPECT_EQ(body["actions"][0]["reason"], "older than 30d");
   EXPECT_EQ(body["actions"][0]["state"], "planned");
   EXPECT_EQ(body["actions"][1]["action"], "delete");
-  EXPECT_EQ(store_.copies(), 0);
+  EXPECT_EQ(store_.Calls(Op::kCopy), 0);
   EXPECT_EQ(Json(Send("GET", "/api/v1/backups/actions"))["actions"].size(), 0u);
 
-  store_.FailDeletes(1, Status::Unavailable("503 from oss-backup"));
+  store_.FailNext(Op::kDelete, 1, Status::Unavailable("503 from oss-backup"));
   http::HttpResponse run = Send("POST", "/api/v1/backups/lifecycle");
   ASSERT_EQ(run.status, 200) << run.body;
   body = Json(run);
@@ -414,7 +415,7 @@ TEST_F(LifecycleApiTest, BadParametersAndTokensAreRefused) {
   EXPECT_EQ(Send("GET", "/api/v1/backups/actions?limit=0").status, 400);
   EXPECT_EQ(Send("POST", "/api/v1/backups/lifecycle", "").status, 401);
   EXPECT_EQ(Send("POST", "/api/v1/backups/lifecycle", "not-the-admin-token").status, 401);
-  EXPECT_EQ(store_.copies(), 0);
+  EXPECT_EQ(store_.Calls(Op::kCopy), 0);
   EXPECT_EQ(Version(old_).version.storage_class, "standard");
 }
 

@@ -11,43 +11,19 @@
 
 #include "common/cloud/objstore/s3.h"
 #include "common/crypto/crypto.h"
+#include "tests/support/scripted_http_client.h"
 
 namespace beacon::objstore {
 namespace {
 
-// Replies from a script in order (the last reply repeats once it runs out) and records every
-// request it was sent.
-class ScriptedClient final : public http::HttpClient {
+// Replies from a script in order (the last reply repeats once it runs out); every request
+// advances the clock by a second.
+class ScriptedClient final : public fakes::ScriptedHttpClient {
  public:
-  explicit ScriptedClient(FakeClock* clock = nullptr) : clock_(clock) {}
-
-  Result<http::HttpResponse> Send(const http::HttpRequest& request) override {
-    std::lock_guard<std::mutex> lock(mutex_);
-    requests_.push_back(request);
-    if (clock_ != nullptr) clock_->AdvanceMs(1000);
-    if (!script_.empty()) {
-      last_ = script_.front();
-      script_.pop_front();
-    }
-    return last_;
+  explicit ScriptedClient(FakeClock* clock) {
+    RepeatLastReply();
+    OnSend([clock](const http::HttpRequest&) { clock->AdvanceMs(1000); });
   }
-
-  void Reply(int status, std::string body = "", std::map<std::string, std::string> headers = {}) {
-    http::HttpResponse response;
-    response.status = status;
-    response.body = std::move(body);
-    for (const auto& [name, value] : headers) response.headers.Set(name, value);
-    script_.push_back(std::move(response));
-  }
-  void Fail(Status status) { script_.push_back(std::move(status)); }
-  const std::vector<http::HttpRequest>& requests() const { return requests_; }
-
- private:
-  FakeClock* clock_;
-  std::mutex mutex_;
-  std::deque<Result<http::HttpResponse>> script_;
-  Result<http::HttpResponse> last_ = Status::Internal("no scripted reply");
-  std::vector<http::HttpRequest> requests_;
 };
 
 std::string ErrorXml(const std::string& code) {
@@ -92,8 +68,8 @@ TEST(S3MappingTest, PutSendsSignedHeadersChecksumsAndMetadata) {
   ASSERT_TRUE(put.ok()) << put.status().ToString();
   EXPECT_EQ(put->etag, "abc");
   EXPECT_EQ(put->restore_state, RestoreState::kArchived);
-  ASSERT_EQ(harness.client->requests().size(), 1u);
-  const http::HttpRequest& sent = harness.client->requests()[0];
+  ASSERT_EQ(harness.client->requests.size(), 1u);
+  const http::HttpRequest& sent = harness.client->requests[0];
   EXPECT_EQ(sent.method, "PUT");
   EXPECT_EQ(sent.url, "http://s3.internal:9000/bkt/dir/a%20b%2Bc.txt");
   EXPECT_EQ(sent.body, "hello");
@@ -121,7 +97,7 @@ TEST(S3MappingTest, VirtualHostStyleAndDefaultPortsInTheHost) {
   Harness harness(config);
   harness.client->Reply(200, "body");
   ASSERT_TRUE(harness.store->Get("k/x y", ByteRange{10, 5}).ok());
-  const http::HttpRequest& sent = harness.client->requests()[0];
+  const http::HttpRequest& sent = harness.client->requests[0];
   EXPECT_EQ(sent.url, "https://bkt.s3.example.com/k/x%20y");
   EXPECT_EQ(sent.headers.Get("host"), "bkt.s3.example.com");
   EXPECT_EQ(sent.headers.Get("range"), "bytes=10-14");
@@ -133,13 +109,13 @@ TEST(S3MappingTest, ListCopyRestoreAndMultipartRequests) {
   harness.client->Reply(200,
                         "<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>");
   ASSERT_TRUE(harness.store->List("a b/", "tok+/=", 5).ok());
-  EXPECT_EQ(harness.client->requests()[0].url,
+  EXPECT_EQ(harness.client->requests[0].url,
             "http://s3.internal:9000/bkt?list-type=2&prefix=a%20b%2F&max-keys=5&"
             "continuation-token=tok%2B%2F%3D");
 
   harness.client->Reply(202);
   ASSERT_TRUE(harness.store->Restore("cold/k", 3).ok());
-  const http::HttpRequest& restore = harness.client->requests()[1];
+  const http::HttpRequest& restore = harness.client->requests[1];
   EXPECT_EQ(restore.method, "POST");
   EXPECT_EQ(restore.url, "http://s3.internal:9000/bkt/cold/k?restore=");
   EXPECT_EQ(restore.body, "<RestoreRequest><Days>3</Days></RestoreRequest>");
@@ -150,10 +126,10 @@ TEST(S3MappingTest, ListCopyRestoreAndMultipartRequests) {
   Result<std::string> upload = harness.store->InitMultipart("m", PutOptions{});
   ASSERT_TRUE(upload.ok());
   EXPECT_EQ(*upload, "u/1+");
-  EXPECT_EQ(harness.client->requests()[2].url, "http://s3.internal:9000/bkt/m?uploads=");
+  EXPECT_EQ(harness.client->requests[2].url, "http://s3.internal:9000/bkt/m?uploads=");
   harness.client->Reply(200, "", {{"ETag", "\"e1\""}});
   ASSERT_TRUE(harness.store->UploadPart("m", *upload, 7, "part").ok());
-  EXPECT_EQ(harness.client->requests()[3].url,
+  EXPECT_EQ(harness.client->requests[3].url,
             "http://s3.internal:9000/bkt/m?partNumber=7&uploadId=u%2F1%2B");
   EXPECT_EQ(harness.store->UploadPart("m", *upload, 0, "x").status().code(),
             StatusCode::kInvalidArgument);
@@ -163,7 +139,7 @@ TEST(S3MappingTest, ListCopyRestoreAndMultipartRequests) {
   Result<ObjectInfo> copy =
       harness.store->Copy("src/a+b@2026-11-26T00:00:00Z", "dst", StorageClass::kInfrequent);
   ASSERT_TRUE(copy.ok()) << copy.status().ToString();
-  const http::HttpRequest& copy_request = harness.client->requests()[4];
+  const http::HttpRequest& copy_request = harness.client->requests[4];
   EXPECT_EQ(copy_request.headers.Get("x-amz-copy-source"), "/bkt/src/a%2Bb@2026-11-26T00:00:00Z");
   EXPECT_EQ(copy_request.headers.Get("x-amz-metadata-directive"), "COPY");
   EXPECT_EQ(copy_request.headers.Get("x-amz-storage-class"), "STANDARD_IA");
@@ -202,7 +178,7 @@ TEST(S3MappingTest, HttpStatusesMapToStatusesAndRetryDecisions) {
     harness.client->Reply(c.http_status, c.s3_code.empty() ? "" : ErrorXml(c.s3_code));
     Result<std::string> get = harness.store->Get("k");
     EXPECT_EQ(get.status().code(), c.expected) << c.http_status << " " << c.s3_code;
-    EXPECT_EQ(harness.client->requests().size(), c.attempts) << c.http_status << " " << c.s3_code;
+    EXPECT_EQ(harness.client->requests.size(), c.attempts) << c.http_status << " " << c.s3_code;
     if (!c.s3_code.empty()) {
       EXPECT_NE(get.status().message().find(c.s3_code), std::string::npos);
     }
@@ -215,19 +191,19 @@ TEST(S3MappingTest, TransportFailuresRetryOnlyWhenTransient) {
     Harness harness;
     harness.client->Fail(Status::Unavailable("connect failed"));
     EXPECT_EQ(harness.store->Head("k").status().code(), StatusCode::kUnavailable);
-    EXPECT_EQ(harness.client->requests().size(), 3u);
+    EXPECT_EQ(harness.client->requests.size(), 3u);
   }
   {
     Harness harness;
     harness.client->Fail(Status::DeadlineExceeded("timed out"));
     EXPECT_EQ(harness.store->Head("k").status().code(), StatusCode::kDeadlineExceeded);
-    EXPECT_EQ(harness.client->requests().size(), 3u);
+    EXPECT_EQ(harness.client->requests.size(), 3u);
   }
   {
     Harness harness;
     harness.client->Fail(Status::InvalidArgument("bad url"));
     EXPECT_EQ(harness.store->Head("k").status().code(), StatusCode::kInvalidArgument);
-    EXPECT_EQ(harness.client->requests().size(), 1u);
+    EXPECT_EQ(harness.client->requests.size(), 1u);
   }
 }
 
@@ -236,7 +212,7 @@ TEST(S3MappingTest, EveryAttemptIsSignedAgainWithAFreshDate) {
   harness.client->Reply(503, ErrorXml("SlowDown"));
   harness.client->Reply(200, "", {{"ETag", "\"e\""}});
   ASSERT_TRUE(harness.store->Put("k", "v", PutOptions{}).ok());
-  const auto& requests = harness.client->requests();
+  const auto& requests = harness.client->requests;
   ASSERT_EQ(requests.size(), 2u);
   EXPECT_EQ(requests[0].headers.Get("x-amz-date"), "20150830T123600Z");
   EXPECT_EQ(requests[1].headers.Get("x-amz-date"), "20150830T123601Z");
@@ -253,7 +229,7 @@ TEST(S3MappingTest, ErrorInsideA200CompleteReplyIsRetried) {
   Result<ObjectInfo> done = harness.store->CompleteMultipart("k", "u", {{1, "e1"}});
   ASSERT_TRUE(done.ok()) << done.status().ToString();
   EXPECT_EQ(done->size, 9u);
-  const auto& requests = harness.client->requests();
+  const auto& requests = harness.client->requests;
   ASSERT_EQ(requests.size(), 3u);
   EXPECT_EQ(requests[0].body,
             "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>\"e1\""
@@ -354,7 +330,7 @@ TEST(S3MappingTest, EmptyKeyIsRejectedWithoutSending) {
   Harness harness;
   EXPECT_EQ(harness.store->Put("", "x", PutOptions{}).status().code(),
             StatusCode::kInvalidArgument);
-  EXPECT_TRUE(harness.client->requests().empty());
+  EXPECT_TRUE(harness.client->requests.empty());
 }
 
 TEST(S3MappingTest, BadEndpointsFailEveryCallWithoutSending) {
@@ -364,7 +340,7 @@ TEST(S3MappingTest, BadEndpointsFailEveryCallWithoutSending) {
     config.endpoint = endpoint;
     Harness harness(config);
     EXPECT_EQ(harness.store->Get("k").status().code(), StatusCode::kInvalidArgument) << endpoint;
-    EXPECT_TRUE(harness.client->requests().empty());
+    EXPECT_TRUE(harness.client->requests.empty());
   }
 }
 

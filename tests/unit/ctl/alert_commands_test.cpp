@@ -14,7 +14,7 @@
 
 #include "ctl/api.h"
 #include "ctl/cli.h"
-#include "tests/unit/ctl/fake_http_client.h"
+#include "tests/support/scripted_http_client.h"
 
 namespace beacon::ctl {
 namespace {
@@ -57,7 +57,7 @@ class AlertCommandsTest : public ::testing::Test {
   std::string err() const { return err_.str(); }
   const http::HttpRequest& request(size_t i = 0) const { return http_.requests.at(i); }
 
-  FakeHttpClient http_;
+  fakes::ScriptedHttpClient http_;
   FakeClock clock_;
   std::map<std::string, std::string> env_ = {{"BEACON_TOKEN", kAdminToken}, {"USER", "alice"}};
   std::string token_file_;

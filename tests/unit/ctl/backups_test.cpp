@@ -11,9 +11,9 @@
 #include <sstream>
 
 #include "ctl/api.h"
-#include "tests/unit/ctl/fake_http_client.h"
 #include "ctl/cli.h"
 #include "ctl/commands.h"
+#include "tests/support/scripted_http_client.h"
 
 namespace beacon::ctl {
 namespace {
@@ -50,7 +50,7 @@ class BackupsCliTest : public ::testing::Test {
   std::string out() const { return out_.str(); }
   std::string err() const { return err_.str(); }
 
-  FakeHttpClient http_;
+  fakes::ScriptedHttpClient http_;
   FakeClock clock_;
   std::vector<int64_t> slept_ms_;
   std::ostringstream out_, err_;

@@ -12,7 +12,7 @@
 #include <sstream>
 
 #include "ctl/api.h"
-#include "tests/unit/ctl/fake_http_client.h"
+#include "tests/support/scripted_http_client.h"
 
 namespace beacon::ctl {
 namespace {
@@ -59,7 +59,7 @@ class CliTest : public ::testing::Test {
   std::string out() const { return out_.str(); }
   std::string err() const { return err_.str(); }
 
-  FakeHttpClient http_;
+  fakes::ScriptedHttpClient http_;
   FakeClock clock_;
   std::map<std::string, std::string> env_vars_;
   std::string token_file_;

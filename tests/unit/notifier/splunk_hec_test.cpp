@@ -12,6 +12,7 @@
 #include <fstream>
 
 #include "common/log/log.h"
+#include "tests/support/scripted_http_client.h"
 
 namespace beacon::notifier {
 namespace {
@@ -20,23 +21,13 @@ constexpr int64_t kStart = 1795658400000;  // 2026-11-26 02:00:00 UTC
 constexpr char kToken[] = "hec-token-5f3a9c71";
 constexpr char kUrl[] = "https://splunk.example:8088/services/collector/event";
 
-class FakeHttp final : public http::HttpClient {
+// Answers {"text":"Success","code":0} to every request that finds no queued reply.
+class FakeHttp final : public fakes::ScriptedHttpClient {
  public:
-  Result<http::HttpResponse> Send(const http::HttpRequest& request) override {
-    requests.push_back(request);
-    if (replies.empty()) return Reply(200, R"({"text":"Success","code":0})");
-    Result<http::HttpResponse> next = replies.front();
-    replies.pop_front();
-    return next;
-  }
-  static http::HttpResponse Reply(int status, std::string body) {
-    http::HttpResponse response;
-    response.status = status;
-    response.body = std::move(body);
-    return response;
-  }
-  std::vector<http::HttpRequest> requests;
-  std::deque<Result<http::HttpResponse>> replies;
+  FakeHttp()
+      : ScriptedHttpClient([](const http::HttpRequest&) -> Result<http::HttpResponse> {
+          return Response(200, R"({"text":"Success","code":0})");
+        }) {}
 };
 
 SplunkHecConfig Config() {
@@ -153,8 +144,8 @@ TEST(SplunkHecTest, BatchesAndResumes) {
   // The second request fails: parts_done says one batch is in; the retry sends only the rest.
   FakeHttp flaky;
   SplunkHecNotifier second(Config(), &flaky);
-  flaky.replies.push_back(FakeHttp::Reply(200, R"({"text":"Success","code":0})"));
-  flaky.replies.push_back(FakeHttp::Reply(503, R"({"text":"Server is busy","code":9})"));
+  flaky.replies.push_back(FakeHttp::Response(200, R"({"text":"Success","code":0})"));
+  flaky.replies.push_back(FakeHttp::Response(503, R"({"text":"Server is busy","code":9})"));
   result = second.Deliver(n);
   EXPECT_EQ(result.outcome, DeliveryOutcome::kRetry);
   EXPECT_EQ(result.parts_done, 1);
@@ -220,7 +211,7 @@ TEST(SplunkHecTest, EveryDocumentedReplyMapsToItsOutcome) {
   };
   for (const Case& c : cases) {
     FakeHttp http;
-    http.replies.push_back(FakeHttp::Reply(c.status, c.body));
+    http.replies.push_back(FakeHttp::Response(c.status, c.body));
     SplunkHecNotifier notifier(Config(), &http);
     const DeliveryResult result = notifier.Deliver(WithAlerts(1));
     EXPECT_EQ(result.outcome, c.outcome) << c.body;
@@ -239,10 +230,10 @@ TEST(SplunkHecTest, TheTokenNeverAppearsInAnError) {
   FakeHttp http;
   SplunkHecNotifier notifier(Config(), &http);
   // A proxy that echoes the request, and a transport error that quotes a header.
-  http.replies.push_back(FakeHttp::Reply(
+  http.replies.push_back(FakeHttp::Response(
       401, std::string(R"({"text":"bad Authorization: Splunk )") + kToken + R"(","code":3})"));
   http.replies.push_back(Status::Unavailable(std::string("proxy refused header Splunk ") + kToken));
-  http.replies.push_back(FakeHttp::Reply(502, std::string("echo: ") + kToken));
+  http.replies.push_back(FakeHttp::Response(502, std::string("echo: ") + kToken));
   for (int i = 0; i < 3; ++i) {
     const DeliveryResult result = notifier.Deliver(WithAlerts(1));
     EXPECT_NE(result.outcome, DeliveryOutcome::kDelivered);

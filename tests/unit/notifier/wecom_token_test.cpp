@@ -17,6 +17,7 @@
 #include "common/http/http.h"
 #include "common/log/log.h"
 #include "notifier/wecom/token_cache.h"
+#include "tests/support/scripted_http_client.h"
 
 namespace beacon::notifier::wecom {
 namespace {
@@ -26,14 +27,15 @@ constexpr char kCorp[] = "wwcorp0001";
 constexpr char kSecret[] = "s3cr3t-app-secret-value";
 
 // Answers gettoken like WeCom: checks corpid/corpsecret, hands out tok-1, tok-2, ...
-class FakeGettoken : public http::HttpClient {
+class FakeGettoken : public fakes::ScriptedHttpClient {
  public:
-  Result<http::HttpResponse> Send(const http::HttpRequest& request) override {
+  FakeGettoken() : ScriptedHttpClient([this](const http::HttpRequest& r) { return Gettoken(r); }) {}
+
+  Result<http::HttpResponse> Gettoken(const http::HttpRequest& request) {
     int64_t call = 0;
     {
       std::unique_lock<std::mutex> lock(mutex_);
       call = ++calls_;
-      urls_.push_back(request.url);
       // Hold the first fetch until every test thread has asked for a token, so the others
       // really are concurrent with it (bounded: a broken cache must not hang the test).
       if (hold_until_callers_ > 0) {
@@ -84,7 +86,6 @@ class FakeGettoken : public http::HttpClient {
   int64_t errcode_ = 0;
   std::string errmsg_;
   std::string transport_error_;
-  std::vector<std::string> urls_;
 
  private:
   std::mutex mutex_;
@@ -111,8 +112,8 @@ TEST(WecomTokenCacheTest, EightConcurrentCallersShareOneGettoken) {
   EXPECT_EQ(http.calls(), 1);
   EXPECT_EQ(cache.fetch_count(), 1);
   for (const std::string& token : tokens) EXPECT_EQ(token, "tok-1");
-  ASSERT_EQ(http.urls_.size(), 1u);
-  EXPECT_EQ(http.urls_[0],
+  ASSERT_EQ(http.requests.size(), 1u);
+  EXPECT_EQ(http.requests[0].url,
             std::string(kApi) + "gettoken?corpid=" + kCorp + "&corpsecret=" + kSecret);
 }
 
