@@ -16,71 +16,71 @@ MemoryObjectStore::MemoryObjectStore(std::string name, uint64_t min_part_size)
 
 void MemoryObjectStore::AddObject(const std::string& key, std::string body,
                                   objstore::StorageClass storage_class) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   objstore::PutOptions options;
   options.storage_class = storage_class;
   StoreLocked(key, std::move(body), options);
 }
 
 bool MemoryObjectStore::Has(const std::string& key) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   return objects_.count(key) != 0;
 }
 
 objstore::StorageClass MemoryObjectStore::ClassOf(const std::string& key) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   return objects_.at(key).info.storage_class;
 }
 
 std::map<std::string, MemoryObjectStore::Object> MemoryObjectStore::Objects() {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   return objects_;
 }
 
 size_t MemoryObjectStore::OpenUploads() {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   return uploads_.size();
 }
 
 void MemoryObjectStore::FlipByte(const std::string& key, size_t offset) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   objects_[key].body[offset] ^= 0x01;
 }
 
 void MemoryObjectStore::SetBody(const std::string& key, std::string body) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   Object& object = objects_[key];
   object.body = std::move(body);
   object.info.size = object.body.size();
 }
 
 void MemoryObjectStore::FailNth(Op op, int nth) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   fail_at_[op] = calls_[op] + nth;
 }
 
 void MemoryObjectStore::FailNext(Op op, int times, Status status) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   faults_[op] = Fault{times, std::move(status)};
 }
 
 void MemoryObjectStore::SetHeadsInProgress(int heads) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   heads_in_progress_ = heads;
 }
 
 void MemoryObjectStore::SetHook(Hook hook) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   hook_ = std::move(hook);
 }
 
 int MemoryObjectStore::Calls(Op op) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   return calls_[op];
 }
 
 int MemoryObjectStore::LastRestoreDays() {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   return last_restore_days_;
 }
 
@@ -89,14 +89,14 @@ int MemoryObjectStore::LastRestoreDays() {
 Result<ObjectInfo> MemoryObjectStore::Put(const std::string& key, std::string_view body,
                                           const objstore::PutOptions& options) {
   BEACON_RETURN_IF_ERROR(Enter(Op::kPut));
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   return StoreLocked(key, std::string(body), options);
 }
 
 Result<std::string> MemoryObjectStore::InitMultipart(const std::string& key,
                                                      const objstore::PutOptions& options) {
   BEACON_RETURN_IF_ERROR(Enter(Op::kInit));
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   const std::string id = "upload-" + std::to_string(++next_upload_);
   uploads_[id] = Upload{key, options, {}};
   return id;
@@ -107,7 +107,7 @@ Result<objstore::UploadedPart> MemoryObjectStore::UploadPart(const std::string& 
                                                              int part_number,
                                                              std::string_view body) {
   BEACON_RETURN_IF_ERROR(Enter(Op::kPart));
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   auto it = uploads_.find(upload_id);
   if (it == uploads_.end() || it->second.key != key) {
     return Status::NotFound("NoSuchUpload " + upload_id);
@@ -121,7 +121,7 @@ Result<ObjectInfo> MemoryObjectStore::CompleteMultipart(
     const std::string& key, const std::string& upload_id,
     const std::vector<objstore::UploadedPart>& parts) {
   BEACON_RETURN_IF_ERROR(Enter(Op::kComplete));
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   auto it = uploads_.find(upload_id);
   if (it == uploads_.end() || it->second.key != key) {
     return Status::NotFound("NoSuchUpload " + upload_id);
@@ -145,7 +145,7 @@ Result<ObjectInfo> MemoryObjectStore::CompleteMultipart(
 
 Status MemoryObjectStore::AbortMultipart(const std::string& key, const std::string& upload_id) {
   BEACON_RETURN_IF_ERROR(Enter(Op::kAbort));
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   auto it = uploads_.find(upload_id);
   if (it == uploads_.end() || it->second.key != key) {
     return Status::NotFound("NoSuchUpload " + upload_id);
@@ -157,7 +157,7 @@ Status MemoryObjectStore::AbortMultipart(const std::string& key, const std::stri
 Result<std::string> MemoryObjectStore::Get(const std::string& key,
                                            std::optional<objstore::ByteRange> range) {
   BEACON_RETURN_IF_ERROR(Enter(Op::kGet));
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   auto it = objects_.find(key);
   if (it == objects_.end()) return Status::NotFound("NoSuchKey: " + key);
   const RestoreState state = InfoOf(it->second).restore_state;
@@ -173,7 +173,7 @@ Result<std::string> MemoryObjectStore::Get(const std::string& key,
 
 Result<ObjectInfo> MemoryObjectStore::Head(const std::string& key) {
   BEACON_RETURN_IF_ERROR(Enter(Op::kHead));
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   auto it = objects_.find(key);
   if (it == objects_.end()) return Status::NotFound("NoSuchKey: " + key);
   ObjectInfo info = InfoOf(it->second);
@@ -187,7 +187,7 @@ Result<ObjectInfo> MemoryObjectStore::Head(const std::string& key) {
 Result<objstore::ListPage> MemoryObjectStore::List(const std::string& prefix,
                                                    const std::string& page_token, int max_keys) {
   BEACON_RETURN_IF_ERROR(Enter(Op::kList));
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   objstore::ListPage page;
   for (auto it = objects_.lower_bound(std::max(prefix, page_token)); it != objects_.end(); ++it) {
     if (it->first.compare(0, prefix.size(), prefix) != 0) break;
@@ -205,7 +205,7 @@ Result<objstore::ListPage> MemoryObjectStore::List(const std::string& prefix,
 
 Status MemoryObjectStore::Delete(const std::string& key) {
   BEACON_RETURN_IF_ERROR(Enter(Op::kDelete));
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   objects_.erase(key);
   return Status::Ok();
 }
@@ -213,7 +213,7 @@ Status MemoryObjectStore::Delete(const std::string& key) {
 Result<ObjectInfo> MemoryObjectStore::Copy(const std::string& from, const std::string& to,
                                            objstore::StorageClass storage_class) {
   BEACON_RETURN_IF_ERROR(Enter(Op::kCopy));
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   auto it = objects_.find(from);
   if (it == objects_.end()) return Status::NotFound("NoSuchKey: " + from);
   Object copy = it->second;
@@ -228,11 +228,11 @@ Result<ObjectInfo> MemoryObjectStore::Copy(const std::string& from, const std::s
 Result<objstore::RestoreRequestResult> MemoryObjectStore::Restore(const std::string& key,
                                                                   int days) {
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(mutex_);
     last_restore_days_ = days;
   }
   BEACON_RETURN_IF_ERROR(Enter(Op::kRestore));
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   auto it = objects_.find(key);
   if (it == objects_.end()) return Status::NotFound("NoSuchKey: " + key);
   Object& object = it->second;
@@ -256,7 +256,7 @@ Status MemoryObjectStore::Enter(Op op) {
   int n = 0;
   Status failure = Status::Ok();
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(mutex_);
     n = ++calls_[op];
     hook = hook_;
     auto at = fail_at_.find(op);

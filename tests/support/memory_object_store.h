@@ -9,11 +9,11 @@
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "common/mutex.h"
 #include "common/cloud/objstore/object_store.h"
 
 namespace beacon::fakes {
@@ -91,21 +91,21 @@ class MemoryObjectStore final : public objstore::ObjectStore {
   // Counts the call, runs the hook (unlocked) and returns an injected failure, if any.
   Status Enter(Op op);
   objstore::ObjectInfo StoreLocked(const std::string& key, std::string body,
-                                   const objstore::PutOptions& options);
+                                   const objstore::PutOptions& options) BEACON_REQUIRES(mutex_);
   static objstore::ObjectInfo InfoOf(const Object& object);
 
   const std::string name_;
   const uint64_t min_part_size_;
-  std::mutex mutex_;
-  std::map<std::string, Object> objects_;  // GUARDED_BY(mutex_), and so is everything below
-  std::map<std::string, Upload> uploads_;
-  std::map<Op, int> calls_;
-  std::map<Op, int> fail_at_;
-  std::map<Op, Fault> faults_;
-  Hook hook_;
-  int next_upload_ = 0;
-  int heads_in_progress_ = 0;
-  int last_restore_days_ = 0;
+  Mutex mutex_;
+  std::map<std::string, Object> objects_ BEACON_GUARDED_BY(mutex_);
+  std::map<std::string, Upload> uploads_ BEACON_GUARDED_BY(mutex_);
+  std::map<Op, int> calls_ BEACON_GUARDED_BY(mutex_);
+  std::map<Op, int> fail_at_ BEACON_GUARDED_BY(mutex_);
+  std::map<Op, Fault> faults_ BEACON_GUARDED_BY(mutex_);
+  Hook hook_ BEACON_GUARDED_BY(mutex_);
+  int next_upload_ BEACON_GUARDED_BY(mutex_) = 0;
+  int heads_in_progress_ BEACON_GUARDED_BY(mutex_) = 0;
+  int last_restore_days_ BEACON_GUARDED_BY(mutex_) = 0;
 };
 
 }  // namespace beacon::fakes
