@@ -3,7 +3,6 @@
 // RunAgent (agent/service.h), which wires and runs the agent.
 #include "agent/cli.h"
 
-
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
@@ -347,9 +346,9 @@ int CmdBackup(const Args& args, std::ostream& out, std::ostream& err) {
   }
   Spool* spool_ptr = spool->get();
   backup::BackupOnce once(cfg->backup, (*runtime)->uploaders, *(*runtime)->state, clock,
-                         [spool_ptr](std::vector<wire::Record> records) {
-                           return spool_ptr->Append(std::move(records)).status();
-                         });
+                          [spool_ptr](std::vector<wire::Record> records) {
+                            return spool_ptr->Append(std::move(records)).status();
+                          });
   auto summaries = once.Run(names);
   if (!summaries.ok()) {
     err << "backup: " << summaries.status().ToString() << "\n";

@@ -13,17 +13,17 @@ namespace beacon {
 
 enum class StatusCode {
   kOk = 0,
-  kInvalidArgument,    // bad input from a caller, config or the network
+  kInvalidArgument,  // bad input from a caller, config or the network
   kNotFound,
   kAlreadyExists,
   kUnauthenticated,    // no or unknown credentials (HTTP 401)
   kPermissionDenied,   // known credentials, not allowed (HTTP 403)
   kResourceExhausted,  // size limits, quotas (HTTP 413 / 429)
   kFailedPrecondition,
-  kUnavailable,        // transient: retry with backoff
-  kDeadlineExceeded,   // timeouts: retry with backoff
-  kIoError,            // filesystem or database I/O
-  kCorruption,         // data that fails validation after it was stored or sent
+  kUnavailable,       // transient: retry with backoff
+  kDeadlineExceeded,  // timeouts: retry with backoff
+  kIoError,           // filesystem or database I/O
+  kCorruption,        // data that fails validation after it was stored or sent
   kInternal,
 };
 
@@ -35,15 +35,27 @@ class [[nodiscard]] Status {
   Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
 
   static Status Ok() { return {}; }
-  static Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+  static Status InvalidArgument(std::string m) {
+    return {StatusCode::kInvalidArgument, std::move(m)};
+  }
   static Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
   static Status AlreadyExists(std::string m) { return {StatusCode::kAlreadyExists, std::move(m)}; }
-  static Status Unauthenticated(std::string m) { return {StatusCode::kUnauthenticated, std::move(m)}; }
-  static Status PermissionDenied(std::string m) { return {StatusCode::kPermissionDenied, std::move(m)}; }
-  static Status ResourceExhausted(std::string m) { return {StatusCode::kResourceExhausted, std::move(m)}; }
-  static Status FailedPrecondition(std::string m) { return {StatusCode::kFailedPrecondition, std::move(m)}; }
+  static Status Unauthenticated(std::string m) {
+    return {StatusCode::kUnauthenticated, std::move(m)};
+  }
+  static Status PermissionDenied(std::string m) {
+    return {StatusCode::kPermissionDenied, std::move(m)};
+  }
+  static Status ResourceExhausted(std::string m) {
+    return {StatusCode::kResourceExhausted, std::move(m)};
+  }
+  static Status FailedPrecondition(std::string m) {
+    return {StatusCode::kFailedPrecondition, std::move(m)};
+  }
   static Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
-  static Status DeadlineExceeded(std::string m) { return {StatusCode::kDeadlineExceeded, std::move(m)}; }
+  static Status DeadlineExceeded(std::string m) {
+    return {StatusCode::kDeadlineExceeded, std::move(m)};
+  }
   static Status IoError(std::string m) { return {StatusCode::kIoError, std::move(m)}; }
   static Status Corruption(std::string m) { return {StatusCode::kCorruption, std::move(m)}; }
   static Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
@@ -69,7 +81,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
   Result(Status status) : v_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     assert(!std::get<Status>(v_).ok() && "Result constructed from an OK status");
   }
@@ -95,9 +107,9 @@ class [[nodiscard]] Result {
 }  // namespace beacon
 
 // Propagates a non-OK Status from an expression returning Status.
-#define BEACON_RETURN_IF_ERROR(expr)            \
-  do {                                          \
-    ::beacon::Status beacon_status_ = (expr);   \
+#define BEACON_RETURN_IF_ERROR(expr)                 \
+  do {                                               \
+    ::beacon::Status beacon_status_ = (expr);        \
     if (!beacon_status_.ok()) return beacon_status_; \
   } while (0)
 

@@ -63,8 +63,7 @@ Result<TimeZone> TimeZone::Load(std::string_view name, std::string zoneinfo_dir)
   if (IsZoneFile(path)) {
     // "file:" makes cctz read exactly this path instead of looking the name up in $TZDIR.
     if (!absl::LoadTimeZone("file:" + path, &zone->rules)) {
-      return Status::InvalidArgument("time zone '" + std::string(name) + "': cannot read " +
-                                     path);
+      return Status::InvalidArgument("time zone '" + std::string(name) + "': cannot read " + path);
     }
     return TimeZone(std::string(name), std::move(zone));
   }
@@ -105,9 +104,8 @@ std::string TimeZone::Format(int64_t unix_ms) const {
   const LocalTime local = Local(unix_ms);
   if (!local.valid) return std::to_string(local.unix_seconds);
   char buffer[96] = {};
-  std::snprintf(buffer, sizeof(buffer), "%04d-%02d-%02d %02d:%02d:%02d %s", local.year,
-                local.month, local.day, local.hour, local.minute, local.second,
-                local.abbreviation.c_str());
+  std::snprintf(buffer, sizeof(buffer), "%04d-%02d-%02d %02d:%02d:%02d %s", local.year, local.month,
+                local.day, local.hour, local.minute, local.second, local.abbreviation.c_str());
   return buffer;
 }
 
@@ -121,7 +119,11 @@ Result<int64_t> TimeZone::FromLocal(int year, int month, int day, int hour, int 
   const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
   if (month == 2 && day == 29 && !leap) return Status::InvalidArgument("date out of range");
   const int64_t as_utc_ms =
-      ((DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day)) * 24 + hour) * 60 + minute) * 60000 + second * 1000LL;
+      ((DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day)) * 24 + hour) *
+           60 +
+       minute) *
+          60000 +
+      second * 1000LL;
   // The offset at the wall-clock reading taken as UTC is off by at most one DST change; the
   // second lookup uses the offset in force at the candidate instant.
   const LocalTime first = Local(as_utc_ms);

@@ -16,12 +16,12 @@ namespace beacon {
 
 // A wall-clock reading of an instant in a zone.
 struct LocalTime {
-  bool valid = false;         // false only when the instant's year does not fit an int
+  bool valid = false;  // false only when the instant's year does not fit an int
   int64_t unix_seconds = 0;
   int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
-  int weekday = 0;            // 0 = Sunday ... 6 = Saturday
+  int weekday = 0;  // 0 = Sunday ... 6 = Saturday
   long utc_offset_seconds = 0;
-  std::string abbreviation;   // "CST", "CEST", "UTC"
+  std::string abbreviation;  // "CST", "CEST", "UTC"
 };
 
 class TimeZone {
@@ -39,8 +39,7 @@ class TimeZone {
   LocalTime Local(int64_t unix_ms) const;
   // The inverse: a wall-clock reading in this zone as UTC milliseconds (around a DST change,
   // read with the offset in force at that instant). InvalidArgument for out-of-range fields.
-  Result<int64_t> FromLocal(int year, int month, int day, int hour, int minute,
-                            int second) const;
+  Result<int64_t> FromLocal(int year, int month, int day, int hour, int minute, int second) const;
 
  private:
   struct Zone;  // the loaded rules (timezone.cpp)

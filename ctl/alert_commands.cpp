@@ -255,9 +255,9 @@ Result<std::string> RenderAlertDetail(const json& body, const TimeZone& tz, int6
   Table table({"RECEIVER", "STATE", "ATTEMPTS", "DELIVERED", "FOR", "LAST ERROR"});
   table.SetMaxWidth(5, kErrorWidth);
   for (const auto& delivery : *deliveries) {
-    table.AddRow({Field(delivery, "receiver"), Field(delivery, "state"), Field(delivery, "attempts"),
-                  Time(delivery, "delivered_at", tz), Field(delivery, "status"),
-                  Field(delivery, "last_error")});
+    table.AddRow({Field(delivery, "receiver"), Field(delivery, "state"),
+                  Field(delivery, "attempts"), Time(delivery, "delivered_at", tz),
+                  Field(delivery, "status"), Field(delivery, "last_error")});
   }
   return text + table.Render();
 }
@@ -285,8 +285,9 @@ Result<std::string> RenderDeliveries(const json& reply, const TimeZone& tz) {
                 std::to_string(*total - static_cast<int64_t>(listed));
     }
     const std::string state = Field(delivery, "state");
-    table.AddRow({Field(delivery, "id"), Field(delivery, "receiver"), state, Field(delivery, "kind"),
-                  Field(delivery, "attempts"), Time(delivery, "created_at", tz),
+    table.AddRow({Field(delivery, "id"), Field(delivery, "receiver"), state,
+                  Field(delivery, "kind"), Field(delivery, "attempts"),
+                  Time(delivery, "created_at", tz),
                   state == "pending" ? Time(delivery, "next_try_at", tz) : "-",
                   alerts.empty() ? "-" : alerts, Field(delivery, "last_error")});
   }
@@ -404,7 +405,7 @@ int RunAlerts(CommandContext& ctx, const std::map<std::string, std::string>& opt
     query.emplace_back(key, value);
   }
   CallResult call = Call(ctx, "GET", "/api/v1/alerts", query, "",
-                    "this collector has no alert API; is it older than beaconctl?");
+                         "this collector has no alert API; is it older than beaconctl?");
   if (!call.ok()) return call.exit_code;
   if (ctx.json) return PrintJson(ctx, call);
   return PrintRendered(ctx, RenderAlerts(call.body, ctx.tz));
@@ -418,7 +419,7 @@ int RunAlertShow(CommandContext& ctx, const std::string& id_text) {
   }
   const std::string id_str = std::to_string(*id);
   CallResult call = Call(ctx, "GET", "/api/v1/alerts/" + id_str, {}, "",
-                    "no alert #" + id_str + "; list alerts with 'beaconctl alerts'");
+                         "no alert #" + id_str + "; list alerts with 'beaconctl alerts'");
   if (!call.ok()) return call.exit_code;
   if (ctx.json) return PrintJson(ctx, call);
   return PrintRendered(ctx, RenderAlertDetail(call.body, ctx.tz, ctx.clock.NowMs()));
@@ -471,7 +472,7 @@ int RunSilenceAdd(CommandContext& ctx, const std::vector<std::string>& matchers,
   request["created_by"] = by != options.end() && !by->second.empty() ? by->second : default_by;
 
   CallResult call = Call(ctx, "POST", "/api/v1/silences", {}, request.dump(),
-                    "this collector has no silence API; is it older than beaconctl?");
+                         "this collector has no silence API; is it older than beaconctl?");
   if (!call.ok()) return call.exit_code;
   if (ctx.json) return PrintJson(ctx, call);
   const json& silence = Unwrap(call.body, "silence");
@@ -488,7 +489,7 @@ int RunSilenceList(CommandContext& ctx, const std::map<std::string, std::string>
   Query query;
   if (options.count("all") != 0) query.emplace_back("all", "true");
   CallResult call = Call(ctx, "GET", "/api/v1/silences", query, "",
-                    "this collector has no silence API; is it older than beaconctl?");
+                         "this collector has no silence API; is it older than beaconctl?");
   if (!call.ok()) return call.exit_code;
   if (ctx.json) return PrintJson(ctx, call);
   return PrintRendered(ctx, RenderSilences(call.body, ctx.tz, ctx.clock.NowMs()));
@@ -500,8 +501,9 @@ int RunSilenceExpire(CommandContext& ctx, const std::string& id_text) {
     return Usage(ctx, "ID must be a silence id such as 5, got '" + id_text + "'", "silence expire");
   }
   const std::string id_str = std::to_string(*id);
-  CallResult call = Call(ctx, "DELETE", "/api/v1/silences/" + id_str, {}, "",
-                    "no silence #" + id_str + "; list them with 'beaconctl silence list --all'");
+  CallResult call =
+      Call(ctx, "DELETE", "/api/v1/silences/" + id_str, {}, "",
+           "no silence #" + id_str + "; list them with 'beaconctl silence list --all'");
   if (!call.ok()) return call.exit_code;
   if (ctx.json) return PrintJson(ctx, call);
   ctx.out << "Expired silence #" << id_str << "; alerts it matched are notified again.\n";
@@ -515,7 +517,7 @@ int RunDeliveries(CommandContext& ctx, const std::map<std::string, std::string>&
     if (it != options.end()) query.emplace_back(key, it->second);
   }
   CallResult call = Call(ctx, "GET", "/api/v1/deliveries", query, "",
-                    "this collector has no delivery API; is it older than beaconctl?");
+                         "this collector has no delivery API; is it older than beaconctl?");
   if (!call.ok()) return call.exit_code;
   if (ctx.json) return PrintJson(ctx, call);
   return PrintRendered(ctx, RenderDeliveries(call.body, ctx.tz));
@@ -523,9 +525,9 @@ int RunDeliveries(CommandContext& ctx, const std::map<std::string, std::string>&
 
 int RunDeliveriesRetry(CommandContext& ctx, const std::string& receiver) {
   CallResult call = Call(ctx, "POST", "/api/v1/deliveries/retry", {{"receiver", receiver}}, "",
-                    "no receiver '" + receiver +
-                        "'; receivers are named in collector.yaml "
-                        "(alerts.receivers)");
+                         "no receiver '" + receiver +
+                             "'; receivers are named in collector.yaml "
+                             "(alerts.receivers)");
   if (!call.ok()) return call.exit_code;
   if (ctx.json) return PrintJson(ctx, call);
   auto retried = Integer(call.body, "retried");
@@ -588,7 +590,8 @@ int RunZabbixAlert(http::HttpClient& http, const Invocation& inv, const Getenv& 
   if (!body.is_object() || Integer(body, "alert_id").value_or(0) <= 0) {
     // An update (acknowledgement) is taken but changes no alert: {"outcome":"ignored"}.
     out << "beaconctl: event " << SanitizeCell(event) << ": "
-        << SanitizeCell(Field(body, "outcome") == "-" ? "accepted" : Field(body, "outcome")) << "\n";
+        << SanitizeCell(Field(body, "outcome") == "-" ? "accepted" : Field(body, "outcome"))
+        << "\n";
     return kExitOk;
   }
   out << "beaconctl: event " << SanitizeCell(event) << " -> alert #" << Field(body, "alert_id")

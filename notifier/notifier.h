@@ -27,10 +27,10 @@ enum class NotificationKind {
 // What one message (or one numbered series of parts) is about. The outbox stores it as JSON
 // and can rebuild it byte for byte, so a retry renders exactly the same request.
 struct Notification {
-  int64_t id = 0;               // the outbox delivery id (unique per receiver message)
-  std::string receiver;         // the receiver's configured name
+  int64_t id = 0;        // the outbox delivery id (unique per receiver message)
+  std::string receiver;  // the receiver's configured name
   NotificationKind kind = NotificationKind::kGroup;
-  int64_t created_ms = 0;       // "now" for rendering (durations of firing alerts)
+  int64_t created_ms = 0;  // "now" for rendering (durations of firing alerts)
   // The alerts it covers. A summary may carry only the first alerts of a storm (the outbox
   // caps the list); total_alerts always counts them all.
   std::vector<AlertView> alerts;
@@ -47,16 +47,16 @@ struct Notification {
 };
 
 enum class DeliveryOutcome {
-  kDelivered,   // the receiver accepted every part
-  kRetry,       // transient (network, 5xx, -1 busy, 45009, 45033, token refetch failed): retry
-  kPermanent,   // will not succeed by retrying (60020, 81013, 93000, bad config): record it
+  kDelivered,  // the receiver accepted every part
+  kRetry,      // transient (network, 5xx, -1 busy, 45009, 45033, token refetch failed): retry
+  kPermanent,  // will not succeed by retrying (60020, 81013, 93000, bad config): record it
 };
 
 struct DeliveryResult {
   DeliveryOutcome outcome = DeliveryOutcome::kDelivered;
-  std::string error;          // for the operator: the API's errcode/errmsg and what to do
-  int64_t retry_after_ms = 0; // a minimum wait the receiver asked for (0: the outbox's backoff)
-  int parts_done = 0;         // parts accepted so far (including the notification's parts_done)
+  std::string error;           // for the operator: the API's errcode/errmsg and what to do
+  int64_t retry_after_ms = 0;  // a minimum wait the receiver asked for (0: the outbox's backoff)
+  int parts_done = 0;          // parts accepted so far (including the notification's parts_done)
 };
 
 // A local send-rate limit the outbox enforces for the receiver: at most `max_messages` HTTP
@@ -89,8 +89,8 @@ struct NotifierDeps {
   http::HttpClient* http = nullptr;
   const Clock* clock = nullptr;
   // Default rendering options from collector.yaml alerts: (receivers may override).
-  std::string language = "zh";            // "zh" | "en"
-  std::string timezone = "Asia/Shanghai"; // IANA name
+  std::string language = "zh";             // "zh" | "en"
+  std::string timezone = "Asia/Shanghai";  // IANA name
 };
 
 // A parsed `alerts.receivers.<name>` section that builds its notifier once the process has its

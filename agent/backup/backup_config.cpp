@@ -78,7 +78,8 @@ void ReadKey(config::Node node, EncryptionConfig* encryption, const std::string&
   if (key.size() != 32) {
     node.Error("key_file", encryption->key_file +
                                " must hold a 32-byte key: 32 raw bytes or 64 hex characters (it "
-                               "has " + std::to_string(bytes.size()) + " bytes)");
+                               "has " +
+                               std::to_string(bytes.size()) + " bytes)");
     return;
   }
   encryption->key = key;

@@ -29,7 +29,7 @@ struct BackupSetConfig {
   int zstd_level = 3;                 // 1..19
   int64_t debounce_ms = 2000;         // quiet time after the last close before a file is read
   int64_t max_file_size = 10LL * 1024 * 1024 * 1024;  // bigger files: backup.failed, not read
-  int64_t max_age_ms = 0;             // backup.stale when no success for this long (0 = off)
+  int64_t max_age_ms = 0;  // backup.stale when no success for this long (0 = off)
   std::string storage_class = "standard";
   EncryptionConfig encryption;
 };
@@ -42,9 +42,9 @@ struct BackupConfig {
   int concurrency = 2;                     // files uploaded at once
   int64_t bandwidth_limit = 0;             // bytes/s over all uploads (0 = unlimited)
   int64_t reconcile_interval_ms = 3600 * 1000;
-  int64_t retry_initial_ms = 1000;         // per-file retry backoff (doubles, with jitter)
+  int64_t retry_initial_ms = 1000;  // per-file retry backoff (doubles, with jitter)
   int64_t retry_max_ms = 5 * 60 * 1000;
-  int max_attempts = 8;                    // then backup.failed, and the reconcile tries again
+  int max_attempts = 8;  // then backup.failed, and the reconcile tries again
 };
 
 // Reads `backup:` (node may be absent: backups off). Relative paths are resolved against

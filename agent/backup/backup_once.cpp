@@ -30,8 +30,7 @@ class SetRun {
  public:
   SetRun(const BackupConfig& config, const BackupSetConfig& set, Uploader& uploader,
          BackupState& state, const Clock& clock, const RecordSink& sink)
-      : config_(config), set_(set), uploader_(uploader), state_(state), clock_(clock),
-        sink_(sink) {
+      : config_(config), set_(set), uploader_(uploader), state_(state), clock_(clock), sink_(sink) {
     summary_.set = set.name;
   }
 
@@ -184,11 +183,10 @@ class SetRun {
     MutexLock lock(mu_);
     if (commit.spooled.ok() && !commit.recorded.ok()) {
       // Catalogued but not in the state: the next run stores (and catalogues) them again.
-      summary_.failures.push_back(
-          commit.recorded
-              .WithContext("recording " + std::to_string(versions.size()) +
-                           " stored versions in the backup state")
-              .ToString());
+      summary_.failures.push_back(commit.recorded
+                                      .WithContext("recording " + std::to_string(versions.size()) +
+                                                   " stored versions in the backup state")
+                                      .ToString());
     }
     for (const StoredVersion& stored : versions) {
       if (commit.spooled.ok()) {
@@ -242,8 +240,8 @@ Result<std::vector<OnceSetSummary>> BackupOnce::Run(const std::vector<std::strin
     if (it == config_.sets.end()) {
       std::string known;
       for (const auto& s : config_.sets) known += (known.empty() ? "" : ", ") + s.name;
-      return Status::InvalidArgument("unknown backup set '" + name + "' (known: " +
-                                     (known.empty() ? "none" : known) + ")");
+      return Status::InvalidArgument("unknown backup set '" + name +
+                                     "' (known: " + (known.empty() ? "none" : known) + ")");
     }
     sets.push_back(&*it);
   }

@@ -34,9 +34,9 @@ wire::Record FailedRecord(const Clock& clock, const std::string& set, const std:
                           int attempts, const std::string& error) {
   nlohmann::json data = {{"set", set}, {"path", path}, {"attempts", attempts}, {"error", error}};
   return BackupEventRecord(clock, "backup.failed", "high", path,
-                   "backup of " + path + " failed after " + std::to_string(attempts) +
-                       (attempts == 1 ? " attempt: " : " attempts: ") + error,
-                   std::move(data));
+                           "backup of " + path + " failed after " + std::to_string(attempts) +
+                               (attempts == 1 ? " attempt: " : " attempts: ") + error,
+                           std::move(data));
 }
 
 wire::Record SampleRecord(const Clock& clock, std::string metric, double value,
@@ -294,8 +294,8 @@ void BackupService::Process(Key key, FileStat last_stat, int attempts) {
         if (commit.spooled.ok()) {
           if (!commit.recorded.ok()) {
             // Catalogued, but the state does not know: the next reconcile stores it again.
-            spdlog::warn("backup: {} is catalogued but not recorded in the backup state: {}",
-                         path, commit.recorded.ToString());
+            spdlog::warn("backup: {} is catalogued but not recorded in the backup state: {}", path,
+                         commit.recorded.ToString());
           }
           {
             MutexLock lock(mu_);
@@ -446,9 +446,9 @@ void BackupService::CheckStale() {
     const std::string when =
         last->has_value() ? "since " + FormatRfc3339(**last) : "since the agent started";
     Emit(BackupEventRecord(clock_, "backup.stale", "warning", set.name,
-                   "no successful backup of set " + set.name + " " + when + " (max age " +
-                       std::to_string(set.max_age_ms / 1000) + "s)",
-                   std::move(data)));
+                           "no successful backup of set " + set.name + " " + when + " (max age " +
+                               std::to_string(set.max_age_ms / 1000) + "s)",
+                           std::move(data)));
   }
   {
     MutexLock lock(mu_);

@@ -56,9 +56,9 @@ struct BackupMetrics {
 
 struct BackupServiceOptions {
   int64_t metrics_interval_ms = 60'000;
-  size_t max_queued = 100'000;     // more files waiting: drop and reconcile when it drains
-  bool watch = true;               // false: reconcile scans only (tests, no inotify)
-  uint64_t jitter_seed = 0;        // 0: random
+  size_t max_queued = 100'000;  // more files waiting: drop and reconcile when it drains
+  bool watch = true;            // false: reconcile scans only (tests, no inotify)
+  uint64_t jitter_seed = 0;     // 0: random
   // Called by a worker after a version is stored and the store synced, before its
   // backup.version record is spooled: the fault-injection point `backup.before_spool` of
   // agent/service.cpp, which kills the agent there. Empty in normal runs.
@@ -69,8 +69,8 @@ class BackupService {
  public:
   // `uploaders` maps a store name to the Uploader of that store; every set's store must be
   // present. References must outlive the service.
-  BackupService(BackupConfig config, std::map<std::string, Uploader*> uploaders,
-                BackupState& state, const Clock& clock, BackupServiceOptions options = {});
+  BackupService(BackupConfig config, std::map<std::string, Uploader*> uploaders, BackupState& state,
+                const Clock& clock, BackupServiceOptions options = {});
   ~BackupService();
   BackupService(const BackupService&) = delete;
   BackupService& operator=(const BackupService&) = delete;
@@ -97,9 +97,9 @@ class BackupService {
   struct Item {
     size_t set = 0;
     std::string path;
-    int64_t due_ms = 0;        // monotonic
-    FileStat last_stat;        // the stat the stability check compares with
-    int attempts = 0;          // failed Backup calls since the last close
+    int64_t due_ms = 0;  // monotonic
+    FileStat last_stat;  // the stat the stability check compares with
+    int attempts = 0;    // failed Backup calls since the last close
     bool in_flight = false;
     bool closed_again = false;  // a close came while a worker had it
   };
@@ -111,8 +111,7 @@ class BackupService {
   void Control();
   // One item through stability check and upload, without the lock.
   void Process(Key key, FileStat last_stat, int attempts) BEACON_EXCLUDES(mu_);
-  void Finish(const Key& key, bool done, int64_t retry_due_ms, const FileStat& stat,
-              int attempts);
+  void Finish(const Key& key, bool done, int64_t retry_due_ms, const FileStat& stat, int attempts);
   void Reconcile();
   void CheckStale();
   void EmitMetrics();

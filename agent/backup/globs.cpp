@@ -12,8 +12,8 @@ namespace {
 
 // sed -i writes "sed" + 6 random letters/digits (mkstemp); rsync ".<name>.<6 random>".
 #define BEACON_RAND6 "[A-Za-z0-9][A-Za-z0-9][A-Za-z0-9][A-Za-z0-9][A-Za-z0-9][A-Za-z0-9]"
-constexpr const char* kTempPatterns[] = {"*.swp", "*.swx", "*~", ".#*", "*.tmp",
-                                         ".*." BEACON_RAND6, "sed" BEACON_RAND6};
+constexpr const char* kTempPatterns[] = {
+    "*.swp", "*.swx", "*~", ".#*", "*.tmp", ".*." BEACON_RAND6, "sed" BEACON_RAND6};
 #undef BEACON_RAND6
 
 }  // namespace

@@ -111,8 +111,8 @@ class ThreadCompressor {
     if (ZSTD_isError(rc)) return Status::Internal(std::string("zstd: ") + ZSTD_getErrorName(rc));
     const size_t base = out->size();
     out->resize(base + ZSTD_compressBound(data.size()));
-    const size_t n = ZSTD_compress2(ctx_, out->data() + base, out->size() - base, data.data(),
-                                    data.size());
+    const size_t n =
+        ZSTD_compress2(ctx_, out->data() + base, out->size() - base, data.data(), data.size());
     if (ZSTD_isError(n)) {
       out->resize(base);
       return Status::Internal(std::string("zstd compression failed: ") + ZSTD_getErrorName(n));

@@ -64,8 +64,8 @@ Result<ScanResult> Reconciler::Scan(const std::atomic<bool>* cancel,
     result.bytes_scanned += stat.size;
     auto it = known.find(path);
     if (it != known.end()) it->second.seen = true;
-    if (it == known.end() || it->second.size != stat.size ||
-        it->second.mtime_ns != stat.mtime_ns || it->second.inode != stat.inode) {
+    if (it == known.end() || it->second.size != stat.size || it->second.mtime_ns != stat.mtime_ns ||
+        it->second.inode != stat.inode) {
       const bool recorded = it != known.end();
       if (on_changed) {
         on_changed({path, stat, recorded});

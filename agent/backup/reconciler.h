@@ -38,7 +38,7 @@ struct ScanResult {
   std::vector<Changed> changed;  // in walk order
   uint64_t files_scanned = 0;    // selected regular files seen
   uint64_t bytes_scanned = 0;
-  uint64_t forgotten = 0;        // state records dropped because the file is gone
+  uint64_t forgotten = 0;           // state records dropped because the file is gone
   std::vector<std::string> errors;  // directories that could not be read (the walk goes on)
 };
 

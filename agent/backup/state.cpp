@@ -99,8 +99,7 @@ Result<std::optional<FileRecord>> BackupState::GetFile(const std::string& set,
 }
 
 Result<std::optional<FileRecord>> BackupState::GetFile(const std::string& set,
-                                                       const std::string& path,
-                                                       bool* has_upload) {
+                                                       const std::string& path, bool* has_upload) {
   MutexLock lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(
       auto stmt,
@@ -143,13 +142,12 @@ Status BackupState::RecordStoredLocked(const std::string& set, const std::string
   {
     BEACON_ASSIGN_OR_RETURN(
         auto stmt,
-        db_->Cached(
-            "INSERT INTO files (set_name, path, sha256, size, mtime_ns, ctime_ns, inode, "
-            "object_key, stored_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (set_name, path) DO UPDATE SET "
-            "sha256 = excluded.sha256, size = excluded.size, mtime_ns = excluded.mtime_ns, "
-            "ctime_ns = excluded.ctime_ns, inode = excluded.inode, "
-            "object_key = excluded.object_key, stored_ms = excluded.stored_ms"));
+        db_->Cached("INSERT INTO files (set_name, path, sha256, size, mtime_ns, ctime_ns, inode, "
+                    "object_key, stored_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT (set_name, path) DO UPDATE SET "
+                    "sha256 = excluded.sha256, size = excluded.size, mtime_ns = excluded.mtime_ns, "
+                    "ctime_ns = excluded.ctime_ns, inode = excluded.inode, "
+                    "object_key = excluded.object_key, stored_ms = excluded.stored_ms"));
     stmt->Bind(1, set)
         .Bind(2, path)
         .Bind(3, record.sha256)
@@ -264,7 +262,7 @@ Result<std::optional<PendingUpload>> BackupState::GetUpload(const std::string& s
                                                             const std::string& path) {
   MutexLock lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(auto stmt, db_->Cached("SELECT " + std::string(kUploadColumns) +
-                                                  " FROM uploads WHERE set_name = ? AND path = ?"));
+                                                 " FROM uploads WHERE set_name = ? AND path = ?"));
   stmt->Bind(1, set).Bind(2, path);
   BEACON_ASSIGN_OR_RETURN(bool row, stmt->Step());
   if (!row) return std::optional<PendingUpload>();
@@ -286,7 +284,7 @@ Status BackupState::BeginUpload(const PendingUpload& upload) {
   {
     BEACON_ASSIGN_OR_RETURN(auto stmt,
                             db_->Cached("INSERT INTO uploads (" + std::string(kUploadColumns) +
-                                         ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+                                        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
     stmt->Bind(1, upload.set)
         .Bind(2, upload.path)
         .Bind(3, upload.key)
@@ -303,7 +301,7 @@ Status BackupState::BeginUpload(const PendingUpload& upload) {
     BEACON_ASSIGN_OR_RETURN(
         auto stmt,
         db_->Cached("INSERT INTO upload_parts (set_name, path, number, etag, digest, size) "
-                     "VALUES (?, ?, ?, ?, ?, ?)"));
+                    "VALUES (?, ?, ?, ?, ?, ?)"));
     stmt->Bind(1, upload.set)
         .Bind(2, upload.path)
         .Bind(3, part.number)
@@ -321,8 +319,8 @@ Status BackupState::AddPart(const std::string& set, const std::string& path,
   BEACON_ASSIGN_OR_RETURN(
       auto stmt,
       db_->Cached("INSERT INTO upload_parts (set_name, path, number, etag, digest, size) "
-                   "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (set_name, path, number) DO UPDATE SET "
-                   "etag = excluded.etag, digest = excluded.digest, size = excluded.size"));
+                  "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (set_name, path, number) DO UPDATE SET "
+                  "etag = excluded.etag, digest = excluded.digest, size = excluded.size"));
   stmt->Bind(1, set)
       .Bind(2, path)
       .Bind(3, part.number)
@@ -348,7 +346,7 @@ Status BackupState::RemoveUpload(const std::string& set, const std::string& path
 Result<std::vector<PendingUpload>> BackupState::ListUploads() {
   MutexLock lock(mutex_);
   BEACON_ASSIGN_OR_RETURN(auto stmt, db_->Cached("SELECT " + std::string(kUploadColumns) +
-                                                  " FROM uploads ORDER BY set_name, path"));
+                                                 " FROM uploads ORDER BY set_name, path"));
   std::vector<PendingUpload> out;
   while (true) {
     BEACON_ASSIGN_OR_RETURN(bool row, stmt->Step());

@@ -75,7 +75,6 @@ class Uploader {
   const UploaderOptions& options() const { return options_; }
 
  private:
-
   objstore::ObjectStore& store_;
   BackupState& state_;
   const Clock& clock_;

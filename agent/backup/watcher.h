@@ -20,8 +20,8 @@ namespace beacon::agent::backup {
 class BackupWatcher {
  public:
   struct Root {
-    std::string path;        // absolute directory, no trailing '/'
-    bool recursive = true;   // false: only this directory (the parent of a file root)
+    std::string path;       // absolute directory, no trailing '/'
+    bool recursive = true;  // false: only this directory (the parent of a file root)
   };
   struct Callbacks {
     // Whether to watch/walk a directory, and whether a regular file is of interest.

@@ -30,8 +30,8 @@ void Scheduler::Start() {
     Status status;
     std::error_code ec;
     if (!in.state_dir.empty() && !std::filesystem::create_directories(in.state_dir, ec) && ec) {
-      status = Status::IoError("cannot create state directory " + in.state_dir + ": " +
-                               ec.message());
+      status =
+          Status::IoError("cannot create state directory " + in.state_dir + ": " + ec.message());
     } else {
       try {
         status = in.input->Start(context, sink_);

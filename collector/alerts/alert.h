@@ -25,7 +25,7 @@ using notifier::Severity;
 
 // One report from a source, already parsed and validated.
 struct AlertInput {
-  std::string source;       // "zabbix" | "splunk" | "agent" | "api"
+  std::string source;  // "zabbix" | "splunk" | "agent" | "api"
   // Idempotency key of this report: a second report with the same key is a duplicate and
   // changes nothing ("zabbix:<eventid>:<value>", "splunk:<sid>", "agent:<agent>:<seq>").
   std::string receipt_key;
@@ -38,7 +38,7 @@ struct AlertInput {
   std::string message;
   std::map<std::string, std::string> tags;
   std::string url;
-  int64_t event_ms = 0;     // when it happened according to the source; 0: when received
+  int64_t event_ms = 0;  // when it happened according to the source; 0: when received
   nlohmann::json raw = nlohmann::json::object();  // the payload as received (secrets removed)
 };
 
@@ -50,14 +50,14 @@ std::string Fingerprint(std::string_view source, std::string_view host, std::str
 
 // Notification timing of a route (Alertmanager's meaning).
 struct GroupTiming {
-  int64_t wait_ms = 10 * 1000;            // first notification of a new group
-  int64_t interval_ms = 60 * 1000;        // between notifications of changes to a group
-  int64_t repeat_ms = 4 * 3600 * 1000;    // re-send still-firing alerts; 0: never
+  int64_t wait_ms = 10 * 1000;          // first notification of a new group
+  int64_t interval_ms = 60 * 1000;      // between notifications of changes to a group
+  int64_t repeat_ms = 4 * 3600 * 1000;  // re-send still-firing alerts; 0: never
 };
 
 // One routing decision for a firing alert: it joins this receiver's group.
 struct GroupRef {
-  std::string route;      // the route's name (for display and the audit of decisions)
+  std::string route;  // the route's name (for display and the audit of decisions)
   std::string receiver;
   std::string group_key;  // canonical "field=value,..." of the route's group_by values
   GroupTiming timing;
@@ -67,19 +67,19 @@ struct Silence {
   int64_t id = 0;
   std::vector<Matcher> matchers;  // all must match
   int64_t starts_ms = 0;
-  int64_t ends_ms = 0;            // the silence is active while starts_ms <= now < ends_ms
+  int64_t ends_ms = 0;  // the silence is active while starts_ms <= now < ends_ms
   std::string created_by;
   std::string reason;
   int64_t created_ms = 0;
-  int64_t expired_ms = 0;         // set when expired early by an operator; 0 otherwise
+  int64_t expired_ms = 0;  // set when expired early by an operator; 0 otherwise
 };
 
 enum class RecordOutcome {
-  kNew,         // a new firing alert
-  kFolded,      // a firing report of a problem already firing (same fingerprint): counted
-  kResolved,    // resolved its firing alert
-  kDuplicate,   // the receipt key was seen before: nothing changed
-  kUnmatched,   // a resolution without a firing alert: kept for the record, not notified
+  kNew,        // a new firing alert
+  kFolded,     // a firing report of a problem already firing (same fingerprint): counted
+  kResolved,   // resolved its firing alert
+  kDuplicate,  // the receipt key was seen before: nothing changed
+  kUnmatched,  // a resolution without a firing alert: kept for the record, not notified
 };
 std::string_view RecordOutcomeName(RecordOutcome outcome);  // "new", "folded", ...
 

@@ -49,8 +49,8 @@ struct AlertDelivery {
 
 struct StoredAlert {
   AlertView alert;
-  int64_t received_ms = 0;   // first received
-  int64_t updated_ms = 0;    // last report (fold, resolve)
+  int64_t received_ms = 0;  // first received
+  int64_t updated_ms = 0;   // last report (fold, resolve)
   std::vector<AlertDelivery> deliveries;
 };
 
@@ -74,7 +74,7 @@ struct AlertStoreStats {
 
 // What one retention pass deleted.
 struct AlertPruneResult {
-  int64_t alerts = 0;      // resolved alerts (with their receipts)
+  int64_t alerts = 0;  // resolved alerts (with their receipts)
   int64_t receipts = 0;
   int64_t deliveries = 0;  // delivered or failed deliveries (with their outbox rows)
   int64_t silences = 0;
@@ -101,8 +101,7 @@ class AlertStore {
   // Resolves every firing alert of `source` not reported since quiet_since_ms (ends_ms = now),
   // scheduling its groups like a resolution. For sources without recoveries (Splunk).
   // Returns how many were resolved.
-  Result<int64_t> ResolveQuiet(const std::string& source, int64_t quiet_since_ms,
-                               int64_t now_ms);
+  Result<int64_t> ResolveQuiet(const std::string& source, int64_t quiet_since_ms, int64_t now_ms);
 
   // --- groups ---------------------------------------------------------------------------------
   // Groups whose next flush is due (next_flush_ms <= now), oldest first.

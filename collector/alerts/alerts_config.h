@@ -39,10 +39,10 @@ struct SplunkSourceConfig {
 
 // Which agent events become alerts (first matching rule wins; no rule: the event stays an event).
 struct AgentEventRule {
-  std::string kind;                        // glob over the event kind: "fim.*", "port.unexpected"
-  std::optional<Severity> min_severity;    // the event's own severity must be at least this
-  std::optional<Severity> severity;        // override the alert's severity
-  std::vector<std::string> hosts;          // globs over the agent name; empty: any
+  std::string kind;                      // glob over the event kind: "fim.*", "port.unexpected"
+  std::optional<Severity> min_severity;  // the event's own severity must be at least this
+  std::optional<Severity> severity;      // override the alert's severity
+  std::vector<std::string> hosts;        // globs over the agent name; empty: any
   // A later event of this kind with the same subject resolves the alert (e.g. "port.closed"
   // resolves "port.unexpected"); empty: agent alerts stay firing until resolved elsewhere.
   std::string resolved_by;
@@ -56,14 +56,14 @@ struct TimeWindow {
 };
 
 struct RouteConfig {
-  std::string name;                        // default "route-<n>"
-  std::vector<std::string> sources;        // empty: any
+  std::string name;                  // default "route-<n>"
+  std::vector<std::string> sources;  // empty: any
   Severity min_severity = Severity::kNotClassified;
-  std::vector<std::string> hosts;          // globs; empty: any
-  std::vector<Matcher> tags;               // all must match (field "tag:<name>")
-  std::vector<TimeWindow> active;          // the route applies only inside one of these; empty: always
-  std::vector<std::string> receivers;      // names in alerts.receivers
-  bool continue_matching = false;          // YAML key `continue`
+  std::vector<std::string> hosts;      // globs; empty: any
+  std::vector<Matcher> tags;           // all must match (field "tag:<name>")
+  std::vector<TimeWindow> active;      // the route applies only inside one of these; empty: always
+  std::vector<std::string> receivers;  // names in alerts.receivers
+  bool continue_matching = false;      // YAML key `continue`
   // Fields whose values form the group key: source, host, severity, title, fingerprint,
   // tag:<name>. Default [source, host]; [fingerprint] notifies every alert on its own.
   std::vector<std::string> group_by = {"source", "host"};
@@ -79,17 +79,17 @@ struct InhibitRule {
 };
 
 struct OutboxConfig {
-  int workers = 4;                        // receivers served at once
-  int64_t retry_initial_ms = 2 * 1000;    // first backoff; doubles with full jitter
+  int workers = 4;                      // receivers served at once
+  int64_t retry_initial_ms = 2 * 1000;  // first backoff; doubles with full jitter
   int64_t retry_max_ms = 5 * 60 * 1000;
   int64_t give_up_after_ms = 24 * 3600 * 1000;  // a delivery still failing after this: failed
-  int summary_after = 3;                  // queued notifications beyond this merge into a summary
-  int summary_titles = 10;                // a summary lists at most this many titles
+  int summary_after = 3;    // queued notifications beyond this merge into a summary
+  int summary_titles = 10;  // a summary lists at most this many titles
 };
 
 struct AlertsConfig {
-  std::string path;                       // SQLite file; empty: alerts.db beside store.path
-  std::string language = "zh";            // "zh" | "en"
+  std::string path;             // SQLite file; empty: alerts.db beside store.path
+  std::string language = "zh";  // "zh" | "en"
   std::string timezone = "Asia/Shanghai";
   ZabbixSourceConfig zabbix;
   SplunkSourceConfig splunk;
@@ -99,7 +99,7 @@ struct AlertsConfig {
   std::vector<std::string> default_receivers;
   std::vector<InhibitRule> inhibit;
   OutboxConfig outbox;
-  int64_t max_body_bytes = 256 * 1024;    // webhook bodies above this: 413
+  int64_t max_body_bytes = 256 * 1024;  // webhook bodies above this: 413
   // Resolved alerts, finished deliveries and ended silences older than this are deleted by the
   // collector's retention pass (store.prune_interval). At least 1h.
   int64_t retention_ms = int64_t{90} * 24 * 3600 * 1000;

@@ -61,8 +61,8 @@ Result<RecordResult> AlertPipeline::Submit(const AlertInput& input) {
     }
   }
   if (!recorded.ok()) {
-    spdlog::error("alerts: could not record {} alert {} ({}): {}", input.source,
-                  input.external_id, input.title, recorded.status().ToString());
+    spdlog::error("alerts: could not record {} alert {} ({}): {}", input.source, input.external_id,
+                  input.title, recorded.status().ToString());
     return recorded.status();
   }
   if (recorded->outcome == RecordOutcome::kNew || recorded->outcome == RecordOutcome::kResolved) {
@@ -119,8 +119,8 @@ Result<int64_t> AlertPipeline::ResolveQuietOnce(int64_t now_ms) {
     BEACON_ASSIGN_OR_RETURN(int64_t resolved,
                             store_.ResolveQuiet(source, now_ms - quiet_ms, now_ms));
     if (resolved > 0) {
-      spdlog::info("alerts: resolved {} {} alert(s) not reported again for {} s", resolved,
-                   source, quiet_ms / 1000);
+      spdlog::info("alerts: resolved {} {} alert(s) not reported again for {} s", resolved, source,
+                   quiet_ms / 1000);
     }
     total += resolved;
   }

@@ -68,7 +68,7 @@ class AlertPipeline final : public AlertSink {
   const Clock& clock_;
   std::function<void()> on_queued_;
   std::map<std::string, int64_t> quiet_after_;  // set before Start(), then read-only
-  int64_t last_quiet_pass_ms_ = 0;               // flusher thread only
+  int64_t last_quiet_pass_ms_ = 0;              // flusher thread only
 
   PeriodicLoop flusher_;  // woken when a new or resolved alert was recorded
 

@@ -18,21 +18,21 @@ struct ThinRule {
 };
 
 struct LifecyclePolicy {
-  std::string set;                      // backup set name; "*" applies to sets without their own
-  int64_t archive_after_ms = 0;         // 0: never archived
+  std::string set;                        // backup set name; "*" applies to sets without their own
+  int64_t archive_after_ms = 0;           // 0: never archived
   std::string archive_class = "archive";  // archive | cold_archive (| infrequent)
-  std::vector<ThinRule> thin;           // ascending after_ms
-  int64_t delete_after_ms = 0;          // 0: never deleted
-  int keep_newest = 3;                  // the newest K versions of every file are never touched
+  std::vector<ThinRule> thin;             // ascending after_ms
+  int64_t delete_after_ms = 0;            // 0: never deleted
+  int keep_newest = 3;                    // the newest K versions of every file are never touched
 };
 
 struct LifecycleConfig {
   std::vector<LifecyclePolicy> policies;
-  int64_t interval_ms = 3600 * 1000;       // scheduled runs (0: only on demand)
-  int64_t retry_initial_ms = 60 * 1000;    // failed actions: backoff doubles up to retry_max_ms
+  int64_t interval_ms = 3600 * 1000;     // scheduled runs (0: only on demand)
+  int64_t retry_initial_ms = 60 * 1000;  // failed actions: backoff doubles up to retry_max_ms
   int64_t retry_max_ms = 3600 * 1000;
-  int restore_days = 2;                    // how long a restored archive copy stays readable
-  int64_t restore_poll_ms = 60 * 1000;     // HEAD interval while a restore is in progress
+  int restore_days = 2;                 // how long a restored archive copy stays readable
+  int64_t restore_poll_ms = 60 * 1000;  // HEAD interval while a restore is in progress
 };
 
 // Reads `lifecycle:` under the given `backups:` node (absent: defaults, no policies). Errors

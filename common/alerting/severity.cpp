@@ -11,7 +11,7 @@ namespace beacon::alerting {
 namespace {
 
 constexpr std::array<std::string_view, 6> kNames = {"not_classified", "information", "warning",
-                                                     "average",        "high",        "disaster"};
+                                                    "average",        "high",        "disaster"};
 
 // "Not Classified" -> "not_classified": lower case, spaces as underscores.
 std::string NameKey(std::string_view text) {
@@ -22,9 +22,7 @@ std::string NameKey(std::string_view text) {
 
 }  // namespace
 
-std::string_view SeverityName(Severity severity) {
-  return kNames[static_cast<size_t>(severity)];
-}
+std::string_view SeverityName(Severity severity) { return kNames[static_cast<size_t>(severity)]; }
 
 std::optional<Severity> ParseSeverity(std::string_view text) {
   if (text.size() == 1 && text[0] >= '0' && text[0] <= '5') {

@@ -2,8 +2,6 @@
 // the program never asked for are reported by Finish(), and secrets come only from files/env.
 #include "common/config/config.h"
 
-#include "common/clock.h"
-
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -17,6 +15,7 @@
 #include <optional>
 #include <unordered_map>
 
+#include "common/clock.h"
 #include "common/log/log.h"
 #include "common/posix.h"
 #include "common/strings.h"
@@ -574,8 +573,8 @@ std::vector<std::pair<std::string, Node>> Node::MapEntries() {
     }
     const std::string& name = it->first.Scalar();
     doc_->MarkRead(path_, name);
-    out.emplace_back(name, Node(doc_, std::make_shared<YAML::Node>(it->second),
-                                KeyPath(name), LineOf(it->first)));
+    out.emplace_back(name, Node(doc_, std::make_shared<YAML::Node>(it->second), KeyPath(name),
+                                LineOf(it->first)));
   }
   return out;
 }

@@ -42,7 +42,7 @@ std::string HmacSha1(std::string_view key, std::string_view data);
 
 std::string HexEncode(std::string_view bytes);  // lower case
 Result<std::string> HexDecode(std::string_view hex);
-std::string Base64Encode(std::string_view bytes);  // standard alphabet, padded, no newlines
+std::string Base64Encode(std::string_view bytes);         // standard alphabet, padded, no newlines
 Result<std::string> Base64Decode(std::string_view text);  // rejects invalid characters
 std::string Base64UrlEncode(std::string_view bytes);      // URL-safe alphabet, no padding
 

@@ -10,9 +10,9 @@
 namespace beacon::log {
 
 struct LogOptions {
-  std::string level = "info";   // trace|debug|info|warn|error|critical|off
-  std::string file;             // empty: stderr only
-  bool json = false;            // one JSON object per line instead of text
+  std::string level = "info";  // trace|debug|info|warn|error|critical|off
+  std::string file;            // empty: stderr only
+  bool json = false;           // one JSON object per line instead of text
 };
 
 // Installs the default logger (idempotent; later calls reconfigure). Returns InvalidArgument

@@ -276,8 +276,7 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path,
     }
     if (!mode.ok()) return mode.status();
     if (*mode != "wal") {
-      return Status::IoError("cannot enable WAL on " + path + " (journal_mode is '" + *mode +
-                             "')");
+      return Status::IoError("cannot enable WAL on " + path + " (journal_mode is '" + *mode + "')");
     }
   }
   BEACON_RETURN_IF_ERROR(db->Exec("PRAGMA synchronous=" + sync));

@@ -46,7 +46,9 @@ class Statement {
   Statement& BindBlob(int index, std::string_view bytes);
   Statement& BindNull(int index);
   Statement& Bind(int index, const std::optional<std::string>& text);
-  Statement& Bind(int index, const std::string& text) { return Bind(index, std::string_view(text)); }
+  Statement& Bind(int index, const std::string& text) {
+    return Bind(index, std::string_view(text));
+  }
 
   // true: a row is available; false: done. Errors as Status (kUnavailable when busy).
   Result<bool> Step();
@@ -92,14 +94,14 @@ class CachedStatement {
     bool lent = false;
   };
   CachedStatement(Slot* slot, Statement* stmt, std::unique_ptr<Statement> owned);
-  Slot* slot_ = nullptr;               // null: a one-off statement (owned_)
+  Slot* slot_ = nullptr;  // null: a one-off statement (owned_)
   Statement* stmt_ = nullptr;
-  std::unique_ptr<Statement> owned_;   // when the cached one was already lent out
+  std::unique_ptr<Statement> owned_;  // when the cached one was already lent out
 };
 
 struct Migration {
-  int version;        // 1, 2, 3, ... strictly increasing
-  std::string sql;    // one or more statements
+  int version;      // 1, 2, 3, ... strictly increasing
+  std::string sql;  // one or more statements
 };
 
 class Database {

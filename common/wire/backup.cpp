@@ -199,7 +199,8 @@ Result<BackupVersion> BackupVersionFromJson(const json& j) {
   if (v.path.empty() || v.path[0] != '/') {
     return Status::InvalidArgument("path: must be absolute");
   }
-  if (v.sha256.size() != 64 || v.sha256.find_first_not_of("0123456789abcdef") != std::string::npos) {
+  if (v.sha256.size() != 64 ||
+      v.sha256.find_first_not_of("0123456789abcdef") != std::string::npos) {
     return Status::InvalidArgument("sha256: must be 64 lower-case hex digits");
   }
   if (v.set.empty() || v.store.empty() || v.key.empty()) {

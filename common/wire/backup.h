@@ -17,22 +17,22 @@ inline constexpr std::string_view kBackupVersionKind = "backup.version";
 
 // One stored version of one file.
 struct BackupVersion {
-  std::string set;        // backup set name from agent.yaml
-  std::string path;       // absolute path on the host
-  uint64_t size = 0;      // plaintext bytes
-  int64_t mtime_ns = 0;   // of the file when read
-  uint32_t mode = 0;      // permission bits (st_mode & 07777)
+  std::string set;       // backup set name from agent.yaml
+  std::string path;      // absolute path on the host
+  uint64_t size = 0;     // plaintext bytes
+  int64_t mtime_ns = 0;  // of the file when read
+  uint32_t mode = 0;     // permission bits (st_mode & 07777)
   uint32_t uid = 0;
   uint32_t gid = 0;
-  std::string owner;      // user name, "" when unknown
-  std::string group;      // group name, "" when unknown
-  std::string sha256;     // hex of the plaintext
+  std::string owner;         // user name, "" when unknown
+  std::string group;         // group name, "" when unknown
+  std::string sha256;        // hex of the plaintext
   uint64_t stored_size = 0;  // bytes in the object store (compressed, maybe encrypted)
-  std::string store;      // store name from agent.yaml
-  std::string key;        // object key
+  std::string store;         // store name from agent.yaml
+  std::string key;           // object key
   std::string storage_class = "standard";  // objstore::StorageClassName
-  std::string key_id;     // encryption key id ("" = not encrypted)
-  int64_t created_ms = 0; // when the upload completed
+  std::string key_id;                      // encryption key id ("" = not encrypted)
+  int64_t created_ms = 0;                  // when the upload completed
 };
 
 // ---- Object keys ----
@@ -76,10 +76,10 @@ struct Command {
 
 // What the agent reports about a command (agent -> collector, POST /api/v1/agent/commands/{id}).
 struct CommandUpdate {
-  std::string state;      // "running" | "succeeded" | "failed"
+  std::string state;  // "running" | "succeeded" | "failed"
   uint64_t done_bytes = 0;
   uint64_t total_bytes = 0;
-  std::string message;    // human line: "restored to /srv/app/conf/app.yaml" or the error
+  std::string message;  // human line: "restored to /srv/app/conf/app.yaml" or the error
   nlohmann::json result = nlohmann::json::object();
 };
 

@@ -19,15 +19,22 @@ bool IsNameChar(char c, bool allow_colon) {
 
 std::string TypeName(const json& j) {
   switch (j.type()) {
-    case json::value_t::null: return "null";
-    case json::value_t::object: return "an object";
-    case json::value_t::array: return "an array";
-    case json::value_t::string: return "a string";
-    case json::value_t::boolean: return "a boolean";
+    case json::value_t::null:
+      return "null";
+    case json::value_t::object:
+      return "an object";
+    case json::value_t::array:
+      return "an array";
+    case json::value_t::string:
+      return "a string";
+    case json::value_t::boolean:
+      return "a boolean";
     case json::value_t::number_integer:
     case json::value_t::number_unsigned:
-    case json::value_t::number_float: return "a number";
-    default: return "an unsupported value";
+    case json::value_t::number_float:
+      return "a number";
+    default:
+      return "an unsupported value";
   }
 }
 
@@ -58,7 +65,8 @@ Status GetTimestamp(const json& obj, const char* key, const std::string& path, i
   std::string text;
   BEACON_RETURN_IF_ERROR(GetString(obj, key, path, 64, true, &text));
   auto ms = ParseRfc3339(text);
-  if (!ms.ok()) return FieldError(path + "." + key, "expected an RFC 3339 time, got '" + text + "'");
+  if (!ms.ok())
+    return FieldError(path + "." + key, "expected an RFC 3339 time, got '" + text + "'");
   *out = *ms;
   return Status::Ok();
 }
@@ -127,7 +135,8 @@ Result<Record> DecodeRecordAt(const json& j, const DecodeLimits& limits, const s
     }
     auto v = j.find("value");
     if (v == j.end()) return FieldError(path + ".value", "required field is missing");
-    if (!v->is_number()) return FieldError(path + ".value", "expected a number, got " + TypeName(*v));
+    if (!v->is_number())
+      return FieldError(path + ".value", "expected a number, got " + TypeName(*v));
     r.sample.value = v->get<double>();
     if (!std::isfinite(r.sample.value)) return FieldError(path + ".value", "must be finite");
     auto labels = j.find("labels");
@@ -136,16 +145,19 @@ Result<Record> DecodeRecordAt(const json& j, const DecodeLimits& limits, const s
         return FieldError(path + ".labels", "expected an object, got " + TypeName(*labels));
       }
       if (labels->size() > limits.max_labels) {
-        return FieldError(path + ".labels", "more than " + std::to_string(limits.max_labels) + " labels");
+        return FieldError(path + ".labels",
+                          "more than " + std::to_string(limits.max_labels) + " labels");
       }
       for (const auto& [k, val] : labels->items()) {
-        if (!IsValidMetricName(k)) return FieldError(path + ".labels", "invalid label name '" + k + "'");
+        if (!IsValidMetricName(k))
+          return FieldError(path + ".labels", "invalid label name '" + k + "'");
         if (!val.is_string()) {
           return FieldError(path + ".labels." + k, "expected a string, got " + TypeName(val));
         }
         const auto& s = val.get_ref<const std::string&>();
         if (s.size() > limits.max_string_bytes) {
-          return FieldError(path + ".labels." + k, "longer than " + std::to_string(limits.max_string_bytes) + " bytes");
+          return FieldError(path + ".labels." + k,
+                            "longer than " + std::to_string(limits.max_string_bytes) + " bytes");
         }
         r.sample.labels.emplace(k, s);
       }
@@ -163,18 +175,24 @@ Result<Record> DecodeRecordAt(const json& j, const DecodeLimits& limits, const s
                                                 "' (expected one of: not_classified, information, "
                                                 "warning, average, high, disaster)");
     }
-    BEACON_RETURN_IF_ERROR(GetString(j, "subject", path, limits.max_string_bytes, false, &r.event.subject));
-    BEACON_RETURN_IF_ERROR(GetString(j, "message", path, limits.max_string_bytes, false, &r.event.message));
+    BEACON_RETURN_IF_ERROR(
+        GetString(j, "subject", path, limits.max_string_bytes, false, &r.event.subject));
+    BEACON_RETURN_IF_ERROR(
+        GetString(j, "message", path, limits.max_string_bytes, false, &r.event.message));
     auto data = j.find("data");
     if (data != j.end() && !data->is_null()) {
-      if (!data->is_object()) return FieldError(path + ".data", "expected an object, got " + TypeName(*data));
-      if (data->dump(-1, ' ', false, json::error_handler_t::replace).size() > limits.max_data_bytes) {
-        return FieldError(path + ".data", "larger than " + std::to_string(limits.max_data_bytes) + " bytes");
+      if (!data->is_object())
+        return FieldError(path + ".data", "expected an object, got " + TypeName(*data));
+      if (data->dump(-1, ' ', false, json::error_handler_t::replace).size() >
+          limits.max_data_bytes) {
+        return FieldError(path + ".data",
+                          "larger than " + std::to_string(limits.max_data_bytes) + " bytes");
       }
       r.event.data = *data;
     }
   } else {
-    return FieldError(path + ".type", "unknown record type '" + type + "' (expected sample or event)");
+    return FieldError(path + ".type",
+                      "unknown record type '" + type + "' (expected sample or event)");
   }
   return r;
 }
@@ -217,17 +235,20 @@ Result<Batch> DecodeBatch(std::string_view body, const DecodeLimits& limits) {
   if (!j.is_object()) return FieldError("batch", "expected an object, got " + TypeName(j));
   auto v = j.find("v");
   if (v != j.end() && !(v->is_number_integer() && v->get<int64_t>() == kProtocolVersion)) {
-    return FieldError("v", "unsupported protocol version " + v->dump() + " (this collector speaks " +
-                               std::to_string(kProtocolVersion) + ")");
+    return FieldError("v", "unsupported protocol version " + v->dump() +
+                               " (this collector speaks " + std::to_string(kProtocolVersion) + ")");
   }
   Batch b;
   BEACON_RETURN_IF_ERROR(GetString(j, "agent", "batch", 128, true, &b.agent));
-  if (!IsValidAgentName(b.agent)) return FieldError("batch.agent", "invalid agent name '" + b.agent + "'");
+  if (!IsValidAgentName(b.agent))
+    return FieldError("batch.agent", "invalid agent name '" + b.agent + "'");
   BEACON_RETURN_IF_ERROR(GetString(j, "agent_version", "batch", 64, false, &b.agent_version));
-  if (j.contains("sent_at")) BEACON_RETURN_IF_ERROR(GetTimestamp(j, "sent_at", "batch", &b.sent_at_ms));
+  if (j.contains("sent_at"))
+    BEACON_RETURN_IF_ERROR(GetTimestamp(j, "sent_at", "batch", &b.sent_at_ms));
   auto recs = j.find("records");
   if (recs == j.end()) return FieldError("batch.records", "required field is missing");
-  if (!recs->is_array()) return FieldError("batch.records", "expected an array, got " + TypeName(*recs));
+  if (!recs->is_array())
+    return FieldError("batch.records", "expected an array, got " + TypeName(*recs));
   if (recs->size() > limits.max_records) {
     return Status::ResourceExhausted("batch.records: " + std::to_string(recs->size()) +
                                      " records, more than the limit of " +
@@ -240,7 +261,8 @@ Result<Batch> DecodeBatch(std::string_view body, const DecodeLimits& limits) {
     BEACON_ASSIGN_OR_RETURN(Record r, DecodeRecordAt((*recs)[i], limits, path));
     if (r.seq <= last_seq) {
       return FieldError(path + ".seq", "seq " + std::to_string(r.seq) +
-                                           " does not increase (previous " + std::to_string(last_seq) + ")");
+                                           " does not increase (previous " +
+                                           std::to_string(last_seq) + ")");
     }
     last_seq = r.seq;
     b.records.push_back(std::move(r));
@@ -269,8 +291,10 @@ Result<Ack> DecodeAck(std::string_view body) {
   }
   Ack a;
   a.acked_through = at->get<uint64_t>();
-  if (auto it = j.find("accepted"); it != j.end() && it->is_number_integer()) a.accepted = it->get<int64_t>();
-  if (auto it = j.find("duplicates"); it != j.end() && it->is_number_integer()) a.duplicates = it->get<int64_t>();
+  if (auto it = j.find("accepted"); it != j.end() && it->is_number_integer())
+    a.accepted = it->get<int64_t>();
+  if (auto it = j.find("duplicates"); it != j.end() && it->is_number_integer())
+    a.duplicates = it->get<int64_t>();
   return a;
 }
 

@@ -25,8 +25,8 @@ enum class RecordType { kSample, kEvent };
 
 // Zabbix's six severities, in order; agents and alerts share them.
 inline const std::vector<std::string>& Severities() {
-  static const std::vector<std::string> kSeverities = {
-      "not_classified", "information", "warning", "average", "high", "disaster"};
+  static const std::vector<std::string> kSeverities = {"not_classified", "information", "warning",
+                                                       "average",        "high",        "disaster"};
   return kSeverities;
 }
 
@@ -37,23 +37,23 @@ struct Sample {
 };
 
 struct Event {
-  std::string kind;      // "port.unexpected", "fim.changed", "agent.spool.dropped"
+  std::string kind;  // "port.unexpected", "fim.changed", "agent.spool.dropped"
   std::string severity = "information";
-  std::string subject;   // what it is about: "tcp/8081", "/etc/passwd"
-  std::string message;   // one human line
+  std::string subject;                             // what it is about: "tcp/8081", "/etc/passwd"
+  std::string message;                             // one human line
   nlohmann::json data = nlohmann::json::object();  // structured details
 };
 
 struct Record {
-  uint64_t seq = 0;      // per agent, strictly increasing, never reused
-  int64_t ts_ms = 0;     // when observed (UTC ms)
+  uint64_t seq = 0;   // per agent, strictly increasing, never reused
+  int64_t ts_ms = 0;  // when observed (UTC ms)
   RecordType type = RecordType::kSample;
-  Sample sample;         // when type == kSample
-  Event event;           // when type == kEvent
+  Sample sample;  // when type == kSample
+  Event event;    // when type == kEvent
 };
 
 struct Batch {
-  std::string agent;          // agent name; must match the token's agent
+  std::string agent;  // agent name; must match the token's agent
   std::string agent_version;
   int64_t sent_at_ms = 0;
   std::vector<Record> records;
@@ -67,9 +67,9 @@ struct Ack {
 
 struct DecodeLimits {
   size_t max_records = 10000;
-  size_t max_string_bytes = 4096;   // metric, kind, subject, label values, message
+  size_t max_string_bytes = 4096;  // metric, kind, subject, label values, message
   size_t max_labels = 32;
-  size_t max_data_bytes = 65536;    // serialized event.data
+  size_t max_data_bytes = 65536;  // serialized event.data
   // Values in the whole batch text (common/json/parse.h JsonLimits::max_values): bounds the
   // memory of the parsed tree, which can be ~30 times the text. Nesting is limited to
   // kDefaultJsonMaxDepth levels, the batch's own three (batch, records, record) included.

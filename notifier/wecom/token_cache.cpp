@@ -228,7 +228,8 @@ PostOutcome PostJson(http::HttpClient& http, const std::string& url, const std::
   request.timeout_ms = timeout_ms;
   Result<http::HttpResponse> response = http.Send(request);
   if (!response.ok()) {
-    outcome.failure = SendFailure(DeliveryOutcome::kRetry, what + ": " + response.status().message());
+    outcome.failure =
+        SendFailure(DeliveryOutcome::kRetry, what + ": " + response.status().message());
     return outcome;
   }
   if (response->status != 200) {

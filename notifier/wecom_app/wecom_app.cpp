@@ -211,23 +211,25 @@ DeliveryResult WecomAppNotifier::SendOne(const std::string& body) {
         // try once more with a fresh one.
         tokens_->Invalidate(*token);
         if (attempt == 0) continue;
-        return wecom::SendFailure(DeliveryOutcome::kRetry,
-                       "message/send: " + described + " again with a fresh access token");
+        return wecom::SendFailure(DeliveryOutcome::kRetry, "message/send: " + described +
+                                                               " again with a fresh access token");
       case -1:
-        return wecom::SendFailure(DeliveryOutcome::kRetry, "message/send: " + described + ": WeCom busy");
+        return wecom::SendFailure(DeliveryOutcome::kRetry,
+                                  "message/send: " + described + ": WeCom busy");
       case 45009:
       case 45033:
         return wecom::SendFailure(DeliveryOutcome::kRetry,
-                       "message/send: " + described + ": WeCom throttled the app",
-                       kThrottleRetryMs);
+                                  "message/send: " + described + ": WeCom throttled the app",
+                                  kThrottleRetryMs);
       case 60020:
         return wecom::SendFailure(DeliveryOutcome::kPermanent, wecom::UntrustedIpAdvice(errmsg));
       case 81013:
-        return wecom::SendFailure(DeliveryOutcome::kPermanent,
-                       "message/send: " + described + ": no valid recipient (invaliduser='" +
-                           reply->invaliduser + "' invalidparty='" + reply->invalidparty +
-                           "' invalidtag='" + reply->invalidtag +
-                           "'); check to_user/to_party/to_tag and the app's visible range");
+        return wecom::SendFailure(
+            DeliveryOutcome::kPermanent,
+            "message/send: " + described + ": no valid recipient (invaliduser='" +
+                reply->invaliduser + "' invalidparty='" + reply->invalidparty + "' invalidtag='" +
+                reply->invalidtag +
+                "'); check to_user/to_party/to_tag and the app's visible range");
       default:
         return wecom::SendFailure(DeliveryOutcome::kPermanent, "message/send: " + described);
     }

@@ -95,9 +95,8 @@ int WecomRobotNotifier::MessageCount(const Notification& notification) const {
 }
 
 DeliveryResult WecomRobotNotifier::SendOne(const std::string& body) const {
-  wecom::PostOutcome posted =
-      wecom::PostJson(*http_, webhook_url_, body, config_.timeout_ms, "webhook/send",
-                      "check api_url / the webhook URL");
+  wecom::PostOutcome posted = wecom::PostJson(*http_, webhook_url_, body, config_.timeout_ms,
+                                              "webhook/send", "check api_url / the webhook URL");
   if (!posted.reply) return posted.failure;
   const wecom::ApiReply* reply = &*posted.reply;
   const std::string described = "webhook/send: WeCom errcode " + std::to_string(reply->errcode) +
@@ -110,25 +109,27 @@ DeliveryResult WecomRobotNotifier::SendOne(const std::string& body) const {
     case 45009:
     case 45033:
       return wecom::SendFailure(DeliveryOutcome::kRetry,
-                     described + ": the robot's limit of 20 messages a minute was hit",
-                     kThrottleRetryMs);
+                                described + ": the robot's limit of 20 messages a minute was hit",
+                                kThrottleRetryMs);
     case 93000:
       return wecom::SendFailure(DeliveryOutcome::kPermanent,
-                     described +
-                         ": the webhook key is invalid or the robot was removed; "
-                         "create a robot in the group and configure its key");
+                                described +
+                                    ": the webhook key is invalid or the robot was removed; "
+                                    "create a robot in the group and configure its key");
     case 93004:
-      return wecom::SendFailure(DeliveryOutcome::kPermanent,
-                     described + ": the robot is disabled; enable it in the group settings");
+      return wecom::SendFailure(
+          DeliveryOutcome::kPermanent,
+          described + ": the robot is disabled; enable it in the group settings");
     case 93008:
       return wecom::SendFailure(DeliveryOutcome::kPermanent,
-                     described + ": the robot is no longer in the group; add it again");
+                                described + ": the robot is no longer in the group; add it again");
     case 40058:
     case 45002:
       return wecom::SendFailure(DeliveryOutcome::kPermanent,
-                     described + ": the message was rejected as too long or malformed");
+                                described + ": the message was rejected as too long or malformed");
     case 60020:
-      return wecom::SendFailure(DeliveryOutcome::kPermanent, wecom::UntrustedIpAdvice(reply->errmsg));
+      return wecom::SendFailure(DeliveryOutcome::kPermanent,
+                                wecom::UntrustedIpAdvice(reply->errmsg));
     default:
       return wecom::SendFailure(DeliveryOutcome::kPermanent, described);
   }

@@ -295,8 +295,8 @@ ObjectInfo MemoryObjectStore::InfoOf(const Object& object) {
   } else if (!object.restore_requested) {
     info.restore_state = RestoreState::kArchived;
   } else {
-    info.restore_state = object.heads_until_restored > 0 ? RestoreState::kInProgress
-                                                         : RestoreState::kRestored;
+    info.restore_state =
+        object.heads_until_restored > 0 ? RestoreState::kInProgress : RestoreState::kRestored;
   }
   return info;
 }

@@ -13,15 +13,25 @@
 #include <string>
 #include <vector>
 
-#include "common/mutex.h"
 #include "common/cloud/objstore/object_store.h"
+#include "common/mutex.h"
 
 namespace beacon::fakes {
 
 class MemoryObjectStore final : public objstore::ObjectStore {
  public:
   enum class Op {
-    kPut, kInit, kPart, kComplete, kAbort, kGet, kHead, kList, kDelete, kCopy, kRestore
+    kPut,
+    kInit,
+    kPart,
+    kComplete,
+    kAbort,
+    kGet,
+    kHead,
+    kList,
+    kDelete,
+    kCopy,
+    kRestore
   };
   struct Object {
     std::string body;

@@ -20,16 +20,16 @@
 namespace beacon::agent::fim {
 
 struct FimOptions {
-  std::vector<std::string> paths;    // absolute roots (files or directories)
+  std::vector<std::string> paths;  // absolute roots (files or directories)
   // Globs (common/glob.h) on absolute paths. include: for non-directory entries, empty =
   // everything; exclude: an excluded directory is not descended into.
   std::vector<std::string> include;
   std::vector<std::string> exclude;
-  bool paranoid = false;             // re-hash files whose metadata is unchanged too
-  bool xattrs = false;               // record extended attributes
-  int workers = 0;                   // hashing threads; 0 = hardware threads
-  std::string baseline_path;         // empty: the caller's default
-  bool realtime = true;              // the input also watches with inotify (not the CLI)
+  bool paranoid = false;      // re-hash files whose metadata is unchanged too
+  bool xattrs = false;        // record extended attributes
+  int workers = 0;            // hashing threads; 0 = hardware threads
+  std::string baseline_path;  // empty: the caller's default
+  bool realtime = true;       // the input also watches with inotify (not the CLI)
 };
 
 // One filesystem entry as recorded. `path` holds the raw bytes of the name.

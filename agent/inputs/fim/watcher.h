@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "agent/inputs/fim/engine.h"
 #include "agent/inotify_wait.h"
+#include "agent/inputs/fim/engine.h"
 #include "common/status.h"
 
 namespace beacon::agent::fim {

@@ -13,8 +13,8 @@
 #include "agent/inputs/jmx/jmxproxy.h"
 #include "agent/inputs/jmx/jolokia.h"
 #include "agent/inputs/jmx/zabbix_gateway.h"
-#include "common/crypto/crypto.h"
 #include "agent/zabbix/zbxd.h"
+#include "common/crypto/crypto.h"
 #include "common/posix.h"
 #include "common/url.h"
 

@@ -1,11 +1,11 @@
 // Parsers for /proc/stat, /proc/loadavg, /proc/meminfo, /proc/uptime and /proc/self/mounts.
 #include "agent/inputs/system/parsers.h"
 
-#include "common/strings.h"
-
 #include <algorithm>
 #include <charconv>
 #include <set>
+
+#include "common/strings.h"
 
 namespace beacon::agent::inputs::system {
 namespace {

@@ -321,10 +321,10 @@ class LocalStore final : public ObjectStore {
       UniqueFd in(token ? ::open(part_path.c_str(), O_RDONLY | O_CLOEXEC) : -1);
       struct stat st {};
       if (in.get() < 0 || ::fstat(in.get(), &st) != 0) {
-        return fail(Status::InvalidArgument(
-            Prefix(key) + "part " + number +
-            (HasPart(upload_id, part.number) ? " etag does not match the uploaded part"
-                                             : " was not uploaded")));
+        return fail(Status::InvalidArgument(Prefix(key) + "part " + number +
+                                            (HasPart(upload_id, part.number)
+                                                 ? " etag does not match the uploaded part"
+                                                 : " was not uploaded")));
       }
       if (i + 1 < parts.size() && static_cast<uint64_t>(st.st_size) < kLocalMinPartSize) {
         return fail(Status::InvalidArgument(Prefix(key) + "part " + number +
@@ -556,8 +556,7 @@ class LocalStore final : public ObjectStore {
         fs::create_directories(dir, ec);
         if (ec) {
           if (ec == std::errc::not_a_directory || ec == std::errc::file_exists) {
-            return Status::InvalidArgument(Prefix(key) +
-                                           "key conflicts with another key's object");
+            return Status::InvalidArgument(Prefix(key) + "key conflicts with another key's object");
           }
           return Status::IoError(Prefix(key) + "creating " + dir.string() + ": " + ec.message());
         }
@@ -605,8 +604,7 @@ class LocalStore final : public ObjectStore {
       // A temp file outside the key's directory (multipart) and the directory is missing.
       std::error_code ec;
       fs::create_directories(target.parent_path(), ec);
-      error = ec ? ec.value()
-                 : (::rename(tmp.path.c_str(), target.c_str()) == 0 ? 0 : errno);
+      error = ec ? ec.value() : (::rename(tmp.path.c_str(), target.c_str()) == 0 ? 0 : errno);
     }
     if (error != 0) {
       ::unlink(tmp.path.c_str());
@@ -688,9 +686,8 @@ class LocalStore final : public ObjectStore {
     if (source != nullptr) *source = MetaSource::kNone;
     // One getxattr answers the common case; only our objects carry the attribute.
     errno = 0;
-    const std::string json = ReadMetaXattr([&](char* buf, size_t size) {
-      return ::getxattr(path.c_str(), kMetaXattr, buf, size);
-    });
+    const std::string json = ReadMetaXattr(
+        [&](char* buf, size_t size) { return ::getxattr(path.c_str(), kMetaXattr, buf, size); });
     if (json.empty() && (errno == ENOENT || errno == ENOTDIR)) {
       return Status::NotFound(Prefix(key) + "no such object");
     }
@@ -769,8 +766,10 @@ Status ValidateLocalKey(std::string_view key) {
                                      "' has an empty, '.' or '..' segment");
     }
     if (segment.substr(0, kTempPrefix.size()) == kTempPrefix) {
-      return Status::InvalidArgument("object key '" + std::string(key) + "' has a segment "
-                                     "starting with " + std::string(kTempPrefix) +
+      return Status::InvalidArgument("object key '" + std::string(key) +
+                                     "' has a segment "
+                                     "starting with " +
+                                     std::string(kTempPrefix) +
                                      " (reserved for the local store's temp files)");
     }
     if (end == std::string_view::npos) break;
@@ -788,8 +787,7 @@ Result<std::unique_ptr<ObjectStore>> NewLocalStore(const StoreConfig& config,
   if (config.path.empty()) {
     return Status::InvalidArgument("local store '" + config.name + "': no path configured");
   }
-  auto store =
-      std::make_unique<LocalStore>(config.name, fs::path(config.path), options.use_xattrs);
+  auto store = std::make_unique<LocalStore>(config.name, fs::path(config.path), options.use_xattrs);
   BEACON_RETURN_IF_ERROR(store->Init());
   return std::unique_ptr<ObjectStore>(std::move(store));
 }

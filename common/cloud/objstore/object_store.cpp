@@ -37,16 +37,16 @@ bool IsArchiveClass(StorageClass storage_class) {
   return storage_class == StorageClass::kArchive || storage_class == StorageClass::kColdArchive;
 }
 
-ObjectInfo PutResultInfo(const std::string& key, uint64_t size, std::string etag,
-                         int64_t now_ms, const PutOptions& options) {
+ObjectInfo PutResultInfo(const std::string& key, uint64_t size, std::string etag, int64_t now_ms,
+                         const PutOptions& options) {
   ObjectInfo info;
   info.key = key;
   info.size = size;
   info.etag = std::move(etag);
   info.last_modified_ms = now_ms;
   info.storage_class = options.storage_class;
-  info.restore_state = IsArchiveClass(options.storage_class) ? RestoreState::kArchived
-                                                             : RestoreState::kNotArchived;
+  info.restore_state =
+      IsArchiveClass(options.storage_class) ? RestoreState::kArchived : RestoreState::kNotArchived;
   info.metadata = options.metadata;
   return info;
 }

@@ -70,9 +70,9 @@ struct ByteRange {
 };
 
 enum class RestoreRequestResult {
-  kAccepted,            // 202: the restore started
-  kAlreadyInProgress,   // 409 RestoreAlreadyInProgress
-  kAlreadyRestored,     // 200: a restored copy is readable now
+  kAccepted,           // 202: the restore started
+  kAlreadyInProgress,  // 409 RestoreAlreadyInProgress
+  kAlreadyRestored,    // 200: a restored copy is readable now
 };
 
 // Error mapping every backend follows, so callers can decide on retries:
@@ -99,8 +99,7 @@ class ObjectStore {
   virtual Result<std::string> InitMultipart(const std::string& key, const PutOptions& options) = 0;
   virtual Result<UploadedPart> UploadPart(const std::string& key, const std::string& upload_id,
                                           int part_number, std::string_view body) = 0;
-  virtual Result<ObjectInfo> CompleteMultipart(const std::string& key,
-                                               const std::string& upload_id,
+  virtual Result<ObjectInfo> CompleteMultipart(const std::string& key, const std::string& upload_id,
                                                const std::vector<UploadedPart>& parts) = 0;
   virtual Status AbortMultipart(const std::string& key, const std::string& upload_id) = 0;
   virtual uint64_t MinPartSize() const = 0;
@@ -131,13 +130,13 @@ class ObjectStore {
 
 // The ObjectInfo of a successful Put, for backends whose reply carries only the ETag (quotes
 // already stripped).
-ObjectInfo PutResultInfo(const std::string& key, uint64_t size, std::string etag,
-                         int64_t now_ms, const PutOptions& options);
+ObjectInfo PutResultInfo(const std::string& key, uint64_t size, std::string etag, int64_t now_ms,
+                         const PutOptions& options);
 
 // How many times and how long a backend retries a retryable failure before returning it.
 struct StoreRetry {
-  int attempts = 4;                 // 1 = no retry
-  int64_t initial_backoff_ms = 200; // doubled each time, with jitter
+  int attempts = 4;                  // 1 = no retry
+  int64_t initial_backoff_ms = 200;  // doubled each time, with jitter
   int64_t max_backoff_ms = 5000;
 };
 // Sleeps before retry number `retry` (1 for the first): the backoff of common/backoff.h, in the

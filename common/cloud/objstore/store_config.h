@@ -23,20 +23,20 @@ namespace beacon::objstore {
 //               bucket: b, signature: v4, access_key_id: AK, secret_access_key_env: OSS_SK}
 struct StoreConfig {
   std::string name;
-  std::string type = "local";        // local | s3 | oss
-  std::string path;                  // local: root directory (made absolute against the file)
-  std::string endpoint;              // s3/oss: scheme://host[:port]
-  std::string region;                // s3: us-east-1 default; oss: required for v4
+  std::string type = "local";  // local | s3 | oss
+  std::string path;            // local: root directory (made absolute against the file)
+  std::string endpoint;        // s3/oss: scheme://host[:port]
+  std::string region;          // s3: us-east-1 default; oss: required for v4
   std::string bucket;
-  bool path_style = false;           // s3: https://endpoint/bucket/key instead of bucket.endpoint
-  std::string signature = "v4";      // oss: v4 | v1
-  Credentials credentials;           // access_key_id plain; secret from *_file or *_env
-  int64_t timeout_ms = 60000;        // per request
+  bool path_style = false;       // s3: https://endpoint/bucket/key instead of bucket.endpoint
+  std::string signature = "v4";  // oss: v4 | v1
+  Credentials credentials;       // access_key_id plain; secret from *_file or *_env
+  int64_t timeout_ms = 60000;    // per request
   bool tls_verify = true;
   std::string ca_file;
   StoreRetry retry;
-  uint64_t part_size = 8 * 1024 * 1024;           // multipart part size
-  uint64_t multipart_threshold = 16 * 1024 * 1024; // compressed size above which multipart is used
+  uint64_t part_size = 8 * 1024 * 1024;             // multipart part size
+  uint64_t multipart_threshold = 16 * 1024 * 1024;  // compressed size above which multipart is used
 };
 
 // Reads every store under `node` (a mapping name -> store); errors are recorded on the document

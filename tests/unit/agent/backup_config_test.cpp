@@ -29,14 +29,14 @@ class BackupConfigTest : public testing::Test {
   // A valid file with one set; `set_extra` lines are appended to the set (6 spaces indent),
   // `top_extra` to the backup section (2 spaces).
   Result<AgentConfig> Load(const std::string& set_extra, const std::string& top_extra = "") {
-    std::ofstream(file_) << "backup:\n"                                 // 1
-                            "  stores:\n"                               // 2
-                            "    local: {type: local, path: store}\n"   // 3
-                            "  sets:\n"                                 // 4
-                            "    - name: app\n"                         // 5
-                            "      paths: [data]\n"                     // 6
-                            "      store: local\n"                      // 7
-                         << set_extra << top_extra;                     // 8...
+    std::ofstream(file_) << "backup:\n"                                // 1
+                            "  stores:\n"                              // 2
+                            "    local: {type: local, path: store}\n"  // 3
+                            "  sets:\n"                                // 4
+                            "    - name: app\n"                        // 5
+                            "      paths: [data]\n"                    // 6
+                            "      store: local\n"                     // 7
+                         << set_extra << top_extra;                    // 8...
     return LoadAgentConfig(file_);
   }
 
@@ -154,7 +154,8 @@ TEST_F(BackupConfigTest, PathThatIsNeitherFileNorDirectory) {
 TEST_F(BackupConfigTest, UnknownStore) {
   std::ofstream(file_) << "backup:\n  stores:\n    local: {type: local, path: store}\n  sets:\n"
                           "    - name: app\n      paths: [data]\n      store: oss\n";
-  ExpectError(LoadAgentConfig(file_), "7: backup.sets[0].store: unknown store 'oss' (known: local)");
+  ExpectError(LoadAgentConfig(file_),
+              "7: backup.sets[0].store: unknown store 'oss' (known: local)");
 }
 
 TEST_F(BackupConfigTest, StoreIsRequired) {
@@ -236,7 +237,8 @@ TEST_F(BackupConfigTest, RelativePathsWithoutAFileAreRefused) {
   const std::string data = (dir_ / "data").string();
   auto cfg = LoadAgentConfigFromString(
       "backup:\n  stores:\n    local: {type: local, path: /tmp}\n  restore_roots: [srv]\n"
-      "  sets:\n    - name: app\n      paths: [" + data + ", logs]\n      store: local\n",
+      "  sets:\n    - name: app\n      paths: [" +
+          data + ", logs]\n      store: local\n",
       "x.yaml");
   ASSERT_FALSE(cfg.ok());
   EXPECT_EQ(cfg.status().message(),

@@ -1,12 +1,12 @@
 // Backup set file selection: include/exclude globs on the relative path, directory pruning,
 // the built-in temporary names, and which absolute paths a set's roots select.
-#include "agent/backup/globs.h"
-
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+
+#include "agent/backup/globs.h"
 
 namespace beacon::agent::backup {
 namespace {
@@ -92,8 +92,7 @@ TEST(BackupGlobs, RelativeTo) {
 }
 
 TEST(BackupGlobs, SetSelectorWithDirectoryAndFileRoots) {
-  auto dir = std::filesystem::temp_directory_path() /
-             ("beacon-globs-" + std::to_string(getpid()));
+  auto dir = std::filesystem::temp_directory_path() / ("beacon-globs-" + std::to_string(getpid()));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir / "logs" / "old");
   std::filesystem::create_directories(dir / "etc");

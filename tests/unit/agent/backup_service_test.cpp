@@ -139,9 +139,9 @@ class BackupServiceTest : public ::testing::Test {
   void Start(objstore::ObjectStore& store, const Clock& clock, BackupServiceOptions options = {},
              RecordSink sink = nullptr) {
     uploader_ = std::make_unique<Uploader>(store, *state_, clock, "host-1", nullptr);
-    service_ = std::make_unique<BackupService>(config_, std::map<std::string, Uploader*>{
-                                                            {"mem", uploader_.get()}},
-                                               *state_, clock, options);
+    service_ = std::make_unique<BackupService>(
+        config_, std::map<std::string, Uploader*>{{"mem", uploader_.get()}}, *state_, clock,
+        options);
     ASSERT_TRUE(service_->Start(sink ? std::move(sink) : sink_.Fn()).ok());
   }
 
@@ -182,23 +182,24 @@ class BackupServiceTest : public ::testing::Test {
 
 TEST_F(BackupServiceTest, FilesWrittenInBurstsAreEachStoredOnce) {
   Start(store_, SystemClock::Instance());
-  ASSERT_TRUE(service_->WaitFor([](const BackupMetrics& m) { return m.reconciles >= 1; },
-                                kWaitMs));
+  ASSERT_TRUE(service_->WaitFor([](const BackupMetrics& m) { return m.reconciles >= 1; }, kWaitMs));
   std::map<std::string, std::string> content;  // path -> final content
   for (int burst = 0; burst < 10; ++burst) {
     const fs::path sub = fs::path(root_) / (std::string("b") + std::to_string(burst)) / "x";
     fs::create_directories(sub);
     for (int i = 0; i < 20; ++i) {
-      const fs::path file = (i % 2 ? sub : sub.parent_path()) / (std::string("f") + std::to_string(i));
-      const std::string body = std::string("burst ") + std::to_string(burst) + " file " + std::to_string(i) +
-                               std::string(100 * i, 'x');
+      const fs::path file =
+          (i % 2 ? sub : sub.parent_path()) / (std::string("f") + std::to_string(i));
+      const std::string body = std::string("burst ") + std::to_string(burst) + " file " +
+                               std::to_string(i) + std::string(100 * i, 'x');
       Write(file, body);
       content[file.string()] = body;
     }
     // Renamed into place, with a temp name that is never backed up.
     const fs::path tmp = fs::path(root_) / (std::string(".r") + std::to_string(burst) + ".Ab12Cd");
     Write(tmp, std::string("renamed ") + std::to_string(burst));
-    const fs::path final_path = fs::path(root_) / (std::string("r") + std::to_string(burst) + ".conf");
+    const fs::path final_path =
+        fs::path(root_) / (std::string("r") + std::to_string(burst) + ".conf");
     fs::rename(tmp, final_path);
     content[final_path.string()] = std::string("renamed ") + std::to_string(burst);
   }
@@ -291,8 +292,8 @@ TEST_F(BackupServiceTest, FileHeldOpenForWritingIsNotReadUntilClosed) {
   ASSERT_EQ(::write(fd, "first line\n", 11), 11);
   Start(store_, SystemClock::Instance());
   // The start-up reconcile finds it; the lease probe sees the writer, again and again.
-  ASSERT_TRUE(service_->WaitFor([](const BackupMetrics& m) { return m.busy_deferrals >= 3; },
-                                kWaitMs));
+  ASSERT_TRUE(
+      service_->WaitFor([](const BackupMetrics& m) { return m.busy_deferrals >= 3; }, kWaitMs));
   EXPECT_EQ(store_.Calls(testing::Op::kPut), 0);
   EXPECT_EQ(store_.Calls(testing::Op::kInit), 0);
   EXPECT_EQ(service_->metrics().files_stored, 0u);
@@ -309,8 +310,7 @@ TEST_F(BackupServiceTest, FileHeldOpenForWritingIsNotReadUntilClosed) {
 TEST_F(BackupServiceTest, RetriesThenOneBackupFailedEvent) {
   FailingStore& store = failing_store_;
   Start(failing_store_, SystemClock::Instance());
-  ASSERT_TRUE(service_->WaitFor([](const BackupMetrics& m) { return m.reconciles >= 1; },
-                                kWaitMs));
+  ASSERT_TRUE(service_->WaitFor([](const BackupMetrics& m) { return m.reconciles >= 1; }, kWaitMs));
   Write(fs::path(root_) / "data.bin", "payload");
   ASSERT_TRUE(service_->WaitFor(
       [](const BackupMetrics& m) { return m.failures >= 1 && m.queue_depth == 0; }, kWaitMs));
@@ -357,8 +357,7 @@ TEST_F(BackupServiceTest, StaleSetRaisesOnceAndRearmsAfterASuccess) {
   BackupServiceOptions options;
   options.watch = false;
   Start(store_, clock_, options);
-  ASSERT_TRUE(service_->WaitFor([](const BackupMetrics& m) { return m.reconciles >= 1; },
-                                kWaitMs));
+  ASSERT_TRUE(service_->WaitFor([](const BackupMetrics& m) { return m.reconciles >= 1; }, kWaitMs));
   EXPECT_TRUE(sink_.Events("backup.stale").empty());
 
   clock_.AdvanceMs(61'000);
@@ -377,8 +376,8 @@ TEST_F(BackupServiceTest, StaleSetRaisesOnceAndRearmsAfterASuccess) {
   ASSERT_TRUE(WaitStored(1));
   const uint64_t checks = service_->metrics().stale_checks;
   service_->Poke();  // fresh now: re-armed
-  ASSERT_TRUE(service_->WaitFor(
-      [&](const BackupMetrics& m) { return m.stale_checks > checks; }, kWaitMs));
+  ASSERT_TRUE(
+      service_->WaitFor([&](const BackupMetrics& m) { return m.stale_checks > checks; }, kWaitMs));
   EXPECT_EQ(sink_.Events("backup.stale").size(), 1u);
   clock_.AdvanceMs(61'000);
   service_->Poke();

@@ -2,8 +2,6 @@
 // all reported (watch first, then scan), renames into place are reported under the final name,
 // reading files is invisible, excluded directories are not watched, and a full kernel queue
 // turns into an overflow callback.
-#include "agent/backup/watcher.h"
-
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -15,6 +13,7 @@
 #include <set>
 
 #include "agent/backup/globs.h"
+#include "agent/backup/watcher.h"
 
 namespace beacon::agent::backup {
 namespace {
@@ -33,9 +32,9 @@ std::string Name(const char* prefix, int n, const char* suffix = "") {
 class BackupWatcherTest : public testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("beacon-bwatch-" + std::to_string(getpid()) + "-" +
-            testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ =
+        fs::temp_directory_path() / ("beacon-bwatch-" + std::to_string(getpid()) + "-" +
+                                     testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_ / "root");
     root_ = (dir_ / "root").string();

@@ -217,8 +217,8 @@ namespace {
 
 TEST(ParseStdinLine, SamplesAndEventsShareTheStream) {
   FakeClock clock(1764136601000);
-  auto s = ParseStdinLine(R"({"metric":"app.queue.depth","value":12.5,"labels":{"q":"orders"}})",
-                          clock);
+  auto s =
+      ParseStdinLine(R"({"metric":"app.queue.depth","value":12.5,"labels":{"q":"orders"}})", clock);
   ASSERT_TRUE(s.ok()) << s.status().ToString();
   EXPECT_EQ(s->type, wire::RecordType::kSample);
   EXPECT_EQ(s->sample.metric, "app.queue.depth");
@@ -238,10 +238,9 @@ TEST(ParseStdinLine, SamplesAndEventsShareTheStream) {
             "field 'value' must be a number");
   EXPECT_EQ(ParseStdinLine(R"({"metric":"m","value":1,"unit":"s"})", clock).status().message(),
             "unknown field 'unit' (known: metric, value, labels)");
-  EXPECT_EQ(ParseStdinLine(R"({"metric":"m","value":1,"labels":{"k":2}})", clock)
-                .status()
-                .message(),
-            "label 'k' needs a name of [A-Za-z0-9_.:-] and a string value");
+  EXPECT_EQ(
+      ParseStdinLine(R"({"metric":"m","value":1,"labels":{"k":2}})", clock).status().message(),
+      "label 'k' needs a name of [A-Za-z0-9_.:-] and a string value");
 }
 
 }  // namespace

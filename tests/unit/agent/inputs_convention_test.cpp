@@ -62,7 +62,8 @@ TEST(InputConventions, EveryInputFolderIsBuiltInAndEveryBuiltinHasItsFolder) {
   for (const auto& f : BuiltinInputs()) builtin.insert(f.name);
   for (const std::string& folder : folders) {
     EXPECT_TRUE(builtin.count(folder))
-        << "agent/inputs/" << folder << "/ has no line in BuiltinInputs() (agent/inputs/builtin.cpp)";
+        << "agent/inputs/" << folder
+        << "/ has no line in BuiltinInputs() (agent/inputs/builtin.cpp)";
   }
   for (const std::string& name : builtin) {
     EXPECT_TRUE(folders.count(name)) << "input " << name << " has no folder agent/inputs/" << name;

@@ -17,11 +17,11 @@
 #include <thread>
 
 #include "agent/inputs/jmx/jmx.h"
+#include "agent/zabbix/zbxd.h"
 #include "common/clock.h"
 #include "common/config/config.h"
 #include "common/crypto/crypto.h"
 #include "common/http/server.h"
-#include "agent/zabbix/zbxd.h"
 
 namespace beacon::agent::inputs {
 namespace {

@@ -212,9 +212,9 @@ TEST(JmxProxy, ParsesTomcat101BareCompositeMap) {
       "NonHeapMemoryUsage: {committed=26017792, init=7667712, max=-1, used=22942576}\n"
       "Verbose: false\nObjectName: java.lang:type=Memory\n\n\n");
   ASSERT_TRUE(beans.ok()) << beans.status().ToString();
-  auto result = JmxProxyValues(*beans, {"java.lang:type=Memory",
-                                        {"HeapMemoryUsage.used", "NonHeapMemoryUsage.max",
-                                         "Verbose.used"}});
+  auto result =
+      JmxProxyValues(*beans, {"java.lang:type=Memory",
+                              {"HeapMemoryUsage.used", "NonHeapMemoryUsage.max", "Verbose.used"}});
   ASSERT_EQ(result.values.size(), 2u);
   EXPECT_EQ(result.values[0].value, 105507680);
   EXPECT_EQ(result.values[1].value, -1);

@@ -3,6 +3,7 @@
 #include "agent/inputs/scheduler.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -10,8 +11,6 @@
 #include <filesystem>
 #include <mutex>
 #include <stdexcept>
-
-#include <unistd.h>
 
 namespace beacon::agent::inputs {
 namespace {
@@ -167,17 +166,17 @@ class WatcherInput : public Input {
 
 TEST(Scheduler, StartsLongRunningInputsWithStateDirAndStopsThem) {
   FakeClock clock;
-  auto dir = std::filesystem::temp_directory_path() /
-             ("beacon-sched-" + std::to_string(::getpid()));
+  auto dir =
+      std::filesystem::temp_directory_path() / ("beacon-sched-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   auto ok = std::make_shared<WatcherInput>(false);
   auto broken = std::make_shared<WatcherInput>(true);
   Sink sink;
   {
-    Scheduler scheduler({{"watcher", 60'000, ok, (dir / "inputs" / "watcher").string()},
-                         {"broken", 60'000, broken, ""}},
-                        [&sink](std::vector<wire::Record> r) { return sink(std::move(r)); },
-                        clock);
+    Scheduler scheduler(
+        {{"watcher", 60'000, ok, (dir / "inputs" / "watcher").string()},
+         {"broken", 60'000, broken, ""}},
+        [&sink](std::vector<wire::Record> r) { return sink(std::move(r)); }, clock);
     scheduler.Start();
     EXPECT_TRUE(std::filesystem::is_directory(dir / "inputs" / "watcher"));
     EXPECT_EQ(ok->state_dir, (dir / "inputs" / "watcher").string());

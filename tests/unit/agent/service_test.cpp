@@ -33,15 +33,14 @@ class AgentServiceTest : public ::testing::Test {
 
   // Port 1 on loopback: nothing listens, so every record stays in the spool.
   Result<AgentConfig> Config(const std::string& data_dir) {
-    const std::string yaml = "agent:\n  name: svc-test\n  data_dir: " + data_dir +
-                             "\ncollector:\n  url: http://127.0.0.1:1\n  token_file: " +
-                             (dir_ / "token").string() +
-                             "\ninputs:\n  system:\n    enabled: false\n"
-                             "log:\n  level: warn\n"
-                             "backup:\n  stores:\n    disk:\n      type: local\n      path: " +
-                             (dir_ / "store").string() + "\n  sets:\n    - name: files\n" +
-                             "      paths: [" + (dir_ / "files").string() + "]\n" +
-                             "      store: disk\n      debounce: 20ms\n";
+    const std::string yaml =
+        "agent:\n  name: svc-test\n  data_dir: " + data_dir +
+        "\ncollector:\n  url: http://127.0.0.1:1\n  token_file: " + (dir_ / "token").string() +
+        "\ninputs:\n  system:\n    enabled: false\n"
+        "log:\n  level: warn\n"
+        "backup:\n  stores:\n    disk:\n      type: local\n      path: " +
+        (dir_ / "store").string() + "\n  sets:\n    - name: files\n" + "      paths: [" +
+        (dir_ / "files").string() + "]\n" + "      store: disk\n      debounce: 20ms\n";
     return LoadAgentConfigFromString(yaml, "service_test.yaml");
   }
 

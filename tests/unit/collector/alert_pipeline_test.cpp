@@ -1,8 +1,6 @@
 // AlertPipeline with an injected clock, a real AlertStore and the real Router: table-driven
 // scenarios of routing, grouping (wait / interval / repeat), silences and inhibition, checked by
 // what the outbox would send to each receiver at each instant.
-#include "collector/alerts/pipeline.h"
-
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -14,6 +12,7 @@
 #include <vector>
 
 #include "collector/alerts/alert_store.h"
+#include "collector/alerts/pipeline.h"
 #include "collector/alerts/routing.h"
 #include "common/clock.h"
 
@@ -124,8 +123,8 @@ class AlertPipelineTest : public ::testing::Test {
     AlertsConfig config = Config();
     auto router = Router::Create(config);
     ASSERT_TRUE(router.ok()) << router.status().ToString();
-    pipeline_ = std::make_unique<AlertPipeline>(*store_, std::move(*router), config.inhibit,
-                                                clock_, [this] { ++wakes_; });
+    pipeline_ = std::make_unique<AlertPipeline>(*store_, std::move(*router), config.inhibit, clock_,
+                                                [this] { ++wakes_; });
   }
 
   static AlertInput Input(const Step& step, AlertStatus status, int serial) {

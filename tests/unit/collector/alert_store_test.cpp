@@ -921,8 +921,7 @@ TEST_F(AlertStoreTest, QuietAlertsOfASourceResolveAndNotify) {
   // The same search again later folds and counts as a new report.
   AlertInput again = splunk;
   again.receipt_key = "splunk:sid-2";
-  EXPECT_EQ(Record(again, {Ref("ops", "splunk")}, kT0 + 20 * kSec).outcome,
-            RecordOutcome::kFolded);
+  EXPECT_EQ(Record(again, {Ref("ops", "splunk")}, kT0 + 20 * kSec).outcome, RecordOutcome::kFolded);
   // Not quiet since +10 s yet: nothing resolves.
   Result<int64_t> none = store_->ResolveQuiet("splunk", kT0 + 10 * kSec, kT0 + 30 * kSec);
   ASSERT_TRUE(none.ok());

@@ -22,8 +22,8 @@ using commands::kCommandFailed;
 using commands::kCommandQueued;
 using commands::kCommandWaitingArchiveRestore;
 using commands::StoredCommand;
-using objstore::StorageClass;
 using fakes::MemoryObjectStore;
+using objstore::StorageClass;
 using Op = fakes::MemoryObjectStore::Op;
 
 constexpr int64_t kMinute = 60 * 1000;

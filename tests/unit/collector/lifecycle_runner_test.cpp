@@ -21,8 +21,8 @@
 namespace beacon::collector::backups {
 namespace {
 
-using objstore::StorageClass;
 using fakes::MemoryObjectStore;
+using objstore::StorageClass;
 using Op = fakes::MemoryObjectStore::Op;
 
 constexpr int64_t kMinute = 60 * 1000;

@@ -89,8 +89,8 @@ TEST(BackupWireTest, CommandsAndUpdatesRoundTrip) {
 }
 
 TEST(BackupWireTest, BadCommandsAndUpdatesAreRefused) {
-  EXPECT_EQ(CommandUpdateFromJson({{"state", "done"}, {"done_bytes", 0}, {"total_bytes", 0},
-                                   {"message", ""}})
+  EXPECT_EQ(CommandUpdateFromJson(
+                {{"state", "done"}, {"done_bytes", 0}, {"total_bytes", 0}, {"message", ""}})
                 .status()
                 .message(),
             "state: must be running, succeeded or failed");

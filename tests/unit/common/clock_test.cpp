@@ -128,7 +128,6 @@ TEST(TimeOrAgoTest, RejectionNamesTheParameterAndTheText) {
   }
 }
 
-
 TEST(DurationFormatTest, FormatDurationMsIsExactAndParsesBack) {
   EXPECT_EQ(FormatDurationMs(7 * 86'400'000LL), "7d");
   EXPECT_EQ(FormatDurationMs(90 * 60'000), "1h30m");

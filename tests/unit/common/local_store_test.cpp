@@ -446,8 +446,10 @@ TEST_F(LocalStoreTest, SidecarAndXattrObjectsReadTheSameFromEitherStore) {
 TEST_F(LocalStoreTest, KeysAndMetadataNeedingJsonEscapesRoundTrip) {
   const std::string key = "dir \"q\"/back\\slash/tab\there/ü.zst";
   PutOptions options;
-  options.metadata = {{"quote", "say \"hi\""}, {"ctl", std::string("a\x01b\nc", 5)},
-                      {"empty", ""}, {"utf8", "数据"}};
+  options.metadata = {{"quote", "say \"hi\""},
+                      {"ctl", std::string("a\x01b\nc", 5)},
+                      {"empty", ""},
+                      {"utf8", "数据"}};
   options.content_type = "text/plain; charset=\"utf-8\"";
   ASSERT_TRUE(store_->Put(key, "x", options).ok());
   for (bool xattrs : {true, false}) {

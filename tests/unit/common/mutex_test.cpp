@@ -13,11 +13,13 @@ namespace {
 
 // Whether another thread can take `mu` right now (try_lock from the same thread is undefined).
 bool FreeFromAnotherThread(Mutex& mu) {
-  return std::async(std::launch::async, [&mu] {
-           if (!mu.try_lock()) return false;
-           mu.unlock();
-           return true;
-         }).get();
+  return std::async(std::launch::async,
+                    [&mu] {
+                      if (!mu.try_lock()) return false;
+                      mu.unlock();
+                      return true;
+                    })
+      .get();
 }
 
 TEST(MutexTest, TryLockFailsWhileHeldAndSucceedsAfterUnlock) {

@@ -426,8 +426,8 @@ TEST(S3SignerTest, MatchesBotocoreOnVariedRequests) {
   std::filesystem::path file =
       std::filesystem::temp_directory_path() / ("s3_oracle_" + std::to_string(getpid()) + ".json");
   { std::ofstream(file) << input.dump(); }
-  std::string output =
-      RunCommand(BEACON_PYTHON " " BEACON_SOURCE_DIR "/tests/oracles/s3_sign.py < " + file.string());
+  std::string output = RunCommand(
+      BEACON_PYTHON " " BEACON_SOURCE_DIR "/tests/oracles/s3_sign.py < " + file.string());
   std::filesystem::remove(file);
   json expected = json::parse(output, nullptr, false);
   ASSERT_TRUE(expected.is_array()) << "oracle output: " << output;

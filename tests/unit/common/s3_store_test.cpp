@@ -466,7 +466,8 @@ TEST(S3StoreTest, RealS3rverAndBoto3AgreeWithTheBackend) {
       fputs(script.c_str(), f);
       fclose(f);
     }
-    std::string digest = RunCommand(std::string(BEACON_PYTHON) + " " + script_file.string() + " 2>&1");
+    std::string digest =
+        RunCommand(std::string(BEACON_PYTHON) + " " + script_file.string() + " 2>&1");
     EXPECT_EQ(digest, crypto::Sha256Hex(data) + "\n");
   }
   fs::remove_all(dir);

@@ -100,7 +100,8 @@ TEST_F(SqliteTest, ConcurrentOpensOfANewDatabaseBothSucceed) {
       });
     }
     for (std::thread& t : threads) t.join();
-    for (const Status& status : results) ASSERT_TRUE(status.ok()) << round << ": " << status.ToString();
+    for (const Status& status : results)
+      ASSERT_TRUE(status.ok()) << round << ": " << status.ToString();
   }
 }
 

@@ -138,8 +138,8 @@ TEST(TimeZoneTest, ShanghaiFromTheTzDatabaseAndBuiltInAgree) {
   std::filesystem::create_directories(empty_dir);
   auto builtin = TimeZone::Load("Asia/Shanghai", empty_dir);
   ASSERT_TRUE(file.ok() && builtin.ok());
-  for (const char* instant : {"2026-01-01T00:00:00Z", "2026-07-01T12:34:56Z",
-                              "2031-02-28T23:59:59Z"}) {
+  for (const char* instant :
+       {"2026-01-01T00:00:00Z", "2026-07-01T12:34:56Z", "2031-02-28T23:59:59Z"}) {
     EXPECT_EQ(file->Format(Ms(instant)), builtin->Format(Ms(instant))) << instant;
     EXPECT_EQ(file->Local(Ms(instant)).utc_offset_seconds, 8 * 3600) << instant;
   }

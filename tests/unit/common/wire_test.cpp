@@ -102,38 +102,64 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         BadCase{"NotJson", "{\"agent\":", "malformed JSON body: invalid JSON at byte 9"},
         // The batch's own three levels count: 62 more in a record reach 65.
-        BadCase{"TooDeep",
-                "{\"agent\":\"a\",\"records\":[{\"data\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
-                "[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}]}",
-                "malformed JSON body: JSON nested deeper than 64 levels at byte 93"},
+        BadCase{
+            "TooDeep",
+            "{\"agent\":\"a\",\"records\":[{\"data\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+            "[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}]}",
+            "malformed JSON body: JSON nested deeper than 64 levels at byte 93"},
         BadCase{"NotObject", "[1,2]", "batch: expected an object, got an array"},
         BadCase{"MissingAgent", "{\"records\":[]}", "batch.agent: required field is missing"},
-        BadCase{"AgentWrongType", "{\"agent\":5,\"records\":[]}", "batch.agent: expected a string, got a number"},
+        BadCase{"AgentWrongType", "{\"agent\":5,\"records\":[]}",
+                "batch.agent: expected a string, got a number"},
         BadCase{"BadAgentName", "{\"agent\":\"../etc\",\"records\":[]}", "invalid agent name"},
-        BadCase{"RecordsNotArray", "{\"agent\":\"a\",\"records\":{}}", "batch.records: expected an array"},
-        BadCase{"MissingSeq", "{\"agent\":\"a\",\"records\":[{" TS ",\"type\":\"sample\",\"metric\":\"m\",\"value\":1}]}",
+        BadCase{"RecordsNotArray", "{\"agent\":\"a\",\"records\":{}}",
+                "batch.records: expected an array"},
+        BadCase{"MissingSeq",
+                "{\"agent\":\"a\",\"records\":[{" TS
+                ",\"type\":\"sample\",\"metric\":\"m\",\"value\":1}]}",
                 "records[0].seq: required field is missing"},
-        BadCase{"NegativeSeq", "{\"agent\":\"a\",\"records\":[{\"seq\":-3," TS ",\"type\":\"sample\",\"metric\":\"m\",\"value\":1}]}",
+        BadCase{"NegativeSeq",
+                "{\"agent\":\"a\",\"records\":[{\"seq\":-3," TS
+                ",\"type\":\"sample\",\"metric\":\"m\",\"value\":1}]}",
                 "records[0].seq: expected a positive integer"},
-        BadCase{"StringSeq", "{\"agent\":\"a\",\"records\":[{\"seq\":\"1\"," TS ",\"type\":\"sample\",\"metric\":\"m\",\"value\":1}]}",
+        BadCase{"StringSeq",
+                "{\"agent\":\"a\",\"records\":[{\"seq\":\"1\"," TS
+                ",\"type\":\"sample\",\"metric\":\"m\",\"value\":1}]}",
                 "records[0].seq: expected a positive integer, got a string"},
-        BadCase{"BadTs", "{\"agent\":\"a\",\"records\":[{\"seq\":1,\"ts\":\"yesterday\",\"type\":\"sample\",\"metric\":\"m\",\"value\":1}]}",
+        BadCase{"BadTs",
+                "{\"agent\":\"a\",\"records\":[{\"seq\":1,\"ts\":\"yesterday\",\"type\":\"sample\","
+                "\"metric\":\"m\",\"value\":1}]}",
                 "records[0].ts: expected an RFC 3339 time"},
-        BadCase{"ValueString", "{\"agent\":\"a\",\"records\":[{\"seq\":1," TS ",\"type\":\"sample\",\"metric\":\"m\",\"value\":\"1\"}]}",
+        BadCase{"ValueString",
+                "{\"agent\":\"a\",\"records\":[{\"seq\":1," TS
+                ",\"type\":\"sample\",\"metric\":\"m\",\"value\":\"1\"}]}",
                 "records[0].value: expected a number, got a string"},
-        BadCase{"BadMetric", "{\"agent\":\"a\",\"records\":[{\"seq\":1," TS ",\"type\":\"sample\",\"metric\":\"m m\",\"value\":1}]}",
+        BadCase{"BadMetric",
+                "{\"agent\":\"a\",\"records\":[{\"seq\":1," TS
+                ",\"type\":\"sample\",\"metric\":\"m m\",\"value\":1}]}",
                 "records[0].metric: invalid metric name"},
-        BadCase{"LabelNotString", "{\"agent\":\"a\",\"records\":[{\"seq\":1," TS ",\"type\":\"sample\",\"metric\":\"m\",\"value\":1,\"labels\":{\"x\":1}}]}",
+        BadCase{"LabelNotString",
+                "{\"agent\":\"a\",\"records\":[{\"seq\":1," TS
+                ",\"type\":\"sample\",\"metric\":\"m\",\"value\":1,\"labels\":{\"x\":1}}]}",
                 "records[0].labels.x: expected a string"},
-        BadCase{"UnknownType", "{\"agent\":\"a\",\"records\":[{\"seq\":1," TS ",\"type\":\"log\"}]}",
+        BadCase{"UnknownType",
+                "{\"agent\":\"a\",\"records\":[{\"seq\":1," TS ",\"type\":\"log\"}]}",
                 "records[0].type: unknown record type 'log'"},
-        BadCase{"BadSeverity", "{\"agent\":\"a\",\"records\":[{\"seq\":1," TS ",\"type\":\"event\",\"kind\":\"k\",\"severity\":\"critical\"}]}",
+        BadCase{"BadSeverity",
+                "{\"agent\":\"a\",\"records\":[{\"seq\":1," TS
+                ",\"type\":\"event\",\"kind\":\"k\",\"severity\":\"critical\"}]}",
                 "records[0].severity: unknown severity 'critical'"},
-        BadCase{"DataNotObject", "{\"agent\":\"a\",\"records\":[{\"seq\":1," TS ",\"type\":\"event\",\"kind\":\"k\",\"data\":[1]}]}",
+        BadCase{"DataNotObject",
+                "{\"agent\":\"a\",\"records\":[{\"seq\":1," TS
+                ",\"type\":\"event\",\"kind\":\"k\",\"data\":[1]}]}",
                 "records[0].data: expected an object"},
-        BadCase{"SeqNotIncreasing", "{\"agent\":\"a\",\"records\":[{\"seq\":5," TS ",\"type\":\"event\",\"kind\":\"k\"},{\"seq\":5," TS ",\"type\":\"event\",\"kind\":\"k\"}]}",
+        BadCase{"SeqNotIncreasing",
+                "{\"agent\":\"a\",\"records\":[{\"seq\":5," TS
+                ",\"type\":\"event\",\"kind\":\"k\"},{\"seq\":5," TS
+                ",\"type\":\"event\",\"kind\":\"k\"}]}",
                 "records[1].seq: seq 5 does not increase (previous 5)"},
-        BadCase{"WrongVersion", "{\"v\":2,\"agent\":\"a\",\"records\":[]}", "unsupported protocol version 2"}),
+        BadCase{"WrongVersion", "{\"v\":2,\"agent\":\"a\",\"records\":[]}",
+                "unsupported protocol version 2"}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(WireTest, TooManyRecordsIsResourceExhausted) {
