@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "common/log/log.h"
+#include "common/strings.h"
 #include "common/url.h"
 #include "notifier/wecom/names.h"
 
@@ -24,30 +25,6 @@ constexpr size_t kCardTitleMaxBytes = 128;
 constexpr size_t kCardDescriptionMaxBytes = 512;
 constexpr size_t kCardUrlMaxBytes = 2048;
 constexpr int64_t kThrottleRetryMs = 60 * 1000;  // WeCom blocks a throttled caller for 60 s
-
-std::string EscapeHtml(const std::string& text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out.push_back(c);
-    }
-  }
-  return out;
-}
 
 std::string ReplaceId(std::string url_template, int64_t id) {
   const std::string id_text = std::to_string(id);
@@ -115,7 +92,7 @@ std::vector<std::string> WecomAppNotifier::BuildRequests(const Notification& not
     for (int attempt = 0; attempt < 4; ++attempt) {
       std::vector<std::string> parts = render::RenderMessage(
           notification, Options(render::Format::kText, budget, render::Overflow::kTruncate));
-      description = EscapeHtml(parts.empty() ? std::string() : parts.front());
+      description = EscapeMarkup(parts.empty() ? std::string() : parts.front(), Apostrophe::kKeep);
       if (description.size() <= kCardDescriptionMaxBytes) break;
       budget -= std::min(budget / 2, description.size() - kCardDescriptionMaxBytes);
     }
