@@ -4,7 +4,6 @@
 #include <array>
 #include <chrono>
 #include <cstdlib>
-#include <ctime>
 #include <filesystem>
 #include <thread>
 
@@ -109,12 +108,9 @@ std::string SignRpcV1(const RpcParams& params, std::string_view method,
 }
 
 std::string FormatRpcTimestamp(int64_t unix_ms) {
-  std::time_t seconds = static_cast<std::time_t>(unix_ms / 1000);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+  // FormatRfc3339 without the milliseconds: "2016-02-23T12:46:24.999Z" -> "...:24Z".
+  std::string text = FormatRfc3339(unix_ms);
+  return text.substr(0, text.find('.')) + "Z";
 }
 
 std::string DefaultEndpoint(const Product& product, std::string_view region) {

@@ -14,6 +14,7 @@
 #include "common/cloud/aliyun/rpc.h"
 #include "common/http/http.h"
 #include "tests/support/scripted_http_client.h"
+#include "tests/unit/node_oracle.h"
 
 namespace beacon::aliyun {
 namespace {
@@ -99,26 +100,6 @@ std::vector<std::pair<std::string, RpcParams>> AwkwardCases() {
   return cases;
 }
 
-std::string RunOracle(const std::string& input) {
-  std::string in_path =
-      ::testing::TempDir() + "/aliyun_oracle_in_" + std::to_string(::getpid()) + ".json";
-  {
-    std::ofstream out(in_path, std::ios::binary);
-    out << input;
-  }
-  std::string command = "node '" + std::string(BEACON_SOURCE_DIR) +
-                        "/tests/oracles/aliyun_rpc_sign.js' < '" + in_path + "'";
-  std::string output;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) return "";
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), pipe)) > 0) output.append(buf, n);
-  int rc = ::pclose(pipe);
-  std::remove(in_path.c_str());
-  return rc == 0 ? output : "";
-}
-
 TEST(AliyunSignTest, MatchesTheOfficialSdk) {
   auto cases = AwkwardCases();
   cases.emplace_back("published", PublishedParams());
@@ -129,7 +110,7 @@ TEST(AliyunSignTest, MatchesTheOfficialSdk) {
       input.push_back({{"method", method}, {"secret", secret}, {"params", params}});
     }
   }
-  std::string output = RunOracle(input.dump());
+  std::string output = beacon::testing::RunNodeOracle("aliyun_rpc_sign.js", input.dump());
   ASSERT_FALSE(output.empty())
       << "node oracle failed (is node installed and @alicloud/openapi-util in tests/node?)";
   nlohmann::json expected = nlohmann::json::parse(output);
