@@ -96,8 +96,9 @@ Status CryptoStatus(CryptoError error, std::string_view detail) {
 CryptoError CryptoErrorOf(const Status& status) {
   if (status.ok()) return CryptoError::kOk;
   std::string_view message = status.message();
-  if (message.substr(0, kPrefix.size()) == kPrefix) {
-    message.remove_prefix(kPrefix.size());
+  // Found after any context a caller added (Status::WithContext).
+  if (const size_t at = message.find(kPrefix); at != std::string_view::npos) {
+    message.remove_prefix(at + kPrefix.size());
     for (const ErrorInfo& info : kErrors) {
       const std::string code = std::to_string(static_cast<int>(info.error)) + " ";
       if (info.code != StatusCode::kOk && message.substr(0, code.size()) == code) {

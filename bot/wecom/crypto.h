@@ -36,7 +36,8 @@ std::string_view CryptoErrorText(CryptoError error);
 // Unauthenticated, receive id PermissionDenied, bad input InvalidArgument, our own failures
 // Internal); `detail` is appended and must not contain secrets or plaintext.
 Status CryptoStatus(CryptoError error, std::string_view detail = {});
-// The code of a Status made by CryptoStatus; kOk for OK, kIllegalBuffer for any other Status.
+// The code of a Status made by CryptoStatus (context added with WithContext allowed); kOk for
+// OK, kIllegalBuffer for any other Status.
 CryptoError CryptoErrorOf(const Status& status);
 
 inline constexpr size_t kEncodingAesKeyChars = 43;
