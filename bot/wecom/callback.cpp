@@ -88,6 +88,21 @@ Status CheckReplyFields(std::string_view timestamp, std::string_view nonce) {
   return Status::Ok();
 }
 
+struct SignedCiphertext {
+  std::string encrypt;
+  std::string signature;
+};
+
+// What both passive reply forms carry: the plaintext encrypted and signed.
+Result<SignedCiphertext> EncryptAndSign(const Crypto& crypto, std::string_view plaintext,
+                                        std::string_view timestamp, std::string_view nonce,
+                                        std::string_view random16) {
+  BEACON_RETURN_IF_ERROR(CheckReplyFields(timestamp, nonce));
+  BEACON_ASSIGN_OR_RETURN(std::string encrypt, crypto.Encrypt(plaintext, random16));
+  std::string signature = crypto.Signature(timestamp, nonce, encrypt);
+  return SignedCiphertext{std::move(encrypt), std::move(signature)};
+}
+
 }  // namespace
 
 std::string_view CallbackOutcomeName(CallbackOutcome outcome) { return Info(outcome).name; }
@@ -223,13 +238,12 @@ CallbackReply CallbackHandler::HandlePost(const std::map<std::string, std::strin
 Result<std::string> BuildEncryptedXmlReply(const Crypto& crypto, std::string_view plaintext,
                                            std::string_view timestamp, std::string_view nonce,
                                            std::string_view random16) {
-  BEACON_RETURN_IF_ERROR(CheckReplyFields(timestamp, nonce));
-  BEACON_ASSIGN_OR_RETURN(std::string encrypt, crypto.Encrypt(plaintext, random16));
-  const std::string signature = crypto.Signature(timestamp, nonce, encrypt);
+  BEACON_ASSIGN_OR_RETURN(SignedCiphertext signed_text,
+                          EncryptAndSign(crypto, plaintext, timestamp, nonce, random16));
   std::string xml = "<xml>\n<Encrypt><![CDATA[";
-  xml += encrypt;
+  xml += signed_text.encrypt;
   xml += "]]></Encrypt>\n<MsgSignature><![CDATA[";
-  xml += signature;
+  xml += signed_text.signature;
   xml += "]]></MsgSignature>\n<TimeStamp>";
   xml += timestamp;
   xml += "</TimeStamp>\n<Nonce><![CDATA[";
@@ -241,10 +255,10 @@ Result<std::string> BuildEncryptedXmlReply(const Crypto& crypto, std::string_vie
 Result<std::string> BuildEncryptedJsonReply(const Crypto& crypto, std::string_view plaintext,
                                             std::string_view timestamp, std::string_view nonce,
                                             std::string_view random16) {
-  BEACON_RETURN_IF_ERROR(CheckReplyFields(timestamp, nonce));
-  BEACON_ASSIGN_OR_RETURN(std::string encrypt, crypto.Encrypt(plaintext, random16));
-  nlohmann::json reply = {{"encrypt", encrypt},
-                          {"msgsignature", crypto.Signature(timestamp, nonce, encrypt)},
+  BEACON_ASSIGN_OR_RETURN(SignedCiphertext signed_text,
+                          EncryptAndSign(crypto, plaintext, timestamp, nonce, random16));
+  nlohmann::json reply = {{"encrypt", std::move(signed_text.encrypt)},
+                          {"msgsignature", std::move(signed_text.signature)},
                           {"timestamp", std::string(timestamp)},
                           {"nonce", std::string(nonce)}};
   return reply.dump();

@@ -59,15 +59,6 @@ const ErrorInfo& Info(CryptoError error) {
   return kErrors[8];  // IllegalBuffer: not reachable for a value of the enum
 }
 
-int Base64Value(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
-}
-
 constexpr std::string_view kAlphabet =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
@@ -118,9 +109,11 @@ Result<Crypto> Crypto::Create(std::string token, std::string_view encoding_aes_k
   // 43 characters carry 258 bits: the SDKs' decoders ignore the last two, and keys WeCom
   // issues do not always have them zero, so clear them before the strict decoder sees them.
   std::string padded(encoding_aes_key);
-  const int last = Base64Value(padded.back());
-  if (last < 0) return CryptoStatus(CryptoError::kIllegalAesKey, "not base64");
-  padded.back() = kAlphabet[static_cast<size_t>(last & ~3)];
+  const size_t last = kAlphabet.find(padded.back());
+  if (last == std::string_view::npos) {
+    return CryptoStatus(CryptoError::kIllegalAesKey, "not base64");
+  }
+  padded.back() = kAlphabet[last & ~size_t{3}];
   padded += '=';
   Result<std::string> key = crypto::Base64Decode(padded);
   if (!key.ok()) return CryptoStatus(CryptoError::kIllegalAesKey, "not base64");
