@@ -4,7 +4,6 @@
 #include "bot/dns/rfc2136.h"
 
 #include <arpa/inet.h>
-#include <ldns/ldns.h>
 #include <netdb.h>
 #include <sys/socket.h>
 
@@ -15,6 +14,7 @@
 #include <memory>
 #include <utility>
 
+#include "bot/dns/ldns.h"
 #include "common/crypto/crypto.h"
 #include "common/strings.h"
 

@@ -4,7 +4,6 @@
 // tests/integration/dns/rfc2136_bind_test.cpp.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <ldns/ldns.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -13,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "bot/dns/ldns.h"
 #include "bot/dns/rfc2136.h"
 #include "common/clock.h"
 
