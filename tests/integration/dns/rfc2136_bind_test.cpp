@@ -92,6 +92,17 @@ std::string RunCommand(const std::string& command) {
   return out;
 }
 
+// The provider settings for the test server with key beacon-test. and `secret`.
+Rfc2136Config LocalConfig(int port, const std::string& secret, int64_t timeout_ms = 2000) {
+  Rfc2136Config config;
+  config.server = "127.0.0.1";
+  config.port = port;
+  config.key.name = "beacon-test.";
+  config.key.secret = config::Secret(secret);
+  config.timeout_ms = timeout_ms;
+  return config;
+}
+
 class BindServer {
  public:
   // Starts named and waits until it answers; ok() tells whether it did (error() says why not).
@@ -169,13 +180,7 @@ class BindServer {
       _exit(127);
     }
     // Ready when a signed query for the zone apex is answered.
-    Rfc2136Config config;
-    config.server = "127.0.0.1";
-    config.port = port_;
-    config.key.name = "beacon-test.";
-    config.key.secret = config::Secret(kSecret256);
-    config.timeout_ms = 300;
-    Rfc2136Provider probe(config, &SystemClock::Instance());
+    Rfc2136Provider probe(LocalConfig(port_, kSecret256, 300), &SystemClock::Instance());
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     while (std::chrono::steady_clock::now() < deadline) {
       int status = 0;
@@ -349,12 +354,7 @@ TEST_F(Rfc2136BindTest, AWrongSecretGivesAClearErrorAndChangesNothing) {
             std::string::npos)
       << set.status().message();
   // The UPDATE itself, not only the read before it, is rejected.
-  Rfc2136Config config;
-  config.server = "127.0.0.1";
-  config.port = server_->port();
-  config.key.name = "beacon-test.";
-  config.key.secret = config::Secret(kWrongSecret);
-  Rfc2136Provider provider(config, &SystemClock::Instance());
+  Rfc2136Provider provider(LocalConfig(server_->port(), kWrongSecret), &SystemClock::Instance());
   auto replaced =
       provider.Replace("example.test", {"mail.example.test.", RecordType::kA, "192.0.2.99", 300});
   ASSERT_FALSE(replaced.ok());
@@ -401,12 +401,7 @@ TEST_F(Rfc2136BindTest, ServerRefusalsAreMappedClearly) {
   ASSERT_FALSE(absent.ok());
   EXPECT_NE(absent.status().message().find(Server()), std::string::npos)
       << absent.status().message();
-  Rfc2136Config config;
-  config.server = "127.0.0.1";
-  config.port = server_->port();
-  config.key.name = "beacon-test.";
-  config.key.secret = config::Secret(kSecret256);
-  Rfc2136Provider provider(config, &SystemClock::Instance());
+  Rfc2136Provider provider(LocalConfig(server_->port(), kSecret256), &SystemClock::Instance());
   auto notauth =
       provider.Replace("absent.test", {"www.absent.test.", RecordType::kA, "192.0.2.1", 300});
   EXPECT_EQ(notauth.status().code(), StatusCode::kFailedPrecondition);
