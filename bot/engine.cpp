@@ -43,7 +43,8 @@ Reply Engine::Handle(const ChatRequest& request) {
   };
 
   if (!role) {
-    audit(line.empty() ? std::string() : line[0], line, "", kDecisionRefused, "unknown user");
+    const std::vector<std::string> rest(line.empty() ? line.end() : line.begin() + 1, line.end());
+    audit(line.empty() ? std::string() : line[0], rest, "", kDecisionRefused, "unknown user");
     return Text("Sorry, you may not use this bot yet: ask an administrator to add your user (" +
                 request.sender.user_id +
                 ") to bot.roles. / 抱歉，你还没有使用权限：请联系管理员把你的账号（" +
@@ -64,10 +65,12 @@ Reply Engine::Handle(const ChatRequest& request) {
     if (!group.empty()) {
       std::vector<std::string> usages;
       for (const CommandSpec* spec : group) usages.push_back(CommandSynopsis(*spec));
-      audit(line[0], line, "", kDecisionRead, "group help");
+      audit(line[0], std::vector<std::string>(line.begin() + 1, line.end()), "", kDecisionRead,
+            "group help");
       return Text(JoinBounded(usages, deps_.max_reply_bytes, false));
     }
-    audit(line[0], line, "", kDecisionFailed, "unknown command");
+    audit(line[0], std::vector<std::string>(line.begin() + 1, line.end()), "", kDecisionFailed,
+          "unknown command");
     return Text("Unknown command '" + line[0] + "': send `help`. / 未知命令，发送“帮助”查看。");
   }
   const CommandSpec& spec = *match.spec;

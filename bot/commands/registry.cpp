@@ -11,18 +11,13 @@ namespace beacon::bot {
 Result<Arity> ParseArgSpec(std::string_view spec) {
   Arity arity;
   bool seen_optional = false;
+  bool repeats = false;
   for (std::string_view word : SplitWhitespace(spec)) {
     const bool optional = word.front() == '[';
     if (optional != (word.back() == ']') || (optional && word.size() < 3)) {
       return Status::InvalidArgument("argument spec '" + std::string(spec) +
                                      "': unbalanced brackets in '" + std::string(word) + "'");
     }
-    if (arity.max == SIZE_MAX) {
-      return Status::InvalidArgument("argument spec '" + std::string(spec) +
-                                     "': only the last word may repeat");
-    }
-    std::string_view inner = optional ? word.substr(1, word.size() - 2) : word;
-    const bool repeats = inner.ends_with("...");
     if (optional) {
       seen_optional = true;
     } else if (seen_optional) {
@@ -31,8 +26,12 @@ Result<Arity> ParseArgSpec(std::string_view spec) {
     } else {
       ++arity.min;
     }
-    arity.max = repeats ? SIZE_MAX : arity.max + 1;
+    // "MATCHER... DURATION REASON...": a repeated word takes one or more, so only the minimum
+    // is known; the handler splits the words.
+    repeats = repeats || word.ends_with("...") || word.ends_with("...]");
+    ++arity.max;
   }
+  if (repeats) arity.max = SIZE_MAX;
   return arity;
 }
 

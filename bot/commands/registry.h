@@ -109,7 +109,8 @@ struct Arity {
   size_t min = 0;
   size_t max = 0;  // SIZE_MAX when the last word repeats
 };
-// InvalidArgument for a malformed spec (unbalanced brackets, an optional before a required).
+// Any repeated word makes max unbounded. InvalidArgument for a malformed spec (unbalanced
+// brackets, a required word after an optional one).
 Result<Arity> ParseArgSpec(std::string_view spec);
 
 // A command found at the start of a line.

@@ -29,7 +29,8 @@ TEST(Engine, UnknownUserIsRefusedPolitelyInBothLanguagesAndAudited) {
   EXPECT_EQ(rows[0].entry.user, "stranger");
   EXPECT_EQ(rows[0].entry.decision, kDecisionRefused);
   EXPECT_EQ(rows[0].entry.result, "unknown user");
-  EXPECT_EQ(rows[0].entry.arguments, (std::vector<std::string>{"status", "web-01"}));
+  EXPECT_EQ(rows[0].entry.command, "status");
+  EXPECT_EQ(rows[0].entry.arguments, std::vector<std::string>{"web-01"});
   // Even help is refused: nothing reaches a handler.
   EXPECT_TRUE(Has(h.Say("stranger", "help").body, "Sorry"));
   // An empty user id and an unknown channel have no role either.
