@@ -78,6 +78,7 @@ BotConfig ParseBotConfig(config::Node bot) {
     }
     c.reports.push_back(std::move(s));
   }
+  c.wecom = wecom::ParseCallbackConfig(bot.Child("wecom"));
   return c;
 }
 

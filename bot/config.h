@@ -1,8 +1,8 @@
-// BotConfig: the engine's part of the collector's `bot:` section (roles, local users,
-// confirm_ttl, timezone, audit file, limits, scheduled reports), read with config::Node so every
-// error names its key path. `bot.listen` and `bot.wecom` (the callback listener and crypto) are
-// not read here: the collector reads them with the WeCom callback's own parser
-// (bot/wecom/), from the same node. Parsed once at load; plain data after.
+// BotConfig: the collector's `bot:` section (roles, local users, confirm_ttl, timezone, audit
+// file, limits, scheduled reports, and `bot.wecom` through the callback's own parser in
+// bot/wecom/callback_config.h), read with config::Node so every error names its key path.
+// `bot.listen` (the callback's listener) is left to the collector, which owns its listeners.
+// Parsed once at load; plain data after.
 #pragma once
 
 #include <cstddef>
@@ -13,6 +13,7 @@
 #include "bot/confirm.h"
 #include "bot/rbac.h"
 #include "bot/report.h"
+#include "bot/wecom/callback_config.h"
 #include "common/config/config.h"
 #include "common/status.h"
 
@@ -33,6 +34,7 @@ struct BotConfig {
   std::string audit_db;  // the audit log's SQLite file; relative to the config file's directory
   BotLimits limits;
   std::vector<ReportSchedule> reports;
+  wecom::CallbackConfig wecom;  // `bot.wecom`; absent: neither the app nor the robot enabled
 };
 
 // Reads the keys above from `bot` (the collector's `bot:` node); errors go to its document.

@@ -32,4 +32,14 @@ size_t Utf8SequenceLength(std::string_view text, size_t i);
 // sequence (a view into `text`; `text` itself when it fits).
 std::string_view TruncateUtf8(std::string_view text, size_t max_bytes);
 
+// For error messages that quote a peer's reply: at most max_bytes of `text` (never cutting a UTF-8
+// sequence), control characters (newlines included) replaced by spaces.
+std::string Snippet(std::string_view text, size_t max_bytes = 60);
+
+// Which quote characters EscapeMarkup replaces besides & < > (always) and " (always).
+enum class Apostrophe { kEscape, kKeep };
+// `text` with & < > " (and ' unless kKeep) replaced by their XML/HTML entities, for element text
+// and attribute values. kKeep is for HTML consumers that do not know &apos; (WeCom textcards).
+std::string EscapeMarkup(std::string_view text, Apostrophe apostrophe = Apostrophe::kEscape);
+
 }  // namespace beacon

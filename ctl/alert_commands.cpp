@@ -24,7 +24,6 @@ using nlohmann::json;
 constexpr size_t kTitleWidth = 60;
 constexpr size_t kDeliveryWidth = 80;
 constexpr size_t kMatchersWidth = 60;
-constexpr size_t kReasonWidth = 60;
 constexpr size_t kErrorWidth = 80;
 constexpr size_t kListedAlertIds = 3;  // a summary notification lists its first alerts
 

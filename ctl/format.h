@@ -23,6 +23,9 @@ std::string TruncateToWidth(std::string_view text, size_t max_width);
 // send escape sequences to the operator's terminal.
 std::string SanitizeCell(std::string_view text);
 
+// Widest a silence's or an acknowledgement's reason column gets in tables.
+inline constexpr size_t kReasonWidth = 60;
+
 // A plain-text table: a header row, then rows, columns separated by two spaces and padded to
 // the widest cell. The last column is not padded; lines carry no trailing whitespace.
 class Table {

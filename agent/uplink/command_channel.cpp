@@ -18,7 +18,6 @@ namespace beacon::agent {
 namespace {
 
 // A repeated identical poll failure is logged again every this many attempts.
-constexpr int kRepeatLogEvery = 20;
 constexpr size_t kMaxErrorInLog = 300;
 
 std::string ErrorText(const std::string& body) {
@@ -35,11 +34,6 @@ std::string ErrorText(const std::string& body) {
 std::string WaitParam(int64_t wait_ms) {
   if (wait_ms % 1000 == 0) return std::to_string(wait_ms / 1000) + "s";
   return std::to_string(wait_ms) + "ms";
-}
-
-std::string Seconds(int64_t ms) {
-  return ms % 1000 == 0 ? std::to_string(ms / 1000) + "s"
-                        : std::to_string(ms / 1000) + "." + std::to_string(ms % 1000 / 100) + "s";
 }
 
 bool Retryable(const Status& status) {
@@ -150,10 +144,11 @@ CommandChannel::PollResult CommandChannel::Failed(const std::string& key,
   const int64_t delay = at_max ? options_.backoff_max_ms
                                : BackoffDelayMs(failures_, options_.backoff_initial_ms,
                                                 options_.backoff_max_ms, random01_());
-  const std::string line = "command channel: " + message + "; next poll in " + Seconds(delay);
+  const std::string line =
+      "command channel: " + message + "; next poll in " + FormatDurationMs(delay);
   if (key == last_failure_key_) {
     ++repeated_failures_;
-    if (repeated_failures_ % kRepeatLogEvery == 0) {
+    if (repeated_failures_ % kRepeatedFailureLogEvery == 0) {
       spdlog::warn("{} ({} failures in a row)", line, repeated_failures_);
     } else {
       spdlog::debug("{}", line);

@@ -14,7 +14,6 @@ namespace beacon::agent {
 namespace {
 
 // A repeated identical failure is logged again every this many attempts.
-constexpr int kRepeatLogEvery = 20;
 constexpr size_t kMaxErrorBodyInLog = 300;
 
 std::string ErrorFromBody(const std::string& body) {
@@ -27,11 +26,6 @@ std::string ErrorFromBody(const std::string& body) {
   }
   if (text.size() > kMaxErrorBodyInLog) text = text.substr(0, kMaxErrorBodyInLog) + "...";
   return text;
-}
-
-std::string Seconds(int64_t ms) {
-  return ms % 1000 == 0 ? std::to_string(ms / 1000) + "s"
-                        : std::to_string(ms / 1000) + "." + std::to_string(ms % 1000 / 100) + "s";
 }
 
 }  // namespace
@@ -55,7 +49,7 @@ Uplink::Uplink(UplinkOptions options, Spool* spool, http::HttpClient* client, co
 void Uplink::LogFailure(const std::string& key, const std::string& message) {
   if (key == last_failure_key_) {
     ++repeated_failures_;
-    if (repeated_failures_ % kRepeatLogEvery == 0) {
+    if (repeated_failures_ % kRepeatedFailureLogEvery == 0) {
       spdlog::warn("uplink still failing ({} attempts in a row): {}", repeated_failures_, message);
     } else {
       spdlog::debug("uplink: {}", message);
@@ -127,7 +121,7 @@ Uplink::StepResult Uplink::Send(std::vector<SpooledRecord> batch) {
                                                   options_.backoff_max_ms, random01_());
     retry_at_ms_ = clock_->MonotonicMs() + delay;
     LogFailure(key, message + "; " + std::to_string(count) +
-                        " records kept in the spool, next attempt in " + Seconds(delay));
+                        " records kept in the spool, next attempt in " + FormatDurationMs(delay));
     return StepResult{Outcome::kFailed, delay, count};
   };
 

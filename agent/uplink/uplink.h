@@ -16,6 +16,10 @@
 
 namespace beacon::agent {
 
+// The uplink and the command channel log a run of identical failures once per this many tries
+// (the first is always logged), so a long outage does not flood the log.
+inline constexpr int kRepeatedFailureLogEvery = 20;
+
 struct UplinkOptions {
   std::string collector_url;  // "http://host:8470", no trailing slash
   std::string token;          // bearer token; never logged

@@ -80,6 +80,15 @@ Result<CommandOutcome> RefuseConfirm(CommandContext& ctx, const std::vector<std:
   return CommandOutcome(Text(reply));
 }
 
+// A pending plan `confirm` dropped (expired, too many wrong codes), audited under its own
+// command so the row sits beside its `proposed` one.
+Result<CommandOutcome> Dropped(CommandContext& ctx, const PendingPlan& p, const char* decision,
+                               const std::string& why, const std::string& reply) {
+  BEACON_RETURN_IF_ERROR(
+      AppendAudit(ctx, p.command, p.arguments, p.plan.preview, decision, why).status());
+  return CommandOutcome(Text(reply));
+}
+
 Result<CommandOutcome> Confirm(CommandContext& ctx, const std::vector<std::string>& args) {
   using Outcome = Confirmations::Outcome;
   Confirmations::Taken taken =
@@ -97,24 +106,14 @@ Result<CommandOutcome> Confirm(CommandContext& ctx, const std::vector<std::strin
       return RefuseConfirm(ctx, args, "the code belongs to another user's command",
                            "That code belongs to another user's command: only they can confirm "
                            "it. / 这个确认码属于其他用户的操作，只有发起人可以确认。");
-    case Outcome::kTooManyAttempts: {
-      const PendingPlan& p = *taken.plan;
-      BEACON_RETURN_IF_ERROR(AppendAudit(ctx, p.command, p.arguments, p.plan.preview,
-                                         kDecisionRefused, "too many wrong codes; plan dropped")
-                                 .status());
-      return CommandOutcome(
-          Text("Too many wrong codes: the pending command was dropped. / "
-               "确认码错误次数过多，待确认的操作已作废。"));
-    }
-    case Outcome::kExpired: {
-      const PendingPlan& p = *taken.plan;
-      BEACON_RETURN_IF_ERROR(AppendAudit(ctx, p.command, p.arguments, p.plan.preview,
-                                         kDecisionExpired, "confirmed after the deadline")
-                                 .status());
-      return CommandOutcome(
-          Text("The confirmation time ran out; nothing was changed. Send the "
-               "command again. / 确认已超时，未做任何更改，请重新发送命令。"));
-    }
+    case Outcome::kTooManyAttempts:
+      return Dropped(ctx, *taken.plan, kDecisionRefused, "too many wrong codes; plan dropped",
+                     "Too many wrong codes: the pending command was dropped. / "
+                     "确认码错误次数过多，待确认的操作已作废。");
+    case Outcome::kExpired:
+      return Dropped(ctx, *taken.plan, kDecisionExpired, "confirmed after the deadline",
+                     "The confirmation time ran out; nothing was changed. Send the command "
+                     "again. / 确认已超时，未做任何更改，请重新发送命令。");
   }
   const PendingPlan& p = *taken.plan;
   // The "confirmed" row is written before anything changes: without it, nothing runs.

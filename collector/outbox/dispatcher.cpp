@@ -8,6 +8,7 @@
 #include <chrono>
 #include <utility>
 
+#include "collector/alerts/notification_json.h"
 #include "common/backoff.h"
 #include "common/log/log.h"
 
@@ -33,22 +34,11 @@ int64_t AlertsCovered(const Notification& n) {
              : std::max<int64_t>(n.total_alerts, static_cast<int64_t>(n.alerts.size()));
 }
 
-std::string_view KindName(NotificationKind kind) {
-  switch (kind) {
-    case NotificationKind::kGroup:
-      return "group";
-    case NotificationKind::kRepeat:
-      return "repeat";
-    case NotificationKind::kSummary:
-      return "summary";
-  }
-  return "group";
-}
-
 // "for 3 alert(s) (#12, #13, #14)" or "for a summary of 412 alert(s)": enough for an operator to
 // find them with `beaconctl alerts`.
 std::string DescribeAlerts(const Notification& n) {
-  std::string text = fmt::format("{} of {} alert(s)", KindName(n.kind), AlertsCovered(n));
+  std::string text =
+      fmt::format("{} of {} alert(s)", alerts::NotificationKindName(n.kind), AlertsCovered(n));
   if (n.alerts.empty()) return text;
   text += " (";
   const size_t shown = std::min<size_t>(n.alerts.size(), 5);

@@ -16,11 +16,11 @@ struct DCtxDeleter {
   void operator()(ZSTD_DCtx* ctx) const { ZSTD_freeDCtx(ctx); }
 };
 
-Status Corrupt(std::string_view why) {
+}  // namespace
+
+Status ZstdCorrupt(std::string_view why) {
   return Status::InvalidArgument("corrupt zstd stream: " + std::string(why));
 }
-
-}  // namespace
 
 std::string ZstdCompress(std::string_view data, int level) {
   level = std::clamp(level, ZSTD_minCLevel(), ZSTD_maxCLevel());
@@ -33,7 +33,7 @@ std::string ZstdCompress(std::string_view data, int level) {
 }
 
 Result<std::string> ZstdDecompress(std::string_view data, size_t max_output) {
-  if (data.empty()) return Corrupt("empty input");
+  if (data.empty()) return ZstdCorrupt("empty input");
   std::unique_ptr<ZSTD_DCtx, DCtxDeleter> ctx(ZSTD_createDCtx());
   if (!ctx) return Status::ResourceExhausted("cannot allocate zstd decompression context");
 
@@ -44,7 +44,7 @@ Result<std::string> ZstdDecompress(std::string_view data, size_t max_output) {
   while (true) {
     ZSTD_outBuffer buf{chunk.data(), chunk.size(), 0};
     last = ZSTD_decompressStream(ctx.get(), &buf, &in);
-    if (ZSTD_isError(last)) return Corrupt(ZSTD_getErrorName(last));
+    if (ZSTD_isError(last)) return ZstdCorrupt(ZSTD_getErrorName(last));
     if (buf.pos > max_output - out.size()) {
       return Status::ResourceExhausted("zstd stream decompresses to more than " +
                                        std::to_string(max_output) + " bytes");
@@ -56,7 +56,7 @@ Result<std::string> ZstdDecompress(std::string_view data, size_t max_output) {
     if (in.pos == in.size && (last == 0 || buf.pos < buf.size)) break;
   }
   // A non-zero hint means the current frame still expects input: the body was cut short.
-  if (last != 0) return Corrupt("truncated input");
+  if (last != 0) return ZstdCorrupt("truncated input");
   return out;
 }
 

@@ -15,4 +15,7 @@ std::string ZstdCompress(std::string_view data, int level = 3);
 // output would exceed max_output bytes. Handles frames without a content size (streaming).
 Result<std::string> ZstdDecompress(std::string_view data, size_t max_output);
 
+// The InvalidArgument both decoders (this one and zstd_stream.h's) return for a corrupt stream.
+Status ZstdCorrupt(std::string_view why);
+
 }  // namespace beacon::compress

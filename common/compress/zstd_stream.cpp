@@ -6,15 +6,13 @@
 
 #include <algorithm>
 
+#include "common/compress/zstd.h"
+
 namespace beacon::compress {
 namespace {
 
 Status ZstdError(std::string_view what, size_t code) {
   return Status::Internal(std::string(what) + ": " + ZSTD_getErrorName(code));
-}
-
-Status Corrupt(std::string_view why) {
-  return Status::InvalidArgument("corrupt zstd stream: " + std::string(why));
 }
 
 }  // namespace
@@ -124,7 +122,7 @@ Status ZstdStreamDecompressor::Decompress(std::string_view data, const Sink& sin
     const size_t in_before = in.pos;
     const size_t hint = ZSTD_decompressStream(d.ctx, &buf, &in);
     if (ZSTD_isError(hint)) {
-      d.failed = Corrupt(ZSTD_getErrorName(hint));
+      d.failed = ZstdCorrupt(ZSTD_getErrorName(hint));
       return d.failed;
     }
     // A call without progress after a completed frame reports the next frame's header size.
@@ -153,8 +151,8 @@ Status ZstdStreamDecompressor::Decompress(std::string_view data, const Sink& sin
 Status ZstdStreamDecompressor::Finish() {
   Impl& d = *impl_;
   if (!d.failed.ok()) return d.failed;
-  if (d.consumed == 0) return Corrupt("empty input");
-  if (d.last_hint != 0) return Corrupt("truncated input");
+  if (d.consumed == 0) return ZstdCorrupt("empty input");
+  if (d.last_hint != 0) return ZstdCorrupt("truncated input");
   return Status::Ok();
 }
 

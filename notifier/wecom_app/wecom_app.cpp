@@ -10,44 +10,15 @@
 #include <utility>
 
 #include "common/log/log.h"
+#include "common/strings.h"
 #include "common/url.h"
+#include "notifier/wecom/limits.h"
 #include "notifier/wecom/names.h"
 
 namespace beacon::notifier {
 namespace {
 
 using ordered_json = nlohmann::ordered_json;
-
-constexpr size_t kTextMaxBytes = 2048;
-constexpr size_t kMarkdownMaxBytes = 2048;
-constexpr size_t kCardTitleMaxBytes = 128;
-constexpr size_t kCardDescriptionMaxBytes = 512;
-constexpr size_t kCardUrlMaxBytes = 2048;
-constexpr int64_t kThrottleRetryMs = 60 * 1000;  // WeCom blocks a throttled caller for 60 s
-
-std::string EscapeHtml(const std::string& text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out.push_back(c);
-    }
-  }
-  return out;
-}
 
 std::string ReplaceId(std::string url_template, int64_t id) {
   const std::string id_text = std::to_string(id);
@@ -106,26 +77,26 @@ std::vector<std::string> WecomAppNotifier::BuildRequests(const Notification& not
     ordered_json card;
     card["title"] = render::RenderTitle(
         notification,
-        Options(render::Format::kText, kCardTitleMaxBytes, render::Overflow::kTruncate),
-        kCardTitleMaxBytes);
+        Options(render::Format::kText, wecom::kCardTitleMaxBytes, render::Overflow::kTruncate),
+        wecom::kCardTitleMaxBytes);
     // The description allows a little HTML, so the text is escaped; escaping grows it, so the
     // budget shrinks until the escaped text fits.
     std::string description;
-    size_t budget = kCardDescriptionMaxBytes;
+    size_t budget = wecom::kCardDescriptionMaxBytes;
     for (int attempt = 0; attempt < 4; ++attempt) {
       std::vector<std::string> parts = render::RenderMessage(
           notification, Options(render::Format::kText, budget, render::Overflow::kTruncate));
-      description = EscapeHtml(parts.empty() ? std::string() : parts.front());
-      if (description.size() <= kCardDescriptionMaxBytes) break;
-      budget -= std::min(budget / 2, description.size() - kCardDescriptionMaxBytes);
+      description = EscapeMarkup(parts.empty() ? std::string() : parts.front(), Apostrophe::kKeep);
+      if (description.size() <= wecom::kCardDescriptionMaxBytes) break;
+      budget -= std::min(budget / 2, description.size() - wecom::kCardDescriptionMaxBytes);
     }
-    if (description.size() > kCardDescriptionMaxBytes) {
-      description = render::Utf8Truncate(description, kCardDescriptionMaxBytes);
+    if (description.size() > wecom::kCardDescriptionMaxBytes) {
+      description = render::Utf8Truncate(description, wecom::kCardDescriptionMaxBytes);
     }
     card["description"] = description;
     std::string url;
     if (!notification.alerts.empty()) url = notification.alerts.front().url;
-    if (url.empty() || url.size() > kCardUrlMaxBytes || !IsHttpUrl(url)) {
+    if (url.empty() || url.size() > wecom::kCardUrlMaxBytes || !IsHttpUrl(url)) {
       int64_t id = notification.alerts.empty() ? 0 : notification.alerts.front().id;
       url = ReplaceId(config_.alert_url, id);
     }
@@ -150,9 +121,9 @@ std::vector<std::string> WecomAppNotifier::BuildRequests(const Notification& not
   if (main_has_recipients) {
     const std::string msgtype = markdown ? "markdown" : "text";
     std::vector<std::string> parts = render::RenderMessage(
-        notification,
-        Options(markdown ? render::Format::kMarkdown : render::Format::kText,
-                markdown ? kMarkdownMaxBytes : kTextMaxBytes, render::Overflow::kSplit));
+        notification, Options(markdown ? render::Format::kMarkdown : render::Format::kText,
+                              markdown ? wecom::kAppMarkdownMaxBytes : wecom::kTextMaxBytes,
+                              render::Overflow::kSplit));
     for (const std::string& part : parts) {
       ordered_json section;
       section["content"] = part;
@@ -161,7 +132,8 @@ std::vector<std::string> WecomAppNotifier::BuildRequests(const Notification& not
   }
   if (markdown && !config_.text_fallback_users.empty()) {
     std::vector<std::string> parts = render::RenderMessage(
-        notification, Options(render::Format::kText, kTextMaxBytes, render::Overflow::kSplit));
+        notification,
+        Options(render::Format::kText, wecom::kTextMaxBytes, render::Overflow::kSplit));
     for (const std::string& part : parts) {
       ordered_json section;
       section["content"] = part;
@@ -220,7 +192,7 @@ DeliveryResult WecomAppNotifier::SendOne(const std::string& body) {
       case 45033:
         return wecom::SendFailure(DeliveryOutcome::kRetry,
                                   "message/send: " + described + ": WeCom throttled the app",
-                                  kThrottleRetryMs);
+                                  wecom::kThrottleBlockMs);
       case 60020:
         return wecom::SendFailure(DeliveryOutcome::kPermanent, wecom::UntrustedIpAdvice(errmsg));
       case 81013:

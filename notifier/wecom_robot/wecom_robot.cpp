@@ -9,6 +9,7 @@
 #include "common/http/http.h"
 #include "common/log/log.h"
 #include "common/url.h"
+#include "notifier/wecom/limits.h"
 #include "notifier/wecom/names.h"
 #include "notifier/wecom/token_cache.h"
 
@@ -16,10 +17,6 @@ namespace beacon::notifier {
 namespace {
 
 using ordered_json = nlohmann::ordered_json;
-
-constexpr size_t kTextMaxBytes = 2048;
-constexpr size_t kMarkdownMaxBytes = 4096;
-constexpr int64_t kThrottleRetryMs = 60 * 1000;  // the robot limit is per minute
 
 std::string WebhookUrl(const WecomRobotConfig& config) {
   if (!config.url.empty()) return config.url.value();
@@ -61,7 +58,8 @@ std::vector<std::string> WecomRobotNotifier::BuildRequests(const Notification& n
   options.language = language_;
   options.timezone = timezone_;
   options.format = markdown ? render::Format::kMarkdown : render::Format::kText;
-  options.max_bytes = (markdown ? kMarkdownMaxBytes : kTextMaxBytes) - mentions.size();
+  options.max_bytes =
+      (markdown ? wecom::kRobotMarkdownMaxBytes : wecom::kTextMaxBytes) - mentions.size();
   options.overflow = render::Overflow::kSplit;
   options.alert_url_template = config_.alert_url;
   std::vector<std::string> parts = render::RenderMessage(notification, options);
@@ -110,7 +108,7 @@ DeliveryResult WecomRobotNotifier::SendOne(const std::string& body) const {
     case 45033:
       return wecom::SendFailure(DeliveryOutcome::kRetry,
                                 described + ": the robot's limit of 20 messages a minute was hit",
-                                kThrottleRetryMs);
+                                wecom::kThrottleBlockMs);
     case 93000:
       return wecom::SendFailure(DeliveryOutcome::kPermanent,
                                 described +

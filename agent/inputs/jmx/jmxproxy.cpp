@@ -2,6 +2,8 @@
 // continuation lines that start with one space, and ends lines with CRLF.
 #include "agent/inputs/jmx/jmxproxy.h"
 
+#include "common/strings.h"
+
 namespace beacon::agent::inputs::jmx {
 namespace {
 
@@ -27,14 +29,6 @@ std::string FirstLine(std::string_view text) {
 // The servlet reports exceptions as "Error - <exception>" followed by a stack trace.
 Status ServletError(std::string_view text) {
   return Status::FailedPrecondition("JMXProxyServlet: " + FirstLine(text));
-}
-
-std::string Snippet(std::string_view text) {
-  std::string s(text.substr(0, 60));
-  for (char& c : s) {
-    if (static_cast<unsigned char>(c) < 0x20) c = ' ';
-  }
-  return s;
 }
 
 // Splits "k1=v1, k2=v2" at top level (commas inside (), {}, [] belong to the value).

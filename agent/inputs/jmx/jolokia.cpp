@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/json/parse.h"
+#include "common/strings.h"
 
 namespace beacon::agent::inputs::jmx {
 namespace {
@@ -118,14 +119,6 @@ QueryResult FromReadObject(const json& response, const MBeanQuery& query) {
     result.errors.push_back(query.mbean + ": unexpected value shape");
   }
   return result;
-}
-
-std::string Snippet(std::string_view body) {
-  std::string s(body.substr(0, 60));
-  for (char& c : s) {
-    if (static_cast<unsigned char>(c) < 0x20) c = ' ';
-  }
-  return s;
 }
 
 }  // namespace

@@ -6,19 +6,12 @@
 #include <nlohmann/json.hpp>
 
 #include "common/json/parse.h"
+#include "common/strings.h"
 
 namespace beacon::agent::inputs::jmx {
 namespace {
 
 using nlohmann::json;
-
-std::string Snippet(std::string_view body) {
-  std::string s(body.substr(0, 60));
-  for (char& c : s) {
-    if (static_cast<unsigned char>(c) < 0x20) c = ' ';
-  }
-  return s;
-}
 
 std::string StringOrDump(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
 

@@ -372,7 +372,7 @@ class OssStore final : public ObjectStore {
     std::string xml = "<CompleteMultipartUpload>";
     for (const UploadedPart& part : parts) {
       xml += "<Part><PartNumber>" + std::to_string(part.number) + "</PartNumber><ETag>\"" +
-             XmlEscape(part.etag) + "\"</ETag></Part>";
+             EscapeMarkup(part.etag) + "\"</ETag></Part>";
     }
     xml += "</CompleteMultipartUpload>";
     OssCall call{"POST",

@@ -7,6 +7,7 @@
 
 #include "common/cloud/objstore/xml.h"
 #include "common/crypto/crypto.h"
+#include "common/strings.h"
 #include "common/url.h"
 
 namespace beacon::objstore {
@@ -141,7 +142,7 @@ class S3Store final : public ObjectStore {
     std::string body = "<CompleteMultipartUpload>";
     for (const UploadedPart& part : parts) {
       body += "<Part><PartNumber>" + std::to_string(part.number) + "</PartNumber><ETag>\"" +
-              XmlEscape(part.etag) + "\"</ETag></Part>";
+              EscapeMarkup(part.etag) + "\"</ETag></Part>";
     }
     body += "</CompleteMultipartUpload>";
     Call call = MakeCall("CompleteMultipartUpload", "POST", key);

@@ -33,7 +33,4 @@ inline constexpr int kMaxXmlDepth = 64;
 // elements nested deeper than kMaxXmlDepth.
 Result<XmlElement> ParseXml(std::string_view text);
 
-// Escapes & < > " ' for element text and attribute values.
-std::string XmlEscape(std::string_view text);
-
 }  // namespace beacon::objstore

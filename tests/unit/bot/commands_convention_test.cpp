@@ -89,7 +89,11 @@ TEST(CommandConventions, DocsShowEveryCommandWithExamplesInBothLanguages) {
 }
 
 TEST(CommandConventions, TheDocsConfigSampleLoads) {
-  const std::string block = testing::FirstYamlBlock(testing::ReadSourceFile(kDoc));
+  // The roles sample, the first yaml block of the "## Roles" section.
+  const std::string doc = testing::ReadSourceFile(kDoc);
+  const size_t roles = doc.find("\n## Roles\n");
+  ASSERT_NE(roles, std::string::npos) << "no ## Roles section in " << kDoc;
+  const std::string block = testing::FirstYamlBlock(doc.substr(roles));
   ASSERT_FALSE(block.empty()) << "no ```yaml block in " << kDoc;
   auto config = LoadBotConfigFromString(block, kDoc);
   ASSERT_TRUE(config.ok()) << config.status().ToString();

@@ -79,6 +79,15 @@ TEST(BotConfig, DefaultsDenyEveryoneAndConfirmWithinTwoMinutes) {
   EXPECT_EQ(c->limits.max_reply_bytes, 2048);
   EXPECT_EQ(c->rbac.RoleOf(Wecom("anyone")), std::nullopt);
   EXPECT_TRUE(c->reports.empty());
+  EXPECT_FALSE(c->wecom.app_enabled);
+  EXPECT_FALSE(c->wecom.robot_enabled);
+}
+
+TEST(BotConfig, TheWecomSectionIsReadByTheCallbacksParser) {
+  auto c = LoadBotConfigFromString("bot:\n  wecom:\n    robot: {}\n    token_env: X\n", "c.yaml");
+  // The callback parser's own errors (no such variable) come back with their key path.
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("bot.wecom."), std::string::npos) << c.status().ToString();
 }
 
 TEST(BotConfig, EachBadValueIsReportedAtItsKeyPath) {

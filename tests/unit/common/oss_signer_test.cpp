@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/cloud/objstore/oss.h"
+#include "tests/unit/node_oracle.h"
 
 namespace beacon::objstore::oss {
 namespace {
@@ -219,26 +220,6 @@ std::vector<OracleCase> GeneratedCases() {
   return cases;
 }
 
-std::string RunOracle(const std::string& input) {
-  std::string dir = ::testing::TempDir();
-  std::string in_path = dir + "/oss_oracle_in_" + std::to_string(::getpid()) + ".json";
-  {
-    std::ofstream out(in_path, std::ios::binary);
-    out << input;
-  }
-  std::string command =
-      "node '" + std::string(BEACON_SOURCE_DIR) + "/tests/oracles/oss_sign.js' < '" + in_path + "'";
-  std::string output;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) return "";
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), pipe)) > 0) output.append(buf, n);
-  int rc = ::pclose(pipe);
-  std::remove(in_path.c_str());
-  return rc == 0 ? output : "";
-}
-
 TEST(OssSignerTest, MatchesTheAliOssSdkOnGeneratedRequests) {
   const Credentials credentials{"LTAI5tOracleKeyId", "oracle/Secret+Key=xyz", ""};
   const std::string region = "cn-shanghai";
@@ -258,7 +239,7 @@ TEST(OssSignerTest, MatchesTheAliOssSdkOnGeneratedRequests) {
                      {"access_key_id", credentials.access_key_id},
                      {"secret", credentials.secret_access_key}});
   }
-  std::string output = RunOracle(input.dump());
+  std::string output = beacon::testing::RunNodeOracle("oss_sign.js", input.dump());
   ASSERT_FALSE(output.empty()) << "node oracle failed (is node and ali-oss installed?)";
   nlohmann::json results = nlohmann::json::parse(output);
   ASSERT_EQ(results.size(), cases.size());

@@ -80,5 +80,14 @@ TEST(StringsTest, TruncateUtf8NeverCutsASequence) {
   EXPECT_EQ(TruncateUtf8(emoji, 4), "\xF0\x9F\x94\xB4");
 }
 
+TEST(StringsTest, EscapeMarkupReplacesEveryMarkupCharacter) {
+  EXPECT_EQ(EscapeMarkup(R"(<a href="x">'&'</a>)"),
+            "&lt;a href=&quot;x&quot;&gt;&apos;&amp;&apos;&lt;/a&gt;");
+  // WeCom textcards are HTML and do not know &apos;: the apostrophe stays as it is.
+  EXPECT_EQ(EscapeMarkup("it's <b>", Apostrophe::kKeep), "it's &lt;b&gt;");
+  // UTF-8 passes through byte for byte.
+  EXPECT_EQ(EscapeMarkup("磁盘 90% & up"), "磁盘 90% &amp; up");
+}
+
 }  // namespace
 }  // namespace beacon
