@@ -13,15 +13,13 @@ namespace {
 constexpr int kAlertsShown = 20;
 constexpr int64_t kMaxSilenceMs = 30LL * 24 * 3600 * 1000;
 
-Status NotWired(const CommandContext& ctx) {
+Status AlertsUnavailable(const CommandContext& ctx) {
   return Status::FailedPrecondition(
       std::string(ctx.Say("alerts are not available here", "此处无法查询告警")));
 }
 
-Reply Text(std::string body) { return Reply{Reply::Format::kText, std::move(body)}; }
-
 Result<CommandOutcome> Alerts(CommandContext& ctx, const std::vector<std::string>& args) {
-  if (!ctx.ports.alerts) return NotWired(ctx);
+  if (!ctx.ports.alerts) return AlertsUnavailable(ctx);
   AlertFilter filter;
   filter.limit = kAlertsShown;
   // One word is a severity when it names one ("high", "4"), else a host.
@@ -51,19 +49,19 @@ Result<CommandOutcome> Alerts(CommandContext& ctx, const std::vector<std::string
     if (!a.acked_by.empty()) line += std::string(ctx.Say(" acked by ", " 已认领：")) + a.acked_by;
     lines.push_back(std::move(line));
   }
-  return CommandOutcome(Text(JoinBounded(lines, ctx.max_reply_bytes, ctx.zh)));
+  return CommandOutcome(TextReply(JoinBounded(lines, ctx.max_reply_bytes, ctx.zh)));
 }
 
 Result<CommandOutcome> Ack(CommandContext& ctx, const std::vector<std::string>& args) {
-  if (!ctx.ports.alerts) return NotWired(ctx);
+  if (!ctx.ports.alerts) return AlertsUnavailable(ctx);
   BEACON_ASSIGN_OR_RETURN(int64_t id, ParseId("ID", args[0]));
   BEACON_RETURN_IF_ERROR(ctx.ports.alerts->Ack(id, ctx.principal, ctx.request.now_ms));
-  return CommandOutcome(Text(ctx.zh ? "已认领告警 #" + std::to_string(id)
-                                    : "alert #" + std::to_string(id) + " acknowledged"));
+  return CommandOutcome(TextReply(ctx.zh ? "已认领告警 #" + std::to_string(id)
+                                         : "alert #" + std::to_string(id) + " acknowledged"));
 }
 
 Result<CommandOutcome> Silence(CommandContext& ctx, const std::vector<std::string>& args) {
-  if (!ctx.ports.alerts) return NotWired(ctx);
+  if (!ctx.ports.alerts) return AlertsUnavailable(ctx);
   SilenceRequest request;
   size_t i = 0;
   // Matchers up to the first word that is a duration (a matcher always has an operator).
@@ -100,7 +98,7 @@ Result<CommandOutcome> Silence(CommandContext& ctx, const std::vector<std::strin
   std::vector<std::string> parts;
   for (const alerting::Matcher& m : s.matchers) parts.push_back(alerting::FormatMatcher(m));
   const std::string matchers = Join(parts, " ");
-  return CommandOutcome(Text(
+  return CommandOutcome(TextReply(
       ctx.zh ? "已创建静默 #" + std::to_string(s.id) + "：" + matchers + "，至 " +
                    FormatTime(ctx, s.ends_ms) + "（解除：unsilence " + std::to_string(s.id) + "）"
              : "silence #" + std::to_string(s.id) + ": " + matchers + " until " +
@@ -108,11 +106,11 @@ Result<CommandOutcome> Silence(CommandContext& ctx, const std::vector<std::strin
 }
 
 Result<CommandOutcome> Unsilence(CommandContext& ctx, const std::vector<std::string>& args) {
-  if (!ctx.ports.alerts) return NotWired(ctx);
+  if (!ctx.ports.alerts) return AlertsUnavailable(ctx);
   BEACON_ASSIGN_OR_RETURN(int64_t id, ParseId("ID", args[0]));
   BEACON_RETURN_IF_ERROR(ctx.ports.alerts->ExpireSilence(id, ctx.request.now_ms));
-  return CommandOutcome(Text(ctx.zh ? "已解除静默 #" + std::to_string(id)
-                                    : "silence #" + std::to_string(id) + " ended"));
+  return CommandOutcome(TextReply(ctx.zh ? "已解除静默 #" + std::to_string(id)
+                                         : "silence #" + std::to_string(id) + " ended"));
 }
 
 }  // namespace

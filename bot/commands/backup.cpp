@@ -11,7 +11,7 @@ constexpr int kVersionsShown = 20;
 // How far back `backup restore` looks for the named version (and the newest one).
 constexpr int kVersionsSearched = 200;
 
-Status NotWired(const CommandContext& ctx) {
+Status BackupsUnavailable(const CommandContext& ctx) {
   return Status::FailedPrecondition(
       std::string(ctx.Say("backups are not available here", "此处无法使用备份功能")));
 }
@@ -25,7 +25,7 @@ std::string VersionLine(const CommandContext& ctx, const BackupVersionItem& v) {
 }
 
 Result<CommandOutcome> List(CommandContext& ctx, const std::vector<std::string>& args) {
-  if (!ctx.ports.backups) return NotWired(ctx);
+  if (!ctx.ports.backups) return BackupsUnavailable(ctx);
   BEACON_ASSIGN_OR_RETURN(std::vector<BackupVersionItem> versions,
                           ctx.ports.backups->ListVersions(args[0], args[1], kVersionsShown));
   std::vector<std::string> lines;
@@ -39,7 +39,7 @@ Result<CommandOutcome> List(CommandContext& ctx, const std::vector<std::string>&
 
 Result<CommandOutcome> Run(CommandContext& ctx, const std::vector<std::string>& args) {
   BackupsPort* backups = ctx.ports.backups;
-  if (!backups) return NotWired(ctx);
+  if (!backups) return BackupsUnavailable(ctx);
   Plan plan;
   const std::string host = args[0], set = args[1], by = ctx.principal;
   plan.preview = ctx.zh
@@ -58,7 +58,7 @@ Result<CommandOutcome> Run(CommandContext& ctx, const std::vector<std::string>& 
 
 Result<CommandOutcome> Restore(CommandContext& ctx, const std::vector<std::string>& args) {
   BackupsPort* backups = ctx.ports.backups;
-  if (!backups) return NotWired(ctx);
+  if (!backups) return BackupsUnavailable(ctx);
   const std::string host = args[0], path = args[1], by = ctx.principal;
   std::optional<int64_t> wanted;
   if (args.size() == 3) {
@@ -95,7 +95,7 @@ Result<CommandOutcome> Restore(CommandContext& ctx, const std::vector<std::strin
 }
 
 Result<CommandOutcome> Progress(CommandContext& ctx, const std::vector<std::string>& args) {
-  if (!ctx.ports.backups) return NotWired(ctx);
+  if (!ctx.ports.backups) return BackupsUnavailable(ctx);
   BEACON_ASSIGN_OR_RETURN(int64_t id, ParseId("ID", args[0]));
   BEACON_ASSIGN_OR_RETURN(AgentCommandProgress p, ctx.ports.backups->GetCommand(id));
   std::string body =

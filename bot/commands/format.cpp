@@ -77,6 +77,8 @@ ApplyResult QueuedCommand(bool zh, std::string_view what_en, std::string_view wh
   return r;
 }
 
+Reply TextReply(std::string body) { return Reply{Reply::Format::kText, std::move(body)}; }
+
 std::string Md(const std::string& text) { return notifier::render::EscapeMarkdown(text); }
 
 }  // namespace beacon::bot

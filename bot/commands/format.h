@@ -30,6 +30,8 @@ Result<int64_t> ParseId(std::string_view name, std::string_view text);
 // request id the audit row keeps.
 ApplyResult QueuedCommand(bool zh, std::string_view what_en, std::string_view what_zh,
                           int64_t command_id);
+// A plain-text reply.
+Reply TextReply(std::string body);
 // `text` safe to show in WeCom markdown (notifier/render's escaping).
 std::string Md(const std::string& text);
 

@@ -10,8 +10,6 @@
 namespace beacon::bot {
 namespace {
 
-Reply Text(std::string body) { return Reply{Reply::Format::kText, std::move(body)}; }
-
 Result<CommandOutcome> Help(CommandContext& ctx, const std::vector<std::string>& args) {
   if (!args.empty()) {
     CommandMatch m = ctx.registry.Find(args);
@@ -34,7 +32,7 @@ Result<CommandOutcome> Help(CommandContext& ctx, const std::vector<std::string>&
       }
       parts.push_back(std::move(usage));
     }
-    return CommandOutcome(Text(JoinBounded(parts, ctx.max_reply_bytes, ctx.zh)));
+    return CommandOutcome(TextReply(JoinBounded(parts, ctx.max_reply_bytes, ctx.zh)));
   }
   // The list shows only what the sender's role may run; `help COMMAND` explains any command.
   std::vector<std::string> lines;
@@ -49,7 +47,7 @@ Result<CommandOutcome> Help(CommandContext& ctx, const std::vector<std::string>&
     if (spec.mutating) line += ctx.zh ? " [需确认]" : " [confirm]";
     lines.push_back(std::move(line));
   }
-  return CommandOutcome(Text(JoinBounded(lines, ctx.max_reply_bytes, ctx.zh)));
+  return CommandOutcome(TextReply(JoinBounded(lines, ctx.max_reply_bytes, ctx.zh)));
 }
 
 std::string JoinList(const std::vector<std::string>& items) {
@@ -70,14 +68,14 @@ Result<CommandOutcome> WhoAmI(CommandContext& ctx, const std::vector<std::string
     body += std::string(ctx.Say("\ndepartments: ", "\n部门：")) + JoinList(s.departments);
     body += std::string(ctx.Say("\ntags: ", "\n标签：")) + JoinList(s.tags);
   }
-  return CommandOutcome(Text(std::move(body)));
+  return CommandOutcome(TextReply(std::move(body)));
 }
 
 // Refusals of `confirm`, audited with the reason; the reply says what to do next.
 Result<CommandOutcome> RefuseConfirm(CommandContext& ctx, const std::vector<std::string>& args,
                                      const std::string& reason, const std::string& reply) {
   BEACON_RETURN_IF_ERROR(AppendAudit(ctx, "confirm", args, "", kDecisionRefused, reason).status());
-  return CommandOutcome(Text(reply));
+  return CommandOutcome(TextReply(reply));
 }
 
 // A pending plan `confirm` dropped (expired, too many wrong codes), audited under its own
@@ -86,7 +84,7 @@ Result<CommandOutcome> Dropped(CommandContext& ctx, const PendingPlan& p, const 
                                const std::string& why, const std::string& reply) {
   BEACON_RETURN_IF_ERROR(
       AppendAudit(ctx, p.command, p.arguments, p.plan.preview, decision, why).status());
-  return CommandOutcome(Text(reply));
+  return CommandOutcome(TextReply(reply));
 }
 
 Result<CommandOutcome> Confirm(CommandContext& ctx, const std::vector<std::string>& args) {
@@ -126,14 +124,14 @@ Result<CommandOutcome> Confirm(CommandContext& ctx, const std::vector<std::strin
         AppendAudit(ctx, p.command, p.arguments, p.plan.preview, kDecisionFailed, error).status();
     std::string body = std::string(ctx.Say("Failed: ", "失败：")) + error;
     if (!audited.ok()) body += "\n(audit: " + audited.ToString() + ")";
-    return CommandOutcome(Text(std::move(body)));
+    return CommandOutcome(TextReply(std::move(body)));
   }
   Status audited = AppendAudit(ctx, p.command, p.arguments, p.plan.preview, kDecisionExecuted,
                                applied->text, applied->request_ids)
                        .status();
   std::string body = applied->text;
   if (!audited.ok()) body += "\n(audit: " + audited.ToString() + ")";
-  return CommandOutcome(Text(std::move(body)));
+  return CommandOutcome(TextReply(std::move(body)));
 }
 
 Result<CommandOutcome> Cancel(CommandContext& ctx, const std::vector<std::string>& args) {
@@ -141,12 +139,13 @@ Result<CommandOutcome> Cancel(CommandContext& ctx, const std::vector<std::string
   if (!dropped) {
     BEACON_RETURN_IF_ERROR(
         AppendAudit(ctx, "cancel", args, "", kDecisionRead, "nothing pending").status());
-    return CommandOutcome(Text("Nothing to cancel. / 没有待确认的操作。"));
+    return CommandOutcome(TextReply("Nothing to cancel. / 没有待确认的操作。"));
   }
   BEACON_RETURN_IF_ERROR(AppendAudit(ctx, dropped->command, dropped->arguments,
                                      dropped->plan.preview, kDecisionCancelled, "cancelled")
                              .status());
-  return CommandOutcome(Text(std::string(ctx.Say("Cancelled: ", "已取消：")) + dropped->command));
+  return CommandOutcome(
+      TextReply(std::string(ctx.Say("Cancelled: ", "已取消：")) + dropped->command));
 }
 
 constexpr int kAuditDefaultRows = 10;
@@ -156,12 +155,12 @@ Result<CommandOutcome> Audit(CommandContext& ctx, const std::vector<std::string>
   if (!args.empty() && Lower(args[0]) == "verify") {
     BEACON_ASSIGN_OR_RETURN(AuditVerifyReport report, ctx.audit.Verify());
     if (report.ok) {
-      return CommandOutcome(Text(std::string(ctx.Say("audit log intact: ", "审计日志完整：")) +
-                                 std::to_string(report.rows) +
-                                 std::string(ctx.Say(" rows", " 行"))));
+      return CommandOutcome(TextReply(std::string(ctx.Say("audit log intact: ", "审计日志完整：")) +
+                                      std::to_string(report.rows) +
+                                      std::string(ctx.Say(" rows", " 行"))));
     }
     return CommandOutcome(
-        Text(std::string(ctx.Say("AUDIT LOG BROKEN: ", "审计日志被篡改：")) + report.problem));
+        TextReply(std::string(ctx.Say("AUDIT LOG BROKEN: ", "审计日志被篡改：")) + report.problem));
   }
   int n = kAuditDefaultRows;
   if (!args.empty()) {
@@ -185,7 +184,7 @@ Result<CommandOutcome> Audit(CommandContext& ctx, const std::vector<std::string>
     lines.push_back(std::move(line));
   }
   if (lines.empty()) lines.push_back(std::string(ctx.Say("(no audit rows)", "（无审计记录）")));
-  return CommandOutcome(Text(JoinBounded(lines, ctx.max_reply_bytes, ctx.zh)));
+  return CommandOutcome(TextReply(JoinBounded(lines, ctx.max_reply_bytes, ctx.zh)));
 }
 
 }  // namespace

@@ -10,7 +10,7 @@ namespace {
 
 constexpr size_t kFindingsShown = 5;
 
-Status NotWired(const CommandContext& ctx) {
+Status StatusUnavailable(const CommandContext& ctx) {
   return Status::FailedPrecondition(
       std::string(ctx.Say("host status is not available here", "此处无法查询主机状态")));
 }
@@ -83,7 +83,7 @@ std::string Detail(const CommandContext& ctx, const HostSummary& h) {
 
 Result<CommandOutcome> StatusCommand(CommandContext& ctx, const std::vector<std::string>& args) {
   HostStatusPort* hosts = ctx.ports.hosts;
-  if (!hosts) return NotWired(ctx);
+  if (!hosts) return StatusUnavailable(ctx);
   const int64_t now = ctx.request.now_ms;
   if (args.empty()) {
     BEACON_ASSIGN_OR_RETURN(std::vector<HostSummary> all, hosts->ListHosts(now));
