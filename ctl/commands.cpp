@@ -91,13 +91,6 @@ std::string Bytes(const json& object, const char* key) {
   return value ? HumanBytes(static_cast<double>(*value)) : "-";
 }
 
-// The command object of a reply: {"command": {...}} or the command itself.
-const json& CommandOf(const json& body) {
-  auto it = body.find("command");
-  if (it != body.end() && it->is_object()) return *it;
-  return body;
-}
-
 void Sleep(CommandContext& ctx, int64_t ms) {
   if (ctx.sleep_ms) {
     ctx.sleep_ms(ms);
@@ -107,6 +100,12 @@ void Sleep(CommandContext& ctx, int64_t ms) {
 }
 
 }  // namespace
+
+const json& CommandOf(const json& body) {
+  auto it = body.find("command");
+  if (it != body.end() && it->is_object()) return *it;
+  return body;
+}
 
 Result<std::string> TimeOption(std::string_view flag, const std::string& text, int64_t now_ms) {
   BEACON_ASSIGN_OR_RETURN(int64_t ms, ParseTimeOrAgo(flag, text, now_ms));
@@ -463,15 +462,22 @@ int RunRestore(CommandContext& ctx, const std::string& host, const std::string& 
     return kExitOk;
   }
 
+  return WaitForCommand(ctx, std::move(command), what, wait_ms, RestoreProgressText, nullptr);
+}
+
+int WaitForCommand(CommandContext& ctx, json command, const std::string& what, int64_t wait_ms,
+                   const std::function<std::string(const json&)>& progress_text, json* final) {
+  const std::string id_text = std::to_string(command.value("id", int64_t{0}));
   const int64_t deadline = ctx.clock.MonotonicMs() + wait_ms;
   std::string last_line;
   while (true) {
     const std::string state = Text(command, "state");
-    const std::string line = RestoreProgressText(command);
+    const std::string line = progress_text(command);
     if (state == "failed") {
       if (ctx.json) ctx.out << command.dump() << "\n";
       ctx.err << "beaconctl: " << what << " failed: " << SanitizeCell(Text(command, "message"))
               << "\n";
+      if (final != nullptr) *final = std::move(command);
       return kExitCollectorError;
     }
     if (!ctx.json && line != last_line) {
@@ -481,6 +487,7 @@ int RunRestore(CommandContext& ctx, const std::string& host, const std::string& 
     }
     if (state == "succeeded") {
       if (ctx.json) ctx.out << command.dump() << "\n";
+      if (final != nullptr) *final = std::move(command);
       return kExitOk;
     }
     if (ctx.clock.MonotonicMs() >= deadline) {
@@ -490,7 +497,7 @@ int RunRestore(CommandContext& ctx, const std::string& host, const std::string& 
       return kExitCollectorError;
     }
     Sleep(ctx, kRestorePollMs);
-    // A collector restart or a proxy hiccup during a long wait is not the restore's failure:
+    // A collector restart or a proxy hiccup during a long wait is not the command's failure:
     // transient errors are retried quietly until the deadline.
     auto reply = ctx.api.Send("GET", "/api/v1/commands/" + id_text);
     const bool transient =
