@@ -34,24 +34,17 @@ int QueueAndFollow(CommandContext& ctx, const std::string& host, const std::stri
                    const json& args, const std::string& what_suffix,
                    const std::map<std::string, std::string>& options,
                    Result<std::string> (*render)(const json&)) {
-  int64_t wait_ms = kDefaultCommandWaitMs;
-  if (auto it = options.find("timeout-wait"); it != options.end()) {
-    auto parsed = ParseDurationMs(it->second);
-    if (parsed.ok()) wait_ms = *parsed;
-  }
+  const int64_t wait_ms = TimeoutWaitMs(options, kDefaultCommandWaitMs);
   const json request = {{"kind", kind}, {"args", args}};
   CallResult call =
       Call(ctx, "POST", "/api/v1/agents/" + PercentEncode(host) + "/commands", {}, request.dump(),
            "this collector cannot queue " + kind + " commands; is it older than beaconctl?");
   if (!call.ok()) return call.exit_code;
   json command = CommandOf(call.body);
-  auto id = command.find("id");
-  if (!command.is_object() || id == command.end() || !id->is_number_integer()) {
-    ctx.err << FormatFailure(DescribeBadReply("no command id in the reply"));
-    return kExitCollectorError;
-  }
+  const std::optional<int64_t> id = CommandIdOf(ctx, command, "the reply");
+  if (!id) return kExitCollectorError;
   const std::string what =
-      kind + " #" + std::to_string(id->get<int64_t>()) + " " + SanitizeCell(host) + what_suffix;
+      kind + " #" + std::to_string(*id) + " " + SanitizeCell(host) + what_suffix;
   if (options.count("wait") == 0) {
     if (ctx.json) return PrintJson(ctx, call);
     ctx.out << what << ": " << AgentCommandProgressText(command) << "\n";

@@ -101,6 +101,23 @@ void Sleep(CommandContext& ctx, int64_t ms) {
 
 }  // namespace
 
+int64_t TimeoutWaitMs(const std::map<std::string, std::string>& options, int64_t default_ms) {
+  auto it = options.find("timeout-wait");
+  if (it == options.end()) return default_ms;
+  auto parsed = ParseDurationMs(it->second);  // validated by ParseArgs
+  return parsed.ok() ? *parsed : default_ms;
+}
+
+std::optional<int64_t> CommandIdOf(CommandContext& ctx, const json& command,
+                                   std::string_view reply) {
+  auto id = command.is_object() ? command.find("id") : command.end();
+  if (!command.is_object() || id == command.end() || !id->is_number_integer()) {
+    ctx.err << FormatFailure(DescribeBadReply("no command id in " + std::string(reply)));
+    return std::nullopt;
+  }
+  return id->get<int64_t>();
+}
+
 const json& CommandOf(const json& body) {
   auto it = body.find("command");
   if (it != body.end() && it->is_object()) return *it;
@@ -437,23 +454,15 @@ int RunRestore(CommandContext& ctx, const std::string& host, const std::string& 
     request["at"] = *at;
   }
   if (auto it = options.find("to"); it != options.end()) request["to"] = it->second;
-  int64_t wait_ms = kDefaultRestoreWaitMs;
-  if (auto it = options.find("timeout-wait"); it != options.end()) {
-    auto parsed = ParseDurationMs(it->second);
-    if (parsed.ok()) wait_ms = *parsed;
-  }
-
+  const int64_t wait_ms = TimeoutWaitMs(options, kDefaultRestoreWaitMs);
   CallResult call = Call(ctx, "POST", "/api/v1/restores", {}, request.dump(),
                          "no such backup; list versions with 'beaconctl backups list --host " +
                              host + " --path " + path + "'");
   if (!call.ok()) return call.exit_code;
   json command = CommandOf(call.body);
-  auto id = command.find("id");
-  if (!command.is_object() || id == command.end() || !id->is_number_integer()) {
-    ctx.err << FormatFailure(DescribeBadReply("no command id in the restore reply"));
-    return kExitCollectorError;
-  }
-  const std::string id_text = std::to_string(id->get<int64_t>());
+  const std::optional<int64_t> id = CommandIdOf(ctx, command, "the restore reply");
+  if (!id) return kExitCollectorError;
+  const std::string id_text = std::to_string(*id);
   const std::string what =
       "restore #" + id_text + " " + SanitizeCell(host) + ":" + SanitizeCell(path);
   if (options.count("no-wait") != 0) {

@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -57,6 +58,12 @@ int WaitForCommand(CommandContext& ctx, nlohmann::json command, const std::strin
                    int64_t wait_ms,
                    const std::function<std::string(const nlohmann::json&)>& progress_text,
                    nlohmann::json* final);
+// --timeout-wait from `options` (checked by ParseArgs), else default_ms.
+int64_t TimeoutWaitMs(const std::map<std::string, std::string>& options, int64_t default_ms);
+// The "id" of a command from a reply; nullopt after printing a bad-reply failure naming `reply`
+// ("the restore reply") when there is none.
+std::optional<int64_t> CommandIdOf(CommandContext& ctx, const nlohmann::json& command,
+                                   std::string_view reply);
 // The command object of a reply: {"command": {...}} or the command itself.
 const nlohmann::json& CommandOf(const nlohmann::json& body);
 
