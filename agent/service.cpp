@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "common/cloud/objstore/store_config.h"
+#include "common/wire/agent_commands.h"
 
 namespace beacon::agent {
 namespace {
@@ -178,38 +179,80 @@ Status AgentService::Start() {
     spdlog::info("backups: {} set(s), state {}/backup/state.db", cfg.backup.sets.size(),
                  cfg.data_dir);
   }
-  // The command channel (restores) runs whenever backups are configured.
-  if (backup_runtime_) StartCommandChannel(http_options);
+  // The command channel runs whenever there is something to command: backups (restore,
+  // backup.run) or fim paths (fim.accept).
+  inputs::FimInput* fim = ConfiguredFimInput();
+  if (backup_runtime_ || fim != nullptr) StartCommandChannel(http_options, fim);
   return Status::Ok();
 }
 
-void AgentService::StartCommandChannel(const http::CurlClientOptions& http_options) {
-  const AgentConfig& cfg = config_;
-  std::map<std::string, objstore::ObjectStore*> stores;
-  for (const auto& [name, store] : backup_runtime_->stores) stores[name] = store.get();
-  backup::RestoreOptions restore_options;
-  restore_options.roots = cfg.backup.restore_roots;
-  restore_options.allow_setid = cfg.restore.allow_setid;
-  for (const backup::BackupSetConfig& set : cfg.backup.sets) {
-    if (set.encryption.enabled) {
-      restore_options.keys_by_id[set.encryption.key_id] = set.encryption.key;
-    }
+inputs::FimInput* AgentService::ConfiguredFimInput() {
+  for (const InputSettings& in : config_.inputs) {
+    if (in.name != "fim") continue;
+    auto* fim = dynamic_cast<inputs::FimInput*>(in.input.get());
+    if (fim == nullptr || fim->options().paths.empty()) return nullptr;
+    // An enabled input was configured by its Start(); a disabled one only needs the paths
+    // worked out, for fim.accept on the baseline that `beacon-agent fim init` builds.
+    if (!in.enabled) fim->Configure(config_.data_dir + "/inputs/" + in.name);
+    return fim;
   }
-  restore_handler_ = std::make_unique<backup::RestoreHandler>(stores, restore_options, clock_);
+  return nullptr;
+}
+
+void AgentService::StartCommandChannel(const http::CurlClientOptions& http_options,
+                                       inputs::FimInput* fim) {
+  const AgentConfig& cfg = config_;
   command_channel_ = std::make_unique<CommandChannel>(
       cfg.collector.url, cfg.collector.token.value(),
       std::shared_ptr<http::HttpClient>(http::NewCurlHttpClient(http_options)), clock_);
-  command_channel_->RegisterHandler("restore", restore_handler_->AsCommandHandler());
+  std::vector<std::string> kinds;
+  if (backup_runtime_) {
+    std::map<std::string, objstore::ObjectStore*> stores;
+    for (const auto& [name, store] : backup_runtime_->stores) stores[name] = store.get();
+    backup::RestoreOptions restore_options;
+    restore_options.roots = cfg.backup.restore_roots;
+    restore_options.allow_setid = cfg.restore.allow_setid;
+    for (const backup::BackupSetConfig& set : cfg.backup.sets) {
+      if (set.encryption.enabled) {
+        restore_options.keys_by_id[set.encryption.key_id] = set.encryption.key;
+      }
+    }
+    restore_handler_ = std::make_unique<backup::RestoreHandler>(stores, restore_options, clock_);
+    command_channel_->RegisterHandler(std::string(backup::kRestoreCommandKind),
+                                      restore_handler_->AsCommandHandler());
+    kinds.push_back(fmt::format(
+        "restore (under {})", cfg.backup.restore_roots.empty()
+                                  ? std::string("no restore_roots: none allowed")
+                                  : fmt::format("{}", fmt::join(cfg.backup.restore_roots, ", "))));
+  }
+  if (backup_service_) {
+    backup::BackupService* service = backup_service_.get();
+    backup_run_handler_ = std::make_unique<backup::BackupRunHandler>(
+        [service](const std::string& set,
+                  const std::function<void(const backup::OnceProgress&)>& progress) {
+          return service->RunSetNow(set, progress);
+        },
+        clock_);
+    command_channel_->RegisterHandler(std::string(wire::kBackupRunCommandKind),
+                                      backup_run_handler_->AsCommandHandler());
+    kinds.emplace_back(wire::kBackupRunCommandKind);
+  }
+  if (fim != nullptr) {
+    fim_accept_handler_ = std::make_unique<fim::FimAcceptHandler>(
+        [fim](const std::string& path) { return fim->AcceptPath(path); });
+    command_channel_->RegisterHandler(std::string(wire::kFimAcceptCommandKind),
+                                      fim_accept_handler_->AsCommandHandler());
+    kinds.emplace_back(wire::kFimAcceptCommandKind);
+  }
   command_thread_ = std::thread([this] { command_channel_->Run(); });
-  spdlog::info("command channel: restores allowed under {}",
-               cfg.backup.restore_roots.empty()
-                   ? std::string("(no restore_roots: none)")
-                   : fmt::format("{}", fmt::join(cfg.backup.restore_roots, ", ")));
+  spdlog::info("command channel: {}", fmt::format("{}", fmt::join(kinds, ", ")));
 }
 
 void AgentService::Stop() {
   if (command_thread_.joinable()) {
     command_channel_->Stop();
+    // A backup.run in progress holds the channel's thread: the backups' stop cuts it short.
+    if (backup_service_) backup_service_->Stop();
     command_thread_.join();
   }
   if (backup_service_) backup_service_->Stop();

@@ -1,8 +1,8 @@
 // AgentService: wires an AgentConfig into a running agent — the spool, the uplink (own thread),
 // the input scheduler (a thread per input), the backup pipeline and the command channel
-// (restores, own thread) — like collector/service.h for the collector. RunAgent is the `run`
-// composition root around it: the stop signals and the test-only fault point. Start and Stop
-// are called from one thread.
+// (restore, backup.run and fim.accept commands, own thread) — like collector/service.h for the
+// collector. RunAgent is the `run` composition root around it: the stop signals and the test-only
+// fault point. Start and Stop are called from one thread.
 #pragma once
 
 #include <functional>
@@ -12,12 +12,15 @@
 #include <thread>
 #include <vector>
 
+#include "agent/backup/backup_run_handler.h"
 #include "agent/backup/backup_service.h"
 #include "agent/backup/rate_limiter.h"
 #include "agent/backup/restore_handler.h"
 #include "agent/backup/state.h"
 #include "agent/backup/uploader.h"
 #include "agent/config.h"
+#include "agent/inputs/fim/accept_handler.h"
+#include "agent/inputs/fim/fim.h"
 #include "agent/inputs/scheduler.h"
 #include "agent/spool/spool.h"
 #include "agent/uplink/command_channel.h"
@@ -62,19 +65,23 @@ class AgentService {
   AgentService& operator=(const AgentService&) = delete;
 
   // Opens the spool and, when backups are configured, the backup runtime, then starts the
-  // uplink, the inputs, the backup service and the command channel. Fails, with nothing left
+  // uplink, the inputs, the backup service and the command channel (when backups or the fim
+  // paths are configured). Fails, with nothing left
   // running, when the spool or the backup runtime cannot be opened (the message says which);
   // a backup service that does not start is logged and the rest runs.
   Status Start();
-  // Stops the command channel, the backups and the inputs, then the uplink after the send in
-  // progress. Idempotent.
+  // Stops the command channel (a backup.run in progress is cut short by the backups' stop, a
+  // restore or fim.accept finishes), the backups and the inputs, then the uplink after the
+  // send in progress. Idempotent.
   void Stop();
 
   // After Start(): the open spool.
   Spool* spool() { return spool_.get(); }
 
  private:
-  void StartCommandChannel(const http::CurlClientOptions& http_options);
+  // The fim input when inputs.fim.paths is configured (enabled or not), else null.
+  inputs::FimInput* ConfiguredFimInput();
+  void StartCommandChannel(const http::CurlClientOptions& http_options, inputs::FimInput* fim);
 
   AgentConfig config_;
   const Clock& clock_;
@@ -88,6 +95,8 @@ class AgentService {
   std::unique_ptr<BackupRuntime> backup_runtime_;
   std::unique_ptr<backup::BackupService> backup_service_;
   std::unique_ptr<backup::RestoreHandler> restore_handler_;
+  std::unique_ptr<backup::BackupRunHandler> backup_run_handler_;
+  std::unique_ptr<fim::FimAcceptHandler> fim_accept_handler_;
   std::unique_ptr<CommandChannel> command_channel_;
   std::thread command_thread_;
 };

@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "common/clock.h"
+#include "common/strings.h"
 #include "common/url.h"
 
 namespace beacon::ctl {
@@ -29,6 +30,8 @@ const std::vector<CommandSpec>& Commands() {
       {{"backups", "list"}, {"host", "path", "set", "since", "until", "limit"}, 0, 0, {}},
       {{"backups", "lifecycle"}, {}, 0, 0, {"dry-run"}},
       {{"restore"}, {"version", "at", "to", "timeout-wait"}, 2, 2, {"no-wait"}},
+      {{"backup", "run"}, {"timeout-wait"}, 2, 2, {"wait"}},
+      {{"fim", "accept"}, {"timeout-wait"}, 2, 2, {"wait"}},
       {{"alerts"}, {"status", "source", "host", "since", "limit"}, 0, 0, {"undelivered"}},
       {{"alerts", "show"}, {}, 1, 1, {}},
       {{"silence", "add"}, {"for", "until", "reason", "by"}, 1, 64, {}},
@@ -143,6 +146,18 @@ Status ValidateCommandOptions(const Invocation& inv) {
     return UsageError(
         "PATH must be the absolute path of the file on the host, got '" + inv.args[1] + "'",
         inv.command);
+  }
+  if (CommandName(inv.command) == "fim accept" && inv.args.size() == 2) {
+    const std::string& path = inv.args[1];
+    if (path.empty() || path[0] != '/') {
+      return UsageError("PATH must be an absolute path on the host, got '" + path + "'",
+                        inv.command);
+    }
+    for (size_t i = 0; i < path.size();) {
+      const size_t length = Utf8SequenceLength(path, i);
+      if (length == 0) return UsageError("PATH is not valid UTF-8", inv.command);
+      i += length;
+    }
   }
   return Status::Ok();
 }
@@ -373,6 +388,35 @@ std::string HelpText(const std::vector<std::string>& command) {
         "  --no-wait          print the command id and return at once\n"
         "  --timeout-wait D   stop waiting after D (default 10m); the restore goes on\n"
         "Exits 0 when the restore succeeded, 1 when it failed (the reason on stderr).\n";
+  } else if (name == "backup" || name == "backup run") {
+    text =
+        "Usage: beaconctl backup run HOST SET [--wait] [--timeout-wait D]\n\n"
+        "Backs up backup set SET (backup.sets in the host's agent.yaml) on HOST now, through\n"
+        "the agent's command channel: every file of the set that changed since its last\n"
+        "backup is stored and catalogued, as the running agent would after a change. Files\n"
+        "the agent is backing up already are finished first; a second run of the same set\n"
+        "while one is in progress is refused.\n"
+        "  --wait             follow the run: progress (files and bytes) on every change, then\n"
+        "                     the versions stored (path, size, stored size, SHA-256, key)\n"
+        "  --timeout-wait D   with --wait, stop waiting after D (default 30m); the run goes on\n"
+        "Without --wait prints the command id and returns; 'beaconctl backups list --host HOST\n"
+        "--set SET' shows the versions once it is done.\n"
+        "Exits 0 when queued (with --wait: when every changed file was stored), 1 when the\n"
+        "collector refused it, the set is unknown to the agent, or files failed (reasons on\n"
+        "stderr).\n";
+  } else if (name == "fim" || name == "fim accept") {
+    text =
+        "Usage: beaconctl fim accept HOST PATH [--wait] [--timeout-wait D]\n\n"
+        "Accepts the current state of PATH on HOST into the agent's file integrity baseline\n"
+        "(a file, or a directory with everything below it), so the next fim check is clean\n"
+        "for it: use it after an intended change. PATH must lie under the agent's\n"
+        "inputs.fim.paths, not through a symbolic link and not in an excluded part; the\n"
+        "agent refuses anything else.\n"
+        "  --wait             follow it and print what the baseline took: every entry\n"
+        "                     updated, added or removed, and entries that could not be read\n"
+        "  --timeout-wait D   with --wait, stop waiting after D (default 30m)\n"
+        "Exits 0 when queued (with --wait: when accepted), 1 when the collector or the agent\n"
+        "refused it (the reason on stderr).\n";
   } else if (name == "alerts") {
     text =
         "Usage: beaconctl alerts [--status firing|resolved] [--source S] [--host H] [--since T]\n"
@@ -468,6 +512,8 @@ std::string HelpText(const std::vector<std::string>& command) {
         "  backups list [--host H] ...   backed-up file versions, newest first\n"
         "  backups lifecycle [--dry-run] apply the backup lifecycle policies now\n"
         "  restore HOST PATH [--at T]    restore a backed-up file on a host\n"
+        "  backup run HOST SET [--wait]  back up a set on a host now\n"
+        "  fim accept HOST PATH [--wait] accept a path's current state into the fim baseline\n"
         "  alerts [--undelivered] ...    alerts with their delivery state, newest first\n"
         "  alerts show ID                one alert with every delivery attempt\n"
         "  silence add MATCHER... --for D --reason TEXT\n"

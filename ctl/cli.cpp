@@ -10,6 +10,7 @@
 #include "common/posix.h"
 #include "common/strings.h"
 #include "common/timezone.h"
+#include "ctl/agent_commands.h"
 #include "ctl/alert_commands.h"
 #include "ctl/api.h"
 #include "ctl/commands.h"
@@ -111,6 +112,8 @@ int Run(const std::vector<std::string>& args, const Environment& env) {
   if (command == "backups list") return RunBackupsList(ctx, inv.options);
   if (command == "backups lifecycle") return RunBackupsLifecycle(ctx, inv.options);
   if (command == "restore") return RunRestore(ctx, inv.args[0], inv.args[1], inv.options);
+  if (command == "backup run") return RunBackupRun(ctx, inv.args[0], inv.args[1], inv.options);
+  if (command == "fim accept") return RunFimAccept(ctx, inv.args[0], inv.args[1], inv.options);
   if (command == "alerts") return RunAlerts(ctx, inv.options);
   if (command == "alerts show") return RunAlertShow(ctx, inv.args[0]);
   if (command == "silence add") {

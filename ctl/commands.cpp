@@ -91,13 +91,6 @@ std::string Bytes(const json& object, const char* key) {
   return value ? HumanBytes(static_cast<double>(*value)) : "-";
 }
 
-// The command object of a reply: {"command": {...}} or the command itself.
-const json& CommandOf(const json& body) {
-  auto it = body.find("command");
-  if (it != body.end() && it->is_object()) return *it;
-  return body;
-}
-
 void Sleep(CommandContext& ctx, int64_t ms) {
   if (ctx.sleep_ms) {
     ctx.sleep_ms(ms);
@@ -107,6 +100,29 @@ void Sleep(CommandContext& ctx, int64_t ms) {
 }
 
 }  // namespace
+
+int64_t TimeoutWaitMs(const std::map<std::string, std::string>& options, int64_t default_ms) {
+  auto it = options.find("timeout-wait");
+  if (it == options.end()) return default_ms;
+  auto parsed = ParseDurationMs(it->second);  // validated by ParseArgs
+  return parsed.ok() ? *parsed : default_ms;
+}
+
+std::optional<int64_t> CommandIdOf(CommandContext& ctx, const json& command,
+                                   std::string_view reply) {
+  auto id = command.is_object() ? command.find("id") : command.end();
+  if (!command.is_object() || id == command.end() || !id->is_number_integer()) {
+    ctx.err << FormatFailure(DescribeBadReply("no command id in " + std::string(reply)));
+    return std::nullopt;
+  }
+  return id->get<int64_t>();
+}
+
+const json& CommandOf(const json& body) {
+  auto it = body.find("command");
+  if (it != body.end() && it->is_object()) return *it;
+  return body;
+}
 
 Result<std::string> TimeOption(std::string_view flag, const std::string& text, int64_t now_ms) {
   BEACON_ASSIGN_OR_RETURN(int64_t ms, ParseTimeOrAgo(flag, text, now_ms));
@@ -438,23 +454,15 @@ int RunRestore(CommandContext& ctx, const std::string& host, const std::string& 
     request["at"] = *at;
   }
   if (auto it = options.find("to"); it != options.end()) request["to"] = it->second;
-  int64_t wait_ms = kDefaultRestoreWaitMs;
-  if (auto it = options.find("timeout-wait"); it != options.end()) {
-    auto parsed = ParseDurationMs(it->second);
-    if (parsed.ok()) wait_ms = *parsed;
-  }
-
+  const int64_t wait_ms = TimeoutWaitMs(options, kDefaultRestoreWaitMs);
   CallResult call = Call(ctx, "POST", "/api/v1/restores", {}, request.dump(),
                          "no such backup; list versions with 'beaconctl backups list --host " +
                              host + " --path " + path + "'");
   if (!call.ok()) return call.exit_code;
   json command = CommandOf(call.body);
-  auto id = command.find("id");
-  if (!command.is_object() || id == command.end() || !id->is_number_integer()) {
-    ctx.err << FormatFailure(DescribeBadReply("no command id in the restore reply"));
-    return kExitCollectorError;
-  }
-  const std::string id_text = std::to_string(id->get<int64_t>());
+  const std::optional<int64_t> id = CommandIdOf(ctx, command, "the restore reply");
+  if (!id) return kExitCollectorError;
+  const std::string id_text = std::to_string(*id);
   const std::string what =
       "restore #" + id_text + " " + SanitizeCell(host) + ":" + SanitizeCell(path);
   if (options.count("no-wait") != 0) {
@@ -463,15 +471,22 @@ int RunRestore(CommandContext& ctx, const std::string& host, const std::string& 
     return kExitOk;
   }
 
+  return WaitForCommand(ctx, std::move(command), what, wait_ms, RestoreProgressText, nullptr);
+}
+
+int WaitForCommand(CommandContext& ctx, json command, const std::string& what, int64_t wait_ms,
+                   const std::function<std::string(const json&)>& progress_text, json* final) {
+  const std::string id_text = std::to_string(command.value("id", int64_t{0}));
   const int64_t deadline = ctx.clock.MonotonicMs() + wait_ms;
   std::string last_line;
   while (true) {
     const std::string state = Text(command, "state");
-    const std::string line = RestoreProgressText(command);
+    const std::string line = progress_text(command);
     if (state == "failed") {
       if (ctx.json) ctx.out << command.dump() << "\n";
       ctx.err << "beaconctl: " << what << " failed: " << SanitizeCell(Text(command, "message"))
               << "\n";
+      if (final != nullptr) *final = std::move(command);
       return kExitCollectorError;
     }
     if (!ctx.json && line != last_line) {
@@ -481,6 +496,7 @@ int RunRestore(CommandContext& ctx, const std::string& host, const std::string& 
     }
     if (state == "succeeded") {
       if (ctx.json) ctx.out << command.dump() << "\n";
+      if (final != nullptr) *final = std::move(command);
       return kExitOk;
     }
     if (ctx.clock.MonotonicMs() >= deadline) {
@@ -490,7 +506,7 @@ int RunRestore(CommandContext& ctx, const std::string& host, const std::string& 
       return kExitCollectorError;
     }
     Sleep(ctx, kRestorePollMs);
-    // A collector restart or a proxy hiccup during a long wait is not the restore's failure:
+    // A collector restart or a proxy hiccup during a long wait is not the command's failure:
     // transient errors are retried quietly until the deadline.
     auto reply = ctx.api.Send("GET", "/api/v1/commands/" + id_text);
     const bool transient =

@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -46,6 +47,25 @@ int RunBackupsLifecycle(CommandContext& ctx, const std::map<std::string, std::st
 // succeeded, 1 failed or gave up waiting.
 int RunRestore(CommandContext& ctx, const std::string& host, const std::string& path,
                const std::map<std::string, std::string>& options);
+
+// Follows an agent command until it is final: prints "WHAT: <progress_text(command)>" on every
+// change (nothing with --json), re-reading GET /api/v1/commands/{id} every second and retrying
+// transient failures quietly until wait_ms has passed. `command` is the command as the request
+// that created it answered (with its "id"). Exit 0 succeeded (with --json the command is
+// printed), 1 failed (the agent's message on stderr) or gave up waiting; *final (may be null)
+// gets the last command seen when it is final.
+int WaitForCommand(CommandContext& ctx, nlohmann::json command, const std::string& what,
+                   int64_t wait_ms,
+                   const std::function<std::string(const nlohmann::json&)>& progress_text,
+                   nlohmann::json* final);
+// --timeout-wait from `options` (checked by ParseArgs), else default_ms.
+int64_t TimeoutWaitMs(const std::map<std::string, std::string>& options, int64_t default_ms);
+// The "id" of a command from a reply; nullopt after printing a bad-reply failure naming `reply`
+// ("the restore reply") when there is none.
+std::optional<int64_t> CommandIdOf(CommandContext& ctx, const nlohmann::json& command,
+                                   std::string_view reply);
+// The command object of a reply: {"command": {...}} or the command itself.
+const nlohmann::json& CommandOf(const nlohmann::json& body);
 
 // Pure renderers. InvalidArgument names what is missing from the reply.
 // GET /api/v1/hosts -> NAME STATE LAST SEEN VERSION EVENTS.

@@ -3,7 +3,6 @@
 
 #include <sys/stat.h>
 
-#include <cctype>
 #include <cerrno>
 #include <filesystem>
 #include <fstream>
@@ -13,6 +12,7 @@
 #include "common/cloud/objstore/object_store.h"
 #include "common/crypto/crypto.h"
 #include "common/posix.h"
+#include "common/wire/agent_commands.h"
 #include "common/wire/backup.h"
 
 namespace beacon::agent::backup {
@@ -29,16 +29,6 @@ std::string Resolve(const std::string& base_dir, const std::string& path) {
 std::string StripSlash(std::string path) {
   while (path.size() > 1 && path.back() == '/') path.pop_back();
   return path;
-}
-
-bool IsValidSetName(const std::string& name) {
-  if (name.empty() || name.size() > 128) return false;
-  for (char c : name) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != '-') {
-      return false;
-    }
-  }
-  return true;
 }
 
 std::string KnownStores(const std::map<std::string, objstore::StoreConfig>& stores) {
@@ -100,7 +90,7 @@ BackupSetConfig ReadSet(config::Node node, const BackupConfig& config,
   BackupSetConfig set;
   if (node.Require("name")) {
     node.Get("name", &set.name);
-    if (!IsValidSetName(set.name)) {
+    if (!wire::IsValidBackupSetName(set.name)) {
       node.Error("name", "'" + set.name +
                              "' is not a valid set name (letters, digits, '_', '.', '-'; at "
                              "most 128)");
@@ -152,6 +142,16 @@ BackupSetConfig ReadSet(config::Node node, const BackupConfig& config,
 }
 
 }  // namespace
+
+Result<size_t> FindBackupSet(const BackupConfig& config, const std::string& name) {
+  std::string known;
+  for (size_t i = 0; i < config.sets.size(); ++i) {
+    if (config.sets[i].name == name) return i;
+    known += (known.empty() ? "" : ", ") + config.sets[i].name;
+  }
+  return Status::InvalidArgument("unknown backup set '" + name +
+                                 "' (known: " + (known.empty() ? "none" : known) + ")");
+}
 
 BackupConfig ReadBackupConfig(config::Node node, const std::string& base_dir) {
   BackupConfig config;

@@ -9,6 +9,7 @@
 
 #include "common/cloud/objstore/store_config.h"
 #include "common/config/config.h"
+#include "common/status.h"
 
 namespace beacon::agent::backup {
 
@@ -46,6 +47,10 @@ struct BackupConfig {
   int64_t retry_max_ms = 5 * 60 * 1000;
   int max_attempts = 8;  // then backup.failed, and the reconcile tries again
 };
+
+// The index of the set named `name` in config.sets; InvalidArgument "unknown backup set 'NAME'
+// (known: a, b)" otherwise.
+Result<size_t> FindBackupSet(const BackupConfig& config, const std::string& name);
 
 // Reads `backup:` (node may be absent: backups off). Relative paths are resolved against
 // base_dir. Errors are recorded on the node's document.

@@ -29,9 +29,17 @@ constexpr size_t kMaxQueuedBatches = 4;  // workers wait beyond this (slow store
 class SetRun {
  public:
   SetRun(const BackupConfig& config, const BackupSetConfig& set, Uploader& uploader,
-         BackupState& state, const Clock& clock, const RecordSink& sink)
-      : config_(config), set_(set), uploader_(uploader), state_(state), clock_(clock), sink_(sink) {
+         BackupState& state, const Clock& clock, const RecordSink& sink,
+         const BackupOnceOptions& options)
+      : config_(config),
+        set_(set),
+        uploader_(uploader),
+        state_(state),
+        clock_(clock),
+        sink_(sink),
+        options_(options) {
     summary_.set = set.name;
+    progress_.set = set.name;
   }
 
   Result<OnceSetSummary> Run() {
@@ -51,21 +59,25 @@ class SetRun {
     }
     uint64_t changed = 0;
     Reconciler reconciler(set_, state_);
-    Result<ScanResult> scan = reconciler.Scan(nullptr, [&](ScanResult::Changed file) {
+    Result<ScanResult> scan = reconciler.Scan(options_.cancel, [&](ScanResult::Changed file) {
       ++changed;
       {
         MutexLock lock(mu_);
         const bool known_new = !file.recorded && uploading.count(file.path) == 0;
-        pending_.push_back({std::move(file.path), known_new});
+        ++progress_.files_total;
+        progress_.bytes_total += file.stat.size;
+        pending_.push_back({std::move(file.path), known_new, file.stat.size});
       }
       work_cv_.notify_one();
     });
     {
       MutexLock lock(mu_);
       scan_done_ = true;
+      progress_.scan_done = true;
       if (!scan.ok()) pending_.clear();  // the state database failed: stop after the uploads
     }
     work_cv_.notify_all();
+    ReportProgress();
     for (std::thread& t : threads) t.join();
     {
       MutexLock lock(mu_);
@@ -76,6 +88,7 @@ class SetRun {
     committer.join();
     MutexLock lock(mu_);  // uncontended: every thread has been joined
     if (!scan.ok()) return scan.status();
+    summary_.interrupted = Cancelled();
     summary_.scanned = scan->files_scanned;
     summary_.unchanged += scan->files_scanned - changed;
     for (const std::string& error : scan->errors) summary_.failures.push_back(error);
@@ -87,7 +100,22 @@ class SetRun {
   struct Pending {
     std::string path;
     bool known_new = false;
+    uint64_t size = 0;  // when the scan saw it
   };
+
+  bool Cancelled() const { return options_.cancel != nullptr && options_.cancel->load(); }
+
+  // Hands a snapshot of the progress to options_.progress, one call at a time and in order.
+  void ReportProgress() BEACON_EXCLUDES(mu_) {
+    if (!options_.progress) return;
+    MutexLock report_lock(report_mu_);
+    OnceProgress snapshot;
+    {
+      MutexLock lock(mu_);
+      snapshot = progress_;
+    }
+    options_.progress(snapshot);
+  }
 
   // Odd workers take files from the back of the queue: the scan queues a directory's files
   // together, and workers creating objects in one directory queue on its lock.
@@ -97,6 +125,7 @@ class SetRun {
       {
         UniqueLock lock(mu_);
         work_cv_.wait(lock, [&]() BEACON_REQUIRES(mu_) { return !pending_.empty() || scan_done_; });
+        if (Cancelled()) pending_.clear();  // the files being uploaded still finish
         if (pending_.empty()) return;
         next = std::move(from_back ? pending_.back() : pending_.front());
         if (from_back) {
@@ -105,11 +134,17 @@ class SetRun {
           pending_.pop_front();
         }
       }
-      if (std::string failure = BackUp(next.path, next.known_new); !failure.empty()) {
+      std::string failure = BackUp(next.path, next.known_new);
+      {
         MutexLock lock(mu_);
-        ++summary_.failed;
-        summary_.failures.push_back(next.path + ": " + failure);
+        if (!failure.empty()) {
+          ++summary_.failed;
+          summary_.failures.push_back(next.path + ": " + failure);
+        }
+        ++progress_.files_done;
+        progress_.bytes_done += next.size;
       }
+      ReportProgress();
     }
   }
 
@@ -193,6 +228,7 @@ class SetRun {
         ++summary_.stored;
         summary_.bytes_read += stored.version.size;
         summary_.bytes_stored += stored.version.stored_size;
+        if (options_.keep_versions) summary_.versions.push_back(stored.version);
         continue;
       }
       // Stored but not in the catalog nor in the state: the next run stores it again.
@@ -209,9 +245,12 @@ class SetRun {
   BackupState& state_;
   const Clock& clock_;
   const RecordSink& sink_;
+  const BackupOnceOptions& options_;
 
+  Mutex report_mu_;  // taken before mu_, never while holding it
   Mutex mu_;
   OnceSetSummary summary_ BEACON_GUARDED_BY(mu_);
+  OnceProgress progress_ BEACON_GUARDED_BY(mu_);
   // The scan feeds the workers as it walks, so backups start with the first changed file.
   std::condition_variable_any work_cv_;
   std::deque<Pending> pending_ BEACON_GUARDED_BY(mu_);
@@ -225,25 +264,20 @@ class SetRun {
 }  // namespace
 
 BackupOnce::BackupOnce(const BackupConfig& config, std::map<std::string, Uploader*> uploaders,
-                       BackupState& state, const Clock& clock, RecordSink sink)
+                       BackupState& state, const Clock& clock, RecordSink sink,
+                       BackupOnceOptions options)
     : config_(config),
       uploaders_(std::move(uploaders)),
       state_(state),
       clock_(clock),
-      sink_(std::move(sink)) {}
+      sink_(std::move(sink)),
+      options_(std::move(options)) {}
 
 Result<std::vector<OnceSetSummary>> BackupOnce::Run(const std::vector<std::string>& set_names) {
   std::vector<const BackupSetConfig*> sets;
   for (const std::string& name : set_names) {
-    auto it = std::find_if(config_.sets.begin(), config_.sets.end(),
-                           [&](const BackupSetConfig& s) { return s.name == name; });
-    if (it == config_.sets.end()) {
-      std::string known;
-      for (const auto& s : config_.sets) known += (known.empty() ? "" : ", ") + s.name;
-      return Status::InvalidArgument("unknown backup set '" + name +
-                                     "' (known: " + (known.empty() ? "none" : known) + ")");
-    }
-    sets.push_back(&*it);
+    BEACON_ASSIGN_OR_RETURN(size_t index, FindBackupSet(config_, name));
+    sets.push_back(&config_.sets[index]);
   }
   if (set_names.empty()) {
     for (const BackupSetConfig& s : config_.sets) sets.push_back(&s);
@@ -256,9 +290,11 @@ Result<std::vector<OnceSetSummary>> BackupOnce::Run(const std::vector<std::strin
       return Status::InvalidArgument("backup set '" + set->name + "': no uploader for store '" +
                                      set->store + "'");
     }
-    SetRun run(config_, *set, *uploader->second, state_, clock_, sink_);
+    SetRun run(config_, *set, *uploader->second, state_, clock_, sink_, options_);
     BEACON_ASSIGN_OR_RETURN(OnceSetSummary summary, run.Run());
+    const bool interrupted = summary.interrupted;
     summaries.push_back(std::move(summary));
+    if (interrupted) break;
   }
   return summaries;
 }

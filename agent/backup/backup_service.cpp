@@ -78,6 +78,7 @@ Status BackupService::Start(RecordSink sink) {
   {
     MutexLock lock(mu_);
     stop_ = false;
+    started_ = true;
   }
   cancel_scan_ = false;
 
@@ -127,6 +128,7 @@ void BackupService::Stop() {
   {
     MutexLock lock(mu_);
     stop_ = true;
+    started_ = false;
   }
   cancel_scan_ = true;
   work_cv_.notify_all();
@@ -164,6 +166,73 @@ void BackupService::OnFilesClosed(const std::vector<std::string>& paths) {
       if (selectors_[i].SelectsFile(path)) Enqueue(i, path, stat, false);
     }
   }
+}
+
+Result<OnceSetSummary> BackupService::RunSetNow(
+    const std::string& set_name, const std::function<void(const OnceProgress&)>& progress) {
+  BEACON_ASSIGN_OR_RETURN(const size_t set, FindBackupSet(config_, set_name));
+  {
+    UniqueLock lock(mu_);
+    if (!started_) return Status::FailedPrecondition("the backup service is not running");
+    if (running_sets_.count(set) != 0) {
+      return Status::FailedPrecondition(
+          "a backup run of set '" + set_name +
+          "' is already in progress on this agent; this one is refused: run it again once that "
+          "one has finished");
+    }
+    running_sets_.insert(set);
+    // Workers hold the set's due files from now on; the uploads they started finish first.
+    metrics_cv_.wait(lock, [&]() BEACON_REQUIRES(mu_) { return stop_ || !SetInFlight(set); });
+    if (stop_) {
+      lock.unlock();
+      EndRun(set);
+      return Status::Unavailable("the agent is stopping; the backup run of set '" + set_name +
+                                 "' did not start");
+    }
+  }
+  BackupOnceOptions options;
+  options.progress = progress;
+  options.keep_versions = true;
+  options.cancel = &cancel_scan_;
+  BackupOnce once(config_, uploaders_, state_, clock_, sink_, std::move(options));
+  Result<std::vector<OnceSetSummary>> run = once.Run({set_name});
+  EndRun(set);
+  if (!run.ok()) return run.status();
+  OnceSetSummary summary = std::move(run->front());
+  {
+    MutexLock lock(mu_);
+    metrics_.files_stored += summary.stored;
+    metrics_.bytes_stored += summary.bytes_stored;
+    metrics_.files_unchanged += summary.unchanged;
+  }
+  metrics_cv_.notify_all();
+  return summary;
+}
+
+bool BackupService::SetInFlight(size_t set) {
+  for (auto it = items_.lower_bound(Key{set, ""}); it != items_.end() && it->first.first == set;
+       ++it) {
+    if (it->second.in_flight) return true;
+  }
+  return false;
+}
+
+void BackupService::EndRun(size_t set) {
+  {
+    MutexLock lock(mu_);
+    running_sets_.erase(set);
+    const int64_t now = clock_.MonotonicMs();
+    for (auto it = held_.lower_bound(Key{set, ""}); it != held_.end() && it->first == set;) {
+      auto item = items_.find(*it);
+      // A held item is in no due_ entry unless a close rescheduled it meanwhile.
+      if (item != items_.end() && !item->second.in_flight) {
+        due_.erase({item->second.due_ms, *it});
+        Schedule(&item->second, now);
+      }
+      it = held_.erase(it);
+    }
+  }
+  work_cv_.notify_all();
 }
 
 BackupMetrics BackupService::metrics() {
@@ -240,6 +309,10 @@ void BackupService::Worker() {
       continue;
     }
     due_.erase(due_.begin());
+    if (running_sets_.count(key.first) != 0) {
+      held_.insert(key);  // RunSetNow is backing this set up; EndRun makes it due again
+      continue;
+    }
     Item& item = items_.at(key);
     item.in_flight = true;
     const FileStat last_stat = item.last_stat;

@@ -6,7 +6,9 @@
 // exponential backoff and jitter. Reconcile scans run at start-up, periodically and at once on
 // IN_Q_OVERFLOW. Stored versions become `backup.version` events, exhausted retries one
 // `backup.failed`, a set without success for max_age one `backup.stale`, all through the
-// RecordSink (the spool). `beacon-agent backup once` is BackupOnce (backup_once.h). Thread-safe.
+// RecordSink (the spool). `beacon-agent backup once` is BackupOnce (backup_once.h); RunSetNow
+// (the "backup.run" command) runs one set through it while the workers leave that set alone.
+// Thread-safe.
 #pragma once
 
 #include <atomic>
@@ -23,6 +25,7 @@
 #include <vector>
 
 #include "agent/backup/backup_config.h"
+#include "agent/backup/backup_once.h"
 #include "agent/backup/globs.h"
 #include "agent/backup/reconciler.h"
 #include "agent/backup/state.h"
@@ -89,6 +92,18 @@ class BackupService {
   // Files closed after writing (what the watcher reports).
   void OnFilesClosed(const std::vector<std::string>& paths);
 
+  // Backs the set named `set_name` up now: one BackupOnce run of the set (reconcile scan, every
+  // changed file uploaded at once, committed through CommitVersions) on the calling thread,
+  // keeping the versions in the summary. It never races the workers for the same files: it
+  // starts once the set's uploads in progress have finished, and the set's files that fall due
+  // meanwhile wait for its end (and then read as unchanged). `progress` as in
+  // BackupOnceOptions (may be empty). Errors: InvalidArgument for an unknown set (naming the
+  // known ones); FailedPrecondition when a run of the same set is already in progress (this
+  // one is refused, not queued) or the service is not running; Unavailable when the service
+  // stops before the run starts. Stop() during the run ends it early with `interrupted`.
+  Result<OnceSetSummary> RunSetNow(const std::string& set_name,
+                                   const std::function<void(const OnceProgress&)>& progress);
+
   BackupMetrics metrics();
   // Blocks until `pred(metrics())` holds or Stop(); for tests and `backup once`.
   bool WaitFor(const std::function<bool(const BackupMetrics&)>& pred, int64_t timeout_ms);
@@ -112,6 +127,10 @@ class BackupService {
   // One item through stability check and upload, without the lock.
   void Process(Key key, FileStat last_stat, int attempts) BEACON_EXCLUDES(mu_);
   void Finish(const Key& key, bool done, int64_t retry_due_ms, const FileStat& stat, int attempts);
+  // Whether a worker is uploading a file of set `set`.
+  bool SetInFlight(size_t set) BEACON_REQUIRES(mu_);
+  // Ends RunSetNow's hold on set `set`: the files it held fall due now.
+  void EndRun(size_t set) BEACON_EXCLUDES(mu_);
   void Reconcile();
   void CheckStale();
   void EmitMetrics();
@@ -139,6 +158,10 @@ class BackupService {
   std::map<Key, Item> items_ BEACON_GUARDED_BY(mu_);
   std::set<std::pair<int64_t, Key>> due_ BEACON_GUARDED_BY(mu_);  // not in flight, by due time
   bool stop_ BEACON_GUARDED_BY(mu_) = false;
+  bool started_ BEACON_GUARDED_BY(mu_) = false;
+  // Sets a RunSetNow is backing up; workers hold their due files in held_ until it ends.
+  std::set<size_t> running_sets_ BEACON_GUARDED_BY(mu_);
+  std::set<Key> held_ BEACON_GUARDED_BY(mu_);
   bool reconcile_requested_ BEACON_GUARDED_BY(mu_) = false;
   bool poked_ BEACON_GUARDED_BY(mu_) = false;
   BackupMetrics metrics_ BEACON_GUARDED_BY(mu_);                     // queue_depth computed on read

@@ -42,25 +42,14 @@ Status RestoreHandler::Handle(const wire::Command& command, const CommandReportF
                             "' is not configured on this agent (backup.stores in agent.yaml)");
   }
 
-  // Progress is paced by the clock: the first report goes out at once, then at most one per
-  // interval, so a fast restore of many chunks does not flood the collector.
-  int64_t last_report_ms = 0;
-  bool reported = false;
-  RestoreProgress last;
+  // Paced by the clock, so a fast restore of many chunks does not flood the collector.
+  ProgressReporter reporter(report, clock_, progress_interval_ms_);
   auto progress = [&](const RestoreProgress& p) {
-    last = p;
-    const int64_t now = clock_.MonotonicMs();
-    if (reported && now - last_report_ms < progress_interval_ms_) return;
-    reported = true;
-    last_report_ms = now;
     wire::CommandUpdate update;
-    update.state = "running";
     update.done_bytes = p.done_bytes;
     update.total_bytes = p.total_bytes;
     update.message = "restoring " + version.path;
-    if (Status s = report(update); !s.ok()) {
-      spdlog::debug("restore: progress update not delivered: {}", s.message());
-    }
+    reporter.Report(std::move(update));
   };
 
   spdlog::info("restore: {} ({}, {}) from store '{}' to {}", version.path,

@@ -13,6 +13,7 @@
 #include "agent/uplink/uplink.h"
 #include "common/backoff.h"
 #include "common/json/parse.h"
+#include "common/strings.h"
 
 namespace beacon::agent {
 namespace {
@@ -42,6 +43,41 @@ bool Retryable(const Status& status) {
 }
 
 }  // namespace
+
+std::string CommandMessage(std::string_view text) {
+  if (text.size() <= kMaxCommandMessageBytes) return std::string(text);
+  return std::string(TruncateUtf8(text, kMaxCommandMessageBytes - 3)) + "...";
+}
+
+nlohmann::json BoundedJsonArray(const std::vector<nlohmann::json>& items, size_t max_bytes,
+                                size_t* left_out) {
+  nlohmann::json out = nlohmann::json::array();
+  size_t bytes = 2;  // []
+  size_t taken = 0;
+  for (const nlohmann::json& item : items) {
+    const size_t size = item.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).size();
+    if (bytes + size + 1 > max_bytes) break;
+    bytes += size + 1;
+    out.push_back(item);
+    ++taken;
+  }
+  if (left_out != nullptr) *left_out = items.size() - taken;
+  return out;
+}
+
+ProgressReporter::ProgressReporter(CommandReportFn report, const Clock& clock, int64_t interval_ms)
+    : report_(std::move(report)), clock_(clock), interval_ms_(interval_ms) {}
+
+void ProgressReporter::Report(wire::CommandUpdate update) {
+  const int64_t now = clock_.MonotonicMs();
+  if (reported_ && now - last_report_ms_ < interval_ms_) return;
+  reported_ = true;
+  last_report_ms_ = now;
+  update.state = "running";
+  if (Status s = report_(update); !s.ok()) {
+    spdlog::debug("command channel: progress update not delivered: {}", s.message());
+  }
+}
 
 // The long-poll in flight. Shared with the thread that performs it, so Stop() can abandon the
 // request without waiting for the collector: the thread finishes alone within the request
@@ -346,7 +382,10 @@ Status CommandChannel::PostUpdate(int64_t id, const wire::CommandUpdate& update)
   request.timeout_ms = options_.update_timeout_ms;
   request.headers.Set("Authorization", "Bearer " + token_);
   request.headers.Set("Content-Type", "application/json");
-  request.body = wire::CommandUpdateToJson(update).dump();
+  // Handlers report file names as they are on disk: bytes that are not UTF-8 become U+FFFD
+  // rather than an exception, and the collector gets valid JSON.
+  request.body = wire::CommandUpdateToJson(update).dump(-1, ' ', false,
+                                                        nlohmann::json::error_handler_t::replace);
   auto response = client_->Send(request);
   if (!response.ok()) return response.status();
   const int code = response->status;

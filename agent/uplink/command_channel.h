@@ -19,6 +19,8 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/http/client.h"
@@ -53,6 +55,38 @@ using CommandReportFn = std::function<Status(const wire::CommandUpdate& update)>
 // OK -> "succeeded" with the handler's own final update if it reported one (message, result),
 // else "done"; an error -> "failed" with the error's message (meant for the operator).
 using CommandHandler = std::function<Status(const wire::Command& command, CommandReportFn report)>;
+
+// The collector refuses an update whose message is longer (common/wire/backup.cpp).
+inline constexpr size_t kMaxCommandMessageBytes = 4096;
+// What a handler puts into one update's result at most: the collector takes update bodies of
+// 64 KiB (collector/api/query_api.h kAdminMaxBodyBytes), and the message and fields need room.
+inline constexpr size_t kMaxCommandResultListBytes = 48 * 1024;
+
+// `text` cut to kMaxCommandMessageBytes (never inside a UTF-8 sequence), "..." marking a cut.
+std::string CommandMessage(std::string_view text);
+// The leading items of `items` whose JSON texts (with separators) fit in max_bytes, as an
+// array; *left_out is how many did not fit.
+nlohmann::json BoundedJsonArray(const std::vector<nlohmann::json>& items, size_t max_bytes,
+                                size_t* left_out);
+
+// Paces the "running" updates of a long command: the first goes out at once, then at most one
+// per interval on `clock`, so a fast stream of progress does not flood the collector. A progress
+// post that fails is logged (debug) and dropped: the next one carries the news. Not
+// thread-safe: one command on the channel's thread (callers serialise their own threads).
+class ProgressReporter {
+ public:
+  ProgressReporter(CommandReportFn report, const Clock& clock, int64_t interval_ms);
+  // Reports `update` (its state set to "running") unless one went out less than interval_ms
+  // ago.
+  void Report(wire::CommandUpdate update);
+
+ private:
+  CommandReportFn report_;
+  const Clock& clock_;
+  int64_t interval_ms_;
+  bool reported_ = false;
+  int64_t last_report_ms_ = 0;
+};
 
 class CommandChannel {
  public:

@@ -82,6 +82,8 @@ void CommandsApi::Register(http::HttpServer& server) {
   };
   server.Route("GET", "/api/v1/commands", admin, bind(&CommandsApi::ListCommands));
   server.Route("GET", "/api/v1/commands/{id}", admin, bind(&CommandsApi::GetCommand));
+  server.Route("POST", "/api/v1/agents/{name}/commands", auth_->AdminRoute(kAdminMaxBodyBytes),
+               bind(&CommandsApi::CreateCommand));
   server.RouteAsync("GET", "/api/v1/agent/commands", agent,
                     [this](http::ServerRequest& request, http::Responder respond) {
                       PollCommands(request, std::move(respond));
@@ -136,6 +138,36 @@ http::ServerResponse CommandsApi::ListCommands(http::ServerRequest& request) {
   return JsonOk({{"commands", std::move(list)}});
 }
 
+http::ServerResponse CommandsApi::CreateCommand(http::ServerRequest& request) {
+  const std::string& agent = request.path_params["name"];
+  Result<nlohmann::json> body = ParseJsonBody(request.body);
+  if (!body.ok()) return http::ErrorResponse(body.status());
+  if (!body->is_object()) return http::ServerResponse::Error(400, "body: expected an object");
+  for (const auto& [key, value] : body->items()) {
+    if (key != "kind" && key != "args") {
+      return http::ServerResponse::Error(400, key + ": unknown field (kind, args)");
+    }
+  }
+  auto kind = body->find("kind");
+  if (kind == body->end() || !kind->is_string()) {
+    return http::ServerResponse::Error(400, "kind: required, a string (backup.run, fim.accept)");
+  }
+  auto args = body->find("args");
+  if (args == body->end() || !args->is_object()) {
+    return http::ServerResponse::Error(400, "args: required, an object");
+  }
+  Result<int64_t> id = agent_commands_.Queue(agent, kind->get<std::string>(), *args);
+  if (!id.ok()) {
+    if (id.status().code() == StatusCode::kInvalidArgument) {
+      return http::ServerResponse::Error(400, id.status().message());
+    }
+    return CatalogError(request, id.status());
+  }
+  Result<StoredCommand> command = queue_->GetCommand(*id);
+  if (!command.ok()) return CatalogError(request, command.status());
+  return JsonOk({{"command", CommandJson(*command)}}, 202);
+}
+
 namespace {
 
 http::ServerResponse PollReply(const std::vector<StoredCommand>& commands, bool come_back_later) {
@@ -151,7 +183,11 @@ http::ServerResponse PollReply(const std::vector<StoredCommand>& commands, bool 
 
 CommandsApi::CommandsApi(CommandQueue* queue, const TokenAuth* auth, const Clock* clock,
                          CommandsApiOptions options)
-    : queue_(queue), auth_(auth), clock_(clock), options_(std::move(options)) {
+    : queue_(queue),
+      auth_(auth),
+      clock_(clock),
+      options_(std::move(options)),
+      agent_commands_(queue, clock) {
   queue_->SetCommandListener([this] {
     {
       MutexLock lock(park_mutex_);

@@ -1,6 +1,8 @@
 // The agent command routes of the collector API (docs/api.md "Agent command channel"): command
 // status for admins, the command long-poll and progress reports for agents. Commands of every
-// kind go through here; who creates them is elsewhere (restores: collector/backups/backups_api).
+// kind go through here; restores are created elsewhere (collector/backups/backups_api), the
+// operator's backup.run and fim.accept here (POST /api/v1/agents/{name}/commands, through
+// AgentCommands).
 // Handlers are thread-safe. A long-poll that has to wait is parked without a thread: one thread
 // of the api answers every parked poll when its agent's commands change (the queue's listener),
 // when its wait is over, or at shutdown.
@@ -16,6 +18,7 @@
 #include <thread>
 
 #include "collector/api/token_auth.h"
+#include "collector/commands/agent_commands.h"
 #include "collector/commands/command_queue.h"
 #include "common/clock.h"
 #include "common/http/server.h"
@@ -53,6 +56,9 @@ class CommandsApi {
 
   http::ServerResponse GetCommand(http::ServerRequest& request);
   http::ServerResponse ListCommands(http::ServerRequest& request);
+  // POST /api/v1/agents/{name}/commands {"kind", "args"}: 202 {"command"}, 400 naming the
+  // field for a bad body, kind or arguments.
+  http::ServerResponse CreateCommand(http::ServerRequest& request);
   // Async: answers at once when commands are queued, else parks the poll until they are.
   void PollCommands(http::ServerRequest& request, http::Responder respond);
   http::ServerResponse UpdateCommand(http::ServerRequest& request);
@@ -80,6 +86,7 @@ class CommandsApi {
   const TokenAuth* auth_;
   const Clock* clock_;
   CommandsApiOptions options_;
+  AgentCommands agent_commands_;
   std::atomic<int> waiting_polls_{0};
 
   Mutex park_mutex_;

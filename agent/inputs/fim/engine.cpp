@@ -676,6 +676,50 @@ Result<CheckReport> CheckPaths(const Scanner& scanner, Baseline& baseline,
   return CompareSubset(old_subset, std::move(scan), baseline, update, start);
 }
 
+Status CheckAcceptPath(const Scanner& scanner, const std::string& path) {
+  const std::string shown = "'" + EscapePath(path) + "'";
+  if (path.empty() || path[0] != '/') {
+    return Status::InvalidArgument(shown + " is not an absolute path");
+  }
+  if (path != "/" && std::filesystem::path(path).lexically_normal().string() != path) {
+    return Status::InvalidArgument(shown +
+                                   " is not a normal path (no '.', '..', '//' or "
+                                   "trailing '/')");
+  }
+  const std::string* root = nullptr;
+  for (const std::string& candidate : scanner.options().paths) {
+    if (IsUnder(path, candidate) && (root == nullptr || candidate.size() > root->size())) {
+      root = &candidate;
+    }
+  }
+  if (root == nullptr) {
+    return Status::InvalidArgument(shown +
+                                   " is not under any configured fim path (inputs.fim.paths)");
+  }
+  // Every directory between the root and the path: lstat, never following a link.
+  for (size_t slash = path.find('/', root->size() == 1 ? 1 : root->size() + 1);
+       slash != std::string::npos; slash = path.find('/', slash + 1)) {
+    const std::string dir = path.substr(0, slash);
+    struct stat st {};
+    if (::lstat(dir.c_str(), &st) != 0) break;  // gone: the accept records the removal
+    if (S_ISLNK(st.st_mode)) {
+      return Status::InvalidArgument(shown + ": '" + EscapePath(dir) +
+                                     "' is a symbolic link; fim does not follow links");
+    }
+    if (!S_ISDIR(st.st_mode)) break;  // the path cannot exist below a file
+    if (scanner.IsExcluded(dir, true)) {
+      return Status::InvalidArgument(shown + ": '" + EscapePath(dir) +
+                                     "' is excluded from fim (inputs.fim.exclude)");
+    }
+  }
+  struct stat st {};
+  const bool is_dir = ::lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+  if (scanner.IsExcluded(path, is_dir)) {
+    return Status::InvalidArgument(shown + " is excluded from fim (inputs.fim.include / exclude)");
+  }
+  return Status::Ok();
+}
+
 Result<CheckReport> Accept(const Scanner& scanner, Baseline& baseline,
                            const std::vector<std::string>& paths) {
   const auto start = std::chrono::steady_clock::now();

@@ -158,6 +158,13 @@ Result<CheckReport> CheckPaths(const Scanner& scanner, Baseline& baseline,
                                const std::vector<DirtyPath>& paths, bool update);
 // True when `path` is `root` or lies below it.
 bool IsUnder(const std::string& path, const std::string& root);
+// Whether `path` may be accepted for a remote operator (the "fim.accept" command), which must
+// never reach outside what the input watches: absolute, with no empty, "." or ".." segment;
+// under one of options().paths; no symbolic link on the way below the (longest) root that
+// covers it (the path itself may be one: links are recorded, never followed); neither the path
+// nor a directory on the way left out by include/exclude (the baseline would then hold what
+// every check misses, and report it as removed). InvalidArgument saying which rule failed.
+Status CheckAcceptPath(const Scanner& scanner, const std::string& path);
 // Accepts the current state of each path (and everything below it) into the baseline: present
 // entries are written, vanished ones deleted. Paths must lie under a configured root. Returns
 // the changes that were accepted.

@@ -106,25 +106,54 @@ Status FimInput::Init(config::Node node) {
   return Status::Ok();
 }
 
-Status FimInput::Start(const InputContext& context, RecordSink sink) {
-  sink_ = std::move(sink);
-  clock_ = context.clock ? context.clock : &SystemClock::Instance();
+void FimInput::Configure(const std::string& state_dir) {
   namespace fs = std::filesystem;
-  baseline_path_ = options_.baseline_path.empty()
-                       ? (fs::path(context.state_dir) / "baseline.db").string()
-                       : options_.baseline_path;
+  baseline_path_ = options_.baseline_path.empty() ? (fs::path(state_dir) / "baseline.db").string()
+                                                  : options_.baseline_path;
   // The agent's own files change all the time; checking them would report (and, in realtime,
   // cause) endless changes.
   fim::FimOptions options = options_;
   options.exclude.push_back(EscapeGlob(baseline_path_) + "*");
-  if (!context.state_dir.empty()) {
-    const fs::path state = fs::absolute(context.state_dir).lexically_normal();
+  if (!state_dir.empty()) {
+    const fs::path state = fs::absolute(state_dir).lexically_normal();
     ExcludeTree(state.string(), &options.exclude);
     if (state.filename() == "fim" && state.parent_path().filename() == "inputs") {
       ExcludeTree(state.parent_path().parent_path().string(), &options.exclude);
     }
   }
   scanner_ = std::make_unique<fim::Scanner>(options, open_);
+}
+
+Result<fim::CheckReport> FimInput::AcceptPath(const std::string& path) {
+  if (!scanner_) {
+    return Status::FailedPrecondition("the fim input is not configured (inputs.fim.paths)");
+  }
+  BEACON_RETURN_IF_ERROR(fim::CheckAcceptPath(*scanner_, path));
+  std::lock_guard lock(mu_);
+  if (baseline_) {
+    if (need_init_) {
+      return Status::FailedPrecondition(
+          "the fim baseline does not exist yet (the input's first check builds it): nothing to "
+          "accept into");
+    }
+    return fim::Accept(*scanner_, *baseline_, {path});
+  }
+  auto opened = fim::Baseline::Open(baseline_path_, false);
+  if (!opened.ok()) {
+    if (opened.status().code() == StatusCode::kNotFound) {
+      return Status::FailedPrecondition("no fim baseline at " + fim::EscapePath(baseline_path_) +
+                                        ": build it with `beacon-agent fim init` first");
+    }
+    return opened.status();
+  }
+  return fim::Accept(*scanner_, **opened, {path});
+}
+
+Status FimInput::Start(const InputContext& context, RecordSink sink) {
+  sink_ = std::move(sink);
+  clock_ = context.clock ? context.clock : &SystemClock::Instance();
+  namespace fs = std::filesystem;
+  Configure(context.state_dir);
   {
     std::lock_guard lock(mu_);
     std::error_code ec;

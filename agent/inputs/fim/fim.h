@@ -2,7 +2,8 @@
 // SQLite baseline, emits one event per change and then moves the baseline forward so a change is
 // reported once. With `realtime` (default) an inotify watcher re-checks changed paths within
 // moments and runs a full check when the kernel queue overflows. The first gather on a host
-// without a baseline builds it silently.
+// without a baseline builds it silently. AcceptPath() is the "fim.accept" command's way in
+// (agent/inputs/fim/accept_handler.h), enabled input or not.
 #pragma once
 
 #include <memory>
@@ -41,6 +42,20 @@ class FimInput final : public Input {
   // that cannot be read is returned as an error the first time only, while it stays failing.
   Status Gather(Emitter& emitter) override;
   void Stop() override;
+
+  // What Start() works out from the state directory (the baseline's path, the scanner with the
+  // agent's own files excluded), without opening or watching anything: for AcceptPath() on an
+  // input that is configured (inputs.fim.paths) but not enabled. Called at most once, instead
+  // of Start() and before any AcceptPath().
+  void Configure(const std::string& state_dir);
+  // Accepts the current state of `path` (a file, or a directory with everything below it) into
+  // the baseline, so the next check is clean for it; returns the changes accepted. The path
+  // must pass fim::CheckAcceptPath (InvalidArgument). A started input's baseline is used under
+  // its mutex, so it never races a check or the realtime watcher; otherwise the baseline file
+  // is opened for the call. FailedPrecondition when there is no baseline yet (before the
+  // input's first check, or before `beacon-agent fim init` when the input is not enabled) or
+  // the input was neither configured nor started. Thread-safe.
+  Result<fim::CheckReport> AcceptPath(const std::string& path);
 
   const fim::FimOptions& options() const { return options_; }
 

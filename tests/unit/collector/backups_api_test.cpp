@@ -1,8 +1,9 @@
 // The backup API over the real collector (port 0, curl client): backup.version events ingested
 // through /api/v1/ingest become catalog entries (once, even when replayed), restores by id, time
 // and newest (archived ones wait for the store), the agent long-poll and progress reports, bad
-// inputs answered with 4xx JSON errors that store nothing, admin/agent token separation and the
-// backups section of collector.yaml.
+// inputs answered with 4xx JSON errors that store nothing, admin/agent token separation, the
+// backups section of collector.yaml, and the backup.run / fim.accept commands queued through
+// POST /api/v1/agents/{name}/commands or AgentCommands.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "collector/backups/catalog.h"
+#include "collector/commands/agent_commands.h"
 #include "collector/config.h"
 #include "collector/service.h"
 #include "common/clock.h"
@@ -611,6 +613,125 @@ TEST(BackupsConfigTest, TheBackupsSectionIsReadWithItsDefaults) {
       LoadCollectorConfigFromString(head + "backups:\n  max_waiting_polls: 0\n", "collector.yaml");
   EXPECT_FALSE(zero.ok());
   ::unsetenv("BACKUPS_TEST_TOKEN");
+}
+
+}  // namespace
+}  // namespace beacon::collector
+
+// backup.run and fim.accept: queued with POST /api/v1/agents/{name}/commands (validated per
+// kind), delivered by the long-poll with their arguments, progress and result visible through
+// the command status routes; AgentCommands is the same queue for in-process callers (the bot).
+namespace beacon::collector {
+namespace {
+
+TEST_F(BackupsApiTest, BackupRunAndFimAcceptAreQueuedDeliveredAndReportedBack) {
+  http::HttpResponse created = Send("POST", "/api/v1/agents/web-01/commands", kAdminToken,
+                                    R"({"kind":"backup.run","args":{"set":"app-config"}})");
+  ASSERT_EQ(created.status, 202) << created.body;
+  nlohmann::json command = Json(created)["command"];
+  const int64_t id = command["id"];
+  EXPECT_EQ(command["host"], "web-01");
+  EXPECT_EQ(command["kind"], "backup.run");
+  EXPECT_EQ(command["state"], "queued");
+  EXPECT_EQ(command["args"], (nlohmann::json{{"set", "app-config"}}));
+  EXPECT_EQ(command["version_id"], 0);
+
+  commands::AgentCommands in_process(&service_->catalog()->commands(), &clock_);
+  Result<int64_t> accept = in_process.QueueFimAccept("web-01", "/etc/app/");
+  ASSERT_TRUE(accept.ok()) << accept.status().ToString();
+
+  // web-02 gets nothing; web-01 gets both, oldest first, with their arguments.
+  EXPECT_EQ(Json(Send("GET", "/api/v1/agent/commands?wait=0", web02_))["commands"].size(), 0u);
+  nlohmann::json polled = Json(Send("GET", "/api/v1/agent/commands?wait=0", web01_))["commands"];
+  ASSERT_EQ(polled.size(), 2u) << polled.dump();
+  EXPECT_EQ(polled[0], (nlohmann::json{
+                           {"id", id}, {"kind", "backup.run"}, {"args", {{"set", "app-config"}}}}));
+  EXPECT_EQ(
+      polled[1],
+      (nlohmann::json{{"id", *accept}, {"kind", "fim.accept"}, {"args", {{"path", "/etc/app"}}}}));
+
+  const std::string update_path = "/api/v1/agent/commands/" + std::to_string(id);
+  wire::CommandUpdate running{"running",
+                              100,
+                              400,
+                              "backing up set app-config: 1/4 files",
+                              {{"files_done", 1}, {"files_total", 4}}};
+  ASSERT_EQ(Send("POST", update_path, web01_, wire::CommandUpdateToJson(running).dump()).status,
+            200);
+  nlohmann::json status = Json(Send("GET", "/api/v1/commands/" + std::to_string(id), kAdminToken));
+  EXPECT_EQ(status["state"], "running");
+  EXPECT_EQ(status["message"], "backing up set app-config: 1/4 files");
+  EXPECT_EQ(status["done_bytes"], 100);
+  wire::CommandUpdate done{"succeeded",
+                           400,
+                           400,
+                           "set app-config: 1 version stored (400 B), 3 unchanged",
+                           {{"stored", 1}, {"versions", {{{"path", "/etc/app/app.yaml"}}}}}};
+  ASSERT_EQ(Send("POST", update_path, web01_, wire::CommandUpdateToJson(done).dump()).status, 200);
+  Result<commands::StoredCommand> stored = service_->catalog()->commands().GetCommand(id);
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(stored->state, "succeeded");
+  EXPECT_EQ(stored->result["versions"][0]["path"], "/etc/app/app.yaml");
+}
+
+TEST_F(BackupsApiTest, BadAgentCommandRequestsAreRefusedAndQueueNothing) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"web-01", "{"},
+      {"web-01", "[]"},
+      {"web-01", R"({"args":{"set":"app"}})"},
+      {"web-01", R"({"kind":"backup.run"})"},
+      {"web-01", R"({"kind":"backup.run","args":[]})"},
+      {"web-01", R"({"kind":"backup.run","args":{"set":"app"},"force":true})"},
+      {"web-01", R"({"kind":"backup.run","args":{}})"},
+      {"web-01", R"({"kind":"backup.run","args":{"set":"a/b"}})"},
+      {"web-01", R"({"kind":"backup.run","args":{"set":"app","extra":1}})"},
+      {"web-01", R"({"kind":"backup.run","args":{"set":")" + std::string(129, 'a') + "\"}}"},
+      {"web-01", R"({"kind":"fim.accept","args":{"path":"etc/app"}})"},
+      {"web-01", R"({"kind":"fim.accept","args":{"path":"/etc/../shadow"}})"},
+      {"web-01", R"({"kind":"fim.accept","args":{"path":"/etc//app"}})"},
+      {"web-01", R"({"kind":"fim.accept","args":{"path":"/etc/\u0000x"}})"},
+      {"web-01", R"({"kind":"fim.accept","args":{"path":7}})"},
+      {"web-01", R"({"kind":"restore","args":{}})"},
+      {"web-01", R"({"kind":"shell","args":{"cmd":"rm -rf /"}})"},
+      {"-bad", R"({"kind":"backup.run","args":{"set":"app"}})"},
+  };
+  for (const auto& [host, body] : cases) {
+    http::HttpResponse response =
+        Send("POST", "/api/v1/agents/" + host + "/commands", kAdminToken, body);
+    EXPECT_EQ(response.status, 400) << host << " " << body << " -> " << response.body;
+    EXPECT_TRUE(Json(response)["error"].is_string()) << body;
+  }
+  EXPECT_EQ(Json(Send("POST", "/api/v1/agents/web-01/commands", kAdminToken,
+                      R"({"kind":"restore","args":{}})"))["error"],
+            "kind: restores are asked for with POST /api/v1/restores (they need a catalog "
+            "version)");
+  EXPECT_EQ(Json(Send("POST", "/api/v1/agents/web-01/commands", kAdminToken,
+                      R"({"kind":"backup.run","args":{"set":"a/b"}})"))["error"],
+            "args: set: not a backup set name (1 to 128 letters, digits, '_', '.', '-')");
+  // Deeply nested and oversized bodies are refused before anything looks at them.
+  EXPECT_EQ(
+      Send("POST", "/api/v1/agents/web-01/commands", kAdminToken,
+           R"({"kind":"fim.accept","args":)" + std::string(100, '[') + std::string(100, ']') + "}")
+          .status,
+      400);
+  EXPECT_EQ(Send("POST", "/api/v1/agents/web-01/commands", kAdminToken,
+                 R"({"kind":"fim.accept","args":{"path":"/)" + std::string(70000, 'a') + "\"}}")
+                .status,
+            413);
+  // Only the admin token may queue commands.
+  EXPECT_EQ(Send("POST", "/api/v1/agents/web-01/commands", web01_,
+                 R"({"kind":"backup.run","args":{"set":"app"}})")
+                .status,
+            403);
+  EXPECT_EQ(CommandCount(), 0);
+
+  commands::AgentCommands in_process(&service_->catalog()->commands(), &clock_);
+  EXPECT_EQ(in_process.QueueBackupRun("web-01", "").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(in_process.QueueFimAccept("web-01", "/etc/\xff").status().message(),
+            "args: path: not valid UTF-8");
+  EXPECT_EQ(in_process.QueueFimAccept("bad host", "/etc").status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(CommandCount(), 0);
 }
 
 }  // namespace
