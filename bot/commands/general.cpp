@@ -128,7 +128,8 @@ Result<CommandOutcome> Confirm(CommandContext& ctx, const std::vector<std::strin
     if (!audited.ok()) body += "\n(audit: " + audited.ToString() + ")";
     return CommandOutcome(Text(std::move(body)));
   }
-  Status audited = AppendAudit(ctx, p.command, p.arguments, p.plan.preview, kDecisionExecuted,
+  Status audited = AppendAudit(ctx, p.command, p.arguments, p.plan.preview,
+                               applied->failed ? kDecisionFailed : kDecisionExecuted,
                                applied->text, applied->request_ids)
                        .status();
   std::string body = applied->text;
