@@ -129,8 +129,8 @@ Result<CommandOutcome> Confirm(CommandContext& ctx, const std::vector<std::strin
     return CommandOutcome(Text(std::move(body)));
   }
   Status audited = AppendAudit(ctx, p.command, p.arguments, p.plan.preview,
-                               applied->failed ? kDecisionFailed : kDecisionExecuted,
-                               applied->text, applied->request_ids)
+                               applied->failed ? kDecisionFailed : kDecisionExecuted, applied->text,
+                               applied->request_ids)
                        .status();
   std::string body = applied->text;
   if (!audited.ok()) body += "\n(audit: " + audited.ToString() + ")";

@@ -1,17 +1,16 @@
 // SLB commands: `slb show LB` (read), and the mutating `slb weight LB SERVER WEIGHT`,
 // `slb drain SERVER` and `slb undrain SERVER`, planned and applied by bot/release/slb_actions.h.
 // The plan helpers here are shared with bot/commands/release.cpp (slb_command.h).
-#include "bot/commands/slb_command.h"
-
 #include <charconv>
 
 #include "bot/commands/format.h"
+#include "bot/commands/slb_command.h"
 
 namespace beacon::bot {
 
 Status SlbNotConfigured(const CommandContext& ctx) {
-  return Status::FailedPrecondition(std::string(ctx.Say(
-      "SLB commands are not configured here (bot.slb)", "此处未配置 SLB 命令（bot.slb）")));
+  return Status::FailedPrecondition(std::string(
+      ctx.Say("SLB commands are not configured here (bot.slb)", "此处未配置 SLB 命令（bot.slb）")));
 }
 
 Result<bool> TakeForce(const CommandContext& ctx, std::vector<std::string>& args) {
@@ -25,8 +24,8 @@ Result<bool> TakeForce(const CommandContext& ctx, std::vector<std::string>& args
     }
   }
   if (force && ctx.role < Role::kAdmin) {
-    return Status::PermissionDenied(std::string(
-        ctx.Say("--force needs the admin role", "--force 需要管理员角色")));
+    return Status::PermissionDenied(
+        std::string(ctx.Say("--force needs the admin role", "--force 需要管理员角色")));
   }
   return force;
 }
@@ -38,9 +37,9 @@ Result<CommandOutcome> SlbPlanOutcome(CommandContext& ctx, release::SlbActions* 
     return Status::FailedPrecondition(release::FormatRefusal(plan, ctx.zh));
   }
   if (plan.changes.empty() && plan.forget.empty()) {
-    return CommandOutcome(Reply{Reply::Format::kText, release::FormatPreview(plan, ctx.zh) +
-                                                          ctx.Say("\nNothing to change.",
-                                                                  "\n无需更改。")});
+    return CommandOutcome(Reply{
+        Reply::Format::kText,
+        release::FormatPreview(plan, ctx.zh) + ctx.Say("\nNothing to change.", "\n无需更改。")});
   }
   Plan out;
   out.preview = release::FormatPreview(plan, ctx.zh);
@@ -77,7 +76,8 @@ Result<CommandOutcome> Weight(CommandContext& ctx, const std::vector<std::string
     return Status::InvalidArgument("WEIGHT: expected a number from 0 to 100, got '" +
                                    args[2].substr(0, 16) + "'");
   }
-  return SlbPlanOutcome(ctx, ctx.ports.slb, ctx.ports.slb->PlanWeight(args[0], args[1], weight, force));
+  return SlbPlanOutcome(ctx, ctx.ports.slb,
+                        ctx.ports.slb->PlanWeight(args[0], args[1], weight, force));
 }
 
 Result<CommandOutcome> Drain(CommandContext& ctx, const std::vector<std::string>& words) {

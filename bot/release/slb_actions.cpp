@@ -24,8 +24,8 @@ constexpr char kAbort[] = "release abort";
 bool IsPlainWord(std::string_view text) {
   if (text.empty() || text.size() > 128) return false;
   return std::all_of(text.begin(), text.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '_' || c == '.';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.';
   });
 }
 
@@ -86,9 +86,10 @@ Result<std::string> SlbActions::ResolveServer(std::string_view word) const {
   auto alias = config_.servers.find(std::string(word));
   if (alias != config_.servers.end()) return alias->second;
   if (!IsPlainWord(word)) {
-    return Status::InvalidArgument("SERVER: expected a server id (i-...) or an alias from "
-                                   "bot.slb.servers, got '" +
-                                   std::string(word.substr(0, 64)) + "'");
+    return Status::InvalidArgument(
+        "SERVER: expected a server id (i-...) or an alias from "
+        "bot.slb.servers, got '" +
+        std::string(word.substr(0, 64)) + "'");
   }
   return std::string(word);
 }
@@ -219,8 +220,11 @@ Result<std::string> SlbActions::Show(std::string_view lb_word, bool zh) {
                (zh ? " 权重 " : " weight ") + std::to_string(m.weight) + ", " + HealthWord(entries);
     }
     if (!out.empty()) out += "\n\n";
-    out += t.Label() + (t.production ? "" : zh ? "（灰度）" : " (gray)") + ": " +
-           std::to_string(s.members.size()) + (zh ? " 个后端，" : " backends, ") +
+    out += t.Label() +
+           (t.production ? ""
+            : zh         ? "（灰度）"
+                         : " (gray)") +
+           ": " + std::to_string(s.members.size()) + (zh ? " 个后端，" : " backends, ") +
            std::to_string(healthy) + (zh ? " 个健康且权重 > 0" : " healthy with weight > 0") +
            lines;
   }
@@ -322,15 +326,14 @@ Status SlbActions::PlanRestore(SlbPlan& plan) {
       BEACON_ASSIGN_OR_RETURN(Snapshot s, Read(*target));
       snap = snapshots.emplace(target->Word(), std::move(s)).first;
     }
-    auto member = std::find_if(snap->second.members.begin(), snap->second.members.end(),
-                               [&](const Member& m) {
-                                 return m.server_id == r.server_id && m.port == r.port;
-                               });
+    auto member = std::find_if(
+        snap->second.members.begin(), snap->second.members.end(),
+        [&](const Member& m) { return m.server_id == r.server_id && m.port == r.port; });
     if (member == snap->second.members.end()) {
       plan.gone.push_back(*target);
     } else if (member->weight != r.weight) {
-      plan.changes.push_back(MemberChange{MemberChange::Kind::kWeight, *target, r.server_id,
-                                          r.port, member->type, member->weight, r.weight});
+      plan.changes.push_back(MemberChange{MemberChange::Kind::kWeight, *target, r.server_id, r.port,
+                                          member->type, member->weight, r.weight});
     }
   }
   return Status::Ok();
@@ -352,7 +355,8 @@ Result<SlbPlan> SlbActions::PlanUndrain(std::string_view server) {
 
 Result<SlbPlan> SlbActions::PlanGray(std::string_view server, bool force) {
   std::optional<SlbTarget> gray = GrayTarget();
-  if (!gray) return Status::FailedPrecondition("no gray load balancer is configured (bot.slb.gray)");
+  if (!gray)
+    return Status::FailedPrecondition("no gray load balancer is configured (bot.slb.gray)");
   BEACON_ASSIGN_OR_RETURN(std::string id, ResolveServer(server));
   BEACON_ASSIGN_OR_RETURN(SlbPlan plan, PlanDrainFor(kGray, id, force));
   if (plan.changes.empty() && plan.already_zero.empty()) {
@@ -375,7 +379,8 @@ Result<SlbPlan> SlbActions::PlanGray(std::string_view server, bool force) {
 
 Result<SlbPlan> SlbActions::PlanPromote(std::string_view server, bool abort) {
   std::optional<SlbTarget> gray = GrayTarget();
-  if (!gray) return Status::FailedPrecondition("no gray load balancer is configured (bot.slb.gray)");
+  if (!gray)
+    return Status::FailedPrecondition("no gray load balancer is configured (bot.slb.gray)");
   SlbPlan plan;
   plan.command = abort ? kAbort : kPromote;
   BEACON_ASSIGN_OR_RETURN(plan.server_id, ResolveServer(server));
@@ -385,8 +390,8 @@ Result<SlbPlan> SlbActions::PlanPromote(std::string_view server, bool abort) {
   auto member = std::find_if(s.members.begin(), s.members.end(),
                              [&](const Member& m) { return m.server_id == plan.server_id; });
   if (member != s.members.end()) {
-    MemberChange remove{MemberChange::Kind::kRemove, *gray, plan.server_id, 0, member->type,
-                        member->weight, -1};
+    MemberChange remove{
+        MemberChange::Kind::kRemove, *gray, plan.server_id, 0, member->type, member->weight, -1};
     // promote: production first, so the server never serves nobody; abort: out of the gray
     // load balancer first, so the version under test stops taking gray traffic at once.
     if (abort) {
@@ -396,8 +401,10 @@ Result<SlbPlan> SlbActions::PlanPromote(std::string_view server, bool abort) {
     }
   }
   if (plan.forget.empty() && member == s.members.end()) {
-    return Status::NotFound(plan.server_label + " is not in a gray release: no weights are "
-                            "remembered for it and " + gray->Label() + " does not hold it");
+    return Status::NotFound(plan.server_label +
+                            " is not in a gray release: no weights are "
+                            "remembered for it and " +
+                            gray->Label() + " does not hold it");
   }
   return plan;
 }
@@ -515,7 +522,8 @@ Result<SlbOutcome> SlbActions::Apply(const SlbPlan& plan, const std::string& by,
   for (const RememberedWeight& r : fresh.forget) {
     bool planned = false, verified = false;
     for (const MemberChange& c : plan.changes) planned = planned || SameMember(r, c);
-    for (const SlbOutcome::Done& d : out.done) verified = verified || (SameMember(r, d.change) && d.verified);
+    for (const SlbOutcome::Done& d : out.done)
+      verified = verified || (SameMember(r, d.change) && d.verified);
     if (!planned || verified) forget.push_back(r);
   }
   if (!forget.empty()) {
@@ -572,7 +580,8 @@ std::string FormatPreview(const SlbPlan& plan, bool zh) {
            Labels(plan.gone) + (zh ? "，记忆的权重将丢弃" : "; its remembered weight is dropped");
   }
   if (!plan.remember.empty()) {
-    out += zh ? "\n原权重会持久记录，`slb undrain " + plan.server_id + "` 或 `release promote` 可恢复。"
+    out += zh ? "\n原权重会持久记录，`slb undrain " + plan.server_id +
+                    "` 或 `release promote` 可恢复。"
               : "\nThe weights before are remembered durably: `slb undrain " + plan.server_id +
                     "` (or `release promote`) restores them.";
   }
@@ -592,7 +601,8 @@ std::string FormatPreview(const SlbPlan& plan, bool zh) {
 
 std::string FormatRefusal(const SlbPlan& plan, bool zh) {
   return zh ? "拒绝执行 " + plan.command + " " + plan.server_label + "：" + Labels(plan.breaches) +
-                  " 将没有权重 > 0 的健康后端（DescribeHealthStatus normal）。管理员可加 --force 强制执行。"
+                  " 将没有权重 > 0 的健康后端（DescribeHealthStatus normal）。管理员可加 --force "
+                  "强制执行。"
             : "Refused " + plan.command + " " + plan.server_label + ": " + Labels(plan.breaches) +
                   " would be left without a healthy backend (DescribeHealthStatus normal) of "
                   "weight > 0. An admin may add --force.";
@@ -609,8 +619,8 @@ std::vector<std::string> UndoCommands(const SlbPlan& plan, const SlbOutcome& out
   std::set<std::string> seen;
   for (const SlbOutcome::Done& d : outcome.done) {
     if (d.change.kind != MemberChange::Kind::kWeight) continue;
-    std::string line = "slb weight " + d.change.target.Word() + " " + s + " " +
-                       std::to_string(d.change.before);
+    std::string line =
+        "slb weight " + d.change.target.Word() + " " + s + " " + std::to_string(d.change.before);
     if (seen.insert(line).second) out.push_back(line);
   }
   return out;
@@ -626,7 +636,9 @@ std::string FormatOutcome(const SlbPlan& plan, const SlbOutcome& outcome, bool z
     }
     return "• " + d.change.target.Label() + ": " + d.change.server_id +
            PortSuffix(d.change.target, d.change.port) + (zh ? " 现为 " : " now ") + now +
-           (d.verified ? "" : zh ? "（与预期不符）" : " (NOT as planned)");
+           (d.verified ? ""
+            : zh       ? "（与预期不符）"
+                       : " (NOT as planned)");
   };
   std::string out;
   if (outcome.ok()) {
@@ -638,8 +650,8 @@ std::string FormatOutcome(const SlbPlan& plan, const SlbOutcome& outcome, bool z
       out += zh ? "\n恢复：slb undrain " + plan.server_id
                 : "\nto restore: slb undrain " + plan.server_id;
     } else if (plan.command == kGray) {
-      out += zh ? "\n灰度通过：release promote " + plan.server_id +
-                      "；回滚：release abort " + plan.server_id
+      out += zh ? "\n灰度通过：release promote " + plan.server_id + "；回滚：release abort " +
+                      plan.server_id
                 : "\nwhen it is good: release promote " + plan.server_id +
                       "; to roll back: release abort " + plan.server_id;
     }
@@ -649,8 +661,8 @@ std::string FormatOutcome(const SlbPlan& plan, const SlbOutcome& outcome, bool z
     return "❌ " + plan.command + " " + plan.server_label +
            (zh ? " 失败，未做任何更改：" : " failed; nothing was changed: ") + outcome.error;
   }
-  out = "❌ " + plan.command + " " + plan.server_label +
-        (zh ? " 部分失败：" : " partly failed: ") + outcome.error;
+  out = "❌ " + plan.command + " " + plan.server_label + (zh ? " 部分失败：" : " partly failed: ") +
+        outcome.error;
   out += zh ? "\n已更改（读回）：" : "\nchanged (as read back):";
   for (const SlbOutcome::Done& d : outcome.done) out += "\n" + read_back(d);
   if (!outcome.not_done.empty()) {

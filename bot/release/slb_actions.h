@@ -43,8 +43,8 @@ struct MemberChange {
   Kind kind = Kind::kWeight;
   SlbTarget target;
   std::string server_id;
-  int port = 0;          // VServer group members
-  std::string type;      // "ecs" | "eni" | "eci" | "" as the API reported it
+  int port = 0;      // VServer group members
+  std::string type;  // "ecs" | "eni" | "eci" | "" as the API reported it
   int before = 0;
   int after = 0;
   bool operator==(const MemberChange& other) const = default;
@@ -54,10 +54,10 @@ struct MemberChange {
 struct SlbPlan {
   std::string command;  // "slb weight", "slb drain", "slb undrain", "release gray|promote|abort"
   std::string server_id;
-  std::string server_label;  // "web-01 (i-abc)" or the id
-  std::string lb_word;       // `slb weight`'s LB word
-  int weight = 0;            // `slb weight`'s weight
-  bool force = false;        // --force given
+  std::string server_label;           // "web-01 (i-abc)" or the id
+  std::string lb_word;                // `slb weight`'s LB word
+  int weight = 0;                     // `slb weight`'s weight
+  bool force = false;                 // --force given
   std::vector<MemberChange> changes;  // in the order they are applied
   // Production groups the change would leave without a healthy backend of weight > 0.
   std::vector<SlbTarget> breaches;

@@ -20,8 +20,8 @@ struct SlbGroupConfig {
 };
 
 struct SlbLoadBalancerConfig {
-  std::string id;    // "lb-..."
-  std::string name;  // friendly name, unique across the section
+  std::string id;                              // "lb-..."
+  std::string name;                            // friendly name, unique across the section
   std::vector<SlbGroupConfig> vserver_groups;  // the groups the bot may change besides the default
 };
 
