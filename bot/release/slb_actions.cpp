@@ -309,31 +309,33 @@ Result<SlbPlan> SlbActions::PlanDrain(std::string_view server, bool force) {
 
 Status SlbActions::PlanRestore(SlbPlan& plan) {
   BEACON_ASSIGN_OR_RETURN(std::vector<RememberedWeight> rows, memory_.Recall(plan.server_id));
-  std::vector<SlbTarget> targets = ProductionTargets();
-  std::map<std::string, Snapshot> snapshots;  // by SlbTarget::Word()
+  plan.forget = rows;
+  const std::vector<SlbTarget> targets = ProductionTargets();
+  // In the order of bot.slb, like a drain, so the preview reads the same both ways.
+  for (const SlbTarget& target : targets) {
+    std::optional<Snapshot> snap;
+    for (const RememberedWeight& r : rows) {
+      if (r.lb_id != target.lb_id || r.group_id != target.group_id) continue;
+      if (!snap) {
+        BEACON_ASSIGN_OR_RETURN(snap, Read(target));
+      }
+      auto member = std::find_if(snap->members.begin(), snap->members.end(), [&](const Member& m) {
+        return m.server_id == r.server_id && m.port == r.port;
+      });
+      if (member == snap->members.end()) {
+        plan.gone.push_back(target);
+      } else if (member->weight != r.weight) {
+        plan.changes.push_back(MemberChange{MemberChange::Kind::kWeight, target, r.server_id,
+                                            r.port, member->type, member->weight, r.weight});
+      }
+    }
+  }
+  // Rows of groups no longer listed in bot.slb: not ours to touch any more, only forgotten.
   for (const RememberedWeight& r : rows) {
-    plan.forget.push_back(r);
-    auto target = std::find_if(targets.begin(), targets.end(), [&](const SlbTarget& t) {
-      return t.lb_id == r.lb_id && t.group_id == r.group_id;
-    });
-    if (target == targets.end()) {
-      // No longer listed in bot.slb: not ours to touch any more.
+    if (std::none_of(targets.begin(), targets.end(), [&](const SlbTarget& t) {
+          return t.lb_id == r.lb_id && t.group_id == r.group_id;
+        })) {
       plan.gone.push_back(SlbTarget{r.lb_id, r.lb_id, r.group_id, r.group_id, true});
-      continue;
-    }
-    auto snap = snapshots.find(target->Word());
-    if (snap == snapshots.end()) {
-      BEACON_ASSIGN_OR_RETURN(Snapshot s, Read(*target));
-      snap = snapshots.emplace(target->Word(), std::move(s)).first;
-    }
-    auto member = std::find_if(
-        snap->second.members.begin(), snap->second.members.end(),
-        [&](const Member& m) { return m.server_id == r.server_id && m.port == r.port; });
-    if (member == snap->second.members.end()) {
-      plan.gone.push_back(*target);
-    } else if (member->weight != r.weight) {
-      plan.changes.push_back(MemberChange{MemberChange::Kind::kWeight, *target, r.server_id, r.port,
-                                          member->type, member->weight, r.weight});
     }
   }
   return Status::Ok();
