@@ -7,9 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include "bot/release/slb_actions.h"
-#include "common/http/client.h"
+#include "tests/unit/aliyun_fake_peer.h"
 #include "tests/unit/bot/fakes.h"
-#include "tests/unit/peer_process.h"
 
 namespace beacon::bot {
 namespace {
@@ -44,18 +43,16 @@ bool Has(const std::string& text, const std::string& part) {
 class SlbAgainstTheFake : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    peer_ = new beacon::testing::PeerProcess(
-        {"python3", std::string(BEACON_SOURCE_DIR) + "/tests/fakes/aliyun_server.py", "--port", "0",
-         "--access-key", std::string(kKeyId) + ":" + kSecret, "--state-json", kState});
+    fake_ = new beacon::testing::AliyunFakePeer(kKeyId, kSecret, kState);
   }
   static void TearDownTestSuite() {
-    delete peer_;
-    peer_ = nullptr;
+    delete fake_;
+    fake_ = nullptr;
   }
 
   void SetUp() override {
-    ASSERT_GT(peer_->port(), 0) << "tests/fakes/aliyun_server.py did not start";
-    Control({{"clear", true}, {"state", json::parse(kState)}});
+    ASSERT_GT(fake_->port(), 0) << "tests/fakes/aliyun_server.py did not start";
+    ASSERT_TRUE(fake_->Control({{"clear", true}, {"state", json::parse(kState)}}));
     release::SlbConfig config;
     config.client.region = "cn-hangzhou";
     config.client.credentials = {kKeyId, kSecret, ""};
@@ -67,7 +64,7 @@ class SlbAgainstTheFake : public ::testing::Test {
     config.gray.name = "gray";
     config.servers = {{"web-01", "i-abc"}};
     aliyun::RpcClientDeps deps;
-    deps.http = http_;
+    deps.http = fake_->http();
     client_ = std::make_unique<aliyun::RpcClient>(config.client, std::move(deps));
     api_ = std::make_unique<aliyun::slb::RpcApi>(*client_);
     auto memory = release::WeightMemory::Open((h.dir() / "slb-state.db").string());
@@ -83,23 +80,9 @@ class SlbAgainstTheFake : public ::testing::Test {
     h.engine = std::make_unique<Engine>(Registry(BuiltinCommands()), std::move(engine));
   }
 
-  std::string Base() const { return "http://127.0.0.1:" + std::to_string(peer_->port()); }
-  json Get(const std::string& path) {
-    http::HttpRequest request;
-    request.url = Base() + path;
-    auto response = http_->Send(request);
-    if (!response.ok() || response->status != 200) return json::object();
-    return json::parse(response->body);
-  }
-  void Control(const json& body) {
-    http::HttpRequest request;
-    request.method = "POST";
-    request.url = Base() + "/__control";
-    request.body = body.dump();
-    request.headers.Set("Content-Type", "application/json");
-    auto response = http_->Send(request);
-    ASSERT_TRUE(response.ok() && response->status == 200);
-  }
+  std::string Base() const { return fake_->Base(); }
+  json Get(const std::string& path) { return fake_->Get(path); }
+  void Control(const json& body) { ASSERT_TRUE(fake_->Control(body)); }
   // The weights the fake holds: "lb-web i-abc" / "rsp-api i-abc:8080" -> weight.
   std::map<std::string, int> Weights() {
     std::map<std::string, int> out;
@@ -124,8 +107,7 @@ class SlbAgainstTheFake : public ::testing::Test {
     return code.empty() ? preview : h.Say(user, "confirm " + code);
   }
 
-  static beacon::testing::PeerProcess* peer_;
-  std::shared_ptr<http::HttpClient> http_ = http::NewCurlHttpClient();
+  static beacon::testing::AliyunFakePeer* fake_;
   BotHarness h;
   std::unique_ptr<aliyun::RpcClient> client_;
   std::unique_ptr<aliyun::slb::RpcApi> api_;
@@ -133,7 +115,7 @@ class SlbAgainstTheFake : public ::testing::Test {
   std::unique_ptr<release::SlbActions> actions_;
 };
 
-beacon::testing::PeerProcess* SlbAgainstTheFake::peer_ = nullptr;
+beacon::testing::AliyunFakePeer* SlbAgainstTheFake::fake_ = nullptr;
 
 TEST_F(SlbAgainstTheFake, DrainThenUndrainRestoresEveryWeight) {
   const std::map<std::string, int> before = Weights();
@@ -162,8 +144,9 @@ TEST_F(SlbAgainstTheFake, ADrainThatWouldEmptyALoadBalancerIsRefused) {
   Control({{"health", {{"lb", "lb-mobile"}, {"server_id", "i-def"}, {"status", "abnormal"}}}});
   const std::map<std::string, int> before = Weights();
   Reply r = h.Say("op1", "slb drain web-01");
-  EXPECT_TRUE(Has(r.body, "Refused slb drain web-01 (i-abc): mobile (lb-mobile) would be left "
-                          "without a healthy backend"))
+  EXPECT_TRUE(Has(r.body,
+                  "Refused slb drain web-01 (i-abc): mobile (lb-mobile) would be left "
+                  "without a healthy backend"))
       << r.body;
   EXPECT_EQ(Weights(), before);
 }
@@ -181,7 +164,9 @@ TEST_F(SlbAgainstTheFake, GrayThenPromoteLeavesTheLoadBalancersAsBefore) {
 }
 
 TEST_F(SlbAgainstTheFake, AThrottledChangeThatRunsOutOfAttemptsSaysWhatChanged) {
-  Control({{"fail_next", 5}, {"code", "Throttling.User"}, {"action", "SetBackendServers"},
+  Control({{"fail_next", 5},
+           {"code", "Throttling.User"},
+           {"action", "SetBackendServers"},
            {"skip", 1}});
   Reply r = Confirmed("op1", "slb drain web-01");
   EXPECT_TRUE(Has(r.body, "partly failed: Unavailable: slb SetBackendServers: Throttling.User"))
