@@ -20,7 +20,7 @@ class FakeSlbApi final : public aliyun::slb::Api {
  public:
   struct Lb {
     std::vector<aliyun::slb::BackendServer> backends;  // the default server group
-    std::map<std::string, std::string> health;        // server id -> "normal" | "abnormal"
+    std::map<std::string, std::string> health;         // server id -> "normal" | "abnormal"
   };
   struct Group {
     std::string lb_id;
@@ -64,7 +64,8 @@ class FakeSlbApi final : public aliyun::slb::Api {
     for (const auto& b : lb.backends) out.backends.push_back(Health(b.server_id, 80, status));
     for (const auto& [group_id, group] : groups) {
       if (group.lb_id != lb_id) continue;
-      for (const auto& m : group.members) out.backends.push_back(Health(m.server_id, m.port, status));
+      for (const auto& m : group.members)
+        out.backends.push_back(Health(m.server_id, m.port, status));
     }
     return out;
   }
@@ -128,7 +129,8 @@ class FakeSlbApi final : public aliyun::slb::Api {
     return out;
   }
   Result<aliyun::slb::BackendChange> SetVServerGroupAttribute(
-      const std::string& group_id, const std::vector<aliyun::slb::BackendServer>& servers) override {
+      const std::string& group_id,
+      const std::vector<aliyun::slb::BackendServer>& servers) override {
     MutexLock lock(mu_);
     BEACON_RETURN_IF_ERROR(Begin("SetVServerGroupAttribute", group_id));
     for (const auto& s : servers) {

@@ -36,9 +36,8 @@ class SlbCommands : public ::testing::Test {
   void SetUp() override {
     api.lbs["lb-web"].backends = {FakeSlbApi::Member("i-abc", 100), FakeSlbApi::Member("i-def", 80),
                                   FakeSlbApi::Member("i-ghi", 50)};
-    api.groups["rsp-api"] = {"lb-web",
-                             {FakeSlbApi::Member("i-abc", 100, 8080),
-                              FakeSlbApi::Member("i-def", 100, 8080)}};
+    api.groups["rsp-api"] = {
+        "lb-web", {FakeSlbApi::Member("i-abc", 100, 8080), FakeSlbApi::Member("i-def", 100, 8080)}};
     api.lbs["lb-mobile"].backends = {FakeSlbApi::Member("i-abc", 60),
                                      FakeSlbApi::Member("i-def", 60)};
     api.lbs["lb-gray"].backends = {};
@@ -106,9 +105,10 @@ TEST_F(SlbCommands, ShowListsWeightsAndHealth) {
 TEST_F(SlbCommands, NotAllowListedLoadBalancersAreRefusedWithoutAnyCall) {
   for (const char* line : {"slb show lb-other", "slb weight lb-other web-01 0"}) {
     Reply r = h.Say("admin1", line);
-    EXPECT_TRUE(Has(r.body, "'lb-other' is not a load balancer or VServer group listed in "
-                            "bot.slb, so the bot will not touch it; listed: web (lb-web), "
-                            "web (lb-web) / api (rsp-api), mobile (lb-mobile), gray (lb-gray)"))
+    EXPECT_TRUE(Has(r.body,
+                    "'lb-other' is not a load balancer or VServer group listed in "
+                    "bot.slb, so the bot will not touch it; listed: web (lb-web), "
+                    "web (lb-web) / api (rsp-api), mobile (lb-mobile), gray (lb-gray)"))
         << r.body;
   }
   EXPECT_TRUE(api.Calls().empty());
@@ -118,8 +118,9 @@ TEST_F(SlbCommands, NotAllowListedLoadBalancersAreRefusedWithoutAnyCall) {
 }
 
 TEST_F(SlbCommands, ViewersCannotChangeAnything) {
-  for (const char* line : {"slb weight web web-01 0", "slb drain web-01", "slb undrain web-01",
-                           "release gray web-01", "release promote web-01", "release abort web-01"}) {
+  for (const char* line :
+       {"slb weight web web-01 0", "slb drain web-01", "slb undrain web-01", "release gray web-01",
+        "release promote web-01", "release abort web-01"}) {
     EXPECT_TRUE(Has(h.Say("viewer1", line).body, "needs the operator role")) << line;
   }
   EXPECT_TRUE(api.Changes().empty());
@@ -127,37 +128,40 @@ TEST_F(SlbCommands, ViewersCannotChangeAnything) {
 
 TEST_F(SlbCommands, DrainPreviewsEveryGroupAndUndrainRestoresAfterARestart) {
   Reply preview = h.Say("op1", "slb drain web-01");
-  EXPECT_TRUE(Has(preview.body, "slb drain web-01 (i-abc):\n"
-                                "• web (lb-web): i-abc weight 100 → 0\n"
-                                "• web (lb-web) / api (rsp-api): i-abc:8080 weight 100 → 0\n"
-                                "• mobile (lb-mobile): i-abc weight 60 → 0\n"))
+  EXPECT_TRUE(Has(preview.body,
+                  "slb drain web-01 (i-abc):\n"
+                  "• web (lb-web): i-abc weight 100 → 0\n"
+                  "• web (lb-web) / api (rsp-api): i-abc:8080 weight 100 → 0\n"
+                  "• mobile (lb-mobile): i-abc weight 60 → 0\n"))
       << preview.body;
-  EXPECT_TRUE(Has(preview.body, "health guard: every production load balancer and group keeps "
-                                "a healthy backend of weight > 0."))
+  EXPECT_TRUE(Has(preview.body,
+                  "health guard: every production load balancer and group keeps "
+                  "a healthy backend of weight > 0."))
       << preview.body;
   EXPECT_TRUE(api.Changes().empty());  // nothing before confirm
 
   Reply done = h.Say("op1", "confirm " + BotHarness::CodeIn(preview));
-  EXPECT_TRUE(Has(done.body, "✅ slb drain web-01 (i-abc) done; the load balancers read back:\n"
-                             "• web (lb-web): i-abc now weight 0\n"
-                             "• web (lb-web) / api (rsp-api): i-abc:8080 now weight 0\n"
-                             "• mobile (lb-mobile): i-abc now weight 0\n"
-                             "to restore: slb undrain i-abc"))
+  EXPECT_TRUE(Has(done.body,
+                  "✅ slb drain web-01 (i-abc) done; the load balancers read back:\n"
+                  "• web (lb-web): i-abc now weight 0\n"
+                  "• web (lb-web) / api (rsp-api): i-abc:8080 now weight 0\n"
+                  "• mobile (lb-mobile): i-abc now weight 0\n"
+                  "to restore: slb undrain i-abc"))
       << done.body;
   EXPECT_EQ(Weight("lb-web", "i-abc"), 0);
   EXPECT_EQ(GroupWeight("rsp-api", "i-abc"), 0);
   EXPECT_EQ(Weight("lb-mobile", "i-abc"), 0);
   EXPECT_EQ(Weight("lb-web", "i-def"), 80);  // nobody else touched
-  EXPECT_EQ(api.Changes(),
-            (std::vector<std::string>{"SetBackendServers lb-web", "SetVServerGroupAttribute rsp-api",
-                                      "SetBackendServers lb-mobile"}));
+  EXPECT_EQ(api.Changes(), (std::vector<std::string>{"SetBackendServers lb-web",
+                                                     "SetVServerGroupAttribute rsp-api",
+                                                     "SetBackendServers lb-mobile"}));
   const AuditRecord executed = h.AuditRows(1).front();
   EXPECT_EQ(executed.entry.decision, kDecisionExecuted);
   EXPECT_EQ(executed.entry.command, "slb drain");
   EXPECT_EQ(executed.entry.request_ids.size(), 3u);
 
   // A second drain has nothing to do and must not overwrite the remembered weights with 0.
-  EXPECT_TRUE(Has(h.Say("op1", "slb drain web-01").body, "Nothing to change.")) ;
+  EXPECT_TRUE(Has(h.Say("op1", "slb drain web-01").body, "Nothing to change."));
 
   Open();  // a restart: only the file remembers
   Reply undrain = h.Say("op1", "恢复流量 web-01");
@@ -175,23 +179,25 @@ TEST_F(SlbCommands, DrainPreviewsEveryGroupAndUndrainRestoresAfterARestart) {
 TEST_F(SlbCommands, TheHealthGuardRefusesToEmptyAGroupUnlessAnAdminForcesIt) {
   api.lbs["lb-mobile"].health["i-def"] = "abnormal";  // i-abc is mobile's only healthy backend
   Reply refused = h.Say("op1", "slb drain web-01");
-  EXPECT_TRUE(Has(refused.body, "Refused slb drain web-01 (i-abc): mobile (lb-mobile) would be "
-                                "left without a healthy backend (DescribeHealthStatus normal) of "
-                                "weight > 0. An admin may add --force."))
+  EXPECT_TRUE(Has(refused.body,
+                  "Refused slb drain web-01 (i-abc): mobile (lb-mobile) would be "
+                  "left without a healthy backend (DescribeHealthStatus normal) of "
+                  "weight > 0. An admin may add --force."))
       << refused.body;
   EXPECT_TRUE(Has(h.Say("op1", "slb drain web-01 --force").body, "--force needs the admin role"));
   EXPECT_TRUE(Has(h.Say("op1", "release gray web-01").body, "Refused release gray"));
   EXPECT_TRUE(api.Changes().empty());
 
   Reply forced = h.Say("admin1", "slb drain web-01 --force");
-  EXPECT_TRUE(Has(forced.body, "⚠ FORCED (--force): mobile (lb-mobile) will be left without a "
-                               "healthy backend of weight > 0."))
+  EXPECT_TRUE(Has(forced.body,
+                  "⚠ FORCED (--force): mobile (lb-mobile) will be left without a "
+                  "healthy backend of weight > 0."))
       << forced.body;
   h.Say("admin1", "confirm " + BotHarness::CodeIn(forced));
   EXPECT_EQ(Weight("lb-mobile", "i-abc"), 0);
 
   // Raising a weight never needs the guard, even where nothing is healthy.
-  EXPECT_TRUE(Has(Confirmed("op1", "slb weight mobile web-01 30").body, "✅")) ;
+  EXPECT_TRUE(Has(Confirmed("op1", "slb weight mobile web-01 30").body, "✅"));
   EXPECT_EQ(Weight("lb-mobile", "i-abc"), 30);
 }
 
@@ -199,8 +205,9 @@ TEST_F(SlbCommands, TheGuardIsCheckedAgainAtConfirmTime) {
   Reply preview = h.Say("op1", "slb drain web-01");
   api.lbs["lb-mobile"].health["i-def"] = "abnormal";
   Reply r = h.Say("op1", "confirm " + BotHarness::CodeIn(preview));
-  EXPECT_TRUE(Has(r.body, "the health guard refuses it now (mobile (lb-mobile) would be left "
-                          "without a healthy backend of weight > 0), so nothing was changed"))
+  EXPECT_TRUE(Has(r.body,
+                  "the health guard refuses it now (mobile (lb-mobile) would be left "
+                  "without a healthy backend of weight > 0), so nothing was changed"))
       << r.body;
   EXPECT_TRUE(api.Changes().empty());
 }
@@ -209,8 +216,9 @@ TEST_F(SlbCommands, AChangeSinceThePreviewIsRefusedAtConfirm) {
   Reply preview = h.Say("op1", "slb weight web web-01 50");
   api.lbs["lb-web"].backends[0].weight = 70;  // someone else changed it in the console
   Reply r = h.Say("op1", "confirm " + BotHarness::CodeIn(preview));
-  EXPECT_TRUE(Has(r.body, "the load balancers changed since the preview, so nothing was "
-                          "changed: send `slb weight` again"))
+  EXPECT_TRUE(Has(r.body,
+                  "the load balancers changed since the preview, so nothing was "
+                  "changed: send `slb weight` again"))
       << r.body;
   EXPECT_TRUE(api.Changes().empty());
   EXPECT_EQ(h.AuditRows(1).front().entry.decision, kDecisionFailed);
@@ -218,12 +226,14 @@ TEST_F(SlbCommands, AChangeSinceThePreviewIsRefusedAtConfirm) {
 
 TEST_F(SlbCommands, WeightNamesALoadBalancerWithItsGroupsOrOneGroup) {
   Reply lb = h.Say("op1", "slb weight web web-01 50");
-  EXPECT_TRUE(Has(lb.body, "• web (lb-web): i-abc weight 100 → 50\n"
-                           "• web (lb-web) / api (rsp-api): i-abc:8080 weight 100 → 50"))
+  EXPECT_TRUE(Has(lb.body,
+                  "• web (lb-web): i-abc weight 100 → 50\n"
+                  "• web (lb-web) / api (rsp-api): i-abc:8080 weight 100 → 50"))
       << lb.body;
   h.Say("op1", "cancel");
   Reply group = Confirmed("op1", "slb weight rsp-api web-01 20");
-  EXPECT_TRUE(Has(group.body, "• web (lb-web) / api (rsp-api): i-abc:8080 now weight 20")) << group.body;
+  EXPECT_TRUE(Has(group.body, "• web (lb-web) / api (rsp-api): i-abc:8080 now weight 20"))
+      << group.body;
   EXPECT_EQ(GroupWeight("rsp-api", "i-abc"), 20);
   EXPECT_EQ(Weight("lb-web", "i-abc"), 100);
   EXPECT_TRUE(Has(h.Say("op1", "slb weight web web-01 101").body,
@@ -233,21 +243,22 @@ TEST_F(SlbCommands, WeightNamesALoadBalancerWithItsGroupsOrOneGroup) {
 }
 
 TEST_F(SlbCommands, APartialFailureSaysWhatChangedAndHowToUndoIt) {
-  api.fail["SetBackendServers lb-mobile"] =
-      Status::Unavailable("slb SetBackendServers: ServiceUnavailable: busy (HTTP 503, RequestId "
-                          "R-9, 4 attempts)");
+  api.fail["SetBackendServers lb-mobile"] = Status::Unavailable(
+      "slb SetBackendServers: ServiceUnavailable: busy (HTTP 503, RequestId "
+      "R-9, 4 attempts)");
   Reply r = Confirmed("op1", "slb drain web-01");
-  EXPECT_TRUE(Has(r.body, "❌ slb drain web-01 (i-abc) partly failed: Unavailable: slb "
-                          "SetBackendServers: ServiceUnavailable: busy (HTTP 503, RequestId R-9, "
-                          "4 attempts)\n"
-                          "changed (as read back):\n"
-                          "• web (lb-web): i-abc now weight 0\n"
-                          "• web (lb-web) / api (rsp-api): i-abc:8080 now weight 0\n"
-                          "not changed:\n"
-                          "• mobile (lb-mobile): i-abc weight 60 → 0\n"
-                          "to undo: slb undrain i-abc\n"
-                          "  or: slb weight lb-web i-abc 100\n"
-                          "  or: slb weight rsp-api i-abc 100"))
+  EXPECT_TRUE(Has(r.body,
+                  "❌ slb drain web-01 (i-abc) partly failed: Unavailable: slb "
+                  "SetBackendServers: ServiceUnavailable: busy (HTTP 503, RequestId R-9, "
+                  "4 attempts)\n"
+                  "changed (as read back):\n"
+                  "• web (lb-web): i-abc now weight 0\n"
+                  "• web (lb-web) / api (rsp-api): i-abc:8080 now weight 0\n"
+                  "not changed:\n"
+                  "• mobile (lb-mobile): i-abc weight 60 → 0\n"
+                  "to undo: slb undrain i-abc\n"
+                  "  or: slb weight lb-web i-abc 100\n"
+                  "  or: slb weight rsp-api i-abc 100"))
       << r.body;
   const AuditRecord row = h.AuditRows(1).front();
   EXPECT_EQ(row.entry.decision, kDecisionFailed);
@@ -263,8 +274,9 @@ TEST_F(SlbCommands, APartialFailureSaysWhatChangedAndHowToUndoIt) {
 TEST_F(SlbCommands, AReadBackMismatchIsReportedAndStopsTheChange) {
   api.sticky.insert("lb-web/i-abc");
   Reply r = Confirmed("op1", "slb drain web-01");
-  EXPECT_TRUE(Has(r.body, "partly failed: web (lb-web) reads back weight 100 for i-abc, expected "
-                          "weight 0"))
+  EXPECT_TRUE(Has(r.body,
+                  "partly failed: web (lb-web) reads back weight 100 for i-abc, expected "
+                  "weight 0"))
       << r.body;
   EXPECT_TRUE(Has(r.body, "• web (lb-web): i-abc now weight 100 (NOT as planned)")) << r.body;
   EXPECT_TRUE(Has(r.body, "not changed:\n• web (lb-web) / api (rsp-api)")) << r.body;
@@ -272,10 +284,12 @@ TEST_F(SlbCommands, AReadBackMismatchIsReportedAndStopsTheChange) {
 }
 
 TEST_F(SlbCommands, NothingChangedWhenTheFirstCallFails) {
-  api.fail["SetBackendServers lb-web"] = Status::PermissionDenied("slb SetBackendServers: Forbidden");
+  api.fail["SetBackendServers lb-web"] =
+      Status::PermissionDenied("slb SetBackendServers: Forbidden");
   Reply r = Confirmed("op1", "slb drain web-01");
-  EXPECT_TRUE(Has(r.body, "❌ slb drain web-01 (i-abc) failed; nothing was changed: "
-                          "PermissionDenied: slb SetBackendServers: Forbidden"))
+  EXPECT_TRUE(Has(r.body,
+                  "❌ slb drain web-01 (i-abc) failed; nothing was changed: "
+                  "PermissionDenied: slb SetBackendServers: Forbidden"))
       << r.body;
   EXPECT_FALSE(Has(r.body, "to undo"));
 }
@@ -293,10 +307,11 @@ TEST_F(SlbCommands, GrayThenPromoteLeavesEverythingAsBefore) {
   EXPECT_EQ(GroupWeight("rsp-api", "i-abc"), 0);
 
   Reply promote = h.Say("op1", "release promote web-01");
-  EXPECT_TRUE(Has(promote.body, "• web (lb-web): i-abc weight 0 → 100\n"
-                                "• web (lb-web) / api (rsp-api): i-abc:8080 weight 0 → 100\n"
-                                "• mobile (lb-mobile): i-abc weight 0 → 60\n"
-                                "• gray (lb-gray): remove i-abc (weight now 100)"))
+  EXPECT_TRUE(Has(promote.body,
+                  "• web (lb-web): i-abc weight 0 → 100\n"
+                  "• web (lb-web) / api (rsp-api): i-abc:8080 weight 0 → 100\n"
+                  "• mobile (lb-mobile): i-abc weight 0 → 60\n"
+                  "• gray (lb-gray): remove i-abc (weight now 100)"))
       << promote.body;
   EXPECT_TRUE(Has(h.Say("op1", "confirm " + BotHarness::CodeIn(promote)).body, "✅"));
   for (const auto& [id, lb] : lbs_before) {
@@ -351,8 +366,8 @@ TEST_F(SlbCommands, NotConfiguredIsSaidPlainly) {
   deps.confirmations = h.confirmations.get();
   deps.audit = h.audit.get();
   h.engine = std::make_unique<Engine>(Registry(BuiltinCommands()), std::move(deps));
-  EXPECT_TRUE(Has(h.Say("op1", "slb drain web-01").body,
-                  "SLB commands are not configured here (bot.slb)"));
+  EXPECT_TRUE(
+      Has(h.Say("op1", "slb drain web-01").body, "SLB commands are not configured here (bot.slb)"));
 }
 
 }  // namespace

@@ -1,11 +1,12 @@
 // bot.slb parsing (bot/release/slb_config.h): the docs/bot.md sample loads, and each rule's
 // error names its key path; and WeightMemory keeps what it is told across a re-open.
+#include "bot/release/slb_config.h"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
 
-#include "bot/release/slb_config.h"
 #include "bot/release/weight_memory.h"
 #include "tests/unit/docs_page.h"
 
@@ -81,7 +82,8 @@ TEST(SlbConfig, ErrorsNameTheirKeyPath) {
     auto loaded = Load(c.body);
     ASSERT_FALSE(loaded.ok()) << c.body;
     EXPECT_NE(loaded.status().message().find(c.error), std::string::npos)
-        << c.body << "\n" << loaded.status().message();
+        << c.body << "\n"
+        << loaded.status().message();
   }
 }
 
