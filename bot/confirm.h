@@ -23,6 +23,9 @@ namespace beacon::bot {
 struct ApplyResult {
   std::string text;
   std::vector<std::string> request_ids;
+  // The change failed part-way: `text` says what changed and how to undo it; audited as failed,
+  // with the request ids of what did change.
+  bool failed = false;
 };
 
 // A mutating command's proposal. `preview` states exactly what will change; `apply` does it

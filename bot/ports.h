@@ -18,6 +18,10 @@
 
 namespace beacon::bot {
 
+namespace release {
+class SlbActions;  // bot/release/slb_actions.h: SLB weights and gray release (bot.slb)
+}
+
 // ---- Host status ----
 
 // One key metric as the host's latest sample has it ("cpu.usage" 37.5 "percent").
@@ -205,6 +209,7 @@ struct Ports {
   AlertsPort* alerts = nullptr;
   BackupsPort* backups = nullptr;
   ReportsPort* reports = nullptr;
+  release::SlbActions* slb = nullptr;  // built from bot.slb over aliyun::slb::RpcApi
 };
 
 }  // namespace beacon::bot

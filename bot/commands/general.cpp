@@ -126,8 +126,9 @@ Result<CommandOutcome> Confirm(CommandContext& ctx, const std::vector<std::strin
     if (!audited.ok()) body += "\n(audit: " + audited.ToString() + ")";
     return CommandOutcome(TextReply(std::move(body)));
   }
-  Status audited = AppendAudit(ctx, p.command, p.arguments, p.plan.preview, kDecisionExecuted,
-                               applied->text, applied->request_ids)
+  Status audited = AppendAudit(ctx, p.command, p.arguments, p.plan.preview,
+                               applied->failed ? kDecisionFailed : kDecisionExecuted, applied->text,
+                               applied->request_ids)
                        .status();
   std::string body = applied->text;
   if (!audited.ok()) body += "\n(audit: " + audited.ToString() + ")";

@@ -149,6 +149,8 @@ std::vector<CommandSpec> AlertCommands();    // alerts, ack, silence, unsilence
 std::vector<CommandSpec> BackupCommands();   // backup list, run, restore, progress
 std::vector<CommandSpec> FimCommands();      // fim accept
 std::vector<CommandSpec> ReportCommands();   // report
+std::vector<CommandSpec> SlbCommands();      // slb show, weight, drain, undrain
+std::vector<CommandSpec> ReleaseCommands();  // release gray, promote, abort
 
 // Every built-in command, in the order `help` lists them.
 std::vector<CommandSpec> BuiltinCommands();

@@ -1,9 +1,10 @@
 // Fuzzes the bot's command engine with the line a chat user types: Tokenize (quotes, full-width
 // spaces, UTF-8 and size bounds), command lookup by name and alias, argument checks and every
-// handler's argument parsing (ids, severities, matchers, durations, report periods), with ports
-// that answer with fixed data and an in-memory audit log. Input: byte 0 bits 0-1 pick the
-// sender's role (unknown, viewer, operator, admin); the rest is the chat line. Invariants: every
-// line gets a non-empty reply, and the audit chain still verifies after it.
+// handler's argument parsing (ids, severities, matchers, durations, report periods, SLB load
+// balancer and server words, --force), with ports that answer with fixed data (SLB: the
+// in-memory slb::Api of tests/unit/bot/fake_slb.h) and an in-memory audit log. Input: byte 0 bits
+// 0-1 pick the sender's role (unknown, viewer, operator, admin); the rest is the chat line.
+// Invariants: every line gets a non-empty reply, and the audit chain still verifies after it.
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -12,7 +13,9 @@
 #include "bot/audit.h"
 #include "bot/confirm.h"
 #include "bot/engine.h"
+#include "bot/release/slb_actions.h"
 #include "tests/fuzz/fuzz_check.h"
+#include "tests/unit/bot/fake_slb.h"
 
 namespace {
 
@@ -110,7 +113,16 @@ struct Bot {
     confirmations = std::make_unique<Confirmations>(
         kDefaultConfirmTtlMs, [](size_t n) { return std::string(n, '\x01'); });
     EngineDeps deps;
-    deps.ports = Ports{&hosts, &alerts, &backups, &reports};
+    slb_api.lbs["lb-web"].backends = {testing::FakeSlbApi::Member("i-abc", 100),
+                                      testing::FakeSlbApi::Member("i-def", 50)};
+    slb_api.lbs["lb-gray"];
+    slb_memory = release::WeightMemory::Open(":memory:").value();
+    release::SlbConfig slb_config;
+    slb_config.production = {{"lb-web", "web", {}}};
+    slb_config.gray = {"lb-gray", "gray", 0, 100};
+    slb_config.servers = {{"web-01", "i-abc"}};
+    slb = std::make_unique<release::SlbActions>(slb_config, slb_api, *slb_memory);
+    deps.ports = Ports{&hosts, &alerts, &backups, &reports, slb.get()};
     deps.rbac = &rbac;
     deps.confirmations = confirmations.get();
     deps.audit = audit.get();
@@ -121,6 +133,9 @@ struct Bot {
   Alerts alerts;
   Backups backups;
   Reports reports;
+  testing::FakeSlbApi slb_api;
+  std::unique_ptr<release::WeightMemory> slb_memory;
+  std::unique_ptr<release::SlbActions> slb;
   Rbac rbac;
   std::unique_ptr<AuditLog> audit;
   std::unique_ptr<Confirmations> confirmations;

@@ -10,8 +10,8 @@
 #include "common/cloud/aliyun/alidns.h"
 #include "common/cloud/aliyun/slb.h"
 #include "common/http/client.h"
+#include "tests/unit/aliyun_fake_peer.h"
 #include "tests/unit/common/aliyun_test_util.h"
-#include "tests/unit/peer_process.h"
 
 namespace beacon::aliyun {
 namespace {
@@ -38,22 +38,20 @@ const char* kState = R"({
 class AliyunFakeTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    peer_ = new beacon::testing::PeerProcess(
-        {"python3", std::string(BEACON_SOURCE_DIR) + "/tests/fakes/aliyun_server.py", "--port", "0",
-         "--access-key", std::string(kKeyId) + ":" + kSecret, "--state-json", kState});
+    fake_ = new beacon::testing::AliyunFakePeer(kKeyId, kSecret, kState);
   }
   static void TearDownTestSuite() {
-    delete peer_;
-    peer_ = nullptr;
+    delete fake_;
+    fake_ = nullptr;
   }
 
   void SetUp() override {
-    ASSERT_GT(peer_->port(), 0) << "tests/fakes/aliyun_server.py did not start";
+    ASSERT_GT(fake_->port(), 0) << "tests/fakes/aliyun_server.py did not start";
     Control({{"clear", true}, {"state", json::parse(kState)}});
     client_ = MakeClient(kSecret);
   }
 
-  std::string Base() const { return "http://127.0.0.1:" + std::to_string(peer_->port()); }
+  std::string Base() const { return fake_->Base(); }
 
   std::unique_ptr<RpcClient> MakeClient(const std::string& secret) {
     RpcClientConfig config;
@@ -63,33 +61,18 @@ class AliyunFakeTest : public ::testing::Test {
     config.max_attempts = 3;
     config.backoff = {.initial_ms = 1, .max_ms = 5};
     RpcClientDeps deps;
-    deps.http = http_;
+    deps.http = fake_->http();
     return std::make_unique<RpcClient>(config, std::move(deps));
   }
 
-  json Get(const std::string& path) {
-    http::HttpRequest request;
-    request.url = Base() + path;
-    auto response = http_->Send(request);
-    if (!response.ok() || response->status != 200) return json::object();
-    return json::parse(response->body);
-  }
-  void Control(const json& body) {
-    http::HttpRequest request;
-    request.method = "POST";
-    request.url = Base() + "/__control";
-    request.body = body.dump();
-    request.headers.Set("Content-Type", "application/json");
-    auto response = http_->Send(request);
-    ASSERT_TRUE(response.ok() && response->status == 200);
-  }
+  json Get(const std::string& path) { return fake_->Get(path); }
+  void Control(const json& body) { ASSERT_TRUE(fake_->Control(body)); }
 
-  static beacon::testing::PeerProcess* peer_;
-  std::shared_ptr<http::HttpClient> http_ = http::NewCurlHttpClient();
+  static beacon::testing::AliyunFakePeer* fake_;
   std::unique_ptr<RpcClient> client_;
 };
 
-beacon::testing::PeerProcess* AliyunFakeTest::peer_ = nullptr;
+beacon::testing::AliyunFakePeer* AliyunFakeTest::fake_ = nullptr;
 
 TEST_F(AliyunFakeTest, DrainAndRestoreWeights) {
   slb::RpcApi api(*client_);
