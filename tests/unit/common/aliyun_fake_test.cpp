@@ -67,21 +67,9 @@ class AliyunFakeTest : public ::testing::Test {
     return std::make_unique<RpcClient>(config, std::move(deps));
   }
 
-  json Get(const std::string& path) {
-    http::HttpRequest request;
-    request.url = Base() + path;
-    auto response = http_->Send(request);
-    if (!response.ok() || response->status != 200) return json::object();
-    return json::parse(response->body);
-  }
+  json Get(const std::string& path) { return aliyun::testing::FakeGet(*http_, Base(), path); }
   void Control(const json& body) {
-    http::HttpRequest request;
-    request.method = "POST";
-    request.url = Base() + "/__control";
-    request.body = body.dump();
-    request.headers.Set("Content-Type", "application/json");
-    auto response = http_->Send(request);
-    ASSERT_TRUE(response.ok() && response->status == 200);
+    ASSERT_TRUE(aliyun::testing::FakeControl(*http_, Base(), body));
   }
 
   static beacon::testing::PeerProcess* peer_;
