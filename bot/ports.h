@@ -18,6 +18,10 @@
 
 namespace beacon::bot {
 
+namespace dns {
+class DnsZones;  // bot/dns/provider.h
+}
+
 // ---- Host status ----
 
 // One key metric as the host's latest sample has it ("cpu.usage" 37.5 "percent").
@@ -205,6 +209,7 @@ struct Ports {
   AlertsPort* alerts = nullptr;
   BackupsPort* backups = nullptr;
   ReportsPort* reports = nullptr;
+  const dns::DnsZones* dns = nullptr;  // the zones of bot.dns (dns show, dns set)
 };
 
 }  // namespace beacon::bot

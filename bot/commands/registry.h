@@ -149,6 +149,7 @@ std::vector<CommandSpec> AlertCommands();    // alerts, ack, silence, unsilence
 std::vector<CommandSpec> BackupCommands();   // backup list, run, restore, progress
 std::vector<CommandSpec> FimCommands();      // fim accept
 std::vector<CommandSpec> ReportCommands();   // report
+std::vector<CommandSpec> DnsCommands();      // dns show, dns set
 
 // Every built-in command, in the order `help` lists them.
 std::vector<CommandSpec> BuiltinCommands();
