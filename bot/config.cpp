@@ -4,6 +4,8 @@
 #include <charconv>
 #include <filesystem>
 
+#include "bot/dns/builtin.h"
+
 namespace beacon::bot {
 namespace {
 
@@ -79,6 +81,7 @@ BotConfig ParseBotConfig(config::Node bot) {
     c.reports.push_back(std::move(s));
   }
   c.wecom = wecom::ParseCallbackConfig(bot.Child("wecom"));
+  c.dns = dns::ParseDnsZones(bot.Child("dns"), dns::BuiltinDnsProviders());
   return c;
 }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "bot/confirm.h"
+#include "bot/dns/provider.h"
 #include "bot/rbac.h"
 #include "bot/report.h"
 #include "bot/wecom/callback_config.h"
@@ -35,6 +36,7 @@ struct BotConfig {
   BotLimits limits;
   std::vector<ReportSchedule> reports;
   wecom::CallbackConfig wecom;  // `bot.wecom`; absent: neither the app nor the robot enabled
+  dns::DnsZonesConfig dns;      // `bot.dns` (docs/bot.md#dns); absent: no zone, dns refused
 };
 
 // Reads the keys above from `bot` (the collector's `bot:` node); errors go to its document.

@@ -20,6 +20,9 @@ namespace beacon::bot {
 
 namespace release {
 class SlbActions;  // bot/release/slb_actions.h: SLB weights and gray release (bot.slb)
+}  // namespace release
+namespace dns {
+class DnsZones;  // bot/dns/provider.h
 }
 
 // ---- Host status ----
@@ -210,6 +213,7 @@ struct Ports {
   BackupsPort* backups = nullptr;
   ReportsPort* reports = nullptr;
   release::SlbActions* slb = nullptr;  // built from bot.slb over aliyun::slb::RpcApi
+  const dns::DnsZones* dns = nullptr;  // the zones of bot.dns (dns show, dns set)
 };
 
 }  // namespace beacon::bot

@@ -117,7 +117,7 @@ std::string CommandUsage(const CommandSpec& spec, bool zh) {
 std::vector<CommandSpec> BuiltinCommands() {
   std::vector<CommandSpec> all;
   for (auto group : {GeneralCommands, StatusCommands, AlertCommands, BackupCommands, FimCommands,
-                     ReportCommands, SlbCommands, ReleaseCommands}) {
+                     ReportCommands, SlbCommands, ReleaseCommands, DnsCommands}) {
     for (CommandSpec& spec : group()) all.push_back(std::move(spec));
   }
   return all;

@@ -151,6 +151,7 @@ std::vector<CommandSpec> FimCommands();      // fim accept
 std::vector<CommandSpec> ReportCommands();   // report
 std::vector<CommandSpec> SlbCommands();      // slb show, weight, drain, undrain
 std::vector<CommandSpec> ReleaseCommands();  // release gray, promote, abort
+std::vector<CommandSpec> DnsCommands();      // dns show, dns set
 
 // Every built-in command, in the order `help` lists them.
 std::vector<CommandSpec> BuiltinCommands();

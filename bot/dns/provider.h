@@ -1,5 +1,5 @@
 // DNS providers behind one interface, and the zones collector.yaml lets the bot touch
-// (`bot.dns.zones`, docs/bot.md#dns): each zone names its provider (rfc2136 today; the table is
+// (`bot.dns.zones`, docs/bot.md#dns): each zone names its provider (rfc2136 or alidns; the table is
 // bot/dns/builtin.cpp). DnsZones is the only way in: it refuses unconfigured zones and checks
 // names, values and TTLs before a provider sees them. Thread-safety: DnsZones is immutable after
 // construction and safe to share when its providers are (rfc2136 is).

@@ -1,10 +1,11 @@
 // Fuzzes the bot's command engine with the line a chat user types: Tokenize (quotes, full-width
 // spaces, UTF-8 and size bounds), command lookup by name and alias, argument checks and every
 // handler's argument parsing (ids, severities, matchers, durations, report periods, SLB load
-// balancer and server words, --force), with ports that answer with fixed data (SLB: the
-// in-memory slb::Api of tests/unit/bot/fake_slb.h) and an in-memory audit log. Input: byte 0 bits
-// 0-1 pick the sender's role (unknown, viewer, operator, admin); the rest is the chat line.
-// Invariants: every line gets a non-empty reply, and the audit chain still verifies after it.
+// balancer and server words, --force, DNS zones, names, types, values and TTLs), with ports that
+// answer with fixed data (SLB: the in-memory slb::Api of tests/unit/bot/fake_slb.h; DNS: a zone
+// held in memory) and an in-memory audit log. Input: byte 0 bits 0-1 pick the sender's role
+// (unknown, viewer, operator, admin); the rest is the chat line. Invariants: every line gets a
+// non-empty reply, and the audit chain still verifies after it.
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -12,6 +13,7 @@
 
 #include "bot/audit.h"
 #include "bot/confirm.h"
+#include "bot/dns/provider.h"
 #include "bot/engine.h"
 #include "bot/release/slb_actions.h"
 #include "tests/fuzz/fuzz_check.h"
@@ -104,8 +106,34 @@ class Reports final : public ReportsPort {
   }
 };
 
+// A zone's records in memory (bounded: a long run sets many names).
+class Dns final : public dns::DnsProvider {
+ public:
+  std::string Describe() const override { return "memory"; }
+  Result<std::vector<dns::DnsRecord>> Show(const std::string&, const std::string& fqdn) override {
+    std::vector<dns::DnsRecord> out;
+    for (const dns::DnsRecord& r : records_) {
+      if (r.name == fqdn) out.push_back(r);
+    }
+    return out;
+  }
+  Result<std::vector<std::string>> Replace(const std::string&,
+                                           const dns::DnsRecord& record) override {
+    if (records_.size() > 64) records_.clear();
+    std::erase_if(records_, [&](const dns::DnsRecord& r) {
+      return r.name == record.name && r.type == record.type;
+    });
+    records_.push_back(record);
+    return std::vector<std::string>{"req-1"};
+  }
+
+ private:
+  std::vector<dns::DnsRecord> records_{{"www.example.com.", dns::RecordType::kA, "192.0.2.1", 600}};
+};
+
 struct Bot {
   Bot() {
+    zones.Add(dns::DnsZoneConfig{"example.com", "memory", 600, 60, 86400}, std::make_unique<Dns>());
     audit = AuditLog::Open(":memory:").value();
     rbac.Grant(Role::kViewer, RoleGrant{{"viewer"}, {}, {}});
     rbac.Grant(Role::kOperator, RoleGrant{{"operator"}, {}, {}});
@@ -122,7 +150,7 @@ struct Bot {
     slb_config.gray = {"lb-gray", "gray", 0, 100};
     slb_config.servers = {{"web-01", "i-abc"}};
     slb = std::make_unique<release::SlbActions>(slb_config, slb_api, *slb_memory);
-    deps.ports = Ports{&hosts, &alerts, &backups, &reports, slb.get()};
+    deps.ports = Ports{&hosts, &alerts, &backups, &reports, slb.get(), &zones};
     deps.rbac = &rbac;
     deps.confirmations = confirmations.get();
     deps.audit = audit.get();
@@ -136,6 +164,7 @@ struct Bot {
   testing::FakeSlbApi slb_api;
   std::unique_ptr<release::WeightMemory> slb_memory;
   std::unique_ptr<release::SlbActions> slb;
+  dns::DnsZones zones;
   Rbac rbac;
   std::unique_ptr<AuditLog> audit;
   std::unique_ptr<Confirmations> confirmations;

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 namespace beacon::bot {
 namespace {
 
@@ -88,6 +90,26 @@ TEST(BotConfig, TheWecomSectionIsReadByTheCallbacksParser) {
   // The callback parser's own errors (no such variable) come back with their key path.
   ASSERT_FALSE(c.ok());
   EXPECT_NE(c.status().message().find("bot.wecom."), std::string::npos) << c.status().ToString();
+}
+
+TEST(BotConfig, TheDnsSectionIsReadByTheZonesParser) {
+  auto none = LoadBotConfigFromString("bot: {}\n", "c.yaml");
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_TRUE(none->dns.zones.empty());
+  ::setenv("BEACON_TEST_BOT_DNS_TSIG", "c2VjcmV0LWtleS1ieXRlcw==", 1);
+  auto c = LoadBotConfigFromString(
+      "bot:\n  dns:\n    zones:\n      - {zone: example.com, provider: rfc2136, server: "
+      "127.0.0.1, tsig_key: k, tsig_secret_env: BEACON_TEST_BOT_DNS_TSIG}\n",
+      "c.yaml");
+  ::unsetenv("BEACON_TEST_BOT_DNS_TSIG");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_EQ(c->dns.zones.size(), 1u);
+  EXPECT_EQ(c->dns.zones[0].zone.zone, "example.com");
+  auto bad =
+      LoadBotConfigFromString("bot:\n  dns:\n    zones:\n      - {zone: example.com}\n", "c.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("bot.dns.zones[0].provider"), std::string::npos)
+      << bad.status().ToString();
 }
 
 TEST(BotConfig, EachBadValueIsReportedAtItsKeyPath) {

@@ -13,45 +13,12 @@
 #include "bot/dns/builtin.h"
 #include "bot/dns/provider.h"
 #include "common/config/config.h"
+#include "tests/unit/bot/dns_fakes.h"
 
 namespace beacon::bot::dns {
 namespace {
 
-// A provider over a map; `ignore_writes` plays a server that accepts a change and drops it.
-class MemoryProvider final : public DnsProvider {
- public:
-  std::string Describe() const override { return "memory"; }
-  Result<std::vector<DnsRecord>> Show(const std::string& zone, const std::string& fqdn) override {
-    shows.push_back(zone + " " + fqdn);
-    if (!show_error.ok()) return show_error;
-    std::vector<DnsRecord> out;
-    for (const DnsRecord& r : records) {
-      if (r.name == fqdn) out.push_back(r);
-    }
-    return out;
-  }
-  Result<std::vector<std::string>> Replace(const std::string& zone,
-                                           const DnsRecord& record) override {
-    replaces.push_back(zone + " " + FormatRecord(record));
-    if (!replace_error.ok()) return replace_error;
-    if (!ignore_writes) {
-      std::erase_if(records, [&](const DnsRecord& r) {
-        return r.name == record.name && r.type == record.type;
-      });
-      records.push_back(record);
-    }
-    if (fail_show_after_replace) show_error = Status::Unavailable("server went away");
-    return std::vector<std::string>{"req-1"};
-  }
-
-  std::vector<DnsRecord> records;
-  std::vector<std::string> shows;
-  std::vector<std::string> replaces;
-  Status show_error;
-  Status replace_error;
-  bool ignore_writes = false;
-  bool fail_show_after_replace = false;
-};
+using testing::MemoryProvider;
 
 class DnsZonesTest : public ::testing::Test {
  protected:
@@ -195,14 +162,7 @@ class DnsConfigTest : public ::testing::Test {
 
   // Parses `yaml` (the bot.dns mapping under `bot: dns:`); returns Finish()'s errors, "" if OK.
   std::string Parse(const std::string& yaml, DnsZonesConfig* out = nullptr) {
-    auto doc = config::Document::LoadString(yaml, "collector.yaml");
-    EXPECT_TRUE(doc.ok()) << doc.status().ToString();
-    if (!doc.ok()) return "load failed";
-    DnsZonesConfig parsed =
-        ParseDnsZones((*doc)->root().Child("bot").Child("dns"), BuiltinDnsProviders());
-    Status finished = (*doc)->Finish();
-    if (out != nullptr) *out = parsed;
-    return finished.ok() ? "" : finished.message();
+    return testing::ParseDnsSection(yaml, out);
   }
   std::string Key() const { return (dir_ / "tsig.key").string(); }
 
@@ -258,7 +218,7 @@ TEST_F(DnsConfigTest, SecretFromTheEnvironment) {
 TEST_F(DnsConfigTest, EveryBadKeyIsReportedWithItsPath) {
   const std::string base = "bot:\n  dns:\n    zones:\n";
   EXPECT_EQ(Parse(base + "      - {zone: example.com, provider: route53}\n"),
-            "collector.yaml:4: bot.dns.zones[0].provider: expected one of: rfc2136, got "
+            "collector.yaml:4: bot.dns.zones[0].provider: expected one of: rfc2136, alidns, got "
             "'route53'");
   EXPECT_EQ(Parse(base + "      - {provider: rfc2136, server: a, tsig_key: k, tsig_secret_file: " +
                   Key() + "}\n"),

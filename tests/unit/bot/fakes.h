@@ -17,6 +17,7 @@
 #include "bot/audit.h"
 #include "bot/commands/registry.h"
 #include "bot/confirm.h"
+#include "bot/dns/provider.h"
 #include "bot/engine.h"
 #include "bot/ports.h"
 #include "bot/rbac.h"
@@ -237,7 +238,7 @@ class BotHarness {
       return bytes;
     });
     EngineDeps deps;
-    deps.ports = Ports{&hosts, &alerts, &backups, &reports};
+    deps.ports = Ports{&hosts, &alerts, &backups, &reports, nullptr, &dns_zones};
     deps.rbac = &rbac;
     deps.confirmations = confirmations.get();
     deps.audit = audit.get();
@@ -282,6 +283,7 @@ class BotHarness {
   FakeAlerts alerts;
   FakeBackups backups;
   FakeReports reports;
+  dns::DnsZones dns_zones;  // none configured; tests Add() theirs
   Rbac rbac;
   std::unique_ptr<AuditLog> audit;
   std::unique_ptr<Confirmations> confirmations;

@@ -1,11 +1,15 @@
 // Builders shared by the Alibaba Cloud client tests (aliyun_apis_test, aliyun_fake_test): GCC 12
 // warns about designated initializers that leave members out, so the tests build values here.
+// Also the calls to the control endpoints of tests/fakes/aliyun_server.py (aliyun_fake_test,
+// tests/unit/bot/dns_alidns_fake_test).
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "common/cloud/aliyun/alidns.h"
 #include "common/cloud/aliyun/slb.h"
+#include "common/http/client.h"
 
 namespace beacon::aliyun::testing {
 
@@ -31,6 +35,29 @@ inline slb::DescribeLoadBalancersFilter ByServer(std::string server_id) {
   slb::DescribeLoadBalancersFilter filter;
   filter.server_id = std::move(server_id);
   return filter;
+}
+
+// GET `path` (/__state, /__stats) of the fake at `base` ("http://127.0.0.1:PORT"): its JSON, an
+// empty object on any failure.
+inline nlohmann::json FakeGet(http::HttpClient& http, const std::string& base,
+                              const std::string& path) {
+  http::HttpRequest request;
+  request.url = base + path;
+  auto response = http.Send(request);
+  if (!response.ok() || response->status != 200) return nlohmann::json::object();
+  return nlohmann::json::parse(response->body);
+}
+
+// POST /__control with `body`; true when the fake answered 200.
+inline bool FakeControl(http::HttpClient& http, const std::string& base,
+                        const nlohmann::json& body) {
+  http::HttpRequest request;
+  request.method = "POST";
+  request.url = base + "/__control";
+  request.body = body.dump();
+  request.headers.Set("Content-Type", "application/json");
+  auto response = http.Send(request);
+  return response.ok() && response->status == 200;
 }
 
 }  // namespace beacon::aliyun::testing
