@@ -13,8 +13,6 @@ namespace {
 using nlohmann::json;
 
 constexpr int64_t kDefaultCommandWaitMs = 30 * 60 * 1000;
-constexpr size_t kPathWidth = 60;
-constexpr size_t kShaPrefix = 12;
 
 const json* ResultField(const json& command, const char* key) {
   auto result = command.find("result");

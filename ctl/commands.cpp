@@ -22,8 +22,6 @@ constexpr size_t kKindWidth = 40;
 constexpr size_t kSubjectWidth = 40;
 constexpr size_t kMessageWidth = 100;
 constexpr size_t kLabelsWidth = 60;
-constexpr size_t kPathWidth = 60;
-constexpr size_t kShaPrefix = 12;
 constexpr int64_t kRestorePollMs = 1000;
 constexpr int64_t kDefaultRestoreWaitMs = 10 * 60 * 1000;
 

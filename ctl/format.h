@@ -25,6 +25,9 @@ std::string SanitizeCell(std::string_view text);
 
 // Widest a silence's or an acknowledgement's reason column gets in tables.
 inline constexpr size_t kReasonWidth = 60;
+// Widest a file path column gets, and how much of a SHA-256 tables show.
+inline constexpr size_t kPathWidth = 60;
+inline constexpr size_t kShaPrefix = 12;
 
 // A plain-text table: a header row, then rows, columns separated by two spaces and padded to
 // the widest cell. The last column is not padded; lines carry no trailing whitespace.
