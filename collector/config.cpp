@@ -110,6 +110,20 @@ Result<CollectorConfig> Load(config::Document& doc) {
 
   cfg.alerts = alerts::ReadAlertsConfig(root.Child("alerts"), notifier::ParseReceiver);
 
+  cfg.bot = bot_host::ReadBotHostConfig(root.Child("bot"));
+  for (const bot::ReportSchedule& report : cfg.bot.bot.reports) {
+    for (const std::string& robot : report.to_robots) {
+      const bool known = std::any_of(cfg.alerts.receivers.begin(), cfg.alerts.receivers.end(),
+                                     [&](const auto& r) { return r.first == robot; });
+      // Scheduled reports reach users through the app; group robots are not wired yet.
+      root.Child("bot").Error("reports",
+                              "report " + report.name + ": to_robots (" + robot +
+                                  (known ? "" : ", not a receiver in alerts.receivers") +
+                                  ") is not supported by this collector yet; use to_users");
+      break;
+    }
+  }
+
   config::ReadLogOptions(root.Child("log"), &cfg.log);
 
   BEACON_RETURN_IF_ERROR(doc.Finish());
@@ -121,6 +135,9 @@ Result<CollectorConfig> Load(config::Document& doc) {
   cfg.listen.tls_client_ca_file = ResolvePath(doc.base_dir(), cfg.listen.tls_client_ca_file);
   cfg.log.file = ResolvePath(doc.base_dir(), cfg.log.file);
   cfg.alerts.path = ResolvePath(doc.base_dir(), cfg.alerts.path);
+  cfg.bot.state_db = ResolvePath(doc.base_dir(), cfg.bot.state_db);
+  cfg.bot.listen.tls_cert_file = ResolvePath(doc.base_dir(), cfg.bot.listen.tls_cert_file);
+  cfg.bot.listen.tls_key_file = ResolvePath(doc.base_dir(), cfg.bot.listen.tls_key_file);
   return cfg;
 }
 
@@ -146,6 +163,16 @@ std::string CatalogPath(const CollectorConfig& config) {
 std::string AlertsPath(const CollectorConfig& config) {
   if (!config.alerts.path.empty()) return config.alerts.path;
   return (std::filesystem::path(config.store.path).parent_path() / "alerts.db").string();
+}
+
+std::string BotAuditPath(const CollectorConfig& config) {
+  if (!config.bot.bot.audit_db.empty()) return config.bot.bot.audit_db;
+  return (std::filesystem::path(config.store.path).parent_path() / "bot-audit.db").string();
+}
+
+std::string BotStatePath(const CollectorConfig& config) {
+  if (!config.bot.state_db.empty()) return config.bot.state_db;
+  return (std::filesystem::path(config.store.path).parent_path() / "bot.db").string();
 }
 
 int MaxWaitingPolls(const CollectorConfig& config) {

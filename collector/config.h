@@ -9,6 +9,7 @@
 
 #include "collector/alerts/alerts_config.h"
 #include "collector/backups/lifecycle_config.h"
+#include "collector/bot/bot_host_config.h"
 #include "common/cloud/objstore/store_config.h"
 #include "common/config/config.h"
 #include "common/log/log.h"
@@ -89,6 +90,7 @@ struct CollectorConfig {
   HostsConfig hosts;
   BackupsConfig backups;
   alerts::AlertsConfig alerts;
+  bot_host::BotHostConfig bot;  // enabled when a `bot:` section is present
   log::LogOptions log;
 };
 
@@ -96,6 +98,10 @@ struct CollectorConfig {
 std::string CatalogPath(const CollectorConfig& config);
 // The alert store file: alerts.path, or alerts.db beside store.path.
 std::string AlertsPath(const CollectorConfig& config);
+// The bot's audit log: bot.audit_db, or bot-audit.db beside store.path.
+std::string BotAuditPath(const CollectorConfig& config);
+// The bot's reply queue: bot.state_db, or bot.db beside store.path.
+std::string BotStatePath(const CollectorConfig& config);
 // backups.max_waiting_polls with its default applied.
 int MaxWaitingPolls(const CollectorConfig& config);
 

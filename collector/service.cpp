@@ -80,6 +80,26 @@ Status CollectorService::Start() {
   commands_options.max_waiting_polls = MaxWaitingPolls(config_);
   commands_api_ = std::make_unique<commands::CommandsApi>(&catalog_->commands(), auth_.get(),
                                                           clock_, commands_options);
+  if (config_.bot.enabled) {
+    bot_host::BotHostDeps bot_deps;
+    bot_deps.events = store_.get();
+    bot_deps.alerts = alert_store_.get();
+    bot_deps.catalog = catalog_.get();
+    bot_deps.auth = auth_.get();
+    bot_deps.clock = clock_;
+    bot_deps.http = notifier_http_.get();
+    bot_deps.on_archive_restore_requested = [this] { archive_restorer_->Wake(); };
+    bot_deps.stale_after_ms = config_.hosts.stale_after_ms;
+    bot_deps.audit_path = BotAuditPath(config_);
+    bot_deps.state_path = BotStatePath(config_);
+    Result<std::unique_ptr<bot_host::BotHost>> bot =
+        bot_host::BotHost::Create(config_.bot, std::move(bot_deps));
+    if (!bot.ok()) {
+      Stop();
+      return bot.status().WithContext("bot");
+    }
+    bot_ = std::move(*bot);
+  }
 
   http::ServerOptions options;
   options.host = config_.listen.host;
@@ -108,6 +128,7 @@ Status CollectorService::Start() {
   commands_api_->Register(*server_);
   backups::RegisterLifecycleRoutes(*server_, *auth_, *lifecycle_, *catalog_);
   alerts_api_->Register(*server_);
+  if (bot_) bot_->RegisterAdminRoutes(*server_);
   metrics_.SetSection([this] { return AlertMetrics(); });
   // The outbox first: deliveries left over from before a restart go out while the listener
   // starts taking new alerts.
@@ -118,6 +139,13 @@ Status CollectorService::Start() {
     Stop();
     return started.WithContext("listening on " + config_.listen.host + ":" +
                                std::to_string(config_.listen.port));
+  }
+
+  if (bot_) {
+    if (Status bot_started = bot_->Start(); !bot_started.ok()) {
+      Stop();
+      return bot_started;
+    }
   }
 
   cancel_prune_ = false;
@@ -137,6 +165,9 @@ void CollectorService::Stop() {
   if (catalog_) catalog_->commands().WakeAllWaiters();
   if (server_) server_->Stop();
   server_.reset();
+  // The bot's listener, workers and sender use the stores below: they go first.
+  if (bot_) bot_->Stop();
+  bot_.reset();
   // Parked command polls were answered above; the api goes before the queue it listens to.
   commands_api_.reset();
   backups_api_.reset();
@@ -162,6 +193,7 @@ void CollectorService::Stop() {
 
 Status CollectorService::ReloadTls() {
   if (!server_) return Status::FailedPrecondition("the collector is not running");
+  if (bot_) BEACON_RETURN_IF_ERROR(bot_->ReloadTls());
   if (config_.listen.tls_cert_file.empty()) return Status::Ok();
   return server_->ReloadTls();
 }
