@@ -258,12 +258,7 @@ http::ServerResponse BotHost::HandleCallback(http::ServerRequest& request) {
   bot::wecom::CallbackReply reply =
       request.method == "GET" ? callback_->HandleGet(request.query)
                               : callback_->HandlePost(request.query, request.body, now_ms);
-  if (reply.outcome != bot::wecom::CallbackOutcome::kAccepted &&
-      reply.outcome != bot::wecom::CallbackOutcome::kVerified &&
-      reply.outcome != bot::wecom::CallbackOutcome::kDuplicate) {
-    spdlog::warn("bot: WeCom callback from {} refused ({}): HTTP {}", request.remote_addr,
-                 bot::wecom::CallbackOutcomeName(reply.outcome), reply.status);
-  }
+  // CallbackHandler logged every refusal with its reason.
   if (reply.message) Accept(*reply.message, now_ms);
   return http::ServerResponse::Text(reply.status, std::move(reply.body), reply.content_type);
 }
