@@ -12,7 +12,6 @@
 #include "collector/backups/lifecycle_api.h"
 #include "common/backoff.h"
 #include "common/cloud/objstore/store_config.h"
-#include "common/http/ip_network.h"
 
 namespace beacon::collector {
 
@@ -101,27 +100,7 @@ Status CollectorService::Start() {
     bot_ = std::move(*bot);
   }
 
-  http::ServerOptions options;
-  options.host = config_.listen.host;
-  options.port = config_.listen.port;
-  options.tls_cert_file = config_.listen.tls_cert_file;
-  options.tls_key_file = config_.listen.tls_key_file;
-  options.tls_client_ca_file = config_.listen.tls_client_ca_file;
-  options.tls_client_auth =
-      config_.listen.tls_client_auth == "required"   ? http::TlsClientAuth::kRequired
-      : config_.listen.tls_client_auth == "optional" ? http::TlsClientAuth::kOptional
-                                                     : http::TlsClientAuth::kNone;
-  options.request_timeout_ms = config_.listen.request_timeout_ms;
-  options.idle_timeout_ms = config_.listen.idle_timeout_ms;
-  options.max_threads = config_.listen.max_threads;
-  options.max_queued = config_.listen.max_queued;
-  options.max_connections = config_.listen.max_connections;
-  options.max_connections_per_address = config_.listen.max_connections_per_address;
-  options.max_header_bytes = config_.listen.max_header_bytes;
-  options.max_header_count = config_.listen.max_header_count;
-  options.trusted_proxies =
-      http::ParseIpNetworks(config_.listen.trusted_proxies, "listen.trusted_proxies");
-  server_ = std::make_unique<http::HttpServer>(options);
+  server_ = std::make_unique<http::HttpServer>(ToServerOptions(config_.listen, "listen"));
   ingest_->Register(*server_);
   query_->Register(*server_);
   backups_api_->Register(*server_);

@@ -11,7 +11,6 @@
 #include "bot/report.h"
 #include "common/clock.h"
 #include "common/crypto/crypto.h"
-#include "common/http/ip_network.h"
 #include "common/json/parse.h"
 #include "common/strings.h"
 #include "notifier/wecom/limits.h"
@@ -49,6 +48,21 @@ bot::Reply TextOnlyReply() {
 }
 
 }  // namespace
+
+Result<ChatRequestBody> ParseChatRequestBody(std::string_view text) {
+  BEACON_ASSIGN_OR_RETURN(nlohmann::json body, ParseJsonBody(text));
+  if (!body.is_object()) return Status::InvalidArgument("expected a JSON object {user, text}");
+  for (const auto& [key, value] : body.items()) {
+    if (key != "user" && key != "text") {
+      return Status::InvalidArgument("unknown field '" + key + "' (known: user, text)");
+    }
+    if (!value.is_string()) return Status::InvalidArgument("'" + key + "' must be a string");
+  }
+  ChatRequestBody out{body.value("user", ""), body.value("text", "")};
+  if (out.user.empty()) return Status::InvalidArgument("'user' is required");
+  if (TrimWhitespace(out.text).empty()) return Status::InvalidArgument("'text' is required");
+  return out;
+}
 
 BotHost::BotHost(const BotHostConfig& config, BotHostDeps deps)
     : config_(config), deps_(std::move(deps)), tz_(TimeZone::Load("UTC").value()) {}
@@ -123,20 +137,8 @@ Status BotHost::Start() {
       },
       options);
   if (callback_) {
-    const BotListenConfig& l = config_.listen;
-    http::ServerOptions so;
-    so.host = l.host;
-    so.port = l.port;
-    so.tls_cert_file = l.tls_cert_file;
-    so.tls_key_file = l.tls_key_file;
-    so.request_timeout_ms = l.request_timeout_ms;
-    so.idle_timeout_ms = l.idle_timeout_ms;
-    so.max_threads = l.max_threads;
-    so.max_queued = l.max_queued;
-    so.max_connections = l.max_connections;
-    so.max_connections_per_address = l.max_connections_per_address;
-    so.trusted_proxies = http::ParseIpNetworks(l.trusted_proxies, "bot.listen.trusted_proxies");
-    server_ = std::make_unique<http::HttpServer>(so);
+    const ListenConfig& l = config_.listen;
+    server_ = std::make_unique<http::HttpServer>(ToServerOptions(l, "bot.listen"));
     http::RouteOptions route;
     route.max_body_bytes = static_cast<int64_t>(bot::wecom::kMaxCallbackBodyBytes);
     for (const char* method : {"GET", "POST"}) {
@@ -275,21 +277,10 @@ void BotHost::RegisterAdminRoutes(http::HttpServer& server) {
 }
 
 http::ServerResponse BotHost::Chat(http::ServerRequest& request) {
-  Result<nlohmann::json> body = ParseJsonBody(request.body);
+  Result<ChatRequestBody> body = ParseChatRequestBody(request.body);
   if (!body.ok()) return http::ErrorResponse(body.status());
-  if (!body->is_object()) return http::ServerResponse::Error(400, "expected a JSON object");
-  for (const auto& [key, value] : body->items()) {
-    if (key != "user" && key != "text") {
-      return http::ServerResponse::Error(400, "unknown field '" + key + "' (known: user, text)");
-    }
-    if (!value.is_string()) {
-      return http::ServerResponse::Error(400, "'" + key + "' must be a string");
-    }
-  }
-  const std::string user = body->value("user", "");
-  const std::string text = body->value("text", "");
-  if (user.empty()) return http::ServerResponse::Error(400, "'user' is required");
-  if (TrimWhitespace(text).empty()) return http::ServerResponse::Error(400, "'text' is required");
+  const std::string& user = body->user;
+  const std::string& text = body->text;
   bot::ChatRequest chat;
   chat.sender.user_id = user;
   chat.sender.channel = bot::kChannelCli;

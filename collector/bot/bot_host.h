@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "bot/audit.h"
 #include "bot/confirm.h"
@@ -52,6 +53,15 @@ struct BotHostDeps {
 
 // Admin API bodies are small: {user, text}.
 inline constexpr int64_t kChatMaxBodyBytes = 16 * 1024;
+
+// The body of POST /api/v1/chat: exactly the string fields user and text, both non-empty
+// (text not only whitespace). InvalidArgument naming the field, ResourceExhausted for a body
+// over the JSON limits. Pure; fuzzed by tests/fuzz/chat_request_fuzz.cpp.
+struct ChatRequestBody {
+  std::string user;
+  std::string text;
+};
+Result<ChatRequestBody> ParseChatRequestBody(std::string_view body);
 inline constexpr int kMaxAuditLimit = 10000;
 
 class BotHost {

@@ -3,9 +3,16 @@
 
 #include <algorithm>
 
-#include "common/config/common_sections.h"
-
 namespace beacon::collector::bot_host {
+
+ListenConfig DefaultBotListenConfig() {
+  ListenConfig listen;
+  listen.port = 8471;
+  listen.request_timeout_ms = 10'000;
+  listen.max_threads = 4;
+  listen.max_connections = 512;
+  return listen;
+}
 
 BotHostConfig ReadBotHostConfig(config::Node bot) {
   BotHostConfig cfg;
@@ -13,24 +20,7 @@ BotHostConfig ReadBotHostConfig(config::Node bot) {
   cfg.enabled = true;
   cfg.bot = bot::ParseBotConfig(bot);
 
-  config::Node listen = bot.Child("listen");
-  listen.Get("host", &cfg.listen.host);
-  if (listen.Has("host") && cfg.listen.host.empty()) listen.Error("host", "must not be empty");
-  listen.Get("port", &cfg.listen.port, 0, 65535);
-  listen.Get("tls_cert_file", &cfg.listen.tls_cert_file);
-  listen.Get("tls_key_file", &cfg.listen.tls_key_file);
-  if (cfg.listen.tls_cert_file.empty() != cfg.listen.tls_key_file.empty()) {
-    listen.Error(cfg.listen.tls_cert_file.empty() ? "tls_key_file" : "tls_cert_file",
-                 "bot.listen.tls_cert_file and bot.listen.tls_key_file go together (both or "
-                 "neither)");
-  }
-  listen.GetDurationMs("request_timeout", &cfg.listen.request_timeout_ms, 1000);
-  listen.GetDurationMs("idle_timeout", &cfg.listen.idle_timeout_ms, 1000);
-  listen.Get("max_threads", &cfg.listen.max_threads, 1, 256);
-  listen.Get("max_queued", &cfg.listen.max_queued, 1, 100000);
-  listen.Get("max_connections", &cfg.listen.max_connections, 16, 100000);
-  listen.Get("max_connections_per_address", &cfg.listen.max_connections_per_address, 0, 100000);
-  cfg.listen.trusted_proxies = config::ReadIpNetworkList(listen, "trusted_proxies");
+  ReadListenConfig(bot.Child("listen"), "bot.listen", &cfg.listen);
 
   config::Node reply = bot.Child("reply");
   reply.GetSecret("secret", &cfg.reply.secret);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "bot/config.h"
+#include "collector/listen_config.h"
 #include "common/config/config.h"
 
 namespace beacon::collector::bot_host {
@@ -17,19 +18,8 @@ namespace beacon::collector::bot_host {
 // The path WeCom is given as the callback URL (GET verification, POST messages).
 inline constexpr char kCallbackPath[] = "/wecom/callback";
 
-struct BotListenConfig {
-  std::string host = "127.0.0.1";
-  int port = 8471;
-  std::string tls_cert_file;  // both or neither; relative paths resolved against the file
-  std::string tls_key_file;
-  int64_t request_timeout_ms = 10'000;  // WeCom gives up after 5 s anyway
-  int64_t idle_timeout_ms = 60'000;
-  int max_threads = 4;
-  int max_queued = 256;
-  int max_connections = 512;
-  int max_connections_per_address = 64;
-  std::vector<std::string> trusted_proxies;  // addresses/CIDRs whose X-Forwarded-For counts
-};
+// The callback listener's defaults: WeCom gives up after 5 s and sends small bodies.
+ListenConfig DefaultBotListenConfig();
 
 // How replies and scheduled reports reach WeCom app users: message/send as the app of
 // bot.wecom.corp_id / agent_id with its Secret, retried from a durable queue.
@@ -45,7 +35,7 @@ struct BotReplyConfig {
 struct BotHostConfig {
   bool enabled = false;  // a `bot:` section is present
   bot::BotConfig bot;
-  BotListenConfig listen;
+  ListenConfig listen = DefaultBotListenConfig();
   BotReplyConfig reply;
   std::string state_db;  // the reply queue's SQLite file; empty: bot.db beside store.path
 };

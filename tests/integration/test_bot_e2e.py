@@ -239,11 +239,15 @@ bot:
         harness.wait_for(lambda: self.collector_audit(user="lisi")[0]["decision"] == "expired", 20,
                          "an expired confirmation in the audit log")
         # Proposed again and confirmed in time: the agent command is queued.
+        old_code = code
         self.say("lisi", "fim accept web-01 /etc/hosts")
-        harness.wait_for(lambda: len([r for r in self.replies("lisi") if "confirm" in r]) >= 2,
-                         20, "a second preview")
-        code = re.search(r"confirm (\d{6})",
-                         [r for r in self.replies("lisi") if "confirm" in r][-1]).group(1)
+
+        def new_code():
+            codes = [m.group(1) for r in self.replies("lisi")
+                     for m in [re.search(r"confirm (\d{6})", r)] if m]
+            return [c for c in codes if c != old_code]
+        harness.wait_for(new_code, 20, "a second preview with a new code")
+        code = new_code()[-1]
         self.say("lisi", f"confirm {code}")
         harness.wait_for(lambda: self.collector_audit(user="lisi")[0]["decision"] == "executed",
                          20, "an executed fim accept")

@@ -335,6 +335,22 @@ TEST_F(BotHostApiTest, ChatRunsTheEngineAsALocalUserWithItsRole) {
   EXPECT_EQ(Chat("not json").status, 400);
 }
 
+TEST(ParseChatRequestBody, AcceptsExactlyUserAndTextAndRefusesHostileBodies) {
+  auto ok = ParseChatRequestBody(R"({"text":"确认 123456","user":"alice"})");
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(ok->user, "alice");
+  EXPECT_EQ(ok->text, "确认 123456");
+  for (const std::string& body : std::vector<std::string>{
+           "", "{}", "[]", "\"x\"", R"({"user":"a"})", R"({"user":"","text":"x"})",
+           R"({"user":"a","text":"x","as":"admin"})", R"({"user":["a"],"text":"x"})",
+           R"({"user":"a","text":"x")", std::string(10000, '['),
+           std::string("{\"user\":\"\xff\"}")}) {
+    auto r = ParseChatRequestBody(body);
+    ASSERT_FALSE(r.ok()) << body.substr(0, 40);
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << body.substr(0, 40);
+  }
+}
+
 TEST_F(BotHostApiTest, AuditListsFiltersAndVerifiesTheChain) {
   ASSERT_EQ(Chat(R"({"user":"alice","text":"whoami"})").status, 200);
   clock_.AdvanceMs(60'000);
