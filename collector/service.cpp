@@ -196,6 +196,11 @@ Result<PruneResult> CollectorService::PruneOnce() {
           catalog_pruned->commands, catalog_pruned->actions, catalog_pruned->versions);
     }
   }
+  if (bot_) {
+    Result<int64_t> replies = bot_->PruneReplies(clock_->NowMs());
+    if (!replies.ok()) return replies.status().WithContext("bot reply retention");
+    if (*replies > 0) spdlog::info("retention: pruned {} finished bot replies", *replies);
+  }
   if (alert_store_) {
     Result<alerts::AlertPruneResult> alerts_pruned =
         alert_store_->Prune(clock_->NowMs() - config_.alerts.retention_ms, &cancel_prune_);

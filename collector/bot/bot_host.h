@@ -63,6 +63,8 @@ struct ChatRequestBody {
 };
 Result<ChatRequestBody> ParseChatRequestBody(std::string_view body);
 inline constexpr int kMaxAuditLimit = 10000;
+// Sent and failed replies are kept this long (to look into a complaint), then pruned.
+inline constexpr int64_t kReplyRetentionMs = int64_t{7} * 24 * 3600 * 1000;
 
 class BotHost {
  public:
@@ -94,6 +96,12 @@ class BotHost {
   // Sends the reports of `bot.reports` that are due at now_ms; returns how long until the next
   // one is due (ms). The schedule thread calls it; tests call it with their clock.
   int64_t RunReports(int64_t now_ms);
+
+  // Deletes sent and failed replies finished kReplyRetentionMs before now_ms (the collector's
+  // retention pass); returns how many.
+  Result<int64_t> PruneReplies(int64_t now_ms) {
+    return replies_->Prune(now_ms - kReplyRetentionMs);
+  }
 
   ReplyQueue& replies() { return *replies_; }
   bot::AuditLog& audit() { return *audit_; }

@@ -238,6 +238,16 @@ TEST_F(ReplySenderTest, RobotRepliesGoToTheirResponseUrlOnce) {
   EXPECT_EQ(nlohmann::json::parse(http_.requests[0].body)["markdown"]["content"], "**ok**");
 }
 
+TEST_F(ReplySenderTest, PruneDeletesOnlyFinishedRepliesOlderThanTheCutoff) {
+  const int64_t sent = Enqueue("zhangsan", "old");
+  ASSERT_TRUE(queue_->MarkSent(sent, kT0).ok());
+  const int64_t pending = Enqueue("zhangsan", "still waiting");
+  EXPECT_EQ(queue_->Prune(kT0).value(), 0);  // finished at the cutoff: kept
+  EXPECT_EQ(queue_->Prune(kT0 + 1).value(), 1);
+  EXPECT_EQ(queue_->Get(sent).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(queue_->Get(pending)->state, "pending");
+}
+
 TEST_F(ReplySenderTest, QueueSurvivesReopening) {
   const int64_t id = Enqueue("zhangsan", "kept");
   queue_.reset();
