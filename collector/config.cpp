@@ -18,42 +18,17 @@ std::string ResolvePath(const std::string& base_dir, const std::string& path) {
   return (std::filesystem::path(base_dir) / p).lexically_normal().string();
 }
 
+void ResolveListenPaths(const std::string& base_dir, ListenConfig* listen) {
+  listen->tls_cert_file = ResolvePath(base_dir, listen->tls_cert_file);
+  listen->tls_key_file = ResolvePath(base_dir, listen->tls_key_file);
+  listen->tls_client_ca_file = ResolvePath(base_dir, listen->tls_client_ca_file);
+}
+
 Result<CollectorConfig> Load(config::Document& doc) {
   CollectorConfig cfg;
   config::Node root = doc.root();
 
-  config::Node listen = root.Child("listen");
-  listen.Get("host", &cfg.listen.host);
-  if (listen.Has("host") && cfg.listen.host.empty()) listen.Error("host", "must not be empty");
-  listen.Get("port", &cfg.listen.port, 0, 65535);
-  listen.Get("tls_cert_file", &cfg.listen.tls_cert_file);
-  listen.Get("tls_key_file", &cfg.listen.tls_key_file);
-  // A certificate without its key (or the reverse) is a half-configured TLS listener: refuse it
-  // rather than silently serving plain HTTP.
-  if (!cfg.listen.tls_cert_file.empty() && cfg.listen.tls_key_file.empty()) {
-    listen.Error("tls_cert_file", "listen.tls_key_file must be set too (both or neither)");
-  } else if (cfg.listen.tls_cert_file.empty() && !cfg.listen.tls_key_file.empty()) {
-    listen.Error("tls_key_file", "listen.tls_cert_file must be set too (both or neither)");
-  }
-  listen.Get("tls_client_ca_file", &cfg.listen.tls_client_ca_file);
-  listen.GetEnum("tls_client_auth", &cfg.listen.tls_client_auth, {"none", "optional", "required"});
-  if (cfg.listen.tls_client_auth != "none") {
-    if (cfg.listen.tls_cert_file.empty()) {
-      listen.Error("tls_client_auth", "client certificates need TLS: set listen.tls_cert_file");
-    }
-    if (cfg.listen.tls_client_ca_file.empty()) {
-      listen.Error("tls_client_auth", "set listen.tls_client_ca_file to check client certificates");
-    }
-  }
-  listen.GetDurationMs("request_timeout", &cfg.listen.request_timeout_ms, kSecondMs);
-  listen.GetDurationMs("idle_timeout", &cfg.listen.idle_timeout_ms, kSecondMs);
-  listen.Get("max_threads", &cfg.listen.max_threads, 1, 1024);
-  listen.Get("max_queued", &cfg.listen.max_queued, 1, 1000000);
-  listen.Get("max_connections", &cfg.listen.max_connections, 16, 1000000);
-  listen.Get("max_connections_per_address", &cfg.listen.max_connections_per_address, 0, 1000000);
-  listen.GetBytes("max_header_bytes", &cfg.listen.max_header_bytes, 1024);
-  listen.Get("max_header_count", &cfg.listen.max_header_count, 8, 10000);
-  cfg.listen.trusted_proxies = config::ReadIpNetworkList(listen, "trusted_proxies");
+  ReadListenConfig(root.Child("listen"), "listen", &cfg.listen);
 
   config::Node store = root.Child("store");
   store.Get("path", &cfg.store.path);
@@ -110,17 +85,31 @@ Result<CollectorConfig> Load(config::Document& doc) {
 
   cfg.alerts = alerts::ReadAlertsConfig(root.Child("alerts"), notifier::ParseReceiver);
 
+  cfg.bot = bot_host::ReadBotHostConfig(root.Child("bot"));
+  for (const bot::ReportSchedule& report : cfg.bot.bot.reports) {
+    for (const std::string& robot : report.to_robots) {
+      const bool known = std::any_of(cfg.alerts.receivers.begin(), cfg.alerts.receivers.end(),
+                                     [&](const auto& r) { return r.first == robot; });
+      // Scheduled reports reach users through the app; group robots are not wired yet.
+      root.Child("bot").Error("reports",
+                              "report " + report.name + ": to_robots (" + robot +
+                                  (known ? "" : ", not a receiver in alerts.receivers") +
+                                  ") is not supported by this collector yet; use to_users");
+      break;
+    }
+  }
+
   config::ReadLogOptions(root.Child("log"), &cfg.log);
 
   BEACON_RETURN_IF_ERROR(doc.Finish());
 
   cfg.store.path = ResolvePath(doc.base_dir(), cfg.store.path);
   cfg.backups.catalog_path = ResolvePath(doc.base_dir(), cfg.backups.catalog_path);
-  cfg.listen.tls_cert_file = ResolvePath(doc.base_dir(), cfg.listen.tls_cert_file);
-  cfg.listen.tls_key_file = ResolvePath(doc.base_dir(), cfg.listen.tls_key_file);
-  cfg.listen.tls_client_ca_file = ResolvePath(doc.base_dir(), cfg.listen.tls_client_ca_file);
+  ResolveListenPaths(doc.base_dir(), &cfg.listen);
   cfg.log.file = ResolvePath(doc.base_dir(), cfg.log.file);
   cfg.alerts.path = ResolvePath(doc.base_dir(), cfg.alerts.path);
+  cfg.bot.state_db = ResolvePath(doc.base_dir(), cfg.bot.state_db);
+  ResolveListenPaths(doc.base_dir(), &cfg.bot.listen);
   return cfg;
 }
 
@@ -146,6 +135,16 @@ std::string CatalogPath(const CollectorConfig& config) {
 std::string AlertsPath(const CollectorConfig& config) {
   if (!config.alerts.path.empty()) return config.alerts.path;
   return (std::filesystem::path(config.store.path).parent_path() / "alerts.db").string();
+}
+
+std::string BotAuditPath(const CollectorConfig& config) {
+  if (!config.bot.bot.audit_db.empty()) return config.bot.bot.audit_db;
+  return (std::filesystem::path(config.store.path).parent_path() / "bot-audit.db").string();
+}
+
+std::string BotStatePath(const CollectorConfig& config) {
+  if (!config.bot.state_db.empty()) return config.bot.state_db;
+  return (std::filesystem::path(config.store.path).parent_path() / "bot.db").string();
 }
 
 int MaxWaitingPolls(const CollectorConfig& config) {

@@ -9,6 +9,8 @@
 
 #include "collector/alerts/alerts_config.h"
 #include "collector/backups/lifecycle_config.h"
+#include "collector/bot/bot_host_config.h"
+#include "collector/listen_config.h"
 #include "common/cloud/objstore/store_config.h"
 #include "common/config/config.h"
 #include "common/log/log.h"
@@ -20,25 +22,6 @@ inline constexpr int64_t kSecondMs = 1000;
 inline constexpr int64_t kMinuteMs = 60 * kSecondMs;
 inline constexpr int64_t kHourMs = 60 * kMinuteMs;
 inline constexpr int64_t kDayMs = 24 * kHourMs;
-
-// The API listener (common/http/server.h ServerOptions says what each limit bounds).
-struct ListenConfig {
-  std::string host = "127.0.0.1";
-  int port = 8470;
-  std::string tls_cert_file;  // both or neither; relative paths are resolved against the file
-  std::string tls_key_file;
-  std::string tls_client_ca_file;               // client certificates are checked against it
-  std::string tls_client_auth = "none";         // none | optional | required
-  int64_t request_timeout_ms = 30 * kSecondMs;  // total per request, headers and body
-  int64_t idle_timeout_ms = 60 * kSecondMs;     // keep-alive wait for the next request
-  int max_threads = 16;
-  int max_queued = 256;
-  int max_connections = 4096;
-  int max_connections_per_address = 64;
-  int64_t max_header_bytes = 16 * 1024;
-  int max_header_count = 64;
-  std::vector<std::string> trusted_proxies;  // addresses/CIDRs whose X-Forwarded-For counts
-};
 
 struct RetentionConfig {
   int64_t samples_ms = 7 * kDayMs;
@@ -89,6 +72,7 @@ struct CollectorConfig {
   HostsConfig hosts;
   BackupsConfig backups;
   alerts::AlertsConfig alerts;
+  bot_host::BotHostConfig bot;  // enabled when a `bot:` section is present
   log::LogOptions log;
 };
 
@@ -96,6 +80,10 @@ struct CollectorConfig {
 std::string CatalogPath(const CollectorConfig& config);
 // The alert store file: alerts.path, or alerts.db beside store.path.
 std::string AlertsPath(const CollectorConfig& config);
+// The bot's audit log: bot.audit_db, or bot-audit.db beside store.path.
+std::string BotAuditPath(const CollectorConfig& config);
+// The bot's reply queue: bot.state_db, or bot.db beside store.path.
+std::string BotStatePath(const CollectorConfig& config);
 // backups.max_waiting_polls with its default applied.
 int MaxWaitingPolls(const CollectorConfig& config);
 

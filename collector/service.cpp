@@ -12,7 +12,6 @@
 #include "collector/backups/lifecycle_api.h"
 #include "common/backoff.h"
 #include "common/cloud/objstore/store_config.h"
-#include "common/http/ip_network.h"
 
 namespace beacon::collector {
 
@@ -80,34 +79,35 @@ Status CollectorService::Start() {
   commands_options.max_waiting_polls = MaxWaitingPolls(config_);
   commands_api_ = std::make_unique<commands::CommandsApi>(&catalog_->commands(), auth_.get(),
                                                           clock_, commands_options);
+  if (config_.bot.enabled) {
+    bot_host::BotHostDeps bot_deps;
+    bot_deps.events = store_.get();
+    bot_deps.alerts = alert_store_.get();
+    bot_deps.catalog = catalog_.get();
+    bot_deps.auth = auth_.get();
+    bot_deps.clock = clock_;
+    bot_deps.http = notifier_http_.get();
+    bot_deps.on_archive_restore_requested = [this] { archive_restorer_->Wake(); };
+    bot_deps.stale_after_ms = config_.hosts.stale_after_ms;
+    bot_deps.audit_path = BotAuditPath(config_);
+    bot_deps.state_path = BotStatePath(config_);
+    Result<std::unique_ptr<bot_host::BotHost>> bot =
+        bot_host::BotHost::Create(config_.bot, std::move(bot_deps));
+    if (!bot.ok()) {
+      Stop();
+      return bot.status().WithContext("bot");
+    }
+    bot_ = std::move(*bot);
+  }
 
-  http::ServerOptions options;
-  options.host = config_.listen.host;
-  options.port = config_.listen.port;
-  options.tls_cert_file = config_.listen.tls_cert_file;
-  options.tls_key_file = config_.listen.tls_key_file;
-  options.tls_client_ca_file = config_.listen.tls_client_ca_file;
-  options.tls_client_auth =
-      config_.listen.tls_client_auth == "required"   ? http::TlsClientAuth::kRequired
-      : config_.listen.tls_client_auth == "optional" ? http::TlsClientAuth::kOptional
-                                                     : http::TlsClientAuth::kNone;
-  options.request_timeout_ms = config_.listen.request_timeout_ms;
-  options.idle_timeout_ms = config_.listen.idle_timeout_ms;
-  options.max_threads = config_.listen.max_threads;
-  options.max_queued = config_.listen.max_queued;
-  options.max_connections = config_.listen.max_connections;
-  options.max_connections_per_address = config_.listen.max_connections_per_address;
-  options.max_header_bytes = config_.listen.max_header_bytes;
-  options.max_header_count = config_.listen.max_header_count;
-  options.trusted_proxies =
-      http::ParseIpNetworks(config_.listen.trusted_proxies, "listen.trusted_proxies");
-  server_ = std::make_unique<http::HttpServer>(options);
+  server_ = std::make_unique<http::HttpServer>(ToServerOptions(config_.listen, "listen"));
   ingest_->Register(*server_);
   query_->Register(*server_);
   backups_api_->Register(*server_);
   commands_api_->Register(*server_);
   backups::RegisterLifecycleRoutes(*server_, *auth_, *lifecycle_, *catalog_);
   alerts_api_->Register(*server_);
+  if (bot_) bot_->RegisterAdminRoutes(*server_);
   metrics_.SetSection([this] { return AlertMetrics(); });
   // The outbox first: deliveries left over from before a restart go out while the listener
   // starts taking new alerts.
@@ -118,6 +118,13 @@ Status CollectorService::Start() {
     Stop();
     return started.WithContext("listening on " + config_.listen.host + ":" +
                                std::to_string(config_.listen.port));
+  }
+
+  if (bot_) {
+    if (Status bot_started = bot_->Start(); !bot_started.ok()) {
+      Stop();
+      return bot_started;
+    }
   }
 
   cancel_prune_ = false;
@@ -137,6 +144,9 @@ void CollectorService::Stop() {
   if (catalog_) catalog_->commands().WakeAllWaiters();
   if (server_) server_->Stop();
   server_.reset();
+  // The bot's listener, workers and sender use the stores below: they go first.
+  if (bot_) bot_->Stop();
+  bot_.reset();
   // Parked command polls were answered above; the api goes before the queue it listens to.
   commands_api_.reset();
   backups_api_.reset();
@@ -162,6 +172,7 @@ void CollectorService::Stop() {
 
 Status CollectorService::ReloadTls() {
   if (!server_) return Status::FailedPrecondition("the collector is not running");
+  if (bot_) BEACON_RETURN_IF_ERROR(bot_->ReloadTls());
   if (config_.listen.tls_cert_file.empty()) return Status::Ok();
   return server_->ReloadTls();
 }
@@ -184,6 +195,11 @@ Result<PruneResult> CollectorService::PruneOnce() {
           "backup versions",
           catalog_pruned->commands, catalog_pruned->actions, catalog_pruned->versions);
     }
+  }
+  if (bot_) {
+    Result<int64_t> replies = bot_->PruneReplies(clock_->NowMs());
+    if (!replies.ok()) return replies.status().WithContext("bot reply retention");
+    if (*replies > 0) spdlog::info("retention: pruned {} finished bot replies", *replies);
   }
   if (alert_store_) {
     Result<alerts::AlertPruneResult> alerts_pruned =

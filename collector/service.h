@@ -18,6 +18,7 @@
 #include "collector/backups/backups_api.h"
 #include "collector/backups/catalog.h"
 #include "collector/backups/lifecycle.h"
+#include "collector/bot/bot_host.h"
 #include "collector/commands/commands_api.h"
 #include "collector/config.h"
 #include "collector/ingest/ingest_handler.h"
@@ -60,6 +61,8 @@ class CollectorService {
   const CollectorMetrics& metrics() const { return metrics_; }
   alerts::AlertStore* alert_store() { return alert_store_.get(); }
   alerts::AlertPipeline* alert_pipeline() { return alert_pipeline_.get(); }
+  // The chat bot when `bot:` is configured (null otherwise).
+  bot_host::BotHost* bot() { return bot_.get(); }
 
  private:
   // Opens the alert store, builds the receivers' notifiers, the router, the pipeline, the outbox
@@ -91,6 +94,7 @@ class CollectorService {
   std::unique_ptr<outbox::Dispatcher> dispatcher_;
   std::unique_ptr<alerts::AlertPipeline> alert_pipeline_;
   std::unique_ptr<alerts::AlertsApi> alerts_api_;
+  std::unique_ptr<bot_host::BotHost> bot_;
   std::unique_ptr<http::HttpServer> server_;
 
   PeriodicLoop pruner_;

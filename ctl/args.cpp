@@ -40,6 +40,9 @@ const std::vector<CommandSpec>& Commands() {
       {{"deliveries"}, {"state", "limit"}, 0, 0, {}},
       {{"deliveries", "retry"}, {}, 1, 1, {}},
       {{"zabbix", "alert"}, {"zabbix-token-file"}, 3, 3, {}},
+      {{"chat"}, {"as"}, 1, 256, {}},
+      {{"audit"}, {"since", "user", "limit"}, 0, 0, {}},
+      {{"audit", "verify"}, {}, 0, 0, {}},
   };
   return kCommands;
 }
@@ -497,6 +500,32 @@ std::string HelpText(const std::vector<std::string>& command) {
         "                            The admin token is not used.\n"
         "Prints one line (Zabbix shows it as the alert's error when the exit code is not 0):\n"
         "exit 0 when the collector stored the alert, 1 otherwise.\n";
+  } else if (name == "chat") {
+    text =
+        "Usage: beaconctl chat [--as USER] [--] TEXT...\n\n"
+        "Sends one line to the collector's chat bot, as WeCom users talk to it, and prints the\n"
+        "reply. The words of TEXT are joined by spaces: beaconctl chat \"status web-01\".\n"
+        "USER must be one of bot.local_users in collector.yaml; its role applies, and a\n"
+        "mutating command answers with a preview and a code: run beaconctl chat \"confirm CODE\"\n"
+        "as the same user within bot.confirm_ttl. Every attempt is in the audit log.\n"
+        "  --as USER   the local user (default: env BEACON_CHAT_USER, else USER / LOGNAME)\n"
+        "Exits 0 when the bot answered (a refusal is an answer too), 1 on a collector error.\n";
+  } else if (name == "audit") {
+    text =
+        "Usage: beaconctl audit [--since T] [--user U] [--limit N]\n"
+        "       beaconctl audit verify\n\n"
+        "The chat bot's audit log, newest first: id, time, user (WeCom UserID or local:NAME),\n"
+        "channel, command, arguments, decision and result.\n"
+        "  --since T   at or after T: a duration ago (30m, 1h, 7d) or an RFC 3339 time\n"
+        "  --user U    only this user (exact, e.g. zhangsan or local:alice)\n"
+        "  --limit N   at most N rows (1..10000, collector default 100)\n"
+        "  verify      check the hash chain (see 'beaconctl audit verify --help')\n";
+  } else if (name == "audit verify") {
+    text =
+        "Usage: beaconctl audit verify\n\n"
+        "Recomputes the audit log's hash chain on the collector: every row's hash, the link to\n"
+        "the previous row and the anchor naming the newest row. Exits 0 when intact; 1 and\n"
+        "the first broken row (edited, deleted or inserted rows) otherwise.\n";
   } else if (name == "token revoke") {
     text = "Usage: beaconctl token revoke AGENT\n\nRevokes every token of AGENT.\n";
   } else {
@@ -524,6 +553,9 @@ std::string HelpText(const std::vector<std::string>& command) {
         "  deliveries retry RECEIVER     retry a receiver's failed deliveries\n"
         "  zabbix alert SENDTO SUBJECT MESSAGE\n"
         "                                send a Zabbix alert (script media type)\n"
+        "  chat [--as USER] TEXT         send a line to the chat bot as a local user\n"
+        "  audit [--since T] [--user U]  the chat bot's audit log\n"
+        "  audit verify                  check the audit log's hash chain\n"
         "  version                       print the version\n"
         "  help [COMMAND]                this help, or a command's\n";
   }

@@ -13,6 +13,7 @@
 #include "ctl/agent_commands.h"
 #include "ctl/alert_commands.h"
 #include "ctl/api.h"
+#include "ctl/bot_commands.h"
 #include "ctl/commands.h"
 
 #ifndef BEACON_VERSION
@@ -126,6 +127,15 @@ int Run(const std::vector<std::string>& args, const Environment& env) {
   if (command == "silence expire") return RunSilenceExpire(ctx, inv.args[0]);
   if (command == "deliveries") return RunDeliveries(ctx, inv.options);
   if (command == "deliveries retry") return RunDeliveriesRetry(ctx, inv.args[0]);
+  if (command == "chat") {
+    Result<std::string> user = ChatUser(inv.options, env.getenv);
+    if (!user.ok()) return UsageFailure(env, user.status().message());
+    std::string text;
+    for (const std::string& word : inv.args) text += (text.empty() ? "" : " ") + word;
+    return RunChat(ctx, *user, text);
+  }
+  if (command == "audit") return RunAudit(ctx, inv.options);
+  if (command == "audit verify") return RunAuditVerify(ctx);
   return UsageFailure(env, "unknown command '" + command + "'");
 }
 

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -61,6 +62,12 @@ struct AlertQuery {
   bool undelivered_only = false;    // some delivery not (yet) delivered: pending or failed
   std::optional<int64_t> since_ms;  // received at or after
   int limit = 100;                  // newest first
+};
+
+// Who acknowledged an alert (the chat bot's `ack ID`) and when.
+struct AlertAck {
+  std::string by;
+  int64_t acked_ms = 0;
 };
 
 struct AlertStoreStats {
@@ -157,6 +164,14 @@ class AlertStore {
   Status ExpireSilence(int64_t id, int64_t now_ms);  // NotFound; already ended: OK, unchanged
 
   Result<AlertStoreStats> Stats();
+
+  // --- acknowledgements (alert_store_acks.cpp) -------------------------------------------------
+  // Records that `by` acknowledged the firing alert (a later ack replaces the earlier one).
+  // NotFound for an unknown id, FailedPrecondition for a resolved alert. An ack changes no
+  // notification: it tells the other readers that someone is on it.
+  Status Ack(int64_t alert_id, const std::string& by, int64_t now_ms);
+  // The acknowledgements of those of `alert_ids` that have one.
+  Result<std::map<int64_t, AlertAck>> Acks(const std::vector<int64_t>& alert_ids);
 
   // Retention: deletes deliveries finished (delivered or failed) before cutoff_ms with their
   // outbox rows; then resolved alerts last updated before it that no group or pending

@@ -60,6 +60,7 @@ Result<AlertPruneResult> AlertStore::Prune(int64_t cutoff_ms, const std::atomic<
     for (int64_t id : ids) {
       BEACON_RETURN_IF_ERROR(run_for("DELETE FROM receipts WHERE alert_id = ?1", id));
       pruned.receipts += im.db->Changes();
+      BEACON_RETURN_IF_ERROR(run_for("DELETE FROM alert_acks WHERE alert_id = ?1", id));
       BEACON_RETURN_IF_ERROR(run_for("DELETE FROM alerts WHERE id = ?1", id));
     }
     BEACON_RETURN_IF_ERROR(tx.Commit());

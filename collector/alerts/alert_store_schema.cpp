@@ -123,6 +123,16 @@ CREATE INDEX receipts_alert ON receipts(alert_id, received_ms);
 CREATE INDEX deliveries_done_updated ON deliveries(updated_ms) WHERE state != 'pending';
 )sql";
 
+// Acknowledgements from the chat bot (alert_store_acks.cpp), one per alert; retention deletes
+// those whose alert is gone.
+const char kSchemaV3[] = R"sql(
+CREATE TABLE alert_acks(
+  alert_id INTEGER PRIMARY KEY,
+  acked_by TEXT NOT NULL,
+  acked_ms INTEGER NOT NULL
+);
+)sql";
+
 }  // namespace
 
 AlertStore::AlertStore(std::unique_ptr<store::Database> db)
@@ -133,7 +143,8 @@ AlertStore::~AlertStore() = default;
 Result<std::unique_ptr<AlertStore>> AlertStore::Open(const std::string& path) {
   // Default options: WAL and synchronous=FULL, so an alert acknowledged with a 2xx survives a
   // power loss, like the event store.
-  static const std::vector<store::Migration> kMigrations = {{1, kSchemaV1}, {2, kSchemaV2}};
+  static const std::vector<store::Migration> kMigrations = {
+      {1, kSchemaV1}, {2, kSchemaV2}, {3, kSchemaV3}};
   BEACON_ASSIGN_OR_RETURN(std::unique_ptr<store::Database> db,
                           store::Database::OpenAndMigrate(path, kMigrations));
   return std::unique_ptr<AlertStore>(new AlertStore(std::move(db)));

@@ -166,6 +166,36 @@ nlohmann::json VersionJson(const CatalogVersion& c) {
           {"restore_expiry", OptionalTime(c.restore_expiry_ms)}};
 }
 
+Result<QueuedRestore> QueueRestore(Catalog& catalog, CatalogVersion version,
+                                   const std::string& target, int64_t now_ms,
+                                   const std::function<void()>& on_archive_restore_requested) {
+  wire::RestoreArgs args;
+  args.version = version.version;
+  args.target = target;
+
+  // An archived object must be restored in the store before the agent can read it.
+  Result<objstore::StorageClass> storage_class =
+      objstore::ParseStorageClass(version.version.storage_class);
+  const bool readable_copy = version.restore_state == kRestoreReady &&
+                             (version.restore_expiry_ms == 0 || version.restore_expiry_ms > now_ms);
+  const bool needs_archive_restore =
+      storage_class.ok() && objstore::IsArchiveClass(*storage_class) && !readable_copy;
+  if (needs_archive_restore && version.restore_state != kRestoreRequested &&
+      version.restore_state != kRestoreInProgress) {
+    BEACON_RETURN_IF_ERROR(catalog.SetRestoreState(version.id, kRestoreRequested, 0, now_ms));
+    version.restore_state = kRestoreRequested;
+  }
+  BEACON_ASSIGN_OR_RETURN(int64_t id,
+                          catalog.commands().CreateCommand(
+                              version.agent, "restore", wire::RestoreArgsToJson(args),
+                              needs_archive_restore ? commands::kCommandWaitingArchiveRestore
+                                                    : commands::kCommandQueued,
+                              version.id, now_ms));
+  BEACON_ASSIGN_OR_RETURN(commands::StoredCommand command, catalog.commands().GetCommand(id));
+  if (needs_archive_restore && on_archive_restore_requested) on_archive_restore_requested();
+  return QueuedRestore{std::move(command), std::move(version)};
+}
+
 void BackupsApi::Register(http::HttpServer& server) {
   const http::RouteOptions admin = auth_->AdminRoute();
   const http::RouteOptions admin_with_body = auth_->AdminRoute(kAdminMaxBodyBytes);
@@ -219,38 +249,15 @@ http::ServerResponse BackupsApi::CreateRestore(http::ServerRequest& request) {
     return CatalogError(request, version.status());
   }
 
-  wire::RestoreArgs args;
-  args.version = version->version;
-  args.target = RestoreTarget(parsed->to, parsed->path);
-
-  // An archived object must be restored in the store before the agent can read it.
-  Result<objstore::StorageClass> storage_class =
-      objstore::ParseStorageClass(version->version.storage_class);
-  const bool readable_copy =
-      version->restore_state == kRestoreReady &&
-      (version->restore_expiry_ms == 0 || version->restore_expiry_ms > now_ms);
-  const bool needs_archive_restore =
-      storage_class.ok() && objstore::IsArchiveClass(*storage_class) && !readable_copy;
-  if (needs_archive_restore && version->restore_state != kRestoreRequested &&
-      version->restore_state != kRestoreInProgress) {
-    Status marked = catalog_->SetRestoreState(version->id, kRestoreRequested, 0, now_ms);
-    if (!marked.ok()) return CatalogError(request, marked);
-    version->restore_state = kRestoreRequested;
-  }
-  Result<int64_t> id = commands_->CreateCommand(
-      parsed->host, "restore", wire::RestoreArgsToJson(args),
-      needs_archive_restore ? commands::kCommandWaitingArchiveRestore : commands::kCommandQueued,
-      version->id, now_ms);
-  if (!id.ok()) return CatalogError(request, id.status());
-  Result<commands::StoredCommand> command = commands_->GetCommand(*id);
-  if (!command.ok()) return CatalogError(request, command.status());
-  if (needs_archive_restore && options_.on_archive_restore_requested) {
-    options_.on_archive_restore_requested();
-  }
-  spdlog::info("restore command {} for {}:{} (version {}, target {}, {}) from {}", *id,
-               parsed->host, parsed->path, version->id, args.target, command->state,
-               request.remote_addr);
-  return JsonOk({{"command", commands::CommandJson(*command)}, {"version", VersionJson(*version)}},
+  const std::string target = RestoreTarget(parsed->to, parsed->path);
+  Result<QueuedRestore> queued =
+      QueueRestore(*catalog_, *version, target, now_ms, options_.on_archive_restore_requested);
+  if (!queued.ok()) return CatalogError(request, queued.status());
+  const commands::StoredCommand& command = queued->command;
+  *version = queued->version;
+  spdlog::info("restore command {} for {}:{} (version {}, target {}, {}) from {}", command.id,
+               parsed->host, parsed->path, version->id, target, command.state, request.remote_addr);
+  return JsonOk({{"command", commands::CommandJson(command)}, {"version", VersionJson(*version)}},
                 202);
 }
 

@@ -31,6 +31,18 @@ Result<VersionQuery> ParseVersionQuery(const std::map<std::string, std::string>&
 
 nlohmann::json VersionJson(const CatalogVersion& version);
 
+struct QueuedRestore {
+  commands::StoredCommand command;
+  CatalogVersion version;  // restore_state as the request left it
+};
+// Queues a restore of the stored `version` to `target` on its host: a queued command, or, for
+// an archived object without a readable copy, one waiting for the archive restore (the version
+// is marked requested and on_archive_restore_requested, if set, is called). Shared by
+// POST /api/v1/restores and the chat bot's `backup restore`. Errors: the catalog's.
+Result<QueuedRestore> QueueRestore(Catalog& catalog, CatalogVersion version,
+                                   const std::string& target, int64_t now_ms,
+                                   const std::function<void()>& on_archive_restore_requested);
+
 class BackupsApi {
  public:
   // catalog, auth and clock must outlive the api; restores are queued in catalog->commands().

@@ -12,6 +12,7 @@
 #include "common/log/log.h"
 #include "common/strings.h"
 #include "common/url.h"
+#include "notifier/wecom/app_send.h"
 #include "notifier/wecom/limits.h"
 #include "notifier/wecom/names.h"
 
@@ -150,62 +151,8 @@ int WecomAppNotifier::MessageCount(const Notification& notification) const {
 }
 
 DeliveryResult WecomAppNotifier::SendOne(const std::string& body) {
-  for (int attempt = 0;; ++attempt) {
-    Result<std::string> token = tokens_->Get();
-    if (!token.ok()) {
-      return wecom::SendFailure(
-          token.status().IsTransient() ? DeliveryOutcome::kRetry : DeliveryOutcome::kPermanent,
-          token.status().message());
-    }
-    wecom::PostOutcome posted =
-        wecom::PostJson(*http_, api_url_ + "message/send?access_token=" + PercentEncode(*token),
-                        body, config_.timeout_ms, "message/send", "check api_url");
-    if (!posted.reply) return posted.failure;
-    const wecom::ApiReply* reply = &*posted.reply;
-    const std::string errmsg = log::Redact(reply->errmsg);
-    const std::string described =
-        "WeCom errcode " + std::to_string(reply->errcode) + " (" + errmsg + ")";
-    switch (reply->errcode) {
-      case 0:
-        if (!reply->invaliduser.empty() || !reply->invalidparty.empty() ||
-            !reply->invalidtag.empty()) {
-          spdlog::warn(
-              "wecom_app receiver {}: delivered, but WeCom did not know these recipients "
-              "(check to_user/to_party/to_tag and the app's visible range): invaliduser='{}' "
-              "invalidparty='{}' invalidtag='{}'",
-              config_.name, reply->invaliduser, reply->invalidparty, reply->invalidtag);
-        }
-        return DeliveryResult{};
-      case 40001:
-      case 40014:
-      case 42001:
-        // The token was revoked or expired early: evict it (only if nobody already did) and
-        // try once more with a fresh one.
-        tokens_->Invalidate(*token);
-        if (attempt == 0) continue;
-        return wecom::SendFailure(DeliveryOutcome::kRetry, "message/send: " + described +
-                                                               " again with a fresh access token");
-      case -1:
-        return wecom::SendFailure(DeliveryOutcome::kRetry,
-                                  "message/send: " + described + ": WeCom busy");
-      case 45009:
-      case 45033:
-        return wecom::SendFailure(DeliveryOutcome::kRetry,
-                                  "message/send: " + described + ": WeCom throttled the app",
-                                  wecom::kThrottleBlockMs);
-      case 60020:
-        return wecom::SendFailure(DeliveryOutcome::kPermanent, wecom::UntrustedIpAdvice(errmsg));
-      case 81013:
-        return wecom::SendFailure(
-            DeliveryOutcome::kPermanent,
-            "message/send: " + described + ": no valid recipient (invaliduser='" +
-                reply->invaliduser + "' invalidparty='" + reply->invalidparty + "' invalidtag='" +
-                reply->invalidtag +
-                "'); check to_user/to_party/to_tag and the app's visible range");
-      default:
-        return wecom::SendFailure(DeliveryOutcome::kPermanent, "message/send: " + described);
-    }
-  }
+  return wecom::SendAppMessage(*http_, *tokens_, api_url_, body, config_.timeout_ms,
+                               "wecom_app receiver " + config_.name);
 }
 
 DeliveryResult WecomAppNotifier::Deliver(const Notification& notification) {

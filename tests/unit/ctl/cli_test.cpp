@@ -374,5 +374,76 @@ TEST(DescribeHttpErrorTest, NonJsonErrorBodyIsShownShortAndOnOneLine) {
   EXPECT_EQ(failure.hint, "check the collector's log");
 }
 
+// ---- chat and audit (ctl/bot_commands.*) ----
+
+TEST_F(CliTest, ChatPostsTheJoinedWordsAsTheChosenLocalUserAndPrintsTheReply) {
+  http_.Reply(200, R"({"format":"text","reply":"web-01: up"})");
+  ASSERT_EQ(Run({"chat", "--as", "alice", "status", "web-01"}), kExitOk) << err();
+  const http::HttpRequest& request = OnlyRequest();
+  EXPECT_EQ(request.method, "POST");
+  EXPECT_EQ(request.url, "http://127.0.0.1:8470/api/v1/chat");
+  auto body = nlohmann::json::parse(request.body);
+  EXPECT_EQ(body["user"], "alice");
+  EXPECT_EQ(body["text"], "status web-01");
+  EXPECT_EQ(out(), "web-01: up\n");
+}
+
+TEST_F(CliTest, ChatUserComesFromTheEnvironmentAndIsRequired) {
+  env_vars_["USER"] = "ops";
+  http_.Reply(200, R"({"format":"text","reply":"ok\n"})");
+  ASSERT_EQ(Run({"chat", "whoami"}), kExitOk) << err();
+  EXPECT_EQ(nlohmann::json::parse(http_.requests.back().body)["user"], "ops");
+  env_vars_["BEACON_CHAT_USER"] = "alice";
+  http_.Reply(200, R"({"format":"text","reply":"ok\n"})");
+  ASSERT_EQ(Run({"chat", "whoami"}), kExitOk) << err();
+  EXPECT_EQ(nlohmann::json::parse(http_.requests.back().body)["user"], "alice");
+  EXPECT_EQ(out(), "ok\n");
+  env_vars_.erase("BEACON_CHAT_USER");
+  env_vars_.erase("USER");
+  EXPECT_EQ(Run({"chat", "whoami"}), kExitUsage);
+  EXPECT_NE(err().find("--as USER"), std::string::npos);
+  EXPECT_EQ(Run({"chat"}), kExitUsage);
+}
+
+TEST_F(CliTest, ChatRefusedForANonLocalUserExitsOne) {
+  http_.Reply(403, R"x({"error":"'bob' is not a local user of the bot (bot.local_users)"})x");
+  EXPECT_EQ(Run({"chat", "--as", "bob", "help"}), kExitCollectorError);
+  EXPECT_NE(err().find("bot.local_users"), std::string::npos);
+}
+
+TEST_F(CliTest, AuditPrintsATableWithFiltersSent) {
+  http_.Reply(200, R"({"entries":[{"id":2,"time":"2026-11-26T05:00:00.000Z","user":"local:alice",
+    "channel":"cli","command":"fim accept","arguments":["web-01","/etc/hosts"],
+    "decision":"proposed","result":"code sent"}]})");
+  ASSERT_EQ(Run({"audit", "--since", "1h", "--user", "local:alice", "--tz", "UTC"}), kExitOk)
+      << err();
+  EXPECT_EQ(OnlyRequest().url, "http://127.0.0.1:8470/api/v1/audit?since=1h&user=local%3Aalice");
+  EXPECT_NE(out().find("DECISION"), std::string::npos);
+  EXPECT_NE(out().find("web-01 /etc/hosts"), std::string::npos);
+  EXPECT_NE(out().find("2026-11-26 05:00:00"), std::string::npos);
+  EXPECT_EQ(Run({"audit", "--since", "yesterday"}), kExitUsage);
+}
+
+TEST_F(CliTest, AuditVerifyExitsOneNamingTheFirstBrokenRow) {
+  http_.Reply(200, R"({"ok":true,"rows":12,"first_bad_id":0,"problem":""})");
+  ASSERT_EQ(Run({"audit", "verify"}), kExitOk) << err();
+  EXPECT_EQ(http_.requests.back().url, "http://127.0.0.1:8470/api/v1/audit/verify");
+  EXPECT_NE(out().find("12 rows"), std::string::npos);
+  http_.Reply(200, R"({"ok":false,"rows":12,"first_bad_id":7,"problem":"row 7: hash mismatch"})");
+  EXPECT_EQ(Run({"audit", "verify"}), kExitCollectorError);
+  EXPECT_NE(out().find("BROKEN at row 7: row 7: hash mismatch"), std::string::npos);
+  http_.Reply(200, R"({"rows":1})");
+  EXPECT_EQ(Run({"audit", "verify"}), kExitCollectorError);
+}
+
+TEST_F(CliTest, ChatAndAuditHaveHelp) {
+  ASSERT_EQ(Run({"chat", "--help"}), kExitOk);
+  EXPECT_NE(out().find("bot.local_users"), std::string::npos);
+  ASSERT_EQ(Run({"audit", "verify", "--help"}), kExitOk);
+  EXPECT_NE(out().find("hash chain"), std::string::npos);
+  ASSERT_EQ(Run({"help"}), kExitOk);
+  EXPECT_NE(out().find("audit verify"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace beacon::ctl
