@@ -1,6 +1,8 @@
 // The bot's ports over the collector's stores; see adapters.h.
 #include "collector/bot/adapters.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -8,6 +10,7 @@
 
 #include "collector/backups/backups_api.h"
 #include "collector/commands/command_queue.h"
+#include "common/wire/agent_commands.h"
 
 namespace beacon::collector::bot_host {
 
@@ -68,8 +71,8 @@ bot::AlertItem ToItem(const alerts::StoredAlert& stored) {
 }
 
 std::string BotKind(const std::string& kind) {
-  if (kind == kCommandKindBackupRun) return bot::kAgentCommandBackupRun;
-  if (kind == kCommandKindFimAccept) return bot::kAgentCommandFimAccept;
+  if (kind == wire::kBackupRunCommandKind) return bot::kAgentCommandBackupRun;
+  if (kind == wire::kFimAcceptCommandKind) return bot::kAgentCommandFimAccept;
   return kind;
 }
 
@@ -258,9 +261,16 @@ Result<std::vector<bot::BackupVersionItem>> BackupsAdapter::ListVersions(const s
 Result<int64_t> BackupsAdapter::RequestBackupRun(const std::string& host, const std::string& set,
                                                  const std::string& requested_by) {
   BEACON_RETURN_IF_ERROR(RequireHost(host));
-  nlohmann::json args = {{"set", set}, {"requested_by", requested_by}};
-  return catalog_->commands().CreateCommand(host, kCommandKindBackupRun, args,
-                                            commands::kCommandQueued, 0, now_ms_());
+  // The agent decodes the arguments strictly (common/wire/agent_commands.h): exactly {set}.
+  // Who asked is in the bot's audit row and the collector's log, not in the command.
+  const nlohmann::json args = wire::BackupRunArgsToJson({set});
+  BEACON_RETURN_IF_ERROR(wire::BackupRunArgsFromJson(args).status());
+  BEACON_ASSIGN_OR_RETURN(
+      int64_t id, catalog_->commands().CreateCommand(host, std::string(wire::kBackupRunCommandKind),
+                                                     args, commands::kCommandQueued, 0, now_ms_()));
+  spdlog::info("bot: backup.run command {} queued for {} (set {}) by {}", id, host, set,
+               requested_by);
+  return id;
 }
 
 Result<int64_t> BackupsAdapter::RequestRestore(const std::string& host, const std::string& path,
@@ -288,9 +298,14 @@ Result<int64_t> BackupsAdapter::RequestRestore(const std::string& host, const st
 Result<int64_t> BackupsAdapter::RequestFimAccept(const std::string& host, const std::string& path,
                                                  const std::string& requested_by) {
   BEACON_RETURN_IF_ERROR(RequireHost(host));
-  nlohmann::json args = {{"path", path}, {"requested_by", requested_by}};
-  return catalog_->commands().CreateCommand(host, kCommandKindFimAccept, args,
-                                            commands::kCommandQueued, 0, now_ms_());
+  const nlohmann::json args = wire::FimAcceptArgsToJson({path});
+  BEACON_RETURN_IF_ERROR(wire::FimAcceptArgsFromJson(args).status());
+  BEACON_ASSIGN_OR_RETURN(
+      int64_t id, catalog_->commands().CreateCommand(host, std::string(wire::kFimAcceptCommandKind),
+                                                     args, commands::kCommandQueued, 0, now_ms_()));
+  spdlog::info("bot: fim.accept command {} queued for {} (path {}) by {}", id, host, path,
+               requested_by);
+  return id;
 }
 
 Result<bot::AgentCommandProgress> BackupsAdapter::GetCommand(int64_t command_id) {

@@ -18,11 +18,6 @@
 
 namespace beacon::collector::bot_host {
 
-// The agent command kinds the bot queues (args {"set"} and {"path"}); the agent runs them
-// through its command channel like a restore.
-inline constexpr char kCommandKindBackupRun[] = "backup.run";
-inline constexpr char kCommandKindFimAccept[] = "fim.accept";
-
 // Metrics shown as a host's key metrics, in this order, when its latest samples have them
 // (series with labels, such as per-filesystem ones, are left out).
 struct KeyMetric {

@@ -12,6 +12,7 @@
 #include "collector/backups/catalog.h"
 #include "collector/bot/adapters.h"
 #include "collector/store/sqlite_event_store.h"
+#include "common/wire/agent_commands.h"
 
 namespace beacon::collector::bot_host {
 namespace {
@@ -243,8 +244,9 @@ TEST_F(BotAdaptersTest, BackupsListVersionsAndQueueAgentCommands) {
   auto run = port.RequestBackupRun("web-01", "etc", "lisi");
   ASSERT_TRUE(run.ok());
   command = catalog_->commands().GetCommand(*run);
-  EXPECT_EQ(command->kind, kCommandKindBackupRun);
-  EXPECT_EQ(command->args["set"], "etc");
+  EXPECT_EQ(command->kind, wire::kBackupRunCommandKind);
+  // Exactly what the agent decodes strictly: {set}, nothing else.
+  EXPECT_EQ(command->args, nlohmann::json({{"set", "etc"}}));
   EXPECT_EQ(command->state, commands::kCommandQueued);
   auto progress = port.GetCommand(*run);
   ASSERT_TRUE(progress.ok());
@@ -252,6 +254,9 @@ TEST_F(BotAdaptersTest, BackupsListVersionsAndQueueAgentCommands) {
   EXPECT_EQ(progress->host, "web-01");
   EXPECT_EQ(progress->state, "queued");
 
+  // A path the agent would refuse to decode is refused here, before anything is queued.
+  EXPECT_EQ(port.RequestFimAccept("web-01", "etc/../hosts", "lisi").status().code(),
+            StatusCode::kInvalidArgument);
   auto accept = port.RequestFimAccept("web-01", "/etc/hosts", "lisi");
   ASSERT_TRUE(accept.ok());
   EXPECT_EQ(catalog_->commands().GetCommand(*accept)->args["path"], "/etc/hosts");
