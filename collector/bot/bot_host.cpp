@@ -95,9 +95,27 @@ Result<std::unique_ptr<BotHost>> BotHost::Create(const BotHostConfig& config, Bo
 
   h.confirmations_ = std::make_unique<bot::Confirmations>(
       config.bot.confirm_ttl_ms, [](size_t n) { return crypto::RandomBytes(n); });
+  if (config.slb) {
+    aliyun::RpcClientDeps cloud_deps;
+    cloud_deps.http = std::shared_ptr<http::HttpClient>(http::NewCurlHttpClient());
+    cloud_deps.clock = clock;
+    h.slb_client_ = std::make_unique<aliyun::RpcClient>(config.slb->client, std::move(cloud_deps));
+    h.slb_api_ = std::make_unique<aliyun::slb::RpcApi>(*h.slb_client_);
+    Result<std::unique_ptr<bot::release::WeightMemory>> memory =
+        bot::release::WeightMemory::Open(config.slb->state_db);
+    if (!memory.ok()) {
+      return memory.status().WithContext("opening the SLB weight memory " + config.slb->state_db);
+    }
+    h.slb_memory_ = std::move(*memory);
+    h.slb_ = std::make_unique<bot::release::SlbActions>(*config.slb, *h.slb_api_, *h.slb_memory_);
+  }
+  h.cloud_http_ = http::NewCurlHttpClient();
+  h.dns_ = std::make_unique<bot::dns::DnsZones>(
+      config.bot.dns, bot::dns::DnsProviderDeps{clock, h.cloud_http_.get()});
+
   bot::EngineDeps engine_deps;
-  engine_deps.ports =
-      bot::Ports{h.hosts_.get(), h.alerts_.get(), h.backups_.get(), h.reports_.get()};
+  engine_deps.ports = bot::Ports{h.hosts_.get(),   h.alerts_.get(), h.backups_.get(),
+                                 h.reports_.get(), h.slb_.get(),    h.dns_.get()};
   engine_deps.rbac = &h.config_.bot.rbac;
   engine_deps.confirmations = h.confirmations_.get();
   engine_deps.audit = h.audit_.get();

@@ -19,7 +19,10 @@
 #include "bot/audit.h"
 #include "bot/confirm.h"
 #include "bot/dispatcher.h"
+#include "bot/dns/provider.h"
 #include "bot/engine.h"
+#include "bot/release/slb_actions.h"
+#include "bot/release/weight_memory.h"
 #include "bot/wecom/callback.h"
 #include "collector/alerts/alert_store.h"
 #include "collector/api/token_auth.h"
@@ -29,6 +32,8 @@
 #include "collector/bot/reply_queue.h"
 #include "collector/store/event_store.h"
 #include "common/clock.h"
+#include "common/cloud/aliyun/rpc.h"
+#include "common/cloud/aliyun/slb.h"
 #include "common/http/client.h"
 #include "common/http/server.h"
 #include "common/mutex.h"
@@ -123,6 +128,14 @@ class BotHost {
   std::unique_ptr<BackupsAdapter> backups_;
   std::unique_ptr<ReportsAdapter> reports_;
   std::unique_ptr<bot::AuditLog> audit_;
+  // Cloud actions, each only when configured: the SLB client and its weight memory (bot.slb),
+  // the DNS zones (bot.dns) with the HTTP client their API providers use.
+  std::unique_ptr<aliyun::RpcClient> slb_client_;
+  std::unique_ptr<aliyun::slb::RpcApi> slb_api_;
+  std::unique_ptr<bot::release::WeightMemory> slb_memory_;
+  std::unique_ptr<bot::release::SlbActions> slb_;
+  std::unique_ptr<http::HttpClient> cloud_http_;
+  std::unique_ptr<bot::dns::DnsZones> dns_;
   std::unique_ptr<bot::Confirmations> confirmations_;
   std::unique_ptr<bot::Engine> engine_;
   std::unique_ptr<bot::wecom::CallbackHandler> callback_;

@@ -48,6 +48,7 @@ BotHostConfig ReadBotHostConfig(config::Node bot) {
                   "through message/send");
     }
   }
+  if (bot.Has("slb")) cfg.slb = bot::release::ParseSlbConfig(bot.Child("slb"));
   bot.Get("state_db", &cfg.state_db);
   if (bot.Has("state_db") && cfg.state_db.empty()) bot.Error("state_db", "must not be empty");
   return cfg;

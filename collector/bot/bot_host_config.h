@@ -6,10 +6,12 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "bot/config.h"
+#include "bot/release/slb_config.h"
 #include "collector/listen_config.h"
 #include "common/config/config.h"
 
@@ -38,6 +40,9 @@ struct BotHostConfig {
   ListenConfig listen = DefaultBotListenConfig();
   BotReplyConfig reply;
   std::string state_db;  // the reply queue's SQLite file; empty: bot.db beside store.path
+  // `bot.slb` (docs/bot.md#slb-and-gray-release); absent: the slb and release commands answer
+  // that they are not configured.
+  std::optional<bot::release::SlbConfig> slb;
 };
 
 // Reads `bot` (absent: disabled, nothing else checked). Errors go to the node's document at
