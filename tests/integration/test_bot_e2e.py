@@ -230,13 +230,13 @@ bot:
         self.say("zhangsan", f"confirm {code}")
         # zhangsan's confirm does not apply lisi's plan.
         harness.wait_for(
-            lambda: self.collector_audit(user="zhangsan")[0]["command"] == "confirm", 20,
+            lambda: [e for e in self.collector_audit(user="zhangsan")[:1] if e["command"] == "confirm"], 20,
             "zhangsan's confirm in the audit log")
         self.assertEqual(self.collector_audit(user="zhangsan")[0]["decision"], "refused")
         # After the TTL lisi's own code is refused too.
         time.sleep(10.5)
         self.say("lisi", f"confirm {code}")
-        harness.wait_for(lambda: self.collector_audit(user="lisi")[0]["decision"] == "expired", 20,
+        harness.wait_for(lambda: [e for e in self.collector_audit(user="lisi")[:1] if e["decision"] == "expired"], 20,
                          "an expired confirmation in the audit log")
         # Proposed again and confirmed in time: the agent command is queued.
         old_code = code
@@ -249,7 +249,7 @@ bot:
         harness.wait_for(new_code, 20, "a second preview with a new code")
         code = new_code()[-1]
         self.say("lisi", f"confirm {code}")
-        harness.wait_for(lambda: self.collector_audit(user="lisi")[0]["decision"] == "executed",
+        harness.wait_for(lambda: [e for e in self.collector_audit(user="lisi")[:1] if e["decision"] == "executed"],
                          20, "an executed fim accept")
         catalog = os.path.join(self.wd, "catalog.db")
         con = sqlite3.connect(f"file:{catalog}?mode=ro", uri=True)
