@@ -3,13 +3,11 @@ wecom_callback.py playing the WeCom server towards its callback listener (encryp
 requests), the strict fake WeCom API (tests/fakes/wecom_server.py) taking the replies on
 message/send, a local sink standing in for the intelligent robot's response_url, and beaconctl
 chat / audit against the admin API."""
-import base64
 import http.server
 import json
 import os
 import re
 import sqlite3
-import sys
 import threading
 import time
 import unittest
@@ -18,25 +16,9 @@ import urllib.parse
 import urllib.request
 
 import harness
+from bot_wecom import WecomRig
 
-sys.path.insert(0, os.path.join(harness.SOURCE_DIR, "tests", "fakes"))
-from wecom_callback import WecomCallbackPeer  # noqa: E402
-
-CORP_ID = "wwbotcorp0001"
-SECRET = "bot-app-secret-0123456789"
-AGENT_ID = 1000002
 BURST_USERS = [f"u{i:02d}" for i in range(20)]
-
-
-def aes_key():
-    return base64.b64encode(os.urandom(32)).decode()[:43]
-
-
-def write(path, text):
-    with open(path, "w") as f:
-        f.write(text + "\n")
-    os.chmod(path, 0o600)
-    return path
 
 
 class ResponseUrlSink:
@@ -72,25 +54,13 @@ class BotEndToEnd(unittest.TestCase):
     def setUpClass(cls):
         cls.wd = harness.workdir("bot-e2e")
         users = ["zhangsan", "lisi", "wangwu", "stranger"] + BURST_USERS
-        cls.wecom = harness.Server(
-            ["python3", os.path.join(harness.SOURCE_DIR, "tests", "fakes", "wecom_server.py"),
-             "--port", "0", "--corp-id", CORP_ID, "--secret", SECRET, "--agent-id",
-             str(AGENT_ID), "--users", ",".join(users)],
-            os.path.join(cls.wd, "fake-wecom.log")).start()
+        cls.rig = WecomRig(cls.wd, users).start()
+        cls.wecom, cls.app, cls.robot = cls.rig.wecom, cls.rig.app, cls.rig.robot
+        cls.secrets, cls.callback = cls.rig.secrets, cls.rig.callback
         cls.sink = ResponseUrlSink()
-        app_token, app_key = "apptoken" + os.urandom(4).hex(), aes_key()
-        robot_token, robot_key = "robottoken" + os.urandom(4).hex(), aes_key()
-        cls.secrets = [SECRET, app_token, app_key, robot_token, robot_key]
-        cls.app = WecomCallbackPeer(app_token, app_key, CORP_ID)
-        cls.robot = WecomCallbackPeer(robot_token, robot_key, "")
-        f = lambda name, text: write(os.path.join(cls.wd, name), text)  # noqa: E731
-        cls.bot_port = harness.free_port()
         cls.collector = harness.Collector(cls.wd, extra_yaml=f"""hosts:
   stale_after: 1h
 bot:
-  listen:
-    host: 127.0.0.1
-    port: {cls.bot_port}
   confirm_ttl: 10s
   timezone: UTC
   roles:
@@ -100,21 +70,8 @@ bot:
   local_users:
     alice: admin
     bob: viewer
-  wecom:
-    corp_id: {CORP_ID}
-    agent_id: {AGENT_ID}
-    token_file: {f("app.token", app_token)}
-    encoding_aes_key_file: {f("app.key", app_key)}
-    robot:
-      token_file: {f("robot.token", robot_token)}
-      encoding_aes_key_file: {f("robot.key", robot_key)}
-  reply:
-    secret_file: {f("app.secret", SECRET)}
-    api_url: {cls.wecom.url}/cgi-bin/
-    retry_initial: 200ms
-    retry_max: 1s
+{cls.rig.yaml()}
 """).start()
-        cls.callback = f"http://127.0.0.1:{cls.bot_port}/wecom/callback"
         # web-01 reports once, so status and agent commands have a host.
         token = cls.collector.create_token("web-01")
         now = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
@@ -130,43 +87,22 @@ bot:
     @classmethod
     def tearDownClass(cls):
         cls.collector.stop()
-        cls.wecom.stop()
+        cls.rig.stop()
         cls.sink.stop()
 
     # --- helpers ------------------------------------------------------------------------------
 
     def post(self, peer, plaintext, json_envelope=False, **kwargs):
-        query, body = peer.post(plaintext, json_envelope=json_envelope, **kwargs)
-        req = urllib.request.Request(self.callback + "?" + urllib.parse.urlencode(query),
-                                     data=body, method="POST")
-        try:
-            with urllib.request.urlopen(req, timeout=10) as r:
-                return r.status, r.read()
-        except urllib.error.HTTPError as e:
-            return e.code, e.read()
+        return self.rig.post(peer, plaintext, json_envelope=json_envelope, **kwargs)
 
     def say(self, user, text, **kwargs):
-        status, body = self.post(self.app, self.app.app_text(user, text, **kwargs))
-        self.assertEqual((status, body), (200, b""))
+        self.rig.say(self, user, text, **kwargs)
 
     def replies(self, user):
-        out = []
-        for m in self.wecom.stats()["messages"]:
-            if "message/send" not in m["path"]:
-                continue
-            body = m["body"] if isinstance(m["body"], dict) else json.loads(m["body"])
-            if body.get("touser") != user:
-                continue
-            self.assertEqual(body["agentid"], AGENT_ID)
-            out.append(body[body["msgtype"]]["content"])
-        return out
+        return self.rig.replies(user)
 
     def wait_reply(self, user, containing, timeout=20):
-        def found():
-            return [r for r in self.replies(user) if containing in r]
-        harness.wait_for(found, timeout, f"a reply to {user} containing {containing!r}; got "
-                                         f"{self.replies(user)}")
-        return found()[-1]
+        return self.rig.wait_reply(user, containing, timeout)
 
     def ctl(self, *args):
         return harness.beaconctl(self.collector, *args)
