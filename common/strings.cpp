@@ -82,20 +82,28 @@ std::string Snippet(std::string_view text, size_t max_bytes) {
   return out;
 }
 
+std::string_view AngleEntity(char c) {
+  switch (c) {
+    case '&':
+      return "&amp;";
+    case '<':
+      return "&lt;";
+    case '>':
+      return "&gt;";
+    default:
+      return {};
+  }
+}
+
 std::string EscapeMarkup(std::string_view text, Apostrophe apostrophe) {
   std::string out;
   out.reserve(text.size());
   for (char c : text) {
+    if (std::string_view entity = AngleEntity(c); !entity.empty()) {
+      out += entity;
+      continue;
+    }
     switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
       case '"':
         out += "&quot;";
         break;

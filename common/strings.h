@@ -36,6 +36,10 @@ std::string_view TruncateUtf8(std::string_view text, size_t max_bytes);
 // sequence), control characters (newlines included) replaced by spaces.
 std::string Snippet(std::string_view text, size_t max_bytes = 60);
 
+// The entity of & < > ("&amp;", "&lt;", "&gt;"); empty for every other character. The part of
+// escaping markup that XML, HTML and WeCom markdown share.
+std::string_view AngleEntity(char c);
+
 // Which quote characters EscapeMarkup replaces besides & < > (always) and " (always).
 enum class Apostrophe { kEscape, kKeep };
 // `text` with & < > " (and ' unless kKeep) replaced by their XML/HTML entities, for element text

@@ -95,9 +95,11 @@ Result<std::unique_ptr<BotHost>> BotHost::Create(const BotHostConfig& config, Bo
 
   h.confirmations_ = std::make_unique<bot::Confirmations>(
       config.bot.confirm_ttl_ms, [](size_t n) { return crypto::RandomBytes(n); });
+  // One HTTP client (and so one connection pool) for every cloud API the bot calls.
+  h.cloud_http_ = std::shared_ptr<http::HttpClient>(http::NewCurlHttpClient());
   if (config.slb) {
     aliyun::RpcClientDeps cloud_deps;
-    cloud_deps.http = std::shared_ptr<http::HttpClient>(http::NewCurlHttpClient());
+    cloud_deps.http = h.cloud_http_;
     cloud_deps.clock = clock;
     h.slb_client_ = std::make_unique<aliyun::RpcClient>(config.slb->client, std::move(cloud_deps));
     h.slb_api_ = std::make_unique<aliyun::slb::RpcApi>(*h.slb_client_);
@@ -109,7 +111,6 @@ Result<std::unique_ptr<BotHost>> BotHost::Create(const BotHostConfig& config, Bo
     h.slb_memory_ = std::move(*memory);
     h.slb_ = std::make_unique<bot::release::SlbActions>(*config.slb, *h.slb_api_, *h.slb_memory_);
   }
-  h.cloud_http_ = http::NewCurlHttpClient();
   h.dns_ = std::make_unique<bot::dns::DnsZones>(
       config.bot.dns, bot::dns::DnsProviderDeps{clock, h.cloud_http_.get()});
 

@@ -129,12 +129,12 @@ class BotHost {
   std::unique_ptr<ReportsAdapter> reports_;
   std::unique_ptr<bot::AuditLog> audit_;
   // Cloud actions, each only when configured: the SLB client and its weight memory (bot.slb),
-  // the DNS zones (bot.dns) with the HTTP client their API providers use.
+  // the DNS zones (bot.dns); one HTTP client serves the SLB client and the DNS API providers.
+  std::shared_ptr<http::HttpClient> cloud_http_;
   std::unique_ptr<aliyun::RpcClient> slb_client_;
   std::unique_ptr<aliyun::slb::RpcApi> slb_api_;
   std::unique_ptr<bot::release::WeightMemory> slb_memory_;
   std::unique_ptr<bot::release::SlbActions> slb_;
-  std::unique_ptr<http::HttpClient> cloud_http_;
   std::unique_ptr<bot::dns::DnsZones> dns_;
   std::unique_ptr<bot::Confirmations> confirmations_;
   std::unique_ptr<bot::Engine> engine_;

@@ -507,16 +507,11 @@ std::string EscapeMarkdown(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   for (char c : text) {
+    if (std::string_view entity = AngleEntity(c); !entity.empty()) {
+      out += entity;
+      continue;
+    }
     switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
       case '\\':
       case '`':
       case '*':

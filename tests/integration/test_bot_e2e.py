@@ -7,6 +7,7 @@ import http.server
 import json
 import os
 import re
+import socket
 import sqlite3
 import threading
 import time
@@ -228,6 +229,51 @@ bot:
             got = [int(re.search(rf"burst-{u}-(\d+)", r).group(1))
                    for r in self.replies(u) if f"burst-{u}-" in r]
             self.assertEqual(got, list(range(10)), u)
+
+    def test_stalled_and_oversized_clients_do_not_block_the_callback(self):
+        """bot.listen faces the internet: clients that stall mid-headers or mid-body, and bodies
+        over the callback limit, must neither take the listener's workers nor get past it."""
+        stalled = []
+        for n in range(30):  # slowloris: headers that never end
+            s = socket.create_connection(("127.0.0.1", self.rig.bot_port), timeout=5)
+            s.sendall(b"POST /wecom/callback?msg_signature=x HTTP/1.1\r\nHost: b\r\nX-A: ")
+            stalled.append(s)
+        body_staller = socket.create_connection(("127.0.0.1", self.rig.bot_port), timeout=5)
+        body_staller.sendall(b"POST /wecom/callback HTTP/1.1\r\nHost: b\r\n"
+                             b"Content-Length: 5000\r\n\r\n<xml><Encrypt>")
+        stalled.append(body_staller)
+        try:
+            # Meanwhile a real callback is answered and its command runs.
+            self.say("zhangsan", "status stalled-probe")
+            self.wait_reply("zhangsan", "stalled-probe")
+            # A body over the limit is refused before any decryption.
+            oversized = b"<xml><Encrypt>" + b"A" * (65 * 1024) + b"</Encrypt></xml>"
+            status, _ = self.post_raw(oversized)
+            self.assertEqual(status, 413)
+            # bot.listen's request timeout (10 s by default) ends the stalled requests.
+            body_staller.settimeout(20)
+            answer = b""
+            try:
+                while True:
+                    chunk = body_staller.recv(4096)
+                    if not chunk:
+                        break
+                    answer += chunk
+            except ConnectionResetError:
+                pass
+            self.assertTrue(answer == b"" or answer.startswith(b"HTTP/1.1 408"), answer[:80])
+        finally:
+            for s in stalled:
+                s.close()
+
+    def post_raw(self, body):
+        req = urllib.request.Request(self.callback + "?msg_signature=x&timestamp=1&nonce=n",
+                                     data=body, method="POST")
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return r.status, r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read()
 
     # --- beaconctl ----------------------------------------------------------------------------
 

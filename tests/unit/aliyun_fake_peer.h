@@ -8,6 +8,7 @@
 #include <string>
 
 #include "common/http/client.h"
+#include "tests/unit/common/aliyun_test_util.h"
 #include "tests/unit/peer_process.h"
 
 namespace beacon::testing {
@@ -23,21 +24,11 @@ class AliyunFakePeer {
 
   // The JSON body of GET `path`; an empty object when the request fails.
   nlohmann::json Get(const std::string& path) {
-    http::HttpRequest request;
-    request.url = Base() + path;
-    auto response = http_->Send(request);
-    if (!response.ok() || response->status != 200) return nlohmann::json::object();
-    return nlohmann::json::parse(response->body);
+    return aliyun::testing::FakeGet(*http_, Base(), path);
   }
   // POST /__control; true when the fake answered 200.
   bool Control(const nlohmann::json& body) {
-    http::HttpRequest request;
-    request.method = "POST";
-    request.url = Base() + "/__control";
-    request.body = body.dump();
-    request.headers.Set("Content-Type", "application/json");
-    auto response = http_->Send(request);
-    return response.ok() && response->status == 200;
+    return aliyun::testing::FakeControl(*http_, Base(), body);
   }
   const std::shared_ptr<http::HttpClient>& http() const { return http_; }
 
