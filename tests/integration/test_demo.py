@@ -33,6 +33,10 @@ class DemoTest(unittest.TestCase):
         self.assertRegex(r.stdout, r"system\.load1")
         self.assertIn("demo.started", r.stdout)
         self.assertIn("./scripts/demo stop", r.stdout)
+        # The bot answers `status HOST` through beaconctl chat, and in Chinese when asked so.
+        chat = r.stdout.split('beaconctl chat --as demo "status')[1]
+        self.assertIn(host, chat.split("$ beaconctl chat --as demo 状态")[0])
+        self.assertIn(host, r.stdout.split("$ beaconctl chat --as demo 状态")[1])
 
         status = demo("status", timeout=60)
         self.assertIn("beacon-collector: running", status.stdout)
