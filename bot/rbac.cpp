@@ -120,6 +120,19 @@ std::optional<Role> Rbac::RoleOf(const Sender& sender) const {
   return std::nullopt;
 }
 
+bool Rbac::UsesDirectory() const {
+  for (const RoleGrant& g : grants_) {
+    if (!g.departments.empty() || !g.tags.empty()) return true;
+  }
+  return false;
+}
+
+std::set<std::string> Rbac::GrantedTags() const {
+  std::set<std::string> tags;
+  for (const RoleGrant& g : grants_) tags.insert(g.tags.begin(), g.tags.end());
+  return tags;
+}
+
 void Rbac::Grant(Role role, RoleGrant grant) {
   grants_[static_cast<int>(role) - 1] = std::move(grant);
 }

@@ -39,6 +39,12 @@ class Rbac {
   // matched on UserID, departments and tags; "cli" senders only against local_users.
   std::optional<Role> RoleOf(const Sender& sender) const;
 
+  // Whether any role is granted to departments or tags: only then does a WeCom sender's
+  // departments and tags need looking up (Sender.departments / tags, filled by the host).
+  bool UsesDirectory() const;
+  // Every tag name some role is granted to.
+  std::set<std::string> GrantedTags() const;
+
   void Grant(Role role, RoleGrant grant);               // replaces that role's grant (tests)
   void GrantLocal(const std::string& name, Role role);  // (tests)
 

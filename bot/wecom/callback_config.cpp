@@ -29,13 +29,15 @@ CallbackConfig ParseCallbackConfig(config::Node node) {
   CallbackConfig config;
   if (node.IsNull()) return config;
   node.KnownEntries({"corp_id", "agent_id", "token", "token_file", "token_env", "encoding_aes_key",
-                     "encoding_aes_key_file", "encoding_aes_key_env", "max_clock_skew", "robot"});
+                     "encoding_aes_key_file", "encoding_aes_key_env", "max_clock_skew",
+                     "directory_ttl", "robot"});
   node.Get("corp_id", &config.corp_id);
   node.Get("agent_id", &config.agent_id, 1, INT32_MAX);
   node.GetSecret("token", &config.token);
   node.GetSecret("encoding_aes_key", &config.encoding_aes_key);
   CheckKey(node, config.encoding_aes_key);
   node.GetDurationMs("max_clock_skew", &config.max_clock_skew_ms, 0, 24 * 3600 * 1000);
+  node.GetDurationMs("directory_ttl", &config.directory_ttl_ms, 10 * 1000, 24 * 3600 * 1000);
 
   config.app_enabled = node.Has("corp_id");
   if (config.app_enabled) {

@@ -23,6 +23,10 @@ struct CallbackConfig {
   config::Secret robot_encoding_aes_key;
 
   int64_t max_clock_skew_ms = 300'000;  // 0 disables the timestamp window
+
+  // How long a sender's departments and tags read from WeCom's directory are used before they
+  // are read again (only when bot.roles grants departments or tags); 10s .. 24h.
+  int64_t directory_ttl_ms = 10 * 60'000;
 };
 
 // Reads `node` (the `bot.wecom` mapping; absent: nothing enabled, no error). Errors are recorded

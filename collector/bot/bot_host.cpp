@@ -132,6 +132,15 @@ Result<std::unique_ptr<BotHost>> BotHost::Create(const BotHostConfig& config, Bo
         notifier::wecom::NormalizeApiUrl(config.reply.api_url), config.bot.wecom.corp_id,
         config.reply.secret, h.deps_.http, h.deps_.clock, config.reply.timeout_ms);
   }
+  if (h.tokens_ && config.bot.rbac.UsesDirectory()) {
+    notifier::wecom::DirectoryOptions directory;
+    directory.api_url = notifier::wecom::NormalizeApiUrl(config.reply.api_url);
+    directory.timeout_ms = config.reply.timeout_ms;
+    directory.ttl_ms = config.bot.wecom.directory_ttl_ms;
+    directory.wanted_tags = config.bot.rbac.GrantedTags();
+    h.directory_ = std::make_unique<notifier::wecom::DirectoryClient>(
+        std::move(directory), h.tokens_.get(), h.deps_.http, h.deps_.clock);
+  }
   ReplySenderOptions sender;
   sender.agent_id = config.bot.wecom.agent_id;
   sender.api_url = notifier::wecom::NormalizeApiUrl(config.reply.api_url);
@@ -150,7 +159,7 @@ Status BotHost::Start() {
   options.queue = static_cast<size_t>(config_.bot.limits.queue);
   options.per_user_queue = static_cast<size_t>(config_.bot.limits.per_user_queue);
   dispatcher_ = std::make_unique<bot::Dispatcher>(
-      [this](const bot::ChatRequest& request) { return engine_->Handle(request); },
+      [this](const bot::ChatRequest& request) { return engine_->Handle(WithDirectory(request)); },
       [this](const bot::ChatRequest& request, bot::Reply reply) {
         Deliver(request, std::move(reply));
       },
@@ -177,6 +186,12 @@ Status BotHost::Start() {
   }
   spdlog::info("bot: audit log {}, reply queue {}, {} scheduled report(s)", deps_.audit_path,
                deps_.state_path, config_.bot.reports.size());
+  if (directory_) {
+    spdlog::info(
+        "bot: departments and tags of bot.roles are read from WeCom's contact directory "
+        "and kept {}",
+        FormatDurationMs(config_.bot.wecom.directory_ttl_ms));
+  }
   return Status::Ok();
 }
 
@@ -230,6 +245,19 @@ void BotHost::Deliver(const bot::ChatRequest& request, bot::Reply reply) {
   if (request.sender.channel == bot::kChannelWecomApp) {
     Enqueue(kTargetAppUser, request.sender.user_id, reply);
   }
+}
+
+bot::ChatRequest BotHost::WithDirectory(bot::ChatRequest request) {
+  const std::string& channel = request.sender.channel;
+  if (!directory_ || (channel != bot::kChannelWecomApp && channel != bot::kChannelWecomRobot)) {
+    return request;
+  }
+  Result<notifier::wecom::DirectoryEntry> entry = directory_->Lookup(request.sender.user_id);
+  if (entry.ok()) {
+    request.sender.departments = std::move(entry->departments);
+    request.sender.tags = std::move(entry->tags);
+  }
+  return request;
 }
 
 void BotHost::Accept(const bot::wecom::InboundMessage& message, int64_t now_ms) {

@@ -38,6 +38,7 @@
 #include "common/http/server.h"
 #include "common/mutex.h"
 #include "common/periodic_loop.h"
+#include "notifier/wecom/directory.h"
 #include "notifier/wecom/token_cache.h"
 
 namespace beacon::collector::bot_host {
@@ -117,6 +118,10 @@ class BotHost {
   // The dispatcher's delivery: queues the reply for the request's channel.
   void Deliver(const bot::ChatRequest& request, bot::Reply reply);
   void Enqueue(const std::string& target_kind, const std::string& target, const bot::Reply& reply);
+  // The request with the WeCom sender's departments and tags from the directory, when a role
+  // is granted to departments or tags; unchanged for local users, and when the lookup fails
+  // (the directory logged why), so the UserID alone decides.
+  bot::ChatRequest WithDirectory(bot::ChatRequest request);
   // Turns an accepted callback message into a ChatRequest and submits it.
   void Accept(const bot::wecom::InboundMessage& message, int64_t now_ms);
 
@@ -141,6 +146,7 @@ class BotHost {
   std::unique_ptr<bot::wecom::CallbackHandler> callback_;
   std::unique_ptr<ReplyQueue> replies_;
   std::shared_ptr<notifier::wecom::TokenCache> tokens_;
+  std::unique_ptr<notifier::wecom::DirectoryClient> directory_;  // only with such grants
   std::unique_ptr<ReplySender> sender_;
   std::unique_ptr<bot::Dispatcher> dispatcher_;
   std::unique_ptr<http::HttpServer> server_;

@@ -48,6 +48,12 @@ BotHostConfig ReadBotHostConfig(config::Node bot) {
                   "through message/send");
     }
   }
+  if (cfg.bot.rbac.UsesDirectory() && cfg.bot.wecom.robot_enabled && !needs_app_sender) {
+    // Robot senders come with a UserID only; their departments and tags are read as the app.
+    bot.Error("roles",
+              "departments and tags are read from WeCom's contact directory as the app: set "
+              "bot.wecom.corp_id and bot.reply.secret_file (the app's Secret)");
+  }
   if (bot.Has("slb")) cfg.slb = bot::release::ParseSlbConfig(bot.Child("slb"));
   bot.Get("state_db", &cfg.state_db);
   if (bot.Has("state_db") && cfg.state_db.empty()) bot.Error("state_db", "must not be empty");

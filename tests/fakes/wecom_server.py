@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
-"""Strict fake of the WeCom (企业微信) server API used by Beacon's notifiers: gettoken, app
-message/send (doc 90236) and group-robot webhook/send (doc 99110), with the documented limits
-and error codes of WeCom's server API documentation. Python 3 stdlib only.
+"""Strict fake of the WeCom (企业微信) server API used by Beacon: gettoken, app message/send
+(doc 90236), group-robot webhook/send (doc 99110) and the contact-directory reads the chat bot
+uses for department and tag grants (user/get, department/list, department/simplelist, tag/list,
+tag/get), with the documented limits and error codes of WeCom's server API documentation.
+Python 3 stdlib only.
 
 Usage: wecom_server.py [--port 0] [--host 127.0.0.1] [--corp-id wwtestcorp]
                        [--secret APPSECRET] [--agent-id 1000002] [--expires-in 7200]
                        [--users zhangsan,lisi,wangwu] [--parties 1,2] [--tags 1,2]
-                       [--robot-key KEY ...] [--robot-rate 20]
+                       [--robot-key KEY ...] [--robot-rate 20] [--directory FILE.json]
 The first line on stdout is "port N" (the bound port; --port 0 picks a free one).
 
 GET  /cgi-bin/gettoken?corpid=&corpsecret=   wrong corpid 40013, wrong secret 40001; otherwise a
@@ -26,6 +28,22 @@ POST /cgi-bin/webhook/send?key=             unknown key 93000; msgtype text|mark
      bytes (45002), markdown ≤ 4096 bytes (40058); mentioned_list/mentioned_mobile_list lists of
      strings (text only); more than --robot-rate messages in any 60 s per key: 45009.
 
+Directory (--directory FILE or the control key "directory"; default: empty), JSON:
+  {"departments": [{"id": 1, "name": "公司", "parentid": 0}, ...],
+   "users": [{"userid": "zhangsan", "name": "张三", "department": [2]}, ...],
+   "tags": [{"tagid": 1, "tagname": "sre", "userlist": ["zhangsan"], "partylist": [3]}, ...],
+   "visible": [2]}            optional: the app's visible range (departments, with everything
+                              below them); absent: the whole company
+  Every endpoint needs a valid access_token (41001 / 40014 / 42001 as message/send).
+GET  /cgi-bin/user/get?userid=      missing userid 41009; unknown 60111; a user in no visible
+     department 60011; else {userid, name, department, main_department, status}.
+GET  /cgi-bin/department/list[?id=] and /cgi-bin/department/simplelist[?id=]   the visible
+     departments (below id when given: unknown or invisible id 60123 / 60011), as "department"
+     [{id, name, parentid, order, department_leader}] / "department_id" [{id, parentid, order}].
+GET  /cgi-bin/tag/list              {"taglist": [{tagid, tagname}]}.
+GET  /cgi-bin/tag/get?tagid=        missing 41017, not an integer or unknown 40068; else
+     {tagname, userlist: [{userid, name}] (visible users only), partylist: [ids]}.
+
 Control (JSON):
   POST /__control {"expire_token": true}   every token issued so far answers 42001.
                   {"fail_next": N, "errcode": 45009, "errmsg": "...", "http_status": 502,
@@ -33,13 +51,15 @@ Control (JSON):
                      after K more requests of that kind (default 0) are served normally, the
                      next N (default kind "send": message/send and webhook/send) answer errcode
                      (HTTP 200) or, with http_status, that status with a plain body. Nothing is
-                     delivered.
+                     delivered. "directory" covers user/get, department/* and tag/*.
+                  {"directory": {...}}  replaces the directory (format above).
                   {"ip_not_whitelisted": true, "ip": "1.2.3.4"}  every send answers 60020 with
                      the real errmsg naming the IP (false turns it off).
                   {"expires_in": S}  lifetime of tokens issued from now on.
                   {"clear": true}  clears faults, statistics, duplicate memory and rate windows.
   GET  /__stats   {"gettoken": n, "sends": n, "duplicates": n, "rejected": {"errcode": n},
-                   "messages": [{"path", "ts", "body"}...], "robot": {key: n}}
+                   "messages": [{"path", "ts", "body"}...], "robot": {key: n},
+                   "directory": {"user/get": n, ...}}
 """
 import json
 import secrets
@@ -57,13 +77,19 @@ ERRMSG = {
     40014: "invalid access_token",
     40056: "invalid agentid",
     40058: "invalid parameter",
+    40068: "invalid tagid",
     41001: "access_token missing",
+    41009: "missing userid",
+    41017: "missing tagid",
     42001: "access_token expired",
     44004: "empty content",
     45002: "content size out of limit",
     45009: "api freq out of limit",
     45033: "api concurrent out of limit",
     48002: "api forbidden",
+    60011: "no privilege to access/modify contact/party/agent",
+    60111: "userid not found",
+    60123: "invalid party id",
     81013: "user & party & tag all invalid",
     93000: "invalid webhook url",
     93004: "webhook disabled",
@@ -90,6 +116,56 @@ def byte_len(text):
     return len(text.encode("utf-8"))
 
 
+def load_directory(raw):
+    """Checks a directory description strictly and indexes it; ValueError names what is wrong."""
+    if not isinstance(raw, dict) or set(raw) - {"departments", "users", "tags", "visible"}:
+        raise ValueError("directory: expected {departments, users, tags, visible}")
+    departments = {}
+    for d in raw.get("departments", []):
+        if not is_int(d.get("id")) or not is_int(d.get("parentid", 0)) or d["id"] in departments:
+            raise ValueError("directory: bad department %r" % (d,))
+        departments[d["id"]] = {"id": d["id"], "name": d.get("name", "d%d" % d["id"]),
+                                "parentid": d.get("parentid", 0)}
+    users = {}
+    for u in raw.get("users", []):
+        if not isinstance(u.get("userid"), str) or not all(
+                is_int(x) and x in departments for x in u.get("department", [])):
+            raise ValueError("directory: bad user %r" % (u,))
+        users[u["userid"]] = {"userid": u["userid"], "name": u.get("name", u["userid"]),
+                              "department": list(u.get("department", []))}
+    tags = {}
+    for t in raw.get("tags", []):
+        if not is_int(t.get("tagid")) or not isinstance(t.get("tagname"), str) or \
+                not all(x in users for x in t.get("userlist", [])) or \
+                not all(x in departments for x in t.get("partylist", [])):
+            raise ValueError("directory: bad tag %r" % (t,))
+        tags[t["tagid"]] = {"tagname": t["tagname"], "userlist": list(t.get("userlist", [])),
+                            "partylist": list(t.get("partylist", []))}
+    visible = raw.get("visible")
+    if visible is not None and not all(x in departments for x in visible):
+        raise ValueError("directory: visible names an unknown department")
+    return {"departments": departments, "users": users, "tags": tags, "visible": visible}
+
+
+def ancestors(departments, dept_id):
+    """dept_id and its parents up to the root (a cycle ends the walk)."""
+    out = []
+    while dept_id in departments and dept_id not in out:
+        out.append(dept_id)
+        dept_id = departments[dept_id]["parentid"]
+    return out
+
+
+def dept_visible(directory, dept_id):
+    visible = directory["visible"]
+    return visible is None or any(a in visible for a in ancestors(directory["departments"],
+                                                                   dept_id))
+
+
+def user_visible(directory, user):
+    return any(dept_visible(directory, d) for d in user["department"])
+
+
 def ip_errmsg(ip):
     return ("not allow to access from your ip, hint: [1764151234_{}], from ip: {}, more info at "
             "https://open.work.weixin.qq.com/devtool/query?e=60020").format(
@@ -108,6 +184,8 @@ class State:
         self.parties = set(filter(None, args.parties.split(",")))
         self.tags = set(filter(None, args.tags.split(",")))
         self.robot_keys = set(args.robot_key or [])
+        self.directory = load_directory(json.load(open(args.directory))) if args.directory \
+            else load_directory({})
         self.clear()
 
     def clear(self):
@@ -121,7 +199,7 @@ class State:
         self.seen = {}  # canonical app request -> time delivered (duplicate check)
         self.robot_window = {}  # key -> [times]
         self.stats = {"gettoken": 0, "sends": 0, "duplicates": 0, "rejected": {},
-                      "messages": [], "robot": {}}
+                      "messages": [], "robot": {}, "directory": {}}
 
     def reject(self, errcode):
         key = str(errcode)
@@ -133,6 +211,8 @@ class State:
             return None
         if self.fail_path == "send":
             applies = kind in ("message", "webhook")
+        elif self.fail_path == "directory":
+            applies = kind in ("user", "department", "tag")
         else:
             applies = kind == self.fail_path
         if not applies:
@@ -179,7 +259,13 @@ class Handler(fake_http.QuietHandler):
             return
         routes = {("GET", "/cgi-bin/gettoken"): ("gettoken", self._gettoken),
                   ("POST", "/cgi-bin/message/send"): ("message", self._message_send),
-                  ("POST", "/cgi-bin/webhook/send"): ("webhook", self._webhook_send)}
+                  ("POST", "/cgi-bin/webhook/send"): ("webhook", self._webhook_send),
+                  ("GET", "/cgi-bin/user/get"): ("user", self._user_get),
+                  ("GET", "/cgi-bin/department/list"): ("department", self._department_list),
+                  ("GET", "/cgi-bin/department/simplelist"): ("department",
+                                                             self._department_simplelist),
+                  ("GET", "/cgi-bin/tag/list"): ("tag", self._tag_list),
+                  ("GET", "/cgi-bin/tag/get"): ("tag", self._tag_get)}
         route = routes.get((method, path))
         if route is None:
             self._send(404, {"errcode": 404, "errmsg": "no such endpoint " + path})
@@ -187,6 +273,9 @@ class Handler(fake_http.QuietHandler):
         kind, handler = route
         try:
             with state.lock:
+                if kind in ("user", "department", "tag"):
+                    name = path[len("/cgi-bin/"):]
+                    state.stats["directory"][name] = state.stats["directory"].get(name, 0) + 1
                 fault = state.take_fault(kind)
                 if fault is not None:
                     http_status, errcode, errmsg = fault
@@ -223,6 +312,12 @@ class Handler(fake_http.QuietHandler):
                 state.fail_http = request.get("http_status")
                 state.fail_path = request.get("fail_path", "send")
                 state.fail_skip = int(request.get("fail_skip", 0))
+            if "directory" in request:
+                try:
+                    state.directory = load_directory(request["directory"])
+                except (ValueError, TypeError, AttributeError) as err:
+                    self._send(400, {"error": str(err)})
+                    return
             if "ip_not_whitelisted" in request:
                 state.ip_block = request.get("ip", "1.2.3.4") if request["ip_not_whitelisted"] \
                     else None
@@ -370,6 +465,73 @@ class Handler(fake_http.QuietHandler):
             if not isinstance(card["btntxt"], str) or len(card["btntxt"]) > 4:
                 raise ApiError(40058, "textcard.btntxt exceed max length 4")
 
+    # ---- the contact directory (lock held)
+    def _user_get(self, query, _body):
+        self._check_token(query)
+        directory = self.server.state.directory
+        userid = query.get("userid")
+        if not userid:
+            raise ApiError(41009)
+        user = directory["users"].get(userid)
+        if user is None:
+            raise ApiError(60111, "userid not found, userid: %s" % userid)
+        if not user_visible(directory, user):
+            raise ApiError(60011)
+        return {"errcode": 0, "errmsg": "ok", "userid": user["userid"], "name": user["name"],
+                "department": user["department"],
+                "main_department": user["department"][0] if user["department"] else 0,
+                "status": 1}
+
+    def _departments(self, query):
+        self._check_token(query)
+        directory = self.server.state.directory
+        departments = directory["departments"]
+        chosen = [d for d in departments.values() if dept_visible(directory, d["id"])]
+        if "id" in query:
+            try:
+                root = int(query["id"])
+            except ValueError:
+                raise ApiError(60123)
+            if root not in departments:
+                raise ApiError(60123)
+            if not dept_visible(directory, root):
+                raise ApiError(60011)
+            chosen = [d for d in chosen if root in ancestors(departments, d["id"])]
+        return sorted(chosen, key=lambda d: d["id"])
+
+    def _department_list(self, query, _body):
+        return {"errcode": 0, "errmsg": "ok", "department": [
+            {"id": d["id"], "name": d["name"], "parentid": d["parentid"], "order": 100000000,
+             "department_leader": []} for d in self._departments(query)]}
+
+    def _department_simplelist(self, query, _body):
+        return {"errcode": 0, "errmsg": "ok", "department_id": [
+            {"id": d["id"], "parentid": d["parentid"], "order": 100000000}
+            for d in self._departments(query)]}
+
+    def _tag_list(self, query, _body):
+        self._check_token(query)
+        tags = self.server.state.directory["tags"]
+        return {"errcode": 0, "errmsg": "ok", "taglist": [
+            {"tagid": tag_id, "tagname": tags[tag_id]["tagname"]} for tag_id in sorted(tags)]}
+
+    def _tag_get(self, query, _body):
+        self._check_token(query)
+        directory = self.server.state.directory
+        if "tagid" not in query:
+            raise ApiError(41017)
+        try:
+            tag = directory["tags"].get(int(query["tagid"]))
+        except ValueError:
+            tag = None
+        if tag is None:
+            raise ApiError(40068)
+        users = [directory["users"][u] for u in tag["userlist"]]
+        return {"errcode": 0, "errmsg": "ok", "tagname": tag["tagname"],
+                "userlist": [{"userid": u["userid"], "name": u["name"]} for u in users
+                             if user_visible(directory, u)],
+                "partylist": list(tag["partylist"])}
+
     def _webhook_send(self, query, body):
         state = self.server.state
         key = query.get("key", "")
@@ -420,6 +582,7 @@ def main():
     parser.add_argument("--tags", default="1,2")
     parser.add_argument("--robot-key", action="append")
     parser.add_argument("--robot-rate", type=int, default=20)
+    parser.add_argument("--directory", help="JSON file of departments, users and tags")
     args = parser.parse_args()
     fake_http.serve(Handler, args.host, args.port, State(args))
 

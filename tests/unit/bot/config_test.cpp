@@ -62,6 +62,9 @@ bot:
   EXPECT_EQ(c->rbac.RoleOf(Wecom("wangwu")), std::nullopt);
   EXPECT_EQ(c->rbac.RoleOf(Sender{"alice", kChannelCli, {}, {}, ""}), Role::kAdmin);
   EXPECT_EQ(c->rbac.RoleOf(Sender{"zhangsan", kChannelCli, {}, {}, ""}), std::nullopt);
+  // Department and tag grants: the host looks senders up, and only for the tags named here.
+  EXPECT_TRUE(c->rbac.UsesDirectory());
+  EXPECT_EQ(c->rbac.GrantedTags(), std::set<std::string>{"sre"});
   ASSERT_EQ(c->reports.size(), 2u);
   EXPECT_EQ(c->reports[0].period, ReportPeriod::kDaily);
   EXPECT_EQ(c->reports[0].hour, 8);
@@ -80,6 +83,7 @@ TEST(BotConfig, DefaultsDenyEveryoneAndConfirmWithinTwoMinutes) {
   EXPECT_EQ(c->timezone, "Asia/Shanghai");
   EXPECT_EQ(c->limits.max_reply_bytes, 2048);
   EXPECT_EQ(c->rbac.RoleOf(Wecom("anyone")), std::nullopt);
+  EXPECT_FALSE(c->rbac.UsesDirectory());  // no directory lookups without such grants
   EXPECT_TRUE(c->reports.empty());
   EXPECT_FALSE(c->wecom.app_enabled);
   EXPECT_FALSE(c->wecom.robot_enabled);

@@ -75,6 +75,22 @@ TEST_F(WecomCallbackConfigTest, DefaultsAndTheRobotInheritingTheAppsSecrets) {
   EXPECT_TRUE(CallbackHandler::Create(config).ok());
 }
 
+TEST_F(WecomCallbackConfigTest, DirectoryTtlDefaultsToTenMinutesWithinItsRange) {
+  const std::string app =
+      "bot:\n  wecom:\n    corp_id: ww1\n    token_env: BEACON_TEST_WECOM_TOKEN\n"
+      "    encoding_aes_key_env: BEACON_TEST_WECOM_KEY\n";
+  CallbackConfig config;
+  ASSERT_TRUE(Load(app, &config).ok());
+  EXPECT_EQ(config.directory_ttl_ms, 600'000);
+  ASSERT_TRUE(Load(app + "    directory_ttl: 1h\n", &config).ok());
+  EXPECT_EQ(config.directory_ttl_ms, 3600'000);
+  for (const char* bad : {"5s", "2d", "soon"}) {
+    Status s = Load(app + "    directory_ttl: " + bad + "\n", &config);
+    ASSERT_FALSE(s.ok()) << bad;
+    EXPECT_NE(s.message().find("bot.wecom.directory_ttl"), std::string::npos) << s.message();
+  }
+}
+
 TEST_F(WecomCallbackConfigTest, ErrorsNameTheKeyAndNeverTheSecret) {
   CallbackConfig config;
   Status s = Load(

@@ -101,6 +101,12 @@ TEST_F(BotConfigTest, EveryRuleNamesItsKey) {
   EXPECT_NE(error("bot:\n  reports:\n    - {name: d, to_robots: [ops]}\n")
                 .find("to_robots (ops, not a receiver in alerts.receivers) is not supported"),
             std::string::npos);
+  // A robot-only bot cannot read the departments and tags roles are granted to.
+  EXPECT_NE(error("bot:\n  roles: {operator: {departments: [\"2\"]}}\n  wecom:\n    robot: "
+                  "{token_file: " +
+                  token_ + ", encoding_aes_key_file: " + key_ + "}\n")
+                .find("bot.roles: departments and tags are read from WeCom's contact directory"),
+            std::string::npos);
   // The secret never appears in an error.
   std::string text = error("bot:\n" + Wecom() + "  reply: {secret_file: " + secret_ +
                            ", retry_initial: 5s, retry_max: 1s}\n");
