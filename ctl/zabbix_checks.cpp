@@ -72,14 +72,10 @@ std::string EntryPrefix(const std::string& region) {
 
 // The newest Average per instance: {"rm-1": 12.5, ...}.
 json AveragesByInstance(const std::vector<aliyun::cms::Datapoint>& points) {
-  std::map<std::string, const aliyun::cms::Datapoint*> newest;
-  for (const aliyun::cms::Datapoint& point : points) {
-    if (!point.average || point.instance_id.empty()) continue;
-    const aliyun::cms::Datapoint*& slot = newest[point.instance_id];
-    if (slot == nullptr || point.timestamp_ms >= slot->timestamp_ms) slot = &point;
-  }
   json out = json::object();
-  for (const auto& [instance, point] : newest) out[instance] = *point->average;
+  for (const auto& [instance, point] : aliyun::cms::NewestByInstance(points)) {
+    out[instance] = *point.average;
+  }
   return out;
 }
 

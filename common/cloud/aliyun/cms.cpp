@@ -83,6 +83,16 @@ Result<MetricLastPage> ParseMetricLast(const nlohmann::json& body) {
   return page;
 }
 
+std::map<std::string, Datapoint> NewestByInstance(const std::vector<Datapoint>& points) {
+  std::map<std::string, Datapoint> out;
+  for (const Datapoint& point : points) {
+    if (!point.average || point.instance_id.empty()) continue;
+    auto [it, inserted] = out.try_emplace(point.instance_id, point);
+    if (!inserted && point.timestamp_ms >= it->second.timestamp_ms) it->second = point;
+  }
+  return out;
+}
+
 Result<std::vector<Datapoint>> DescribeMetricLast(const RpcClient& client,
                                                   std::string_view metric_namespace,
                                                   std::string_view metric,

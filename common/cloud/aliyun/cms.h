@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -43,6 +44,9 @@ Result<std::vector<Datapoint>> ParseDatapoints(std::string_view text);
 // Parses a DescribeMetricLast answer: `Success` false or a `Code` other than "200" is an error
 // naming the code and message (CMS answers some failures with HTTP 200).
 Result<MetricLastPage> ParseMetricLast(const nlohmann::json& body);
+
+// The newest point with an Average of every instance (by timestamp, whatever the order).
+std::map<std::string, Datapoint> NewestByInstance(const std::vector<Datapoint>& points);
 
 // Every page (NextToken) of DescribeMetricLast for `metric` in `metric_namespace` with
 // Period=`period_s`; `instance_ids` become the Dimensions ([{"instanceId": ...}, ...]); empty asks

@@ -20,18 +20,6 @@ constexpr size_t kMaxKeysPerCall = 30;  // the API's limit for Key
 // Bounds on what one answer may make us hold (a hostile endpoint could send millions).
 constexpr size_t kMaxFieldsPerKey = 64;
 
-std::vector<std::string> SplitAmpersand(std::string_view text) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (true) {
-    const size_t end = text.find('&', start);
-    out.emplace_back(TrimWhitespace(text.substr(start, end - start)));
-    if (end == std::string_view::npos) break;
-    start = end + 1;
-  }
-  return out;
-}
-
 // A decimal number as the API writes it ("13.6", "0", "-1.5e3"); nullopt for "", "null", "NaN"
 // and anything else.
 std::optional<double> ParseNumber(std::string_view text) {
@@ -54,6 +42,18 @@ Status Bad(std::string_view where, std::string_view what) {
 }
 
 }  // namespace
+
+std::vector<std::string> SplitFields(std::string_view text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (true) {
+    const size_t end = text.find('&', start);
+    out.emplace_back(TrimWhitespace(text.substr(start, end - start)));
+    if (end == std::string_view::npos) break;
+    start = end + 1;
+  }
+  return out;
+}
 
 const std::vector<PerformanceKeySpec>& MysqlPerformanceKeys() {
   static const std::vector<PerformanceKeySpec> kKeys = {
@@ -145,7 +145,7 @@ Result<Performance> ParsePerformance(const nlohmann::json& body,
     if (key.empty()) return Bad("PerformanceKey.Key", "missing");
     BEACON_ASSIGN_OR_RETURN(std::string format, fields::String(*object, "ValueFormat", where));
     BEACON_ASSIGN_OR_RETURN(std::string unit, fields::String(*object, "Unit", where));
-    std::vector<std::string> names = SplitAmpersand(format);
+    std::vector<std::string> names = SplitFields(format);
     if (names.size() > kMaxFieldsPerKey) return Bad(where, "ValueFormat has too many fields");
     for (const std::string& name : names) {
       if (name.empty()) return Bad(where, "ValueFormat has an empty field name");
@@ -170,7 +170,7 @@ Result<Performance> ParsePerformance(const nlohmann::json& body,
       continue;
     }
     BEACON_ASSIGN_OR_RETURN(std::string value, fields::String(*newest, "Value", where));
-    std::vector<std::string> parts = SplitAmpersand(value);
+    std::vector<std::string> parts = SplitFields(value);
     if (value.empty() || value == "null") parts.assign(names.size(), "");
     if (parts.size() != names.size()) {
       return Bad(where, "Value has " + std::to_string(parts.size()) + " fields, ValueFormat '" +

@@ -70,6 +70,9 @@ struct Performance {
   std::vector<std::string> missing;
 };
 
+// "a&b&c" -> {"a","b","c"} (each trimmed): how ValueFormat and Value are split.
+std::vector<std::string> SplitFields(std::string_view text);
+
 // "2012-06-08T15:00Z": StartTime/EndTime of DescribeDBInstancePerformance (UTC, minutes).
 std::string FormatPerformanceTime(int64_t unix_ms);
 

@@ -35,12 +35,9 @@ CloudMonitorValues NewestAverages(
     const std::string& instance_id) {
   CloudMonitorValues out;
   for (const auto& [metric, points] : points_by_metric) {
-    const cms::Datapoint* newest = nullptr;
-    for (const cms::Datapoint& point : points) {
-      if (point.instance_id != instance_id || !point.average) continue;
-      if (newest == nullptr || point.timestamp_ms >= newest->timestamp_ms) newest = &point;
-    }
-    out[metric] = newest ? newest->average : std::nullopt;
+    const std::map<std::string, cms::Datapoint> newest = cms::NewestByInstance(points);
+    auto it = newest.find(instance_id);
+    out[metric] = it == newest.end() ? std::nullopt : it->second.average;
   }
   return out;
 }
