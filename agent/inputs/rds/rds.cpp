@@ -65,7 +65,12 @@ std::vector<MetricSpec> RdsInput::metrics() const {
 }
 
 Status RdsInput::Init(config::Node node) {
-  config_ = aliyun::ReadRpcClientConfigDeferred(node.Child("aliyun"), &credentials_file_);
+  // Every built-in input is initialised; a disabled one without its section needs no region.
+  bool enabled = false;
+  node.Get("enabled", &enabled);
+  if (enabled || node.Has("aliyun")) {
+    config_ = aliyun::ReadRpcClientConfigDeferred(node.Child("aliyun"), &credentials_file_);
+  }
   node.Get("instances", &instances_);
   for (const std::string& id : instances_) {
     if (!aliyun::rds::IsValidInstanceId(id)) {

@@ -33,8 +33,10 @@ std::optional<double> ParseNumber(std::string_view text) {
   return value;
 }
 
-Status WithRequestId(const Status& status, const std::string& request_id) {
-  return status.WithContext("answer (RequestId " + request_id + ")");
+// "rds DescribeResourceUsage answer (RequestId X): <what is wrong>".
+Status AnswerError(const Status& status, std::string_view action, const std::string& request_id) {
+  return status.WithContext("rds " + std::string(action) + " answer (RequestId " +
+                            (request_id.empty() ? "none" : request_id) + ")");
 }
 
 Status Bad(std::string_view where, std::string_view what) {
@@ -219,7 +221,9 @@ Result<std::vector<DbInstance>> DescribeDBInstances(const RpcClient& client) {
     BEACON_ASSIGN_OR_RETURN(RpcResponse response,
                             client.Call(kRds, "DescribeDBInstances", std::move(params)));
     Result<DbInstancePage> parsed = ParseDbInstances(response.body);
-    if (!parsed.ok()) return WithRequestId(parsed.status(), response.request_id);
+    if (!parsed.ok()) {
+      return AnswerError(parsed.status(), "DescribeDBInstances", response.request_id);
+    }
     const size_t got = parsed->instances.size();
     for (DbInstance& instance : parsed->instances) out.push_back(std::move(instance));
     if (got < static_cast<size_t>(kPageSize) ||
@@ -247,7 +251,9 @@ Result<Performance> DescribeDBInstancePerformance(const RpcClient& client,
   BEACON_ASSIGN_OR_RETURN(RpcResponse response,
                           client.Call(kRds, "DescribeDBInstancePerformance", std::move(params)));
   Result<Performance> parsed = ParsePerformance(response.body, keys);
-  if (!parsed.ok()) return WithRequestId(parsed.status(), response.request_id);
+  if (!parsed.ok()) {
+    return AnswerError(parsed.status(), "DescribeDBInstancePerformance", response.request_id);
+  }
   if (parsed->instance_id.empty()) parsed->instance_id = instance_id;
   return parsed;
 }
@@ -257,7 +263,9 @@ Result<ResourceUsage> DescribeResourceUsage(const RpcClient& client,
   BEACON_ASSIGN_OR_RETURN(RpcResponse response, client.Call(kRds, "DescribeResourceUsage",
                                                             {{"DBInstanceId", instance_id}}));
   Result<ResourceUsage> parsed = ParseResourceUsage(response.body);
-  if (!parsed.ok()) return WithRequestId(parsed.status(), response.request_id);
+  if (!parsed.ok()) {
+    return AnswerError(parsed.status(), "DescribeResourceUsage", response.request_id);
+  }
   if (parsed->instance_id.empty()) parsed->instance_id = instance_id;
   return parsed;
 }
