@@ -83,7 +83,7 @@ class RdsInputTest : public ::testing::Test {
       [this](const http::HttpRequest& request) { return peer_.Answer(request); });
   aliyun::EnvLookup env_ = [](const char* name) -> std::optional<std::string> {
     if (std::string(name) == "ALIBABA_CLOUD_ACCESS_KEY_ID") return "LTAI5tTestKey";
-    if (std::string(name) == "ALIBABA_CLOUD_ACCESS_KEY_SECRET") return "unit-secret";
+    if (std::string(name) == "ALIBABA_CLOUD_ACCESS_KEY_SECRET") return "rds-unit-secret-91c2";
     return std::nullopt;
   };
   FakeClock clock_{1767225660000};
@@ -148,7 +148,7 @@ TEST_F(RdsInputTest, ConfigErrorsAndLateCredentials) {
   bool have_credentials = false;
   RdsInput late(http_, [&](const char* name) -> std::optional<std::string> {
     if (!have_credentials) return std::nullopt;
-    return std::string(name).ends_with("KEY_ID") ? "LTAI5tTestKey" : "secret";
+    return std::string(name).ends_with("KEY_ID") ? "LTAI5tTestKey" : "rds-late-secret-7f3a";
   });
   ASSERT_TRUE(Init(late, "aliyun: {region: cn-hangzhou}\ninstances: [rm-1]\n").ok());
   EXPECT_FALSE(late.Start(InputContext{"", &clock_}, nullptr).ok());
