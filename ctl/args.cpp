@@ -19,6 +19,16 @@ struct CommandSpec {
   std::vector<std::string> flag_options;  // without dashes; stored as "true" when given
 };
 
+constexpr char kZabbixChecksHelp[] =
+    "  rds.discovery         RDS instances as Zabbix LLD JSON ({#DBINSTANCEID},\n"
+    "                        {#DBINSTANCEDESCRIPTION}, {#ENGINE}, {#REGIONID}, ...)\n"
+    "  rds.perf ID           one JSON object: every performance key by its ValueFormat names\n"
+    "                        and the CloudMonitor usage metrics (a master item)\n"
+    "  rds.usage ID          one JSON object: DescribeResourceUsage sizes in bytes\n"
+    "  host.lastseen HOST    when the collector last heard from HOST (unix seconds)\n"
+    "  backup.age HOST SET   seconds since the newest backup of SET on HOST\n"
+    "  alerts.open [HOST]    firing alerts (of HOST; all hosts without it), at most 1000\n";
+
 const std::vector<CommandSpec>& Commands() {
   static const std::vector<CommandSpec> kCommands = {
       {{"version"}, {}, 0, 0, {}},
@@ -40,6 +50,12 @@ const std::vector<CommandSpec>& Commands() {
       {{"deliveries"}, {"state", "limit"}, 0, 0, {}},
       {{"deliveries", "retry"}, {}, 1, 1, {}},
       {{"zabbix", "alert"}, {"zabbix-token-file"}, 3, 3, {}},
+      {{"zabbix", "rds.discovery"}, {"aliyun-config", "state-dir"}, 0, 0, {}},
+      {{"zabbix", "rds.perf"}, {"aliyun-config", "state-dir"}, 1, 1, {}},
+      {{"zabbix", "rds.usage"}, {"aliyun-config", "state-dir"}, 1, 1, {}},
+      {{"zabbix", "host.lastseen"}, {}, 1, 1, {}},
+      {{"zabbix", "backup.age"}, {}, 2, 2, {}},
+      {{"zabbix", "alerts.open"}, {}, 0, 1, {}},
       {{"chat"}, {"as"}, 1, 256, {}},
       {{"audit"}, {"since", "user", "limit"}, 0, 0, {}},
       {{"audit", "verify"}, {}, 0, 0, {}},
@@ -485,7 +501,30 @@ std::string HelpText(const std::vector<std::string>& command) {
         "  --limit N         at most N deliveries (1..1000, collector default 100)\n"
         "  retry RECEIVER    put RECEIVER's failed deliveries back to pending (after fixing\n"
         "                    its credentials or the IP allow list, for example)\n";
-  } else if (name == "zabbix" || name == "zabbix alert") {
+  } else if (name == "zabbix") {
+    text =
+        "Usage: beaconctl zabbix alert SENDTO SUBJECT MESSAGE\n"
+        "       beaconctl zabbix CHECK [ARGS]\n\n"
+        "  alert                 the command of a Zabbix script media type\n"
+        "                        (see 'beaconctl zabbix alert --help')\n"
+        "Zabbix external checks (see 'beaconctl zabbix rds.perf --help'):\n" +
+        std::string(kZabbixChecksHelp);
+  } else if (name.starts_with("zabbix ") && name != "zabbix alert") {
+    text =
+        "Usage: beaconctl zabbix CHECK [ARGS]   (as an external check: "
+        "beacon_zabbix[CHECK,ARGS])\n\n" +
+        std::string(kZabbixChecksHelp) +
+        "\nrds.* read the Alibaba Cloud settings from --aliyun-config FILE (env\n"
+        "BEACON_ALIYUN_CONFIG, default /etc/beacon/aliyun.yaml: region, credentials_file,\n"
+        "endpoints, timeout, retry, cache_ttl 50s, window 20m, cloudmonitor true, period 60) and\n"
+        "cache answers under --state-dir DIR (env BEACON_ZABBIX_STATE_DIR, default\n"
+        "/var/cache/beacon-zabbix) for cache_ttl, so one interval costs one API call per\n"
+        "instance and action whoever asks. The others ask the collector with the admin token.\n"
+        "Prints the value, or one line {\"error\":\"reason\"} (exit 1): Zabbix ignores exit "
+        "codes,\n"
+        "so a numeric item cannot take it and a JSON item's \"Check for error in JSON\" step\n"
+        "shows the reason (docs/zabbix.md#rds).\n";
+  } else if (name == "zabbix alert") {
     text =
         "Usage: beaconctl zabbix alert [--zabbix-token-file FILE] [--] SENDTO SUBJECT MESSAGE\n\n"
         "The command of a Zabbix *script* media type (templates/zabbix/beacon_media_script.yaml;\n"
@@ -553,6 +592,9 @@ std::string HelpText(const std::vector<std::string>& command) {
         "  deliveries retry RECEIVER     retry a receiver's failed deliveries\n"
         "  zabbix alert SENDTO SUBJECT MESSAGE\n"
         "                                send a Zabbix alert (script media type)\n"
+        "  zabbix CHECK [ARGS]           a Zabbix external check: rds.discovery, rds.perf ID,\n"
+        "                                rds.usage ID, host.lastseen HOST, backup.age HOST SET,\n"
+        "                                alerts.open [HOST]\n"
         "  chat [--as USER] TEXT         send a line to the chat bot as a local user\n"
         "  audit [--since T] [--user U]  the chat bot's audit log\n"
         "  audit verify                  check the audit log's hash chain\n"

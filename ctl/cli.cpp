@@ -3,6 +3,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -15,6 +16,7 @@
 #include "ctl/api.h"
 #include "ctl/bot_commands.h"
 #include "ctl/commands.h"
+#include "ctl/zabbix_checks.h"
 
 #ifndef BEACON_VERSION
 #define BEACON_VERSION "0.0.0"
@@ -28,6 +30,25 @@ constexpr size_t kMaxTokenBytes = 4096;
 int UsageFailure(const Environment& env, const std::string& message) {
   *env.err << "beaconctl: " << message << "\n";
   return kExitUsage;
+}
+
+// The admin token from --token-file / BEACON_TOKEN_FILE, else BEACON_TOKEN; the error says
+// what to do.
+Result<std::string> AdminToken(const GlobalOptions& global) {
+  if (!global.token_file.empty()) {
+    auto read = ReadTokenFile(global.token_file);
+    if (!read.ok()) {
+      return Status::InvalidArgument(read.status().message() +
+                                     "\n  hint: --token-file / BEACON_TOKEN_FILE must name the "
+                                     "file with the collector's admin token");
+    }
+    return read;
+  }
+  if (!global.env_token.empty()) return global.env_token;
+  return Status::InvalidArgument(
+      "no admin token\n  hint: pass --token-file FILE, or set "
+      "BEACON_TOKEN_FILE (or BEACON_TOKEN); the collector's token is in the "
+      "file its api.admin_token_file names");
 }
 
 }  // namespace
@@ -60,6 +81,9 @@ int Run(const std::vector<std::string>& args, const Environment& env) {
       *env.out << "beaconctl: " << parsed.status().message() << "\n";
       return kExitCollectorError;
     }
+    // An external check's output is the item's value: one error line on stdout.
+    if (IsZabbixCheckInvocation(args))
+      return ZabbixCheckFailure(*env.out, parsed.status().message());
     return UsageFailure(env, parsed.status().message());
   }
   const Invocation& inv = *parsed;
@@ -83,23 +107,18 @@ int Run(const std::vector<std::string>& args, const Environment& env) {
   auto tz = TimeZone::Load(inv.global.tz);
   if (!tz.ok()) return UsageFailure(env, "--tz: " + tz.status().message());
 
-  std::string token;
-  if (!inv.global.token_file.empty()) {
-    auto read = ReadTokenFile(inv.global.token_file);
-    if (!read.ok()) {
-      return UsageFailure(env, read.status().message() +
-                                   "\n  hint: --token-file / BEACON_TOKEN_FILE must name the "
-                                   "file with the collector's admin token");
-    }
-    token = std::move(read).value();
-  } else if (!inv.global.env_token.empty()) {
-    token = inv.global.env_token;
-  } else {
-    return UsageFailure(env,
-                        "no admin token\n  hint: pass --token-file FILE, or set "
-                        "BEACON_TOKEN_FILE (or BEACON_TOKEN); the collector's token is in the "
-                        "file its api.admin_token_file names");
+  Result<std::string> admin_token = AdminToken(inv.global);
+  // External checks: the rds.* ones need no token; the others report its absence as their value.
+  if (IsZabbixCheck(command)) {
+    const std::string token_error =
+        admin_token.ok()
+            ? ""
+            : admin_token.status().message().substr(0, admin_token.status().message().find('\n'));
+    return RunZabbixCheck(*env.http, *env.clock, inv, env.getenv,
+                          admin_token.ok() ? *admin_token : "", token_error, *env.out);
   }
+  if (!admin_token.ok()) return UsageFailure(env, admin_token.status().message());
+  const std::string token = std::move(admin_token).value();
 
   CollectorApi api(*env.http, inv.global.url, token, inv.global.timeout_ms);
   CommandContext ctx{api, *tz, *env.clock, inv.global.json, *env.out, *env.err, env.sleep_ms};
@@ -141,6 +160,11 @@ int Run(const std::vector<std::string>& args, const Environment& env) {
 
 int Main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
+  // Installed as <ExternalScripts>/beacon_zabbix (a symlink), Zabbix runs
+  // "beacon_zabbix 'rds.perf' 'rm-1'": the same as "beaconctl zabbix rds.perf rm-1".
+  if (argc > 0 && std::filesystem::path(argv[0]).filename() == kZabbixCheckProgram) {
+    args.insert(args.begin(), "zabbix");
+  }
   http::CurlClientOptions options;
   options.user_agent = "beaconctl/" BEACON_VERSION;
   std::unique_ptr<http::HttpClient> client = http::NewCurlHttpClient(options);

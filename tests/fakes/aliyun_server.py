@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Strict fake of the Alibaba Cloud RPC APIs Beacon calls: SLB (CLB 2014-05-15) and Alidns
-(2015-01-09) on one port, with every request's signature V1 verified. Python 3 stdlib only.
+"""Strict fake of the Alibaba Cloud RPC APIs Beacon calls: SLB (CLB 2014-05-15), Alidns
+(2015-01-09), RDS (2014-08-15) and CloudMonitor (CMS 2019-01-01) on one port, with every request's signature V1 verified. Python 3 stdlib only.
 
 Usage: aliyun_server.py [--port 0] [--host 127.0.0.1] [--access-key ID:SECRET ...]
                         [--state FILE.json | --state-json TEXT] [--max-skew 900]
@@ -24,7 +24,7 @@ parameters together). Checks, in this order, each answered {"RequestId","HostId"
   Version/Action pair unknown               404 InvalidAction.NotFound
   an injected fault (see /__control)        its code and HTTP status
   then the action itself.
-Actions (the handlers live in ACTIONS, keyed by (Version, Action): RDS and CMS add rows there):
+Actions (the handlers live in ACTIONS, keyed by (Version, Action)):
   SLB  DescribeLoadBalancers (RegionId; LoadBalancerId comma list, ServerId, PageNumber,
        PageSize <= 100), DescribeLoadBalancerAttribute, DescribeHealthStatus (ListenerPort),
        SetBackendServers (weights of attached servers only; others ignored),
@@ -39,6 +39,20 @@ Actions (the handlers live in ACTIONS, keyed by (Version, Action): RDS and CMS a
        (RecordId, RR, Type, Value, TTL default 600, Line default "default", Priority; unknown id
        400 DomainRecordNotBelongToUser; the record's own values or another record's RR/Type/Value
        400 DomainRecordDuplicate).
+  RDS  DescribeDBInstances (RegionId; PageNumber, PageSize 1..100 default 30; the documented
+       {Items:{DBInstance:[...]}, TotalRecordCount, PageNumber, PageRecordCount}),
+       DescribeDBInstancePerformance (DBInstanceId; Key: comma list of 1..30 keys; StartTime and
+       EndTime strictly yyyy-MM-ddTHH:mmZ, EndTime after StartTime, at most 31 days apart).
+       The instance has points at the last N whole minutes of the real UTC clock (N = the
+       length of the key's "values"; the last value is the newest); only points inside
+       [StartTime, EndTime] are answered, so a window shifted by hours gets none. Points are
+       listed oldest first, or newest first with "newest_first": true. Keys the instance does
+       not have are left out of the answer; a key with "values": [] has no points.
+       DescribeResourceUsage (DBInstanceId). Unknown instance: 404 InvalidDBInstanceId.NotFound.
+  CMS  DescribeMetricLast (Namespace acs_rds_dashboard only, MetricName, optional Dimensions as
+       a JSON list of {"instanceId"}, Period, Length 1..1440 default 1000, NextToken): one point
+       per instance that has the metric, timestamped at the current whole minute, answered as
+       {Code:"200", Success:true, Period, NextToken, Datapoints:"<a JSON *string*>"}.
 
 State (JSON, --state FILE or --state-json, replaced by POST /__control {"state": ...}):
   {"load_balancers": [{"id": "lb-1", "name": "prod", "region": "cn-hangzhou",
@@ -49,6 +63,14 @@ State (JSON, --state FILE or --state-json, replaced by POST /__control {"state":
    "domains": [{"name": "example.com", "records": [{"id": "1001", "rr": "www", "type": "A",
      "value": "192.0.2.1", "ttl": 600, "line": "default", "status": "ENABLE"}]}]}
   A gray load balancer is just another entry.
+  RDS instances (region default cn-hangzhou):
+  {"rds_instances": [{"id": "rm-1", "description": "orders", "engine": "MySQL",
+     "engine_version": "8.0", "region": "cn-hangzhou", "zone": "cn-hangzhou-h",
+     "status": "Running", "class": "mysql.n2.medium.1", "type": "Primary",
+     "performance": {"MySQL_NetworkTraffic": {"format": "recv_k&sent_k", "unit": "KB",
+                                              "values": ["1.0&2.0", "1.5&2.5"]}},
+     "usage": {"DiskUsed": 1073741824, "DataSize": 536870912},
+     "cloudmonitor": {"CpuUsage": 12.5, "MemoryUsage": 40}}]}
 
 Control (JSON):
   POST /__control {"fail_next": N, "code": "Throttling", "action": "SetBackendServers",
@@ -57,6 +79,8 @@ Control (JSON):
                      answer that error (default HTTP status: 503 ServiceUnavailable, 500
                      InternalError and *5xx-looking codes, 400 otherwise). Faults queue up.
                   {"health": {"lb": "lb-1", "server_id": "i-a", "status": "abnormal"}}
+                  {"fail_next": 1, "action": "...", "raw_body": "TEXT", "http_status": 200}
+                     answers TEXT as it is instead (hostile or truncated answers).
                   {"state": {...}}  replaces the state.
                   {"clear": true}   clears faults, statistics and the nonce memory.
   GET  /__state   the current state.
@@ -78,6 +102,8 @@ import fake_http
 
 SLB_VERSION = "2014-05-15"
 DNS_VERSION = "2015-01-09"
+RDS_VERSION = "2014-08-15"
+CMS_VERSION = "2019-01-01"
 NONCE_WINDOW = 15 * 60
 REQUIRED = ("Action", "Version", "AccessKeyId", "SignatureMethod", "SignatureVersion",
             "SignatureNonce", "Timestamp", "Signature")
@@ -90,6 +116,15 @@ class ApiError(Exception):
         self.status = status
         self.code = code
         self.message = message
+
+
+class RawReply(Exception):
+    """An injected answer sent as it is."""
+
+    def __init__(self, status, body):
+        super().__init__("raw reply")
+        self.status = status
+        self.body = body
 
 
 def missing(name):
@@ -446,13 +481,121 @@ def update_domain_record(state, params):
         record["priority"] = as_int(params["Priority"], "Priority", 1, 50)
     return {"RecordId": record["id"]}
 
+# ---------------------------------------------------------------- RDS actions (lock held)
+def rds_instance(state, params):
+    instance_id = params.get("DBInstanceId")
+    if not instance_id:
+        raise missing("DBInstanceId")
+    for instance in state.resources.get("rds_instances", []):
+        if instance["id"] == instance_id:
+            return instance
+    raise ApiError(404, "InvalidDBInstanceId.NotFound",
+                   "The specified instance is not found.")
+
+
+def describe_db_instances(state, params):
+    require_region(params)
+    page = as_int(params.get("PageNumber"), "PageNumber", 1, 1 << 30, default=1)
+    size = as_int(params.get("PageSize"), "PageSize", 1, 100, default=30)
+    matches = [i for i in state.resources.get("rds_instances", [])
+               if i.get("region", "cn-hangzhou") == params["RegionId"]]
+    chunk = [{"DBInstanceId": i["id"], "DBInstanceDescription": i.get("description", ""),
+              "DBInstanceStatus": i.get("status", "Running"), "Engine": i.get("engine", "MySQL"),
+              "EngineVersion": i.get("engine_version", "8.0"),
+              "DBInstanceClass": i.get("class", "mysql.n2.medium.1"),
+              "DBInstanceType": i.get("type", "Primary"),
+              "RegionId": i.get("region", "cn-hangzhou"), "ZoneId": i.get("zone", ""),
+              "PayType": i.get("pay_type", "Postpaid"), "ExpireTime": "", "LockMode": "Unlock",
+              "VpcId": i.get("vpc_id", "")}
+             for i in matches[(page - 1) * size:page * size]]
+    return {"PageNumber": page, "TotalRecordCount": len(matches), "PageRecordCount": len(chunk),
+            "Items": {"DBInstance": chunk}}
+
+
+def parse_minute_time(text, name):
+    if not text:
+        raise missing(name)
+    try:
+        return calendar.timegm(time.strptime(text, "%Y-%m-%dT%H:%MZ"))
+    except ValueError:
+        raise invalid("The specified parameter %s is not in the format yyyy-MM-ddTHH:mmZ." % name)
+
+
+def describe_db_instance_performance(state, params):
+    instance = rds_instance(state, params)
+    keys = [k for k in (params.get("Key") or _raise(missing("Key"))).split(",") if k]
+    if not keys or len(keys) > 30:
+        raise invalid("Key takes 1 to 30 performance keys.")
+    start = parse_minute_time(params.get("StartTime"), "StartTime")
+    end = parse_minute_time(params.get("EndTime"), "EndTime")
+    if end <= start or end - start > 31 * 86400:
+        raise invalid("EndTime must be after StartTime, at most 31 days later.")
+    newest = int(time.time()) // 60 * 60
+    answered = []
+    for key in keys:
+        spec = instance.get("performance", {}).get(key)
+        if spec is None:
+            continue
+        values = spec.get("values", [])
+        points = []
+        for i, value in enumerate(values):
+            at = newest - (len(values) - 1 - i) * 60
+            if start <= at <= end + 59:
+                points.append({"Date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at)),
+                               "Value": value})
+        if spec.get("newest_first"):
+            points.reverse()
+        answered.append({"Key": key, "ValueFormat": spec.get("format", ""),
+                         "Unit": spec.get("unit", ""),
+                         "Values": {"PerformanceValue": points}})
+    return {"DBInstanceId": instance["id"], "Engine": instance.get("engine", "MySQL"),
+            "StartTime": params["StartTime"], "EndTime": params["EndTime"],
+            "PerformanceKeys": {"PerformanceKey": answered}}
+
+
+def describe_resource_usage(state, params):
+    instance = rds_instance(state, params)
+    out = {"DBInstanceId": instance["id"], "Engine": instance.get("engine", "MySQL")}
+    out.update(instance.get("usage", {}))
+    return out
+
+
+# ---------------------------------------------------------------- CMS actions (lock held)
+def describe_metric_last(state, params):
+    namespace = params.get("Namespace") or _raise(missing("Namespace"))
+    metric = params.get("MetricName") or _raise(missing("MetricName"))
+    if namespace != "acs_rds_dashboard":
+        raise invalid("This fake knows the namespace acs_rds_dashboard only.")
+    length = as_int(params.get("Length"), "Length", 1, 1440, default=1000)
+    offset = as_int(params.get("NextToken"), "NextToken", 0, 1 << 30, default=0)
+    wanted = None
+    if params.get("Dimensions"):
+        try:
+            dimensions = json.loads(params["Dimensions"])
+            wanted = {d["instanceId"] for d in dimensions}
+        except (ValueError, TypeError, KeyError):
+            raise invalid("Dimensions must be a JSON list of {\"instanceId\": ...}.")
+    now_ms = int(time.time()) // 60 * 60 * 1000
+    points = []
+    for instance in state.resources.get("rds_instances", []):
+        value = instance.get("cloudmonitor", {}).get(metric)
+        if value is None or (wanted is not None and instance["id"] not in wanted):
+            continue
+        points.append({"timestamp": now_ms, "userId": "1208863178610000",
+                       "instanceId": instance["id"], "Average": value, "Maximum": value,
+                       "Minimum": value})
+    page = points[offset:offset + length]
+    next_token = str(offset + length) if offset + length < len(points) else ""
+    return {"Code": "200", "Success": True, "Message": "", "Period": params.get("Period", "60"),
+            "NextToken": next_token, "Datapoints": json.dumps(page)}
+
+
 
 def _raise(error):
     raise error
 
 
-# (Version, Action) -> handler(state, params). Issue 13 adds RDS (2014-08-15) and CMS
-# (2019-01-01) rows here.
+# (Version, Action) -> handler(state, params).
 ACTIONS = {
     (SLB_VERSION, "DescribeLoadBalancers"): describe_load_balancers,
     (SLB_VERSION, "DescribeLoadBalancerAttribute"): describe_load_balancer_attribute,
@@ -464,6 +607,10 @@ ACTIONS = {
     (SLB_VERSION, "SetVServerGroupAttribute"): set_vserver_group_attribute,
     (DNS_VERSION, "DescribeDomainRecords"): describe_domain_records,
     (DNS_VERSION, "UpdateDomainRecord"): update_domain_record,
+    (RDS_VERSION, "DescribeDBInstances"): describe_db_instances,
+    (RDS_VERSION, "DescribeDBInstancePerformance"): describe_db_instance_performance,
+    (RDS_VERSION, "DescribeResourceUsage"): describe_resource_usage,
+    (CMS_VERSION, "DescribeMetricLast"): describe_metric_last,
 }
 
 
@@ -524,6 +671,15 @@ class Handler(fake_http.QuietHandler):
             except ApiError as err:
                 self._error(request_id, params, method, err)
                 return
+            except RawReply as raw:
+                self._record(params, method, "")
+                data = raw.body.encode("utf-8")
+                self.send_response(raw.status)
+                self.send_header("Content-Type", "application/json;charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                return
             self._record(params, method, "")
             result["RequestId"] = request_id
             self._send(200, result)
@@ -558,6 +714,8 @@ class Handler(fake_http.QuietHandler):
                            "check your url and method.")
         fault = state.take_fault(params["Action"])
         if fault is not None:
+            if fault.get("raw_body") is not None:
+                raise RawReply(fault["http_status"], fault["raw_body"])
             raise ApiError(fault["http_status"], fault["code"], fault["message"])
         return handler(state, params)
 
@@ -593,7 +751,8 @@ class Handler(fake_http.QuietHandler):
                     "action": request.get("action"), "count": int(request["fail_next"]),
                     "skip": int(request.get("skip", 0)), "code": code,
                     "http_status": int(request.get("http_status", default_status(code))),
-                    "message": request.get("message", "Injected " + code + ".")})
+                    "message": request.get("message", "Injected " + code + "."),
+                    "raw_body": request.get("raw_body")})
             if "health" in request:
                 spec = request["health"]
                 try:

@@ -1,6 +1,7 @@
 // Alibaba Cloud RPC signing, credentials, endpoints and the retrying client (see rpc.h).
 #include "common/cloud/aliyun/rpc.h"
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdlib>
@@ -20,6 +21,10 @@ namespace {
 constexpr std::array<std::string_view, 9> kCentralSlbRegions = {
     "cn-hangzhou", "cn-shanghai",    "cn-beijing", "cn-shenzhen", "cn-qingdao",
     "cn-hongkong", "ap-southeast-1", "us-east-1",  "us-west-1"};
+
+// Products whose endpoint the `endpoints` map may override.
+constexpr std::array<std::string_view, 4> kKnownProducts = {kSlb.name, kAlidns.name, kRds.name,
+                                                            kCms.name};
 
 // Error codes that mean "not done, try again": throttling, overload and the SLB busy states.
 constexpr std::array<std::string_view, 8> kRetryableCodes = {
@@ -115,6 +120,8 @@ std::string FormatRpcTimestamp(int64_t unix_ms) {
 
 std::string DefaultEndpoint(const Product& product, std::string_view region) {
   if (product.name == kAlidns.name) return "https://alidns.aliyuncs.com";
+  if (product.name == kRds.name) return "https://rds.aliyuncs.com";
+  if (product.name == kCms.name) return "https://metrics." + std::string(region) + ".aliyuncs.com";
   if (product.name == kSlb.name) {
     for (std::string_view central : kCentralSlbRegions) {
       if (region == central) return "https://slb.aliyuncs.com";
@@ -158,36 +165,24 @@ Result<Credentials> CredentialsFromEnvironment(const EnvLookup& lookup) {
 
 Result<Credentials> CredentialsFromEnvironment() { return CredentialsFromEnvironment(ProcessEnv); }
 
-RpcClientConfig ReadRpcClientConfig(config::Node node, const EnvLookup& lookup) {
+Result<Credentials> LoadCredentials(const std::string& credentials_file, const EnvLookup& lookup) {
+  if (!credentials_file.empty()) return LoadCredentialsFile(credentials_file);
+  return CredentialsFromEnvironment(lookup);
+}
+
+RpcClientConfig ReadRpcClientConfigDeferred(config::Node node, std::string* credentials_file) {
   RpcClientConfig config;
   node.Require("region");
   node.Get("region", &config.region);
-  std::string credentials_file;
-  node.Get("credentials_file", &credentials_file);
-  if (!credentials_file.empty()) {
-    Result<Credentials> credentials =
-        LoadCredentialsFile(Resolve(node.base_dir(), credentials_file));
-    if (credentials.ok()) {
-      config.credentials = *credentials;
-    } else {
-      node.Error("credentials_file", credentials.status().message());
-    }
-  } else {
-    Result<Credentials> credentials = CredentialsFromEnvironment(lookup);
-    if (credentials.ok()) {
-      config.credentials = *credentials;
-    } else {
-      node.Error("credentials_file",
-                 "required unless ALIBABA_CLOUD_ACCESS_KEY_ID and "
-                 "ALIBABA_CLOUD_ACCESS_KEY_SECRET are set");
-    }
-  }
+  std::string file;
+  node.Get("credentials_file", &file);
+  *credentials_file = Resolve(node.base_dir(), file);
   for (auto& [product, value] : node.Entries("endpoints")) {
     std::string endpoint = value.Scalar();
     while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
     const std::string key = "endpoints." + product;
-    if (product != kSlb.name && product != kAlidns.name) {
-      node.Error(key, "unknown product (known: slb, alidns)");
+    if (std::find(kKnownProducts.begin(), kKnownProducts.end(), product) == kKnownProducts.end()) {
+      node.Error(key, "unknown product (known: slb, alidns, rds, cms)");
     } else if (!IsHttpUrl(endpoint) ||
                endpoint.find('/', endpoint.find("://") + 3) != std::string::npos) {
       node.Error(key, "must be http(s)://host[:port] without a path");
@@ -202,6 +197,22 @@ RpcClientConfig ReadRpcClientConfig(config::Node node, const EnvLookup& lookup) 
   retry.GetDurationMs("max_backoff", &config.backoff.max_ms, 0, 600'000);
   if (config.backoff.max_ms < config.backoff.initial_ms) {
     retry.Error("max_backoff", "must not be less than initial_backoff");
+  }
+  return config;
+}
+
+RpcClientConfig ReadRpcClientConfig(config::Node node, const EnvLookup& lookup) {
+  std::string credentials_file;
+  RpcClientConfig config = ReadRpcClientConfigDeferred(node, &credentials_file);
+  Result<Credentials> credentials = LoadCredentials(credentials_file, lookup);
+  if (credentials.ok()) {
+    config.credentials = *credentials;
+  } else if (!credentials_file.empty()) {
+    node.Error("credentials_file", credentials.status().message());
+  } else {
+    node.Error("credentials_file",
+               "required unless ALIBABA_CLOUD_ACCESS_KEY_ID and "
+               "ALIBABA_CLOUD_ACCESS_KEY_SECRET are set");
   }
   return config;
 }

@@ -50,11 +50,14 @@ struct Product {
 };
 inline constexpr Product kSlb{"slb", "2014-05-15"};  // Classic Load Balancer (CLB)
 inline constexpr Product kAlidns{"alidns", "2015-01-09"};
+inline constexpr Product kRds{"rds", "2014-08-15"};  // ApsaraDB RDS
+inline constexpr Product kCms{"cms", "2019-01-01"};  // CloudMonitor
 
 // The public endpoint of `product` in `region`, "https://host": SLB is slb.aliyuncs.com in the
 // regions the SDKs map there (cn-hangzhou, cn-shanghai, cn-beijing, cn-shenzhen, cn-qingdao,
 // cn-hongkong, ap-southeast-1, us-east-1, us-west-1) and slb.<region>.aliyuncs.com elsewhere;
-// Alidns is alidns.aliyuncs.com everywhere; another product is <name>.<region>.aliyuncs.com.
+// Alidns is alidns.aliyuncs.com and RDS rds.aliyuncs.com everywhere; CloudMonitor is
+// metrics.<region>.aliyuncs.com; another product is <name>.<region>.aliyuncs.com.
 std::string DefaultEndpoint(const Product& product, std::string_view region);
 
 // ---------------------------------------------------------------- credentials
@@ -78,6 +81,8 @@ using EnvLookup = std::function<std::optional<std::string>(const char* name)>;
 // ALIBABA_CLOUD_SECURITY_TOKEN. NotFound when the pair is not (completely) set.
 Result<Credentials> CredentialsFromEnvironment(const EnvLookup& lookup);
 Result<Credentials> CredentialsFromEnvironment();
+// The file when `credentials_file` is not empty, else the environment (the errors above).
+Result<Credentials> LoadCredentials(const std::string& credentials_file, const EnvLookup& lookup);
 
 // ---------------------------------------------------------------- client
 
@@ -102,6 +107,11 @@ struct RpcClientConfig {
 // node's document with their key path. `lookup` reads the environment (tests inject one).
 RpcClientConfig ReadRpcClientConfig(config::Node node, const EnvLookup& lookup);
 RpcClientConfig ReadRpcClientConfig(config::Node node);
+// The same section without loading the credentials (left empty): `credentials_file` receives
+// the file resolved against the config's directory, "" for the environment. For a daemon that
+// loads them with LoadCredentials when it starts (and again after a failure), so a config check
+// needs no secret.
+RpcClientConfig ReadRpcClientConfigDeferred(config::Node node, std::string* credentials_file);
 
 // A successful (HTTP 2xx) answer.
 struct RpcResponse {

@@ -24,19 +24,9 @@ using testing::Update;
 
 class ApiTest : public ::testing::Test {
  protected:
-  ApiTest() {
-    RpcClientConfig config;
-    config.region = "cn-hangzhou";
-    config.credentials = {"LTAI5tTestKey", "unit-test-secret", ""};
-    config.endpoints["slb"] = "http://slb.test";
-    config.endpoints["alidns"] = "http://dns.test";
-    config.max_attempts = 2;
-    RpcClientDeps deps;
-    deps.http = http_;
-    deps.clock = &clock_;
-    deps.sleep = [](int64_t) {};
-    client_ = std::make_unique<RpcClient>(std::move(config), std::move(deps));
-  }
+  ApiTest()
+      : client_(testing::ScriptedRpcClient(
+            http_, clock_, {{"slb", "http://slb.test"}, {"alidns", "http://dns.test"}})) {}
 
   std::map<std::string, std::string> Form(size_t i) {
     return http::ParseQuery(http_->requests.at(i).body);

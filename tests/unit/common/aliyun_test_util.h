@@ -4,6 +4,8 @@
 // tests/unit/bot/dns_alidns_fake_test).
 #pragma once
 
+#include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -35,6 +37,25 @@ inline slb::DescribeLoadBalancersFilter ByServer(std::string server_id) {
   slb::DescribeLoadBalancersFilter filter;
   filter.server_id = std::move(server_id);
   return filter;
+}
+
+// An RpcClient with the test key over `http` (a scripted peer) and `clock`, sending each product
+// to its entry of `endpoints`, never sleeping between attempts.
+inline std::unique_ptr<RpcClient> ScriptedRpcClient(std::shared_ptr<http::HttpClient> http,
+                                                    const Clock& clock,
+                                                    std::map<std::string, std::string> endpoints,
+                                                    int max_attempts = 2,
+                                                    std::string region = "cn-hangzhou") {
+  RpcClientConfig config;
+  config.region = std::move(region);
+  config.credentials = {"LTAI5tTestKey", "unit-test-secret", ""};
+  config.endpoints = std::move(endpoints);
+  config.max_attempts = max_attempts;
+  RpcClientDeps deps;
+  deps.http = std::move(http);
+  deps.clock = &clock;
+  deps.sleep = [](int64_t) {};
+  return std::make_unique<RpcClient>(std::move(config), std::move(deps));
 }
 
 // GET `path` (/__state, /__stats) of the fake at `base` ("http://127.0.0.1:PORT"): its JSON, an
