@@ -21,6 +21,9 @@ struct PassiveListener::Pending {
   std::string peer;
   std::string received;
   int64_t deadline_ms = 0;
+  // A refused source: our side is shut down (the client reads EOF, as from zabbix_agentd) and
+  // what it sends is read and dropped until it closes, so the close is a FIN, not a reset.
+  bool discard = false;
 };
 
 namespace {
@@ -159,7 +162,7 @@ void PassiveListener::IoLoop() {
     int64_t next_deadline = now + 60'000;
     for (Pending& conn : pending) {
       if (conn.deadline_ms <= now) {
-        ++timed_out_;
+        if (!conn.discard) ++timed_out_;
         continue;  // closed by its UniqueFd
       }
       next_deadline = std::min(next_deadline, conn.deadline_ms);
@@ -208,7 +211,8 @@ void PassiveListener::AcceptAll(std::vector<Pending>* pending) {
     }
     ++accepted_;
     std::string peer = PeerAddress(addr);
-    if (!http::AddressAllowed(peer, options_.allow)) {
+    const bool refused = !http::AddressAllowed(peer, options_.allow);
+    if (refused) {
       ++refused_source_;
       // Like zabbix_agentd: close with nothing sent. Logged at most once a second.
       const int64_t now = clock_.MonotonicMs();
@@ -217,13 +221,14 @@ void PassiveListener::AcceptAll(std::vector<Pending>* pending) {
         spdlog::warn("zabbix listener: connection from \"{}\" rejected, allowed hosts: \"{}\"",
                      peer, options_.allow_text);
       }
-      continue;
+      ::shutdown(fd.get(), SHUT_WR);
     }
     if (pending->size() >= options_.max_pending) {
       ++timed_out_;
       pending->erase(pending->begin());  // the oldest has waited longest for nothing
     }
     Pending conn;
+    conn.discard = refused;
     conn.fd = std::move(fd);
     conn.peer = std::move(peer);
     conn.deadline_ms = clock_.MonotonicMs() + options_.timeout_ms;
@@ -238,9 +243,10 @@ bool PassiveListener::ReadRequest(Pending* conn) {
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return false;
     if (n <= 0) {
-      ++refused_request_;  // closed (or failed) before a whole request
+      if (!conn->discard) ++refused_request_;  // closed (or failed) before a whole request
       return true;
     }
+    if (conn->discard) continue;
     conn->received.append(buffer, static_cast<size_t>(n));
     PassiveRequest request = ParsePassiveRequest(conn->received, options_.max_request_bytes);
     if (request.state == PassiveRequest::State::kNeedMore) continue;
