@@ -9,7 +9,6 @@ stalled requests get nothing and leave both answering. Skipped when the packages
 (scripts/bootstrap installs them)."""
 import json
 import os
-import random
 import re
 import shutil
 import socket
@@ -18,24 +17,11 @@ import subprocess
 import time
 import unittest
 
-from harness import AGENT, free_port, tail, wait_for, workdir
+from harness import AGENT, free_low_port, free_port, tail, wait_for, workdir
 
 ZABBIX_AGENTD = shutil.which("zabbix_agentd") or "/usr/sbin/zabbix_agentd"
 ZABBIX_GET = shutil.which("zabbix_get") or "/usr/bin/zabbix_get"
 HAVE_ZABBIX = os.access(ZABBIX_AGENTD, os.X_OK) and os.access(ZABBIX_GET, os.X_OK)
-
-
-def agentd_port():
-    """A free port zabbix_agentd accepts: its ListenPort must be within 1024..32767."""
-    for _ in range(200):
-        port = random.randint(20000, 32767)
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise AssertionError("no free port in 20000..32767")
 
 
 def frame(data, flags=1):
@@ -50,7 +36,7 @@ class ZabbixPassiveSideBySide(unittest.TestCase):
         cls.file = os.path.join(cls.dir, "data.txt")
         with open(cls.file, "w") as f:
             f.write("line one\nline two\n" * 1000)
-        cls.zport = agentd_port()
+        cls.zport = free_low_port()
         conf = os.path.join(cls.dir, "zabbix_agentd.conf")
         with open(conf, "w") as f:
             f.write(f"""LogType=file
