@@ -107,8 +107,9 @@ Status PassiveListener::Start() {
   listen_fd_ = std::move(fd);
   wake_fd_ = std::move(wake);
   stopping_ = false;
-  for (auto [lane, count] :
+  for (const auto& [lane_ptr, count] :
        {std::pair{&cheap_, options_.cheap_workers}, std::pair{&slow_, options_.slow_workers}}) {
+    Lane* lane = lane_ptr;  // clang 14 cannot capture a structured binding
     {
       MutexLock lock(lane->mu);
       lane->stopping = false;
