@@ -163,6 +163,7 @@ Result<AgentConfig> LoadAgentConfigFromDocument(
 
   cfg.backup = backup::ReadBackupConfig(root.Child("backup"), doc.base_dir());
   root.Child("restore").Get("allow_setid", &cfg.restore.allow_setid);
+  cfg.zabbix = zabbix::ReadZabbixConfig(root.Child("zabbix"), cfg.name);
 
   config::ReadLogOptions(root.Child("log"), &cfg.log);
 

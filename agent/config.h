@@ -10,6 +10,7 @@
 #include "agent/backup/backup_config.h"
 #include "agent/inputs/builtin.h"
 #include "agent/inputs/input.h"
+#include "agent/zabbix/zabbix_config.h"
 #include "common/config/config.h"
 #include "common/log/log.h"
 #include "common/status.h"
@@ -70,6 +71,7 @@ struct AgentConfig {
   std::vector<InputSettings> inputs;  // every built-in input, enabled or not, in list order
   backup::BackupConfig backup;        // `backup:`; enabled when at least one set is configured
   RestoreConfig restore;
+  zabbix::ZabbixConfig zabbix;  // `zabbix:`: the passive-check listener (docs/zabbix.md)
   log::LogOptions log;
 };
 

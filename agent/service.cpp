@@ -134,6 +134,15 @@ Status AgentService::Start() {
   uplink_options.backoff_max_ms = cfg.uplink.backoff_max_ms;
   uplink_ = std::make_unique<Uplink>(uplink_options, spool_.get(), uplink_http_.get(), &clock_);
 
+  if (cfg.zabbix.listen_enabled) {
+    std::map<std::string, std::string> metric_inputs;
+    for (const InputSettings& in : cfg.inputs) {
+      for (const inputs::MetricSpec& metric : in.input->metrics())
+        metric_inputs[metric.name] = in.name;
+    }
+    zabbix_ = std::make_unique<zabbix::ZabbixPassive>(cfg.zabbix, std::move(metric_inputs));
+  }
+
   std::vector<inputs::ScheduledInput> scheduled;
   for (const InputSettings& in : cfg.inputs) {
     if (in.enabled) {
@@ -145,6 +154,7 @@ Status AgentService::Start() {
       [this](std::vector<wire::Record> records) {
         // An input gathers again next interval and has no one to tell: at spool.max_event_bytes
         // its events are dropped and counted, its samples still kept.
+        if (zabbix_) zabbix_->Observe(records);
         auto appended = spool_->Append(std::move(records), EventCapPolicy::kDropEvents);
         if (appended.ok()) uplink_->Notify();
         return appended.status();
@@ -171,6 +181,7 @@ Status AgentService::Start() {
   scheduler_started_ = true;
   if (backup_service_) {
     Status started = backup_service_->Start([this](std::vector<wire::Record> records) {
+      if (zabbix_) zabbix_->Observe(records);
       auto appended = spool_->Append(std::move(records));
       if (appended.ok()) uplink_->Notify();
       return appended.status();
@@ -183,7 +194,35 @@ Status AgentService::Start() {
   // backup.run) or fim paths (fim.accept).
   inputs::FimInput* fim = ConfiguredFimInput();
   if (backup_runtime_ || fim != nullptr) StartCommandChannel(http_options, fim);
+  if (zabbix_) {
+    if (Status started = zabbix_->Start(ZabbixSources()); !started.ok()) {
+      Stop();
+      return StartError("cannot start the zabbix listener", started);
+    }
+  }
   return Status::Ok();
+}
+
+zabbix::BeaconSources AgentService::ZabbixSources() {
+  zabbix::BeaconSources sources;
+  Spool* spool = spool_.get();
+  sources.spool_pending_bytes = [spool]() -> Result<int64_t> {
+    BEACON_ASSIGN_OR_RETURN(SpoolStats stats, spool->Stats());
+    return stats.pending_bytes;
+  };
+  if (backup_runtime_) {
+    backup::BackupState* state = backup_runtime_->state.get();
+    std::vector<std::string> sets;
+    for (const backup::BackupSetConfig& set : config_.backup.sets) sets.push_back(set.name);
+    sources.backup_last_success_ms =
+        [state, sets](const std::string& set) -> Result<std::optional<int64_t>> {
+      if (std::find(sets.begin(), sets.end(), set) == sets.end()) {
+        return Status::NotFound("No backup set \"" + set + "\" is configured.");
+      }
+      return state->LastSuccessMs(set);
+    };
+  }
+  return sources;
 }
 
 inputs::FimInput* AgentService::ConfiguredFimInput() {
@@ -249,6 +288,7 @@ void AgentService::StartCommandChannel(const http::CurlClientOptions& http_optio
 }
 
 void AgentService::Stop() {
+  if (zabbix_) zabbix_->Stop();
   if (command_thread_.joinable()) {
     command_channel_->Stop();
     // A backup.run in progress holds the channel's thread: the backups' stop cuts it short.

@@ -25,6 +25,7 @@
 #include "agent/spool/spool.h"
 #include "agent/uplink/command_channel.h"
 #include "agent/uplink/uplink.h"
+#include "agent/zabbix/passive_service.h"
 #include "common/clock.h"
 #include "common/cloud/objstore/object_store.h"
 #include "common/http/client.h"
@@ -82,6 +83,8 @@ class AgentService {
   // The fim input when inputs.fim.paths is configured (enabled or not), else null.
   inputs::FimInput* ConfiguredFimInput();
   void StartCommandChannel(const http::CurlClientOptions& http_options, inputs::FimInput* fim);
+  // What the beacon.* Zabbix items read: the spool and, with backups, their state.
+  zabbix::BeaconSources ZabbixSources();
 
   AgentConfig config_;
   const Clock& clock_;
@@ -99,6 +102,7 @@ class AgentService {
   std::unique_ptr<fim::FimAcceptHandler> fim_accept_handler_;
   std::unique_ptr<CommandChannel> command_channel_;
   std::thread command_thread_;
+  std::unique_ptr<zabbix::ZabbixPassive> zabbix_;  // when zabbix.listen is set
 };
 
 // `beacon-agent run` once the configuration is loaded and logging is set up: blocks SIGTERM and

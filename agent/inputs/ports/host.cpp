@@ -93,13 +93,19 @@ HostListenerSource::HostListenerSource(std::string proc_root, bool use_netlink)
     : proc_root_(std::move(proc_root)), use_netlink_(use_netlink) {}
 
 Result<std::vector<Socket>> HostListenerSource::ReadTable(const std::string& proto, bool v6) {
+  return ReadListeningTable(proc_root_, proto, v6, use_netlink_);
+}
+
+Result<std::vector<Socket>> ReadListeningTable(const std::string& proc_root,
+                                               const std::string& proto, bool v6,
+                                               bool use_netlink) {
   std::string netlink_error;
-  if (use_netlink_) {
+  if (use_netlink) {
     auto dumped = DumpSockDiag(proto, v6);
     if (dumped.ok()) return dumped;
     netlink_error = dumped.status().message() + "; ";
   }
-  const std::string path = proc_root_ + "/net/" + proto + (v6 ? "6" : "");
+  const std::string path = proc_root + "/net/" + proto + (v6 ? "6" : "");
   auto text = ReadSmallFile(path);
   if (!text.ok()) {
     // No tcp6/udp6 table: IPv6 is disabled on this host, so there is nothing to list.

@@ -42,6 +42,12 @@ class HostListenerSource {
   std::map<uint64_t, Owner> owners_;  // socket inode -> owner, for the current sockets
 };
 
+// One table of listening sockets (proto "tcp" or "udp", v4 or v6) without owners: the netlink
+// dump, else (or when !use_netlink) <proc_root>/net/<proto>[6]. A missing v6 table is empty.
+// Thread-safe; also what net.tcp.listen reads (agent/zabbix/items_net.cpp).
+Result<std::vector<Socket>> ReadListeningTable(const std::string& proc_root,
+                                               const std::string& proto, bool v6, bool use_netlink);
+
 // The user name for uid (getpwuid_r), or the uid in decimal when it has none.
 std::string UserName(uint32_t uid);
 

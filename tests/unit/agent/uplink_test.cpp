@@ -48,7 +48,7 @@ class FakeHttpClient : public fakes::ScriptedHttpClient {
 };
 
 // A scripted reply; -1 is a transport failure.
-Result<http::HttpResponse> Status(int code) {
+Result<http::HttpResponse> HttpStatus(int code) {
   if (code == -1) return Status::Unavailable("connection refused");
   return http::HttpResponse{code, {}, code == 200 ? "" : R"({"error":"scripted"})"};
 }
@@ -216,8 +216,8 @@ TEST_F(UplinkTest, AnAckBeyondTheBatchDeletesOnlyTheRecordsSent) {
 TEST_F(UplinkTest, ServerErrorRetriesSameRecordsAfterBackoff) {
   auto uplink = NewUplink();
   auto seqs = AppendSamples(10);
-  http_.replies.push_back(Status(500));
-  http_.replies.push_back(Status(503));
+  http_.replies.push_back(HttpStatus(500));
+  http_.replies.push_back(HttpStatus(503));
   auto first = uplink->Step();
   EXPECT_EQ(first.outcome, Uplink::Outcome::kFailed);
   EXPECT_EQ(first.delay_ms, 750);  // initial 500, cap 1000, random 0.5
@@ -245,8 +245,8 @@ TEST_F(UplinkTest, TransportErrorAndTooManyRequestsBackOff) {
   auto uplink = NewUplink();
   AppendSamples(10);
   random_ = 1.0;
-  http_.replies.push_back(Status(-1));
-  http_.replies.push_back(Status(429));
+  http_.replies.push_back(HttpStatus(-1));
+  http_.replies.push_back(HttpStatus(429));
   EXPECT_EQ(uplink->Step().delay_ms, 1000);
   clock_.AdvanceMs(1000);
   EXPECT_EQ(uplink->Step().delay_ms, 2000);
@@ -261,7 +261,7 @@ TEST_F(UplinkTest, RejectedTokenKeepsDataAndWaitsTheMaximum) {
   EXPECT_EQ(uplink->Step().outcome, Uplink::Outcome::kWaiting);
   clock_.AdvanceMs(1000);  // the partial batch is due
   for (int code : {401, 403, 400, 413}) {
-    http_.replies.push_back(Status(code));
+    http_.replies.push_back(HttpStatus(code));
     auto step = uplink->Step();
     EXPECT_EQ(step.outcome, Uplink::Outcome::kFailed) << code;
     EXPECT_EQ(step.delay_ms, 60'000) << code;
@@ -276,7 +276,7 @@ TEST_F(UplinkTest, RejectedTokenKeepsDataAndWaitsTheMaximum) {
 TEST_F(UplinkTest, ReportsDroppedSamplesOnceAfterRecovery) {
   spool_options_.max_bytes = 2000;
   auto uplink = NewUplink();
-  http_.replies.push_back(Status(-1));
+  http_.replies.push_back(HttpStatus(-1));
   AppendSamples(100);  // the collector is away and the cap drops the oldest
   const int64_t dropped = spool_->Stats()->dropped_samples_total;
   ASSERT_GT(dropped, 0);
