@@ -13,8 +13,9 @@ import shutil
 import unittest
 
 import harness
+from backup_common import start_set_and_fim_agent
 from bot_wecom import WecomRig
-from harness import Agent, Collector, tail, wait_for
+from harness import Collector, tail, wait_for
 
 HOST = "web-01"
 
@@ -47,28 +48,9 @@ class BotAgentActions(unittest.TestCase):
 {cls.rig.yaml()}
 """).start()
         token = cls.collector.create_token(HOST)
-        # The set's debounce is an hour, so only `backup run` stores anything; restores write
-        # the original path, so the set's directory is a restore root. The fim input checks every
-        # hour without inotify: its next check is the one after the agent starts again.
-        cls.agent = Agent(cls.wd, HOST, cls.collector.url, token, inputs_yaml=f"""  fim:
-    enabled: true
-    interval: 1h
-    realtime: false
-    paths: [{cls.etc}]
-""", extra_yaml=f"""backup:
-  stores:
-    disk:
-      type: local
-      path: {os.path.join(cls.wd, "store")}
-  sets:
-    - name: app
-      paths: [{cls.app}]
-      store: disk
-      debounce: 1h
-  restore_roots: [{cls.app}]
-""").start()
-        wait_for(lambda: cls.fim_checks() > 0, 60, f"the fim baseline\n{tail(cls.agent.log)}",
-                 interval=0.2)
+        # Restores write the original path, so the set's directory is a restore root.
+        cls.agent = start_set_and_fim_agent(cls.wd, HOST, cls.collector, token, cls.app, cls.etc,
+                                            cls.app)
 
     @classmethod
     def tearDownClass(cls):
@@ -76,11 +58,6 @@ class BotAgentActions(unittest.TestCase):
         cls.collector.stop()
         cls.rig.stop()
         shutil.rmtree(cls.wd, ignore_errors=True)
-
-    @classmethod
-    def fim_checks(cls):
-        return cls.collector.query(
-            "SELECT COUNT(*) FROM samples WHERE agent = ? AND metric = 'fim.files'", (HOST,))[0][0]
 
     def confirmed_command(self, user, text):
         """Sends a mutating command, confirms it and returns the command id its reply names."""
