@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "bot/chat.h"
 #include "common/alerting/matcher.h"
 #include "common/alerting/severity.h"
 #include "common/status.h"
@@ -175,6 +176,20 @@ class BackupsPort {
   virtual Result<AgentCommandProgress> GetCommand(int64_t command_id) = 0;
 };
 
+// ---- Follow-ups ----
+
+// Tells the person who queued an agent command how it goes, in their conversation and language:
+// when the agent starts it, its progress, and its result (the collector's follow-ups).
+class FollowUpsPort {
+ public:
+  virtual ~FollowUpsPort() = default;
+  // Starts following command_id for `requester` (the sender of the command that queued it).
+  // true: follow-ups will come to the requester's conversation; false: the requester's channel
+  // takes none (the robot's response_url answers once, `beaconctl chat` is one request and one
+  // answer), so `progress ID` is the way to follow it. An error: the watch was not stored.
+  virtual Result<bool> Follow(int64_t command_id, const Sender& requester, bool zh) = 0;
+};
+
 // ---- Reports ----
 
 struct CountBy {
@@ -214,6 +229,7 @@ struct Ports {
   ReportsPort* reports = nullptr;
   release::SlbActions* slb = nullptr;  // built from bot.slb over aliyun::slb::RpcApi
   const dns::DnsZones* dns = nullptr;  // the zones of bot.dns (dns show, dns set)
+  FollowUpsPort* followups = nullptr;  // null: agent commands are followed with `progress ID`
 };
 
 }  // namespace beacon::bot

@@ -48,10 +48,9 @@ Result<CommandOutcome> Run(CommandContext& ctx, const std::vector<std::string>& 
                      : "Back up set '" + set + "' on host " + host +
                            " now: the agent reads every file of the set and stores new "
                            "versions (nothing is deleted or overwritten).";
-  const bool zh = ctx.zh;
-  plan.apply = [backups, host, set, by, zh]() -> Result<ApplyResult> {
+  plan.apply = [backups, host, set, by, follow = FollowUpOf(ctx)]() -> Result<ApplyResult> {
     BEACON_ASSIGN_OR_RETURN(int64_t id, backups->RequestBackupRun(host, set, by));
-    return QueuedCommand(zh, "backup", "备份", id);
+    return QueuedCommand(follow, "backup", "备份", id);
   };
   return CommandOutcome(std::move(plan));
 }
@@ -86,10 +85,10 @@ Result<CommandOutcome> Restore(CommandContext& ctx, const std::vector<std::strin
                               VersionLine(ctx, *version) + ": the agent overwrites " + path +
                               " on " + host + " with that version's content.";
   const int64_t version_id = version->id;
-  const bool zh = ctx.zh;
-  plan.apply = [backups, host, path, version_id, by, zh]() -> Result<ApplyResult> {
+  plan.apply = [backups, host, path, version_id, by,
+                follow = FollowUpOf(ctx)]() -> Result<ApplyResult> {
     BEACON_ASSIGN_OR_RETURN(int64_t id, backups->RequestRestore(host, path, version_id, by));
-    return QueuedCommand(zh, "restore", "恢复", id);
+    return QueuedCommand(follow, "restore", "恢复", id);
   };
   return CommandOutcome(std::move(plan));
 }

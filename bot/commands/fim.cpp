@@ -18,10 +18,9 @@ Result<CommandOutcome> Accept(CommandContext& ctx, const std::vector<std::string
                               " 的当前状态作为文件完整性基线：此前发现的变更不再告警。"
                         : "Accept the current state of " + path + " on " + host +
                               " as its FIM baseline: the changes seen so far stop being reported.";
-  const bool zh = ctx.zh;
-  plan.apply = [agent, host, path, by, zh]() -> Result<ApplyResult> {
+  plan.apply = [agent, host, path, by, follow = FollowUpOf(ctx)]() -> Result<ApplyResult> {
     BEACON_ASSIGN_OR_RETURN(int64_t id, agent->RequestFimAccept(host, path, by));
-    return QueuedCommand(zh, "fim accept", "接受变更", id);
+    return QueuedCommand(follow, "fim accept", "接受变更", id);
   };
   return CommandOutcome(std::move(plan));
 }

@@ -1,6 +1,8 @@
 // Text helpers of the command handlers; see format.h.
 #include "bot/commands/format.h"
 
+#include <spdlog/spdlog.h>
+
 #include <charconv>
 #include <cstdio>
 
@@ -66,13 +68,35 @@ Result<int64_t> ParseId(std::string_view name, std::string_view text) {
   return id;
 }
 
-ApplyResult QueuedCommand(bool zh, std::string_view what_en, std::string_view what_zh,
-                          int64_t command_id) {
+FollowUp FollowUpOf(const CommandContext& ctx) {
+  return FollowUp{ctx.ports.followups, ctx.request.sender, ctx.zh};
+}
+
+ApplyResult QueuedCommand(const FollowUp& follow, std::string_view what_en,
+                          std::string_view what_zh, int64_t command_id) {
+  bool followed = false;
+  if (follow.port) {
+    Result<bool> watched = follow.port->Follow(command_id, follow.requester, follow.zh);
+    if (watched.ok()) {
+      followed = *watched;
+    } else {
+      spdlog::warn("bot: command {} is not followed for {}: {}", command_id,
+                   follow.requester.Principal(), watched.status().ToString());
+    }
+  }
   const std::string id = std::to_string(command_id);
   ApplyResult r;
-  r.text = zh ? std::string(what_zh) + "已下发，命令 #" + id + "；发送“进度 " + id + "”查看进度"
-              : std::string(what_en) + " queued for the agent as command #" + id + "; `progress " +
-                    id + "` shows how it goes";
+  if (follow.zh) {
+    r.text = std::string(what_zh) + "已下发，命令 #" + id +
+             (followed ? "；agent 开始执行和完成时会在这里通知，随时可发送“进度 " + id + "”查看"
+                       : "；发送“进度 " + id + "”查看进度");
+  } else {
+    r.text = std::string(what_en) + " queued for the agent as command #" + id +
+             (followed ? "; you will be told here when the agent starts it and when it ends "
+                         "(`progress " +
+                             id + "` at any time)"
+                       : "; `progress " + id + "` shows how it goes");
+  }
   r.request_ids = {"command:" + id};
   return r;
 }

@@ -26,10 +26,21 @@ std::string Join(const std::vector<std::string>& items, std::string_view sep);
 std::string JoinBounded(const std::vector<std::string>& lines, size_t max_bytes, bool zh);
 // A positive id as typed ("12" or "#12"); InvalidArgument "<name>: expected a number, got 'x'".
 Result<int64_t> ParseId(std::string_view name, std::string_view text);
-// The result of queuing an agent command: what to type to follow it, and "command:<id>" as the
-// request id the audit row keeps.
-ApplyResult QueuedCommand(bool zh, std::string_view what_en, std::string_view what_zh,
-                          int64_t command_id);
+// Who hears how a queued agent command goes: the requester, in the command's language, through
+// the follow-ups port (null: nobody is told, `progress ID` reads it). Taken from the context
+// when the plan is made; a copy, safe to keep in `apply`.
+struct FollowUp {
+  FollowUpsPort* port = nullptr;
+  Sender requester;
+  bool zh = false;
+};
+FollowUp FollowUpOf(const CommandContext& ctx);
+// The result of queuing an agent command: asks follow.port to follow it, then says how to learn
+// how it goes (follow-ups in this conversation, and `progress ID` at any time) and keeps
+// "command:<id>" as the request id of the audit row. A watch that cannot be stored is logged and
+// the reply names only `progress ID`: the command stays queued either way.
+ApplyResult QueuedCommand(const FollowUp& follow, std::string_view what_en,
+                          std::string_view what_zh, int64_t command_id);
 // A plain-text reply.
 Reply TextReply(std::string body);
 // `text` safe to show in WeCom markdown (notifier/render's escaping).

@@ -92,6 +92,11 @@ Result<std::unique_ptr<BotHost>> BotHost::Create(const BotHostConfig& config, Bo
     return replies.status().WithContext("opening the bot reply queue " + h.deps_.state_path);
   }
   h.replies_ = std::move(*replies);
+  if (h.deps_.catalog) {
+    BotHost* hp = &h;
+    h.followups_ = std::make_shared<CommandFollowUps>(h.replies_.get(), h.deps_.catalog, clock,
+                                                      [hp] { hp->sender_->Wake(); });
+  }
 
   h.confirmations_ = std::make_unique<bot::Confirmations>(
       config.bot.confirm_ttl_ms, [](size_t n) { return crypto::RandomBytes(n); });
@@ -115,8 +120,9 @@ Result<std::unique_ptr<BotHost>> BotHost::Create(const BotHostConfig& config, Bo
       config.bot.dns, bot::dns::DnsProviderDeps{clock, h.cloud_http_.get()});
 
   bot::EngineDeps engine_deps;
-  engine_deps.ports = bot::Ports{h.hosts_.get(),   h.alerts_.get(), h.backups_.get(),
-                                 h.reports_.get(), h.slb_.get(),    h.dns_.get()};
+  engine_deps.ports =
+      bot::Ports{h.hosts_.get(), h.alerts_.get(), h.backups_.get(),  h.reports_.get(),
+                 h.slb_.get(),   h.dns_.get(),    h.followups_.get()};
   engine_deps.rbac = &h.config_.bot.rbac;
   engine_deps.confirmations = h.confirmations_.get();
   engine_deps.audit = h.audit_.get();
@@ -154,6 +160,13 @@ Result<std::unique_ptr<BotHost>> BotHost::Create(const BotHostConfig& config, Bo
 
 Status BotHost::Start() {
   sender_->Start();
+  if (followups_) {
+    deps_.catalog->commands().SetUpdateListener(
+        [followups = std::weak_ptr<CommandFollowUps>(followups_)](int64_t id) {
+          if (std::shared_ptr<CommandFollowUps> f = followups.lock()) f->CommandChanged(id);
+        });
+    followups_->Start();
+  }
   bot::DispatcherOptions options;
   options.workers = config_.bot.limits.workers;
   options.queue = static_cast<size_t>(config_.bot.limits.queue);
@@ -202,6 +215,10 @@ void BotHost::Stop() {
   // Queued commands still run; their replies land in the durable queue.
   if (dispatcher_) dispatcher_->Stop();
   dispatcher_.reset();
+  if (followups_) {
+    deps_.catalog->commands().SetUpdateListener(nullptr);
+    followups_->Stop();
+  }
   if (sender_) sender_->Stop();
 }
 
@@ -224,6 +241,13 @@ void BotHost::Enqueue(const std::string& target_kind, const std::string& target,
 }
 
 void BotHost::Deliver(const bot::ChatRequest& request, bot::Reply reply) {
+  DeliverReply(request, std::move(reply));
+  // An agent command this request queued (confirmed through either channel, previewed in the
+  // app) is followed from now on, after the reply that names it.
+  if (followups_) followups_->Arm(kTargetAppUser, request.sender.user_id);
+}
+
+void BotHost::DeliverReply(const bot::ChatRequest& request, bot::Reply reply) {
   if (request.sender.channel == bot::kChannelWecomRobot) {
     std::string url;
     {

@@ -5,7 +5,9 @@
 // routes POST /api/v1/chat, GET /api/v1/audit and GET /api/v1/audit/verify to the collector's
 // listener. Flow of a WeCom message: listener thread → CallbackHandler (verify, decrypt, replay
 // checks) → immediate empty 200 → Dispatcher::Submit (busy: BusyReply) → a dispatcher worker runs
-// Engine::Handle → the reply is written to the reply queue → the sender thread delivers it.
+// Engine::Handle → the reply is written to the reply queue → the sender thread delivers it. An
+// agent command confirmed in the app is followed (command_followups.h): the command queue's
+// update hook wakes the follow-up thread, which queues its follow-ups on the same reply queue.
 // Start/Stop from one thread; the handlers are thread-safe.
 #pragma once
 
@@ -29,6 +31,7 @@
 #include "collector/backups/catalog.h"
 #include "collector/bot/adapters.h"
 #include "collector/bot/bot_host_config.h"
+#include "collector/bot/command_followups.h"
 #include "collector/bot/reply_queue.h"
 #include "collector/store/event_store.h"
 #include "common/clock.h"
@@ -110,13 +113,16 @@ class BotHost {
   }
 
   ReplyQueue& replies() { return *replies_; }
+  CommandFollowUps* followups() { return followups_.get(); }
   bot::AuditLog& audit() { return *audit_; }
   bot::Engine& engine() { return *engine_; }
 
  private:
   BotHost(const BotHostConfig& config, BotHostDeps deps);
-  // The dispatcher's delivery: queues the reply for the request's channel.
+  // The dispatcher's delivery: queues the reply for the request's channel (DeliverReply), then
+  // arms the follow-ups of the commands it queued.
   void Deliver(const bot::ChatRequest& request, bot::Reply reply);
+  void DeliverReply(const bot::ChatRequest& request, bot::Reply reply);
   void Enqueue(const std::string& target_kind, const std::string& target, const bot::Reply& reply);
   // The request with the WeCom sender's departments and tags from the directory, when a role
   // is granted to departments or tags; unchanged for local users, and when the lookup fails
@@ -145,6 +151,8 @@ class BotHost {
   std::unique_ptr<bot::Engine> engine_;
   std::unique_ptr<bot::wecom::CallbackHandler> callback_;
   std::unique_ptr<ReplyQueue> replies_;
+  // Shared with the command queue's update hook, which holds it only weakly (CommandChanged).
+  std::shared_ptr<CommandFollowUps> followups_;
   std::shared_ptr<notifier::wecom::TokenCache> tokens_;
   std::unique_ptr<notifier::wecom::DirectoryClient> directory_;  // only with such grants
   std::unique_ptr<ReplySender> sender_;

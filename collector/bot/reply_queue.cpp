@@ -40,6 +40,21 @@ CREATE INDEX replies_pending ON replies(id) WHERE state = 'pending';
 CREATE INDEX replies_finished ON replies(finished_ms) WHERE state != 'pending';
 )sql";
 
+// Version 2: the agent commands followed for their requester (command_followups.h).
+const char kSchemaV2[] = R"sql(
+CREATE TABLE command_watches(
+  command_id INTEGER PRIMARY KEY,
+  target_kind TEXT NOT NULL,
+  target TEXT NOT NULL,
+  zh INTEGER NOT NULL,
+  created_ms INTEGER NOT NULL,
+  expires_ms INTEGER NOT NULL,
+  told_started INTEGER NOT NULL DEFAULT 0,
+  told_quarter INTEGER NOT NULL DEFAULT 0,
+  told_ms INTEGER NOT NULL DEFAULT 0
+);
+)sql";
+
 constexpr char kColumns[] =
     "id, target_kind, target, format, body, state, parts_done, attempts, next_try_ms, "
     "last_error, created_ms";
@@ -68,7 +83,7 @@ bool IsMarkdown(const bot::Reply& reply) { return reply.format == bot::Reply::Fo
 // ---- ReplyQueue ----
 
 Result<std::unique_ptr<ReplyQueue>> ReplyQueue::Open(const std::string& path) {
-  static const std::vector<store::Migration> kMigrations = {{1, kSchemaV1}};
+  static const std::vector<store::Migration> kMigrations = {{1, kSchemaV1}, {2, kSchemaV2}};
   BEACON_ASSIGN_OR_RETURN(std::unique_ptr<store::Database> db,
                           store::Database::OpenAndMigrate(path, kMigrations));
   return std::unique_ptr<ReplyQueue>(new ReplyQueue(std::move(db)));
@@ -77,6 +92,11 @@ Result<std::unique_ptr<ReplyQueue>> ReplyQueue::Open(const std::string& path) {
 Result<int64_t> ReplyQueue::Enqueue(const std::string& target_kind, const std::string& target,
                                     const bot::Reply& reply, int64_t now_ms) {
   MutexLock lock(mu_);
+  return EnqueueLocked(target_kind, target, reply, now_ms);
+}
+
+Result<int64_t> ReplyQueue::EnqueueLocked(const std::string& target_kind, const std::string& target,
+                                          const bot::Reply& reply, int64_t now_ms) {
   BEACON_ASSIGN_OR_RETURN(
       store::CachedStatement s,
       db_->Cached("INSERT INTO replies(target_kind, target, format, body, state, next_try_ms, "
@@ -170,6 +190,73 @@ Result<int64_t> ReplyQueue::Prune(int64_t cutoff_ms) {
   s->Bind(1, cutoff_ms);
   BEACON_RETURN_IF_ERROR(s->Run());
   return db_->Changes();
+}
+
+// ---- Watches ----
+
+Status ReplyQueue::AddWatch(const CommandWatch& w) {
+  MutexLock lock(mu_);
+  BEACON_ASSIGN_OR_RETURN(
+      store::CachedStatement s,
+      db_->Cached("INSERT OR REPLACE INTO command_watches(command_id, target_kind, target, zh, "
+                  "created_ms, expires_ms, told_started, told_quarter, told_ms) "
+                  "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
+  s->Bind(1, w.command_id).Bind(2, w.target_kind).Bind(3, w.target).Bind(4, w.zh ? 1 : 0);
+  s->Bind(5, w.created_ms).Bind(6, w.expires_ms).Bind(7, w.told_started ? 1 : 0);
+  s->Bind(8, w.told_quarter).Bind(9, w.told_ms);
+  return s->Run();
+}
+
+Result<std::vector<CommandWatch>> ReplyQueue::Watches() {
+  MutexLock lock(mu_);
+  BEACON_ASSIGN_OR_RETURN(
+      store::CachedStatement s,
+      db_->Cached("SELECT command_id, target_kind, target, zh, created_ms, expires_ms, "
+                  "told_started, told_quarter, told_ms FROM command_watches ORDER BY command_id"));
+  std::vector<CommandWatch> out;
+  while (true) {
+    BEACON_ASSIGN_OR_RETURN(bool row, s->Step());
+    if (!row) break;
+    CommandWatch& w = out.emplace_back();
+    w.command_id = s->ColumnInt(0);
+    w.target_kind = s->ColumnText(1);
+    w.target = s->ColumnText(2);
+    w.zh = s->ColumnInt(3) != 0;
+    w.created_ms = s->ColumnInt(4);
+    w.expires_ms = s->ColumnInt(5);
+    w.told_started = s->ColumnInt(6) != 0;
+    w.told_quarter = static_cast<int>(s->ColumnInt(7));
+    w.told_ms = s->ColumnInt(8);
+  }
+  return out;
+}
+
+Result<int64_t> ReplyQueue::AdvanceWatch(const CommandWatch& w,
+                                         const std::optional<bot::Reply>& reply, bool finished,
+                                         int64_t now_ms) {
+  MutexLock lock(mu_);
+  store::Transaction tx(*db_);
+  BEACON_RETURN_IF_ERROR(tx.status());
+  int64_t reply_id = 0;
+  if (reply) {
+    BEACON_ASSIGN_OR_RETURN(reply_id, EnqueueLocked(w.target_kind, w.target, *reply, now_ms));
+  }
+  if (finished) {
+    BEACON_ASSIGN_OR_RETURN(store::CachedStatement s,
+                            db_->Cached("DELETE FROM command_watches WHERE command_id = ?1"));
+    s->Bind(1, w.command_id);
+    BEACON_RETURN_IF_ERROR(s->Run());
+  } else {
+    BEACON_ASSIGN_OR_RETURN(
+        store::CachedStatement s,
+        db_->Cached("UPDATE command_watches SET told_started = ?2, told_quarter = ?3, "
+                    "told_ms = ?4 WHERE command_id = ?1"));
+    s->Bind(1, w.command_id).Bind(2, w.told_started ? 1 : 0).Bind(3, w.told_quarter);
+    s->Bind(4, w.told_ms);
+    BEACON_RETURN_IF_ERROR(s->Run());
+  }
+  BEACON_RETURN_IF_ERROR(tx.Commit());
+  return reply_id;
 }
 
 // ---- Request bodies ----

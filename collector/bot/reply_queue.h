@@ -3,7 +3,8 @@
 // (split on line boundaries under WeCom's byte limits), or to the intelligent robot's one-use
 // response_url — retrying transient failures with backoff, in order per recipient, until it is
 // sent, fails permanently, or outlives give_up_after. A reply survives a collector restart and
-// is sent again from its first unsent part. ReplyQueue and ReplySender are thread-safe.
+// is sent again from its first unsent part. The same database keeps the watches of the agent
+// commands whose follow-ups are still due. ReplyQueue and ReplySender are thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -42,6 +43,21 @@ struct QueuedReply {
   std::string last_error;
 };
 
+// An agent command the bot follows for the person who queued it (collector/bot/
+// command_followups.h): where to tell them, in which language, until when, and what they were
+// told so far. Kept in the reply queue's database, so a restarted collector still follows it.
+struct CommandWatch {
+  int64_t command_id = 0;
+  std::string target_kind;  // kTarget*
+  std::string target;
+  bool zh = false;
+  int64_t created_ms = 0;
+  int64_t expires_ms = 0;  // then a last "no result" note ends the watch
+  bool told_started = false;
+  int told_quarter = 0;  // progress told, in quarters (1..3)
+  int64_t told_ms = 0;   // when the last start or progress follow-up was queued
+};
+
 struct ReplyQueueCounts {
   int64_t pending = 0;
   int64_t sent = 0;
@@ -65,9 +81,21 @@ class ReplyQueue {
   // Deletes sent and failed replies finished before cutoff_ms; returns how many.
   Result<int64_t> Prune(int64_t cutoff_ms);
 
+  // ---- Watches of agent commands ----
+  // Stores (or replaces) the watch of watch.command_id.
+  Status AddWatch(const CommandWatch& watch);
+  // Every watch, by command id.
+  Result<std::vector<CommandWatch>> Watches();
+  // In one transaction: queues `reply` (if any) to the watch's target and then updates the
+  // watch's told_* fields, or deletes it when `finished`. Returns the reply's id (0: none).
+  Result<int64_t> AdvanceWatch(const CommandWatch& watch, const std::optional<bot::Reply>& reply,
+                               bool finished, int64_t now_ms);
+
  private:
   explicit ReplyQueue(std::unique_ptr<store::Database> db) : db_(std::move(db)) {}
   Status Mark(const char* sql, const std::function<void(store::Statement&)>& bind);
+  Result<int64_t> EnqueueLocked(const std::string& target_kind, const std::string& target,
+                                const bot::Reply& reply, int64_t now_ms) BEACON_REQUIRES(mu_);
   Mutex mu_;
   std::unique_ptr<store::Database> db_ BEACON_GUARDED_BY(mu_);
 };

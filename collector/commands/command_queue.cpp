@@ -159,6 +159,14 @@ Result<StoredCommand> CommandQueue::GetCommandLocked(int64_t id) {
 Result<StoredCommand> CommandQueue::UpdateCommand(const std::string& agent, int64_t id,
                                                   const wire::CommandUpdate& update,
                                                   int64_t now_ms) {
+  Result<StoredCommand> updated = RecordUpdate(agent, id, update, now_ms);
+  if (updated.ok()) NotifyUpdated(id);
+  return updated;
+}
+
+Result<StoredCommand> CommandQueue::RecordUpdate(const std::string& agent, int64_t id,
+                                                 const wire::CommandUpdate& update,
+                                                 int64_t now_ms) {
   if (update.state != kCommandRunning && update.state != kCommandSucceeded &&
       update.state != kCommandFailed) {
     return Status::InvalidArgument("state: expected running, succeeded or failed, got '" +
@@ -243,6 +251,7 @@ Status CommandQueue::SetCommandState(int64_t id, const std::string& state,
     agent = current.agent;
   }
   if (state == kCommandQueued) NotifyAgent(agent);
+  NotifyUpdated(id);
   return Status::Ok();
 }
 
@@ -257,6 +266,20 @@ void CommandQueue::NotifyAgent(const std::string& agent) {
   }
   wait_cv_.notify_all();
   if (listener) listener();
+}
+
+void CommandQueue::NotifyUpdated(int64_t id) {
+  std::function<void(int64_t)> listener;
+  {
+    MutexLock lock(wait_mutex_);
+    listener = update_listener_;
+  }
+  if (listener) listener(id);
+}
+
+void CommandQueue::SetUpdateListener(std::function<void(int64_t id)> listener) {
+  MutexLock lock(wait_mutex_);
+  update_listener_ = std::move(listener);
 }
 
 void CommandQueue::SetCommandListener(std::function<void()> listener) {

@@ -119,9 +119,17 @@ class CommandQueue {
   // are woken for shutdown, so a waiter without a thread of its own (CommandsApi's parked polls)
   // can look again. Empty: none. Set it before, and clear it after, any concurrent use.
   void SetCommandListener(std::function<void()> listener);
+  // Called (outside every lock of the queue) with a command's id after UpdateCommand recorded an
+  // agent's report or SetCommandState a collector-side change, so a watcher (the chat bot's
+  // follow-ups) learns of progress and results without polling. Empty: none. Set it before,
+  // and clear it after, any concurrent use.
+  void SetUpdateListener(std::function<void(int64_t id)> listener);
 
  private:
   void NotifyAgent(const std::string& agent);
+  void NotifyUpdated(int64_t id);
+  Result<StoredCommand> RecordUpdate(const std::string& agent, int64_t id,
+                                     const wire::CommandUpdate& update, int64_t now_ms);
   Result<StoredCommand> GetCommandLocked(int64_t id) BEACON_REQUIRES(mutex_);
 
   Mutex& mutex_;
@@ -132,6 +140,7 @@ class CommandQueue {
   std::map<std::string, uint64_t> generations_ BEACON_GUARDED_BY(wait_mutex_);
   bool shut_down_ BEACON_GUARDED_BY(wait_mutex_) = false;
   std::function<void()> listener_ BEACON_GUARDED_BY(wait_mutex_);
+  std::function<void(int64_t)> update_listener_ BEACON_GUARDED_BY(wait_mutex_);
 };
 
 }  // namespace beacon::collector::commands

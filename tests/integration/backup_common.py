@@ -40,6 +40,35 @@ def write_secret(workdir, name, value):
     return path
 
 
+def start_set_and_fim_agent(workdir, host, collector, token, set_dir, fim_dir, restore_root):
+    """Starts an agent with one backup set `app` over set_dir on a local store (debounce 1h: only
+    `backup run` stores anything) and the fim input over fim_dir (every hour, no inotify: its
+    next check is the one after the agent starts again), and waits for the fim baseline."""
+    agent = Agent(workdir, host, collector.url, token, inputs_yaml=f"""  fim:
+    enabled: true
+    interval: 1h
+    realtime: false
+    paths: [{fim_dir}]
+""", extra_yaml=f"""backup:
+  stores:
+    disk:
+      type: local
+      path: {os.path.join(workdir, "store")}
+  sets:
+    - name: app
+      paths: [{set_dir}]
+      store: disk
+      debounce: 1h
+  restore_roots: [{restore_root}]
+""")
+    agent.start()
+    # The fim input's first gather builds the baseline (and reports fim.files).
+    wait_for(lambda: collector.query(
+        "SELECT COUNT(*) FROM samples WHERE agent = ? AND metric = 'fim.files'",
+        (host,))[0][0] > 0, 60, f"the fim baseline\n{harness.tail(agent.log)}", interval=0.2)
+    return agent
+
+
 class BackupRig:
     """Collector + agent whose `backup:` section has the given stores and sets."""
 

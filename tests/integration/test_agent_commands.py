@@ -11,7 +11,8 @@ import subprocess
 import unittest
 
 import harness
-from harness import AGENT, Agent, Collector, beaconctl, tail, wait_for
+from backup_common import start_set_and_fim_agent
+from harness import AGENT, Collector, beaconctl, tail, wait_for
 
 HOST = "cmd-host"
 
@@ -36,29 +37,8 @@ class AgentCommandsTest(unittest.TestCase):
                 f.write(f"{name} original\n")
         cls.collector = Collector(cls.dir).start()
         token = cls.collector.create_token(HOST)
-        store = os.path.join(cls.dir, "store")
-        cls.agent = Agent(cls.dir, HOST, cls.collector.url, token, inputs_yaml=f"""  fim:
-    enabled: true
-    interval: 1h
-    realtime: false
-    paths: [{cls.etc}]
-""", extra_yaml=f"""backup:
-  stores:
-    disk:
-      type: local
-      path: {store}
-  sets:
-    - name: app
-      paths: [{cls.app}]
-      store: disk
-      debounce: 1h
-  restore_roots: [{os.path.join(cls.dir, "restore")}]
-""")
-        cls.agent.start()
-        # The fim input's first gather builds the baseline (and reports fim.files).
-        wait_for(lambda: cls.collector.query(
-            "SELECT COUNT(*) FROM samples WHERE agent = ? AND metric = 'fim.files'",
-            (HOST,))[0][0] > 0, 60, f"the fim baseline\n{tail(cls.agent.log)}", interval=0.2)
+        cls.agent = start_set_and_fim_agent(cls.dir, HOST, cls.collector, token, cls.app, cls.etc,
+                                            os.path.join(cls.dir, "restore"))
 
     @classmethod
     def tearDownClass(cls):

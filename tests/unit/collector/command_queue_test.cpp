@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "collector/backups/catalog.h"
 
@@ -146,6 +147,28 @@ TEST_F(CommandQueueTest, WaitingArchiveRestoreCommandsAreHeldUntilQueued) {
   Result<std::vector<StoredCommand>> listed = queue_->ListCommands(kCommandDelivered);
   ASSERT_TRUE(listed.ok());
   EXPECT_EQ(listed->size(), 1u);
+}
+
+TEST_F(CommandQueueTest, TheUpdateListenerHearsEveryRecordedChangeAndNothingRefused) {
+  std::vector<int64_t> heard;
+  queue_->SetUpdateListener([&heard](int64_t id) { heard.push_back(id); });
+  const int64_t id = Queued("web-01");
+  const int64_t waiting = *queue_->CreateCommand("web-01", "restore", {{"target", "/y"}},
+                                                 kCommandWaitingArchiveRestore, 7, kT0);
+  EXPECT_TRUE(heard.empty());  // queuing and claiming are no progress
+  ASSERT_EQ(queue_->ClaimCommands("web-01", kT0, 10)->size(), 1u);
+  EXPECT_TRUE(heard.empty());
+  wire::CommandUpdate running{"running", 10, 100, "", nlohmann::json::object()};
+  ASSERT_TRUE(queue_->UpdateCommand("web-01", id, running, kT0 + 1).ok());
+  // A refused report (another agent's) records nothing and is not heard.
+  EXPECT_FALSE(queue_->UpdateCommand("web-02", id, running, kT0 + 2).ok());
+  ASSERT_TRUE(queue_->SetCommandState(waiting, kCommandFailed, "archive gone", kT0 + 3).ok());
+  wire::CommandUpdate done{"succeeded", 100, 100, "ok", nlohmann::json::object()};
+  ASSERT_TRUE(queue_->UpdateCommand("web-01", id, done, kT0 + 4).ok());
+  EXPECT_EQ(heard, (std::vector<int64_t>{id, waiting, id}));
+  queue_->SetUpdateListener(nullptr);
+  EXPECT_TRUE(queue_->UpdateCommand("web-01", id, done, kT0 + 5).ok());  // a retried report
+  EXPECT_EQ(heard.size(), 3u);
 }
 
 TEST_F(CommandQueueTest, AWaiterWakesForItsAgentAndOnShutdown) {
