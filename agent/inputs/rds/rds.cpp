@@ -74,7 +74,9 @@ Status RdsInput::Init(config::Node node) {
   node.Get("instances", &instances_);
   for (const std::string& id : instances_) {
     if (!aliyun::rds::IsValidInstanceId(id)) {
-      node.Error("instances", "'" + Snippet(id, 64) + "' is not an RDS instance id");
+      std::string message = "'";  // appended: GCC 12 -O3 misreads "x" + std::string&&
+      message.append(Snippet(id, 64)).append("' is not an RDS instance id");
+      node.Error("instances", message);
     }
   }
   node.GetDurationMs("window", &window_ms_, 120'000, 86'400'000);
