@@ -88,14 +88,16 @@ Result<CollectorConfig> Load(config::Document& doc) {
   cfg.bot = bot_host::ReadBotHostConfig(root.Child("bot"));
   for (const bot::ReportSchedule& report : cfg.bot.bot.reports) {
     for (const std::string& robot : report.to_robots) {
-      const bool known = std::any_of(cfg.alerts.receivers.begin(), cfg.alerts.receivers.end(),
-                                     [&](const auto& r) { return r.first == robot; });
-      // Scheduled reports reach users through the app; group robots are not wired yet.
-      root.Child("bot").Error("reports",
-                              "report " + report.name + ": to_robots (" + robot +
-                                  (known ? "" : ", not a receiver in alerts.receivers") +
-                                  ") is not supported by this collector yet; use to_users");
-      break;
+      // Scheduled reports reach group chats through the wecom_robot receivers of alerts.
+      config::Node receiver = root.Child("alerts").Child("receivers").Child(robot);
+      std::string type;
+      if (receiver.Has("type")) receiver.Get("type", &type);
+      if (type != "wecom_robot") {
+        root.Child("bot").Error(
+            "reports", "report " + report.name + ": to_robots names '" + robot + "', which is " +
+                           (type.empty() ? std::string("not a receiver in alerts.receivers")
+                                         : "a " + type + " receiver, not a wecom_robot one"));
+      }
     }
   }
 

@@ -87,6 +87,7 @@ Status CollectorService::Start() {
     bot_deps.auth = auth_.get();
     bot_deps.clock = clock_;
     bot_deps.http = notifier_http_.get();
+    for (const auto& [name, notifier] : notifiers_) bot_deps.receivers[name] = notifier.get();
     bot_deps.on_archive_restore_requested = [this] { archive_restorer_->Wake(); };
     bot_deps.stale_after_ms = config_.hosts.stale_after_ms;
     bot_deps.audit_path = BotAuditPath(config_);

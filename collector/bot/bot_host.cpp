@@ -14,6 +14,7 @@
 #include "common/json/parse.h"
 #include "common/strings.h"
 #include "notifier/wecom/limits.h"
+#include "notifier/wecom_robot/wecom_robot.h"
 
 namespace beacon::collector::bot_host {
 namespace {
@@ -153,6 +154,18 @@ Result<std::unique_ptr<BotHost>> BotHost::Create(const BotHostConfig& config, Bo
   sender.timeout_ms = config.reply.timeout_ms;
   sender.backoff = Backoff{config.reply.retry_initial_ms, config.reply.retry_max_ms};
   sender.give_up_after_ms = config.reply.give_up_after_ms;
+  sender.group_robot = [receivers = h.deps_.receivers](const std::string& name,
+                                                       const bot::Reply& reply, int parts_done) {
+    auto it = receivers.find(name);
+    auto* robot = it == receivers.end()
+                      ? nullptr
+                      : dynamic_cast<const notifier::WecomRobotNotifier*>(it->second);
+    if (robot == nullptr) {
+      return notifier::wecom::SendFailure(notifier::DeliveryOutcome::kPermanent,
+                                          "no wecom_robot receiver named " + name);
+    }
+    return robot->SendMarkdown(reply.body, parts_done);
+  };
   h.sender_ = std::make_unique<ReplySender>(h.replies_.get(), h.deps_.http, h.tokens_.get(),
                                             h.deps_.clock, sender);
   return host;
@@ -456,7 +469,9 @@ int64_t BotHost::RunReports(int64_t now_ms) {
                      bot::RenderReport(*data, schedule.period, tz_, schedule.zh,
                                        notifier::wecom::kAppMarkdownMaxBytes)};
     for (const std::string& user : schedule.to_users) Enqueue(kTargetAppUser, user, reply);
-    spdlog::info("bot report {} queued for {} user(s)", schedule.name, schedule.to_users.size());
+    for (const std::string& robot : schedule.to_robots) Enqueue(kTargetGroupRobot, robot, reply);
+    spdlog::info("bot report {} queued for {} user(s) and {} group robot(s)", schedule.name,
+                 schedule.to_users.size(), schedule.to_robots.size());
     Result<int64_t> after = bot::NextReportRun(schedule, now_ms, tz_);
     MutexLock lock(mu_);
     next_report_ms_[schedule.name] = after.ok() ? *after : now_ms + 24 * 3600'000;

@@ -53,7 +53,10 @@ struct BotHostDeps {
   backups::Catalog* catalog = nullptr;
   const TokenAuth* auth = nullptr;
   const Clock* clock = nullptr;
-  http::HttpClient* http = nullptr;                    // outgoing WeCom calls
+  http::HttpClient* http = nullptr;  // outgoing WeCom calls
+  // alerts.receivers by name (outliving the host): bot.reports' to_robots go to the
+  // wecom_robot ones.
+  std::map<std::string, notifier::Notifier*> receivers;
   std::function<void()> on_archive_restore_requested;  // may be empty
   int64_t stale_after_ms = 2 * 60'000;                 // hosts.stale_after
   std::string audit_path;                              // BotAuditPath()

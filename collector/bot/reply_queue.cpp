@@ -335,6 +335,12 @@ ReplySender::Outcome ReplySender::Send(const QueuedReply& reply) {
     } else {
       result.parts_done = 1;
     }
+  } else if (reply.target_kind == kTargetGroupRobot) {
+    if (!options_.group_robot) {
+      return Outcome{false, true, "no group robots configured (alerts.receivers)", 0,
+                     reply.parts_done};
+    }
+    result = options_.group_robot(reply.target, reply.reply, reply.parts_done);
   } else {
     return Outcome{false, true, "unknown reply target kind " + reply.target_kind, 0,
                    reply.parts_done};

@@ -1,10 +1,11 @@
 // The bot's durable reply queue: every reply and scheduled report is written to SQLite before it
 // is sent, then a ReplySender thread delivers it — to a WeCom app user through message/send
-// (split on line boundaries under WeCom's byte limits), or to the intelligent robot's one-use
-// response_url — retrying transient failures with backoff, in order per recipient, until it is
-// sent, fails permanently, or outlives give_up_after. A reply survives a collector restart and
-// is sent again from its first unsent part. The same database keeps the watches of the agent
-// commands whose follow-ups are still due. ReplyQueue and ReplySender are thread-safe.
+// (split on line boundaries under WeCom's byte limits), to the intelligent robot's one-use
+// response_url, or (scheduled reports) to a group robot of alerts.receivers by its name — retrying
+// transient failures with backoff, in order per recipient, until it is sent, fails permanently, or
+// outlives give_up_after. A reply survives a collector restart and is sent again from its first
+// unsent part. The same database keeps the watches of the agent commands whose follow-ups are still
+// due. ReplyQueue and ReplySender are thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -22,6 +23,7 @@
 #include "common/periodic_loop.h"
 #include "common/status.h"
 #include "common/store/sqlite.h"
+#include "notifier/notifier.h"
 #include "notifier/wecom/token_cache.h"
 
 namespace beacon::collector::bot_host {
@@ -29,6 +31,7 @@ namespace beacon::collector::bot_host {
 // Where a reply goes.
 inline constexpr char kTargetAppUser[] = "app_user";          // target: a WeCom UserID
 inline constexpr char kTargetResponseUrl[] = "response_url";  // target: the robot's URL
+inline constexpr char kTargetGroupRobot[] = "group_robot";    // target: a wecom_robot receiver
 
 struct QueuedReply {
   int64_t id = 0;
@@ -107,8 +110,14 @@ std::vector<std::string> AppReplyRequests(const std::string& user, int64_t agent
 // The one JSON body posted to a robot's response_url (markdown or text, cut to the limit). Pure.
 std::string ResponseUrlBody(const bot::Reply& reply);
 
+// Sends a reply (from its part `parts_done` on) to the group robot receiver `name`; an unknown
+// name is a permanent failure.
+using GroupRobotSend = std::function<notifier::DeliveryResult(
+    const std::string& name, const bot::Reply& reply, int parts_done)>;
+
 struct ReplySenderOptions {
-  int64_t agent_id = 0;  // the app replies are sent as
+  int64_t agent_id = 0;        // the app replies are sent as
+  GroupRobotSend group_robot;  // empty: no group robots (their replies fail permanently)
   std::string api_url = "https://qyapi.weixin.qq.com/cgi-bin/";
   int64_t timeout_ms = 10'000;
   Backoff backoff{2'000, 5 * 60'000};

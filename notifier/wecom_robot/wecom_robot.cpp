@@ -87,6 +87,22 @@ std::vector<std::string> WecomRobotNotifier::BuildRequests(const Notification& n
   return requests;
 }
 
+std::vector<std::string> WecomRobotNotifier::MarkdownRequests(const std::string& markdown) {
+  std::vector<std::string> requests;
+  for (const std::string& part : render::Utf8Split(markdown, wecom::kRobotMarkdownMaxBytes)) {
+    ordered_json request;
+    request["msgtype"] = "markdown";
+    request["markdown"] = {{"content", part}};
+    requests.push_back(request.dump());
+  }
+  return requests;
+}
+
+DeliveryResult WecomRobotNotifier::SendMarkdown(const std::string& markdown, int parts_done) const {
+  return SendParts(MarkdownRequests(markdown), parts_done,
+                   [this](const std::string& request) { return SendOne(request); });
+}
+
 int WecomRobotNotifier::MessageCount(const Notification& notification) const {
   int total = static_cast<int>(BuildRequests(notification).size());
   return std::max(1, total - std::max(0, notification.parts_done));

@@ -43,6 +43,14 @@ class WecomRobotNotifier final : public Notifier {
   // first part only, so a split message notifies people once.
   std::vector<std::string> BuildRequests(const Notification& notification) const;
 
+  // Sends a message that is not about alerts (the bot's scheduled reports) to the same robot,
+  // as markdown split on line boundaries under the robot's limit, skipping the first
+  // `parts_done` parts a previous attempt delivered. Outside the outbox's rate window: for a
+  // few messages a day, not for alerts.
+  DeliveryResult SendMarkdown(const std::string& markdown, int parts_done) const;
+  // The webhook/send bodies SendMarkdown posts, in order (pure).
+  static std::vector<std::string> MarkdownRequests(const std::string& markdown);
+
  private:
   DeliveryResult SendOne(const std::string& body) const;
 

@@ -17,6 +17,8 @@
 #include "collector/store/sqlite_event_store.h"
 #include "common/store/sqlite.h"
 #include "notifier/wecom/limits.h"
+#include "notifier/wecom/token_cache.h"
+#include "notifier/wecom_robot/wecom_robot.h"
 #include "tests/support/scripted_http_client.h"
 
 namespace beacon::collector::bot_host {
@@ -99,7 +101,11 @@ TEST_F(BotConfigTest, EveryRuleNamesItsKey) {
                 .find("bot.listen.tls_cert_file"),
             std::string::npos);
   EXPECT_NE(error("bot:\n  reports:\n    - {name: d, to_robots: [ops]}\n")
-                .find("to_robots (ops, not a receiver in alerts.receivers) is not supported"),
+                .find("to_robots names 'ops', which is not a receiver in alerts.receivers"),
+            std::string::npos);
+  EXPECT_NE(error("alerts:\n  receivers:\n    ops: {type: console}\nbot:\n  reports:\n"
+                  "    - {name: d, to_robots: [ops]}\n")
+                .find("a console receiver, not a wecom_robot one"),
             std::string::npos);
   // A robot-only bot cannot read the departments and tags roles are granted to.
   EXPECT_NE(error("bot:\n  roles: {operator: {departments: [\"2\"]}}\n  wecom:\n    robot: "
@@ -112,6 +118,15 @@ TEST_F(BotConfigTest, EveryRuleNamesItsKey) {
                            ", retry_initial: 5s, retry_max: 1s}\n");
   EXPECT_NE(text.find("bot.reply.retry_max"), std::string::npos);
   EXPECT_EQ(text.find("app-secret"), std::string::npos);
+}
+
+TEST_F(BotConfigTest, ReportsGoToGroupRobotsOfAlertsReceivers) {
+  auto cfg = Load("alerts:\n  receivers:\n    oncall: {type: wecom_robot, key_file: " + secret_ +
+                  "}\nbot:\n  local_users: {alice: admin}\n  reports:\n"
+                  "    - {name: d, to_robots: [oncall]}\n");
+  ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
+  ASSERT_EQ(cfg->bot.bot.reports.size(), 1u);
+  EXPECT_EQ(cfg->bot.bot.reports[0].to_robots, std::vector<std::string>{"oncall"});
 }
 
 // ---- reply queue and sender ----
@@ -244,6 +259,65 @@ TEST_F(ReplySenderTest, RobotRepliesGoToTheirResponseUrlOnce) {
   EXPECT_EQ(nlohmann::json::parse(http_.requests[0].body)["markdown"]["content"], "**ok**");
 }
 
+TEST_F(ReplySenderTest, GroupRobotRepliesGoThroughTheNamedReceiverAndRetryItsLimit) {
+  auto doc = config::Document::LoadString(
+      "oncall: {type: wecom_robot, key_file: " + Write(dir_ / "robot.key", "robot-key-1") +
+          ", api_url: \"https://wecom.test/cgi-bin/\"}\n",
+      "collector.yaml");
+  ASSERT_TRUE(doc.ok());
+  notifier::NotifierFactory factory =
+      notifier::ParseWecomRobotReceiver("oncall", (*doc)->root().Child("oncall"));
+  ASSERT_TRUE((*doc)->Finish().ok());
+  notifier::NotifierDeps deps;
+  deps.http = &http_;
+  deps.clock = &clock_;
+  std::unique_ptr<notifier::Notifier> robot = factory(deps);
+  ReplySenderOptions options;
+  options.backoff = Backoff{1000, 1000};
+  options.give_up_after_ms = 3600'000;
+  options.group_robot = [&robot](const std::string& name, const bot::Reply& reply, int done) {
+    return name == "oncall"
+               ? static_cast<notifier::WecomRobotNotifier*>(robot.get())
+                     ->SendMarkdown(reply.body, done)
+               : notifier::wecom::SendFailure(notifier::DeliveryOutcome::kPermanent, "unknown");
+  };
+  sender_ = std::make_unique<ReplySender>(queue_.get(), &http_, tokens_.get(), &clock_, options);
+  std::string report = "# Daily report\n";
+  for (int i = 0; i < 300; ++i) report += "- host-" + std::to_string(i) + ": 3 alerts\n";
+  auto id = queue_->Enqueue(kTargetGroupRobot, "oncall", {bot::Reply::Format::kMarkdown, report},
+                            clock_.NowMs());
+  ASSERT_TRUE(id.ok());
+  Ok();
+  http_.Reply(200, R"({"errcode":45009,"errmsg":"api freq out of limit"})");
+  sender_->RunOnce();
+  EXPECT_EQ(queue_->Get(*id)->state, "pending");
+  EXPECT_EQ(queue_->Get(*id)->parts_done, 1);
+  EXPECT_NE(queue_->Get(*id)->last_error.find("20 messages a minute"), std::string::npos);
+  // After the robot's throttle block only the second part is sent again.
+  clock_.AdvanceMs(10 * 60'000);
+  Ok();
+  sender_->RunOnce();
+  EXPECT_EQ(queue_->Get(*id)->state, "sent");
+  ASSERT_EQ(http_.requests.size(), 3u);
+  for (const auto& request : http_.requests) {
+    EXPECT_EQ(request.url, "https://wecom.test/cgi-bin/webhook/send?key=robot-key-1");
+    auto body = nlohmann::json::parse(request.body);
+    EXPECT_EQ(body["msgtype"], "markdown");
+    EXPECT_LE(body["markdown"]["content"].get<std::string>().size(),
+              notifier::wecom::kRobotMarkdownMaxBytes);
+  }
+  EXPECT_EQ(http_.requests[2].body, http_.requests[1].body);
+  auto content = [&](size_t i) {
+    return nlohmann::json::parse(http_.requests[i].body)["markdown"]["content"].get<std::string>();
+  };
+  EXPECT_EQ(content(0) + content(2), report);  // split on lines, nothing lost or repeated
+  // An unknown robot fails at once with the reason.
+  auto unknown =
+      queue_->Enqueue(kTargetGroupRobot, "gone", {bot::Reply::Format::kText, "x"}, clock_.NowMs());
+  sender_->RunOnce();
+  EXPECT_EQ(queue_->Get(*unknown)->state, "failed");
+}
+
 TEST_F(ReplySenderTest, PruneDeletesOnlyFinishedRepliesOlderThanTheCutoff) {
   const int64_t sent = Enqueue("zhangsan", "old");
   ASSERT_TRUE(queue_->MarkSent(sent, kT0).ok());
@@ -277,7 +351,8 @@ class BotHostApiTest : public ::testing::Test {
     auth_ = std::make_unique<TokenAuth>(events_.get(), &clock_, kAdmin);
     auto doc = config::Document::LoadString(
         "bot:\n  timezone: UTC\n  local_users: {alice: admin, bob: viewer}\n"
-        "  reports:\n    - {name: daily, at: \"09:00\", to_users: [zhangsan]}\n"
+        "  reports:\n    - {name: daily, at: \"09:00\", to_users: [zhangsan], to_robots: "
+        "[oncall]}\n"
         "  wecom:\n    corp_id: wwcorp\n    agent_id: 1000002\n    token_file: " +
             Write(dir_ / "token", "callbacktoken") + "\n    encoding_aes_key_file: " +
             Write(dir_ / "key", "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C") +
@@ -405,13 +480,17 @@ TEST_F(BotHostApiTest, ScheduledReportIsQueuedForItsUsersWhenDue) {
   EXPECT_EQ(host_->replies().Counts()->pending, 0);
   EXPECT_EQ(host_->RunReports(nine), 3600'000);
   auto pending = host_->replies().Pending(10);
-  ASSERT_EQ(pending->size(), 1u);
+  ASSERT_EQ(pending->size(), 2u);
   EXPECT_EQ((*pending)[0].target, "zhangsan");
+  EXPECT_EQ((*pending)[0].target_kind, kTargetAppUser);
   EXPECT_EQ((*pending)[0].reply.format, bot::Reply::Format::kMarkdown);
   EXPECT_LE((*pending)[0].reply.body.size(), notifier::wecom::kAppMarkdownMaxBytes);
+  EXPECT_EQ((*pending)[1].target, "oncall");
+  EXPECT_EQ((*pending)[1].target_kind, kTargetGroupRobot);
+  EXPECT_EQ((*pending)[1].reply.body, (*pending)[0].reply.body);
   // Not again until tomorrow's run.
   host_->RunReports(nine + 3600'000);
-  EXPECT_EQ(host_->replies().Pending(10)->size(), 1u);
+  EXPECT_EQ(host_->replies().Pending(10)->size(), 2u);
 }
 
 }  // namespace
