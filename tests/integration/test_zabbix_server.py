@@ -14,8 +14,8 @@ import unittest
 import yaml
 
 from harness import workdir
-from zabbix_server import (ITEM_TYPE_ZABBIX_ACTIVE, VALUE_CHAR, VALUE_UNSIGNED, ZabbixAgentd,
-                           ZabbixServer)
+from zabbix_server import (ITEM_TYPE_EXTERNAL, ITEM_TYPE_ZABBIX_ACTIVE, VALUE_CHAR,
+                           VALUE_UNSIGNED, ZabbixAgentd, ZabbixServer)
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 TEMPLATES = sorted(glob.glob(os.path.join(ROOT, "templates", "zabbix", "*.yaml")))
@@ -119,6 +119,18 @@ class ZabbixServerTest(unittest.TestCase):
         self.assert_value(hostname, "beacon.test.echo[active]", "active")
         self.assert_value(hostname, "agent.ping", "1")
         self.assert_value(hostname, "beacon.test.echo[passive]", "passive")
+
+    def test_external_check_value_reaches_history(self):
+        script = os.path.join(self.dir_for("external"), "beacon_echo.sh")
+        with open(script, "w") as f:
+            f.write('#!/bin/sh\necho "$1-$2"\n')
+        os.chmod(script, 0o755)
+        self.zbx.add_external_script("beacon_echo.sh", script)
+        hostid = self.zbx.create_host("external-side", "127.0.0.1", 10050)
+        self.zbx.create_item(hostid, 'beacon_echo.sh["{HOST.CONN}",x]', value_type=VALUE_CHAR,
+                             type=ITEM_TYPE_EXTERNAL)
+        self.assert_value("external-side", 'beacon_echo.sh["{HOST.CONN}",x]', "127.0.0.1-x")
+
 
 if __name__ == "__main__":
     unittest.main()

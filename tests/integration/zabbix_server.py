@@ -48,6 +48,9 @@ ITEM_TYPE_ZABBIX_ACTIVE = 7
 ITEM_TYPE_EXTERNAL = 10
 VALUE_FLOAT, VALUE_CHAR, VALUE_LOG, VALUE_UNSIGNED, VALUE_TEXT = 0, 1, 2, 3, 4
 INTERFACE_AGENT = 1
+# The template's host and item that keep a poller awake (see ZabbixServer._add_tick).
+TICK_HOST = "beacon-harness-tick"
+TICK_KEY = "beacon_harness_tick"
 
 # What configuration.import may create and update; 6.0 has no `template_groups` rule.
 IMPORT_RULES = {
@@ -442,6 +445,7 @@ class ZabbixServer:
             subprocess.run(psql + ["-d", "zabbix", "-c",
                                    "UPDATE hosts SET status=1 WHERE host='Zabbix server'"],
                            check=True, capture_output=True)
+            self._add_tick(port)
             subprocess.run(psql + ["-d", "zabbix", "-c", "VACUUM FREEZE ANALYZE"], check=True,
                            capture_output=True)
         finally:
@@ -485,6 +489,7 @@ class ZabbixServer:
             raise ZabbixError(f"{self.server_bin} is missing: run scripts/zabbix-server-prepare")
         for d in (self.external_scripts, self.alert_scripts):
             os.makedirs(d, exist_ok=True)
+        os.symlink("/bin/true", os.path.join(self.external_scripts, TICK_KEY))
         # Few processes of each kind: the test machine has two cores and the test hosts few
         # items. Unreachable hosts are retried after a second, not 15.
         conf = f"""LogType=file
@@ -594,6 +599,24 @@ UnavailableDelay=5
             raise ZabbixError(f"{method} failed: {reply['error']}")
         return reply["result"]
 
+    def _add_tick(self, pg_port):
+        """Adds to the template an external check of /bin/true due every second on a host of
+        its own. A poller with nothing due sleeps 5 s before it looks for new items again; the
+        one running this never sleeps more than 1 s, so new agent and external items are
+        polled about a second after the configuration syncer sees them."""
+        saved_port, self.pg_port = self.pg_port, pg_port
+        try:
+            self._start_frontend()
+            hostid = self.create_host(TICK_HOST, "127.0.0.1", 10050)
+            self.create_item(hostid, TICK_KEY, type=ITEM_TYPE_EXTERNAL, value_type=VALUE_TEXT,
+                             history="1h")
+        finally:
+            left = self.php.stop() if self.php else []
+            self.php = self.token = None
+            self.pg_port = saved_port
+        if left:
+            raise ZabbixError(f"php -S left processes: {left}")
+
     def api(self, method, params):
         """One authenticated JSON-RPC call; returns `result` or raises ZabbixError."""
         return self._call(method, params)
@@ -604,6 +627,11 @@ UnavailableDelay=5
             source = f.read()
         return self.api("configuration.import",
                         {"format": "yaml", "rules": IMPORT_RULES, "source": source})
+
+    def add_external_script(self, name, target):
+        """Makes `target` (an executable) the external check `name` (item key `name[...]`,
+        type ITEM_TYPE_EXTERNAL) by a symlink in ExternalScripts."""
+        os.symlink(os.path.abspath(target), os.path.join(self.external_scripts, name))
 
     # ---- hosts, items, history ---------------------------------------------------------------
 
@@ -636,10 +664,11 @@ UnavailableDelay=5
 
     def create_item(self, hostid, key, name=None, type=ITEM_TYPE_ZABBIX_PASSIVE,
                     value_type=VALUE_UNSIGNED, delay="1s", **extra):
-        """An item on the host (passive items use its agent interface); returns the itemid."""
+        """An item on the host (passive and external items use its agent interface); returns
+        the itemid."""
         params = {"hostid": hostid, "name": name or key, "key_": key, "type": type,
                   "value_type": value_type, "delay": delay, **extra}
-        if type == ITEM_TYPE_ZABBIX_PASSIVE and "interfaceid" not in params:
+        if type in (ITEM_TYPE_ZABBIX_PASSIVE, ITEM_TYPE_EXTERNAL) and "interfaceid" not in params:
             interfaces = self.api("hostinterface.get", {"hostids": hostid,
                                                          "output": ["interfaceid"]})
             params["interfaceid"] = interfaces[0]["interfaceid"]
