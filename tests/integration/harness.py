@@ -2,6 +2,7 @@
 and the collector's HTTP API. Standard library only."""
 import json
 import os
+import random
 import signal
 import socket
 import sqlite3
@@ -21,6 +22,20 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def free_low_port():
+    """A free loopback port below the kernel's ephemeral range, for programs whose port settings
+    stop at 32767 (Zabbix's ListenPort, the Java gateway's listenPort)."""
+    for _ in range(200):
+        port = random.randint(20000, 32767)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise AssertionError("no free port in 20000..32767")
 
 
 def wait_for(predicate, timeout, what, interval=0.05):

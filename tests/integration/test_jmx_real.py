@@ -6,7 +6,6 @@ least the number of requests the test makes, heap used > 0). Skipped when the pa
 (scripts/bootstrap installs them)."""
 import json
 import os
-import random
 import shutil
 import socket
 import subprocess
@@ -15,7 +14,7 @@ import time
 import unittest
 import urllib.request
 
-from harness import Agent, Collector, free_port, tail, wait_for, workdir
+from harness import Agent, Collector, free_low_port, free_port, tail, wait_for, workdir
 
 JAVA_HOME = os.environ.get("BEACON_JAVA_HOME", "/usr/lib/jvm/java-17-openjdk-amd64")
 JAVA = os.path.join(JAVA_HOME, "bin", "java")
@@ -103,19 +102,6 @@ def stop_process(proc):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-
-
-def free_low_port():
-    """A free port the gateway accepts: its listenPort must be in 1024..32767."""
-    for _ in range(200):
-        port = random.randint(20000, 32767)
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise AssertionError("no free port in 20000..32767")
 
 
 def port_open(port):

@@ -24,7 +24,6 @@ import gzip
 import json
 import os
 import pwd
-import random
 import shutil
 import signal
 import socket
@@ -35,7 +34,7 @@ import time
 import urllib.error
 import urllib.request
 
-from harness import free_port, tail, wait_for
+from harness import free_low_port, free_port, tail, wait_for
 
 REPO = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 PREPARE = os.path.join(REPO, "scripts", "zabbix-server-prepare")
@@ -52,15 +51,16 @@ INTERFACE_AGENT = 1
 TICK_HOST = "beacon-harness-tick"
 TICK_KEY = "beacon_harness_tick"
 
-# What configuration.import may create and update; 6.0 has no `template_groups` rule.
+# configuration.import rules: create and update everything an export here may hold, and delete
+# what a re-import no longer has wherever 6.0 allows it. 6.0 has no `template_groups` rule.
 IMPORT_RULES = {
     rule: {"createMissing": True, "updateExisting": True}
-    for rule in ("groups", "templates", "templateDashboards", "graphs", "httptests",
-                 "mediaTypes", "valueMaps")
+    for rule in ("groups", "templates", "mediaTypes")
 }
 IMPORT_RULES.update({
     rule: {"createMissing": True, "updateExisting": True, "deleteMissing": True}
-    for rule in ("items", "triggers", "discoveryRules")
+    for rule in ("items", "triggers", "discoveryRules", "valueMaps", "templateDashboards",
+                 "graphs", "httptests")
 })
 IMPORT_RULES["templateLinkage"] = {"createMissing": True, "deleteMissing": True}
 
@@ -148,21 +148,6 @@ def _cmdline(pid):
         return "?"
 
 
-def free_zabbix_port():
-    """A free loopback port Zabbix accepts: its ListenPort settings stop at 32767, below the
-    kernel's ephemeral range that free_port() draws from."""
-    rng = random.Random()
-    for _ in range(200):
-        port = rng.randrange(20000, 32768)
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise ZabbixError("no free port in 20000-32767")
-
-
 def zbxd_request(port, payload, host="127.0.0.1", timeout=5):
     """One Zabbix protocol exchange (ZBXD, flags 0x01): sends bytes or a JSON-able object,
     returns the reply's data as bytes."""
@@ -239,7 +224,7 @@ class ZabbixAgentd:
     def __init__(self, workdir, hostname, server_active=None, user_parameters=(), extra_conf=""):
         self.dir = workdir
         self.host = "127.0.0.1"
-        self.port = free_zabbix_port()
+        self.port = free_low_port()
         self.hostname = hostname
         self.log = os.path.join(workdir, "zabbix_agentd.log")
         self.config = os.path.join(workdir, "zabbix_agentd.conf")
@@ -303,7 +288,7 @@ class ZabbixServer:
         self.pg_bin = postgres_bindir()
         self.pg_user = _postgres_user()
         self.pg_port = free_port()
-        self.trapper_port = free_zabbix_port()
+        self.trapper_port = free_low_port()
         self.api_port = free_port()
         self.pg_data = os.path.join(workdir, "pgdata")
         self.external_scripts = os.path.join(workdir, "externalscripts")
@@ -344,14 +329,16 @@ class ZabbixServer:
     def stop(self):
         """Server before PostgreSQL (a server without its database keeps reconnecting).
         Returns the processes still there, which should be none."""
-        left = []
-        if self.php:
-            left += self.php.stop()
-        if self.server:
-            left += self.server.stop()
-        if self.postgres:
-            left += self.postgres.stop()
-        self.php = self.server = self.postgres = None
+        t, left, took = time.monotonic(), [], []
+        for name in ("php", "server", "postgres"):
+            process = getattr(self, name)
+            if process:
+                left += process.stop()
+                took.append(f"{process.name} {time.monotonic() - t:.2f}s")
+                t = time.monotonic()
+            setattr(self, name, None)
+        if took:
+            sys.stderr.write("zabbix_server.py: stopped " + ", ".join(took) + "\n")
         return left
 
     def __enter__(self):
