@@ -25,8 +25,8 @@ def free_port():
 
 
 def free_low_port():
-    """A free port that Zabbix's daemons accept (the Java gateway's listenPort and
-    zabbix_agentd's ListenPort must be within 1024..32767)."""
+    """A free loopback port below the kernel's ephemeral range, for programs whose port settings
+    stop at 32767 (Zabbix's ListenPort, the Java gateway's listenPort)."""
     for _ in range(200):
         port = random.randint(20000, 32767)
         with socket.socket() as s:
