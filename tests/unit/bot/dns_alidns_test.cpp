@@ -298,7 +298,7 @@ TEST_F(AlidnsConfigTest, BadKeysAreReportedWithTheirPaths) {
             "default, telecom, unicom, got 'China Telecom'");
   EXPECT_EQ(Parse("region: cn-hangzhou, " + Credentials() + ", endpoints: {ecs: 'http://a'}"),
             "collector.yaml:4: bot.dns.zones[0].endpoints.ecs: unknown product (known: slb, "
-            "alidns)");
+            "alidns, rds, cms)");
   EXPECT_EQ(Parse("region: cn-hangzhou, " + Credentials() + ", tsig_key: k"),
             "collector.yaml:4: bot.dns.zones[0].tsig_key: unknown key (known here: "
             "credentials_file, default_ttl, domain, endpoints, line, max_ttl, min_ttl, provider, "
