@@ -22,6 +22,9 @@ if(token_env_at EQUAL -1)
 endif()
 string(REPLACE "${token_env_line}" "  admin_token_file: /etc/beacon/admin.token\n"
                collector_yaml "${collector_yaml}")
+string(REPLACE "  # (This example reads the environment variable; no default.)\n"
+               "  # (The package reads the file its postinst creates once.)\n" collector_yaml
+               "${collector_yaml}")
 file(CONFIGURE OUTPUT ${pkg_gen}/collector.yaml CONTENT "${collector_yaml}" @ONLY)
 
 # Maintainer scripts: packaging/maint/<script>.in with the shell functions of
@@ -41,8 +44,9 @@ file(CONFIGURE OUTPUT ${pkg_gen}/collector/conffiles
 
 # Per-package documentation: copyright and a compressed changelog (Debian policy 12.5, 12.7),
 # made at configure time so that scripts/package --no-build needs no build step.
-set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${pkg_dir}/doc/changelog
-                                                               ${pkg_dir}/doc/copyright)
+set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
+             ${pkg_dir}/doc/changelog ${pkg_dir}/doc/copyright ${pkg_dir}/maint/common.sh
+             ${PROJECT_SOURCE_DIR}/config/collector.yaml)
 file(MAKE_DIRECTORY ${pkg_gen}/doc)
 # gzip -n: no name or time stamp inside, so the file is reproducible (lintian checks it).
 execute_process(COMMAND gzip -9nc ${pkg_dir}/doc/changelog
