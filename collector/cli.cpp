@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "collector/alerts/alert_store.h"
+#include "collector/backups/catalog.h"
 #include "collector/config.h"
 #include "collector/service.h"
 #include "collector/store/sqlite_event_store.h"
@@ -29,7 +31,8 @@ constexpr char kUsage[] =
     "  run -c FILE      run the collector until SIGTERM or SIGINT (SIGHUP reloads the TLS\n"
     "                   certificate and key)\n"
     "  check -c FILE    validate the configuration file and exit\n"
-    "  migrate -c FILE  create or upgrade the store schema and print its version\n"
+    "  migrate -c FILE  create or upgrade the store, backup catalog and alert store schemas\n"
+    "                   and print the store's schema version\n"
     "  version          print the version\n"
     "\n"
     "options:\n"
@@ -92,6 +95,23 @@ int Migrate(const Args& args) {
     return kExitFailure;
   }
   std::printf("schema version %d: %s\n", *version, config->store.path.c_str());
+  // The other stores `run` opens migrate on open too; done here so a package upgrade
+  // (packaging/maint/collector.postinst.in) fails before the service starts, not after.
+  const std::string catalog_path = CatalogPath(*config);
+  if (Result<std::unique_ptr<backups::Catalog>> catalog = backups::Catalog::Open(catalog_path);
+      !catalog.ok()) {
+    std::fprintf(stderr, "migrate: %s: %s\n", catalog_path.c_str(),
+                 catalog.status().ToString().c_str());
+    return kExitFailure;
+  }
+  const std::string alerts_path = AlertsPath(*config);
+  if (Result<std::unique_ptr<alerts::AlertStore>> alert_store =
+          alerts::AlertStore::Open(alerts_path);
+      !alert_store.ok()) {
+    std::fprintf(stderr, "migrate: %s: %s\n", alerts_path.c_str(),
+                 alert_store.status().ToString().c_str());
+    return kExitFailure;
+  }
   return kExitOk;
 }
 

@@ -263,7 +263,9 @@ Status RestoreVersion(const wire::RestoreArgs& args, objstore::ObjectStore& stor
       return Status::Corruption("restoring " + v.key + ": SHA-256 mismatch (expected " + v.sha256 +
                                 ", got " + actual + ")");
     }
-    if (geteuid() == 0 && fchown(out.get(), v.uid, v.gid) != 0) {
+    // Root, or the packaged unit's user given CAP_CHOWN by packaging/systemd/restore.conf,
+    // restores the owner; without that right (EPERM) the file stays the agent's, as before.
+    if (fchown(out.get(), v.uid, v.gid) != 0 && !(errno == EPERM && geteuid() != 0)) {
       return Status::IoError("chown " + temp_path + ": " + ErrnoText(errno));
     }
     // After chown, which clears set-id bits.

@@ -71,6 +71,9 @@ TEST(CollectorCliTest, MigrateCreatesTheSchemaAndPrintsItsVersion) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "schema version " + version + ": " + (dir / "db/collector.db").string() + "\n");
   EXPECT_TRUE(std::filesystem::exists(dir / "db/collector.db"));
+  // The backup catalog and the alert store beside it are migrated too.
+  EXPECT_TRUE(std::filesystem::exists(dir / "db/catalog.db"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "db/alerts.db"));
   // Running it again is a no-op with the same answer.
   CliResult again = RunCollector({"migrate", "-c", (dir / "c.yaml").string()});
   EXPECT_EQ(again.exit_code, 0);
