@@ -74,8 +74,8 @@ bool ActiveBuffer::Add(ActiveValue value) {
 }
 
 void ActiveBuffer::Delivered(size_t count) {
-  values_.erase(values_.begin(), values_.begin() + static_cast<ptrdiff_t>(
-                                                       std::min(count, values_.size())));
+  values_.erase(values_.begin(),
+                values_.begin() + static_cast<ptrdiff_t>(std::min(count, values_.size())));
 }
 
 bool ParseServerActive(const std::string& text, std::string* host, int* port) {
@@ -117,8 +117,8 @@ bool ParseServerActive(const std::string& text, std::string* host, int* port) {
   return true;
 }
 
-ActiveChecks::ActiveChecks(ActiveChecksOptions options, const ItemTable& table,
-                           ItemContext context, ItemWorkers* workers, const Clock& clock)
+ActiveChecks::ActiveChecks(ActiveChecksOptions options, const ItemTable& table, ItemContext context,
+                           ItemWorkers* workers, const Clock& clock)
     : options_(std::move(options)),
       table_(table),
       context_(std::move(context)),
@@ -316,11 +316,10 @@ void ActiveChecks::Send(int64_t now_ms) {
   last_send_ms_ = now_ms;
   const std::vector<ActiveValue> batch(buffer_.values().begin(), buffer_.values().end());
   const int64_t wall = clock_.NowMs();
-  auto body = ZbxdExchange(
-      options_.server_host, options_.server_port,
-      EncodeAgentData(options_.session, batch, wall / 1000,
-                      static_cast<int32_t>((wall % 1000) * 1'000'000)),
-      options_.timeout_ms, kMaxActiveReplyBytes);
+  auto body = ZbxdExchange(options_.server_host, options_.server_port,
+                           EncodeAgentData(options_.session, batch, wall / 1000,
+                                           static_cast<int32_t>((wall % 1000) * 1'000'000)),
+                           options_.timeout_ms, kMaxActiveReplyBytes);
   Result<AgentDataReply> reply =
       body.ok() ? ParseAgentDataReply(*body) : Result<AgentDataReply>(body.status());
   if (reply.ok() && !reply->success) {

@@ -75,13 +75,13 @@ class ActiveBuffer {
 struct ActiveChecksOptions {
   std::string server_host;  // a server_active entry
   int server_port = 10051;
-  ActiveChecksRequest request;          // host, host_metadata, ip, port
-  int64_t refresh_ms = 5000;            // RefreshActiveChecks
-  int64_t buffer_send_ms = 5000;        // BufferSend: the longest a value waits to be sent
-  size_t buffer_size = 100;             // BufferSize
-  int64_t timeout_ms = 3000;            // each exchange with the server; each item's deadline
-  int64_t busy_retry_ms = 1000;         // an item whose lane was full is tried again after this
-  std::string session;                  // empty: 32 random hex digits
+  ActiveChecksRequest request;    // host, host_metadata, ip, port
+  int64_t refresh_ms = 120000;    // RefreshActiveChecks
+  int64_t buffer_send_ms = 5000;  // BufferSend: the longest a value waits to be sent
+  size_t buffer_size = 100;       // BufferSize
+  int64_t timeout_ms = 3000;      // each exchange with the server; each item's deadline
+  int64_t busy_retry_ms = 1000;   // an item whose lane was full is tried again after this
+  std::string session;            // empty: 32 random hex digits
 };
 
 struct ActiveChecksStats {
@@ -90,7 +90,7 @@ struct ActiveChecksStats {
   int64_t gathered = 0;          // values put in the buffer
   int64_t sent = 0;              // values the server acknowledged
   int64_t send_failures = 0;
-  int64_t dropped = 0;  // values pushed out of a full buffer
+  int64_t dropped = 0;                // values pushed out of a full buffer
   int64_t processed = 0, failed = 0;  // as the server's replies counted them
   int64_t busy = 0;                   // runs put off because the lane was full
   int64_t buffered = 0;

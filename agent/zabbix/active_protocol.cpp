@@ -67,12 +67,23 @@ Result<int64_t> ParseActiveDelay(std::string_view text) {
   int64_t unit = 1;
   if (pos + 1 == text.size()) {
     switch (text[pos]) {
-      case 's': unit = 1; break;
-      case 'm': unit = 60; break;
-      case 'h': unit = 3600; break;
-      case 'd': unit = 86'400; break;
-      case 'w': unit = 7 * 86'400; break;
-      default: return bad("has an unknown unit");
+      case 's':
+        unit = 1;
+        break;
+      case 'm':
+        unit = 60;
+        break;
+      case 'h':
+        unit = 3600;
+        break;
+      case 'd':
+        unit = 86'400;
+        break;
+      case 'w':
+        unit = 7 * 86'400;
+        break;
+      default:
+        return bad("has an unknown unit");
     }
   } else if (pos != text.size()) {
     return bad("is not a number of seconds");

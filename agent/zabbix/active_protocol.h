@@ -58,7 +58,7 @@ Result<int64_t> ParseActiveDelay(std::string_view text);
 struct ActiveValue {
   std::string host;
   std::string key;
-  std::string value;  // the value, or the reason when not supported
+  std::string value;           // the value, or the reason when not supported
   bool not_supported = false;  // sent with "state":1
   uint64_t id = 0;
   int64_t clock = 0;  // Unix seconds when it was gathered

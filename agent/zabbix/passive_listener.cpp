@@ -70,8 +70,8 @@ PassiveListener::PassiveListener(PassiveListenerOptions options, const ItemTable
       clock_(clock),
       workers_(workers) {
   if (workers_ == nullptr) {
-    own_workers_ = std::make_unique<ItemWorkers>(ItemWorkersOptions{
-        options_.cheap_workers, options_.slow_workers, options_.lane_queue});
+    own_workers_ = std::make_unique<ItemWorkers>(
+        ItemWorkersOptions{options_.cheap_workers, options_.slow_workers, options_.lane_queue});
     workers_ = own_workers_.get();
   }
 }

@@ -25,8 +25,8 @@ namespace {
 constexpr std::string_view kUnsafeChars = "\\'\"`*?[]{}~$!&;()<>|#@\n";
 
 bool IsKeyNameChar(char c) {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-         c == '_' || c == '.' || c == '-';
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+         c == '.' || c == '-';
 }
 
 std::string UnsafeMessage() {
@@ -239,7 +239,8 @@ Result<std::string> SubstituteUserParams(std::string_view text, std::string_view
   return out;
 }
 
-ItemResult RunUserCommand(const std::vector<std::string>& argv, int64_t timeout_ms) {
+ItemResult RunUserCommand(const std::vector<std::string>& argv, int64_t timeout_ms,
+                          const std::string& path) {
   if (argv.empty()) return ItemResult::NotSupported("Cannot execute command: empty command.");
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) {
@@ -262,13 +263,15 @@ ItemResult RunUserCommand(const std::vector<std::string>& argv, int64_t timeout_
   posix_spawnattr_setsigmask(&attr, &none);  // the agent blocks SIGTERM/SIGINT in its threads
   posix_spawnattr_setsigdefault(&attr, &defaults);
   posix_spawnattr_setpgroup(&attr, 0);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                      POSIX_SPAWN_SETSIGDEF);
+  posix_spawnattr_setflags(&attr,
+                           POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   std::vector<char*> args;
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   pid_t pid = 0;
-  const int rc = ::posix_spawnp(&pid, args[0], &actions, &attr, args.data(), environ);
+  const int rc = path.empty()
+                     ? ::posix_spawnp(&pid, args[0], &actions, &attr, args.data(), environ)
+                     : ::posix_spawn(&pid, path.c_str(), &actions, &attr, args.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   write_end.reset();
@@ -330,8 +333,8 @@ Status AddUserParameters(ItemTable* table, const std::vector<UserParameter>& par
                          bool unsafe) {
   for (const UserParameter& p : parameters) {
     if (table->Find(p.name) != nullptr) {
-      return Status::InvalidArgument("UserParameter " + p.name + " (" + p.origin +
-                                     "): the key " + p.name + " is already defined");
+      return Status::InvalidArgument("UserParameter " + p.name + " (" + p.origin + "): the key " +
+                                     p.name + " is already defined");
     }
     ItemDef def;
     def.name = p.name;
@@ -345,7 +348,8 @@ Status AddUserParameters(ItemTable* table, const std::vector<UserParameter>& par
       if (p.shell) {
         auto command = SubstituteUserParams(p.command, p.command, params, unsafe);
         if (!command.ok()) return ItemResult::NotSupported(command.status().message());
-        argv = {"/bin/sh", "-c", std::move(*command)};
+        // As zabbix_agentd runs it: execl("/bin/sh", "sh", "-c", command), so $0 reads "sh".
+        argv = {"sh", "-c", std::move(*command)};
       } else {
         for (const std::string& word : p.words) {
           auto substituted = SubstituteUserParams(word, p.command, params, unsafe);
@@ -357,7 +361,7 @@ Status AddUserParameters(ItemTable* table, const std::vector<UserParameter>& par
       if (context.deadline_ms > 0) {
         timeout_ms = std::min(timeout_ms, context.deadline_ms - context.clock->MonotonicMs());
       }
-      return RunUserCommand(argv, std::max<int64_t>(timeout_ms, 1));
+      return RunUserCommand(argv, std::max<int64_t>(timeout_ms, 1), p.shell ? "/bin/sh" : "");
     };
     table->Add(std::move(def));
   }

@@ -27,8 +27,8 @@ struct UserParameter {
   std::string name;       // "mysql.status" of "mysql.status[*]"
   bool flexible = false;  // the key ends in [*]
   std::string command;
-  bool shell = false;  // run through /bin/sh -c, like zabbix_agentd
-  std::string origin;  // where it was configured, for messages
+  bool shell = false;              // run through /bin/sh -c, like zabbix_agentd
+  std::string origin;              // where it was configured, for messages
   std::vector<std::string> words;  // without shell: the command split into words
 };
 
@@ -63,12 +63,13 @@ Result<std::vector<std::string>> SplitCommandWords(std::string_view command);
 Result<std::string> SubstituteUserParams(std::string_view text, std::string_view whole,
                                          const std::vector<std::string>& params, bool unsafe);
 
-// Runs argv[0] (searched in PATH) with argv in a new process group, stdin from /dev/null,
-// stdout and stderr into one pipe, until it exits and the pipe is closed or until timeout_ms:
-// then the whole group is killed ("Timeout while executing a shell script."). The output with
-// trailing " \t\r\n" removed; not supported when it cannot start or writes more than
+// Runs `path` (argv[0] searched in PATH when empty) with argv in a new process group, stdin from
+// /dev/null, stdout and stderr into one pipe, until it exits and the pipe is closed or until
+// timeout_ms: then the whole group is killed ("Timeout while executing a shell script."). The
+// output with trailing " \t\r\n" removed; not supported when it cannot start or writes more than
 // kMaxUserCommandOutput.
-ItemResult RunUserCommand(const std::vector<std::string>& argv, int64_t timeout_ms);
+ItemResult RunUserCommand(const std::vector<std::string>& argv, int64_t timeout_ms,
+                          const std::string& path = "");
 
 // Adds one slow item per parameter. InvalidArgument naming both when a name is already in
 // the table (a built-in item or an earlier parameter), as zabbix_agentd refuses to start.

@@ -11,7 +11,6 @@
 
 #include "agent/zabbix/active_checks.h"
 #include "agent/zabbix/items.h"
-
 #include "common/config/common_sections.h"
 
 namespace beacon::agent::zabbix {
@@ -20,7 +19,7 @@ namespace {
 // The files a zabbix.include entry names: a file, every file of a directory (as Include= reads
 // it) or a glob(3) pattern, sorted.
 std::vector<std::string> IncludeFiles(const std::string& pattern, std::string* error) {
-  struct stat st{};
+  struct stat st {};
   std::string expanded = pattern;
   if (::stat(pattern.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
     expanded = pattern + (pattern.back() == '/' ? "*" : "/*");
@@ -30,7 +29,7 @@ std::vector<std::string> IncludeFiles(const std::string& pattern, std::string* e
   std::vector<std::string> files;
   if (rc == 0) {
     for (size_t i = 0; i < found.gl_pathc; ++i) {
-      struct stat file{};
+      struct stat file {};
       if (::stat(found.gl_pathv[i], &file) == 0 && S_ISREG(file.st_mode)) {
         files.emplace_back(found.gl_pathv[i]);
       }
@@ -128,7 +127,7 @@ void ReadActive(config::Node& node, ZabbixConfig* cfg) {
     }
     cfg->server_active.push_back(server);
   }
-  node.GetDurationMs("refresh_active_checks", &cfg->refresh_active_checks_ms, 1000, 86'400'000);
+  node.GetDurationMs("refresh_active_checks", &cfg->refresh_active_checks_ms, 1000, 3'600'000);
   node.Get("host_metadata", &cfg->host_metadata);
   if (cfg->host_metadata.size() > 255) {
     node.Error("host_metadata", "is longer than 255 characters");

@@ -26,11 +26,11 @@ struct ZabbixConfig {
     std::string host;
     int port = 10051;
   };
-  std::vector<ActiveServer> server_active;  // zabbix.server_active (ServerActive=)
-  int64_t refresh_active_checks_ms = 5000;  // 1s..24h (RefreshActiveChecks=)
-  std::string host_metadata;                // at most 255 characters (HostMetadata=)
-  int64_t buffer_send_ms = 5000;            // 1s..1h (BufferSend=)
-  int buffer_size = 100;                    // values per server, 2..65535 (BufferSize=)
+  std::vector<ActiveServer> server_active;    // zabbix.server_active (ServerActive=)
+  int64_t refresh_active_checks_ms = 120000;  // 1s..1h (RefreshActiveChecks=)
+  std::string host_metadata;                  // at most 255 characters (HostMetadata=)
+  int64_t buffer_send_ms = 5000;              // 1s..1h (BufferSend=)
+  int buffer_size = 100;                      // values per server, 2..65535 (BufferSize=)
 
   // zabbix.user_parameters, then those of zabbix.include's files in path order.
   std::vector<UserParameter> user_parameters;

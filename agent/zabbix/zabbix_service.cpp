@@ -34,16 +34,16 @@ Status ZabbixService::Start(BeaconSources sources) {
     options.allow = http::ParseIpNetworks(config_.allow, "zabbix.allow");
     options.allow_text = fmt::format("{}", fmt::join(config_.allow, ","));
     options.timeout_ms = config_.timeout_ms;
-    listener_ = std::make_unique<PassiveListener>(options, table_, context,
-                                                  SystemClock::Instance(), &workers_);
+    listener_ = std::make_unique<PassiveListener>(options, table_, context, SystemClock::Instance(),
+                                                  &workers_);
     if (Status started = listener_->Start(); !started.ok()) {
       listener_.reset();
       workers_.Stop();
       return started;
     }
     spdlog::info("zabbix passive checks on {}:{} for {} (timeout {} ms, {} slow-item workers)",
-                 config_.listen_address, listener_->port(), options.allow_text,
-                 config_.timeout_ms, config_.workers);
+                 config_.listen_address, listener_->port(), options.allow_text, config_.timeout_ms,
+                 config_.workers);
   }
   for (const ZabbixConfig::ActiveServer& server : config_.server_active) {
     ActiveChecksOptions options;

@@ -43,12 +43,11 @@ TEST(ZabbixActiveProtocol, RequestIsTheCapturedOne) {
 TEST(ZabbixActiveProtocol, AgentDataIsTheCapturedShape) {
   ActiveValue ok{"testhost", "agent.ping", "1", false, 1, 1795663247, 677807512};
   ActiveValue bad{"testhost", "bogus", "Unsupported item key.", true, 2, 1795663248, 5};
-  EXPECT_EQ(
-      EncodeAgentData("652037680fad4a70898e932b823f6d6d", {ok, bad}, 1795663249, 677858818),
-      R"({"request":"agent data","session":"652037680fad4a70898e932b823f6d6d","data":[)"
-      R"({"host":"testhost","key":"agent.ping","value":"1","id":1,"clock":1795663247,)"
-      R"("ns":677807512},{"host":"testhost","key":"bogus","value":"Unsupported item key.",)"
-      R"("state":1,"id":2,"clock":1795663248,"ns":5}],"clock":1795663249,"ns":677858818})");
+  EXPECT_EQ(EncodeAgentData("652037680fad4a70898e932b823f6d6d", {ok, bad}, 1795663249, 677858818),
+            R"({"request":"agent data","session":"652037680fad4a70898e932b823f6d6d","data":[)"
+            R"({"host":"testhost","key":"agent.ping","value":"1","id":1,"clock":1795663247,)"
+            R"("ns":677807512},{"host":"testhost","key":"bogus","value":"Unsupported item key.",)"
+            R"("state":1,"id":2,"clock":1795663248,"ns":5}],"clock":1795663249,"ns":677858818})");
 }
 
 TEST(ZabbixActiveProtocol, ParsesTheItemList) {
@@ -83,8 +82,8 @@ TEST(ZabbixActiveProtocol, RefusedAndHostileLists) {
     many += (i ? "," : "") + std::string(R"({"key":"k)") + std::to_string(i) + R"(","delay":1})";
   }
   EXPECT_FALSE(ParseActiveChecksReply(many + "]}").ok());
-  std::string long_key = R"({"response":"success","data":[{"key":")" + std::string(5000, 'a') +
-                         R"(","delay":1}]})";
+  std::string long_key =
+      R"({"response":"success","data":[{"key":")" + std::string(5000, 'a') + R"(","delay":1}]})";
   auto skipped = ParseActiveChecksReply(long_key);
   ASSERT_TRUE(skipped.ok());
   EXPECT_TRUE(skipped->checks.empty());
@@ -95,8 +94,8 @@ TEST(ZabbixActiveProtocol, Delays) {
   EXPECT_EQ(*ParseActiveDelay("5m"), 300);
   EXPECT_EQ(*ParseActiveDelay("1h"), 3600);
   EXPECT_EQ(*ParseActiveDelay("1d"), 86400);
-  for (const char* bad : {"", "0", "0s", "2d", "1w", "s", "10x", "1.5", "md1", "10s;1m/1-5,9:00-17:00",
-                          "99999999999999999999"}) {
+  for (const char* bad : {"", "0", "0s", "2d", "1w", "s", "10x", "1.5", "md1",
+                          "10s;1m/1-5,9:00-17:00", "99999999999999999999"}) {
     EXPECT_FALSE(ParseActiveDelay(bad).ok()) << bad;
   }
 }
@@ -168,8 +167,8 @@ TEST(ZabbixActiveConfig, ServerActiveEntries) {
   EXPECT_EQ(port, 30051);
   ASSERT_TRUE(ParseServerActive("::1", &host, &port));
   EXPECT_EQ(host, "::1");
-  for (const char* bad : {"", ":10051", "h:", "h:0", "h:65536", "h:x", "a:1;b:2", "[::1", "[]:1",
-                          "a b"}) {
+  for (const char* bad :
+       {"", ":10051", "h:", "h:0", "h:65536", "h:x", "a:1;b:2", "[::1", "[]:1", "a b"}) {
     EXPECT_FALSE(ParseServerActive(bad, &host, &port)) << bad;
   }
 }
@@ -254,7 +253,8 @@ class FakeServer {
       }
       const std::string out = reply_(request);
       if (out == "stall") {
-        for (int i = 0; i < 100 && !stop_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        for (int i = 0; i < 100 && !stop_; ++i)
+          std::this_thread::sleep_for(std::chrono::milliseconds(20));
         continue;
       }
       (void)!::send(conn.get(), out.data(), out.size(), MSG_NOSIGNAL);
@@ -494,11 +494,13 @@ TEST_F(ZabbixActiveSession, SlowItemsRunOnTheLanesNotTheSender) {
   });
   StartSession(server.port(), 100, 200, 300, 5000);
   // test.slow holds the slow lane for 5 s; test.counter's values still flow.
-  ASSERT_TRUE(WaitUntil([&] {
-    int counters = 0;
-    for (const json& v : server.data()) counters += v["key"] == "test.counter";
-    return counters >= 2;
-  }, 4000));
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        int counters = 0;
+        for (const json& v : server.data()) counters += v["key"] == "test.counter";
+        return counters >= 2;
+      },
+      4000));
   for (const json& v : server.data()) EXPECT_NE(v["key"], "test.slow");
   release_ = true;
   ASSERT_TRUE(WaitUntil([&] {

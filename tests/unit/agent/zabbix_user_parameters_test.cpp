@@ -51,8 +51,8 @@ TEST(ZabbixUserParameters, SubstitutionLikeZabbixAgentd) {
   EXPECT_EQ(refused.status().message(), kUnsafe);
   // Only parameters the command uses are checked, as in zabbix_agentd.
   EXPECT_TRUE(SubstituteUserParams("echo $1", "", {"ok", "x|y"}, false).ok());
-  for (const char* c : {"\\", "'", "\"", "`", "*", "?", "[", "]", "{", "}", "~", "$", "!", "&",
-                        ";", "(", ")", "<", ">", "|", "#", "@", "\n"}) {
+  for (const char* c : {"\\", "'", "\"", "`", "*", "?", "[", "]", "{", "}", "~", "$",
+                        "!",  "&", ";",  "(", ")", "<", ">", "|", "#", "@", "\n"}) {
     EXPECT_FALSE(SubstituteUserParams("$1", "", {std::string("a") + c}, false).ok()) << c;
     EXPECT_TRUE(SubstituteUserParams("$1", "", {std::string("a") + c}, true).ok()) << c;
   }
@@ -61,11 +61,11 @@ TEST(ZabbixUserParameters, SubstitutionLikeZabbixAgentd) {
 TEST(ZabbixUserParameters, SplitsWordsWithoutAShell) {
   auto words = SplitCommandWords(R"(awk '{print $2}' "a b" c\ d "q\"x" e$1 $$2)");
   ASSERT_TRUE(words.ok()) << words.status().ToString();
-  EXPECT_EQ(*words, (std::vector<std::string>{"awk", "{print $2}", "a b", "c d", "q\"x", "e$1",
-                                              "$$2"}));
-  for (const char* shell : {"a | b", "a > f", "a; b", "a && b", "echo $(id)", "echo `id`",
-                            "echo $HOME", "ls /tmp/*", "echo ~", "X=1 cmd", "echo \"$(id)\"",
-                            "echo ${1}", "cat <f", "a #c"}) {
+  EXPECT_EQ(*words,
+            (std::vector<std::string>{"awk", "{print $2}", "a b", "c d", "q\"x", "e$1", "$$2"}));
+  for (const char* shell :
+       {"a | b", "a > f", "a; b", "a && b", "echo $(id)", "echo `id`", "echo $HOME", "ls /tmp/*",
+        "echo ~", "X=1 cmd", "echo \"$(id)\"", "echo ${1}", "cat <f", "a #c"}) {
     auto refused = SplitCommandWords(shell);
     ASSERT_FALSE(refused.ok()) << shell;
     EXPECT_NE(refused.status().message().find("shell: true"), std::string::npos) << shell;
@@ -111,13 +111,13 @@ ItemResult Ask(const ItemTable& table, const std::string& key, int64_t timeout_m
 TEST(ZabbixUserParameters, RunsLikeZabbixAgentd) {
   ItemTable table;
   std::vector<UserParameter> params;
-  for (auto [text, shell] : std::vector<std::pair<const char*, bool>>{
-           {"u.echo[*],printf '%s|%s' $1 $2", false},
-           {"u.ws,printf '  a b \\t\\n\\n'", false},
-           {"u.fail,echo out; echo err >&2; exit 3", true},
-           {"u.empty,true", false},
-           {"u.missing,/nonexistent/command", false},
-           {"u.shell[*],echo \"$1\" | tr a-z A-Z", true}}) {
+  for (auto [text, shell] :
+       std::vector<std::pair<const char*, bool>>{{"u.echo[*],printf '%s|%s' $1 $2", false},
+                                                 {"u.ws,printf '  a b \\t\\n\\n'", false},
+                                                 {"u.fail,echo out; echo err >&2; exit 3", true},
+                                                 {"u.empty,true", false},
+                                                 {"u.missing,/nonexistent/command", false},
+                                                 {"u.shell[*],echo \"$1\" | tr a-z A-Z", true}}) {
     auto p = ParseUserParameter(text, shell);
     ASSERT_TRUE(p.ok()) << text << ": " << p.status().ToString();
     params.push_back(*p);
@@ -163,12 +163,12 @@ TEST(ZabbixUserParameters, TimeoutKillsTheWholeGroup) {
 }
 
 TEST(ZabbixUserParameters, OutputLimit) {
-  auto big = RunUserCommand({"head", "-c", std::to_string(kMaxUserCommandOutput + 1), "/dev/zero"},
-                            5000);
+  auto big =
+      RunUserCommand({"head", "-c", std::to_string(kMaxUserCommandOutput + 1), "/dev/zero"}, 5000);
   EXPECT_FALSE(big.supported);
   EXPECT_EQ(big.text, "Command output exceeded limit of 512 KB.");
-  auto fits = RunUserCommand({"head", "-c", std::to_string(kMaxUserCommandOutput), "/dev/zero"},
-                             5000);
+  auto fits =
+      RunUserCommand({"head", "-c", std::to_string(kMaxUserCommandOutput), "/dev/zero"}, 5000);
   EXPECT_TRUE(fits.supported);
 }
 
@@ -226,7 +226,7 @@ TEST(ZabbixActiveConfigKeys, DefaultsAndRanges) {
   EXPECT_EQ(errors, "");
   ASSERT_EQ(defaults.server_active.size(), 1u);
   EXPECT_EQ(defaults.server_active[0].port, 10051);
-  EXPECT_EQ(defaults.refresh_active_checks_ms, 5000);
+  EXPECT_EQ(defaults.refresh_active_checks_ms, 120000);
   EXPECT_EQ(defaults.buffer_send_ms, 5000);
   EXPECT_EQ(defaults.buffer_size, 100);
   ZabbixConfig set = Read(R"(zabbix:
