@@ -6,29 +6,17 @@ same shape (session, increasing ids, clock/ns, state 1 for unsupported keys). be
 values gathered while the server is away arrive once it answers again. Skipped when the
 packages are absent (scripts/bootstrap installs them)."""
 import os
-import shutil
-import subprocess
 import time
 import unittest
 
-from harness import AGENT, free_low_port, tail, wait_for, workdir
+from harness import tail, wait_for, workdir
+from zabbix_agents import ZABBIX_AGENTD, start_beacon_agent, start_zabbix_agentd, stop
 from zabbix_fake_server import FakeZabbixServer
 
-ZABBIX_AGENTD = shutil.which("zabbix_agentd") or "/usr/sbin/zabbix_agentd"
 HAVE_ZABBIX = os.access(ZABBIX_AGENTD, os.X_OK)
 
 ITEMS = [("agent.ping", 1), ("agent.hostname", 1), ("system.uptime", 1),
          ("vfs.file.exists[/etc/passwd]", 1), ("bogus.key", 1), ("up.echo[hello]", 1)]
-
-
-def stop(proc):
-    if proc is not None and proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @unittest.skipUnless(HAVE_ZABBIX, "zabbix-agent not installed (scripts/bootstrap)")
@@ -42,55 +30,19 @@ class ZabbixActiveSideBySide(unittest.TestCase):
         os.makedirs(include, exist_ok=True)
         with open(os.path.join(include, "echo.conf"), "w") as f:
             f.write("UserParameter=up.echo[*],echo $1\n")
-        cls.zport = free_low_port()
-        conf = os.path.join(cls.dir, "zabbix_agentd.conf")
-        with open(conf, "w") as f:
-            f.write(f"""LogType=file
-LogFile={cls.dir}/zabbix_agentd.log
-PidFile={cls.dir}/zabbix_agentd.pid
-Server=127.0.0.1
-ServerActive=127.0.0.1:{cls.zserver.port}
-ListenIP=127.0.0.1
-ListenPort={cls.zport}
-Hostname=testhost
+        cls.zabbix, cls.zport, cls.zlog = start_zabbix_agentd(cls.dir, f"""ServerActive=127.0.0.1:{cls.zserver.port}
 HostMetadata=linux-meta
 RefreshActiveChecks=60
 BufferSend=1
-AllowRoot=1
-Timeout=3
 Include={include}/*.conf
 """)
-        cls.zlog = os.path.join(cls.dir, "zabbix_agentd.log")
-        cls.zabbix = subprocess.Popen([ZABBIX_AGENTD, "-f", "-c", conf],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        cls.bport = free_low_port()
-        token = os.path.join(cls.dir, "token")
-        with open(token, "w") as f:
-            f.write("unused\n")
-        cls.blog = os.path.join(cls.dir, "beacon-agent.log")
-        cls.config = os.path.join(cls.dir, "agent.yaml")
-        with open(cls.config, "w") as f:
-            f.write(f"""agent:
-  name: testhost
-  data_dir: {cls.dir}/beacon-data
-collector:
-  url: http://127.0.0.1:9
-  token_file: {token}
-zabbix:
-  listen: 127.0.0.1:{cls.bport}
-  allow: [127.0.0.1]
-  server_active: ["127.0.0.1:{cls.bserver.port}"]
+        cls.beacon, cls.bport, cls.blog = start_beacon_agent(cls.dir, f"""  server_active: ["127.0.0.1:{cls.bserver.port}"]
   host_metadata: linux-meta
   refresh_active_checks: 1s
   buffer_send: 1s
   buffer_size: 1000
-  timeout: 3s
   include: [{include}]
-log:
-  file: {cls.blog}
 """)
-        cls.beacon = subprocess.Popen([AGENT, "run", "-c", cls.config],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             for server, log in ((cls.zserver, cls.zlog), (cls.bserver, cls.blog)):
                 wait_for(lambda: len({v["key"] for v in server.values()}) >= len(ITEMS), 30,

@@ -6,15 +6,14 @@ parameters and of parameters to a key without [*], and a command past the timeou
 with the same text while its whole process group is killed (no process left behind). Skipped
 when the packages are absent (scripts/bootstrap installs them)."""
 import os
-import shutil
 import subprocess
 import time
 import unittest
 
-from harness import AGENT, free_low_port, tail, wait_for, workdir
+from harness import tail, wait_for, workdir
+from zabbix_agents import (ZABBIX_AGENTD, ZABBIX_GET, start_beacon_agent, start_zabbix_agentd,
+                           stop)
 
-ZABBIX_AGENTD = shutil.which("zabbix_agentd") or "/usr/sbin/zabbix_agentd"
-ZABBIX_GET = shutil.which("zabbix_get") or "/usr/bin/zabbix_get"
 HAVE_ZABBIX = os.access(ZABBIX_AGENTD, os.X_OK) and os.access(ZABBIX_GET, os.X_OK)
 
 # Commands that need no shell: beacon-agent runs them as argv.
@@ -35,16 +34,6 @@ UserParameter=up.hang[*],sleep $1 & sleep $1
 """
 
 
-def stop(proc):
-    if proc is not None and proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
 def processes_running(pattern):
     r = subprocess.run(["pgrep", "-f", pattern], capture_output=True, text=True)
     return [p for p in r.stdout.split() if p]
@@ -61,49 +50,12 @@ class ZabbixUserParametersSideBySide(unittest.TestCase):
             os.makedirs(d, exist_ok=True)
             with open(os.path.join(d, "userparameters.conf"), "w") as f:
                 f.write(text)
-        cls.zport = free_low_port()
-        conf = os.path.join(cls.dir, "zabbix_agentd.conf")
-        with open(conf, "w") as f:
-            f.write(f"""LogType=file
-LogFile={cls.dir}/zabbix_agentd.log
-PidFile={cls.dir}/zabbix_agentd.pid
-Server=127.0.0.1
-ListenIP=127.0.0.1
-ListenPort={cls.zport}
-Hostname=testhost
-AllowRoot=1
-Timeout=3
-Include={plain}/*.conf
-Include={shell}/*.conf
-""")
-        cls.zlog = os.path.join(cls.dir, "zabbix_agentd.log")
-        cls.zabbix = subprocess.Popen([ZABBIX_AGENTD, "-f", "-c", conf],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        cls.bport = free_low_port()
-        token = os.path.join(cls.dir, "token")
-        with open(token, "w") as f:
-            f.write("unused\n")
-        cls.blog = os.path.join(cls.dir, "beacon-agent.log")
-        config = os.path.join(cls.dir, "agent.yaml")
-        with open(config, "w") as f:
-            f.write(f"""agent:
-  name: testhost
-  data_dir: {cls.dir}/beacon-data
-collector:
-  url: http://127.0.0.1:9
-  token_file: {token}
-zabbix:
-  listen: 127.0.0.1:{cls.bport}
-  allow: [127.0.0.1]
-  timeout: 3s
-  include:
+        cls.zabbix, cls.zport, cls.zlog = start_zabbix_agentd(
+            cls.dir, f"Include={plain}/*.conf\nInclude={shell}/*.conf\n")
+        cls.beacon, cls.bport, cls.blog = start_beacon_agent(cls.dir, f"""  include:
     - {plain}/*.conf
     - {{path: {shell}, shell: true}}
-log:
-  file: {cls.blog}
 """)
-        cls.beacon = subprocess.Popen([AGENT, "run", "-c", config],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             for port, log in ((cls.zport, cls.zlog), (cls.bport, cls.blog)):
                 wait_for(lambda: cls.get(port, "up.fixed") == "fixed", 20,

@@ -193,19 +193,6 @@ class FakeServer {
     ::listen(fd_.get(), 16);
     thread_ = std::thread([this] { Loop(); });
   }
-  // Reuses `port` (a server coming back).
-  FakeServer(Reply reply, int port) : port_(static_cast<uint16_t>(port)), reply_(std::move(reply)) {
-    fd_ = UniqueFd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    const int one = 1;
-    ::setsockopt(fd_.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons(port_);
-    EXPECT_EQ(::bind(fd_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-    ::listen(fd_.get(), 16);
-    thread_ = std::thread([this] { Loop(); });
-  }
   ~FakeServer() {
     stop_ = true;
     thread_.join();
@@ -276,6 +263,16 @@ std::string Processed(const json& request) {
   const size_t n = request.contains("data") ? request["data"].size() : 0;
   return Frame(R"({"response":"success","info":"processed: )" + std::to_string(n) +
                R"(; failed: 0; total: )" + std::to_string(n) + R"(; seconds spent: 0.000100"})");
+}
+
+// Lists test.counter every second; agent data is answered by `data`.
+FakeServer::Reply CounterServer(std::function<std::string(const json&)> data) {
+  return [data](const json& request) {
+    if (request.value("request", "") == "active checks") {
+      return Frame(R"({"response":"success","data":[{"key":"test.counter","delay":1}]})");
+    }
+    return data(request);
+  };
 }
 
 bool WaitUntil(const std::function<bool()>& done, int ms = 8000) {
@@ -377,12 +374,8 @@ TEST_F(ZabbixActiveSession, ItemListThenValuesWithIdsClocksAndKeys) {
 
 TEST_F(ZabbixActiveSession, ServerComesBackAndGetsWhatWasGatheredMeanwhile) {
   std::atomic<bool> up{false};
-  FakeServer server([&](const json& request) {
-    if (request.value("request", "") == "active checks") {
-      return Frame(R"({"response":"success","data":[{"key":"test.counter","delay":1}]})");
-    }
-    return up ? Processed(request) : std::string();
-  });
+  FakeServer server(
+      CounterServer([&](const json& request) { return up ? Processed(request) : std::string(); }));
   StartSession(server.port(), 100, 200);
   ASSERT_TRUE(WaitUntil([&] { return session_->stats().gathered >= 3; }));
   EXPECT_EQ(session_->stats().sent, 0);
@@ -399,12 +392,9 @@ TEST_F(ZabbixActiveSession, ServerComesBackAndGetsWhatWasGatheredMeanwhile) {
 
 TEST_F(ZabbixActiveSession, BufferBoundDropsOldestWhileAwayAndKeepsTheNewest) {
   std::atomic<bool> up{false};
-  FakeServer server([&](const json& request) {
-    if (request.value("request", "") == "active checks") {
-      return Frame(R"({"response":"success","data":[{"key":"test.counter","delay":1}]})");
-    }
+  FakeServer server(CounterServer([&](const json& request) {
     return up ? Processed(request) : Frame(R"({"response":"failed","info":"busy"})");
-  });
+  }));
   StartSession(server.port(), 3, 200);
   ASSERT_TRUE(WaitUntil([&] { return session_->stats().gathered >= 5; }, 12000));
   EXPECT_GE(session_->stats().dropped, 2);
