@@ -71,7 +71,7 @@ struct AgentConfig {
   std::vector<InputSettings> inputs;  // every built-in input, enabled or not, in list order
   backup::BackupConfig backup;        // `backup:`; enabled when at least one set is configured
   RestoreConfig restore;
-  zabbix::ZabbixConfig zabbix;  // `zabbix:`: the passive-check listener (docs/zabbix.md)
+  zabbix::ZabbixConfig zabbix;  // `zabbix:`: passive and active checks, UserParameters
   log::LogOptions log;
 };
 

@@ -134,13 +134,13 @@ Status AgentService::Start() {
   uplink_options.backoff_max_ms = cfg.uplink.backoff_max_ms;
   uplink_ = std::make_unique<Uplink>(uplink_options, spool_.get(), uplink_http_.get(), &clock_);
 
-  if (cfg.zabbix.listen_enabled) {
+  if (cfg.zabbix.listen_enabled || !cfg.zabbix.server_active.empty()) {
     std::map<std::string, std::string> metric_inputs;
     for (const InputSettings& in : cfg.inputs) {
       for (const inputs::MetricSpec& metric : in.input->metrics())
         metric_inputs[metric.name] = in.name;
     }
-    zabbix_ = std::make_unique<zabbix::ZabbixPassive>(cfg.zabbix, std::move(metric_inputs));
+    zabbix_ = std::make_unique<zabbix::ZabbixService>(cfg.zabbix, std::move(metric_inputs));
   }
 
   std::vector<inputs::ScheduledInput> scheduled;

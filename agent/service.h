@@ -25,7 +25,7 @@
 #include "agent/spool/spool.h"
 #include "agent/uplink/command_channel.h"
 #include "agent/uplink/uplink.h"
-#include "agent/zabbix/passive_service.h"
+#include "agent/zabbix/zabbix_service.h"
 #include "common/clock.h"
 #include "common/cloud/objstore/object_store.h"
 #include "common/http/client.h"
@@ -102,7 +102,7 @@ class AgentService {
   std::unique_ptr<fim::FimAcceptHandler> fim_accept_handler_;
   std::unique_ptr<CommandChannel> command_channel_;
   std::thread command_thread_;
-  std::unique_ptr<zabbix::ZabbixPassive> zabbix_;  // when zabbix.listen is set
+  std::unique_ptr<zabbix::ZabbixService> zabbix_;  // zabbix.listen or server_active set
 };
 
 // `beacon-agent run` once the configuration is loaded and logging is set up: blocks SIGTERM and

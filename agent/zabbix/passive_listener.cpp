@@ -63,8 +63,18 @@ bool SendBefore(int fd, std::string_view data, int64_t deadline_ms, const Clock&
 }  // namespace
 
 PassiveListener::PassiveListener(PassiveListenerOptions options, const ItemTable& table,
-                                 ItemContext context, const Clock& clock)
-    : options_(std::move(options)), table_(table), context_(std::move(context)), clock_(clock) {}
+                                 ItemContext context, const Clock& clock, ItemWorkers* workers)
+    : options_(std::move(options)),
+      table_(table),
+      context_(std::move(context)),
+      clock_(clock),
+      workers_(workers) {
+  if (workers_ == nullptr) {
+    own_workers_ = std::make_unique<ItemWorkers>(
+        ItemWorkersOptions{options_.cheap_workers, options_.slow_workers, options_.lane_queue});
+    workers_ = own_workers_.get();
+  }
+}
 
 PassiveListener::~PassiveListener() { Stop(); }
 
@@ -107,17 +117,7 @@ Status PassiveListener::Start() {
   listen_fd_ = std::move(fd);
   wake_fd_ = std::move(wake);
   stopping_ = false;
-  for (const auto& [lane_ptr, count] :
-       {std::pair{&cheap_, options_.cheap_workers}, std::pair{&slow_, options_.slow_workers}}) {
-    Lane* lane = lane_ptr;  // clang 14 cannot capture a structured binding
-    {
-      MutexLock lock(lane->mu);
-      lane->stopping = false;
-    }
-    for (int i = 0; i < std::max(1, count); ++i) {
-      lane->threads.emplace_back([this, lane] { Work(lane); });
-    }
-  }
+  if (own_workers_) own_workers_->Start();
   io_thread_ = std::thread([this] { IoLoop(); });
   return Status::Ok();
 }
@@ -128,16 +128,7 @@ void PassiveListener::Stop() {
   const uint64_t one = 1;
   (void)!::write(wake_fd_.get(), &one, sizeof(one));
   io_thread_.join();
-  for (Lane* lane : {&cheap_, &slow_}) {
-    {
-      MutexLock lock(lane->mu);
-      lane->stopping = true;
-      lane->queue.clear();  // closes the connections unanswered
-    }
-    lane->cv.notify_all();
-    for (std::thread& t : lane->threads) t.join();
-    lane->threads.clear();
-  }
+  if (own_workers_) own_workers_->Stop();  // queued requests are closed unanswered
   listen_fd_.reset();
   wake_fd_.reset();
 }
@@ -262,53 +253,31 @@ bool PassiveListener::ReadRequest(Pending* conn) {
 }
 
 void PassiveListener::Dispatch(UniqueFd fd, std::string key) {
-  // The key's name decides the lane; an unparsable or unknown key is answered by a cheap worker.
-  const size_t name_end = key.find('[');
-  const ItemDef* def = table_.Find(key.substr(0, name_end));
-  Lane* lane = def != nullptr && def->cost == ItemCost::kSlow ? &slow_ : &cheap_;
+  const ItemCost cost = ItemWorkers::CostOf(table_, key);
   // An item gets the whole timeout from the moment its request is complete, as in zabbix_agentd.
-  Job job{std::move(fd), std::move(key), clock_.MonotonicMs() + options_.timeout_ms};
-  {
-    MutexLock lock(lane->mu);
-    if (lane->queue.size() < options_.lane_queue) {
-      lane->queue.push_back(std::move(job));
-      lane->cv.notify_one();
-      return;
-    }
-  }
+  // Shared so the task stays copyable; a dropped task closes the connection unanswered.
+  auto job = std::make_shared<Job>(
+      Job{std::move(fd), std::move(key), clock_.MonotonicMs() + options_.timeout_ms});
+  const int busy_fd = job->fd.get();
+  if (workers_->Submit(cost, [this, job] { Answer(job.get()); })) return;
   ++busy_;
   const std::string reply = EncodePassiveReply(
       ItemResult::NotSupported("Too many requests in progress, try again later."));
-  SendBefore(job.fd.get(), reply, clock_.MonotonicMs() + 100, clock_);
+  SendBefore(busy_fd, reply, clock_.MonotonicMs() + 100, clock_);
 }
 
-void PassiveListener::Work(Lane* lane) {
-  for (;;) {
-    Job job;
-    {
-      UniqueLock lock(lane->mu);
-      lane->cv.wait(lock, [lane]() BEACON_REQUIRES(lane->mu) {
-        return lane->stopping || !lane->queue.empty();
-      });
-      if (lane->queue.empty()) return;  // stopping
-      job = std::move(lane->queue.front());
-      lane->queue.pop_front();
-    }
-    Answer(std::move(job));
-  }
-}
-
-void PassiveListener::Answer(Job job) {
+void PassiveListener::Answer(Job* job) {
   ItemContext context = context_;
-  context.deadline_ms = job.deadline_ms;
-  const ItemResult result = table_.Run(job.key, context);
+  context.deadline_ms = job->deadline_ms;
+  const ItemResult result = table_.Run(job->key, context);
   const std::string reply = EncodePassiveReply(result);
   // The reply gets its own timeout: a client that does not read it cannot hold the worker
   // for longer.
-  if (SendBefore(job.fd.get(), reply, clock_.MonotonicMs() + options_.timeout_ms, clock_)) {
+  if (SendBefore(job->fd.get(), reply, clock_.MonotonicMs() + options_.timeout_ms, clock_)) {
     ++answered_;
   }
-  ::shutdown(job.fd.get(), SHUT_WR);
+  ::shutdown(job->fd.get(), SHUT_WR);
+  job->fd.reset();
 }
 
 }  // namespace beacon::agent::zabbix

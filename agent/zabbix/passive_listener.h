@@ -1,22 +1,22 @@
 // PassiveListener: zabbix_agentd's passive-check port on beacon-agent. One I/O thread accepts
 // connections, refuses sources outside the allow list (closed with nothing sent, like
 // zabbix_agentd), reads each request within the timeout (a client that stalls or sends garbage
-// is closed; it never holds a worker) and hands the complete request to one of two bounded
-// worker lanes: cheap items (a few /proc lines) and slow ones (file hashes, connects, process
-// scans). Each lane has its own threads and queue, so slow items cannot hold up cheap ones; a
-// full lane answers "ZBX_NOTSUPPORTED" at once. One request per connection, then close.
+// is closed; it never holds a worker) and hands the complete request to one of the two bounded
+// lanes of ItemWorkers (its own, or ones it shares with the active checks): cheap items (a few
+// /proc lines) and slow ones (file hashes, connects, process scans, UserParameters), so slow
+// items cannot hold up cheap ones; a full lane answers "ZBX_NOTSUPPORTED" at once. One request
+// per connection, then close.
 // Start/Stop from one thread; stats() from any.
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "agent/zabbix/item_workers.h"
 #include "agent/zabbix/items.h"
 #include "agent/zabbix/passive_request.h"
 #include "common/clock.h"
@@ -33,6 +33,7 @@ struct PassiveListenerOptions {
   std::vector<http::IpNetwork> allow;  // sources allowed to connect; empty allows none
   std::string allow_text;              // the list as configured, for the refusal log line
   int64_t timeout_ms = 3000;           // to send the request; each item's deadline after that
+  // The listener's own lanes, when it is not given shared ones.
   int slow_workers = 3;
   int cheap_workers = 2;
   size_t lane_queue = 64;    // requests waiting per lane; beyond: "busy" reply
@@ -51,10 +52,11 @@ struct PassiveListenerStats {
 
 class PassiveListener {
  public:
-  // `table` and `clock` must outlive the listener; `context` is copied into every request
-  // (with its deadline set).
+  // `table`, `clock` and `workers` must outlive the listener; `context` is copied into every
+  // request (with its deadline set). Without `workers` the listener runs lanes of its own
+  // (started and stopped with it); shared ones are started and stopped by their owner.
   PassiveListener(PassiveListenerOptions options, const ItemTable& table, ItemContext context,
-                  const Clock& clock = SystemClock::Instance());
+                  const Clock& clock = SystemClock::Instance(), ItemWorkers* workers = nullptr);
   ~PassiveListener();  // Stop()s
   PassiveListener(const PassiveListener&) = delete;
   PassiveListener& operator=(const PassiveListener&) = delete;
@@ -62,9 +64,9 @@ class PassiveListener {
   // Binds and listens, then starts the I/O thread and the workers. IoError naming the address
   // when the socket cannot be bound; nothing runs then.
   Status Start();
-  // Closes the port and every connection still sending, lets each worker finish the item in
-  // progress and answer it, drops what waits in the lanes (closed unanswered) and joins.
-  // Idempotent.
+  // Closes the port and every connection still sending; with its own lanes, lets each worker
+  // finish the item in progress and answer it, drops what waits in the lanes (closed
+  // unanswered) and joins. Idempotent.
   void Stop();
 
   uint16_t port() const { return bound_port_; }
@@ -76,13 +78,6 @@ class PassiveListener {
     std::string key;
     int64_t deadline_ms = 0;  // monotonic
   };
-  struct Lane {
-    Mutex mu;
-    std::condition_variable_any cv;
-    std::deque<Job> queue BEACON_GUARDED_BY(mu);
-    bool stopping BEACON_GUARDED_BY(mu) = false;
-    std::vector<std::thread> threads;
-  };
   struct Pending;
 
   void IoLoop();
@@ -90,8 +85,7 @@ class PassiveListener {
   // Reads what is there; true when the connection is finished with (handed off or closed).
   bool ReadRequest(Pending* conn);
   void Dispatch(UniqueFd fd, std::string key);
-  void Work(Lane* lane);
-  void Answer(Job job);
+  void Answer(Job* job);
 
   const PassiveListenerOptions options_;
   const ItemTable& table_;
@@ -102,8 +96,8 @@ class PassiveListener {
   uint16_t bound_port_ = 0;
   std::atomic<bool> stopping_{false};
   std::thread io_thread_;
-  Lane cheap_;
-  Lane slow_;
+  std::unique_ptr<ItemWorkers> own_workers_;  // without shared ones
+  ItemWorkers* workers_;
   int64_t last_refusal_log_ms_ = 0;  // I/O thread only
 
   std::atomic<int64_t> accepted_{0}, refused_source_{0}, refused_request_{0}, timed_out_{0},

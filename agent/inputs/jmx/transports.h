@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "agent/inputs/jmx/model.h"
+#include "agent/zabbix/zbxd_client.h"
 #include "common/config/config.h"
 #include "common/http/client.h"
 #include "common/status.h"
@@ -46,11 +47,7 @@ struct GatewayTargetOptions {
 };
 std::unique_ptr<Transport> NewZabbixGatewayTransport(GatewayTargetOptions options);
 
-// Sends one ZBXD frame holding `payload` to host:port and returns the data of the one frame
-// the peer answers, all within timeout_ms (connect, write and read together):
-// DeadlineExceeded when it runs out, Unavailable when the connection fails or closes early,
-// InvalidArgument for a reply that is not ZBXD or exceeds max_response_bytes.
-Result<std::string> ZbxdExchange(const std::string& host, int port, const std::string& payload,
-                                 int64_t timeout_ms, uint64_t max_response_bytes);
+// ZBXD request/reply over TCP (agent/zabbix/zbxd_client.h), shared with the active checks.
+using zabbix::ZbxdExchange;
 
 }  // namespace beacon::agent::inputs::jmx
