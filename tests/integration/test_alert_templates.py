@@ -83,11 +83,13 @@ def zabbix_yaml_files():
 
 
 def walk_uuids(node, where="zabbix_export"):
-    """Yields (where, value) for every 'uuid' key in the document."""
+    """Yields (where, value, identity) for every 'uuid' key in the document; identity is the
+    group name for a top-level group (the same group may appear in several exports), else None."""
     if isinstance(node, dict):
         for key, value in node.items():
             if key == "uuid":
-                yield where, value
+                shared = re.search(r"\.groups\[\d+\]$", where) and ".templates[" not in where
+                yield where, value, ("group", node.get("name")) if shared else None
             else:
                 yield from walk_uuids(value, where + "." + str(key))
     elif isinstance(node, list):
@@ -99,7 +101,7 @@ def uuid_problems(documents):
     """Zabbix 6.0 UUID rules over {file: document}: a list of readable problems."""
     problems, seen = [], {}
     for name, doc in documents.items():
-        for where, value in walk_uuids(doc):
+        for where, value, identity in walk_uuids(doc):
             label = "%s: %s" % (name, where)
             if not isinstance(value, str):
                 problems.append("%s: uuid %r is not a string (quote all-digit UUIDs)"
@@ -111,9 +113,9 @@ def uuid_problems(documents):
                 problems.append("%s: uuid %s is not a UUIDv4" % (label, value))
             if value == STOCK_TEMPLATES_GROUP_UUID:
                 problems.append("%s: uuid %s is the stock Templates group's" % (label, value))
-            if value in seen:
-                problems.append("%s: uuid %s also used at %s" % (label, value, seen[value]))
-            seen[value] = label
+            if value in seen and (identity is None or seen[value][1] != identity):
+                problems.append("%s: uuid %s also used at %s" % (label, value, seen[value][0]))
+            seen[value] = (label, identity)
     return problems
 
 
@@ -173,7 +175,9 @@ def field_problems(node, where="zabbix_export", section=None):
         for key, value in node.items():
             if section == "media_types" and key == "parameters":
                 continue
-            problems += field_problems(value, where + "." + str(key), key)
+            # A template's `groups` name existing groups ({name}); they carry no uuid.
+            child = "group_links" if (section, key) == ("templates", "groups") else key
+            problems += field_problems(value, where + "." + str(key), child)
     elif isinstance(node, list):
         for i, value in enumerate(node):
             problems += field_problems(value, "%s[%d]" % (where, i), section)
@@ -245,6 +249,20 @@ class ZabbixExportTest(unittest.TestCase):
                                            "media_types": [{"name": "m", "type": "WEBHOOK"}]}))
         self.assertIn("missing required groups", fields)
         self.assertIn("a WEBHOOK needs a script", fields)
+
+    def test_one_group_may_appear_in_several_exports_under_one_name(self):
+        group = "1cbe621324c743a3ba71788a54381776"
+        doc = {"zabbix_export": {"groups": [{"uuid": group, "name": "Templates/Beacon"}],
+                                 "templates": [{"uuid": "0fabb27c89634ccfbf7adf1bbdaee555",
+                                                "template": "t",
+                                                "groups": [{"name": "Templates/Beacon"}]}]}}
+        self.assertEqual(uuid_problems({"a.yaml": doc, "b.yaml": {"zabbix_export": {
+            "groups": [{"uuid": group, "name": "Templates/Beacon"}]}}}), [])
+        self.assertEqual(field_problems(doc["zabbix_export"]), [])
+        renamed = uuid_problems({"a.yaml": doc, "b.yaml": {"zabbix_export": {
+            "groups": [{"uuid": group, "name": "Templates/Other"}]}}})
+        self.assertEqual(len(renamed), 1)
+        self.assertIn("also used at a.yaml", renamed[0])
 
     def test_webhook_media_type_carries_every_event_parameter_and_the_script(self):
         media = load_yaml(WEBHOOK_YAML)["zabbix_export"]["media_types"]
