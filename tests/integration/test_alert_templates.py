@@ -5,6 +5,7 @@ media type's templates + beaconctl post the same event, and the Splunk alert act
 stdin payload and exits with Splunk's codes. stdlib + /usr/bin/python3's yaml."""
 import configparser
 import datetime
+import glob
 import json
 import os
 import re
@@ -83,11 +84,13 @@ def zabbix_yaml_files():
 
 
 def walk_uuids(node, where="zabbix_export"):
-    """Yields (where, value) for every 'uuid' key in the document."""
+    """Yields (where, value, identity) for every 'uuid' key in the document; identity is the
+    group name for a top-level group (the same group may appear in several exports), else None."""
     if isinstance(node, dict):
         for key, value in node.items():
             if key == "uuid":
-                yield where, value
+                shared = re.search(r"\.groups\[\d+\]$", where) and ".templates[" not in where
+                yield where, value, ("group", node.get("name")) if shared else None
             else:
                 yield from walk_uuids(value, where + "." + str(key))
     elif isinstance(node, list):
@@ -99,7 +102,7 @@ def uuid_problems(documents):
     """Zabbix 6.0 UUID rules over {file: document}: a list of readable problems."""
     problems, seen = [], {}
     for name, doc in documents.items():
-        for where, value in walk_uuids(doc):
+        for where, value, identity in walk_uuids(doc):
             label = "%s: %s" % (name, where)
             if not isinstance(value, str):
                 problems.append("%s: uuid %r is not a string (quote all-digit UUIDs)"
@@ -111,9 +114,9 @@ def uuid_problems(documents):
                 problems.append("%s: uuid %s is not a UUIDv4" % (label, value))
             if value == STOCK_TEMPLATES_GROUP_UUID:
                 problems.append("%s: uuid %s is the stock Templates group's" % (label, value))
-            if value in seen:
-                problems.append("%s: uuid %s also used at %s" % (label, value, seen[value]))
-            seen[value] = label
+            if value in seen and (identity is None or seen[value][1] != identity):
+                problems.append("%s: uuid %s also used at %s" % (label, value, seen[value][0]))
+            seen[value] = (label, identity)
     return problems
 
 
@@ -173,7 +176,9 @@ def field_problems(node, where="zabbix_export", section=None):
         for key, value in node.items():
             if section == "media_types" and key == "parameters":
                 continue
-            problems += field_problems(value, where + "." + str(key), key)
+            # A template's `groups` name existing groups ({name}); they carry no uuid.
+            child = "group_links" if (section, key) == ("templates", "groups") else key
+            problems += field_problems(value, where + "." + str(key), child)
     elif isinstance(node, list):
         for i, value in enumerate(node):
             problems += field_problems(value, "%s[%d]" % (where, i), section)
@@ -245,6 +250,20 @@ class ZabbixExportTest(unittest.TestCase):
                                            "media_types": [{"name": "m", "type": "WEBHOOK"}]}))
         self.assertIn("missing required groups", fields)
         self.assertIn("a WEBHOOK needs a script", fields)
+
+    def test_one_group_may_appear_in_several_exports_under_one_name(self):
+        group = "1cbe621324c743a3ba71788a54381776"
+        doc = {"zabbix_export": {"groups": [{"uuid": group, "name": "Templates/Beacon"}],
+                                 "templates": [{"uuid": "0fabb27c89634ccfbf7adf1bbdaee555",
+                                                "template": "t",
+                                                "groups": [{"name": "Templates/Beacon"}]}]}}
+        self.assertEqual(uuid_problems({"a.yaml": doc, "b.yaml": {"zabbix_export": {
+            "groups": [{"uuid": group, "name": "Templates/Beacon"}]}}}), [])
+        self.assertEqual(field_problems(doc["zabbix_export"]), [])
+        renamed = uuid_problems({"a.yaml": doc, "b.yaml": {"zabbix_export": {
+            "groups": [{"uuid": group, "name": "Templates/Other"}]}}})
+        self.assertEqual(len(renamed), 1)
+        self.assertIn("also used at a.yaml", renamed[0])
 
     def test_webhook_media_type_carries_every_event_parameter_and_the_script(self):
         media = load_yaml(WEBHOOK_YAML)["zabbix_export"]["media_types"]
@@ -501,6 +520,198 @@ def splunk_payload(url, **configuration):
         "results_file": "/opt/splunk/var/run/splunk/dispatch/x/results.csv.gz",
         "configuration": config,
     }
+
+
+GENERATOR = os.path.join(ROOT, "scripts", "zabbix-templates")
+GENERATED = ("beacon_rds_mysql.yaml", "beacon_agent.yaml", "beacon_agent_active.yaml")
+RDS_TEMPLATE = "Beacon RDS MySQL by external check"
+# Every item key of the RDS template Beacon replaces (its 39 Performance and 4 Disk items).
+OLD_RDS_KEYS = (
+    "MySQL_NetworkTraffic_In MySQL_NetworkTraffic_Out MySQL_QPS MySQL_TPS MySQL_Sessions_Active "
+    "MySQL_Sessions_Totle ibuf_read_hit ibuf_use_ratio ibuf_dirty_ratio inno_data_read "
+    "inno_data_written ibuf_request_r ibuf_request_w Innodb_log_write_requests Innodb_log_writes "
+    "Innodb_os_log_fsyncs tb_tmp_disk Key_usage_ratio Key_read_hit_ratio Key_write_hit_ratio "
+    "myisam_keyr_r myisam_keyr_w myisam_keyr myisam_keyw com_delete com_insert com_insert_select "
+    "com_replace com_replace_select com_select com_update inno_row_readed inno_row_update "
+    "inno_row_delete inno_row_insert Inno_log_writes cpuusage memusage io "
+    "BackupSize DataSize DiskUsed LogSize").split()
+
+
+def generated(name):
+    return load_yaml(os.path.join(ZABBIX_DIR, name))["zabbix_export"]
+
+
+def all_items(template):
+    """Items, discovery rules and item prototypes of a template export, each once."""
+    out = list(template.get("items", []))
+    for rule in template.get("discovery_rules", []):
+        out.append(rule)
+        out += rule.get("item_prototypes", [])
+    return out
+
+
+def expression_refs(expression, keys):
+    """(host, key) of every function argument /host/key in a 6.0 trigger expression, the key
+    being the longest of `keys` that follows (keys hold commas and brackets); key None when
+    none does."""
+    refs = []
+    for m in re.finditer(r"\(/([^/]+)/", expression):
+        rest = expression[m.end():]
+        found = [k for k in keys if rest.startswith(k) and rest[len(k):len(k) + 1] in (",", ")")]
+        refs.append((m.group(1), max(found, key=len) if found else None))
+    return refs
+
+
+def all_triggers(template):
+    return [t for i in all_items(template)
+            for t in i.get("triggers", []) + i.get("trigger_prototypes", [])]
+
+
+class ZabbixTemplateGeneratorTest(unittest.TestCase):
+    """scripts/zabbix-templates and the host templates it writes, checked without a server
+    (tests/integration/test_zabbix_server.py imports them into a real one)."""
+
+    def run_generator(self, *args):
+        return subprocess.run([sys.executable, GENERATOR, *args], capture_output=True, text=True,
+                              timeout=60)
+
+    def test_committed_templates_are_the_generator_output(self):
+        out = self.run_generator("--check")
+        self.assertEqual(out.returncode, 0, out.stderr)
+        for name in GENERATED:
+            self.assertIn(os.path.join(ZABBIX_DIR, name), zabbix_yaml_files())
+
+    def test_check_names_a_file_that_differs_and_output_is_stable(self):
+        with tempfile.TemporaryDirectory() as d:
+            self.assertEqual(self.run_generator("--out", d).returncode, 0)
+            def texts():
+                out = {}
+                for n in GENERATED:
+                    with open(os.path.join(d, n)) as f:
+                        out[n] = f.read()
+                return out
+            first = texts()
+            self.assertEqual(self.run_generator("--out", d).returncode, 0)
+            self.assertEqual(texts(), first)
+            with open(os.path.join(d, "beacon_agent.yaml"), "a") as f:
+                f.write("# edited by hand\n")
+            out = self.run_generator("--check", "--out", d)
+            self.assertEqual(out.returncode, 1)
+            self.assertIn("beacon_agent.yaml", out.stderr)
+            self.assertNotIn("beacon_rds_mysql.yaml", out.stderr)
+
+    def test_triggers_refer_to_their_own_template_and_defined_macros(self):
+        for name in GENERATED:
+            for template in generated(name)["templates"]:
+                keys = {i["key"] for i in all_items(template)}
+                macros = {m["macro"] for m in template["macros"]}
+                text = json.dumps(template)
+                for used in re.findall(r"\{\$[A-Z0-9_.]+", text):
+                    self.assertIn(used + "}", macros, f"{name}: {used} has no default")
+                for trigger in all_triggers(template):
+                    refs = expression_refs(trigger["expression"], keys)
+                    self.assertTrue(refs, trigger["expression"])
+                    for host, key in refs:
+                        self.assertEqual(host, template["template"], trigger["expression"])
+                        self.assertIsNotNone(key, trigger["expression"])
+
+    def test_rds_template_reads_every_value_the_checks_print(self):
+        with open(os.path.join(ROOT, "common", "cloud", "aliyun", "rds.cpp")) as f:
+            declared = re.findall(r'\{"(MySQL_\w+)",\s*"([^"]+(?:"\s*"[^"]+)*)"', f.read())
+        with open(os.path.join(ROOT, "common", "cloud", "aliyun", "cms.cpp")) as f:
+            metrics = re.search(r"RdsDashboardMetrics\(\) \{(.*?)\}", f.read(), re.S).group(1)
+        with open(os.path.join(ROOT, "docs", "zabbix.md")) as f:
+            usage = re.search(r"`beacon_zabbix\[rds\.usage,\{#DBINSTANCEID\}\]` \| `\{([^}]*)\}`",
+                              f.read()).group(1)
+        want = {f"$.performance.{key}.{field}"
+                for key, fmt in declared for field in re.sub(r'"\s*"', "", fmt).split("&")}
+        want |= {f"$.cloudmonitor.{m}" for m in re.findall(r'"(\w+)"', metrics)}
+        want |= {f"$.{f}" for f in re.findall(r'"(\w+)"', usage) if f not in ("instance", "engine")}
+        self.assertEqual(len([p for p in want if ".performance." in p]), 44)
+        template = generated("beacon_rds_mysql.yaml")["templates"][0]
+        self.assertEqual(template["template"], RDS_TEMPLATE)
+        rule = template["discovery_rules"][0]
+        self.assertEqual(rule["key"], "beacon_zabbix[rds.discovery]")
+        self.assertEqual(rule["type"], "EXTERNAL")
+        masters = {p["key"]: p for p in rule["item_prototypes"] if p.get("type") == "EXTERNAL"}
+        self.assertEqual(set(masters), {"beacon_zabbix[rds.perf,{#DBINSTANCEID}]",
+                                        "beacon_zabbix[rds.usage,{#DBINSTANCEID}]"})
+        for master in list(masters.values()) + [rule]:
+            self.assertEqual(master["preprocessing"][0],
+                             {"type": "CHECK_JSON_ERROR", "parameters": ["$.error"]})
+        paths = {}
+        for p in rule["item_prototypes"]:
+            if p.get("type") != "DEPENDENT":
+                continue
+            self.assertIn(p["master_item"]["key"], masters)
+            step = p["preprocessing"][0]
+            self.assertEqual((step["type"], step["error_handler"]), ("JSONPATH", "DISCARD_VALUE"))
+            self.assertEqual(p["master_item"]["key"].split(",")[0].split("[")[1],
+                             "rds.usage" if step["parameters"][0].count(".") == 1 else "rds.perf")
+            paths[step["parameters"][0]] = p
+        self.assertEqual(set(paths), want)
+        # Every key of the old template is a field of the new one or named in its description.
+        names = {path.rsplit(".", 1)[1] for path in paths}
+        notes = " ".join(p.get("description", "") for p in paths.values())
+        for old in OLD_RDS_KEYS:
+            self.assertTrue(old in names or f"old template: {old})" in notes, old)
+        # KB and MB values become bytes.
+        for path, unit, factor in (("$.performance.MySQL_NetworkTraffic.recv_k", "Bps", "1024"),
+                                   ("$.performance.MySQL_DetailedSpaceUsage.data_size", "B",
+                                    "1048576")):
+            self.assertEqual(paths[path]["units"], unit)
+            self.assertEqual(paths[path]["preprocessing"][1],
+                             {"type": "MULTIPLIER", "parameters": [factor]})
+        keys = [i["key"] for i in all_items(template)]
+        triggered = {key for t in all_triggers(template)
+                     for _, key in expression_refs(t["expression"], keys)}
+        for field in ("MySQL_MemCpuUsage,cpuusage", "MySQL_MemCpuUsage,memusage",
+                      "MySQL_Sessions,active_session", "MySQL_InnoDBBufferRatio,ibuf_read_hit",
+                      "MySQL_TempDiskTableCreates,tb_tmp_disk"):
+            self.assertIn("beacon.rds.perf[{#DBINSTANCEID},%s]" % field, triggered)
+        for metric in ("DiskUsage", "IOPSUsage", "ConnectionUsage"):
+            self.assertIn("beacon.rds.cms[{#DBINSTANCEID},%s]" % metric, triggered)
+        graph_keys = {g["item"]["key"] for gp in rule["graph_prototypes"]
+                      for g in gp["graph_items"]}
+        self.assertEqual(graph_keys, {p["key"] for p in paths.values()})
+        widgets = template["dashboards"][0]["pages"][0]["widgets"]
+        graphs = {g["name"] for g in rule["graph_prototypes"]}
+        for widget in widgets:
+            ref = [f["value"] for f in widget["fields"] if f["name"] == "graphid"][0]
+            self.assertEqual(ref["host"], RDS_TEMPLATE)
+            self.assertIn(ref["name"], graphs)
+
+    def test_agent_templates_serve_the_same_keys_passive_and_active(self):
+        served = set()
+        for source in glob.glob(os.path.join(ROOT, "agent", "zabbix", "items_*.cpp")):
+            with open(source) as f:
+                served |= set(re.findall(r'table->Add\(\s*\{\s*"([\w.]+)"', f.read()))
+        self.assertIn("beacon.spool.size", served)
+        passive = generated("beacon_agent.yaml")["templates"][0]
+        active = generated("beacon_agent_active.yaml")["templates"][0]
+        self.assertEqual(passive["template"], "Beacon agent by Zabbix agent")
+        self.assertEqual(active["template"], "Beacon agent by Zabbix agent active")
+        keys = [i["key"] for i in all_items(passive)]
+        self.assertEqual(keys, [i["key"] for i in all_items(active)])
+        for key in keys:
+            self.assertIn(key.split("[")[0], served, key)
+        for want in ("agent.ping", "agent.version", "system.uptime", "vfs.fs.discovery",
+                     "vfs.fs.size[{#FSNAME},pused]", "net.if.discovery", "net.if.in[{#IFNAME}]",
+                     "net.if.out[{#IFNAME}]", "beacon.fim.changes", "beacon.ports.unexpected",
+                     "beacon.discovery[backup]", "beacon.backup.age[{#LABEL.SET}]",
+                     "beacon.spool.size"):
+            self.assertIn(want, keys)
+        self.assertTrue(all("type" not in i for i in all_items(passive)))
+        self.assertTrue(all(i["type"] == "ZABBIX_ACTIVE" for i in all_items(active)))
+        for template in (passive, active):
+            triggered = {key for t in all_triggers(template)
+                         for _, key in expression_refs(t["expression"], keys)}
+            for key in ("agent.ping", "beacon.fim.changes", "beacon.ports.unexpected",
+                        "beacon.spool.size", "beacon.backup.age[{#LABEL.SET}]",
+                        "vfs.fs.size[{#FSNAME},pused]"):
+                self.assertIn(key, triggered)
+            backup = [t for t in all_triggers(template) if "beacon.backup.age" in t["expression"]]
+            self.assertIn('{$BEACON.BACKUP.MAX_AGE:"{#LABEL.SET}"}', backup[0]["expression"])
 
 
 class SplunkAlertActionTest(unittest.TestCase):

@@ -697,6 +697,12 @@ UnavailableDelay=5
             raise ZabbixError(f"{e}\nitem: {item}\nhistory: {last.get('rows')}\n"
                               f"{tail(self.server_log)}") from None
 
+    def check_now(self, itemids):
+        """Asks the server to poll these items or discovery rules now ("Execute now"), instead
+        of at their next scheduled time."""
+        return self.api("task.create", [{"type": 6, "request": {"itemid": str(i)}}
+                                        for i in itemids])
+
     def active_checks(self, hostname):
         """The server's reply to an agent's "active checks" request for hostname."""
         return json.loads(zbxd_request(self.trapper_port,
