@@ -4,7 +4,8 @@ configuration.import and reads back as written; the server's passive pollers get
 a UserParameter item from Debian's zabbix_agentd into history, and its trapper takes the same
 agent's active checks. The generated host templates (scripts/zabbix-templates): their UUIDs are
 the frontend's generateUuidV4 and none is stock; a real beacon-agent is polled through "Beacon
-agent by Zabbix agent"; the active variant's items are offered in "active checks"; "Beacon RDS
+agent by Zabbix agent"; the active variant's items are offered in "active checks", and a real
+beacon-agent with server_active sends them and a UserParameter (active and passive) into history; "Beacon RDS
 MySQL by external check" runs beaconctl against tests/fakes/aliyun_server.py and fills every
 dependent item. One server for the class (about 35 s in all); its start-up and the class's wall
 time are printed. scripts/bootstrap installs and unpacks what it needs."""
@@ -303,6 +304,67 @@ log:
         self.zbx.create_host("beacon-active", "127.0.0.1", 10050,
                              templates=[template["template"]])
         self.zbx.wait_active_checks("beacon-active", keys)
+
+    def test_beacon_agent_active_checks_and_user_parameters_reach_history(self):
+        """A real beacon-agent with zabbix.server_active pointing at the server's trapper, on a
+        host linked to "Beacon agent by Zabbix agent active": it asks for its active items and
+        sends agent.ping and beacon.spool.size; a UserParameter (no shell, `[*]` with $1)
+        reaches history both as an active item and polled passively."""
+        self.zbx.import_yaml(os.path.join(ROOT, "templates", "zabbix",
+                                          "beacon_agent_active.yaml"))
+        hostname = "beacon-active-e2e"
+        d = self.dir_for(hostname)
+        port = free_low_port()
+        with open(os.path.join(d, "token"), "w") as f:
+            f.write("unused\n")
+        hostid = self.zbx.create_host(hostname, "127.0.0.1", port,
+                                      templates=["Beacon agent by Zabbix agent active"])
+        self.addCleanup(self.zbx.api, "host.update", {"hostid": hostid, "status": 1})
+        self.zbx.create_item(hostid, "beacon.test.up[active]", value_type=VALUE_CHAR,
+                             type=ITEM_TYPE_ZABBIX_ACTIVE)
+        self.zbx.wait_active_checks(hostname, ["agent.ping", "beacon.spool.size",
+                                               "beacon.test.up[active]"])
+        config = os.path.join(d, "agent.yaml")
+        log = os.path.join(d, "agent.log")
+        with open(config, "w") as f:
+            f.write(f"""agent:
+  name: {hostname}
+  data_dir: {d}/data
+collector:
+  url: http://127.0.0.1:9
+  token_file: {d}/token
+inputs:
+  system:
+    enabled: true
+    interval: 1s
+zabbix:
+  listen: 127.0.0.1:{port}
+  allow: [127.0.0.1]
+  hostname: {hostname}
+  server_active: ["127.0.0.1:{self.zbx.trapper_port}"]
+  refresh_active_checks: 5s
+  buffer_send: 1s
+  user_parameters:
+    - {{key: "beacon.test.up[*]", command: "/bin/echo up-$1"}}
+log:
+  file: {log}
+""")
+        agent = subprocess.Popen([AGENT, "run", "-c", config], stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+
+        def stop():
+            agent.terminate()
+            agent.wait(timeout=20)
+        self.addCleanup(stop)
+        wait_for(lambda: agent.poll() is None and _answers(port), 20,
+                 f"beacon-agent on {port}\n{tail(log)}", interval=0.2)
+        self.assert_value(hostname, "beacon.test.up[active]", "up-active", timeout=60)
+        self.assert_value(hostname, "agent.ping", "1", timeout=60)
+        spool = self.zbx.wait_value(hostname, "beacon.spool.size", lambda v: int(v) > 0, 60)
+        self.assertGreater(int(spool), 0)
+        # The same UserParameter polled passively by the server.
+        self.zbx.create_item(hostid, "beacon.test.up[passive]", value_type=VALUE_CHAR)
+        self.assert_value(hostname, "beacon.test.up[passive]", "up-passive", timeout=60)
 
     def test_rds_template_discovers_instances_and_fills_dependent_items(self):
         """The RDS template on a host whose external check beacon_zabbix runs beaconctl against
