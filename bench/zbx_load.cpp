@@ -205,9 +205,10 @@ int main(int argc, char** argv) {
   const double hz = static_cast<double>(sysconf(_SC_CLK_TCK));
   for (char& c : first)
     if (c == '\0' || c == ' ') c = '_';
-  std::printf("requests=%lld errors=%lld seconds=%.3f rps=%.1f server_cpu=%.3f client_cpu=%.3f "
-              "first=%s\n",
-              requests.load(), errors.load(), elapsed, requests.load() / elapsed,
-              (ticks1 - ticks0) / hz, client_cpu, first.c_str());
+  std::printf(
+      "requests=%lld errors=%lld seconds=%.3f rps=%.1f server_cpu=%.3f client_cpu=%.3f "
+      "first=%s\n",
+      requests.load(), errors.load(), elapsed, requests.load() / elapsed, (ticks1 - ticks0) / hz,
+      client_cpu, first.c_str());
   return 0;
 }

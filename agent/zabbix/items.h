@@ -45,10 +45,12 @@ struct ItemContext {
   BeaconSources beacon;
 };
 
-// How an item runs: cheap items read a few /proc lines and never block, slow ones may hash a
-// big file or wait on a connect; the listener gives them separate worker lanes so slow items
-// cannot hold up cheap ones.
-enum class ItemCost { kCheap, kSlow };
+// How an item runs: instant items answer from memory (agent.ping, agent.version), so the
+// passive listener answers them on its I/O thread without a hand-off; cheap items read a few
+// /proc lines and never block, slow ones may hash a big file or wait on a connect; the listener
+// gives those two separate worker lanes so slow items cannot hold up cheap ones (active checks
+// run instant items on the cheap lane).
+enum class ItemCost { kInstant, kCheap, kSlow };
 
 using ItemHandler = std::function<ItemResult(const ItemKey& key, const ItemContext& context)>;
 

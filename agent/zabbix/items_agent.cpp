@@ -228,13 +228,13 @@ ItemResult ProcNum(const ItemKey& key, const ItemContext& context) {
 }  // namespace
 
 void AddAgentItems(ItemTable* table) {
-  table->Add({"agent.ping", ItemCost::kCheap,
+  table->Add({"agent.ping", ItemCost::kInstant,
               [](const ItemKey& key, const ItemContext&) { return Constant(key, "1"); }});
-  table->Add({"agent.version", ItemCost::kCheap,
+  table->Add({"agent.version", ItemCost::kInstant,
               [](const ItemKey& key, const ItemContext& c) { return Constant(key, c.version); }});
-  table->Add({"agent.hostname", ItemCost::kCheap,
+  table->Add({"agent.hostname", ItemCost::kInstant,
               [](const ItemKey& key, const ItemContext& c) { return Constant(key, c.hostname); }});
-  table->Add({"agent.variant", ItemCost::kCheap,
+  table->Add({"agent.variant", ItemCost::kInstant,
               [](const ItemKey& key, const ItemContext&) { return Constant(key, "1"); }});
   table->Add({"system.uptime", ItemCost::kCheap, SystemUptime});
   table->Add({"system.cpu.load", ItemCost::kCheap, CpuLoad});

@@ -215,15 +215,17 @@ void PassiveListener::AcceptAll(std::vector<Pending>* pending) {
       }
       ::shutdown(fd.get(), SHUT_WR);
     }
-    if (pending->size() >= options_.max_pending) {
-      ++timed_out_;
-      pending->erase(pending->begin());  // the oldest has waited longest for nothing
-    }
     Pending conn;
     conn.discard = refused;
     conn.fd = std::move(fd);
     conn.peer = std::move(peer);
     conn.deadline_ms = clock_.MonotonicMs() + options_.timeout_ms;
+    // Most clients send the key with the connection: read it now rather than a poll later.
+    if (!refused && ReadRequest(&conn)) continue;
+    if (pending->size() >= options_.max_pending) {
+      ++timed_out_;
+      pending->erase(pending->begin());  // the oldest has waited longest for nothing
+    }
     pending->push_back(std::move(conn));
   }
 }
@@ -258,22 +260,31 @@ void PassiveListener::Dispatch(UniqueFd fd, std::string key) {
   // Shared so the task stays copyable; a dropped task closes the connection unanswered.
   auto job = std::make_shared<Job>(
       Job{std::move(fd), std::move(key), clock_.MonotonicMs() + options_.timeout_ms});
+  if (cost == ItemCost::kInstant) {
+    // A constant of a few bytes into a fresh connection's empty send buffer: answered here,
+    // with a short send deadline so a client that never reads cannot hold the I/O thread.
+    Answer(job.get(), clock_.MonotonicMs() + kInstantSendMs);
+    return;
+  }
   const int busy_fd = job->fd.get();
-  if (workers_->Submit(cost, [this, job] { Answer(job.get()); })) return;
+  if (workers_->Submit(
+          cost, [this, job] { Answer(job.get(), clock_.MonotonicMs() + options_.timeout_ms); })) {
+    return;
+  }
   ++busy_;
   const std::string reply = EncodePassiveReply(
       ItemResult::NotSupported("Too many requests in progress, try again later."));
   SendBefore(busy_fd, reply, clock_.MonotonicMs() + 100, clock_);
 }
 
-void PassiveListener::Answer(Job* job) {
+void PassiveListener::Answer(Job* job, int64_t send_deadline_ms) {
   ItemContext context = context_;
   context.deadline_ms = job->deadline_ms;
   const ItemResult result = table_.Run(job->key, context);
   const std::string reply = EncodePassiveReply(result);
-  // The reply gets its own timeout: a client that does not read it cannot hold the worker
-  // for longer.
-  if (SendBefore(job->fd.get(), reply, clock_.MonotonicMs() + options_.timeout_ms, clock_)) {
+  // The reply gets its own deadline: a client that does not read it cannot hold the worker
+  // (or the I/O thread) for longer.
+  if (SendBefore(job->fd.get(), reply, send_deadline_ms, clock_)) {
     ++answered_;
   }
   ::shutdown(job->fd.get(), SHUT_WR);

@@ -85,7 +85,10 @@ class PassiveListener {
   // Reads what is there; true when the connection is finished with (handed off or closed).
   bool ReadRequest(Pending* conn);
   void Dispatch(UniqueFd fd, std::string key);
-  void Answer(Job* job);
+  // Runs the item and sends the reply, giving the send until send_deadline_ms.
+  void Answer(Job* job, int64_t send_deadline_ms);
+  // How long the I/O thread may spend sending an instant item's reply.
+  static constexpr int64_t kInstantSendMs = 100;
 
   const PassiveListenerOptions options_;
   const ItemTable& table_;

@@ -65,7 +65,8 @@ TEST_F(ZabbixItems, Table) {
   EXPECT_EQ(Error("bogus.key"), "Unsupported item key.");
   EXPECT_EQ(Error("bad key"), "Invalid item key format.");
   EXPECT_EQ(table_.Find("vfs.file.cksum")->cost, ItemCost::kSlow);
-  EXPECT_EQ(table_.Find("agent.ping")->cost, ItemCost::kCheap);
+  EXPECT_EQ(table_.Find("agent.ping")->cost, ItemCost::kInstant);
+  EXPECT_EQ(table_.Find("system.uptime")->cost, ItemCost::kCheap);
 }
 
 TEST_F(ZabbixItems, AgentAndSystem) {
