@@ -45,8 +45,10 @@ struct ItemContext {
   BeaconSources beacon;
 };
 
-// How an item runs: instant items answer from memory (agent.ping, agent.version), so the
-// passive listener answers them on its I/O thread without a hand-off; cheap items read a few
+// How an item runs: instant items answer from memory (agent.ping, agent.version) or with one
+// bounded kernel query (net.tcp.listen: a sock_diag dump of the listening sockets), so the
+// passive listener answers them on its I/O thread without a hand-off, which costs more than
+// the item (two thread wake-ups per request); cheap items read a few
 // /proc lines and never block, slow ones may hash a big file or wait on a connect; the listener
 // gives those two separate worker lanes so slow items cannot hold up cheap ones (active checks
 // run instant items on the cheap lane).

@@ -122,7 +122,7 @@ ItemResult IfCounter(const ItemKey& key, const ItemContext& context, bool in) {
 }  // namespace
 
 void AddNetItems(ItemTable* table) {
-  table->Add({"net.tcp.listen", ItemCost::kCheap, TcpListen});
+  table->Add({"net.tcp.listen", ItemCost::kInstant, TcpListen});
   table->Add({"net.tcp.port", ItemCost::kSlow, TcpPort});
   table->Add({"net.if.discovery", ItemCost::kCheap, IfDiscovery});
   table->Add({"net.if.in", ItemCost::kCheap,

@@ -66,6 +66,7 @@ TEST_F(ZabbixItems, Table) {
   EXPECT_EQ(Error("bad key"), "Invalid item key format.");
   EXPECT_EQ(table_.Find("vfs.file.cksum")->cost, ItemCost::kSlow);
   EXPECT_EQ(table_.Find("agent.ping")->cost, ItemCost::kInstant);
+  EXPECT_EQ(table_.Find("net.tcp.listen")->cost, ItemCost::kInstant);
   EXPECT_EQ(table_.Find("system.uptime")->cost, ItemCost::kCheap);
 }
 
