@@ -220,15 +220,10 @@ class ZabbixServerTest(unittest.TestCase):
         self.assertEqual(len(found), len(keys))
         return [r["itemid"] for r in found]
 
-    def test_beacon_agent_polled_through_the_passive_template(self):
-        """A real beacon-agent (zabbix.listen) on a host linked to "Beacon agent by Zabbix
-        agent": the server polls agent.ping, beacon.spool.size (the collector is unreachable,
-        so the spool holds the system input's samples) and a filesystem the template's
-        discovery found."""
-        self.zbx.import_yaml(os.path.join(ROOT, "templates", "zabbix", "beacon_agent.yaml"))
-        hostname = "beacon-passive"
+    def start_beacon_agent(self, hostname, port, zabbix_extra=""):
+        """A real beacon-agent answering Zabbix on `port` (the system input every second; its
+        collector unreachable, so the spool fills), stopped at the test's end."""
         d = self.dir_for(hostname)
-        port = free_low_port()
         with open(os.path.join(d, "token"), "w") as f:
             f.write("unused\n")
         config = os.path.join(d, "agent.yaml")
@@ -248,7 +243,7 @@ zabbix:
   listen: 127.0.0.1:{port}
   allow: [127.0.0.1]
   hostname: {hostname}
-log:
+{zabbix_extra}log:
   file: {log}
 """)
         agent = subprocess.Popen([AGENT, "run", "-c", config], stdout=subprocess.DEVNULL,
@@ -260,6 +255,16 @@ log:
         self.addCleanup(stop)
         wait_for(lambda: agent.poll() is None and _answers(port), 20,
                  f"beacon-agent on {port}\n{tail(log)}", interval=0.2)
+
+    def test_beacon_agent_polled_through_the_passive_template(self):
+        """A real beacon-agent (zabbix.listen) on a host linked to "Beacon agent by Zabbix
+        agent": the server polls agent.ping, beacon.spool.size (the collector is unreachable,
+        so the spool holds the system input's samples) and a filesystem the template's
+        discovery found."""
+        self.zbx.import_yaml(os.path.join(ROOT, "templates", "zabbix", "beacon_agent.yaml"))
+        hostname = "beacon-passive"
+        port = free_low_port()
+        self.start_beacon_agent(hostname, port)
         hostid = self.zbx.create_host(hostname, "127.0.0.1", port,
                                       templates=["Beacon agent by Zabbix agent"])
         # Runs before the agent stops: the other tests' pollers need not retry a dead agent.
@@ -313,51 +318,21 @@ log:
         self.zbx.import_yaml(os.path.join(ROOT, "templates", "zabbix",
                                           "beacon_agent_active.yaml"))
         hostname = "beacon-active-e2e"
-        d = self.dir_for(hostname)
         port = free_low_port()
-        with open(os.path.join(d, "token"), "w") as f:
-            f.write("unused\n")
         hostid = self.zbx.create_host(hostname, "127.0.0.1", port,
                                       templates=["Beacon agent by Zabbix agent active"])
-        self.addCleanup(self.zbx.api, "host.update", {"hostid": hostid, "status": 1})
         self.zbx.create_item(hostid, "beacon.test.up[active]", value_type=VALUE_CHAR,
                              type=ITEM_TYPE_ZABBIX_ACTIVE)
         self.zbx.wait_active_checks(hostname, ["agent.ping", "beacon.spool.size",
                                                "beacon.test.up[active]"])
-        config = os.path.join(d, "agent.yaml")
-        log = os.path.join(d, "agent.log")
-        with open(config, "w") as f:
-            f.write(f"""agent:
-  name: {hostname}
-  data_dir: {d}/data
-collector:
-  url: http://127.0.0.1:9
-  token_file: {d}/token
-inputs:
-  system:
-    enabled: true
-    interval: 1s
-zabbix:
-  listen: 127.0.0.1:{port}
-  allow: [127.0.0.1]
-  hostname: {hostname}
-  server_active: ["127.0.0.1:{self.zbx.trapper_port}"]
+        self.start_beacon_agent(hostname, port, f"""  server_active: ["127.0.0.1:{self.zbx.trapper_port}"]
   refresh_active_checks: 5s
   buffer_send: 1s
   user_parameters:
     - {{key: "beacon.test.up[*]", command: "/bin/echo up-$1"}}
-log:
-  file: {log}
 """)
-        agent = subprocess.Popen([AGENT, "run", "-c", config], stdout=subprocess.DEVNULL,
-                                 stderr=subprocess.DEVNULL)
-
-        def stop():
-            agent.terminate()
-            agent.wait(timeout=20)
-        self.addCleanup(stop)
-        wait_for(lambda: agent.poll() is None and _answers(port), 20,
-                 f"beacon-agent on {port}\n{tail(log)}", interval=0.2)
+        # Runs before the agent stops: the other tests' pollers need not retry a dead agent.
+        self.addCleanup(self.zbx.api, "host.update", {"hostid": hostid, "status": 1})
         self.assert_value(hostname, "beacon.test.up[active]", "up-active", timeout=60)
         self.assert_value(hostname, "agent.ping", "1", timeout=60)
         spool = self.zbx.wait_value(hostname, "beacon.spool.size", lambda v: int(v) > 0, 60)
