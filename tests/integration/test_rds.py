@@ -58,7 +58,8 @@ def instance(i):
             "usage": {"DiskUsed": 1073741824 + i, "DataSize": 536870912, "LogSize": 1048576,
                       "BackupSize": "2147483648"},
             "cloudmonitor": {"CpuUsage": 12.5 + i, "MemoryUsage": 40, "DiskUsage": 55.5,
-                             "IOPSUsage": 3, "ConnectionUsage": 7.25}}
+                             "IOPSUsage": 3, "ConnectionUsage": 7.25,
+                             "MySQL_SlowQueries": 0.5}}
 
 
 # 105 instances: DescribeDBInstances needs two pages of 100.
@@ -173,7 +174,7 @@ retry: {{attempts: 2, initial_backoff: 10ms, max_backoff: 20ms}}
         self.assertEqual(perf["missing"], ["MySQL_IOPS"])
         self.assertEqual(perf["cloudmonitor"],
                          {"CpuUsage": 19.5, "MemoryUsage": 40, "DiskUsage": 55.5, "IOPSUsage": 3,
-                          "ConnectionUsage": 7.25})
+                          "ConnectionUsage": 7.25, "MySQL_SlowQueries": 0.5})
         # UTC: the newest point is the current minute, not 8 hours away.
         point = time.mktime(time.strptime(perf["time"][:19], "%Y-%m-%dT%H:%M:%S")) - time.timezone
         self.assertLess(abs(point - time.time()), 120, perf["time"])
@@ -201,7 +202,7 @@ retry: {{attempts: 2, initial_backoff: 10ms, max_backoff: 20ms}}
             self.assertNotIn("error", json.loads(out.stdout))
         self.assertEqual(self.by_action(), {"DescribeDBInstancePerformance": 2,
                                             "DescribeResourceUsage": 1,
-                                            "DescribeMetricLast": 5})
+                                            "DescribeMetricLast": 6})
         # The next interval (cache_ttl passed): one call each again.
         short = self.write_config("short-ttl.yaml", SECRET, "cache_ttl: 1s\n")
         self.value("rds.perf", "rm-001", config=short)
@@ -210,7 +211,7 @@ retry: {{attempts: 2, initial_backoff: 10ms, max_backoff: 20ms}}
         for _ in range(3):
             self.value("rds.perf", "rm-001", config=short)
         self.assertEqual(self.by_action(), {"DescribeDBInstancePerformance": 1,
-                                            "DescribeMetricLast": 5})
+                                            "DescribeMetricLast": 6})
 
     def test_errors_are_one_line_without_the_secret(self):
         wrong = self.write_config("wrong.yaml", "not-the-" + SECRET)
@@ -313,7 +314,7 @@ class RdsInputTest(unittest.TestCase):
         by_action = stats["by_action"]
         self.assertEqual(by_action["DescribeDBInstances"], 1)
         self.assertAlmostEqual(by_action["DescribeResourceUsage"] / 2, gathers, delta=1)
-        self.assertAlmostEqual(by_action["DescribeMetricLast"] / 5, gathers, delta=1)
+        self.assertAlmostEqual(by_action["DescribeMetricLast"] / 6, gathers, delta=1)
         self.assertEqual(stats["rejected"], {})
         with open(self.agent.log) as f:
             self.assertNotIn(SECRET, f.read())

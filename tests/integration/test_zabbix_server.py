@@ -427,6 +427,7 @@ exec {os.path.abspath(BEACONCTL)} zabbix "$@"
         self.assertEqual(value["beacon.rds.perf[rm-001,MySQL_DetailedSpaceUsage,data_size]"],
                          800 * 1048576)
         self.assertEqual(value["beacon.rds.cms[rm-002,CpuUsage]"], 14.5)
+        self.assertEqual(value["beacon.rds.cms[rm-001,MySQL_SlowQueries]"], 0.5)
         self.assertEqual(value["beacon.rds.usage[rm-001,DiskUsed]"], 1073741825)
         self.assertEqual(value["beacon.rds.usage[rm-002,BackupSize]"], 2147483648)
         names = {i["name"] for i in self.zbx.api("item.get", {"hostids": hostid,

@@ -27,8 +27,8 @@ std::optional<double> Number(const nlohmann::json& object, const char* key) {
 }  // namespace
 
 const std::vector<std::string_view>& RdsDashboardMetrics() {
-  static const std::vector<std::string_view> kMetrics = {"CpuUsage", "MemoryUsage", "DiskUsage",
-                                                         "IOPSUsage", "ConnectionUsage"};
+  static const std::vector<std::string_view> kMetrics = {
+      "CpuUsage", "MemoryUsage", "DiskUsage", "IOPSUsage", "ConnectionUsage", "MySQL_SlowQueries"};
   return kMetrics;
 }
 

@@ -97,7 +97,7 @@ TEST_F(RdsInputTest, OneCallPerInstanceAndActionNamedAndConverted) {
   ASSERT_TRUE(input.Gather(emitter).ok());
   EXPECT_EQ(peer_.calls["DescribeDBInstancePerformance"], 2);
   EXPECT_EQ(peer_.calls["DescribeResourceUsage"], 2);
-  EXPECT_EQ(peer_.calls["DescribeMetricLast"], 5);  // one per metric for both instances
+  EXPECT_EQ(peer_.calls["DescribeMetricLast"], 6);  // one per metric for both instances
   EXPECT_EQ(peer_.calls.count("DescribeDBInstances"), 0u);
   auto rm1 = Values(emitter, "rm-1");
   EXPECT_EQ(rm1["rds.perf.MySQL_NetworkTraffic.recv_k"], 1024);  // 1 KB
