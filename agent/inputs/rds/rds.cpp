@@ -55,11 +55,14 @@ std::vector<MetricSpec> RdsInput::metrics() const {
                    {"instance"}});
   }
   for (std::string_view metric : aliyun::cms::RdsDashboardMetrics()) {
-    out.push_back({"rds.cloudmonitor." + std::string(metric),
-                   "percent",
-                   "CloudMonitor acs_rds_dashboard " + std::string(metric),
-                   MetricType::kGauge,
-                   {"instance"}});
+    // The *Usage metrics are percentages of the instance's quotas; MySQL_SlowQueries a rate.
+    const bool rate = metric == "MySQL_SlowQueries";
+    out.push_back(
+        {"rds.cloudmonitor." + std::string(metric),
+         rate ? "count" : "percent",
+         "CloudMonitor acs_rds_dashboard " + std::string(metric) + (rate ? " (per second)" : ""),
+         MetricType::kGauge,
+         {"instance"}});
   }
   return out;
 }
