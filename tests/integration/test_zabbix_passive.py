@@ -10,17 +10,15 @@ stalled requests get nothing and leave both answering. Skipped when the packages
 import json
 import os
 import re
-import shutil
 import socket
 import struct
 import subprocess
 import time
 import unittest
 
-from harness import AGENT, free_low_port, free_port, tail, wait_for, workdir
-
-ZABBIX_AGENTD = shutil.which("zabbix_agentd") or "/usr/sbin/zabbix_agentd"
-ZABBIX_GET = shutil.which("zabbix_get") or "/usr/bin/zabbix_get"
+from harness import free_port, tail, wait_for, workdir
+from zabbix_agents import (ZABBIX_AGENTD, ZABBIX_GET, start_beacon_agent, start_zabbix_agentd,
+                           stop)
 HAVE_ZABBIX = os.access(ZABBIX_AGENTD, os.X_OK) and os.access(ZABBIX_GET, os.X_OK)
 
 
@@ -36,49 +34,9 @@ class ZabbixPassiveSideBySide(unittest.TestCase):
         cls.file = os.path.join(cls.dir, "data.txt")
         with open(cls.file, "w") as f:
             f.write("line one\nline two\n" * 1000)
-        cls.zport = free_low_port()
-        conf = os.path.join(cls.dir, "zabbix_agentd.conf")
-        with open(conf, "w") as f:
-            f.write(f"""LogType=file
-LogFile={cls.dir}/zabbix_agentd.log
-PidFile={cls.dir}/zabbix_agentd.pid
-Server=127.0.0.1
-ListenIP=127.0.0.1
-ListenPort={cls.zport}
-Hostname=testhost
-StartAgents=3
-Timeout=3
-AllowRoot=1
-""")
-        cls.zlog = os.path.join(cls.dir, "zabbix_agentd.log")
-        cls.zabbix = subprocess.Popen([ZABBIX_AGENTD, "-f", "-c", conf],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        cls.bport = free_port()
-        token = os.path.join(cls.dir, "token")
-        with open(token, "w") as f:
-            f.write("unused\n")
-        cls.blog = os.path.join(cls.dir, "beacon-agent.log")
-        config = os.path.join(cls.dir, "agent.yaml")
-        with open(config, "w") as f:
-            f.write(f"""agent:
-  name: testhost
-  data_dir: {cls.dir}/beacon-data
-collector:
-  url: http://127.0.0.1:9
-  token_file: {token}
-inputs:
-  system:
-    enabled: true
-    interval: 1s
-zabbix:
-  listen: 127.0.0.1:{cls.bport}
-  allow: [127.0.0.1]
-  timeout: 3s
-log:
-  file: {cls.blog}
-""")
-        cls.beacon = subprocess.Popen([AGENT, "run", "-c", config],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cls.zabbix, cls.zport, cls.zlog = start_zabbix_agentd(cls.dir, "StartAgents=3\n")
+        cls.beacon, cls.bport, cls.blog = start_beacon_agent(
+            cls.dir, "", inputs="  system:\n    enabled: true\n    interval: 1s\n")
         try:
             for port, log in ((cls.zport, cls.zlog), (cls.bport, cls.blog)):
                 wait_for(lambda: cls.get(port, "agent.ping") == "1", 20,
@@ -89,14 +47,8 @@ log:
 
     @classmethod
     def tearDownClass(cls):
-        for proc in (cls.zabbix, cls.beacon):
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+        stop(cls.zabbix)
+        stop(cls.beacon)
 
     @staticmethod
     def get(port, key, source=None):

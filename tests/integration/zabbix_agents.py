@@ -33,9 +33,10 @@ Timeout=3
     return proc, port, log
 
 
-def start_beacon_agent(directory, zabbix):
+def start_beacon_agent(directory, zabbix, inputs=""):
     """beacon-agent named testhost listening on 127.0.0.1 for 127.0.0.1 with timeout 3s, plus
-    the `zabbix` lines (indented two spaces). Returns (process, port, log file)."""
+    the `zabbix` lines (indented two spaces) and an `inputs:` section when `inputs` (its lines,
+    indented two spaces) is given. Returns (process, port, log file)."""
     port = free_low_port()
     token = os.path.join(directory, "token")
     with open(token, "w") as f:
@@ -49,7 +50,7 @@ def start_beacon_agent(directory, zabbix):
 collector:
   url: http://127.0.0.1:9
   token_file: {token}
-zabbix:
+{"inputs:" + chr(10) + inputs if inputs else ""}zabbix:
   listen: 127.0.0.1:{port}
   allow: [127.0.0.1]
   timeout: 3s
