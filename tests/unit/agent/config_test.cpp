@@ -231,15 +231,31 @@ std::string ReadAll(const std::string& path) {
   return s.str();
 }
 
+// What scripts/demo does to config/demo/agent.yaml: every /BEACON_DEMO_DIR becomes its state
+// directory (here a temporary one with the watched and backed-up app/conf).
+std::string RenderDemo(std::string text, const std::filesystem::path& dir) {
+  std::filesystem::create_directories(dir / "app" / "conf");
+  const std::string placeholder = "/BEACON_DEMO_DIR";
+  for (size_t at = text.find(placeholder); at != std::string::npos;
+       at = text.find(placeholder, at)) {
+    text.replace(at, placeholder.size(), dir.string());
+  }
+  return text;
+}
+
 TEST(AgentConfig, ShippedExamplesAreValid) {
   const std::string token = Fixture("token");
+  const std::filesystem::path demo_dir =
+      std::filesystem::temp_directory_path() / ("beacon-demo-config-" + std::to_string(getpid()));
   for (const char* rel : {"/config/agent.yaml", "/config/demo/agent.yaml"}) {
     std::string text = ReadAll(std::string(BEACON_SOURCE_DIR) + rel);
     ASSERT_FALSE(text.empty()) << rel;
+    if (std::string(rel).find("demo") != std::string::npos) text = RenderDemo(text, demo_dir);
     auto cfg = LoadAgentConfigFromString(WithTokenFile(text, token), rel);
     ASSERT_TRUE(cfg.ok()) << rel << ": " << cfg.status().ToString();
     EXPECT_EQ(cfg->collector.token.value(), "test-token-0123456789");
   }
+  std::filesystem::remove_all(demo_dir);
 }
 
 }  // namespace
