@@ -279,38 +279,42 @@ class ScanPipeline {
   bool ok() const { return sink_status_.ok(); }
   // An entry that needs no hash (directory, link, file whose hash is reused).
   void Record(Entry entry) { Emit(std::move(entry)); }
-  // A regular file to hash. Blocks while kMaxQueuedFiles wait, handing on finished entries.
+  // A regular file to hash; hands on the entries finished meanwhile. Blocks while
+  // kMaxQueuedFiles wait and none has finished (one that has means a worker freed a slot since
+  // the last call, so the queue never holds more than kMaxQueuedFiles).
   void Queue(HashTask task) {
     if (workers_.empty()) Start();
-    UniqueLock lock(mu_);
-    while (tasks_.size() >= kMaxQueuedFiles) {
-      if (done_.empty()) {
-        WaitForWorkers(lock);
-      } else {
-        DeliverDone(lock);
-      }
+    std::vector<HashedEntry> batch;
+    {
+      UniqueLock lock(mu_);
+      while (tasks_.size() >= kMaxQueuedFiles && done_.empty()) WaitForWorkers(lock);
+      tasks_.push_back(std::move(task));
+      if (idle_ > 0) work_cv_.notify_one();
+      batch.swap(done_);
     }
-    tasks_.push_back(std::move(task));
-    if (idle_ > 0) work_cv_.notify_one();
-    if (!done_.empty()) DeliverDone(lock);
+    Deliver(batch);
   }
   // Waits for every queued file and hands on the rest. The first sink error, if any.
   Status Finish() {
     {
-      UniqueLock lock(mu_);
+      MutexLock lock(mu_);
       closed_ = true;
       work_cv_.notify_all();
-      while (true) {
-        if (!done_.empty()) {
-          DeliverDone(lock);
-        } else if (running_ == 0) {
-          break;
-        } else {
-          WaitForWorkers(lock);
+    }
+    bool last = false;
+    while (!last) {
+      std::vector<HashedEntry> batch;
+      {
+        UniqueLock lock(mu_);
+        while (done_.empty() && running_ > 0) WaitForWorkers(lock);
+        batch.swap(done_);
+        last = running_ == 0;
+        if (last) {
+          result_->hashed_bytes += bytes_;
+          bytes_ = 0;
         }
       }
-      result_->hashed_bytes += bytes_;
-      bytes_ = 0;
+      Deliver(batch);
     }
     for (std::thread& t : workers_) t.join();
     workers_.clear();
@@ -367,18 +371,15 @@ class ScanPipeline {
     main_cv_.notify_one();
   }
 
-  // Hands on what the workers finished, without holding the lock while the sink runs.
-  void DeliverDone(UniqueLock& lock) BEACON_REQUIRES(mu_) {
-    std::vector<HashedEntry> batch;
-    batch.swap(done_);
-    lock.unlock();
+  // Hands on what the workers finished; called without the lock, so the sink's writes do not
+  // hold up the workers.
+  void Deliver(std::vector<HashedEntry>& batch) {
     for (HashedEntry& done : batch) {
       for (ScanError& error : done.errors) result_->errors.push_back(std::move(error));
       if (!done.keep) continue;
       if (done.hashed) ++result_->hashed_files;
       Emit(std::move(done.entry));
     }
-    lock.lock();
   }
 
   void Emit(Entry entry) {
