@@ -3,12 +3,14 @@ on, a 1 h interval so that only inotify can report in time) and collector. A one
 the mtime put back, chmod, chown, add, remove and replace-by-rename each give exactly one event of
 the right kind with exactly the documented attribute list, within seconds; more new files than
 fs.inotify.max_queued_events created while the agent is SIGSTOPped are each reported once after
-SIGCONT; and the one-shot `fim init` / `fim check --json` report the same attribute lists."""
+SIGCONT; the one-shot `fim init` / `fim check --json` report the same attribute lists; and
+`fim check --full` re-hashes a file whose metadata a normal check trusts."""
 import hashlib
 import json
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import tempfile
 import time
@@ -244,12 +246,34 @@ inputs:
             if change["path"] not in paths:
                 self.assertIn(change["path"], dirs, change)
                 self.assertEqual(set(change["changes"]), {"mtime", "ctime"}, change)
+
+        # --- check --full re-hashes what a normal check trusts the metadata for. A content
+        # change that keeps size, mtime, ctime and inode cannot be made from user space (the
+        # ctime moves), so the baseline is made to record another hash for an untouched file:
+        # what an offline edit of the disk would leave behind.
+        untouched = tree_file(self.tree, 3000)
+        with sqlite3.connect(os.path.join(self.dir, "cli-baseline.db")) as db:
+            updated = db.execute("UPDATE entries SET sha256 = ? WHERE path = ?",
+                                 ("0" * 64, os.fsencode(untouched))).rowcount
+        self.assertEqual(updated, 1)
+        normal = subprocess.run([AGENT, "fim", "check", "--json", "-c", config],
+                                capture_output=True, text=True, timeout=120)
+        self.assertEqual(normal.returncode, 1, normal.stderr)
+        self.assertEqual(json.loads(normal.stdout)["changes"], report["changes"])
+        full = subprocess.run([AGENT, "fim", "check", "--full", "--json", "-c", config],
+                              capture_output=True, text=True, timeout=120)
+        self.assertEqual(full.returncode, 1, full.stderr)
+        full_changes = json.loads(full.stdout)["changes"]
+        rehashed = [c for c in full_changes if c["path"] == untouched]
+        self.assertEqual(len(rehashed), 1, rehashed)
+        self.assertEqual(rehashed[0]["changes"], {"sha256": ["0" * 64, sha256_of(untouched)]})
+        self.assertEqual([c for c in full_changes if c["path"] != untouched], report["changes"])
         finished = time.monotonic()
         print(f"\nfim e2e: tree {total / 1048576:.0f} MiB / {FILES} files generated in "
               f"{generated - started:.1f}s, baseline {baselined - generated:.1f}s, realtime "
               f"{realtime_done - baselined:.1f}s, {count} files created while stopped in "
               f"{resumed - stopped:.1f}s and reported after SIGCONT in "
-              f"{overflow_s:.1f}s, one-shot init+2 checks {finished - one_shot:.1f}s, "
+              f"{overflow_s:.1f}s, one-shot init+4 checks {finished - one_shot:.1f}s, "
               f"total {finished - started:.1f}s")
 
 

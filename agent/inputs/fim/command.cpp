@@ -26,7 +26,7 @@ does not need to be enabled). The baseline is inputs.fim.baseline, default
 <agent.data_dir>/inputs/fim/baseline.db (the same file the running agent uses).
 
   init      build the baseline from the current state
-  check     compare the current state with the baseline
+  check     compare the current state with the baseline (--full re-hashes every file)
   accept    accept the current state of some paths into the baseline
 
 Run `beacon-agent fim <command> --help` for details.
@@ -43,16 +43,21 @@ be read (listed on standard error).
   --json              print the summary as JSON (same shape as check --json)
 )";
 
-constexpr const char* kCheckHelp = R"(usage: beacon-agent fim check [-c FILE] [--json]
+constexpr const char* kCheckHelp = R"(usage: beacon-agent fim check [-c FILE] [--full] [--json]
 
 Compares the configured paths with the baseline and lists every added, removed and changed
 entry with the attributes that changed (old -> new). The baseline is not modified; use
-`fim accept` for intended changes. A file whose size, mtime, ctime and inode are unchanged is
-not re-read unless inputs.fim.paranoid is true.
+`fim accept` for intended changes. Every entry is lstat'ed and its type, mode, uid, gid, size,
+mtime, ctime, inode and link target compared; a regular file whose type, size, mtime, ctime
+and inode all equal the baseline's keeps its recorded SHA-256 without being read (a content
+change always moves the ctime, which user space cannot set back), unless --full is given or
+inputs.fim.paranoid is true.
 Exit 0 no change, 1 changes, 2 bad configuration or no baseline, 3 some paths could not be
 read (changes, if any, are still listed).
 
   -c, --config FILE   configuration file (default /etc/beacon/agent.yaml)
+  --full              re-read and re-hash every regular file (catches content changes made
+                      behind the kernel's back: offline edits of the disk, restored ctimes)
   --json              one JSON object: {"baseline","files","duration_s","summary":{"added",
                       "removed","changed","errors"},"changes":[...],"errors":[...]}
 )";
@@ -72,6 +77,7 @@ struct FimArgs {
   std::string command;
   std::string config = kDefaultConfig;
   bool json = false;
+  bool full = false;  // check: re-hash every file (inputs.fim.paranoid for this run)
   bool help = false;
   std::vector<std::string> paths;
 };
@@ -175,6 +181,7 @@ std::string Summary(const CheckReport& report) {
 int Run(const FimArgs& args, std::ostream& out, std::ostream& err) {
   Loaded loaded;
   if (!LoadOptions(args.config, err, &loaded)) return 2;
+  if (args.full) loaded.options.paranoid = true;
   Scanner scanner(loaded.options);
   const bool create = args.command == "init";
   auto baseline = Baseline::Open(loaded.baseline_path, create);
@@ -235,6 +242,8 @@ int RunFimCommand(const std::vector<std::string>& argv, std::ostream& out, std::
       args.config = argv[++i];
     } else if (!options_done && a == "--json") {
       args.json = true;
+    } else if (!options_done && a == "--full" && args.command == "check") {
+      args.full = true;
     } else if (!options_done && a == "--") {
       options_done = true;
     } else if (args.command.empty() && !a.empty() && a[0] != '-') {

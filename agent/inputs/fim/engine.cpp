@@ -8,22 +8,27 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <cstring>
 #include <ctime>
+#include <deque>
 #include <filesystem>
 #include <thread>
 
 #include "common/crypto/crypto.h"
+#include "common/mutex.h"
 #include "common/posix.h"
 #include "common/strings.h"
 
 namespace beacon::agent::fim {
 namespace {
 
-constexpr size_t kReadBuffer = size_t{1} << 20;
+// Per worker. Measured on the bench tree (bench/README.md, FIM section): 128 KiB to 1 MiB
+// read() buffers hash at the same rate, all well ahead of mmap (whose faults and TLB misses cost
+// more than the copy they save); 256 KiB keeps the buffer in L2.
+constexpr size_t kReadBuffer = size_t{256} << 10;
 
 const std::vector<store::Migration> kBaselineMigrations = {
     {1,
@@ -152,25 +157,40 @@ const Entry* Find(const std::vector<Entry>* sorted, const std::string& path) {
   return it != sorted->end() && it->path == path ? &*it : nullptr;
 }
 
-// Hashes one file; fills sha256 and refreshes the metadata from fstat so the entry describes
-// what was actually read. Returns the errno-style problem text, or "" on success; `vanished`
-// is set when the file no longer exists.
-std::string HashFile(const OpenForHash& open, Entry* e, std::vector<char>& buffer, bool* vanished,
-                     int64_t* bytes) {
-  const int opened = open(e->path);
-  if (opened < 0) {
-    *vanished = -opened == ENOENT;
-    return *vanished ? "vanished during the scan" : "cannot open: " + ErrnoText(-opened);
-  }
-  const UniqueFd fd(opened);
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return "fstat: " + ErrnoText(errno);
-  if (!S_ISREG(st.st_mode)) return "replaced by a non-regular file during the scan";
+// Fills `e` (its path set) from `st` the way the walk records an entry: metadata, a symlink's
+// target, extended attributes when asked. Problems land in `errors`.
+void Describe(const FimOptions& options, const struct stat& st, Entry* e,
+              std::vector<ScanError>* errors) {
   FillFromStat(st, e);
+  if (e->type == 'l') {
+    std::string target(static_cast<size_t>(std::max<off_t>(st.st_size, 0)) + 1, '\0');
+    ssize_t n = ::readlink(e->path.c_str(), target.data(), target.size());
+    if (n < 0) {
+      errors->push_back({e->path, "readlink: " + ErrnoText(errno)});
+    } else {
+      target.resize(static_cast<size_t>(n));
+      e->link_target = std::move(target);
+    }
+  }
+  if (options.xattrs) {
+    auto xattrs = ReadXattrs(e->path);
+    if (xattrs.ok()) {
+      e->xattrs = std::move(*xattrs);
+    } else {
+      errors->push_back({e->path, xattrs.status().message()});
+    }
+  }
+}
+
+// Reads the open regular file `fd` (described by `st`) to its end and sets e->sha256. A short
+// read once st_size bytes are in is the end of a regular file, so the read() that would only
+// return 0 is skipped. Returns the problem text, or "" on success.
+std::string HashOpenFile(int fd, const struct stat& st, Entry* e, std::vector<char>& buffer,
+                         int64_t* bytes) {
   crypto::Sha256 sha;
   int64_t total = 0;
   while (true) {
-    ssize_t n = ::read(fd.get(), buffer.data(), buffer.size());
+    ssize_t n = ::read(fd, buffer.data(), buffer.size());
     if (n < 0) {
       if (errno == EINTR) continue;
       return "read: " + ErrnoText(errno);
@@ -178,14 +198,226 @@ std::string HashFile(const OpenForHash& open, Entry* e, std::vector<char>& buffe
     if (n == 0) break;
     sha.Update(buffer.data(), static_cast<size_t>(n));
     total += n;
+    if (static_cast<size_t>(n) < buffer.size() && total >= st.st_size) break;
   }
   e->sha256 = sha.FinalHex();
   *bytes += total;
   return "";
 }
 
+// A regular file for a hash worker. With `stat_known` the entry holds the walk's lstat;
+// otherwise the walk skipped the lstat (readdir said "regular file" and the hash needs an open
+// and fstat anyway) and the entry has only its path.
+struct HashTask {
+  Entry entry;
+  bool stat_known = true;
+};
+
+struct HashedEntry {
+  Entry entry;
+  std::vector<ScanError> errors;
+  bool keep = true;  // false: vanished (or never stat-able), not recorded
+  bool hashed = false;
+};
+
+// Hashes one file and refreshes its metadata from fstat, so the entry describes what was
+// actually read. A file that vanished is dropped with "vanished during the scan"; one that
+// cannot be opened or read is kept with its metadata and no hash.
+HashedEntry RunHashTask(const FimOptions& options, const OpenForHash& open, HashTask task,
+                        std::vector<char>& buffer, int64_t* bytes) {
+  HashedEntry out{std::move(task.entry), {}, true, false};
+  Entry& e = out.entry;
+  auto fail = [&out, &e](std::string message, bool drop) {
+    out.errors.push_back({e.path, std::move(message)});
+    out.keep = !drop;
+    e.sha256.clear();
+    return std::move(out);
+  };
+  const int opened = open(e.path);
+  if (opened < 0) {
+    if (-opened == ENOENT) return fail("vanished during the scan", true);
+    if (!task.stat_known) {
+      struct stat st {};
+      if (::lstat(e.path.c_str(), &st) != 0) {
+        return fail(errno == ENOENT ? "vanished during the scan" : "lstat: " + ErrnoText(errno),
+                    true);
+      }
+      Describe(options, st, &e, &out.errors);
+      if (e.type != 'f') return out;  // replaced by a link or the like since the readdir
+    }
+    return fail("cannot open: " + ErrnoText(-opened), false);
+  }
+  const UniqueFd fd(opened);
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return fail("fstat: " + ErrnoText(errno), !task.stat_known);
+  if (!S_ISREG(st.st_mode)) {
+    if (task.stat_known) return fail("replaced by a non-regular file during the scan", false);
+    Describe(options, st, &e, &out.errors);  // a FIFO or device since the readdir
+    return out;
+  }
+  FillFromStat(st, &e);
+  std::string problem = HashOpenFile(fd.get(), st, &e, buffer, bytes);
+  if (!problem.empty()) return fail(std::move(problem), false);
+  out.hashed = true;
+  return out;
+}
+
+// Overlaps the walk with hashing and with what consumes the entries. The scanning thread walks
+// and queues regular files; `threads` workers (started with the first file) open, read and
+// hash them; finished entries come back to the scanning thread, which collects them or hands
+// them to the sink (the baseline's INSERTs) between directories. At most kMaxQueuedFiles files
+// wait for a worker, so memory stays bounded on any tree; each worker owns one read buffer.
+class ScanPipeline {
+ public:
+  ScanPipeline(const FimOptions& options, const OpenForHash& open, size_t threads,
+               const EntrySink* sink, ScanResult* result)
+      : options_(options), open_(open), threads_(threads), sink_(sink), result_(result) {}
+  ScanPipeline(const ScanPipeline&) = delete;
+  ScanPipeline& operator=(const ScanPipeline&) = delete;
+  ~ScanPipeline() { (void)Finish(); }  // joins the workers; RunScan reads the status itself
+
+  bool ok() const { return sink_status_.ok(); }
+  // An entry that needs no hash (directory, link, file whose hash is reused).
+  void Record(Entry entry) { Emit(std::move(entry)); }
+  // A regular file to hash; hands on the entries finished meanwhile. Blocks while
+  // kMaxQueuedFiles wait and none has finished (one that has means a worker freed a slot since
+  // the last call, so the queue never holds more than kMaxQueuedFiles).
+  void Queue(HashTask task) {
+    if (workers_.empty()) Start();
+    std::vector<HashedEntry> batch;
+    {
+      UniqueLock lock(mu_);
+      while (tasks_.size() >= kMaxQueuedFiles && done_.empty()) WaitForWorkers(lock);
+      tasks_.push_back(std::move(task));
+      if (idle_ > 0) work_cv_.notify_one();
+      batch.swap(done_);
+    }
+    Deliver(batch);
+  }
+  // Waits for every queued file and hands on the rest. The first sink error, if any.
+  Status Finish() {
+    {
+      MutexLock lock(mu_);
+      closed_ = true;
+      work_cv_.notify_all();
+    }
+    bool last = false;
+    while (!last) {
+      std::vector<HashedEntry> batch;
+      {
+        UniqueLock lock(mu_);
+        while (done_.empty() && running_ > 0) WaitForWorkers(lock);
+        batch.swap(done_);
+        last = running_ == 0;
+        if (last) {
+          result_->hashed_bytes += bytes_;
+          bytes_ = 0;
+        }
+      }
+      Deliver(batch);
+    }
+    for (std::thread& t : workers_) t.join();
+    workers_.clear();
+    return sink_status_;
+  }
+
+ private:
+  static constexpr size_t kMaxQueuedFiles = 1024;
+  // The scanning thread, once blocked, is woken when the queue is half empty or (after the
+  // walk) this many entries are done, not once per file: a wake-up per file cost more CPU in
+  // context switches than the baseline's INSERTs.
+  static constexpr size_t kDeliverBatch = 256;
+
+  void WaitForWorkers(UniqueLock& lock) BEACON_REQUIRES(mu_) {
+    main_waiting_ = true;
+    main_cv_.wait(lock);
+    main_waiting_ = false;
+  }
+
+  bool MainShouldWake() const BEACON_REQUIRES(mu_) {
+    if (!main_waiting_) return false;
+    return closed_ ? done_.size() >= kDeliverBatch : tasks_.size() <= kMaxQueuedFiles / 2;
+  }
+
+  void Start() {
+    {
+      MutexLock lock(mu_);
+      running_ = threads_;
+    }
+    for (size_t t = 0; t < threads_; ++t) workers_.emplace_back([this] { Work(); });
+  }
+
+  void Work() {
+    std::vector<char> buffer(kReadBuffer);
+    int64_t bytes = 0;
+    UniqueLock lock(mu_);
+    while (true) {
+      while (tasks_.empty() && !closed_) {
+        ++idle_;
+        work_cv_.wait(lock);
+        --idle_;
+      }
+      if (tasks_.empty()) break;
+      HashTask task = std::move(tasks_.front());
+      tasks_.pop_front();
+      lock.unlock();
+      HashedEntry done = RunHashTask(options_, open_, std::move(task), buffer, &bytes);
+      lock.lock();
+      done_.push_back(std::move(done));
+      if (MainShouldWake()) main_cv_.notify_one();
+    }
+    bytes_ += bytes;
+    --running_;
+    main_cv_.notify_one();
+  }
+
+  // Hands on what the workers finished; called without the lock, so the sink's writes do not
+  // hold up the workers.
+  void Deliver(std::vector<HashedEntry>& batch) {
+    for (HashedEntry& done : batch) {
+      for (ScanError& error : done.errors) result_->errors.push_back(std::move(error));
+      if (!done.keep) continue;
+      if (done.hashed) ++result_->hashed_files;
+      Emit(std::move(done.entry));
+    }
+  }
+
+  void Emit(Entry entry) {
+    if (!sink_status_.ok()) return;
+    if (sink_ != nullptr) {
+      sink_status_ = (*sink_)(entry);
+    } else {
+      result_->entries.push_back(std::move(entry));
+    }
+  }
+
+  const FimOptions& options_;
+  const OpenForHash& open_;
+  const size_t threads_;
+  const EntrySink* sink_;
+  ScanResult* result_;                 // scanning thread only
+  Status sink_status_ = Status::Ok();  // scanning thread only
+  std::vector<std::thread> workers_;   // scanning thread only
+  Mutex mu_;
+  std::condition_variable_any work_cv_;  // a task was queued, or the queue closed
+  std::condition_variable_any main_cv_;  // a file was hashed, or a worker ended
+  std::deque<HashTask> tasks_ BEACON_GUARDED_BY(mu_);
+  std::vector<HashedEntry> done_ BEACON_GUARDED_BY(mu_);
+  bool closed_ BEACON_GUARDED_BY(mu_) = false;
+  bool main_waiting_ BEACON_GUARDED_BY(mu_) = false;
+  size_t idle_ BEACON_GUARDED_BY(mu_) = 0;  // workers waiting for a task
+  size_t running_ BEACON_GUARDED_BY(mu_) = 0;
+  int64_t bytes_ BEACON_GUARDED_BY(mu_) = 0;
+};
+
+// Walks one root (lstat, never following links): records directories, links and the like
+// through `pipeline`, and regular files with the hash `reuse` finds for them, or queues them
+// for hashing. With `stat_free_files` a regular file that readdir reports is queued without
+// an lstat of its own (the worker's fstat describes it).
 void Walk(const FimOptions& options, const std::string& root, bool root_expected, bool recursive,
-          const std::function<bool(const std::string&, bool)>& excluded, ScanResult* result) {
+          bool stat_free_files, const std::function<bool(const std::string&, bool)>& excluded,
+          const std::function<const Entry*(const Entry&)>& reuse, ScanPipeline& pipeline,
+          ScanResult* result) {
   struct stat st {};
   if (::lstat(root.c_str(), &st) != 0) {
     if (errno != ENOENT || !root_expected) {
@@ -195,7 +427,7 @@ void Walk(const FimOptions& options, const std::string& root, bool root_expected
   }
   std::vector<std::string> stack = {root};
   bool first = true;
-  while (!stack.empty()) {
+  while (!stack.empty() && pipeline.ok()) {
     std::string path = std::move(stack.back());
     stack.pop_back();
     if (!first && ::lstat(path.c_str(), &st) != 0) {
@@ -207,36 +439,36 @@ void Walk(const FimOptions& options, const std::string& root, bool root_expected
     const bool is_dir = S_ISDIR(st.st_mode);
     if (excluded(path, is_dir)) continue;
     Entry e;
-    e.path = path;
-    FillFromStat(st, &e);
-    if (e.type == 'l') {
-      std::string target(static_cast<size_t>(std::max<off_t>(st.st_size, 0)) + 1, '\0');
-      ssize_t n = ::readlink(path.c_str(), target.data(), target.size());
-      if (n < 0) {
-        result->errors.push_back({path, "readlink: " + ErrnoText(errno)});
+    e.path = std::move(path);
+    Describe(options, st, &e, &result->errors);
+    if (e.type == 'f') {
+      if (const Entry* old = reuse(e)) {
+        e.sha256 = old->sha256;
+        pipeline.Record(std::move(e));
       } else {
-        target.resize(static_cast<size_t>(n));
-        e.link_target = std::move(target);
+        pipeline.Queue({std::move(e), true});
       }
+      continue;
     }
-    if (options.xattrs) {
-      auto xattrs = ReadXattrs(path);
-      if (xattrs.ok()) {
-        e.xattrs = std::move(*xattrs);
-      } else {
-        result->errors.push_back({path, xattrs.status().message()});
-      }
-    }
-    result->entries.push_back(std::move(e));
-    if (!is_dir || !recursive) continue;
-    DIR* dir = ::opendir(path.c_str());
+    const std::string dir_path = is_dir && recursive ? e.path : std::string();
+    pipeline.Record(std::move(e));
+    if (dir_path.empty()) continue;
+    DIR* dir = ::opendir(dir_path.c_str());
     if (dir == nullptr) {
-      result->errors.push_back({path, "cannot list: " + ErrnoText(errno)});
+      result->errors.push_back({dir_path, "cannot list: " + ErrnoText(errno)});
       continue;
     }
     while (struct dirent* d = ::readdir(dir)) {
       if (std::strcmp(d->d_name, ".") == 0 || std::strcmp(d->d_name, "..") == 0) continue;
-      stack.push_back(JoinPath(path, d->d_name));
+      std::string child = JoinPath(dir_path, d->d_name);
+      if (stat_free_files && d->d_type == DT_REG) {
+        if (excluded(child, false)) continue;
+        Entry file;
+        file.path = std::move(child);
+        pipeline.Queue({std::move(file), false});
+      } else {
+        stack.push_back(std::move(child));
+      }
     }
     ::closedir(dir);
   }
@@ -377,7 +609,10 @@ std::vector<Change> Compare(const std::vector<Entry>& baseline, const std::vecto
       out.push_back({ChangeKind::kAdded, current[j].path, {}, current[j]});
       ++j;
     } else {
-      auto diff = DiffEntries(baseline[i], current[j]);
+      // Most entries of a check are unchanged: skip building their attribute strings.
+      auto diff = SameEntry(baseline[i], current[j])
+                      ? std::map<std::string, std::pair<std::string, std::string>>()
+                      : DiffEntries(baseline[i], current[j]);
       if (!diff.empty()) {
         out.push_back({ChangeKind::kChanged, current[j].path, std::move(diff), current[j]});
       }
@@ -399,6 +634,11 @@ Result<std::unique_ptr<Baseline>> Baseline::Open(const std::string& path, bool c
   options.create_if_missing = create;
   BEACON_ASSIGN_OR_RETURN(std::unique_ptr<store::Database> db,
                           store::Database::OpenAndMigrate(path, kBaselineMigrations, options));
+  // `fim init` inserts in the order files finish hashing, not in key order: with SQLite's
+  // default 2 MB page cache a 20,000-file baseline spilled pages to the WAL and read them back
+  // mid-transaction (strace: 3,939 pwrite + 2,713 pread against 2,492 + 831 sorted). 16 MiB
+  // holds the B-tree of about 100,000 entries.
+  BEACON_RETURN_IF_ERROR(db->Exec("PRAGMA cache_size=-16384"));
   return std::unique_ptr<Baseline>(new Baseline(std::move(db)));
 }
 
@@ -451,13 +691,15 @@ Status Baseline::Insert(store::Statement& stmt, const Entry& e) {
   return stmt.Run();
 }
 
-Status Baseline::ReplaceAll(const std::vector<Entry>& entries) {
+Status Baseline::Replace(const std::function<Status(const EntrySink& add)>& produce) {
   store::Transaction tx(*db_);
   BEACON_RETURN_IF_ERROR(tx.status());
   BEACON_RETURN_IF_ERROR(db_->Exec("DELETE FROM entries"));
-  BEACON_ASSIGN_OR_RETURN(store::CachedStatement stmt,
-                          db_->Cached("INSERT INTO entries VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"));
-  for (const Entry& e : entries) BEACON_RETURN_IF_ERROR(Insert(*stmt, e));
+  // OR REPLACE: overlapping roots (/etc and /etc/ssh) hand over the same path twice.
+  BEACON_ASSIGN_OR_RETURN(
+      store::CachedStatement stmt,
+      db_->Cached("INSERT OR REPLACE INTO entries VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"));
+  BEACON_RETURN_IF_ERROR(produce([&stmt, this](const Entry& e) { return Insert(*stmt, e); }));
   return tx.Commit();
 }
 
@@ -497,85 +739,54 @@ bool Scanner::IsExcluded(const std::string& path, bool is_dir) const {
   return !is_dir && !options_.include.empty() && !GlobMatchesAny(options_.include, path);
 }
 
+Status Scanner::RunScan(const std::vector<Entry>* previous, const std::vector<std::string>& roots,
+                        bool recursive, bool report_missing, const EntrySink* sink,
+                        ScanResult* result) const {
+  auto excluded = [this](const std::string& path, bool is_dir) { return IsExcluded(path, is_dir); };
+  // A file whose size, mtime, ctime, inode and type match the previous scan keeps its hash.
+  auto reuse = [this, previous](const Entry& e) -> const Entry* {
+    if (options_.paranoid) return nullptr;
+    const Entry* old = Find(previous, e.path);
+    if (old != nullptr && !old->sha256.empty() && old->type == e.type && old->size == e.size &&
+        old->mtime_ns == e.mtime_ns && old->ctime_ns == e.ctime_ns && old->inode == e.inode) {
+      return old;
+    }
+    return nullptr;
+  };
+  // When every file is hashed anyway, its lstat would only repeat the worker's fstat. Xattrs
+  // are read by the walk, which needs the lstat.
+  const bool stat_free_files = (previous == nullptr || options_.paranoid) && !options_.xattrs;
+  const size_t threads = options_.workers > 0 ? static_cast<size_t>(options_.workers)
+                                              : std::max(1u, std::thread::hardware_concurrency());
+  ScanPipeline pipeline(options_, open_, threads, sink, result);
+  for (const std::string& root : roots) {
+    Walk(options_, root, !report_missing || Find(previous, root) != nullptr, recursive,
+         stat_free_files, excluded, reuse, pipeline, result);
+  }
+  Status status = pipeline.Finish();
+  std::sort(result->errors.begin(), result->errors.end(),
+            [](const ScanError& a, const ScanError& b) { return a.path < b.path; });
+  return status;
+}
+
 ScanResult Scanner::Scan(const std::vector<Entry>* previous, const std::vector<std::string>* roots,
                          bool recursive, bool report_missing) const {
   ScanResult result;
-  const std::vector<std::string>& walk_roots = roots ? *roots : options_.paths;
-  auto excluded = [this](const std::string& path, bool is_dir) { return IsExcluded(path, is_dir); };
-  for (const std::string& root : walk_roots) {
-    Walk(options_, root, !report_missing || Find(previous, root) != nullptr, recursive, excluded,
-         &result);
-  }
+  // Without a sink entries are only collected, which cannot fail.
+  (void)RunScan(previous, roots ? *roots : options_.paths, recursive, report_missing, nullptr,
+                &result);
   std::sort(result.entries.begin(), result.entries.end(),
             [](const Entry& a, const Entry& b) { return a.path < b.path; });
   // Overlapping roots (/etc and /etc/ssh) would list entries twice.
   result.entries.erase(std::unique(result.entries.begin(), result.entries.end(),
                                    [](const Entry& a, const Entry& b) { return a.path == b.path; }),
                        result.entries.end());
+  return result;
+}
 
-  std::vector<size_t> to_hash;
-  for (size_t i = 0; i < result.entries.size(); ++i) {
-    Entry& e = result.entries[i];
-    if (e.type != 'f') continue;
-    const Entry* old = Find(previous, e.path);
-    if (!options_.paranoid && old != nullptr && !old->sha256.empty() && old->type == e.type &&
-        old->size == e.size && old->mtime_ns == e.mtime_ns && old->ctime_ns == e.ctime_ns &&
-        old->inode == e.inode) {
-      e.sha256 = old->sha256;
-    } else {
-      to_hash.push_back(i);
-    }
-  }
-
-  // Parallel hashing: workers take the next file from a shared counter; each result slot is
-  // written by exactly one worker.
-  std::vector<std::string> problems(to_hash.size());
-  std::vector<char> vanished(to_hash.size(), 0);
-  std::atomic<size_t> next{0};
-  std::atomic<int64_t> bytes{0};
-  auto worker = [&] {
-    std::vector<char> buffer(kReadBuffer);
-    int64_t local_bytes = 0;
-    for (size_t k = next++; k < to_hash.size(); k = next++) {
-      bool gone = false;
-      problems[k] = HashFile(open_, &result.entries[to_hash[k]], buffer, &gone, &local_bytes);
-      vanished[k] = gone ? 1 : 0;
-    }
-    bytes += local_bytes;
-  };
-  size_t threads = options_.workers > 0 ? static_cast<size_t>(options_.workers)
-                                        : std::max(1u, std::thread::hardware_concurrency());
-  threads = std::min(threads, to_hash.size());
-  if (threads <= 1) {
-    if (!to_hash.empty()) worker();
-  } else {
-    std::vector<std::thread> pool;
-    for (size_t t = 0; t < threads; ++t) pool.emplace_back(worker);
-    for (std::thread& t : pool) t.join();
-  }
-  result.hashed_bytes = bytes.load();
-
-  std::vector<char> drop(result.entries.size(), 0);
-  for (size_t k = 0; k < to_hash.size(); ++k) {
-    if (problems[k].empty()) {
-      ++result.hashed_files;
-      continue;
-    }
-    Entry& e = result.entries[to_hash[k]];
-    result.errors.push_back({e.path, problems[k]});
-    if (vanished[k]) drop[to_hash[k]] = 1;
-    e.sha256.clear();
-  }
-  if (std::find(drop.begin(), drop.end(), 1) != drop.end()) {
-    std::vector<Entry> kept;
-    kept.reserve(result.entries.size());
-    for (size_t i = 0; i < result.entries.size(); ++i) {
-      if (!drop[i]) kept.push_back(std::move(result.entries[i]));
-    }
-    result.entries = std::move(kept);
-  }
-  std::sort(result.errors.begin(), result.errors.end(),
-            [](const ScanError& a, const ScanError& b) { return a.path < b.path; });
+Result<ScanResult> Scanner::ScanTo(const EntrySink& sink) const {
+  ScanResult result;
+  BEACON_RETURN_IF_ERROR(RunScan(nullptr, options_.paths, true, true, &sink, &result));
   return result;
 }
 
@@ -591,11 +802,18 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
 
 Result<CheckReport> Init(const Scanner& scanner, Baseline& baseline) {
   const auto start = std::chrono::steady_clock::now();
-  ScanResult scan = scanner.Scan(nullptr);
-  BEACON_RETURN_IF_ERROR(baseline.ReplaceAll(scan.entries));
+  // The scan streams into the baseline's transaction: rows are written while files are still
+  // being hashed, and no entry list is held.
+  ScanResult scan;
+  BEACON_RETURN_IF_ERROR(baseline.Replace([&](const EntrySink& add) -> Status {
+    Result<ScanResult> streamed = scanner.ScanTo(add);
+    if (!streamed.ok()) return streamed.status();
+    scan = std::move(*streamed);
+    return Status::Ok();
+  }));
   CheckReport report;
   report.errors = std::move(scan.errors);
-  report.files = static_cast<int64_t>(scan.entries.size());
+  report.files = baseline.Count();
   report.duration_s = SecondsSince(start);
   return report;
 }

@@ -95,6 +95,9 @@ std::map<std::string, std::pair<std::string, std::string>> DiffEntries(const Ent
 // Merges two sorted entry lists into changes, in path order.
 std::vector<Change> Compare(const std::vector<Entry>& baseline, const std::vector<Entry>& current);
 
+// Receives scanned entries one by one; an error stops the scan.
+using EntrySink = std::function<Status(const Entry& entry)>;
+
 // The SQLite baseline. One thread at a time.
 class Baseline {
  public:
@@ -102,8 +105,9 @@ class Baseline {
   static Result<std::unique_ptr<Baseline>> Open(const std::string& path, bool create);
   // Every entry sorted by path.
   Result<std::vector<Entry>> Load();
-  // Replaces the whole content in one transaction.
-  Status ReplaceAll(const std::vector<Entry>& entries);
+  // Replaces the whole content in one transaction with what `produce` hands to `add` (in any
+  // order; a path added twice keeps its last entry). On any error nothing changes.
+  Status Replace(const std::function<Status(const EntrySink& add)>& produce);
   // In one transaction: upserts `upserts`, deletes `removals`.
   Status Apply(const std::vector<Entry>& upserts, const std::vector<std::string>& removals);
   int64_t Count();
@@ -125,11 +129,21 @@ class Scanner {
   ScanResult Scan(const std::vector<Entry>* previous,
                   const std::vector<std::string>* roots = nullptr, bool recursive = true,
                   bool report_missing = true) const;
+  // Walks options().paths and hashes every regular file like Scan(nullptr), but hands each
+  // entry to `sink` (on the calling thread, in no particular order) as soon as it is complete
+  // instead of collecting it: ScanResult.entries stays empty, memory stays bounded. The first
+  // sink error stops the scan and is returned.
+  Result<ScanResult> ScanTo(const EntrySink& sink) const;
   const FimOptions& options() const { return options_; }
   // Whether the exclude / include globs leave `path` out.
   bool IsExcluded(const std::string& path, bool is_dir) const;
 
  private:
+  // Walks `roots` while `workers` threads hash (see ScanPipeline in engine.cpp); entries go to
+  // `sink` when given, else into result->entries (unsorted). Errors are sorted by path.
+  Status RunScan(const std::vector<Entry>* previous, const std::vector<std::string>& roots,
+                 bool recursive, bool report_missing, const EntrySink* sink,
+                 ScanResult* result) const;
   FimOptions options_;
   OpenForHash open_;
 };

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "agent/cli.h"
+#include "agent/inputs/fim/engine.h"
 
 namespace beacon::agent {
 namespace {
@@ -92,6 +93,27 @@ TEST_F(FimCliTest, InitCheckAcceptExitCodes) {
   EXPECT_EQ(accepted, 0) << err_.str();
   EXPECT_NE(out_.str().find("fim accept: 2 changes accepted"), std::string::npos) << out_.str();
   EXPECT_EQ(Run({"fim", "check", "-c", config_}), 0) << out_.str();
+
+  // --full re-hashes files whose metadata matches; a normal check trusts the recorded hash.
+  {
+    auto baseline =
+        fim::Baseline::Open((dir_ / "data" / "inputs" / "fim" / "baseline.db").string(), false);
+    ASSERT_TRUE(baseline.ok()) << baseline.status().ToString();
+    auto entries = (*baseline)->Load();
+    ASSERT_TRUE(entries.ok());
+    for (fim::Entry e : *entries) {
+      if (e.path != P("etc/app.conf")) continue;
+      e.sha256 = std::string(64, '0');
+      ASSERT_TRUE((*baseline)->Apply({e}, {}).ok());
+    }
+  }
+  EXPECT_EQ(Run({"fim", "check", "-c", config_}), 0) << out_.str();
+  EXPECT_EQ(Run({"fim", "check", "--full", "-c", config_}), 1) << err_.str();
+  EXPECT_NE(out_.str().find("changed: " + P("etc/app.conf") +
+                            "\n  sha256: " + std::string(64, '0') + " -> "),
+            std::string::npos)
+      << out_.str();
+  EXPECT_NE(out_.str().find("fim check: 4 entries, 1 changes"), std::string::npos) << out_.str();
 }
 
 TEST_F(FimCliTest, UsageErrorsAndHelp) {
@@ -100,6 +122,11 @@ TEST_F(FimCliTest, UsageErrorsAndHelp) {
   EXPECT_EQ(Run({"fim", "frobnicate"}), 2);
   EXPECT_NE(err_.str().find("unknown command 'frobnicate'"), std::string::npos);
   EXPECT_EQ(Run({"fim", "check", "--bogus"}), 2);
+  EXPECT_EQ(Run({"fim", "init", "--full"}), 2);  // only check re-hashes on demand
+  EXPECT_EQ(Run({"fim", "check", "--help"}), 0);
+  EXPECT_NE(out_.str().find("--full              re-read and re-hash every regular file"),
+            std::string::npos)
+      << out_.str();
   for (const char* cmd : {"init", "check", "accept"}) {
     EXPECT_EQ(Run({"fim", cmd, "--help"}), 0);
     EXPECT_NE(out_.str().find(std::string("usage: beacon-agent fim ") + cmd), std::string::npos);

@@ -349,6 +349,90 @@ TEST_F(FimEngineTest, UnchangedFilesAreNotRehashedUnlessParanoid) {
   EXPECT_EQ(opened.load(), 5);
 }
 
+// What `fim check --full` is for: a content change that leaves type, size, mtime, ctime and
+// inode as recorded. User space cannot set a ctime back, so the baseline is made to record
+// another hash for an untouched file, as an offline edit of the disk would leave it.
+TEST_F(FimEngineTest, OnlyAFullCheckRehashesFilesWithUnchangedMetadata) {
+  InitOk();
+  auto entries = baseline_->Load();
+  ASSERT_TRUE(entries.ok());
+  Entry tampered;
+  for (const Entry& e : *entries) {
+    if (e.path == P("etc/app.conf")) tampered = e;
+  }
+  ASSERT_EQ(tampered.sha256, crypto::Sha256Hex("listen 8080\n"));
+  tampered.sha256 = crypto::Sha256Hex("listen 80\n");
+  ASSERT_TRUE(baseline_->Apply({tampered}, {}).ok());
+
+  EXPECT_TRUE(CheckOk().changes.empty());  // metadata unchanged: the recorded hash is trusted
+  options_.paranoid = true;                // what --full sets
+  CheckReport full = CheckOk();
+  ASSERT_EQ(full.changes.size(), 1u);
+  const Change* c = ChangeFor(full, P("etc/app.conf"));
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(
+      c->attributes,
+      (std::map<std::string, std::pair<std::string, std::string>>{
+          {"sha256", {crypto::Sha256Hex("listen 80\n"), crypto::Sha256Hex("listen 8080\n")}}}));
+}
+
+// Init streams entries into the baseline as they are hashed: overlapping roots give each path
+// once, and more files than the hashing queue holds (1,024) all arrive with their hash.
+TEST_F(FimEngineTest, InitRecordsEveryFileOnceWhateverTheQueue) {
+  fs::create_directories(root_ / "tree" / "many");
+  for (int i = 0; i < 3000; ++i) Write("many/f" + std::to_string(i), std::to_string(i) + "\n");
+  options_.paths = {tree(), P("etc")};
+  CheckReport init = InitOk();
+  EXPECT_TRUE(init.errors.empty());
+  EXPECT_EQ(init.files, 10 + 1 + 3000);
+  EXPECT_EQ(baseline_->Count(), 10 + 1 + 3000);
+  auto entries = baseline_->Load();
+  ASSERT_TRUE(entries.ok());
+  int many = 0;
+  for (const Entry& e : *entries) {
+    const std::string prefix = P("many/f");
+    if (e.path.rfind(prefix, 0) != 0) continue;
+    ++many;
+    EXPECT_EQ(e.sha256, crypto::Sha256Hex(e.path.substr(prefix.size()) + "\n")) << e.path;
+    EXPECT_EQ(e.type, 'f');
+  }
+  EXPECT_EQ(many, 3000);
+  EXPECT_TRUE(CheckOk().changes.empty());
+}
+
+// Init does not lstat a file readdir calls regular (the worker's fstat describes it); a path
+// that turns into a link, or vanishes, before the worker opens it is still handled right.
+TEST_F(FimEngineTest, InitHandlesFilesReplacedOrRemovedBeforeTheirOpen) {
+  const std::string linked = P("etc/app.conf");
+  const std::string gone = P("etc/notes.txt");
+  auto open = [&](const std::string& path) {
+    if (path == linked) {
+      fs::remove(path);
+      fs::create_symlink("/etc/hostname", path);
+    }
+    if (path == gone) fs::remove(path);
+    return DefaultOpenForHash(path);
+  };
+  CheckReport init = InitOk(open);
+  ASSERT_EQ(init.errors.size(), 1u);
+  EXPECT_EQ(init.errors[0].path, gone);
+  EXPECT_EQ(init.errors[0].message, "vanished during the scan");
+  EXPECT_EQ(init.files, 9);
+  auto entries = baseline_->Load();
+  ASSERT_TRUE(entries.ok());
+  bool saw_link = false;
+  for (const Entry& e : *entries) {
+    EXPECT_NE(e.path, gone);
+    if (e.path == linked) {
+      saw_link = true;
+      EXPECT_EQ(e.type, 'l');
+      EXPECT_EQ(e.link_target, "/etc/hostname");
+      EXPECT_TRUE(e.sha256.empty());
+    }
+  }
+  EXPECT_TRUE(saw_link);
+}
+
 TEST_F(FimEngineTest, XattrsAreRecordedWhenAsked) {
   options_.xattrs = true;
   InitOk();
