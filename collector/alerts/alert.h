@@ -86,6 +86,9 @@ std::string_view RecordOutcomeName(RecordOutcome outcome);  // "new", "folded", 
 struct RecordResult {
   int64_t alert_id = 0;  // 0 for kUnmatched
   RecordOutcome outcome = RecordOutcome::kNew;
+  // The earliest notification-group flush this report scheduled (UTC ms); 0: none, so the
+  // flusher need not be woken for it.
+  int64_t next_flush_ms = 0;
 };
 
 // Where every source submits: routes the alert, persists it durably (the caller may reply 2xx

@@ -79,6 +79,14 @@ struct AlertStoreStats {
   int64_t deliveries_delivered = 0;
 };
 
+// The group commit of Record, since Open (for /metrics and tests).
+struct AlertIntakeStats {
+  int64_t reports = 0;    // reports recorded (any outcome)
+  int64_t commits = 0;    // transactions that committed them: reports / commits is the batch
+  int64_t queued = 0;     // reports waiting now for a leader to take them
+  int64_t in_record = 0;  // Record calls under way now (queued, being recorded or waking up)
+};
+
 // What one retention pass deleted.
 struct AlertPruneResult {
   int64_t alerts = 0;  // resolved alerts (with their receipts)
@@ -103,8 +111,10 @@ class AlertStore {
   // event_ms or now; its groups are scheduled like a new member), else kUnmatched.
   // Concurrent calls are committed together (group commit); each returns once its own report
   // is durable, and a failing report does not affect the others.
+  // RecordResult::next_flush_ms is the earliest flush the report scheduled (0: none).
   Result<RecordResult> Record(const AlertInput& input, const std::vector<GroupRef>& groups,
                               int64_t now_ms);
+  AlertIntakeStats IntakeStats();
   // Resolves every firing alert of `source` not reported since quiet_since_ms (ends_ms = now),
   // scheduling its groups like a resolution. For sources without recoveries (Splunk).
   // Returns how many were resolved.

@@ -233,9 +233,11 @@ void AlertsApi::Register(http::HttpServer& server) {
   http::RouteOptions zabbix;
   zabbix.max_body_bytes = max_body_bytes_;
   zabbix.auth = [this](const http::ServerRequest& r) { return AuthenticateZabbix(r); };
+  zabbix.auth_in_memory = true;  // a constant-time compare with the configured token
   http::RouteOptions splunk;
   splunk.max_body_bytes = max_body_bytes_;
   splunk.auth = [this](const http::ServerRequest& r) { return AuthenticateSplunk(r); };
+  splunk.auth_in_memory = true;  // an address list and a constant-time token compare
   const http::RouteOptions admin = auth_->AdminRoute();
   const http::RouteOptions admin_with_body = auth_->AdminRoute(kSilenceMaxBodyBytes);
 

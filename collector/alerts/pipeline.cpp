@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <limits>
 #include <utility>
 
 namespace beacon::collector::alerts {
@@ -41,7 +42,8 @@ AlertPipeline::AlertPipeline(AlertStore& store, Router router, std::vector<Inhib
       inhibit_(std::move(inhibit)),
       inhibiting_severity_(MinInhibitingSeverity(inhibit_)),
       clock_(clock),
-      on_queued_(std::move(on_queued)) {}
+      on_queued_(std::move(on_queued)),
+      next_pass_ms_(std::numeric_limits<int64_t>::max()) {}
 
 AlertPipeline::~AlertPipeline() { Stop(); }
 
@@ -65,7 +67,7 @@ Result<RecordResult> AlertPipeline::Submit(const AlertInput& input) {
                   input.title, recorded.status().ToString());
     return recorded.status();
   }
-  if (recorded->outcome == RecordOutcome::kNew || recorded->outcome == RecordOutcome::kResolved) {
+  if (recorded->next_flush_ms != 0 && recorded->next_flush_ms < next_pass_ms_.load()) {
     flusher_.Wake();
   }
   return recorded;
@@ -143,6 +145,7 @@ PipelineStats AlertPipeline::stats() const {
 }
 
 int64_t AlertPipeline::FlushPass() {
+  next_pass_ms_.store(std::numeric_limits<int64_t>::max());
   const int64_t now = clock_.NowMs();
   if (!quiet_after_.empty() && now - last_quiet_pass_ms_ >= kQuietPassMs) {
     last_quiet_pass_ms_ = now;
@@ -158,6 +161,9 @@ int64_t AlertPipeline::FlushPass() {
   if (flushed.ok() && next.ok() && next->has_value()) {
     sleep_ms = std::clamp<int64_t>(**next - clock_.NowMs(), 0, kMaxFlushSleepMs);
   }
+  // Published after reading the next flush time: a report committed after that read schedules
+  // a flush earlier than this (or sees kMaxMs) and wakes the flusher.
+  next_pass_ms_.store(clock_.NowMs() + sleep_ms);
   return sleep_ms;
 }
 

@@ -70,7 +70,11 @@ class AlertPipeline final : public AlertSink {
   std::map<std::string, int64_t> quiet_after_;  // set before Start(), then read-only
   int64_t last_quiet_pass_ms_ = 0;              // flusher thread only
 
-  PeriodicLoop flusher_;  // woken when a new or resolved alert was recorded
+  PeriodicLoop flusher_;  // woken when a recorded alert scheduled a flush before its next pass
+  // When the flusher's next pass is due (UTC ms); kMaxMs while a pass is under way, so a report
+  // recorded during the pass always wakes it. Submit wakes the flusher only for a flush earlier
+  // than this: in a storm with group_wait 30s, no report wakes it at all.
+  std::atomic<int64_t> next_pass_ms_;
 
   mutable Mutex stats_mutex_;
   PipelineStats stats_ BEACON_GUARDED_BY(stats_mutex_);
