@@ -17,8 +17,11 @@
 # state goes to disk in a periodic snapshot (every 15 min). Afterwards every alert must be held:
 # beacon's alerts table (and receipts) count, Alertmanager's GET /api/v2/alerts count.
 #
+# With --base-bin-dir DIR a second beacon-collector (DIR/collector/beacon-collector, say a build
+# of main) joins the rotation as "beacon-base", for before/after numbers from the same runs.
+#
 # Usage: bench/alerts_vs_alertmanager.sh [--alerts 10000] [--runs 3] [--conns "1 4 16"]
-#          [--bin-dir build] [--keep]
+#          [--bin-dir build] [--base-bin-dir DIR] [--keep]
 # Prints a markdown table of medians and the per-run rows. Not part of the test suite.
 set -euo pipefail
 
@@ -27,6 +30,7 @@ ALERTS=10000
 RUNS=3
 CONNS="1 4 16"
 BIN_DIR="$HERE/../build"
+BASE_BIN_DIR=""
 KEEP=0
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -34,8 +38,9 @@ while [ $# -gt 0 ]; do
     --runs) RUNS=$2; shift 2 ;;
     --conns) CONNS=$2; shift 2 ;;
     --bin-dir) BIN_DIR=$2; shift 2 ;;
+    --base-bin-dir) BASE_BIN_DIR=$2; shift 2 ;;
     --keep) KEEP=1; shift ;;
-    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -47,6 +52,11 @@ for need in wrk curl python3; do
 done
 [ -n "$AM" ] || { echo "prometheus-alertmanager is missing: run scripts/bootstrap" >&2; exit 1; }
 [ -x "$COLLECTOR" ] || { echo "no $COLLECTOR: run scripts/build" >&2; exit 1; }
+BASE_COLLECTOR=""
+if [ -n "$BASE_BIN_DIR" ]; then
+  BASE_COLLECTOR="$BASE_BIN_DIR/collector/beacon-collector"
+  [ -x "$BASE_COLLECTOR" ] || { echo "no $BASE_COLLECTOR" >&2; exit 1; }
+fi
 
 WD=$(mktemp -d /tmp/bench-alerts.XXXXXX)
 RESULTS="$WD/results.tsv"
@@ -102,8 +112,8 @@ stop_server() {
   SERVER_PID=""
 }
 
-start_beacon() {  # dir port
-  local dir=$1 port=$2
+start_beacon() {  # dir port binary
+  local dir=$1 port=$2 binary=$3
   mkdir -p "$dir"
   TOKEN="zbx-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
   printf '%s\n' "$TOKEN" >"$dir/zabbix.token"
@@ -134,7 +144,7 @@ alerts:
       group_wait: 30s
       group_interval: 1s
 EOF
-  "$COLLECTOR" run -c "$dir/collector.yaml" >"$dir/stdout.log" 2>&1 &
+  "$binary" run -c "$dir/collector.yaml" >"$dir/stdout.log" 2>&1 &
   SERVER_PID=$!
   wait_http "http://127.0.0.1:$port/healthz" beacon-collector
 }
@@ -177,21 +187,25 @@ run_one() {  # server conns run
   port=$(free_port)
   per_thread=$(((ALERTS + conns - 1) / conns))
   local total=$((per_thread * conns))
-  if [ "$server" = beacon ]; then start_beacon "$dir" "$port"; else start_alertmanager "$dir" "$port"; fi
+  case $server in
+    beacon) start_beacon "$dir" "$port" "$COLLECTOR" ;;
+    beacon-base) start_beacon "$dir" "$port" "$BASE_COLLECTOR" ;;
+    *) start_alertmanager "$dir" "$port" ;;
+  esac
   sleep 0.5
   cpu0=$(cpu_ticks "$SERVER_PID")
   w0=$(written "$SERVER_PID")
   mkdir -p "$dir/wrk"
   # wrk exits as soon as its last connection got its last reply (see bench/alerts_wrk.lua); -d is
   # only a safety net.
-  BENCH_TARGET=$server BENCH_PER_THREAD=$per_thread BENCH_THREADS=$conns BENCH_OUT="$dir/wrk" \
+  BENCH_TARGET=${server%-base} BENCH_PER_THREAD=$per_thread BENCH_THREADS=$conns BENCH_OUT="$dir/wrk" \
     BENCH_TOKEN=${TOKEN:-} BENCH_NOW=$(date -u +%Y-%m-%dT%H:%M:%SZ) \
     wrk -t "$conns" -c "$conns" -d 300s --timeout 30s -s "$HERE/alerts_wrk.lua" \
     "http://127.0.0.1:$port" >"$dir/wrk.out" 2>"$dir/wrk.err" || true
   wait_idle "$SERVER_PID"
   cpu1=$(cpu_ticks "$SERVER_PID")
   w1=$(written "$SERVER_PID")
-  if [ "$server" = beacon ]; then
+  if [ "$server" != alertmanager ]; then
     held=$(held_beacon "$dir")
   else
     held=$(held_alertmanager "$port")
@@ -229,11 +243,13 @@ EOF
   tail -n 1 "$RESULTS" >&2
 }
 
-echo "beacon: $COLLECTOR; alertmanager: $("$AM" --version 2>&1 | head -n 1)" >&2
+echo "beacon: $COLLECTOR${BASE_COLLECTOR:+; beacon-base: $BASE_COLLECTOR}; alertmanager: $("$AM" --version 2>&1 | head -n 1)" >&2
 echo "$(nproc) CPUs, $(date -u +%Y-%m-%dT%H:%M:%SZ), $ALERTS alerts per run, $RUNS runs" >&2
 for conns in $CONNS; do
   for run in $(seq 1 "$RUNS"); do
-    if [ $((run % 2)) = 1 ]; then order="beacon alertmanager"; else order="alertmanager beacon"; fi
+    order="beacon alertmanager${BASE_COLLECTOR:+ beacon-base}"
+    # Each server goes first in turn, so a drift of the machine's speed hits them alike.
+    for _ in $(seq 2 "$run"); do order="${order#* } ${order%% *}"; done
     for server in $order; do run_one "$server" "$conns" "$run"; done
   done
 done
@@ -246,8 +262,10 @@ for r in rows:
     by.setdefault((r[0], int(r[1])), []).append(r)
 def med(rs, i):
     return statistics.median(float(r[i]) for r in rs)
-print("| connections | Alertmanager (in memory) | beacon-collector (durable) | alerts/s ratio | CPU ratio |")
-print("|---|---|---|---|---|")
+has_base = any(k[0] == "beacon-base" for k in by)
+print("| connections | Alertmanager (in memory) | beacon-collector (durable) | alerts/s ratio | CPU ratio |"
+      + (" beacon-base (durable, before) |" if has_base else ""))
+print("|---|---|---|---|---|" + ("---|" if has_base else ""))
 for conns in sorted({k[1] for k in by}):
     am, bc = by.get(("alertmanager", conns), []), by.get(("beacon", conns), [])
     if not am or not bc:
@@ -255,8 +273,10 @@ for conns in sorted({k[1] for k in by}):
     def cell(rs):
         return (f"{med(rs, 4):,.0f} alerts/s, p50 {med(rs, 5):.2f} ms, p99 {med(rs, 6):.2f} ms, "
                 f"{med(rs, 7):.0f} ms CPU per 1k, {med(rs, 8) / 1024:.1f} KiB written per alert")
+    base = by.get(("beacon-base", conns), [])
     print(f"| {conns} | {cell(am)} | {cell(bc)} | "
-          f"{med(bc, 4) / med(am, 4):.2f}x | {med(bc, 7) / med(am, 7):.2f}x |")
+          f"{med(bc, 4) / med(am, 4):.2f}x | {med(bc, 7) / med(am, 7):.2f}x |"
+          + (f" {cell(base)} ({med(base, 4) / med(am, 4):.2f}x) |" if base else ""))
 print()
 print(f"Medians of {max(len(v) for v in by.values())} interleaved runs per cell; every alert "
       "acknowledged and held by each server (beacon: alerts and receipts rows; Alertmanager: "

@@ -608,13 +608,11 @@ class Session final : public SessionBase {
   }
 
   // The authenticator's verdict; one that throws refuses the request.
-  static Result<std::string> Authenticate(const Authenticator& auth,
-                                          const ServerRequest& request) {
+  static Result<std::string> Authenticate(const Authenticator& auth, const ServerRequest& request) {
     try {
       return auth(request);
     } catch (const std::exception& e) {
-      spdlog::error("http: authenticating {} {} threw: {}", request.method, request.path,
-                    e.what());
+      spdlog::error("http: authenticating {} {} threw: {}", request.method, request.path, e.what());
     }
     return Status::Internal("authenticator threw");
   }

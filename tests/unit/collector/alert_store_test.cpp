@@ -951,8 +951,7 @@ TEST_F(AlertStoreTest, ReportsArrivingDuringACommitShareTheNextAndReturnOnlyOnce
   // The first report is being recorded (its leader took it off the queue) and cannot commit.
   ASSERT_TRUE(await([](const AlertIntakeStats& s) { return s.in_record == 1 && s.queued == 0; }));
   for (int i = 1; i < kReports; ++i) threads.emplace_back(report, i);
-  const bool all_queued =
-      await([](const AlertIntakeStats& s) { return s.queued == kReports - 1; });
+  const bool all_queued = await([](const AlertIntakeStats& s) { return s.queued == kReports - 1; });
   const AlertIntakeStats blocked = store_->IntakeStats();
   EXPECT_TRUE((*other)->Exec("COMMIT").ok());
   for (std::thread& t : threads) t.join();

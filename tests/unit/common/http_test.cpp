@@ -165,11 +165,15 @@ class HttpServerTest : public ::testing::Test {
       if (token == "Bearer store-down") return Status::Unavailable("store unavailable");
       return Status::Unauthenticated("missing or unknown token");
     };
-    server_->Route("POST", "/ingest", secured, [this](ServerRequest& request) {
+    auto ingest = [this](ServerRequest& request) {
       handler_calls_++;
       return ServerResponse::Json(
           200, json{{"principal", request.principal}, {"bytes", request.body.size()}}.dump());
-    });
+    };
+    server_->Route("POST", "/ingest", secured, ingest);
+    // The same authenticator on the I/O thread: every outcome must be the same.
+    secured.auth_in_memory = true;
+    server_->Route("POST", "/ingest-in-memory", secured, ingest);
     RouteOptions small;
     small.max_body_bytes = 16;
     server_->Route("POST", "/small", small, [this](ServerRequest& request) {
@@ -268,36 +272,41 @@ TEST_F(HttpServerTest, PostBodyAndHeadersReachHandler) {
 }
 
 TEST_F(HttpServerTest, AuthFailuresAre401Or403WithoutReachingHandler) {
-  HttpResponse anonymous = Post("/ingest", "payload");
-  EXPECT_EQ(anonymous.status, 401);
-  EXPECT_EQ(ErrorOf(anonymous.body), "missing or unknown token");
+  // On a worker (/ingest) and on the I/O thread (/ingest-in-memory, RouteOptions::auth_in_memory).
+  for (const std::string path : {"/ingest", "/ingest-in-memory"}) {
+    SCOPED_TRACE(path);
+    handler_calls_ = 0;
+    HttpResponse anonymous = Post(path, "payload");
+    EXPECT_EQ(anonymous.status, 401);
+    EXPECT_EQ(ErrorOf(anonymous.body), "missing or unknown token");
 
-  Headers viewer;
-  viewer.Set("Authorization", "Bearer viewer-token");
-  HttpResponse forbidden = Post("/ingest", "payload", viewer);
-  EXPECT_EQ(forbidden.status, 403);
-  EXPECT_EQ(ErrorOf(forbidden.body), "role viewer may not ingest");
-  EXPECT_EQ(handler_calls_.load(), 0);
+    Headers viewer;
+    viewer.Set("Authorization", "Bearer viewer-token");
+    HttpResponse forbidden = Post(path, "payload", viewer);
+    EXPECT_EQ(forbidden.status, 403);
+    EXPECT_EQ(ErrorOf(forbidden.body), "role viewer may not ingest");
+    EXPECT_EQ(handler_calls_.load(), 0);
 
-  // An authenticator that cannot decide (its store is down) is a 503 the client retries,
-  // not a 401 that tells the operator the token is wrong.
-  Headers store_down;
-  store_down.Set("Authorization", "Bearer store-down");
-  HttpResponse unavailable = Post("/ingest", "payload", store_down);
-  EXPECT_EQ(unavailable.status, 503);
-  EXPECT_EQ(ErrorOf(unavailable.body), "store unavailable");
-  EXPECT_EQ(handler_calls_.load(), 0);
+    // An authenticator that cannot decide (its store is down) is a 503 the client retries,
+    // not a 401 that tells the operator the token is wrong.
+    Headers store_down;
+    store_down.Set("Authorization", "Bearer store-down");
+    HttpResponse unavailable = Post(path, "payload", store_down);
+    EXPECT_EQ(unavailable.status, 503);
+    EXPECT_EQ(ErrorOf(unavailable.body), "store unavailable");
+    EXPECT_EQ(handler_calls_.load(), 0);
 
-  // Auth comes before the size check: an anonymous oversized body gets 401, not 413.
-  EXPECT_EQ(Post("/ingest", std::string(1000, 'x')).status, 401);
+    // Auth comes before the size check: an anonymous oversized body gets 401, not 413.
+    EXPECT_EQ(Post(path, std::string(1000, 'x')).status, 401);
 
-  Headers agent;
-  agent.Set("Authorization", "Bearer agent-token");
-  HttpResponse ok = Post("/ingest", "payload", agent);
-  ASSERT_EQ(ok.status, 200);
-  EXPECT_EQ(json::parse(ok.body), (json{{"principal", "agent-1"}, {"bytes", 7}}));
-  EXPECT_EQ(handler_calls_.load(), 1);
-  EXPECT_FALSE(auth_saw_body_.load()) << "the authenticator ran after the body was read";
+    Headers agent;
+    agent.Set("Authorization", "Bearer agent-token");
+    HttpResponse ok = Post(path, "payload", agent);
+    ASSERT_EQ(ok.status, 200);
+    EXPECT_EQ(json::parse(ok.body), (json{{"principal", "agent-1"}, {"bytes", 7}}));
+    EXPECT_EQ(handler_calls_.load(), 1);
+    EXPECT_FALSE(auth_saw_body_.load()) << "the authenticator ran after the body was read";
+  }
 }
 
 TEST_F(HttpServerTest, BodyOverLimitByContentLengthIs413) {
