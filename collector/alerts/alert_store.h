@@ -114,6 +114,14 @@ class AlertStore {
   // RecordResult::next_flush_ms is the earliest flush the report scheduled (0: none).
   Result<RecordResult> Record(const AlertInput& input, const std::vector<GroupRef>& groups,
                               int64_t now_ms);
+  // Record without waiting: the report (copied) joins the queue of the store's writer thread,
+  // which records whatever has queued in one transaction (as Record's group commit does) and
+  // then calls each `done` with what Record would have returned, on that thread, outside the
+  // store's locks. `done` must not wait for another RecordAsync.
+  void RecordAsync(AlertInput input, std::vector<GroupRef> groups, int64_t now_ms, RecordDone done);
+  // Returns once every report given to RecordAsync before the call is recorded and its `done`
+  // has returned.
+  void WaitRecorded();
   AlertIntakeStats IntakeStats();
   // Resolves every firing alert of `source` not reported since quiet_since_ms (ends_ms = now),
   // scheduling its groups like a resolution. For sources without recoveries (Splunk).

@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -122,6 +123,26 @@ struct AlertStore::Impl {
   std::vector<PendingRecord*> queue BEACON_GUARDED_BY(queue_mu);
   bool leader_active BEACON_GUARDED_BY(queue_mu) = false;
   AlertIntakeStats intake BEACON_GUARDED_BY(queue_mu);
+
+  // RecordAsync's writer thread, started by the first RecordAsync and stopped (after it drained
+  // its queue) by ~AlertStore.
+  struct AsyncRecord {
+    AlertInput input;
+    std::vector<GroupRef> groups;
+    int64_t now_ms;
+    RecordDone done;
+  };
+  void WriterLoop();
+  void StopWriter();
+  Mutex async_mu;
+  std::condition_variable_any async_work;  // the writer waits for reports or the stop
+  std::condition_variable_any async_idle;  // WaitRecorded waits for the writer to catch up
+  std::vector<AsyncRecord> async_queue BEACON_GUARDED_BY(async_mu);
+  int64_t async_submitted BEACON_GUARDED_BY(async_mu) = 0;  // reports given to RecordAsync
+  int64_t async_answered BEACON_GUARDED_BY(async_mu) = 0;   // of which `done` returned
+  bool async_waiting BEACON_GUARDED_BY(async_mu) = false;   // the writer waits on async_work
+  bool async_stop BEACON_GUARDED_BY(async_mu) = false;
+  std::thread writer;  // under async_mu until StopWriter
   Result<Delivery> ReadDelivery(const store::Statement& s);
   Status UpdateDelivery(const char* sql, int64_t id,
                         const std::function<void(store::Statement&)>& bind);

@@ -1,6 +1,8 @@
 // AlertStore intake: Record (receipts, folding, resolutions, joining groups) with group
 // commit, and ResolveQuiet.
+#include <memory>
 #include <optional>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -164,6 +166,72 @@ Result<RecordResult> AlertStore::Record(const AlertInput& input,
   }
   --impl_->intake.in_record;
   return std::move(me.result);
+}
+
+// The asynchronous intake: the HTTP handlers hand their report over and return, so no worker
+// thread sleeps through the commit and none has to be woken after it; the writer thread wakes
+// only when it was idle, and one commit answers the whole batch.
+void AlertStore::RecordAsync(AlertInput input, std::vector<GroupRef> groups, int64_t now_ms,
+                             RecordDone done) {
+  Impl& im = *impl_;
+  MutexLock lock(im.async_mu);
+  im.async_queue.push_back({std::move(input), std::move(groups), now_ms, std::move(done)});
+  ++im.async_submitted;
+  if (!im.writer.joinable()) {
+    im.writer = std::thread([&im] { im.WriterLoop(); });
+  } else if (im.async_waiting) {
+    im.async_work.notify_one();
+  }
+}
+
+void AlertStore::WaitRecorded() {
+  Impl& im = *impl_;
+  UniqueLock lock(im.async_mu);
+  const int64_t target = im.async_submitted;
+  while (im.async_answered < target) im.async_idle.wait(lock);
+}
+
+void AlertStore::Impl::WriterLoop() {
+  UniqueLock lock(async_mu);
+  while (true) {
+    while (async_queue.empty() && !async_stop) {
+      async_waiting = true;
+      async_work.wait(lock);
+      async_waiting = false;
+    }
+    if (async_queue.empty()) return;  // stopping, and every report was answered
+    std::vector<AsyncRecord> items;
+    items.swap(async_queue);
+    lock.unlock();
+    std::vector<std::unique_ptr<PendingRecord>> pending;
+    std::vector<PendingRecord*> batch;
+    for (AsyncRecord& item : items) {
+      pending.push_back(std::unique_ptr<PendingRecord>(new PendingRecord{
+          &item.input, &item.groups, item.now_ms, Status::Internal("not recorded"), false, {}}));
+      batch.push_back(pending.back().get());
+    }
+    const int64_t commits = RecordBatch(batch);
+    {
+      MutexLock queue_lock(queue_mu);
+      intake.commits += commits;
+      for (PendingRecord* p : batch) intake.reports += p->result.ok() ? 1 : 0;
+    }
+    for (size_t i = 0; i < items.size(); ++i) items[i].done(std::move(pending[i]->result));
+    lock.lock();
+    async_answered += static_cast<int64_t>(items.size());
+    async_idle.notify_all();
+  }
+}
+
+void AlertStore::Impl::StopWriter() {
+  std::thread stopping;
+  {
+    MutexLock lock(async_mu);
+    async_stop = true;
+    async_work.notify_one();
+    stopping = std::move(writer);
+  }
+  if (stopping.joinable()) stopping.join();
 }
 
 AlertIntakeStats AlertStore::IntakeStats() {

@@ -138,7 +138,7 @@ CREATE TABLE alert_acks(
 AlertStore::AlertStore(std::unique_ptr<store::Database> db)
     : impl_(std::make_unique<Impl>(std::move(db))) {}
 
-AlertStore::~AlertStore() = default;
+AlertStore::~AlertStore() { impl_->StopWriter(); }
 
 Result<std::unique_ptr<AlertStore>> AlertStore::Open(const std::string& path) {
   // WAL and synchronous=FULL, so an alert acknowledged with a 2xx survives a power loss, like
