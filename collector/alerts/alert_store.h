@@ -83,7 +83,7 @@ struct AlertStoreStats {
 struct AlertIntakeStats {
   int64_t reports = 0;    // reports recorded (any outcome)
   int64_t commits = 0;    // transactions that committed them: reports / commits is the batch
-  int64_t queued = 0;     // reports waiting now for a leader to take them
+  int64_t queued = 0;     // reports waiting now for a leader or the writer thread to take them
   int64_t in_record = 0;  // Record calls under way now (queued, being recorded or waking up)
 };
 

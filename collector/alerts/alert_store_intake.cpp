@@ -235,9 +235,14 @@ void AlertStore::Impl::StopWriter() {
 }
 
 AlertIntakeStats AlertStore::IntakeStats() {
-  MutexLock lock(impl_->queue_mu);
-  AlertIntakeStats stats = impl_->intake;
-  stats.queued = static_cast<int64_t>(impl_->queue.size());
+  AlertIntakeStats stats;
+  {
+    MutexLock lock(impl_->queue_mu);
+    stats = impl_->intake;
+    stats.queued = static_cast<int64_t>(impl_->queue.size());
+  }
+  MutexLock lock(impl_->async_mu);
+  stats.queued += static_cast<int64_t>(impl_->async_queue.size());
   return stats;
 }
 

@@ -18,6 +18,7 @@
 
 #include "collector/alerts/notification_json.h"
 #include "common/crypto/crypto.h"
+#include "common/mutex.h"
 #include "common/store/sqlite.h"
 
 namespace beacon::collector::alerts {
@@ -976,6 +977,92 @@ TEST_F(AlertStoreTest, ReportsArrivingDuringACommitShareTheNextAndReturnOnlyOnce
   Result<AlertStoreStats> stats = store_->Stats();
   ASSERT_TRUE(stats.ok());
   EXPECT_EQ(stats->alerts, kReports);
+}
+
+TEST_F(AlertStoreTest, AsyncReportsShareTheWritersNextCommitAndAreAnsweredOnlyOnceCommitted) {
+  // As above for RecordAsync: the writer thread is stuck on the first report's transaction,
+  // the others queue, and one second commit takes them all; nobody is answered before its
+  // commit, and every answer comes with the report visible to other connections.
+  Result<std::unique_ptr<store::Database>> other = store::Database::Open(path_);
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  ASSERT_TRUE((*other)->Exec("BEGIN IMMEDIATE").ok());
+  auto await = [&](int64_t queued) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    while (store_->IntakeStats().queued != queued) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return true;
+  };
+  constexpr int kReports = 6;
+  Mutex mu;
+  std::vector<std::pair<Result<RecordResult>, int64_t>> answers;  // result, rows visible
+  auto report = [&](int i) {
+    const std::string key = "async:" + std::to_string(i);
+    store_->RecordAsync(Firing(key, key), {Ref("ops", key)}, kT0, [&, key](Result<RecordResult> r) {
+      store::DatabaseOptions read_only;
+      read_only.read_only = true;
+      int64_t visible = -1;
+      Result<std::unique_ptr<store::Database>> reader = store::Database::Open(path_, read_only);
+      if (reader.ok()) {
+        Result<store::CachedStatement> s =
+            (*reader)->Cached("SELECT COUNT(*) FROM receipts WHERE receipt_key = ?1");
+        if (s.ok()) {
+          (*s)->Bind(1, key);
+          Result<bool> row = (*s)->Step();
+          if (row.ok() && *row) visible = (*s)->ColumnInt(0);
+        }
+      }
+      MutexLock lock(mu);
+      answers.emplace_back(std::move(r), visible);
+    });
+  };
+  report(0);
+  ASSERT_TRUE(await(0));  // the writer took it and waits for the write lock
+  for (int i = 1; i < kReports; ++i) report(i);
+  const bool all_queued = await(kReports - 1);
+  size_t answered_while_locked = 0;
+  {
+    MutexLock lock(mu);
+    answered_while_locked = answers.size();
+  }
+  EXPECT_TRUE((*other)->Exec("COMMIT").ok());
+  store_->WaitRecorded();
+  ASSERT_TRUE(all_queued);
+  EXPECT_EQ(answered_while_locked, 0u);
+  {
+    MutexLock lock(mu);
+    ASSERT_EQ(answers.size(), static_cast<size_t>(kReports));
+    for (const auto& [result, visible] : answers) {
+      ASSERT_TRUE(result.ok()) << result.status().ToString();
+      EXPECT_EQ(result->outcome, RecordOutcome::kNew);
+      EXPECT_EQ(visible, 1);
+    }
+  }
+  const AlertIntakeStats after = store_->IntakeStats();
+  EXPECT_EQ(after.reports, kReports);
+  EXPECT_EQ(after.commits, 2);
+  // The same reports again, synchronously: duplicates by their receipts.
+  for (int i = 0; i < kReports; ++i) {
+    const std::string key = "async:" + std::to_string(i);
+    EXPECT_EQ(Record(Firing(key, key), {Ref("ops", key)}, kT0 + 1).outcome,
+              RecordOutcome::kDuplicate);
+  }
+}
+
+TEST_F(AlertStoreTest, AsyncReportsQueuedAtCloseAreStillRecordedAndAnswered) {
+  std::atomic<int> answered{0};
+  for (int i = 0; i < 50; ++i) {
+    const std::string key = "close:" + std::to_string(i);
+    store_->RecordAsync(Firing(key, key), {Ref("ops", key)}, kT0, [&](Result<RecordResult> r) {
+      if (r.ok()) ++answered;
+    });
+  }
+  Reopen();  // closes the store: its writer drains the queue first
+  EXPECT_EQ(answered.load(), 50);
+  Result<AlertStoreStats> stats = store_->Stats();
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->alerts, 50);
 }
 
 TEST_F(AlertStoreTest, RecordTellsTheEarliestFlushItScheduled) {
