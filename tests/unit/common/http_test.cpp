@@ -280,21 +280,18 @@ TEST_F(HttpServerTest, AuthFailuresAre401Or403WithoutReachingHandler) {
     EXPECT_EQ(anonymous.status, 401);
     EXPECT_EQ(ErrorOf(anonymous.body), "missing or unknown token");
 
-    Headers viewer;
-    viewer.Set("Authorization", "Bearer viewer-token");
-    HttpResponse forbidden = Post(path, "payload", viewer);
-    EXPECT_EQ(forbidden.status, 403);
-    EXPECT_EQ(ErrorOf(forbidden.body), "role viewer may not ingest");
-    EXPECT_EQ(handler_calls_.load(), 0);
-
+    auto refused = [&](const std::string& token, int status, const std::string& error) {
+      Headers headers;
+      headers.Set("Authorization", "Bearer " + token);
+      HttpResponse response = Post(path, "payload", headers);
+      EXPECT_EQ(response.status, status);
+      EXPECT_EQ(ErrorOf(response.body), error);
+      EXPECT_EQ(handler_calls_.load(), 0);
+    };
+    refused("viewer-token", 403, "role viewer may not ingest");
     // An authenticator that cannot decide (its store is down) is a 503 the client retries,
     // not a 401 that tells the operator the token is wrong.
-    Headers store_down;
-    store_down.Set("Authorization", "Bearer store-down");
-    HttpResponse unavailable = Post(path, "payload", store_down);
-    EXPECT_EQ(unavailable.status, 503);
-    EXPECT_EQ(ErrorOf(unavailable.body), "store unavailable");
-    EXPECT_EQ(handler_calls_.load(), 0);
+    refused("store-down", 503, "store unavailable");
 
     // Auth comes before the size check: an anonymous oversized body gets 401, not 413.
     EXPECT_EQ(Post(path, std::string(1000, 'x')).status, 401);
