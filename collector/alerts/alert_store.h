@@ -79,7 +79,7 @@ struct AlertStoreStats {
   int64_t deliveries_delivered = 0;
 };
 
-// The group commit of Record, since Open (for /metrics and tests).
+// The group commit of Record and RecordAsync since Open (tests, diagnostics).
 struct AlertIntakeStats {
   int64_t reports = 0;    // reports recorded (any outcome)
   int64_t commits = 0;    // transactions that committed them: reports / commits is the batch
