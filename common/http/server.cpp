@@ -703,24 +703,32 @@ class Session final : public SessionBase {
     state->gate = core_->gate;
     const AsyncHandler* handler = &route_->handler;
     ServerRequest* request = &request_;
+    if (static_cast<int64_t>(request_.body.size()) < route_->options.io_thread_body_limit) {
+      RunHandler(state, *handler, *request);
+      return;
+    }
     auto self = Self();
-    bool queued = core_->pool->Submit([self, state, handler, request] {
-      try {
-        (*handler)(*request, Responder(state));
-        return;
-      } catch (const std::exception& e) {
-        spdlog::error("http: handler for {} {} threw: {}", request->method, request->path,
-                      e.what());
-      } catch (...) {
-        spdlog::error("http: handler for {} {} threw a non-standard exception", request->method,
-                      request->path);
-      }
-      state->Finish(ServerResponse::Error(500, "internal error"));
-    });
+    bool queued = core_->pool->Submit(
+        [self, state, handler, request] { RunHandler(state, *handler, *request); });
     if (!queued) {
       state->done = true;
       Busy();
     }
+  }
+
+  // Runs the handler; one that throws is answered 500.
+  static void RunHandler(const std::shared_ptr<Responder::State>& state,
+                         const AsyncHandler& handler, ServerRequest& request) {
+    try {
+      handler(request, Responder(state));
+      return;
+    } catch (const std::exception& e) {
+      spdlog::error("http: handler for {} {} threw: {}", request.method, request.path, e.what());
+    } catch (...) {
+      spdlog::error("http: handler for {} {} threw a non-standard exception", request.method,
+                    request.path);
+    }
+    state->Finish(ServerResponse::Error(500, "internal error"));
   }
 
   void Busy() {

@@ -17,9 +17,12 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "common/http/client.h"
 #include "common/http/server.h"
+#include "common/mutex.h"
 
 namespace beacon::http {
 namespace {
@@ -174,6 +177,24 @@ class HttpServerTest : public ::testing::Test {
     // The same authenticator on the I/O thread: every outcome must be the same.
     secured.auth_in_memory = true;
     server_->Route("POST", "/ingest-in-memory", secured, ingest);
+    // Bodies under 8 bytes are handled on the I/O thread, longer ones on a worker; the
+    // authenticator always runs on the I/O thread, so it tells which thread that is.
+    RouteOptions on_io;
+    on_io.io_thread_body_limit = 8;
+    on_io.auth_in_memory = true;
+    on_io.auth = [this](const ServerRequest&) -> Result<std::string> {
+      MutexLock lock(threads_mutex_);
+      io_thread_ = std::this_thread::get_id();
+      return std::string("anyone");
+    };
+    server_->RouteAsync("POST", "/on-io", on_io, [this](ServerRequest& request, Responder respond) {
+      {
+        MutexLock lock(threads_mutex_);
+        handler_threads_.push_back(std::this_thread::get_id());
+      }
+      if (request.body == "throw") throw std::runtime_error("handler bug");
+      respond(ServerResponse::Text(200, request.body));
+    });
     RouteOptions small;
     small.max_body_bytes = 16;
     server_->Route("POST", "/small", small, [this](ServerRequest& request) {
@@ -228,6 +249,9 @@ class HttpServerTest : public ::testing::Test {
   std::unique_ptr<HttpClient> client_;
   std::atomic<int> handler_calls_{0};
   std::atomic<bool> auth_saw_body_{false};
+  Mutex threads_mutex_;
+  std::vector<std::thread::id> handler_threads_ BEACON_GUARDED_BY(threads_mutex_);
+  std::thread::id io_thread_ BEACON_GUARDED_BY(threads_mutex_);
   std::promise<void> release_promise_;
   std::shared_future<void> release_slow_ = release_promise_.get_future().share();
 };
@@ -304,6 +328,25 @@ TEST_F(HttpServerTest, AuthFailuresAre401Or403WithoutReachingHandler) {
     EXPECT_EQ(handler_calls_.load(), 1);
     EXPECT_FALSE(auth_saw_body_.load()) << "the authenticator ran after the body was read";
   }
+}
+
+TEST_F(HttpServerTest, ShortBodiesOfAnIoThreadRouteSkipTheWorkers) {
+  // Every short request runs on the I/O thread (where the authenticator ran), a long one on a
+  // worker.
+  for (int i = 0; i < 4; ++i) {
+    HttpResponse response = Post("/on-io", "short");
+    ASSERT_EQ(response.status, 200);
+    EXPECT_EQ(response.body, "short");
+  }
+  HttpResponse thrown = Post("/on-io", "throw");  // a handler that throws there is still a 500
+  EXPECT_EQ(thrown.status, 500);
+  HttpResponse long_body = Post("/on-io", "a longer body");
+  ASSERT_EQ(long_body.status, 200);
+  EXPECT_EQ(long_body.body, "a longer body");
+  MutexLock lock(threads_mutex_);
+  ASSERT_EQ(handler_threads_.size(), 6u);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(handler_threads_[i], io_thread_) << i;
+  EXPECT_NE(handler_threads_[5], io_thread_);
 }
 
 TEST_F(HttpServerTest, BodyOverLimitByContentLengthIs413) {
