@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -86,7 +87,12 @@ std::string_view RecordOutcomeName(RecordOutcome outcome);  // "new", "folded", 
 struct RecordResult {
   int64_t alert_id = 0;  // 0 for kUnmatched
   RecordOutcome outcome = RecordOutcome::kNew;
+  // The earliest notification-group flush this report scheduled (UTC ms); 0: none, so the
+  // flusher need not be woken for it.
+  int64_t next_flush_ms = 0;
 };
+// Receives the outcome of an asynchronous submit (AlertSink::SubmitAsync, AlertStore::RecordAsync).
+using RecordDone = std::function<void(Result<RecordResult>)>;
 
 // Where every source submits: routes the alert, persists it durably (the caller may reply 2xx
 // once this returns OK) and schedules its notifications. Thread-safe.
@@ -94,6 +100,9 @@ class AlertSink {
  public:
   virtual ~AlertSink() = default;
   virtual Result<RecordResult> Submit(const AlertInput& input) = 0;
+  // Like Submit without holding the caller's thread while the report is committed: `done` gets
+  // what Submit would have returned, once the report is durable, possibly on another thread.
+  virtual void SubmitAsync(const AlertInput& input, RecordDone done) { done(Submit(input)); }
 };
 
 }  // namespace beacon::collector::alerts

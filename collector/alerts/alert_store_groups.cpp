@@ -36,6 +36,7 @@ Status AlertStore::Impl::JoinGroup(int64_t alert_id, const GroupRef& ref, int64_
     s->Bind(7, now_ms).Bind(8, now_ms + ref.timing.wait_ms);
     BEACON_RETURN_IF_ERROR(s->Run());
     group_id = db->LastInsertRowId();
+    NoteScheduled(now_ms + ref.timing.wait_ms);
   } else {
     // A reloaded configuration's timing applies from now on.
     BEACON_ASSIGN_OR_RETURN(
@@ -91,7 +92,9 @@ Status AlertStore::Impl::Reschedule(int64_t group_id, int64_t now_ms) {
   BEACON_ASSIGN_OR_RETURN(store::CachedStatement s,
                           Stmt("UPDATE alert_groups SET next_flush_ms = ?2 WHERE id = ?1"));
   s->Bind(1, group_id).Bind(2, next);
-  return s->Run();
+  BEACON_RETURN_IF_ERROR(s->Run());
+  NoteScheduled(next);
+  return Status::Ok();
 }
 
 Result<std::vector<int64_t>> AlertStore::DueGroups(int64_t now_ms, int limit) {

@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -91,6 +92,10 @@ struct AlertStore::Impl {
   Status JoinGroup(int64_t alert_id, const GroupRef& ref, int64_t now_ms);
   Status Reschedule(int64_t group_id, int64_t now_ms);
   Result<std::optional<GroupRow>> LoadGroup(int64_t group_id);
+  // Records that a group flush was scheduled at ms (RecordInTx reports the earliest).
+  void NoteScheduled(int64_t ms) {
+    if (scheduled_flush_ms == 0 || ms < scheduled_flush_ms) scheduled_flush_ms = ms;
+  }
   Result<std::vector<Member>> LoadMembers(int64_t group_id);
   Result<int64_t> AddRow(const GroupRow& group, notifier::NotificationKind kind,
                          const std::vector<std::pair<int64_t, AlertStatus>>& entries,
@@ -105,20 +110,46 @@ struct AlertStore::Impl {
     const std::vector<GroupRef>* groups;
     int64_t now_ms;
     Result<RecordResult> result;
-    bool done;
+    bool done = false;                 // under queue_mu
+    std::condition_variable_any wake;  // with queue_mu: done, or lead the next batch
   };
   // Records the batch in one transaction (the group-commit leader's work); sets each result.
-  void RecordBatch(const std::vector<PendingRecord*>& batch);
+  // Returns how many transactions committed (1, or after a failure those of the retries).
+  int64_t RecordBatch(const std::vector<PendingRecord*>& batch);
+  // Records the reports in one transaction, all or none: on an error every result is that
+  // error and nothing is written.
+  Status RecordTogether(const std::vector<PendingRecord*>& batch);
   Mutex queue_mu;
-  std::condition_variable_any queue_cv;
   std::vector<PendingRecord*> queue BEACON_GUARDED_BY(queue_mu);
   bool leader_active BEACON_GUARDED_BY(queue_mu) = false;
+  AlertIntakeStats intake BEACON_GUARDED_BY(queue_mu);
+
+  // RecordAsync's writer thread, started by the first RecordAsync and stopped (after it drained
+  // its queue) by ~AlertStore.
+  struct AsyncRecord {
+    AlertInput input;
+    std::vector<GroupRef> groups;
+    int64_t now_ms;
+    RecordDone done;
+  };
+  void WriterLoop();
+  void StopWriter();
+  Mutex async_mu;
+  std::condition_variable_any async_work;  // the writer waits for reports or the stop
+  std::condition_variable_any async_idle;  // WaitRecorded waits for the writer to catch up
+  std::vector<AsyncRecord> async_queue BEACON_GUARDED_BY(async_mu);
+  int64_t async_submitted BEACON_GUARDED_BY(async_mu) = 0;  // reports given to RecordAsync
+  int64_t async_answered BEACON_GUARDED_BY(async_mu) = 0;   // of which `done` returned
+  bool async_waiting BEACON_GUARDED_BY(async_mu) = false;   // the writer waits on async_work
+  bool async_stop BEACON_GUARDED_BY(async_mu) = false;
+  std::thread writer;  // under async_mu until StopWriter
   Result<Delivery> ReadDelivery(const store::Statement& s);
   Status UpdateDelivery(const char* sql, int64_t id,
                         const std::function<void(store::Statement&)>& bind);
 
   std::unique_ptr<store::Database> db;  // destroyed after the cached statements
   Mutex mu;
+  int64_t scheduled_flush_ms = 0;  // under mu; see NoteScheduled
 };
 
 }  // namespace beacon::collector::alerts

@@ -1,6 +1,8 @@
 // AlertStore intake: Record (receipts, folding, resolutions, joining groups) with group
 // commit, and ResolveQuiet.
+#include <memory>
 #include <optional>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -36,6 +38,7 @@ Result<RecordResult> AlertStore::Impl::RecordInTx(const AlertInput& input,
                                                   int64_t now_ms) {
   if (input.receipt_key.empty()) return Status::InvalidArgument("alert without a receipt key");
   Impl& im = *this;
+  scheduled_flush_ms = 0;
   {
     BEACON_ASSIGN_OR_RETURN(store::CachedStatement s,
                             im.Stmt("SELECT alert_id FROM receipts WHERE receipt_key = ?1"));
@@ -104,6 +107,7 @@ Result<RecordResult> AlertStore::Impl::RecordInTx(const AlertInput& input,
     s->Bind(5, result.outcome == RecordOutcome::kUnmatched ? Dump(input.raw) : std::string());
     BEACON_RETURN_IF_ERROR(s->Run());
   }
+  result.next_flush_ms = scheduled_flush_ms;
   return result;
 }
 
@@ -130,57 +134,147 @@ Status AlertStore::Impl::ResolveAlert(int64_t alert_id, int64_t ends_ms, int64_t
 }
 
 // Group commit: concurrent callers queue their reports and one of them (the leader) records
-// the whole queue in a single transaction, one savepoint per report, so N webhook threads pay
-// for one fsync instead of N. Each caller still returns only after its report is durable.
+// the whole queue in a single transaction, so N webhook threads pay for one fsync instead of N.
+// Each caller still returns only after its report is durable. Every caller waits on its own
+// condition variable: the leader wakes exactly the callers of its batch, then the first caller
+// queued meanwhile, who leads the next batch (no herd of waiters woken for nothing).
 Result<RecordResult> AlertStore::Record(const AlertInput& input,
                                         const std::vector<GroupRef>& groups, int64_t now_ms) {
-  Impl::PendingRecord me{&input, &groups, now_ms, Status::Internal("not recorded"), false};
+  Impl::PendingRecord me{&input, &groups, now_ms, Status::Internal("not recorded"), false, {}};
   UniqueLock queue_lock(impl_->queue_mu);
   impl_->queue.push_back(&me);
+  ++impl_->intake.in_record;
   while (!me.done) {
     if (impl_->leader_active) {
-      impl_->queue_cv.wait(queue_lock);
+      me.wake.wait(queue_lock);
       continue;
     }
     impl_->leader_active = true;
     std::vector<Impl::PendingRecord*> batch;
     batch.swap(impl_->queue);
     queue_lock.unlock();
-    impl_->RecordBatch(batch);
+    const int64_t commits = impl_->RecordBatch(batch);
     queue_lock.lock();
-    for (Impl::PendingRecord* pending : batch) pending->done = true;
     impl_->leader_active = false;
-    impl_->queue_cv.notify_all();
+    impl_->intake.commits += commits;
+    for (Impl::PendingRecord* pending : batch) {
+      if (pending->result.ok()) ++impl_->intake.reports;
+      pending->done = true;
+      if (pending != &me) pending->wake.notify_one();
+    }
+    if (!impl_->queue.empty()) impl_->queue.front()->wake.notify_one();
   }
+  --impl_->intake.in_record;
   return std::move(me.result);
 }
 
-void AlertStore::Impl::RecordBatch(const std::vector<PendingRecord*>& batch) {
+// The asynchronous intake: the HTTP handlers hand their report over and return, so no worker
+// thread sleeps through the commit and none has to be woken after it; the writer thread wakes
+// only when it was idle, and one commit answers the whole batch.
+void AlertStore::RecordAsync(AlertInput input, std::vector<GroupRef> groups, int64_t now_ms,
+                             RecordDone done) {
+  Impl& im = *impl_;
+  MutexLock lock(im.async_mu);
+  im.async_queue.push_back({std::move(input), std::move(groups), now_ms, std::move(done)});
+  ++im.async_submitted;
+  if (!im.writer.joinable()) {
+    im.writer = std::thread([&im] { im.WriterLoop(); });
+  } else if (im.async_waiting) {
+    im.async_work.notify_one();
+  }
+}
+
+void AlertStore::WaitRecorded() {
+  Impl& im = *impl_;
+  UniqueLock lock(im.async_mu);
+  const int64_t target = im.async_submitted;
+  while (im.async_answered < target) im.async_idle.wait(lock);
+}
+
+void AlertStore::Impl::WriterLoop() {
+  UniqueLock lock(async_mu);
+  while (true) {
+    while (async_queue.empty() && !async_stop) {
+      async_waiting = true;
+      async_work.wait(lock);
+      async_waiting = false;
+    }
+    if (async_queue.empty()) return;  // stopping, and every report was answered
+    std::vector<AsyncRecord> items;
+    items.swap(async_queue);
+    lock.unlock();
+    std::vector<std::unique_ptr<PendingRecord>> pending;
+    std::vector<PendingRecord*> batch;
+    for (AsyncRecord& item : items) {
+      pending.push_back(std::unique_ptr<PendingRecord>(new PendingRecord{
+          &item.input, &item.groups, item.now_ms, Status::Internal("not recorded"), false, {}}));
+      batch.push_back(pending.back().get());
+    }
+    const int64_t commits = RecordBatch(batch);
+    {
+      MutexLock queue_lock(queue_mu);
+      intake.commits += commits;
+      for (PendingRecord* p : batch) intake.reports += p->result.ok() ? 1 : 0;
+    }
+    for (size_t i = 0; i < items.size(); ++i) items[i].done(std::move(pending[i]->result));
+    lock.lock();
+    async_answered += static_cast<int64_t>(items.size());
+    async_idle.notify_all();
+  }
+}
+
+void AlertStore::Impl::StopWriter() {
+  std::thread stopping;
+  {
+    MutexLock lock(async_mu);
+    async_stop = true;
+    async_work.notify_one();
+    stopping = std::move(writer);
+  }
+  if (stopping.joinable()) stopping.join();
+}
+
+AlertIntakeStats AlertStore::IntakeStats() {
+  AlertIntakeStats stats;
+  {
+    MutexLock lock(impl_->queue_mu);
+    stats = impl_->intake;
+    stats.queued = static_cast<int64_t>(impl_->queue.size());
+  }
+  MutexLock lock(impl_->async_mu);
+  stats.queued += static_cast<int64_t>(impl_->async_queue.size());
+  return stats;
+}
+
+int64_t AlertStore::Impl::RecordBatch(const std::vector<PendingRecord*>& batch) {
   MutexLock lock(mu);
-  store::Transaction tx(*db);
-  if (!tx.status().ok()) {
-    for (PendingRecord* pending : batch) pending->result = tx.status();
-    return;
-  }
+  // The whole batch in one transaction, without a savepoint per report: a savepoint makes
+  // SQLite copy every page a report touches into a statement journal (a temporary file opened
+  // and deleted per transaction), which cost as many page writes as the WAL itself. A report
+  // rarely fails, so when one does the batch is undone and each report retried alone: the
+  // failing one leaves no trace and the others are unaffected.
+  if (RecordTogether(batch).ok()) return 1;
+  if (batch.size() == 1) return 0;
+  int64_t commits = 0;
   for (PendingRecord* pending : batch) {
-    // A report that fails leaves no trace; the others of the batch are unaffected.
-    Status savepoint = db->Exec("SAVEPOINT report");
-    if (!savepoint.ok()) {
-      pending->result = savepoint;
-      continue;
-    }
+    if (RecordTogether({pending}).ok()) ++commits;  // sets pending->result either way
+  }
+  return commits;
+}
+
+Status AlertStore::Impl::RecordTogether(const std::vector<PendingRecord*>& batch) {
+  store::Transaction tx(*db);
+  Status status = tx.status();
+  for (PendingRecord* pending : batch) {
+    if (!status.ok()) break;
     pending->result = RecordInTx(*pending->input, *pending->groups, pending->now_ms);
-    if (!pending->result.ok()) {
-      Status undone = db->Exec("ROLLBACK TO report");
-      if (!undone.ok()) pending->result = undone;
-    }
-    Status released = db->Exec("RELEASE report");
-    if (!released.ok() && pending->result.ok()) pending->result = released;
+    status = pending->result.status();
   }
-  Status committed = tx.Commit();
-  if (!committed.ok()) {
-    for (PendingRecord* pending : batch) pending->result = committed;
+  if (status.ok()) status = tx.Commit();
+  if (!status.ok()) {
+    for (PendingRecord* pending : batch) pending->result = status;
   }
+  return status;
 }
 
 Result<int64_t> AlertStore::ResolveQuiet(const std::string& source, int64_t quiet_since_ms,

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <future>
 #include <utility>
 
 #include "collector/alerts/notification_json.h"
@@ -233,14 +234,25 @@ void AlertsApi::Register(http::HttpServer& server) {
   http::RouteOptions zabbix;
   zabbix.max_body_bytes = max_body_bytes_;
   zabbix.auth = [this](const http::ServerRequest& r) { return AuthenticateZabbix(r); };
+  zabbix.auth_in_memory = true;  // a constant-time compare with the configured token
+  // The handler parses, routes and queues the alert for the store's writer thread: a webhook
+  // of a few KiB is cheaper to handle on the I/O thread than to hand to a worker.
+  zabbix.io_thread_body_limit = kInlineWebhookBytes;
   http::RouteOptions splunk;
   splunk.max_body_bytes = max_body_bytes_;
   splunk.auth = [this](const http::ServerRequest& r) { return AuthenticateSplunk(r); };
+  splunk.auth_in_memory = true;  // an address list and a constant-time token compare
+  splunk.io_thread_body_limit = kInlineWebhookBytes;
   const http::RouteOptions admin = auth_->AdminRoute();
   const http::RouteOptions admin_with_body = auth_->AdminRoute(kSilenceMaxBodyBytes);
 
-  server.Route("POST", "/api/v1/alerts/zabbix", zabbix, bind(&AlertsApi::ZabbixAlert));
-  server.Route("POST", "/api/v1/alerts/splunk", splunk, bind(&AlertsApi::SplunkAlert));
+  auto bind_async = [this](void (AlertsApi::*method)(http::ServerRequest&, Reply)) {
+    return [this, method](http::ServerRequest& request, http::Responder respond) {
+      (this->*method)(request, std::move(respond));
+    };
+  };
+  server.RouteAsync("POST", "/api/v1/alerts/zabbix", zabbix, bind_async(&AlertsApi::ZabbixAlert));
+  server.RouteAsync("POST", "/api/v1/alerts/splunk", splunk, bind_async(&AlertsApi::SplunkAlert));
   server.Route("GET", "/api/v1/alerts", admin, bind(&AlertsApi::ListAlerts));
   server.Route("GET", "/api/v1/alerts/{id}", admin, bind(&AlertsApi::GetAlert));
   server.Route("GET", "/api/v1/silences", admin, bind(&AlertsApi::ListSilences));
@@ -280,9 +292,17 @@ Result<std::string> AlertsApi::AuthenticateSplunk(const http::ServerRequest& req
   return std::string("splunk");
 }
 
-ServerResponse AlertsApi::StoreError(const http::ServerRequest& request, const Status& status) {
-  spdlog::error("{} {}: alert store error: {}", request.method, request.path, status.ToString());
+namespace {
+
+ServerResponse StoreErrorOf(std::string_view method, std::string_view path, const Status& status) {
+  spdlog::error("{} {}: alert store error: {}", method, path, status.ToString());
   return ServerResponse::Error(503, "alert store unavailable; retry later");
+}
+
+}  // namespace
+
+ServerResponse AlertsApi::StoreError(const http::ServerRequest& request, const Status& status) {
+  return StoreErrorOf(request.method, request.path, status);
 }
 
 ServerResponse AlertsApi::Rejected(const http::ServerRequest& request, std::string_view source,
@@ -295,41 +315,63 @@ ServerResponse AlertsApi::Rejected(const http::ServerRequest& request, std::stri
                                status.message());
 }
 
-ServerResponse AlertsApi::Submit(const http::ServerRequest& request, const AlertInput& input) {
-  Result<RecordResult> recorded = sink_->Submit(input);
-  if (!recorded.ok()) {
-    if (recorded.status().code() == StatusCode::kInvalidArgument) {
-      return ServerResponse::Error(400, recorded.status().message());
-    }
-    return StoreError(request, recorded.status());
-  }
-  spdlog::info("alerts: {} {} ({}, host '{}') -> {} #{}", input.source, input.external_id,
-               notifier::AlertStatusName(input.status), input.host,
-               RecordOutcomeName(recorded->outcome), recorded->alert_id);
-  return JsonOk(
-      {{"alert_id", recorded->alert_id}, {"outcome", RecordOutcomeName(recorded->outcome)}});
+void AlertsApi::Submit(const http::ServerRequest& request, const AlertInput& input, Reply reply) {
+  sink_->SubmitAsync(
+      input, [respond = std::move(reply), method = request.method, path = request.path,
+              source = input.source, external_id = input.external_id, status = input.status,
+              host = input.host](Result<RecordResult> recorded) {
+        if (!recorded.ok()) {
+          if (recorded.status().code() == StatusCode::kInvalidArgument) {
+            respond(ServerResponse::Error(400, recorded.status().message()));
+          } else {
+            respond(StoreErrorOf(method, path, recorded.status()));
+          }
+          return;
+        }
+        spdlog::info("alerts: {} {} ({}, host '{}') -> {} #{}", source, external_id,
+                     notifier::AlertStatusName(status), host, RecordOutcomeName(recorded->outcome),
+                     recorded->alert_id);
+        respond(JsonOk(
+            {{"alert_id", recorded->alert_id}, {"outcome", RecordOutcomeName(recorded->outcome)}}));
+      });
+}
+
+ServerResponse AlertsApi::Await(void (AlertsApi::*handler)(http::ServerRequest&, Reply),
+                                http::ServerRequest& request) {
+  std::promise<ServerResponse> reply;
+  std::future<ServerResponse> response = reply.get_future();
+  (this->*handler)(request, [&reply](ServerResponse r) { reply.set_value(std::move(r)); });
+  return response.get();
 }
 
 ServerResponse AlertsApi::ZabbixAlert(http::ServerRequest& request) {
-  Result<nlohmann::json> body = ParseObjectBody(request.body);
-  if (!body.ok()) return Rejected(request, "zabbix", body.status());
-  Result<AlertInput> input = ParseZabbixAlert(*body, zabbix_, zabbix_tz_);
-  if (!input.ok()) {
-    if (input.status().code() == StatusCode::kFailedPrecondition) {
-      return JsonOk(
-          {{"alert_id", 0}, {"outcome", "ignored"}, {"reason", input.status().message()}});
-    }
-    return Rejected(request, "zabbix", input.status());
-  }
-  return Submit(request, *input);
+  return Await(&AlertsApi::ZabbixAlert, request);
 }
 
 ServerResponse AlertsApi::SplunkAlert(http::ServerRequest& request) {
+  return Await(&AlertsApi::SplunkAlert, request);
+}
+
+void AlertsApi::ZabbixAlert(http::ServerRequest& request, Reply respond) {
   Result<nlohmann::json> body = ParseObjectBody(request.body);
-  if (!body.ok()) return Rejected(request, "splunk", body.status());
+  if (!body.ok()) return respond(Rejected(request, "zabbix", body.status()));
+  Result<AlertInput> input = ParseZabbixAlert(*body, zabbix_, zabbix_tz_);
+  if (!input.ok()) {
+    if (input.status().code() == StatusCode::kFailedPrecondition) {
+      return respond(
+          JsonOk({{"alert_id", 0}, {"outcome", "ignored"}, {"reason", input.status().message()}}));
+    }
+    return respond(Rejected(request, "zabbix", input.status()));
+  }
+  Submit(request, *input, std::move(respond));
+}
+
+void AlertsApi::SplunkAlert(http::ServerRequest& request, Reply respond) {
+  Result<nlohmann::json> body = ParseObjectBody(request.body);
+  if (!body.ok()) return respond(Rejected(request, "splunk", body.status()));
   Result<AlertInput> input = ParseSplunkAlert(*body, splunk_);
-  if (!input.ok()) return Rejected(request, "splunk", input.status());
-  return Submit(request, *input);
+  if (!input.ok()) return respond(Rejected(request, "splunk", input.status()));
+  Submit(request, *input, std::move(respond));
 }
 
 ServerResponse AlertsApi::ListAlerts(http::ServerRequest& request) {

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -25,6 +26,10 @@ namespace beacon::collector::alerts {
 inline constexpr int kDefaultAlertLimit = 100;
 inline constexpr int kMaxAlertLimit = 1000;
 inline constexpr int64_t kSilenceMaxBodyBytes = int64_t{64} * 1024;
+// Webhooks with a shorter body are handled on the HTTP I/O thread (RouteOptions::
+// io_thread_body_limit): a Zabbix or Splunk alert is 1-4 KiB; parsing 16 KiB of JSON takes
+// well under a millisecond.
+inline constexpr int64_t kInlineWebhookBytes = int64_t{16} * 1024;
 
 using http::AddressAllowed;
 using http::IpNetwork;
@@ -39,6 +44,12 @@ class AlertsApi {
 
   void Register(http::HttpServer& server);
 
+  // The webhooks reply once the alert is committed, through `reply`, called from the alert
+  // store's writer thread (with the pipeline as sink): no worker thread waits for the commit.
+  using Reply = std::function<void(http::ServerResponse)>;
+  void ZabbixAlert(http::ServerRequest& request, Reply reply);
+  void SplunkAlert(http::ServerRequest& request, Reply reply);
+  // The same, returning the reply once it exists (fuzzers).
   http::ServerResponse ZabbixAlert(http::ServerRequest& request);
   http::ServerResponse SplunkAlert(http::ServerRequest& request);
   http::ServerResponse ListAlerts(http::ServerRequest& request);
@@ -56,7 +67,9 @@ class AlertsApi {
   Result<std::string> AuthenticateSplunk(const http::ServerRequest& request) const;
 
  private:
-  http::ServerResponse Submit(const http::ServerRequest& request, const AlertInput& input);
+  void Submit(const http::ServerRequest& request, const AlertInput& input, Reply reply);
+  http::ServerResponse Await(void (AlertsApi::*handler)(http::ServerRequest&, Reply),
+                             http::ServerRequest& request);
   http::ServerResponse Rejected(const http::ServerRequest& request, std::string_view source,
                                 const Status& status);
   http::ServerResponse StoreError(const http::ServerRequest& request, const Status& status);

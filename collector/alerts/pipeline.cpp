@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <limits>
 #include <utility>
 
 namespace beacon::collector::alerts {
@@ -41,7 +42,8 @@ AlertPipeline::AlertPipeline(AlertStore& store, Router router, std::vector<Inhib
       inhibit_(std::move(inhibit)),
       inhibiting_severity_(MinInhibitingSeverity(inhibit_)),
       clock_(clock),
-      on_queued_(std::move(on_queued)) {}
+      on_queued_(std::move(on_queued)),
+      next_pass_ms_(std::numeric_limits<int64_t>::max()) {}
 
 AlertPipeline::~AlertPipeline() { Stop(); }
 
@@ -52,23 +54,40 @@ Result<RecordResult> AlertPipeline::Submit(const AlertInput& input) {
   std::vector<GroupRef> groups;
   if (input.status == AlertStatus::kFiring) groups = router_.Route(input, now);
   Result<RecordResult> recorded = store_.Record(input, groups, now);
+  Recorded(input.source, input.external_id, input.title, recorded);
+  return recorded;
+}
+
+void AlertPipeline::SubmitAsync(const AlertInput& input, RecordDone done) {
+  const int64_t now = clock_.NowMs();
+  std::vector<GroupRef> groups;
+  if (input.status == AlertStatus::kFiring) groups = router_.Route(input, now);
+  store_.RecordAsync(input, std::move(groups), now,
+                     [this, source = input.source, external_id = input.external_id,
+                      title = input.title, done = std::move(done)](Result<RecordResult> recorded) {
+                       Recorded(source, external_id, title, recorded);
+                       done(std::move(recorded));
+                     });
+}
+
+void AlertPipeline::Recorded(const std::string& source, const std::string& external_id,
+                             const std::string& title, const Result<RecordResult>& recorded) {
   {
     MutexLock lock(stats_mutex_);
     if (recorded.ok()) {
-      ++stats_.submitted[input.source + "/" + std::string(RecordOutcomeName(recorded->outcome))];
+      ++stats_.submitted[source + "/" + std::string(RecordOutcomeName(recorded->outcome))];
     } else {
       ++stats_.submit_errors;
     }
   }
   if (!recorded.ok()) {
-    spdlog::error("alerts: could not record {} alert {} ({}): {}", input.source, input.external_id,
-                  input.title, recorded.status().ToString());
-    return recorded.status();
+    spdlog::error("alerts: could not record {} alert {} ({}): {}", source, external_id, title,
+                  recorded.status().ToString());
+    return;
   }
-  if (recorded->outcome == RecordOutcome::kNew || recorded->outcome == RecordOutcome::kResolved) {
+  if (recorded->next_flush_ms != 0 && recorded->next_flush_ms < next_pass_ms_.load()) {
     flusher_.Wake();
   }
-  return recorded;
 }
 
 Result<int> AlertPipeline::FlushDue(int64_t now_ms) {
@@ -135,7 +154,10 @@ void AlertPipeline::Start() {
   flusher_.StartPaced([this] { return FlushPass(); });
 }
 
-void AlertPipeline::Stop() { flusher_.Stop(); }
+void AlertPipeline::Stop() {
+  store_.WaitRecorded();
+  flusher_.Stop();
+}
 
 PipelineStats AlertPipeline::stats() const {
   MutexLock lock(stats_mutex_);
@@ -143,6 +165,7 @@ PipelineStats AlertPipeline::stats() const {
 }
 
 int64_t AlertPipeline::FlushPass() {
+  next_pass_ms_.store(std::numeric_limits<int64_t>::max());
   const int64_t now = clock_.NowMs();
   if (!quiet_after_.empty() && now - last_quiet_pass_ms_ >= kQuietPassMs) {
     last_quiet_pass_ms_ = now;
@@ -158,6 +181,9 @@ int64_t AlertPipeline::FlushPass() {
   if (flushed.ok() && next.ok() && next->has_value()) {
     sleep_ms = std::clamp<int64_t>(**next - clock_.NowMs(), 0, kMaxFlushSleepMs);
   }
+  // Published after reading the next flush time: a report committed after that read schedules
+  // a flush earlier than this (or sees kMaxMs) and wakes the flusher.
+  next_pass_ms_.store(clock_.NowMs() + sleep_ms);
   return sleep_ms;
 }
 

@@ -41,6 +41,8 @@ class AlertPipeline final : public AlertSink {
   ~AlertPipeline() override;  // stops the flusher
 
   Result<RecordResult> Submit(const AlertInput& input) override;
+  // Routes on the caller's thread; the store's writer thread commits and calls `done`.
+  void SubmitAsync(const AlertInput& input, RecordDone done) override;
 
   // Flushes every group due at now_ms once; returns how many outbox rows were queued. The
   // flusher thread calls this; tests call it directly with a fake clock.
@@ -53,6 +55,8 @@ class AlertPipeline final : public AlertSink {
   Result<int64_t> ResolveQuietOnce(int64_t now_ms);
 
   void Start();
+  // Waits for the asynchronous submits under way (their `done` has returned), then stops the
+  // flusher.
   void Stop();
   PipelineStats stats() const;
 
@@ -60,6 +64,9 @@ class AlertPipeline final : public AlertSink {
   // One pass of the flusher thread: quiet resolutions when due, then the due groups; returns
   // how long to wait before the next pass (ms).
   int64_t FlushPass();
+  // After a submit was recorded (or failed): counters, the error log, waking the flusher.
+  void Recorded(const std::string& source, const std::string& external_id, const std::string& title,
+                const Result<RecordResult>& recorded);
 
   AlertStore& store_;
   const Router router_;
@@ -70,7 +77,11 @@ class AlertPipeline final : public AlertSink {
   std::map<std::string, int64_t> quiet_after_;  // set before Start(), then read-only
   int64_t last_quiet_pass_ms_ = 0;              // flusher thread only
 
-  PeriodicLoop flusher_;  // woken when a new or resolved alert was recorded
+  PeriodicLoop flusher_;  // woken when a recorded alert scheduled a flush before its next pass
+  // When the flusher's next pass is due (UTC ms); kMaxMs while a pass is under way, so a report
+  // recorded during the pass always wakes it. Submit wakes the flusher only for a flush earlier
+  // than this: in a storm with group_wait 30s, no report wakes it at all.
+  std::atomic<int64_t> next_pass_ms_;
 
   mutable Mutex stats_mutex_;
   PipelineStats stats_ BEACON_GUARDED_BY(stats_mutex_);

@@ -588,6 +588,10 @@ class Session final : public SessionBase {
       AfterAuth(Result<std::string>(std::string()));
       return;
     }
+    if (route_->options.auth_in_memory) {
+      AfterAuth(Authenticate(route_->options.auth, request_));
+      return;
+    }
     // The authenticator may read a database: run it on a worker, not on the I/O thread. The
     // request deadline is suspended meanwhile (no socket operation is pending).
     Disarm(Phase::kAuth);
@@ -595,18 +599,22 @@ class Session final : public SessionBase {
     const Authenticator* auth = &route_->options.auth;
     ServerRequest* request = &request_;
     bool queued = core_->pool->Submit([self, auth, request] {
-      Result<std::string> principal = Status::Internal("authenticator threw");
-      try {
-        principal = (*auth)(*request);
-      } catch (const std::exception& e) {
-        spdlog::error("http: authenticating {} {} threw: {}", request->method, request->path,
-                      e.what());
-      }
+      Result<std::string> principal = Authenticate(*auth, *request);
       asio::post(*self->core_->io, [self, principal = std::move(principal)]() mutable {
         self->AfterAuth(std::move(principal));
       });
     });
     if (!queued) Busy();
+  }
+
+  // The authenticator's verdict; one that throws refuses the request.
+  static Result<std::string> Authenticate(const Authenticator& auth, const ServerRequest& request) {
+    try {
+      return auth(request);
+    } catch (const std::exception& e) {
+      spdlog::error("http: authenticating {} {} threw: {}", request.method, request.path, e.what());
+    }
+    return Status::Internal("authenticator threw");
   }
 
   void AfterAuth(Result<std::string> principal) {
@@ -695,24 +703,32 @@ class Session final : public SessionBase {
     state->gate = core_->gate;
     const AsyncHandler* handler = &route_->handler;
     ServerRequest* request = &request_;
+    if (static_cast<int64_t>(request_.body.size()) < route_->options.io_thread_body_limit) {
+      RunHandler(state, *handler, *request);
+      return;
+    }
     auto self = Self();
-    bool queued = core_->pool->Submit([self, state, handler, request] {
-      try {
-        (*handler)(*request, Responder(state));
-        return;
-      } catch (const std::exception& e) {
-        spdlog::error("http: handler for {} {} threw: {}", request->method, request->path,
-                      e.what());
-      } catch (...) {
-        spdlog::error("http: handler for {} {} threw a non-standard exception", request->method,
-                      request->path);
-      }
-      state->Finish(ServerResponse::Error(500, "internal error"));
-    });
+    bool queued = core_->pool->Submit(
+        [self, state, handler, request] { RunHandler(state, *handler, *request); });
     if (!queued) {
       state->done = true;
       Busy();
     }
+  }
+
+  // Runs the handler; one that throws is answered 500.
+  static void RunHandler(const std::shared_ptr<Responder::State>& state,
+                         const AsyncHandler& handler, ServerRequest& request) {
+    try {
+      handler(request, Responder(state));
+      return;
+    } catch (const std::exception& e) {
+      spdlog::error("http: handler for {} {} threw: {}", request.method, request.path, e.what());
+    } catch (...) {
+      spdlog::error("http: handler for {} {} threw a non-standard exception", request.method,
+                    request.path);
+    }
+    state->Finish(ServerResponse::Error(500, "internal error"));
   }
 
   void Busy() {

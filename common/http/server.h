@@ -91,6 +91,15 @@ Handler MemberHandler(T* object, ServerResponse (T::*method)(ServerRequest&)) {
 struct RouteOptions {
   int64_t max_body_bytes = 1 << 20;
   Authenticator auth;  // empty: no authentication
+  // The authenticator only compares in memory (a token held by the route, a client address):
+  // it runs on the I/O thread instead of a worker, saving two thread hand-offs per request.
+  // Leave false for one that may block (reads a database).
+  bool auth_in_memory = false;
+  // For an async handler that never blocks (it parses the request and hands it on): requests
+  // whose body is shorter than this run it on the I/O thread, saving the hand-off to a worker
+  // and the wake-up that brings the reply back; longer bodies (parsing them would hold up
+  // every connection) and every request when 0 go to a worker.
+  int64_t io_thread_body_limit = 0;
 };
 
 enum class TlsClientAuth { kNone, kOptional, kRequired };

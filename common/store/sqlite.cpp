@@ -255,6 +255,9 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path,
   sqlite3_extended_result_codes(raw, 1);
   sqlite3_busy_timeout(raw, options.busy_timeout_ms);
 
+  if (options.page_size != 0 && !options.read_only) {
+    BEACON_RETURN_IF_ERROR(db->Exec("PRAGMA page_size=" + std::to_string(options.page_size)));
+  }
   if (!options.read_only && !in_memory) {
     // Two processes opening a new database at once (`beacon-agent emit` beside a starting
     // agent) can both hold a shared lock when they switch it to WAL; SQLite then answers BUSY
@@ -281,6 +284,10 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path,
   }
   BEACON_RETURN_IF_ERROR(db->Exec("PRAGMA synchronous=" + sync));
   BEACON_RETURN_IF_ERROR(db->Exec("PRAGMA foreign_keys=ON"));
+  if (options.wal_autocheckpoint > 0) {
+    BEACON_RETURN_IF_ERROR(
+        db->Exec("PRAGMA wal_autocheckpoint=" + std::to_string(options.wal_autocheckpoint)));
+  }
   return db;
 }
 

@@ -7,7 +7,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <set>
 #include <string>
@@ -16,6 +18,8 @@
 
 #include "collector/alerts/notification_json.h"
 #include "common/crypto/crypto.h"
+#include "common/mutex.h"
+#include "common/store/sqlite.h"
 
 namespace beacon::collector::alerts {
 namespace {
@@ -909,6 +913,174 @@ TEST_F(AlertStoreTest, AFailingReportInAGroupCommitLeavesTheOthersRecorded) {
   Result<AlertStoreStats> stats = store_->Stats();
   ASSERT_TRUE(stats.ok());
   EXPECT_EQ(stats->alerts, kThreads * kPerThread / 2);
+}
+
+TEST_F(AlertStoreTest, ReportsArrivingDuringACommitShareTheNextAndReturnOnlyOnceCommitted) {
+  // Another connection holds the write lock, so the first report's transaction waits; the
+  // reports arriving meanwhile queue behind it and must all go into one second commit. Each
+  // Record returns only when its report is visible to any other connection.
+  Result<std::unique_ptr<store::Database>> other = store::Database::Open(path_);
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  ASSERT_TRUE((*other)->Exec("BEGIN IMMEDIATE").ok());
+  auto await = [&](const std::function<bool(const AlertIntakeStats&)>& reached) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    while (!reached(store_->IntakeStats())) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return true;
+  };
+  constexpr int kReports = 6;
+  std::vector<Result<RecordResult>> results(kReports, Status::Internal("not run"));
+  std::vector<int64_t> visible(kReports, -1);
+  auto report = [&](int i) {
+    const std::string key = "batch:" + std::to_string(i);
+    results[i] = store_->Record(Firing(key, key), {Ref("ops", key)}, kT0);
+    store::DatabaseOptions read_only;
+    read_only.read_only = true;
+    Result<std::unique_ptr<store::Database>> reader = store::Database::Open(path_, read_only);
+    if (!reader.ok()) return;
+    Result<store::CachedStatement> s =
+        (*reader)->Cached("SELECT COUNT(*) FROM receipts WHERE receipt_key = ?1");
+    if (!s.ok()) return;
+    (*s)->Bind(1, key);
+    Result<bool> row = (*s)->Step();
+    if (row.ok() && *row) visible[i] = (*s)->ColumnInt(0);
+  };
+  std::vector<std::thread> threads;
+  threads.emplace_back(report, 0);
+  // The first report is being recorded (its leader took it off the queue) and cannot commit.
+  ASSERT_TRUE(await([](const AlertIntakeStats& s) { return s.in_record == 1 && s.queued == 0; }));
+  for (int i = 1; i < kReports; ++i) threads.emplace_back(report, i);
+  const bool all_queued = await([](const AlertIntakeStats& s) { return s.queued == kReports - 1; });
+  const AlertIntakeStats blocked = store_->IntakeStats();
+  EXPECT_TRUE((*other)->Exec("COMMIT").ok());
+  for (std::thread& t : threads) t.join();
+  ASSERT_TRUE(all_queued);
+  EXPECT_EQ(blocked.reports, 0);  // nobody was answered while the write lock was held
+  EXPECT_EQ(blocked.in_record, kReports);
+  for (int i = 0; i < kReports; ++i) {
+    ASSERT_TRUE(results[i].ok()) << i << ": " << results[i].status().ToString();
+    EXPECT_EQ(results[i]->outcome, RecordOutcome::kNew);
+    EXPECT_EQ(visible[i], 1) << i;
+  }
+  const AlertIntakeStats after = store_->IntakeStats();
+  EXPECT_EQ(after.reports, kReports);
+  EXPECT_EQ(after.commits, 2);
+  EXPECT_EQ(after.in_record, 0);
+  // Replaying every report changes nothing: the receipts make the intake idempotent.
+  for (int i = 0; i < kReports; ++i) {
+    const std::string key = "batch:" + std::to_string(i);
+    EXPECT_EQ(Record(Firing(key, key), {Ref("ops", key)}, kT0 + 1).outcome,
+              RecordOutcome::kDuplicate);
+  }
+  Result<AlertStoreStats> stats = store_->Stats();
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->alerts, kReports);
+}
+
+TEST_F(AlertStoreTest, AsyncReportsShareTheWritersNextCommitAndAreAnsweredOnlyOnceCommitted) {
+  // As above for RecordAsync: the writer thread is stuck on the first report's transaction,
+  // the others queue, and one second commit takes them all; nobody is answered before its
+  // commit, and every answer comes with the report visible to other connections.
+  Result<std::unique_ptr<store::Database>> other = store::Database::Open(path_);
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  ASSERT_TRUE((*other)->Exec("BEGIN IMMEDIATE").ok());
+  auto await = [&](int64_t queued) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    while (store_->IntakeStats().queued != queued) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return true;
+  };
+  constexpr int kReports = 6;
+  Mutex mu;
+  std::vector<std::pair<Result<RecordResult>, int64_t>> answers;  // result, rows visible
+  auto report = [&](int i) {
+    const std::string key = "async:" + std::to_string(i);
+    store_->RecordAsync(Firing(key, key), {Ref("ops", key)}, kT0, [&, key](Result<RecordResult> r) {
+      store::DatabaseOptions read_only;
+      read_only.read_only = true;
+      int64_t visible = -1;
+      Result<std::unique_ptr<store::Database>> reader = store::Database::Open(path_, read_only);
+      if (reader.ok()) {
+        Result<store::CachedStatement> s =
+            (*reader)->Cached("SELECT COUNT(*) FROM receipts WHERE receipt_key = ?1");
+        if (s.ok()) {
+          (*s)->Bind(1, key);
+          Result<bool> row = (*s)->Step();
+          if (row.ok() && *row) visible = (*s)->ColumnInt(0);
+        }
+      }
+      MutexLock lock(mu);
+      answers.emplace_back(std::move(r), visible);
+    });
+  };
+  report(0);
+  ASSERT_TRUE(await(0));  // the writer took it and waits for the write lock
+  for (int i = 1; i < kReports; ++i) report(i);
+  const bool all_queued = await(kReports - 1);
+  size_t answered_while_locked = 0;
+  {
+    MutexLock lock(mu);
+    answered_while_locked = answers.size();
+  }
+  EXPECT_TRUE((*other)->Exec("COMMIT").ok());
+  store_->WaitRecorded();
+  ASSERT_TRUE(all_queued);
+  EXPECT_EQ(answered_while_locked, 0u);
+  {
+    MutexLock lock(mu);
+    ASSERT_EQ(answers.size(), static_cast<size_t>(kReports));
+    for (const auto& [result, visible] : answers) {
+      ASSERT_TRUE(result.ok()) << result.status().ToString();
+      EXPECT_EQ(result->outcome, RecordOutcome::kNew);
+      EXPECT_EQ(visible, 1);
+    }
+  }
+  const AlertIntakeStats after = store_->IntakeStats();
+  EXPECT_EQ(after.reports, kReports);
+  EXPECT_EQ(after.commits, 2);
+  // The same reports again, synchronously: duplicates by their receipts.
+  for (int i = 0; i < kReports; ++i) {
+    const std::string key = "async:" + std::to_string(i);
+    EXPECT_EQ(Record(Firing(key, key), {Ref("ops", key)}, kT0 + 1).outcome,
+              RecordOutcome::kDuplicate);
+  }
+}
+
+TEST_F(AlertStoreTest, AsyncReportsQueuedAtCloseAreStillRecordedAndAnswered) {
+  std::atomic<int> answered{0};
+  for (int i = 0; i < 50; ++i) {
+    const std::string key = "close:" + std::to_string(i);
+    store_->RecordAsync(Firing(key, key), {Ref("ops", key)}, kT0, [&](Result<RecordResult> r) {
+      if (r.ok()) ++answered;
+    });
+  }
+  Reopen();  // closes the store: its writer drains the queue first
+  EXPECT_EQ(answered.load(), 50);
+  Result<AlertStoreStats> stats = store_->Stats();
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->alerts, 50);
+}
+
+TEST_F(AlertStoreTest, RecordTellsTheEarliestFlushItScheduled) {
+  // A new group flushes after its wait: the pipeline wakes its flusher only for a flush due
+  // before the flusher's next pass, so Record says when.
+  EXPECT_EQ(Record(Firing("k1", "disk"), {Ref("ops", "g")}, kT0).next_flush_ms, kT0 + kWait);
+  // Joining a group that keeps its first schedule, a duplicate and a fold schedule nothing.
+  EXPECT_EQ(Record(Firing("k2", "cpu"), {Ref("ops", "g")}, kT0 + 1).next_flush_ms, 0);
+  EXPECT_EQ(Record(Firing("k2", "cpu"), {Ref("ops", "g")}, kT0 + 2).next_flush_ms, 0);
+  EXPECT_EQ(Record(Firing("k3", "cpu"), {Ref("ops", "g")}, kT0 + 3).outcome,
+            RecordOutcome::kFolded);
+  EXPECT_EQ(Record(Firing("k4", "cpu"), {Ref("ops", "g")}, kT0 + 4).next_flush_ms, 0);
+  EXPECT_EQ(FlushDue(kT0 + kWait), 1);
+  // After a flush, a resolution schedules its group for the end of the group interval.
+  RecordResult resolved = Record(Resolution("k5", "disk"), {}, kT0 + kWait + 1);
+  EXPECT_EQ(resolved.outcome, RecordOutcome::kResolved);
+  EXPECT_EQ(resolved.next_flush_ms, kT0 + kWait + kInterval);
+  EXPECT_EQ(NextFlush(), kT0 + kWait + kInterval);
 }
 
 TEST_F(AlertStoreTest, QuietAlertsOfASourceResolveAndNotify) {

@@ -17,9 +17,12 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "common/http/client.h"
 #include "common/http/server.h"
+#include "common/mutex.h"
 
 namespace beacon::http {
 namespace {
@@ -165,10 +168,32 @@ class HttpServerTest : public ::testing::Test {
       if (token == "Bearer store-down") return Status::Unavailable("store unavailable");
       return Status::Unauthenticated("missing or unknown token");
     };
-    server_->Route("POST", "/ingest", secured, [this](ServerRequest& request) {
+    auto ingest = [this](ServerRequest& request) {
       handler_calls_++;
       return ServerResponse::Json(
           200, json{{"principal", request.principal}, {"bytes", request.body.size()}}.dump());
+    };
+    server_->Route("POST", "/ingest", secured, ingest);
+    // The same authenticator on the I/O thread: every outcome must be the same.
+    secured.auth_in_memory = true;
+    server_->Route("POST", "/ingest-in-memory", secured, ingest);
+    // Bodies under 8 bytes are handled on the I/O thread, longer ones on a worker; the
+    // authenticator always runs on the I/O thread, so it tells which thread that is.
+    RouteOptions on_io;
+    on_io.io_thread_body_limit = 8;
+    on_io.auth_in_memory = true;
+    on_io.auth = [this](const ServerRequest&) -> Result<std::string> {
+      MutexLock lock(threads_mutex_);
+      io_thread_ = std::this_thread::get_id();
+      return std::string("anyone");
+    };
+    server_->RouteAsync("POST", "/on-io", on_io, [this](ServerRequest& request, Responder respond) {
+      {
+        MutexLock lock(threads_mutex_);
+        handler_threads_.push_back(std::this_thread::get_id());
+      }
+      if (request.body == "throw") throw std::runtime_error("handler bug");
+      respond(ServerResponse::Text(200, request.body));
     });
     RouteOptions small;
     small.max_body_bytes = 16;
@@ -224,6 +249,9 @@ class HttpServerTest : public ::testing::Test {
   std::unique_ptr<HttpClient> client_;
   std::atomic<int> handler_calls_{0};
   std::atomic<bool> auth_saw_body_{false};
+  Mutex threads_mutex_;
+  std::vector<std::thread::id> handler_threads_ BEACON_GUARDED_BY(threads_mutex_);
+  std::thread::id io_thread_ BEACON_GUARDED_BY(threads_mutex_);
   std::promise<void> release_promise_;
   std::shared_future<void> release_slow_ = release_promise_.get_future().share();
 };
@@ -268,36 +296,57 @@ TEST_F(HttpServerTest, PostBodyAndHeadersReachHandler) {
 }
 
 TEST_F(HttpServerTest, AuthFailuresAre401Or403WithoutReachingHandler) {
-  HttpResponse anonymous = Post("/ingest", "payload");
-  EXPECT_EQ(anonymous.status, 401);
-  EXPECT_EQ(ErrorOf(anonymous.body), "missing or unknown token");
+  // On a worker (/ingest) and on the I/O thread (/ingest-in-memory, RouteOptions::auth_in_memory).
+  for (const std::string path : {"/ingest", "/ingest-in-memory"}) {
+    SCOPED_TRACE(path);
+    handler_calls_ = 0;
+    HttpResponse anonymous = Post(path, "payload");
+    EXPECT_EQ(anonymous.status, 401);
+    EXPECT_EQ(ErrorOf(anonymous.body), "missing or unknown token");
 
-  Headers viewer;
-  viewer.Set("Authorization", "Bearer viewer-token");
-  HttpResponse forbidden = Post("/ingest", "payload", viewer);
-  EXPECT_EQ(forbidden.status, 403);
-  EXPECT_EQ(ErrorOf(forbidden.body), "role viewer may not ingest");
-  EXPECT_EQ(handler_calls_.load(), 0);
+    auto refused = [&](const std::string& token, int status, const std::string& error) {
+      Headers headers;
+      headers.Set("Authorization", "Bearer " + token);
+      HttpResponse response = Post(path, "payload", headers);
+      EXPECT_EQ(response.status, status);
+      EXPECT_EQ(ErrorOf(response.body), error);
+      EXPECT_EQ(handler_calls_.load(), 0);
+    };
+    refused("viewer-token", 403, "role viewer may not ingest");
+    // An authenticator that cannot decide (its store is down) is a 503 the client retries,
+    // not a 401 that tells the operator the token is wrong.
+    refused("store-down", 503, "store unavailable");
 
-  // An authenticator that cannot decide (its store is down) is a 503 the client retries,
-  // not a 401 that tells the operator the token is wrong.
-  Headers store_down;
-  store_down.Set("Authorization", "Bearer store-down");
-  HttpResponse unavailable = Post("/ingest", "payload", store_down);
-  EXPECT_EQ(unavailable.status, 503);
-  EXPECT_EQ(ErrorOf(unavailable.body), "store unavailable");
-  EXPECT_EQ(handler_calls_.load(), 0);
+    // Auth comes before the size check: an anonymous oversized body gets 401, not 413.
+    EXPECT_EQ(Post(path, std::string(1000, 'x')).status, 401);
 
-  // Auth comes before the size check: an anonymous oversized body gets 401, not 413.
-  EXPECT_EQ(Post("/ingest", std::string(1000, 'x')).status, 401);
+    Headers agent;
+    agent.Set("Authorization", "Bearer agent-token");
+    HttpResponse ok = Post(path, "payload", agent);
+    ASSERT_EQ(ok.status, 200);
+    EXPECT_EQ(json::parse(ok.body), (json{{"principal", "agent-1"}, {"bytes", 7}}));
+    EXPECT_EQ(handler_calls_.load(), 1);
+    EXPECT_FALSE(auth_saw_body_.load()) << "the authenticator ran after the body was read";
+  }
+}
 
-  Headers agent;
-  agent.Set("Authorization", "Bearer agent-token");
-  HttpResponse ok = Post("/ingest", "payload", agent);
-  ASSERT_EQ(ok.status, 200);
-  EXPECT_EQ(json::parse(ok.body), (json{{"principal", "agent-1"}, {"bytes", 7}}));
-  EXPECT_EQ(handler_calls_.load(), 1);
-  EXPECT_FALSE(auth_saw_body_.load()) << "the authenticator ran after the body was read";
+TEST_F(HttpServerTest, ShortBodiesOfAnIoThreadRouteSkipTheWorkers) {
+  // Every short request runs on the I/O thread (where the authenticator ran), a long one on a
+  // worker.
+  for (int i = 0; i < 4; ++i) {
+    HttpResponse response = Post("/on-io", "short");
+    ASSERT_EQ(response.status, 200);
+    EXPECT_EQ(response.body, "short");
+  }
+  HttpResponse thrown = Post("/on-io", "throw");  // a handler that throws there is still a 500
+  EXPECT_EQ(thrown.status, 500);
+  HttpResponse long_body = Post("/on-io", "a longer body");
+  ASSERT_EQ(long_body.status, 200);
+  EXPECT_EQ(long_body.body, "a longer body");
+  MutexLock lock(threads_mutex_);
+  ASSERT_EQ(handler_threads_.size(), 6u);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(handler_threads_[i], io_thread_) << i;
+  EXPECT_NE(handler_threads_[5], io_thread_);
 }
 
 TEST_F(HttpServerTest, BodyOverLimitByContentLengthIs413) {
