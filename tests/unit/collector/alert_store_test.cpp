@@ -757,6 +757,44 @@ TEST_F(AlertStoreTest, ListAlertsShowsDeliveryStatePerReceiver) {
   EXPECT_EQ(store_->GetAlert(9999).status().code(), StatusCode::kNotFound);
 }
 
+TEST_F(AlertStoreTest, UpgradeDropsTheHostIndexAndTheHostFilterStillWorks) {
+  const int64_t web = Record(Firing("w", "cpu", "web-01"), {}, kT0).alert_id;
+  const int64_t db = Record(Firing("d", "cpu", "db-01"), {}, kT0).alert_id;
+  store_.reset();
+  // A database from before schema 4 still has alerts_host.
+  {
+    Result<std::unique_ptr<store::Database>> raw = store::Database::Open(path_);
+    ASSERT_TRUE(raw.ok()) << raw.status().ToString();
+    ASSERT_TRUE((*raw)
+                    ->Exec("CREATE INDEX alerts_host ON alerts(host); "
+                           "DELETE FROM schema_version; INSERT INTO schema_version VALUES(3)")
+                    .ok());
+  }
+  Reopen();
+  store_.reset();
+  {
+    Result<std::unique_ptr<store::Database>> raw = store::Database::Open(path_);
+    ASSERT_TRUE(raw.ok()) << raw.status().ToString();
+    EXPECT_EQ(*(*raw)->SchemaVersion(), 4);
+    Result<store::CachedStatement> q =
+        (*raw)->Cached("SELECT count(*) FROM sqlite_master WHERE name = 'alerts_host'");
+    ASSERT_TRUE(q.ok()) << q.status().ToString();
+    Result<bool> row = (*q)->Step();
+    ASSERT_TRUE(row.ok() && *row);
+    EXPECT_EQ((*q)->ColumnInt(0), 0);
+  }
+  Reopen();
+  for (const auto& [host, expected] :
+       {std::pair<std::string, int64_t>{"web-01", web}, std::pair<std::string, int64_t>{"db-01", db}}) {
+    AlertQuery by_host;
+    by_host.host = host;
+    Result<std::vector<StoredAlert>> r = store_->ListAlerts(by_host);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    ASSERT_EQ(r->size(), 1u) << host;
+    EXPECT_EQ((*r)[0].alert.id, expected) << host;
+  }
+}
+
 TEST_F(AlertStoreTest, FiringAlertsListsOnlyFiring) {
   const int64_t a = Record(Firing("a", "cpu"), {}, kT0).alert_id;
   const int64_t b = Record(Firing("b", "mem"), {}, kT0).alert_id;
