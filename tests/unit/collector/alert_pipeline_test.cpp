@@ -177,8 +177,7 @@ class AlertPipelineTest : public ::testing::Test {
         if (serial % 2 == 0) {
           std::promise<Result<RecordResult>> answer;
           std::future<Result<RecordResult>> answered = answer.get_future();
-          pipeline_->SubmitAsync(input,
-                                 [&answer](Result<RecordResult> r) { answer.set_value(r); });
+          pipeline_->SubmitAsync(input, [&answer](Result<RecordResult> r) { answer.set_value(r); });
           recorded = answered.get();
         } else {
           recorded = pipeline_->Submit(input);

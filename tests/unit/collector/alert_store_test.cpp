@@ -784,8 +784,8 @@ TEST_F(AlertStoreTest, UpgradeDropsTheHostIndexAndTheHostFilterStillWorks) {
     EXPECT_EQ((*q)->ColumnInt(0), 0);
   }
   Reopen();
-  for (const auto& [host, expected] :
-       {std::pair<std::string, int64_t>{"web-01", web}, std::pair<std::string, int64_t>{"db-01", db}}) {
+  for (const auto& [host, expected] : {std::pair<std::string, int64_t>{"web-01", web},
+                                       std::pair<std::string, int64_t>{"db-01", db}}) {
     AlertQuery by_host;
     by_host.host = host;
     Result<std::vector<StoredAlert>> r = store_->ListAlerts(by_host);
