@@ -10,7 +10,8 @@ import time
 import unittest
 
 from harness import tail, wait_for, workdir
-from zabbix_agents import ZABBIX_AGENTD, start_beacon_agent, start_zabbix_agentd, stop
+from zabbix_agents import (ZABBIX_AGENTD, start_beacon_agent, start_zabbix_agentd, stop,
+                           wait_until_both_ready)
 from zabbix_fake_server import FakeZabbixServer
 
 HAVE_ZABBIX = os.access(ZABBIX_AGENTD, os.X_OK)
@@ -43,13 +44,9 @@ Include={include}/*.conf
   buffer_size: 1000
   include: [{include}]
 """)
-        try:
-            for server, log in ((cls.zserver, cls.zlog), (cls.bserver, cls.blog)):
-                wait_for(lambda: len({v["key"] for v in server.values()}) >= len(ITEMS), 30,
-                         f"values of every item\n{tail(log)}", interval=0.2)
-        except Exception:
-            cls.tearDownClass()
-            raise
+        wait_until_both_ready(cls, ((cls.zserver, cls.zlog), (cls.bserver, cls.blog)),
+                              lambda server: len({v["key"] for v in server.values()}) >= len(ITEMS),
+                              "values of every item from both agents", 30)
 
     @classmethod
     def tearDownClass(cls):

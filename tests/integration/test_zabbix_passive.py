@@ -18,7 +18,7 @@ import unittest
 
 from harness import free_port, tail, wait_for, workdir
 from zabbix_agents import (ZABBIX_AGENTD, ZABBIX_GET, start_beacon_agent, start_zabbix_agentd,
-                           stop)
+                           stop, wait_until_both_ready)
 HAVE_ZABBIX = os.access(ZABBIX_AGENTD, os.X_OK) and os.access(ZABBIX_GET, os.X_OK)
 
 
@@ -37,13 +37,9 @@ class ZabbixPassiveSideBySide(unittest.TestCase):
         cls.zabbix, cls.zport, cls.zlog = start_zabbix_agentd(cls.dir, "StartAgents=3\n")
         cls.beacon, cls.bport, cls.blog = start_beacon_agent(
             cls.dir, "", inputs="  system:\n    enabled: true\n    interval: 1s\n")
-        try:
-            for port, log in ((cls.zport, cls.zlog), (cls.bport, cls.blog)):
-                wait_for(lambda: cls.get(port, "agent.ping") == "1", 20,
-                         f"agent on {port} to answer\n{tail(log)}", interval=0.2)
-        except Exception:
-            cls.tearDownClass()
-            raise
+        wait_until_both_ready(cls, ((cls.zport, cls.zlog), (cls.bport, cls.blog)),
+                              lambda port: cls.get(port, "agent.ping") == "1",
+                              "both agents to answer agent.ping", 20)
 
     @classmethod
     def tearDownClass(cls):

@@ -10,9 +10,9 @@ import subprocess
 import time
 import unittest
 
-from harness import tail, wait_for, workdir
+from harness import wait_for, workdir
 from zabbix_agents import (ZABBIX_AGENTD, ZABBIX_GET, start_beacon_agent, start_zabbix_agentd,
-                           stop)
+                           stop, wait_until_both_ready)
 
 HAVE_ZABBIX = os.access(ZABBIX_AGENTD, os.X_OK) and os.access(ZABBIX_GET, os.X_OK)
 
@@ -56,13 +56,9 @@ class ZabbixUserParametersSideBySide(unittest.TestCase):
     - {plain}/*.conf
     - {{path: {shell}, shell: true}}
 """)
-        try:
-            for port, log in ((cls.zport, cls.zlog), (cls.bport, cls.blog)):
-                wait_for(lambda: cls.get(port, "up.fixed") == "fixed", 20,
-                         f"agent on {port} to answer\n{tail(log)}", interval=0.2)
-        except Exception:
-            cls.tearDownClass()
-            raise
+        wait_until_both_ready(cls, ((cls.zport, cls.zlog), (cls.bport, cls.blog)),
+                              lambda port: cls.get(port, "up.fixed") == "fixed",
+                              "both agents to answer up.fixed", 20)
 
     @classmethod
     def tearDownClass(cls):

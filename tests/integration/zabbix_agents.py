@@ -5,7 +5,7 @@ import os
 import shutil
 import subprocess
 
-from harness import AGENT, free_low_port
+from harness import AGENT, free_low_port, tail, wait_for
 
 ZABBIX_AGENTD = shutil.which("zabbix_agentd") or "/usr/sbin/zabbix_agentd"
 ZABBIX_GET = shutil.which("zabbix_get") or "/usr/bin/zabbix_get"
@@ -70,3 +70,15 @@ def stop(proc):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def wait_until_both_ready(cls, pairs, ready, what, timeout):
+    """In a setUpClass: waits until ready(subject) holds for each (subject, log file) in pairs
+    (an agent's port, or the fake server it reports to), showing the log's tail on a timeout;
+    if either never gets there, tears the class down (both agents stopped) and re-raises."""
+    try:
+        for subject, log in pairs:
+            wait_for(lambda: ready(subject), timeout, f"{what}\n{tail(log)}", interval=0.2)
+    except Exception:
+        cls.tearDownClass()
+        raise
