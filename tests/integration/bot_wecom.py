@@ -85,6 +85,10 @@ reply:
 
     def post(self, peer, plaintext, json_envelope=False, **kwargs):
         query, body = peer.post(plaintext, json_envelope=json_envelope, **kwargs)
+        return self.post_body(query, body)
+
+    def post_body(self, query, body):
+        """POSTs `body` as it is to the callback URL with `query`: (status, reply body)."""
         req = urllib.request.Request(self.callback + "?" + urllib.parse.urlencode(query),
                                      data=body, method="POST")
         try:

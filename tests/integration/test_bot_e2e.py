@@ -267,13 +267,7 @@ bot:
                 s.close()
 
     def post_raw(self, body):
-        req = urllib.request.Request(self.callback + "?msg_signature=x&timestamp=1&nonce=n",
-                                     data=body, method="POST")
-        try:
-            with urllib.request.urlopen(req, timeout=10) as r:
-                return r.status, r.read()
-        except urllib.error.HTTPError as e:
-            return e.code, e.read()
+        return self.rig.post_body({"msg_signature": "x", "timestamp": "1", "nonce": "n"}, body)
 
     # --- beaconctl ----------------------------------------------------------------------------
 
