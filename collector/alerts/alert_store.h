@@ -83,7 +83,7 @@ struct AlertStoreStats {
 struct AlertIntakeStats {
   int64_t reports = 0;    // reports recorded (any outcome)
   int64_t commits = 0;    // transactions that committed them: reports / commits is the batch
-  int64_t queued = 0;     // reports waiting now for a leader or the writer thread to take them
+  int64_t queued = 0;     // reports waiting now for the writer thread to take them
   int64_t in_record = 0;  // Record calls under way now (queued, being recorded or waking up)
 };
 
@@ -109,15 +109,16 @@ class AlertStore {
   // max(now, last_flush + interval)). A resolved input resolves the firing alert of the same
   // source and external_id, else the firing alert with its fingerprint (kResolved: ends_ms =
   // event_ms or now; its groups are scheduled like a new member), else kUnmatched.
-  // Concurrent calls are committed together (group commit); each returns once its own report
-  // is durable, and a failing report does not affect the others.
+  // Record is RecordAsync and a wait for its answer: concurrent calls (and RecordAsync reports)
+  // are committed together by the writer thread (group commit); each returns once its own
+  // report is durable, and a failing report does not affect the others.
   // RecordResult::next_flush_ms is the earliest flush the report scheduled (0: none).
   Result<RecordResult> Record(const AlertInput& input, const std::vector<GroupRef>& groups,
                               int64_t now_ms);
   // Record without waiting: the report (copied) joins the queue of the store's writer thread,
-  // which records whatever has queued in one transaction (as Record's group commit does) and
-  // then calls each `done` with what Record would have returned, on that thread, outside the
-  // store's locks. `done` must not wait for another RecordAsync.
+  // which records whatever has queued in one transaction and then calls each `done` with what
+  // Record would have returned, on that thread, outside the store's locks. `done` must not wait for
+  // another RecordAsync.
   void RecordAsync(AlertInput input, std::vector<GroupRef> groups, int64_t now_ms, RecordDone done);
   // Returns once every report given to RecordAsync before the call is recorded and its `done`
   // has returned.

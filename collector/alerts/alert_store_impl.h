@@ -105,24 +105,21 @@ struct AlertStore::Impl {
                                                    int64_t now_ms, int max_listed);
   Result<std::vector<AlertDelivery>> DeliveriesOf(int64_t alert_id);
 
+  // One report of a batch the writer thread records.
   struct PendingRecord {
     const AlertInput* input;
     const std::vector<GroupRef>* groups;
     int64_t now_ms;
     Result<RecordResult> result;
-    bool done = false;                 // under queue_mu
-    std::condition_variable_any wake;  // with queue_mu: done, or lead the next batch
   };
-  // Records the batch in one transaction (the group-commit leader's work); sets each result.
-  // Returns how many transactions committed (1, or after a failure those of the retries).
-  int64_t RecordBatch(const std::vector<PendingRecord*>& batch);
-  // Records the reports in one transaction, all or none: on an error every result is that
+  // Records the batch in one transaction; sets each result. Returns how many transactions
+  // committed (1, or after a failure those of the retries, one report each).
+  int64_t RecordBatch(std::vector<PendingRecord>& batch);
+  // Records `count` reports in one transaction, all or none: on an error every result is that
   // error and nothing is written.
-  Status RecordTogether(const std::vector<PendingRecord*>& batch);
-  Mutex queue_mu;
-  std::vector<PendingRecord*> queue BEACON_GUARDED_BY(queue_mu);
-  bool leader_active BEACON_GUARDED_BY(queue_mu) = false;
-  AlertIntakeStats intake BEACON_GUARDED_BY(queue_mu);
+  Status RecordTogether(PendingRecord* batch, size_t count);
+  Mutex intake_mu;
+  AlertIntakeStats intake BEACON_GUARDED_BY(intake_mu);  // but `queued`, read from async_queue
 
   // RecordAsync's writer thread, started by the first RecordAsync and stopped (after it drained
   // its queue) by ~AlertStore.

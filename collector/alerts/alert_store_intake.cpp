@@ -1,6 +1,5 @@
-// AlertStore intake: Record (receipts, folding, resolutions, joining groups) with group
-// commit, and ResolveQuiet.
-#include <memory>
+// AlertStore intake: Record and RecordAsync (receipts, folding, resolutions, joining groups) with
+// group commit, and ResolveQuiet.
 #include <optional>
 #include <thread>
 #include <utility>
@@ -133,39 +132,34 @@ Status AlertStore::Impl::ResolveAlert(int64_t alert_id, int64_t ends_ms, int64_t
   return Status::Ok();
 }
 
-// Group commit: concurrent callers queue their reports and one of them (the leader) records
-// the whole queue in a single transaction, so N webhook threads pay for one fsync instead of N.
-// Each caller still returns only after its report is durable. Every caller waits on its own
-// condition variable: the leader wakes exactly the callers of its batch, then the first caller
-// queued meanwhile, who leads the next batch (no herd of waiters woken for nothing).
+// Record is RecordAsync and a wait: blocking callers and webhook handlers share the one writer
+// thread and its group commit, and each caller returns only after its report is durable.
 Result<RecordResult> AlertStore::Record(const AlertInput& input,
                                         const std::vector<GroupRef>& groups, int64_t now_ms) {
-  Impl::PendingRecord me{&input, &groups, now_ms, Status::Internal("not recorded"), false, {}};
-  UniqueLock queue_lock(impl_->queue_mu);
-  impl_->queue.push_back(&me);
-  ++impl_->intake.in_record;
-  while (!me.done) {
-    if (impl_->leader_active) {
-      me.wake.wait(queue_lock);
-      continue;
-    }
-    impl_->leader_active = true;
-    std::vector<Impl::PendingRecord*> batch;
-    batch.swap(impl_->queue);
-    queue_lock.unlock();
-    const int64_t commits = impl_->RecordBatch(batch);
-    queue_lock.lock();
-    impl_->leader_active = false;
-    impl_->intake.commits += commits;
-    for (Impl::PendingRecord* pending : batch) {
-      if (pending->result.ok()) ++impl_->intake.reports;
-      pending->done = true;
-      if (pending != &me) pending->wake.notify_one();
-    }
-    if (!impl_->queue.empty()) impl_->queue.front()->wake.notify_one();
+  Impl& im = *impl_;
+  struct Answer {
+    Mutex mu;
+    std::condition_variable_any ready;
+    std::optional<Result<RecordResult>> result BEACON_GUARDED_BY(mu);
+  } answer;
+  {
+    MutexLock lock(im.intake_mu);
+    ++im.intake.in_record;
   }
-  --impl_->intake.in_record;
-  return std::move(me.result);
+  RecordAsync(input, groups, now_ms, [&answer](Result<RecordResult> recorded) {
+    MutexLock lock(answer.mu);
+    answer.result = std::move(recorded);
+    answer.ready.notify_one();
+  });
+  Result<RecordResult> result = Status::Internal("not recorded");
+  {
+    UniqueLock lock(answer.mu);
+    while (!answer.result.has_value()) answer.ready.wait(lock);
+    result = std::move(*answer.result);
+  }
+  MutexLock lock(im.intake_mu);
+  --im.intake.in_record;
+  return result;
 }
 
 // The asynchronous intake: the HTTP handlers hand their report over and return, so no worker
@@ -203,20 +197,18 @@ void AlertStore::Impl::WriterLoop() {
     std::vector<AsyncRecord> items;
     items.swap(async_queue);
     lock.unlock();
-    std::vector<std::unique_ptr<PendingRecord>> pending;
-    std::vector<PendingRecord*> batch;
+    std::vector<PendingRecord> pending;
+    pending.reserve(items.size());
     for (AsyncRecord& item : items) {
-      pending.push_back(std::unique_ptr<PendingRecord>(new PendingRecord{
-          &item.input, &item.groups, item.now_ms, Status::Internal("not recorded"), false, {}}));
-      batch.push_back(pending.back().get());
+      pending.push_back({&item.input, &item.groups, item.now_ms, Status::Internal("not recorded")});
     }
-    const int64_t commits = RecordBatch(batch);
+    const int64_t commits = RecordBatch(pending);
     {
-      MutexLock queue_lock(queue_mu);
+      MutexLock intake_lock(intake_mu);
       intake.commits += commits;
-      for (PendingRecord* p : batch) intake.reports += p->result.ok() ? 1 : 0;
+      for (const PendingRecord& p : pending) intake.reports += p.result.ok() ? 1 : 0;
     }
-    for (size_t i = 0; i < items.size(); ++i) items[i].done(std::move(pending[i]->result));
+    for (size_t i = 0; i < items.size(); ++i) items[i].done(std::move(pending[i].result));
     lock.lock();
     async_answered += static_cast<int64_t>(items.size());
     async_idle.notify_all();
@@ -237,42 +229,40 @@ void AlertStore::Impl::StopWriter() {
 AlertIntakeStats AlertStore::IntakeStats() {
   AlertIntakeStats stats;
   {
-    MutexLock lock(impl_->queue_mu);
+    MutexLock lock(impl_->intake_mu);
     stats = impl_->intake;
-    stats.queued = static_cast<int64_t>(impl_->queue.size());
   }
   MutexLock lock(impl_->async_mu);
-  stats.queued += static_cast<int64_t>(impl_->async_queue.size());
+  stats.queued = static_cast<int64_t>(impl_->async_queue.size());
   return stats;
 }
 
-int64_t AlertStore::Impl::RecordBatch(const std::vector<PendingRecord*>& batch) {
+int64_t AlertStore::Impl::RecordBatch(std::vector<PendingRecord>& batch) {
   MutexLock lock(mu);
   // The whole batch in one transaction, without a savepoint per report: a savepoint makes
   // SQLite copy every page a report touches into a statement journal (a temporary file opened
   // and deleted per transaction), which cost as many page writes as the WAL itself. A report
   // rarely fails, so when one does the batch is undone and each report retried alone: the
   // failing one leaves no trace and the others are unaffected.
-  if (RecordTogether(batch).ok()) return 1;
+  if (RecordTogether(batch.data(), batch.size()).ok()) return 1;
   if (batch.size() == 1) return 0;
   int64_t commits = 0;
-  for (PendingRecord* pending : batch) {
-    if (RecordTogether({pending}).ok()) ++commits;  // sets pending->result either way
+  for (PendingRecord& pending : batch) {
+    if (RecordTogether(&pending, 1).ok()) ++commits;  // sets pending.result either way
   }
   return commits;
 }
 
-Status AlertStore::Impl::RecordTogether(const std::vector<PendingRecord*>& batch) {
+Status AlertStore::Impl::RecordTogether(PendingRecord* batch, size_t count) {
   store::Transaction tx(*db);
   Status status = tx.status();
-  for (PendingRecord* pending : batch) {
-    if (!status.ok()) break;
-    pending->result = RecordInTx(*pending->input, *pending->groups, pending->now_ms);
-    status = pending->result.status();
+  for (size_t i = 0; i < count && status.ok(); ++i) {
+    batch[i].result = RecordInTx(*batch[i].input, *batch[i].groups, batch[i].now_ms);
+    status = batch[i].result.status();
   }
   if (status.ok()) status = tx.Commit();
   if (!status.ok()) {
-    for (PendingRecord* pending : batch) pending->result = status;
+    for (size_t i = 0; i < count; ++i) batch[i].result = status;
   }
   return status;
 }
